@@ -223,11 +223,11 @@ def _load_raw(con, registry, raw_dir: Path, progress: Progress) -> dict[str, int
 
 
 def _record_sources(con, registry, rows: dict[str, int]) -> None:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)  # UTC
     con.execute(
         "create table raw.sources (id varchar, producer varchar, title varchar, licence varchar,"
         " url varchar, package_version varchar, vintage varchar, vintages json, sha256 varchar,"
-        " rows bigint, loaded_at timestamptz)"
+        " rows bigint, loaded_at timestamp)"
     )
     for source_id, n in rows.items():
         src = registry[source_id]
@@ -353,10 +353,11 @@ def build(
             con.execute("create schema meta")
             con.execute(
                 "create table meta.build as select ? as fingerprint, ? as regions, ? as departements, ? as version,"
-                " now() as construit_le, ? as duree_s, ? as avertissements",
+                " ?::timestamp as construit_le, ? as duree_s, ? as avertissements",
                 [fingerprint, "all" if regions is None else ",".join(regions),
                  ",".join(departements or ()),
-                 territoires.__version__, round(seconds, 3), warnings],
+                 territoires.__version__, datetime.now(timezone.utc).replace(tzinfo=None),
+                 round(seconds, 3), warnings],
             )
             con.execute("checkpoint")
         finally:

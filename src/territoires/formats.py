@@ -1,0 +1,59 @@
+"""French number formats for officials: ``7 907``, ``12,5 %``, ``2,8 M``.
+
+Thousands are separated by a narrow no-break space (U+202F), as French typography
+and the Imprimerie nationale want; decimals by a comma.
+"""
+
+from __future__ import annotations
+
+import math
+
+NNBSP = "\u202f"  # narrow no-break space: thousands separator and before %
+
+
+def entier(value: float | int | None) -> str:
+    """``7907`` → ``7 907``; ``None`` → ``–``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{round(value):,}".replace(",", NNBSP)
+
+
+def decimal(value: float | None, digits: int = 1) -> str:
+    """``12.345`` → ``12,3``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", NNBSP)
+
+
+def pourcent(rate: float | None, digits: int = 1) -> str:
+    """A rate in [0, 1] → ``12,5 %``."""
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return "–"
+    return f"{decimal(rate * 100, digits)}{NNBSP}%"
+
+
+def taille(nbytes: int) -> str:
+    """``1536000`` → ``1,5 Mo``."""
+    for unit, factor in (("Go", 1 << 30), ("Mo", 1 << 20), ("ko", 1 << 10)):
+        if nbytes >= factor:
+            return f"{decimal(nbytes / factor)}{NNBSP}{unit}"
+    return f"{nbytes}{NNBSP}o"
+
+
+def table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """A plain-text table with aligned columns (numbers right-aligned)."""
+    if not rows:
+        return "(aucune ligne)"
+    columns = columns or list(rows[0])
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+
+    def is_num(s: str) -> bool:
+        return bool(s) and s.replace(NNBSP, "").replace(",", "").replace("%", "").replace("-", "").replace(".", "").strip().isdigit()
+
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
+           "  ".join("─" * w for w in widths)]
+    for row in cells:
+        out.append("  ".join(v.rjust(w) if is_num(v) else v.ljust(w) for v, w in zip(row, widths)))
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Digital-footprint indicators: per-commune facts, catalogue, aggregation at every level."""

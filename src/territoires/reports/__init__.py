@@ -1,0 +1,1 @@
+"""Dashboards: papermill batch runner, nbconvert template, site index, manifest."""
