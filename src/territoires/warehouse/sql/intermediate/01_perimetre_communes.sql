@@ -1,7 +1,9 @@
 -- Communes (type COM) of the build scope, plus the members outside it of every EPCI
 -- that has at least one commune inside: an EPCI keeps all its member communes.
 -- unique: code
--- not_null: code, nom, population, code_departement, code_region, dans_perimetre
+-- not_null: code, nom, code_departement, code_region, dans_perimetre
+-- population may be null: the embedded file has none for 18 communes (Mayotte, and
+-- Hauts-Talican created after the population vintage); it is never replaced by 0.
 with communes as (
     select * from staging.communes where type = 'COM'
 ),

@@ -1,7 +1,7 @@
 -- Every territory of every level, with attributes and its exact polygon (coverage
 -- union of its communes' clean polygons). Simplification happens in the mart.
 -- unique: niveau, code
--- not_null: niveau, code, nom, population, nb_communes
+-- not_null: niveau, code, nom, nb_communes
 with communes as (
     select pc.*, n.geometrie_nette
     from intermediate.perimetre_communes pc
@@ -24,6 +24,7 @@ niveau_commune as (
         c.code_epci, c.code_departement, c.code_region, o.code_operateur,
         [c.code_departement] as departements, [c.code_region] as regions, false as a_cheval,
         c.population, 1 as nb_communes, 1 as nb_communes_perimetre,
+        (c.population is null)::int as nb_communes_sans_population,
         c.geometrie_nette as geometrie
     from dans c
     left join operateur_par_departement o using (code_departement)
@@ -46,6 +47,7 @@ niveau_epci as (
         count(distinct c.code_region) > 1 as a_cheval,
         sum(c.population) as population, count(*) as nb_communes,
         count(*) filter (where c.dans_perimetre) as nb_communes_perimetre,
+        count(*) filter (where c.population is null) as nb_communes_sans_population,
         ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
     from communes c
     join staging.epci e on e.code = c.code_epci
@@ -59,6 +61,7 @@ niveau_departement as (
         null as code_epci, d.code as code_departement, d.code_region, o.code_operateur,
         [d.code] as departements, [d.code_region] as regions, false as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
+        count(*) filter (where c.population is null) as nb_communes_sans_population,
         ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
     from dans c
     join staging.departements d on d.code = c.code_departement
@@ -73,6 +76,7 @@ niveau_region as (
         list(distinct c.code_departement order by c.code_departement) as departements,
         [r.code] as regions, false as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
+        count(*) filter (where c.population is null) as nb_communes_sans_population,
         ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
     from dans c
     join staging.regions r on r.code = c.code_region
@@ -86,6 +90,7 @@ niveau_operateur as (
         list(distinct c.code_region order by c.code_region) as regions,
         count(distinct c.code_region) > 1 as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
+        count(*) filter (where c.population is null) as nb_communes_sans_population,
         ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
     from dans c
     join operateur_departements od on od.code_departement = c.code_departement
@@ -108,6 +113,7 @@ niveau_alliance as (
         list(distinct c.code_region order by c.code_region) as regions,
         count(distinct c.code_region) > 1 as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
+        count(*) filter (where c.population is null) as nb_communes_sans_population,
         ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
     from dans c
     where c.code_departement in (select code_departement from alliance_departements)

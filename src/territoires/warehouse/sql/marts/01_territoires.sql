@@ -1,9 +1,10 @@
 -- One row per territory per level: commune, epci, departement, region, operateur,
--- alliance. Population carries its vintage; `geometrie` is the exact polygon (clean
+-- alliance. Population carries its vintage (a sum over the communes that have one:
+-- nb_communes_sans_population says how many have none); `geometrie` is the exact polygon (clean
 -- coverage union), `geometrie_carte` the one simplified for maps at the level's
 -- tolerance, simplified together with its neighbours so they still share edges.
 -- unique: niveau, code
--- not_null: niveau, code, nom, population, population_millesime, nb_communes
+-- not_null: niveau, code, nom, population_millesime, nb_communes, nb_communes_sans_population
 -- accepted_values: niveau in (commune, epci, departement, region, operateur, alliance)
 with bruts as (
     select * from intermediate.territoires_bruts
@@ -41,7 +42,7 @@ final as (
         b.code_epci, b.code_departement, b.code_region, b.code_operateur,
         b.departements, b.regions, b.a_cheval,
         b.population, (select millesime from millesime) as population_millesime,
-        b.nb_communes, b.nb_communes_perimetre,
+        b.nb_communes, b.nb_communes_perimetre, b.nb_communes_sans_population,
         b.geometrie,
         coalesce(c.geometrie_carte, b.geometrie) as geometrie_carte,
         n.ordre as ordre_niveau
