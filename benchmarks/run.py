@@ -126,7 +126,204 @@ def report_build(r: dict) -> list[str]:
     return lines
 
 
-SECTIONS = {"build": (bench_build, report_build)}
+# ---------------------------------------------------------------- dashboards
+def _dir_bytes(path: Path, pattern: str = "**/*") -> int:
+    return sum(f.stat().st_size for f in path.glob(pattern) if f.is_file())
+
+
+def _ensure_warehouse(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    run([str(BIN / "territoires"), "build"], home)
+    return home / "data" / "processed" / "territoires.duckdb"
+
+
+def naive_region(home: Path, region: str, out: Path) -> tuple[float, int, int]:
+    """The naive route: papermill CLI on a hand-written notebook + stock nbconvert."""
+    out.mkdir(parents=True, exist_ok=True)
+    nb = out / "naive.ipynb"
+    t = time.perf_counter()
+    run([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "benchmarks/naive/region_naive.ipynb"),
+         str(nb), "-p", "region", region, "-p", "entrepot", str(home / "data/processed/territoires.duckdb")], home)
+    run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(nb), "--log-level=ERROR"], home)
+    return time.perf_counter() - t, nb.stat().st_size, nb.with_suffix(".html").stat().st_size
+
+
+def bench_dashboard(repeat: int) -> dict:
+    home = WORK / "site"
+    _ensure_warehouse(home)
+    tb = str(BIN / "territoires")
+    naive = [naive_region(home, "27", WORK / "naive") for _ in range(repeat)]
+    ours = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        run([tb, "report", "--scope", "region:27", "--force", "--jobs", "1"], home)
+        ours.append(time.perf_counter() - t)
+    reports = home / "reports"
+    page = reports / "region" / "27.html"
+    nb = reports / "notebooks" / "region" / "27.ipynb"
+    return {
+        "naive_time": stats([n[0] for n in naive]), "naive_ipynb": naive[0][1], "naive_html": naive[0][2],
+        "ours_time": stats(ours), "ours_html": page.stat().st_size, "ours_ipynb": nb.stat().st_size,
+        "plotly_js": _dir_bytes(reports / "assets", "plotly*.js"),
+    }
+
+
+def report_dashboard(r: dict) -> list[str]:
+    speed = r["naive_time"]["median"] / r["ours_time"]["median"]
+    bytes_ratio = (r["ours_html"] + r["ours_ipynb"]) / (r["naive_html"] + r["naive_ipynb"])
+    mb = r["ours_html"] / 1e6
+    return [
+        "## One region dashboard (Bourgogne-Franche-Comté, 3 685 communes)",
+        "",
+        "| measure | naive route | ours | budget | met |",
+        "| --- | --- | --- | --- | --- |",
+        f"| end to end (papermill + export) | {fmt(r['naive_time'])} | {fmt(r['ours_time'])} | ≥ 5 × faster | {'yes' if speed >= 5 else 'no'}: {speed:.1f} × |",
+        f"| bytes: executed notebook + HTML | {(r['naive_html'] + r['naive_ipynb']) / 1e6:.1f} MB | {(r['ours_html'] + r['ours_ipynb']) / 1e6:.2f} MB | ≤ ¼ | {'yes' if bytes_ratio <= 0.25 else 'no'}: {bytes_ratio:.2f} |",
+        f"| region page without the shared plotly.js | {r['naive_html'] / 1e6:.1f} MB (plotly.js inlined) | {mb:.2f} MB | ≤ 1.5 MB | {'yes' if mb <= 1.5 else 'no'} |",
+        f"| shared plotly.js (once per site) | | {r['plotly_js'] / 1e6:.1f} MB | | |",
+        "",
+        "Naive route: `benchmarks/naive/region_naive.ipynb` (full-resolution commune polygons,",
+        "`px.choropleth`, `pio.renderers.default = \"notebook\"`), papermill CLI, stock",
+        "`jupyter nbconvert --to html`. Ours: `territoires report --scope region:27 --force --jobs 1`",
+        "(the whole command, Python start-up and kernel included).",
+        "",
+    ]
+
+
+def bench_site(repeat: int) -> dict:
+    home = WORK / "site"
+    _ensure_warehouse(home)
+    tb = str(BIN / "territoires")
+    out = {}
+    for jobs in (1, 2):
+        shutil.rmtree(home / "reports", ignore_errors=True)
+        t = time.perf_counter()
+        proc = run([tb, "report", "--scope", "all", "--force", "--jobs", str(jobs)], home, check=False)
+        out[f"jobs{jobs}"] = time.perf_counter() - t
+        out[f"rc{jobs}"] = proc.returncode
+    manifest = json.loads((home / "reports" / "manifest.json").read_text())
+    pages = manifest.get("pages", manifest) if isinstance(manifest, dict) else manifest
+    html = [f for f in (home / "reports").rglob("*.html")]
+    out["pages"] = len(pages)
+    out["html_pages"] = len(html)
+    out["bytes"] = _dir_bytes(home / "reports")
+    biggest = max(html, key=lambda f: f.stat().st_size)
+    out["largest"] = (str(biggest.relative_to(home / "reports")), biggest.stat().st_size)
+    return out
+
+
+def report_site(r: dict) -> list[str]:
+    speedup = r["jobs1"] / r["jobs2"]
+    return [
+        "## Whole site (alliance, 4 operators, 4 regions, 26 départements, 308 EPCI)",
+        "",
+        "| measure | figure | budget | met |",
+        "| --- | --- | --- | --- |",
+        f"| `--jobs 1` wall time | {r['jobs1']:.0f} s (1 run, exit {r['rc1']}) | | |",
+        f"| `--jobs 2` wall time | {r['jobs2']:.0f} s (1 run, exit {r['rc2']}) | ≤ 8 min | {'yes' if r['jobs2'] <= 480 else 'no'} |",
+        f"| speed-up | {speedup:.2f} × | ≥ 1.7 × | {'yes' if speedup >= 1.7 else 'no'} |",
+        f"| per page (`--jobs 2`) | {r['jobs2'] / max(r['pages'], 1):.2f} s over {r['pages']} manifest entries | | |",
+        f"| total on disk | {r['bytes'] / 1e6:.0f} MB | ≤ 120 MB | {'yes' if r['bytes'] <= 120e6 else 'no'} |",
+        f"| largest page | {r['largest'][0]}, {r['largest'][1] / 1e6:.2f} MB | | |",
+        "",
+    ]
+
+
+# ---------------------------------------------------------------- browser
+PROBE = """<script>(function(){var t0=performance.now();function f(){
+var n=document.querySelectorAll('path.choroplethlocation').length;
+if(n>0){document.documentElement.setAttribute('data-painted',String(performance.now()));
+document.documentElement.setAttribute('data-paths',String(n));return;}
+if(performance.now()<15000){setTimeout(f,5);}}f();})();</script>"""
+
+
+def paint_time(page: Path) -> float | None:
+    """ms from navigation start to the first choropleth path in the DOM (headless Chromium)."""
+    import re
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        return None
+    probe = page.with_name(page.stem + ".probe.html")
+    text = page.read_text(encoding="utf-8")
+    probe.write_text(text.replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--timeout=8000", "--dump-dom", probe.as_uri()],
+            capture_output=True, text=True, timeout=60,
+        )
+    probe.unlink()
+    m = re.search(r'data-painted="([\d.]+)"', proc.stdout)
+    return float(m.group(1)) if m else None
+
+
+def bench_browser(repeat: int) -> dict:
+    page = WORK / "site" / "reports" / "region" / "27.html"
+    naive = WORK / "naive" / "naive.html"
+    out = {"chromium": bool(shutil.which("chromium"))}
+    if not out["chromium"] or not page.exists() or not naive.exists():
+        return out
+    ours = [paint_time(page) for _ in range(repeat)]
+    base = [paint_time(naive) for _ in range(repeat)]
+    out["ours"] = stats([v / 1000 for v in ours if v is not None]) if any(ours) else None
+    out["naive"] = stats([v / 1000 for v in base if v is not None]) if any(base) else None
+    return out
+
+
+def report_browser(r: dict) -> list[str]:
+    lines = ["## Browser: map painted (headless Chromium, file://, no network)", ""]
+    if not r.get("chromium"):
+        return lines + ["Not measured: Debian `chromium` is not installed on this machine.", ""]
+    if not r.get("ours"):
+        return lines + ["Not measured: run the dashboard section first (it writes the pages).", ""]
+    naive = r.get("naive")
+    ratio = (naive["median"] / r["ours"]["median"]) if naive else None
+    return lines + [
+        "| measure | figure | budget | met |",
+        "| --- | --- | --- | --- |",
+        f"| ours, region page | {fmt(r['ours'])} | ≤ 1.5 s | {'yes' if r['ours']['median'] <= 1.5 else 'no'} |",
+        f"| naive route's page | {fmt(naive) if naive else 'never painted offline (plotly fetches its world topojson from a CDN)'} | | |",
+        f"| ratio | {f'{ratio:.1f} ×' if ratio else 'n/a'} | ≥ 3 × sooner | {('yes' if ratio >= 3 else 'no') if ratio else 'n/a: the naive page draws no map offline'} |",
+        "",
+        "Time from navigation start to the first choropleth path in the DOM, probed by a script",
+        "injected into a copy of each page.",
+        "",
+    ]
+
+
+def bench_scaling(repeat: int) -> dict:
+    home = WORK / "scaling"
+    home.mkdir(parents=True, exist_ok=True)
+    tb = str(BIN / "territoires")
+    out = {}
+    for label, args in (("1 region (53)", ["--regions", "53"]), ("4 regions", []), ("France", ["--all-france"])):
+        out[label] = timed(lambda: run([tb, "build", "--force", *args], home), 1)["median"]
+        t = time.perf_counter()
+        shutil.rmtree(home / "reports", ignore_errors=True)
+        proc = run([tb, "report", "--scope", "all", "--force", "--jobs", "2"], home, check=False) if label != "France" else None
+        out[label + " site"] = (time.perf_counter() - t) if proc else None
+        communes = run([str(BIN / "python"), "-c", "import territoires;c=territoires.connect();print(c.execute(\"select count(*) from marts.territoires where niveau='commune'\").fetchone()[0])"], home)
+        out[label + " communes"] = int(communes.stdout.strip())
+    return out
+
+
+def report_scaling(r: dict) -> list[str]:
+    lines = ["## Scaling", "", "| scope | communes | build | whole site (`--jobs 2`) |", "| --- | --- | --- | --- |"]
+    for label in ("1 region (53)", "4 regions", "France"):
+        site = r.get(label + " site")
+        lines.append(f"| {label} | {r[label + ' communes']:,} | {r[label]:.1f} s | {f'{site:.0f} s' if site else 'not run (over 1 300 EPCI pages: beyond the 20-minute harness)'} |")
+    return lines + [""]
+
+
+SECTIONS = {
+    "build": (bench_build, report_build),
+    "dashboard": (bench_dashboard, report_dashboard),
+    "site": (bench_site, report_site),
+    "browser": (bench_browser, report_browser),
+    "scaling": (bench_scaling, report_scaling),
+}
 
 
 def machine() -> str:
