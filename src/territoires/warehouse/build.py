@@ -138,6 +138,13 @@ def _fingerprint(registry: dict[str, Source], regions, departements) -> str:
     h.update(OPERATEURS_FILE.read_bytes())
     for src in registry.values():
         h.update(repr(src).encode())
+        path = repo_file(src)
+        if path is not None and path.is_file():
+            h.update(path.read_bytes())
+    from territoires.indicators.load import FICHIERS
+
+    for path in FICHIERS:  # indicator lists, catalogue and the code loading them
+        h.update(path.read_bytes())
     for m in models():
         h.update(m.path.name.encode())
         h.update(m.sql.encode())
@@ -156,6 +163,14 @@ def _stored_fingerprint(path: Path) -> str | None:
     except duckdb.Error:
         return None
     return row[0] if row else None
+
+
+def repo_file(src: Source) -> Path | None:
+    """The file of a source that ships with this package (``file`` under ``territoires/``,
+    no package): its sha256 is recorded at build time rather than pinned in the registry."""
+    if src.package is None and src.file.startswith("territoires/"):
+        return Path(territoires.__file__).parent.parent / src.file
+    return None
 
 
 def _sql_literal(value: str) -> str:
@@ -219,6 +234,10 @@ def _load_raw(con, registry, raw_dir: Path, progress: Progress) -> dict[str, int
             for key, v in src.vintages.items()
         ],
     )
+    # digital-footprint indicators: classification lists, catalogue, IDNA functions
+    from territoires.indicators.load import load_raw as load_indicator_raw
+
+    rows.update(load_indicator_raw(con, registry))
     return rows
 
 
@@ -231,7 +250,8 @@ def _record_sources(con, registry, rows: dict[str, int]) -> None:
     )
     for source_id, n in rows.items():
         src = registry[source_id]
-        digest = src.sha256 or sha256_file(OPERATEURS_FILE)
+        path = repo_file(src)
+        digest = src.sha256 or (sha256_file(path) if path is not None else "")
         con.execute(
             "insert into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [src.id, src.producer, src.title, src.licence, src.url, src.package_version,

@@ -1,0 +1,294 @@
+"""Load the indicator data files into ``raw`` during the build, and register the UDFs.
+
+Data files (this folder, each one a registry source whose sha256 is recorded at build time):
+
+- ``sites.csv``        → ``raw.classement_sites``        (source ``classement-sites``)
+- ``messageries.csv``  → ``raw.classement_messageries``  (source ``classement-messageries``)
+- ``extensions.csv``   → ``raw.extensions_domaine``      (source ``extensions-domaine``)
+- ``catalogue.toml``   → ``raw.indicateurs_catalogue``, ``raw.indicateurs_criteres``,
+  ``raw.score_ponderations``, ``raw.millesimes_libelles`` (source ``indicateurs-catalogue``)
+
+Every file is validated here; an error names the file, the line and the reason.
+The UDFs (IDNA encoding/decoding of host names with Python's ``idna`` codec) exist only on
+the build connection: models are materialised, so readers never need them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SITES_FILE = HERE / "sites.csv"
+MESSAGERIES_FILE = HERE / "messageries.csv"
+EXTENSIONS_FILE = HERE / "extensions.csv"
+CATALOGUE_FILE = HERE / "catalogue.toml"
+
+#: files whose content changes the warehouse (hashed into the build fingerprint)
+FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, Path(__file__))
+
+CLASSES_SITE = ("domaine_propre", "plateforme_publique", "constructeur_commercial", "pages_perso_fai")
+CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public", "fournisseur_partage")
+
+#: criteria of marts.presence_numerique usable as numerator or denominator (catalogue.toml
+#: [criteres] must list exactly these; 13_indicateurs.sql unpivots the same columns)
+CRITERES = (
+    "commune", "fiche_mairie", "site_declare", "url_valide", "https", "site_domaine_propre",
+    "site_plateforme_publique", "site_domaine_maitrise", "site_constructeur_commercial",
+    "site_pages_perso_fai", "extension_souveraine", "email_declare", "email_valide",
+    "email_non_generique", "email_webmail_grand_public", "email_meme_domaine",
+    "horaires_publies", "accessibilite_renseignee", "score_presence", "score_maximum",
+)
+#: criteria that may enter the composite score (booleans)
+CRITERES_SCORE = tuple(c for c in CRITERES if c not in ("commune", "fiche_mairie", "score_presence", "score_maximum"))
+
+POLARITES = ("hausse_favorable", "baisse_favorable")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class DonneesError(ValueError):
+    """A data file of the indicators is invalid; the message names the file, line and reason."""
+
+
+# --- UDFs -----------------------------------------------------------------------------
+
+
+def idna_ascii(host: str | None) -> str | None:
+    """Host name → ASCII form (punycode ``xn--`` labels), lower case; ``None`` if not encodable.
+
+    Uses Python's ``idna`` codec (IDNA 2003, nameprep): ``Thézac17.fr`` → ``xn--thzac17-byb.fr``.
+    """
+    if host is None:
+        return None
+    host = host.strip().rstrip(".")
+    if not host:
+        return None
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except (UnicodeError, ValueError):
+        return None
+
+
+def idna_unicode(host: str | None) -> str | None:
+    """Host name → Unicode form, lower case (``xn--`` labels decoded); ``None`` if invalid."""
+    ascii_form = idna_ascii(host)
+    if ascii_form is None:
+        return None
+    try:
+        return ascii_form.encode("ascii").decode("idna").lower()
+    except (UnicodeError, ValueError):
+        return None
+
+
+def register_functions(con) -> None:
+    """Register ``tn_idna_ascii`` and ``tn_idna_unicode`` on a DuckDB connection."""
+    from duckdb import sqltypes
+
+    for name, fn in (("tn_idna_ascii", idna_ascii), ("tn_idna_unicode", idna_unicode)):
+        try:
+            con.remove_function(name)
+        except Exception:  # noqa: BLE001 - not registered yet
+            pass
+        con.create_function(name, fn, [sqltypes.VARCHAR], sqltypes.VARCHAR,
+                            null_handling="special", side_effects=False)
+
+
+# --- data files -----------------------------------------------------------------------
+
+
+def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a commented CSV (lines starting with ``#`` are comments), with line numbers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DonneesError(f"{path}: illisible ({exc})") from exc
+    lines = [(i, line) for i, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise DonneesError(f"{path}: fichier vide")
+    reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)))
+    header = [h.strip() for h in next(reader)]
+    if tuple(header) != columns:
+        raise DonneesError(f"{path}, ligne {lines[0][0]} : en-tête {header} ; attendu {list(columns)}")
+    out = []
+    for (lineno, _), row in zip(lines[1:], reader):
+        if len(row) != len(columns):
+            raise DonneesError(f"{path}, ligne {lineno} : {len(row)} champ(s) au lieu de {len(columns)}")
+        out.append((lineno, {k: v.strip() for k, v in zip(columns, row)}))
+    return out
+
+
+def _domaine(path: Path, lineno: int, value: str, *, suffix: bool = False) -> str:
+    """Validate a domain of a list; return its Unicode lower-case form."""
+    if value != value.lower() or value.startswith("www.") and not suffix:
+        raise DonneesError(f"{path}, ligne {lineno} : domaine « {value} » à écrire en minuscules, sans « www. »")
+    ascii_form = idna_ascii(value)
+    if ascii_form is None or not all(_LABEL.match(lab) for lab in ascii_form.split(".")):
+        raise DonneesError(f"{path}, ligne {lineno} : domaine « {value} » invalide")
+    if not suffix and "." not in ascii_form:
+        raise DonneesError(f"{path}, ligne {lineno} : « {value} » n'est pas un nom de domaine (extension seule)")
+    return idna_unicode(value)
+
+
+def _classement(path: Path, classes: tuple[str, ...]) -> list[tuple]:
+    rows, seen = [], {}
+    for lineno, r in _read_csv(path, ("domaine", "classe", "libelle", "commune_titulaire", "origine")):
+        dom = _domaine(path, lineno, r["domaine"])
+        if dom in seen:
+            raise DonneesError(f"{path}, ligne {lineno} : domaine « {dom} » déjà classé ligne {seen[dom]}")
+        seen[dom] = lineno
+        if r["classe"] not in classes:
+            raise DonneesError(f"{path}, ligne {lineno} : classe « {r['classe']} » inconnue ; choix : {', '.join(classes)}")
+        if not r["libelle"] or not r["origine"]:
+            raise DonneesError(f"{path}, ligne {lineno} : libellé et origine sont obligatoires")
+        titulaire = r["commune_titulaire"] or None
+        if titulaire and not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", titulaire):
+            raise DonneesError(f"{path}, ligne {lineno} : code commune « {titulaire} » invalide")
+        rows.append((dom, r["classe"], r["libelle"], titulaire, r["origine"], lineno))
+    return rows
+
+
+def _extensions(path: Path) -> list[tuple]:
+    rows, seen = [], set()
+    for lineno, r in _read_csv(path, ("extension", "type", "souveraine", "libelle", "origine")):
+        ext = _domaine(path, lineno, r["extension"].lstrip("."), suffix=True)
+        if ext in seen:
+            raise DonneesError(f"{path}, ligne {lineno} : extension « {ext} » en double")
+        seen.add(ext)
+        if r["type"] not in ("premier_niveau", "suffixe_public"):
+            raise DonneesError(f"{path}, ligne {lineno} : type « {r['type']} » inconnu (premier_niveau, suffixe_public)")
+        if (r["type"] == "premier_niveau") == ("." in ext):
+            raise DonneesError(f"{path}, ligne {lineno} : « {ext} » ne correspond pas au type {r['type']}")
+        if r["souveraine"] not in ("oui", "non"):
+            raise DonneesError(f"{path}, ligne {lineno} : souveraine doit valoir oui ou non")
+        rows.append((ext, r["type"], r["souveraine"] == "oui", r["libelle"], r["origine"]))
+    return rows
+
+
+def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
+    """Parse and validate ``catalogue.toml``; return its tables as lists of tuples."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DonneesError(f"{path}: illisible ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DonneesError(f"{path}: TOML invalide ({exc})") from exc
+    criteres = data.get("criteres", {})
+    if set(criteres) != set(CRITERES):
+        raise DonneesError(
+            f"{path}: la table [criteres] doit décrire exactement les critères {list(CRITERES)} "
+            f"(manquants : {sorted(set(CRITERES) - set(criteres))}, inconnus : {sorted(set(criteres) - set(CRITERES))})"
+        )
+    millesimes = data.get("millesimes", {})
+    poids = data.get("score", {}).get("critere", [])
+    seen: set[str] = set()
+    ponderations = []
+    for i, p in enumerate(poids, 1):
+        c, w = p.get("critere"), p.get("poids")
+        if c not in CRITERES_SCORE:
+            raise DonneesError(f"{path}: [[score.critere]] n°{i} : critère « {c} » inconnu ; choix : {', '.join(CRITERES_SCORE)}")
+        if c in seen:
+            raise DonneesError(f"{path}: [[score.critere]] n°{i} : critère « {c} » en double")
+        if not isinstance(w, int) or isinstance(w, bool) or w <= 0:
+            raise DonneesError(f"{path}: [[score.critere]] n°{i} : poids entier positif attendu, trouvé {w!r}")
+        seen.add(c)
+        ponderations.append((c, w, i))
+    total = sum(w for _, w, _ in ponderations)
+    if total != 100:
+        raise DonneesError(f"{path}: les poids du score font {total}, pas 100")
+    indicateurs = []
+    ids: set[str] = set()
+    required = ("id", "libelle", "libelle_court", "definition", "unite", "polarite",
+                "numerateur", "denominateur", "sources", "millesimes")
+    for i, ind in enumerate(data.get("indicateur", []), 1):
+        missing = [k for k in required if not ind.get(k)]
+        if missing:
+            raise DonneesError(f"{path}: indicateur n°{i} : champ(s) manquant(s) {missing}")
+        iid = ind["id"]
+        if not _ID.match(iid) or iid in ids:
+            raise DonneesError(f"{path}: indicateur n°{i} : identifiant « {iid} » invalide ou en double")
+        ids.add(iid)
+        if ind["polarite"] not in POLARITES:
+            raise DonneesError(f"{path}: indicateur {iid} : polarité « {ind['polarite']} » ; choix : {', '.join(POLARITES)}")
+        for key in ("numerateur", "denominateur"):
+            if ind[key] not in CRITERES:
+                raise DonneesError(f"{path}: indicateur {iid} : {key} « {ind[key]} » n'est pas un critère ; choix : {', '.join(CRITERES)}")
+        unknown = [m for m in ind["millesimes"] if m not in millesimes]
+        if unknown:
+            raise DonneesError(f"{path}: indicateur {iid} : millésime(s) {unknown} absent(s) de la table [millesimes]")
+        indicateurs.append((
+            iid, i, ind["libelle"], ind["libelle_court"], " ".join(ind["definition"].split()), ind["unite"],
+            ind["polarite"], ind["numerateur"], ind["denominateur"], [str(s) for s in ind["sources"]],
+            [str(m) for m in ind["millesimes"]], bool(ind.get("tableau", False)), ind.get("formule"),
+        ))
+    if not indicateurs:
+        raise DonneesError(f"{path}: aucun indicateur")
+    return {
+        "indicateurs": indicateurs,
+        "criteres": [(c, criteres[c]) for c in CRITERES],
+        "ponderations": ponderations,
+        "millesimes": [(k, v) for k, v in millesimes.items()],
+    }
+
+
+def _inserer(con, table: str, rows: list[tuple]) -> None:
+    """Insert rows in one statement (much faster than ``executemany`` for small tables)."""
+    if not rows:
+        return
+    row = "(" + ", ".join("?" for _ in rows[0]) + ")"
+    con.execute(f"insert into {table} values " + ", ".join(row for _ in rows),
+                [v for r in rows for v in r])
+
+
+def load_raw(con, registry=None) -> dict[str, int]:
+    """Create the ``raw`` tables of the indicators and register the UDFs on ``con``.
+
+    Returns ``{source id: rows}`` for ``raw.sources``. Raises :class:`DonneesError`
+    (a ``ValueError``) naming the file and the reason.
+    """
+    if registry is not None:
+        missing = [s for s in ("classement-sites", "classement-messageries", "extensions-domaine",
+                               "indicateurs-catalogue") if s not in registry]
+        if missing:
+            raise DonneesError(f"registre des sources : source(s) {missing} manquante(s)")
+    register_functions(con)
+    con.execute("create schema if not exists raw")
+    sites = _classement(SITES_FILE, CLASSES_SITE)
+    messageries = _classement(MESSAGERIES_FILE, CLASSES_EMAIL)
+    extensions = _extensions(EXTENSIONS_FILE)
+    cat = read_catalogue()
+    for table in ("classement_sites", "classement_messageries"):
+        con.execute(
+            f"create or replace table raw.{table} (domaine varchar, classe varchar, libelle varchar,"
+            " commune_titulaire varchar, origine varchar, ligne integer)"
+        )
+    _inserer(con, "raw.classement_sites", sites)
+    _inserer(con, "raw.classement_messageries", messageries)
+    con.execute(
+        "create or replace table raw.extensions_domaine (extension varchar, type varchar,"
+        " souveraine boolean, libelle varchar, origine varchar)"
+    )
+    _inserer(con, "raw.extensions_domaine", extensions)
+    con.execute(
+        "create or replace table raw.indicateurs_catalogue (indicateur varchar, ordre integer,"
+        " libelle varchar, libelle_court varchar, definition varchar, unite varchar, polarite varchar,"
+        " numerateur varchar, denominateur varchar, sources varchar[], millesimes varchar[],"
+        " tableau boolean, formule varchar)"
+    )
+    _inserer(con, "raw.indicateurs_catalogue", cat["indicateurs"])
+    con.execute("create or replace table raw.indicateurs_criteres (critere varchar, libelle varchar)")
+    _inserer(con, "raw.indicateurs_criteres", cat["criteres"])
+    con.execute("create or replace table raw.score_ponderations (critere varchar, poids integer, ordre integer)")
+    _inserer(con, "raw.score_ponderations", cat["ponderations"])
+    con.execute("create or replace table raw.millesimes_libelles (cle varchar, libelle varchar)")
+    _inserer(con, "raw.millesimes_libelles", cat["millesimes"])
+    return {
+        "classement-sites": len(sites),
+        "classement-messageries": len(messageries),
+        "extensions-domaine": len(extensions),
+        "indicateurs-catalogue": len(cat["indicateurs"]),
+    }

@@ -1,0 +1,136 @@
+-- The town hall's website as declared in its directory entry (Annuaire de l'administration),
+-- parsed, one row per commune of the perimeter: scheme, host decoded from IDNA to Unicode,
+-- the domain that identifies the site, its extension, its host class from
+-- territoires/indicators/sites.csv (raw.classement_sites).
+-- The host is read leniently (spaces, upper case, missing or broken scheme such as
+-- "https:/", "www." prefix, port, user info, trailing dot); `url_valide` is strict: an
+-- absolute http(s) URL without spaces whose host is a valid (possibly internationalised)
+-- domain name. An e-mail address typed in the site field is not a website.
+-- Identifying domain: under a listed platform, the platform's sub-domain given to the
+-- commune (mairie-x.wixsite.com) or the platform itself when pages are paths
+-- (www.intramuros.org/x); elsewhere the registrable domain (two last labels, three under a
+-- public suffix such as gouv.fr).
+-- unique: code
+-- not_null: code, site_declare, url_valide, https, classe_hebergement, site_classe_par_liste, extension_souveraine
+-- accepted_values: classe_hebergement in (domaine_propre, plateforme_publique, constructeur_commercial, pages_perso_fai, indetermine, sans_site)
+with communes as (
+    select p.code, c.mairie_site
+    from intermediate.perimetre_communes p
+    left join staging.communes c on c.code = p.code and c.type = 'COM'
+),
+liste as (select * from raw.classement_sites),
+extensions as (select * from raw.extensions_domaine),
+nettoye as (
+    select
+        code,
+        mairie_site,
+        -- trimmed (spaces, no-break spaces, BOM), lower case; empty → null
+        nullif(lower(regexp_replace(mairie_site, '^[\s\x{00A0}\x{202F}\x{FEFF}]+|[\s\x{00A0}\x{202F}\x{FEFF}]+$', '', 'g')), '') as url
+    from communes
+),
+declares as (
+    select
+        *,
+        url is not null
+            and not regexp_full_match(url, '(mailto:)?[^\s/:@]+@[^\s/@]+') as site_declare
+    from nettoye
+),
+decoupe as (
+    select
+        *,
+        case when site_declare then nullif(regexp_extract(url, '^([a-z][a-z0-9+-]*):', 1), '') end as schema_url,
+        -- authority: drop the scheme and any slashes after it ("https:/", "http//" too)
+        case when site_declare then regexp_extract(
+            regexp_replace(url, '^([a-z][a-z0-9+-]*:/*|https?//+)', ''), '^([^/?#\s\\]*)', 1
+        ) end as autorite
+    from declares
+),
+hotes as (
+    select
+        *,
+        -- host: drop user info, port and trailing dots
+        nullif(regexp_replace(regexp_replace(regexp_replace(autorite, '^.*@', ''), ':[0-9]*$', ''), '\.+$', ''), '') as hote_brut
+    from decoupe
+),
+idna as (
+    select
+        *,
+        tn_idna_unicode(hote_brut) as hote,
+        tn_idna_ascii(hote_brut) as hote_ascii
+    from hotes
+),
+valides as (
+    select
+        *,
+        coalesce(
+            length(hote_ascii) <= 253
+            and regexp_full_match(hote_ascii, '([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})'),
+            false
+        ) as hote_valide
+    from idna
+),
+lecture as (
+    select
+        *,
+        site_declare and hote_valide
+            and schema_url in ('http', 'https')
+            and regexp_full_match(url, 'https?://[^/?#\s@\\]+([/?#]\S*)?')
+            and regexp_full_match(autorite, '[^:@]+(:[0-9]{1,5})?') as url_valide,
+        case when hote_valide then
+            case when regexp_matches(hote, '^www[0-9]*\.[^.]+\.') then regexp_replace(hote, '^www[0-9]*\.', '') else hote end
+        end as hote_sans_www
+    from valides
+),
+appariement as (
+    -- longest list entry equal to the host or a parent domain of it
+    select
+        a.code,
+        arg_max(l.domaine, length(l.domaine)) as entree,
+        arg_max(l.classe, length(l.domaine)) as classe_liste,
+        arg_max(l.libelle, length(l.domaine)) as hebergeur,
+        arg_max(l.commune_titulaire, length(l.domaine)) as titulaire
+    from lecture a
+    join liste l on a.hote_sans_www = l.domaine or ends_with(a.hote_sans_www, '.' || l.domaine)
+    group by a.code
+),
+suffixes as (select extension as suffixe from extensions where type = 'suffixe_public'),
+avec_liste as (
+    select
+        a.*,
+        p.entree, p.classe_liste, p.hebergeur, p.titulaire,
+        string_split(a.hote_sans_www, '.') as labels
+    from lecture a
+    left join appariement p using (code)
+),
+final as (
+    select
+        code,
+        mairie_site,
+        site_declare,
+        url_valide,
+        coalesce(site_declare and schema_url = 'https', false) as https,
+        schema_url as site_schema,
+        case when hote_valide then hote end as site_hote,
+        case
+            when not hote_valide then null
+            when entree is not null and hote_sans_www = entree then entree
+            when entree is not null then
+                regexp_extract(left(hote_sans_www, length(hote_sans_www) - length(entree) - 1), '([^.]+)$', 1) || '.' || entree
+            when len(labels) >= 3 and array_to_string(labels[-2:], '.') in (select suffixe from suffixes)
+                then array_to_string(labels[-3:], '.')
+            else array_to_string(labels[-2:], '.')
+        end as site_domaine,
+        case when hote_valide then labels[-1] end as extension,
+        coalesce(hote_valide and labels[-1] in (select extension from extensions where souveraine and type = 'premier_niveau'), false)
+            as extension_souveraine,
+        case
+            when not site_declare then 'sans_site'
+            when not hote_valide then 'indetermine'
+            when entree is null or titulaire = code then 'domaine_propre'
+            else classe_liste
+        end as classe_hebergement,
+        case when entree is not null and titulaire is distinct from code then hebergeur end as hebergeur,
+        entree is not null as site_classe_par_liste
+    from avec_liste
+)
+select * from final

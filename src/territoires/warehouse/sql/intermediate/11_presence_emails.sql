@@ -1,0 +1,125 @@
+-- The town hall's e-mail field as declared in its directory entry, parsed, one row per
+-- commune of the perimeter. The field may hold several addresses (separated by ";", ",", "/",
+-- spaces, "et"…), upper case, spaces, a "mailto:" prefix or angle brackets: every part is
+-- checked and the first well-formed address (in the field's order) is the commune's
+-- address. Its domain is decoded from IDNA to Unicode and classed from
+-- territoires/indicators/messageries.csv (raw.classement_messageries); the identifying
+-- domain follows the same rule as for websites (intermediate.presence_sites).
+-- unique: code
+-- not_null: code, email_declare, email_valide, nb_emails, classe_email, email_classe_par_liste
+-- accepted_values: classe_email in (domaine_propre, plateforme_publique, webmail_grand_public, fournisseur_partage, invalide, sans_email)
+with communes as (
+    select p.code, c.mairie_email
+    from intermediate.perimetre_communes p
+    left join staging.communes c on c.code = p.code and c.type = 'COM'
+),
+liste as (select * from raw.classement_messageries),
+suffixes as (select extension as suffixe from raw.extensions_domaine where type = 'suffixe_public'),
+nettoye as (
+    select
+        code,
+        mairie_email,
+        nullif(lower(regexp_replace(mairie_email, '^[\s\x{00A0}\x{202F}\x{FEFF}]+|[\s\x{00A0}\x{202F}\x{FEFF}]+$', '', 'g')), '') as champ
+    from communes
+),
+morceaux as (
+    select code, string_split_regex(champ, '[;,/\s\x{00A0}]+') as parts
+    from nettoye where champ is not null
+),
+candidats as (
+    select
+        code,
+        unnest(parts) as brut,
+        generate_subscripts(parts, 1) as rang
+    from morceaux
+),
+verifies as (
+    select
+        code, rang,
+        -- angle brackets, parentheses and quotes dropped, then "mailto:" and trailing dots
+        regexp_replace(regexp_replace(regexp_replace(brut, '[<>()"'']', '', 'g'), '^mailto:', ''), '\.+$', '') as adresse
+    from candidats
+),
+domaines as (
+    select
+        *,
+        regexp_full_match(adresse, '[a-z0-9!#$%&''*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&''*+/=?^_`{|}~-]+)*@[^@\s]+') as forme_ok,
+        regexp_extract(adresse, '@([^@]+)$', 1) as domaine_brut
+    from verifies
+),
+idna as (
+    select
+        *,
+        tn_idna_unicode(domaine_brut) as domaine,
+        tn_idna_ascii(domaine_brut) as domaine_ascii
+    from domaines
+),
+valides as (
+    select
+        code, rang, domaine,
+        split_part(adresse, '@', 1) || '@' || domaine as adresse
+    from idna
+    where forme_ok
+      and length(domaine_ascii) <= 253
+      and regexp_full_match(domaine_ascii, '([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})')
+),
+par_commune as (
+    select
+        code,
+        list(adresse order by rang) as adresses,
+        arg_min(domaine, rang) as email_domaine_complet
+    from valides
+    group by code
+),
+appariement as (
+    select
+        p.code,
+        arg_max(l.domaine, length(l.domaine)) as entree,
+        arg_max(l.classe, length(l.domaine)) as classe_liste,
+        arg_max(l.libelle, length(l.domaine)) as fournisseur,
+        arg_max(l.commune_titulaire, length(l.domaine)) as titulaire
+    from par_commune p
+    join liste l on p.email_domaine_complet = l.domaine or ends_with(p.email_domaine_complet, '.' || l.domaine)
+    group by p.code
+),
+assemble as (
+    select
+        n.code, n.mairie_email, n.champ,
+        coalesce(p.adresses, []::varchar[]) as adresses,
+        p.email_domaine_complet,
+        string_split(p.email_domaine_complet, '.') as labels,
+        a.entree, a.classe_liste, a.fournisseur, a.titulaire
+    from nettoye n
+    left join par_commune p using (code)
+    left join appariement a using (code)
+),
+final as (
+    select
+        code,
+        mairie_email,
+        champ is not null as email_declare,
+        len(adresses) > 0 as email_valide,
+        len(adresses)::integer as nb_emails,
+        adresses[1] as email,
+        adresses as emails,
+        email_domaine_complet as email_hote,
+        case
+            when email_domaine_complet is null then null
+            when entree is not null and email_domaine_complet = entree then entree
+            when entree is not null then
+                regexp_extract(left(email_domaine_complet, length(email_domaine_complet) - length(entree) - 1), '([^.]+)$', 1) || '.' || entree
+            when len(labels) >= 3 and array_to_string(labels[-2:], '.') in (select suffixe from suffixes)
+                then array_to_string(labels[-3:], '.')
+            else array_to_string(labels[-2:], '.')
+        end as email_domaine,
+        case
+            when champ is null then 'sans_email'
+            when len(adresses) = 0 then 'invalide'
+            when entree is null or titulaire = code then 'domaine_propre'
+            else classe_liste
+        end as classe_email,
+        case when entree is not null and titulaire is distinct from code then fournisseur end as fournisseur_email,
+        entree is not null as email_classe_par_liste
+    from assemble
+)
+select * from final

@@ -1,0 +1,93 @@
+-- Every indicator of the catalogue for every territory, in long format: one row per
+-- niveau × code × tranche_taille × indicateur. tranche_taille = 'ensemble' for all the
+-- territory's communes, else a band of marts.tranches_taille (a band without any commune
+-- in the territory has no row; the commune level has only 'ensemble').
+-- Each commune contributes integers: numerateur (0/1, or its score 0-100) and
+-- denominateur (0/1, or 100 for the score); a numerator counts only where the
+-- denominator does. Sums are exact (bigint), never rounded or capped:
+--   taux         = numerateur / denominateur (null when denominateur = 0)
+--   taux_pondere = Σ population × numerateur / Σ population × denominateur
+--   population   = population of the communes counted in the denominator
+-- A commune without population (null in the source) counts in 'ensemble' but in no band,
+-- and weighs nothing in taux_pondere.
+-- Membership: an EPCI is aggregated over ALL its member communes (out-of-scope members
+-- of a straddling EPCI included); commune, departement, region, operateur and alliance
+-- over the communes of the scope only (marts.appartenances.dans_perimetre).
+-- unique: niveau, code, tranche_taille, indicateur
+-- not_null: niveau, code, tranche_taille, indicateur, numerateur, denominateur, population
+-- accepted_values: niveau in (commune, epci, departement, region, operateur, alliance)
+with presence as (select * from marts.presence_numerique),
+catalogue as (select indicateur, numerateur, denominateur from marts.indicateurs_catalogue),
+appartenances as (select * from marts.appartenances),
+valeurs as (
+    unpivot (
+        select
+            code,
+            1 as commune,
+            fiche_mairie::integer as fiche_mairie,
+            site_declare::integer as site_declare,
+            url_valide::integer as url_valide,
+            https::integer as https,
+            site_domaine_propre::integer as site_domaine_propre,
+            site_plateforme_publique::integer as site_plateforme_publique,
+            site_domaine_maitrise::integer as site_domaine_maitrise,
+            site_constructeur_commercial::integer as site_constructeur_commercial,
+            site_pages_perso_fai::integer as site_pages_perso_fai,
+            extension_souveraine::integer as extension_souveraine,
+            email_declare::integer as email_declare,
+            email_valide::integer as email_valide,
+            email_non_generique::integer as email_non_generique,
+            email_webmail_grand_public::integer as email_webmail_grand_public,
+            email_meme_domaine::integer as email_meme_domaine,
+            horaires_publies::integer as horaires_publies,
+            accessibilite_renseignee::integer as accessibilite_renseignee,
+            coalesce(score_presence, 0) as score_presence,
+            case when fiche_mairie then 100 else 0 end as score_maximum
+        from presence
+    )
+    on columns(* exclude (code)) into name critere value valeur
+),
+par_commune as (
+    select
+        c.indicateur,
+        d.code as code_commune,
+        case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
+        d.valeur::bigint as den
+    from catalogue c
+    join valeurs d on d.critere = c.denominateur
+    join valeurs n on n.critere = c.numerateur and n.code = d.code
+),
+membres as (
+    select code as code_commune, 'commune' as niveau, code from presence where dans_perimetre
+    union all
+    select code_commune, niveau, code from appartenances where niveau = 'epci' or dans_perimetre
+),
+detail as (
+    select m.niveau, m.code, p.tranche_taille, v.indicateur, v.num, v.den, p.population
+    from par_commune v
+    join presence p on p.code = v.code_commune
+    join membres m on m.code_commune = v.code_commune
+),
+agregats as (
+    select
+        niveau, code,
+        case when grouping(tranche_taille) = 1 then 'ensemble' else tranche_taille end as tranche_taille,
+        indicateur,
+        sum(num)::bigint as numerateur,
+        sum(den)::bigint as denominateur,
+        sum(population::hugeint * num) as pop_num,
+        sum(population::hugeint * den) as pop_den,
+        coalesce(sum(population) filter (where den > 0), 0)::bigint as population
+    from detail
+    group by grouping sets ((niveau, code, indicateur), (niveau, code, indicateur, tranche_taille))
+),
+final as (
+    select
+        niveau, code, tranche_taille, indicateur, numerateur, denominateur,
+        case when denominateur > 0 then numerateur::double / denominateur end as taux,
+        case when pop_den > 0 then pop_num::double / pop_den::double end as taux_pondere,
+        population
+    from agregats
+    where (niveau <> 'commune' or tranche_taille = 'ensemble') and tranche_taille is not null
+)
+select * from final order by niveau, code, tranche_taille, indicateur
