@@ -11,6 +11,7 @@ import lzma
 import os
 import shutil
 import tomllib
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,35 +128,48 @@ def extract_embedded(src: Source, raw_dir: Path) -> Path:
     return dest
 
 
-def fetch(source_id: str, raw_dir: Path, *, timeout: float = 60.0) -> Path:
+def fetch(
+    source_id: str,
+    raw_dir: Path,
+    *,
+    timeout: float = 60.0,
+    registry: dict[str, Source] | None = None,
+    url: str | None = None,
+) -> Path:
     """Download an official source into ``raw_dir/<id>/`` and check its sha256.
 
     An unpinned or different hash is refused: the download is kept aside as
     ``<file>.refused`` and the error gives the hash found, to review and pin.
+    ``url`` overrides the registry's address (a mirror, or a local server in tests).
     """
-    reg = load_registry()
+    reg = registry if registry is not None else load_registry()
     if source_id not in reg:
         raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
     src = reg[source_id]
     if src.embedded:
         return extract_embedded(src, raw_dir)
-    if not src.url.startswith("https://"):
+    address = url or src.url
+    if not address.startswith(("https://", "http://")):
         raise SourceError(f"{source_id}: pas d'URL de téléchargement")
     dest = raw_dir / src.id / src.file
     if dest.is_file() and src.sha256 and sha256_file(dest) == src.sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(dest.suffix + ".part")
-    req = urllib.request.Request(src.url, headers={"User-Agent": "territoires/0.1"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as out:
-        shutil.copyfileobj(resp, out)
+    req = urllib.request.Request(address, headers={"User-Agent": "territoires/0.1"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as out:
+            shutil.copyfileobj(resp, out)
+    except (OSError, urllib.error.URLError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise SourceError(f"{address}: téléchargement impossible ({exc})") from exc
     actual = sha256_file(tmp)
     if actual != src.sha256:
         refused = dest.with_suffix(dest.suffix + ".refused")
         os.replace(tmp, refused)
         reason = "aucune empreinte enregistrée" if not src.sha256 else f"attendue {src.sha256}"
         raise SourceError(
-            f"{src.url}: empreinte sha256 {actual} refusée ({reason}) ; "
+            f"{address}: empreinte sha256 {actual} refusée ({reason}) ; "
             f"fichier mis de côté : {refused}"
         )
     os.replace(tmp, dest)
