@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print("Interrompu : l'entrepôt précédent est intact.", file=sys.stderr)
+        done = {"build": "l'entrepôt précédent est intact",
+                "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
+        print(f"Interrompu : {done.get(args.command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
         return 130
     except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

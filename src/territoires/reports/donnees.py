@@ -1,0 +1,271 @@
+"""What the report notebooks read: the warehouse connection, the territory asked for
+(checked, with French messages listing the valid choices), its parents and children for
+navigation, and the sources with their vintages for the footer.
+
+The connection is cached per process and reopened when the warehouse file changes: a
+batch kernel that renders hundreds of pages opens it once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from territoires.config import settings
+from territoires.reports import site
+
+_CACHE: dict[str, tuple[tuple, Any]] = {}
+
+#: level → label, plural, in navigation order (mirrors staging.niveaux)
+LIBELLES = {
+    "commune": ("Commune", "Communes"),
+    "epci": ("EPCI", "EPCI"),
+    "departement": ("Département", "Départements"),
+    "region": ("Région", "Régions"),
+    "operateur": ("Opérateur", "Opérateurs"),
+    "alliance": ("Alliance", "Alliance"),
+}
+
+DU = {"commune": "de la commune", "epci": "de l'EPCI", "departement": "du département",
+      "region": "de la région", "operateur": "de l'opérateur", "alliance": "de l'alliance"}
+
+
+class ParametreInvalide(ValueError):
+    """A report parameter (level, code) is not valid; the message lists the valid choices."""
+
+
+def connexion(entrepot: str | os.PathLike | None = None):
+    """Read-only connection to the warehouse, cached while the file is unchanged.
+
+    Without the spatial extension: DuckDB's core reads GEOMETRY columns and has
+    ``ST_AsWKB``, which is all a map of a territory needs; :mod:`territoires.geo` loads
+    spatial (0.15 s) only when it needs a spatial predicate (neighbouring communes).
+    """
+    import duckdb
+
+    path = Path(entrepot) if entrepot else settings().warehouse
+    try:
+        st = path.stat()
+    except OSError:
+        raise ParametreInvalide(
+            f"entrepôt introuvable : {path} — lancez `territoires build` ou passez le paramètre entrepot"
+        ) from None
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    cached = _CACHE.get(str(path))
+    if cached and cached[0] == key:
+        return cached[1]
+    if cached:
+        try:
+            cached[1].close()
+        except Exception:  # noqa: BLE001 - a stale handle is dropped whatever happens
+            pass
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise ParametreInvalide(f"{path}: ouverture de l'entrepôt impossible ({exc})") from exc
+    threads = os.environ.get("TERRITOIRES_THREADS")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    _CACHE[str(path)] = (key, con)
+    return con
+
+
+def a_table(con, nom: str) -> bool:
+    """Whether ``schema.table`` exists (identifiers checked, so no bound parameter needed)."""
+    schema, _, table = nom.partition(".")
+    if not (schema.isidentifier() and table.isidentifier()):
+        raise ValueError(f"nom de table invalide : {nom}")
+    return bool(con.execute(
+        f"select (select count(*) from duckdb_tables() where schema_name = '{schema}' and table_name = '{table}')"
+        f" + (select count(*) from duckdb_views() where schema_name = '{schema}' and view_name = '{table}')"
+    ).fetchone()[0])
+
+
+@dataclass
+class Territoire:
+    """The territory a dashboard is about, with what navigation and comparisons need."""
+
+    niveau: str
+    code: str
+    nom: str
+    population: int
+    population_millesime: str
+    nb_communes: int
+    nb_communes_perimetre: int
+    departements: list[str]
+    regions: list[str]
+    code_region: str | None
+    code_operateur: str | None
+    code_departement: str | None
+    a_cheval: bool
+    con: Any = field(repr=False, default=None)
+
+    @property
+    def libelle_niveau(self) -> str:
+        return LIBELLES[self.niveau][0]
+
+    @property
+    def page(self) -> str:
+        return site.chemin_page(self.niveau, self.code)
+
+    def href(self, niveau: str, code: str) -> str:
+        """Relative link from this page to another territory's page."""
+        return site.relatif(self.page, site.chemin_page(niveau, code))
+
+
+def _normalise_code(niveau: str, code: Any) -> str:
+    """Codes are text. ``papermill -p code 1`` gives an int: restore the leading zero."""
+    if isinstance(code, bool):
+        return str(code)
+    if isinstance(code, int):
+        text = str(code)
+        if niveau in ("departement", "region") and len(text) < 2:
+            text = text.zfill(2)
+        return text
+    if isinstance(code, float) and code.is_integer():
+        return _normalise_code(niveau, int(code))
+    return str(code).strip()
+
+
+def territoire(niveau: Any, code: Any, entrepot: str | os.PathLike | None = None,
+               niveaux: tuple[str, ...] = site.NIVEAUX_TABLEAU) -> Territoire:
+    """Check the parameters and return the territory; a French error lists valid choices."""
+    if not isinstance(niveau, str) or niveau.strip().lower() not in niveaux:
+        raise ParametreInvalide(
+            f"niveau « {niveau} » invalide ; niveaux possibles : "
+            + ", ".join(f"{n} ({LIBELLES[n][0].lower()})" for n in niveaux)
+        )
+    niveau = niveau.strip().lower()
+    code = _normalise_code(niveau, code)
+    con = connexion(entrepot or None)
+    row = con.execute(
+        "select niveau, code, nom, population, population_millesime, nb_communes, nb_communes_perimetre, "
+        "departements, regions, code_region, code_operateur, code_departement, a_cheval "
+        "from marts.territoires where niveau = ? and code = ?",
+        [niveau, code],
+    ).fetchone()
+    if row is None:
+        ailleurs = con.execute(
+            "select niveau, nom from marts.territoires where code = ? and niveau <> ?", [code, niveau]
+        ).fetchall()
+        if ailleurs:
+            autres = " ; ".join(f"c'est le code {DU[n]} {nom} : utilisez niveau = \"{n}\""
+                                for n, nom in ailleurs if n in DU)
+            raise ParametreInvalide(f"code « {code} » inconnu au niveau {niveau} ; {autres}. "
+                                    + _choix(con, niveau))
+        raise ParametreInvalide(f"code « {code} » inconnu au niveau {niveau} dans cet entrepôt. "
+                                + _choix(con, niveau))
+    return Territoire(
+        niveau=row[0], code=row[1], nom=row[2], population=int(row[3] or 0), population_millesime=row[4],
+        nb_communes=int(row[5] or 0), nb_communes_perimetre=int(row[6] or 0),
+        departements=list(row[7] or []), regions=list(row[8] or []), code_region=row[9],
+        code_operateur=row[10], code_departement=row[11], a_cheval=bool(row[12]), con=con,
+    )
+
+
+def _choix(con, niveau: str) -> str:
+    rows = con.execute("select code, nom from marts.territoires where niveau = ? order by code", [niveau]).fetchall()
+    if not rows:
+        return f"Aucun territoire de niveau {niveau} dans cet entrepôt."
+    if len(rows) <= 30:
+        return "Codes possibles : " + ", ".join(f"{c} ({n})" for c, n in rows) + "."
+    return f"Codes possibles ({len(rows)}) : " + ", ".join(c for c, _ in rows) + "."
+
+
+def alliance(entrepot: str | os.PathLike | None = None) -> Territoire:
+    return territoire("alliance", "alliance", entrepot, niveaux=("alliance",))
+
+
+# ── navigation ───────────────────────────────────────────────────────────────
+
+def noms(con, niveau: str, codes: list[str]) -> list[tuple[str, str]]:
+    if not codes:
+        return []
+    return con.execute(
+        "select code, nom from marts.territoires where niveau = ? and list_contains(?, code) order by code",
+        [niveau, codes],
+    ).fetchall()
+
+
+def parents(t: Territoire) -> list[tuple[str, str, str]]:
+    """Containing territories, top down: ``(niveau, code, nom)``; alliance first."""
+    con = t.con
+    out: list[tuple[str, str, str]] = []
+    if t.niveau != "alliance":
+        out += [("alliance", c, n) for c, n in noms(con, "alliance", ["alliance"])]
+    if t.niveau in ("region", "departement", "epci"):
+        ops = con.execute(
+            "select distinct code_operateur from marts.territoires where niveau = 'region' and list_contains(?, code)"
+            " and code_operateur is not null", [t.regions or [t.code_region]]
+        ).fetchall()
+        out += [("operateur", c, n) for c, n in noms(con, "operateur", [r[0] for r in ops])]
+    if t.niveau in ("departement", "epci"):
+        out += [("region", c, n) for c, n in noms(con, "region", t.regions or [t.code_region])]
+    if t.niveau == "epci":
+        out += [("departement", c, n) for c, n in noms(con, "departement", t.departements)]
+    return out
+
+
+def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Pages below: ``[(niveau, [(code, nom), …]), …]``."""
+    con = t.con
+
+    def q(sql: str, params: list) -> list[tuple[str, str]]:
+        return con.execute(sql, params).fetchall()
+
+    if t.niveau == "alliance":
+        return [("operateur", q("select code, nom from marts.territoires where niveau = 'operateur' order by nom", [])),
+                ("region", q("select code, nom from marts.territoires where niveau = 'region' order by nom", []))]
+    if t.niveau in ("operateur", "region"):
+        regions = t.regions or [t.code_region]
+        out = []
+        if t.niveau == "operateur":
+            out.append(("region", q("select code, nom from marts.territoires where niveau = 'region' "
+                                    "and list_contains(?, code) order by nom", [regions])))
+        out.append(("departement", q("select code, nom from marts.territoires where niveau = 'departement' "
+                                     "and list_contains(?, code) order by code", [t.departements])))
+        out.append(("epci", q("select code, nom from marts.territoires where niveau = 'epci' "
+                              "and list_has_any(departements, ?) order by nom", [t.departements])))
+        return out
+    if t.niveau == "departement":
+        return [("epci", q("select code, nom from marts.territoires where niveau = 'epci' "
+                           "and list_contains(departements, ?) order by nom", [t.code]))]
+    return []
+
+
+# ── sources and vintages ──────────────────────────────────────────────────────
+
+def sources(con) -> list[dict[str, Any]]:
+    """Loaded sources with their vintages, and per-column vintages (``raw.provenance``)."""
+    rows = con.execute(
+        "select id, producteur, titre, licence, url, version_paquet, millesime, charge_le from marts.sources order by id"
+    ).fetchall()
+    prov: dict[str, list[tuple[str, str, str]]] = {}
+    if a_table(con, "raw.provenance"):
+        for sid, cle, mil, preuve in con.execute(
+            "select source_id, cle, millesime, preuve from raw.provenance order by source_id, cle"
+        ).fetchall():
+            prov.setdefault(sid, []).append((cle, mil, preuve))
+    return [
+        {"id": r[0], "producteur": r[1], "titre": r[2], "licence": r[3], "url": r[4], "version_paquet": r[5],
+         "millesime": r[6], "charge_le": r[7], "detail": prov.get(r[0], [])}
+        for r in rows
+    ]
+
+
+def millesimes(con) -> dict[str, str]:
+    """Input vintages for the manifest: ``{source: vintage, "source.cle": vintage}``."""
+    out = {r["id"]: r["millesime"] for r in sources(con)}
+    for r in sources(con):
+        for cle, mil, _ in r["detail"]:
+            out[f"{r['id']}.{cle}"] = mil
+    return out
+
+
+def construction(con) -> dict[str, Any]:
+    """The build's fingerprint, scope and date (``meta.build``)."""
+    row = con.execute("select fingerprint, regions, departements, version, construit_le from meta.build").fetchone()
+    return {"empreinte": row[0], "regions": row[1], "departements": row[2], "version": row[3],
+            "construit_le": row[4]}

@@ -1,0 +1,194 @@
+"""HTML export of executed report notebooks, through our own nbconvert template.
+
+In-process ``HTMLExporter`` (created once per process) with the ``territoires`` template
+(``reports/templates/territoires``): no code cells, no prompts, no stream output; figures
+carried as ``application/vnd.plotly.v1+json`` or ``application/vnd.territoires.carte+json``
+are embedded as JSON and drawn by ``assets/territoires.js``. plotly.js is written once per
+site to ``reports/assets/`` and referenced by a relative path; ``single_file`` inlines it
+(and the style, the script and the CSV downloads) for a page sent by e-mail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import tempfile
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import territoires
+from territoires.charts import MIME_CARTE, MIME_PLOTLY
+from territoires.reports import site
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+ASSETS_DIR = PACKAGE_DIR / "assets"
+ASSET_FILES = ("territoires.css", "territoires.js")
+
+_CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)"')
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js shipped by the installed ``plotly`` package (no CDN)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("paquet plotly introuvable : plotly.min.js ne peut pas être copié")
+    path = Path(list(spec.submodule_search_locations)[0]) / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise RuntimeError(f"{path}: plotly.min.js absent du paquet plotly")
+    return path
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file through a temporary sibling and ``os.replace``: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_assets(reports_dir: Path) -> list[Path]:
+    """Copy plotly.min.js, the style sheet and the script to ``reports/assets/`` (if changed)."""
+    out = reports_dir / "assets"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in [plotly_js_path(), *(ASSETS_DIR / f for f in ASSET_FILES)]:
+        dst = out / src.name
+        data = src.read_bytes()
+        if not dst.is_file() or dst.read_bytes() != data:
+            write_atomic(dst, data)
+        written.append(dst)
+    return written
+
+
+def assets_fingerprint() -> str:
+    """Hash of the template and assets: pages are stale when any of them changes."""
+    h = hashlib.sha256()
+    for p in sorted([*TEMPLATES_DIR.rglob("*"), *ASSETS_DIR.glob("*")]):
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _json_script(value: Any) -> str:
+    """JSON safe inside ``<script type="application/json">`` (no ``</script>``, no ``<!--``)."""
+    if isinstance(value, list):  # a string split in lines by nbformat
+        value = "".join(value)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _join_lines(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+@lru_cache(maxsize=1)
+def exporter():
+    """The configured HTMLExporter (template loading is the slow part: once per process)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from traitlets.config import Config
+
+    class Exportateur(HTMLExporter):
+        """HTMLExporter without its BeautifulSoup pass.
+
+        Stock HTMLExporter re-parses and re-serialises every page (0.1–0.3 s on a region
+        page) to add ``alt`` to images and ``tabindex`` to JupyterLab cells; our template
+        has neither JupyterLab cells nor images without a text alternative.
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    c = Config()
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES_DIR)]
+    c.HTMLExporter.template_name = "territoires"
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    exp = Exportateur(config=c)
+    exp.register_filter("json_script", _json_script)
+    exp.register_filter("join_lines", _join_lines)
+    return exp
+
+
+@lru_cache(maxsize=4)
+def _read_text(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _page_info(nb) -> dict[str, str]:
+    """Title and description from the first output that declares them (``territoires`` metadata)."""
+    info: dict[str, str] = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("territoires", {})
+            for key in ("page_titre", "page_description"):
+                if key in meta and key not in info:
+                    info[key] = meta[key]
+    return info
+
+
+def html_page(nb, page_path: str, *, single_file: bool = False, reports_dir: Path | None = None,
+              notebook_path: str | None = None) -> tuple[str, dict[str, bytes]]:
+    """Render an executed notebook to one HTML page.
+
+    ``page_path`` is where the page goes, relative to ``reports/`` (links and assets are
+    relative to it). Returns the HTML and the side files to write (CSV downloads), as
+    ``{path relative to reports/: bytes}``; in ``single_file`` mode CSV stay inline.
+    """
+    info = _page_info(nb)
+    racine = site.racine(page_path)
+    resources = {
+        "territoires": {
+            "titre": info.get("page_titre", "Tableau de bord"),
+            "description": info.get("page_description", ""),
+            "version": territoires.__version__,
+            "date": datetime.now().strftime("%d/%m/%Y à %H:%M"),
+            "racine": racine,
+            "assets": racine + "assets/",
+            "single_file": single_file,
+            "carnet": (site.relatif(page_path, notebook_path) if notebook_path and not single_file else ""),
+            "mime_plotly": MIME_PLOTLY,
+            "mime_carte": MIME_CARTE,
+            "css": _read_text(str(ASSETS_DIR / "territoires.css")) if single_file else "",
+            "js": _read_text(str(ASSETS_DIR / "territoires.js")) if single_file else "",
+            "plotly_js": _read_text(str(plotly_js_path())) if single_file else "",
+        }
+    }
+    body, _ = exporter().from_notebook_node(nb, resources=resources)
+    extra: dict[str, bytes] = {}
+    if not single_file:
+        stem = page_path[:-5] if page_path.endswith(".html") else page_path
+        count = 0
+
+        def _extract(m: re.Match) -> str:
+            nonlocal count
+            count += 1
+            rel = f"{stem}-communes.csv" if count == 1 else f"{stem}-donnees-{count}.csv"
+            extra[rel] = base64.b64decode(m.group(1))
+            return f'href="{site.relatif(page_path, rel)}"'
+
+        body = _CSV_LINK.sub(_extract, body)
+    return body, extra
+
+
+def csv_data_uri(text: str) -> str:
+    """A CSV as a ``data:`` URI (UTF-8 with BOM so spreadsheet software reads accents)."""
+    raw = ("\ufeff" + text).encode("utf-8")
+    return "data:text/csv;charset=utf-8;base64," + base64.b64encode(raw).decode("ascii")

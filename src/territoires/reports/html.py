@@ -1,0 +1,119 @@
+"""HTML fragments shown by the report notebooks and copied as-is into the pages.
+
+Every text coming from data goes through :func:`e` (HTML escaping); numbers are
+formatted by the caller with :mod:`territoires.formats`. A :class:`Bloc` displays as
+``text/html`` in a notebook and may carry a CSV (``text/csv``) that the exporter turns
+into a download link.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from typing import Any, Iterable, Sequence
+
+
+def e(value: Any) -> str:
+    """Escape a value for HTML text or attribute (``None`` → empty)."""
+    return "" if value is None else _html.escape(str(value), quote=True)
+
+
+class Bloc:
+    """An HTML fragment for a dashboard (one cell output)."""
+
+    def __init__(self, html: str, *, meta: dict | None = None, csv: str | None = None,
+                 csv_nom: str | None = None) -> None:
+        self.html = html
+        self.meta = dict(meta or {})
+        self.csv = csv
+        if csv is not None:
+            self.meta["csv_nom"] = csv_nom or "donnees.csv"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data: dict[str, Any] = {"text/html": self.html}
+        if self.csv is not None:
+            data["text/csv"] = self.csv
+        return data, ({"territoires": self.meta} if self.meta else {})
+
+    def __repr__(self) -> str:
+        return f"<Bloc HTML de {len(self.html)} caractères>"
+
+
+class Cellule(str):
+    """A table cell already formatted; ``num`` right-aligns it, ``html`` skips escaping."""
+
+    num: bool = False
+    brut: bool = False
+
+    def __new__(cls, text: str, *, num: bool = False, html: bool = False, tri: Any = None):
+        obj = super().__new__(cls, text)
+        obj.num = num
+        obj.brut = html
+        obj.tri = tri
+        return obj
+
+
+def num(text: str, tri: Any = None) -> Cellule:
+    """A numeric cell (right-aligned, tabular figures)."""
+    return Cellule(text, num=True, tri=tri)
+
+
+def brut(html: str) -> Cellule:
+    """A cell holding trusted HTML (already escaped)."""
+    return Cellule(html, html=True)
+
+
+def tableau(
+    entetes: Sequence[str],
+    lignes: Iterable[Sequence[Any]],
+    *,
+    legende: str | None = None,
+    classe: str = "",
+    entete_ligne: bool = True,
+    numeriques: Sequence[int] = (),
+    enveloppe: bool = True,
+    secondaires: Sequence[int] = (),
+) -> str:
+    """An accessible table: caption, ``scope`` on headers, numbers right-aligned.
+
+    ``entete_ligne``: the first cell of each row is a row header (``<th scope="row">``).
+    ``enveloppe``: wrap in a horizontally scrolling ``div`` (narrow screens).
+    ``secondaires``: columns hidden on a phone (class ``secondaire``).
+    """
+    numeriques = set(numeriques)
+    secondaires = set(secondaires)
+
+    def classes(i: int, is_num: bool) -> str:
+        c = " ".join(x for x in ("num" if is_num else "", "secondaire" if i in secondaires else "") if x)
+        return f' class="{c}"' if c else ""
+
+    out = [f'<div class="table-defil"><table class="{e(classe)}">' if enveloppe else f'<table class="{e(classe)}">']
+    if legende:
+        out.append(f"<caption>{e(legende)}</caption>")
+    out.append("<thead><tr>")
+    for i, h in enumerate(entetes):
+        text = h if isinstance(h, Cellule) and h.brut else e(h)
+        out.append(f'<th scope="col"{classes(i, i in numeriques)}>{text}</th>')
+    out.append("</tr></thead><tbody>")
+    for row in lignes:
+        out.append("<tr>")
+        for i, cell in enumerate(row):
+            text = cell if isinstance(cell, Cellule) and cell.brut else e(cell)
+            is_num = i in numeriques or (isinstance(cell, Cellule) and cell.num)
+            tag = "th" if (entete_ligne and i == 0) else "td"
+            scope = ' scope="row"' if tag == "th" else ""
+            out.append(f"<{tag}{scope}{classes(i, is_num)}>{text}</{tag}>")
+        out.append("</tr>")
+    out.append("</tbody></table></div>" if enveloppe else "</tbody></table>")
+    return "".join(out)
+
+
+def section(titre: str, contenu: str, *, ident: str, intro: str | None = None, niveau: int = 2) -> str:
+    """A titled section; ``ident`` is the anchor used by the page's table of contents."""
+    intro_html = f'<p class="intro">{intro}</p>' if intro else ""
+    return (f'<section class="bloc" id="{e(ident)}" aria-labelledby="{e(ident)}-titre">'
+            f'<h{niveau} id="{e(ident)}-titre">{e(titre)}</h{niveau}>{intro_html}{contenu}</section>')
+
+
+def lien(href: str, texte: str, **attrs: str) -> str:
+    extra = "".join(f' {k.replace("_", "-")}="{e(v)}"' for k, v in attrs.items())
+    return f'<a href="{e(href)}"{extra}>{e(texte)}</a>'

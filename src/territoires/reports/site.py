@@ -1,0 +1,139 @@
+"""Site layout: where each dashboard lives under ``reports/``, and what a scope means.
+
+::
+
+    reports/index.html                     site index with a search box
+    reports/alliance.html                  the alliance (alliance.ipynb)
+    reports/operateur/megalis.html         one page per operator, region, département, EPCI
+    reports/region/53.html                 (tableau_de_bord.ipynb)
+    reports/departement/29.html
+    reports/epci/242900314.html
+    reports/<niveau>/<code>-communes.csv   communes to act on, as CSV
+    reports/assets/                        plotly.min.js, style and script, written once per site
+    reports/notebooks/<niveau>/<code>.ipynb   executed notebooks, kept for audit
+    reports/manifest.json                  one entry per page: status, duration, error, vintages…
+
+Every path is relative to the ``reports`` folder, so the site works from ``file://``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+#: levels that have a dashboard page, from the top down (navigation order)
+NIVEAUX_PAGES: tuple[str, ...] = ("alliance", "operateur", "region", "departement", "epci")
+#: levels accepted by tableau_de_bord.ipynb (the alliance has its own notebook)
+NIVEAUX_TABLEAU: tuple[str, ...] = ("operateur", "region", "departement", "epci")
+
+
+def chemin_page(niveau: str, code: str) -> str:
+    """Path of a territory's HTML page, relative to ``reports/``."""
+    if niveau == "alliance":
+        return "alliance.html"
+    return f"{niveau}/{code}.html"
+
+
+def chemin_notebook(niveau: str, code: str) -> str:
+    """Path of the executed notebook kept for audit, relative to ``reports/``."""
+    if niveau == "alliance":
+        return "notebooks/alliance.ipynb"
+    return f"notebooks/{niveau}/{code}.ipynb"
+
+
+def chemin_csv(niveau: str, code: str) -> str:
+    if niveau == "alliance":
+        return "alliance-communes.csv"
+    return f"{niveau}/{code}-communes.csv"
+
+
+def relatif(depuis: str, vers: str) -> str:
+    """Relative URL from one page to another path of the site (both relative to ``reports/``)."""
+    base = posixpath.dirname(depuis) or "."
+    return posixpath.relpath(vers, base)
+
+
+def racine(depuis: str) -> str:
+    """Prefix leading from a page back to ``reports/`` (``""`` or ``"../"``)."""
+    depth = depuis.count("/")
+    return "../" * depth
+
+
+@dataclass(frozen=True)
+class Page:
+    """One dashboard to produce: a notebook, its parameters, where it goes."""
+
+    niveau: str
+    code: str
+    nom: str = ""
+
+    @property
+    def portee(self) -> str:
+        """Scope id as written on the command line: ``alliance``, ``region:53``…"""
+        return "alliance" if self.niveau == "alliance" else f"{self.niveau}:{self.code}"
+
+    @property
+    def notebook(self) -> str:
+        return "alliance.ipynb" if self.niveau == "alliance" else "tableau_de_bord.ipynb"
+
+    @property
+    def parametres(self) -> dict[str, str]:
+        return {} if self.niveau == "alliance" else {"niveau": self.niveau, "code": self.code}
+
+    @property
+    def html(self) -> str:
+        return chemin_page(self.niveau, self.code)
+
+    @property
+    def ipynb(self) -> str:
+        return chemin_notebook(self.niveau, self.code)
+
+
+def pages(con, portee: str) -> list[Page]:
+    """Pages of a scope: ``all``, ``alliance``, ``<niveau>:<code>``, ``<niveau>:*``.
+
+    Several scopes may be given separated by commas. Unknown scopes raise ``ValueError``
+    with the valid choices, in French.
+    """
+    levels = ", ".join(f"'{n}'" for n in NIVEAUX_PAGES)  # constants: no bound parameter (see runner)
+    rows = con.execute(
+        f"select niveau, code, nom from marts.territoires where niveau in ({levels}) order by code"
+    ).fetchall()
+    by_level: dict[str, dict[str, str]] = {n: {} for n in NIVEAUX_PAGES}
+    for niveau, code, nom in rows:
+        by_level[niveau][code] = nom
+    ordre = {n: i for i, n in enumerate(NIVEAUX_PAGES)}
+    wanted: dict[tuple[str, str], Page] = {}
+    for part in (p.strip() for p in portee.split(",")):
+        if not part:
+            continue
+        if part == "all":
+            for niveau in NIVEAUX_PAGES:
+                for code, nom in by_level[niveau].items():
+                    wanted[(niveau, code)] = Page(niveau, code, nom)
+            continue
+        if part == "alliance":
+            part = "alliance:alliance"
+        niveau, sep, code = part.partition(":")
+        if not sep or niveau not in NIVEAUX_PAGES:
+            raise ValueError(
+                f"portée « {part} » inconnue ; portées possibles : all, alliance, "
+                + ", ".join(f"{n}:<code>" for n in NIVEAUX_PAGES[1:])
+                + " (ou <niveau>:* pour tout un niveau)"
+            )
+        codes = by_level[niveau]
+        if code == "*":
+            for c, nom in codes.items():
+                wanted[(niveau, c)] = Page(niveau, c, nom)
+            continue
+        if code not in codes:
+            choix = ", ".join(f"{c} ({n})" for c, n in list(codes.items())[:40])
+            more = f" … et {len(codes) - 40} autres" if len(codes) > 40 else ""
+            raise ValueError(
+                f"code « {code} » inconnu pour le niveau {niveau} dans cet entrepôt ; "
+                f"codes possibles : {choix or 'aucun'}{more}"
+            )
+        wanted[(niveau, code)] = Page(niveau, code, codes[code])
+    if not wanted:
+        raise ValueError("aucune page à produire : précisez --scope (par exemple --scope all)")
+    return sorted(wanted.values(), key=lambda p: (ordre[p.niveau], p.code))

