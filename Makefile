@@ -26,7 +26,6 @@ build: $(STAMP)
 
 report: build
 	@$(VENV)/bin/territoires report --scope all --jobs $(JOBS)
-	@echo "Tableaux de bord : $(CURDIR)/reports/index.html"
 
 test: $(STAMP)
 	@$(PY) -m pytest -q
