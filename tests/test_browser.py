@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -229,3 +230,20 @@ def test_site_index_search(pages, browser):
     assert total == 2 and len(visible) == 1 and visible[0].startswith("Bretagne")
     assert browser.eval("document.getElementById('compte-pages').textContent") == "1 résultat"
     assert not browser.errors(), browser.errors()
+
+
+def test_map_preview_paints_without_plotly(pages, browser, tmp_path):
+    """apercu.js paints every commune of the map as plain SVG before plotly.js is loaded,
+    and plotly's map replaces it once drawn."""
+    page = pages / "region" / "53.html"
+    sans_plotly = page.with_name("53-sans-plotly.html")
+    sans_plotly.write_text(re.sub(r' data-plotly="[^"]*"', "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    browser.send("Page.navigate", url=sans_plotly.as_uri())
+    browser.wait_event("Page.loadEventFired")
+    n_preview = browser.eval("document.querySelectorAll('.graphique.carte svg.apercu path').length")
+    assert n_preview >= 270, n_preview
+    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
+    assert not browser.errors(), browser.errors()
+    drawn = _open(browser, page)
+    assert drawn["paths"] >= 270
+    assert browser.eval("document.querySelectorAll('svg.apercu').length") == 0

@@ -349,7 +349,7 @@ def test_region_page_is_small_and_links_up_and_down(batch):
     path = reports / "region" / "53.html"
     assert path.stat().st_size < 1_500_000
     body = path.read_text(encoding="utf-8")
-    assert "Copyright 2012" not in body and 'src="../assets/plotly.min.js"' in body  # plotly.js shared
+    assert "Copyright 2012" not in body and 'data-plotly="../assets/plotly.min.js"' in body  # plotly.js shared, loaded by apercu.js
     for href in ('href="../alliance.html"', 'href="../operateur/megalis.html"', 'href="../departement/29.html"',
                  f'href="../epci/{EPCI_BREST}.html"', 'href="../index.html"'):
         assert href in body, href

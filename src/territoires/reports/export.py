@@ -28,7 +28,7 @@ from territoires.reports import site
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
-ASSET_FILES = ("territoires.css", "territoires.js")
+ASSET_FILES = ("territoires.css", "apercu.js", "territoires.js")
 
 _CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)"')
 
@@ -168,6 +168,7 @@ def html_page(nb, page_path: str, *, single_file: bool = False, reports_dir: Pat
             "mime_carte": MIME_CARTE,
             "css": _read_text(str(ASSETS_DIR / "territoires.css")) if single_file else "",
             "js": _read_text(str(ASSETS_DIR / "territoires.js")) if single_file else "",
+            "apercu_js": _read_text(str(ASSETS_DIR / "apercu.js")) if single_file else "",
             "plotly_js": _read_text(str(plotly_js_path())) if single_file else "",
         }
     }

@@ -17,32 +17,9 @@
     };
   }
 
-  /* Encoded polyline → [[lon, lat], …] (see territoires.geo.encode_ring). */
-  function decodeAnneau(s, facteur) {
-    var coords = [], i = 0, n = s.length, x = 0, y = 0;
-    while (i < n) {
-      var v = [0, 0];
-      for (var k = 0; k < 2; k++) {
-        var res = 0, dec = 0, b;
-        do { b = s.charCodeAt(i++) - 63; res |= (b & 0x1f) << dec; dec += 5; } while (b >= 0x20);
-        v[k] = (res & 1) ? ~(res >> 1) : (res >> 1);
-      }
-      x += v[0]; y += v[1];
-      coords.push([x / facteur, y / facteur]);
-    }
-    return coords;
-  }
-
-  function geojson(col) {
-    var f = Math.pow(10, col.precision), features = [];
-    for (var i = 0; i < col.ids.length; i++) {
-      var polys = col.shapes[i].map(function (anneaux) {
-        return anneaux.map(function (a) { return decodeAnneau(a, f); });
-      });
-      features.push({ type: "Feature", id: col.ids[i], properties: {}, geometry: { type: "MultiPolygon", coordinates: polys } });
-    }
-    return { type: "FeatureCollection", features: features };
-  }
+  /* geometry decoding and the parsed figure JSON come from apercu.js (loaded first) */
+  var T = window.Territoires || {};
+  var geojson = function (col) { return T.geojson(col); };
 
   /* Categorical map variants carry their labels once (_categories): hover text = label of z. */
   function etiquettes(attrs, enveloppe) {
@@ -123,10 +100,9 @@
   }
 
   function dessiner(fig) {
-    var script = fig.querySelector("script.figure-donnees");
     var div = fig.querySelector(".trace");
-    if (!script || !div) return;
-    var donnees = JSON.parse(script.textContent);
+    var donnees = T.donnees(fig);
+    if (!donnees || !div) return;
     var figure = donnees.figure || donnees;
     var geos = {};
     Object.keys(donnees.geometries || {}).forEach(function (k) { geos[k] = geojson(donnees.geometries[k]); });
@@ -171,6 +147,7 @@
       layout.updatemenus = menus.map(function (m) { m.visible = false; return m; });
     }
     div.setAttribute("data-alt", div.getAttribute("aria-label") || "");
+    div.querySelectorAll("svg.apercu").forEach(function (el) { el.remove(); });
     return Plotly.newPlot(div, figure.data, layout, config).then(function () {
       div.setAttribute("data-dessine", "1");
       fig.classList.add("dessinee");
