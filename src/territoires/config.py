@@ -1,7 +1,16 @@
 """Paths and settings, in one place. No side effects at import.
 
-The project root is ``$TERRITOIRES_HOME`` when set, else the current working directory
-(never guessed from this file's location).
+The project home is found as git finds a repository:
+
+1. ``$TERRITOIRES_HOME`` when set;
+2. else the nearest folder at or above the working directory that holds the project's
+   marker: a ``territoires.toml`` file (written by ``territoires init``) or a
+   ``pyproject.toml`` with a ``[tool.territoires]`` table (this repository's);
+3. else a French error saying how to set it.
+
+JupyterLab starts each kernel in the notebook's own folder (``notebooks/exploration``):
+walking up finds the project from there. Settings are resolved once, by the entry point
+(a command, a notebook's first call), then passed down.
 """
 
 from __future__ import annotations
@@ -14,12 +23,21 @@ from pathlib import Path
 #: Bourgogne-Franche-Comté, Bretagne.
 ALLIANCE_REGIONS: tuple[str, ...] = ("11", "24", "27", "53")
 
-LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region", "operateur", "alliance")
+#: file marking a home created by ``territoires init``
+MARKER_FILE = "territoires.toml"
+#: table marking this repository's ``pyproject.toml`` as a home
+MARKER_TABLE = "[tool.territoires]"
+
+
+class HomeError(RuntimeError):
+    """No project home could be found; the message says how to set one."""
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    #: why this home: "paramètre home", "TERRITOIRES_HOME", or the marker file found
+    origine: str = "paramètre home"
 
     @property
     def raw_dir(self) -> Path:
@@ -42,12 +60,51 @@ class Settings:
         return self.home / "notebooks"
 
 
+def _marker(folder: Path) -> Path | None:
+    """The marker file of ``folder`` when it is a home, else ``None``."""
+    own = folder / MARKER_FILE
+    if own.is_file():
+        return own
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if any(line.strip() == MARKER_TABLE for line in text.splitlines()):
+            return pyproject
+    return None
+
+
+def find_home(start: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """``(home, why)``: ``$TERRITOIRES_HOME``, else the nearest marked folder at or above
+    ``start`` (the working directory by default). Raises :class:`HomeError`."""
+    env = os.environ.get("TERRITOIRES_HOME", "").strip()
+    if env:
+        return Path(env).expanduser().resolve(), "variable TERRITOIRES_HOME"
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        marker = _marker(folder)
+        if marker is not None:
+            return folder, f"marqueur {marker}"
+    raise HomeError(
+        f"aucun projet territoires trouvé dans {here} ni au-dessus (ni {MARKER_FILE}, ni pyproject.toml "
+        f"avec {MARKER_TABLE}) — créez-en un avec `territoires init DOSSIER`, placez-vous dedans, "
+        "ou définissez TERRITOIRES_HOME=/chemin/du/projet"
+    )
+
+
 def settings(home: str | os.PathLike | None = None) -> Settings:
-    """Current settings; ``home`` overrides ``$TERRITOIRES_HOME`` and the working directory."""
-    root = home or os.environ.get("TERRITOIRES_HOME") or os.getcwd()
-    return Settings(home=Path(root).resolve())
+    """Settings of the home ``home``, else of the home found by :func:`find_home`.
+
+    Call it once at an entry point and pass the result (or its paths) down.
+    """
+    if home:
+        return Settings(home=Path(home).expanduser().resolve(), origine="paramètre home")
+    root, why = find_home()
+    return Settings(home=root, origine=why)
 
 
 def quiet_by_default() -> bool:
-    """Progress output is off in CI and when stderr is not a terminal-less pipe by choice."""
+    """Progress output is off in CI (``CI=true``)."""
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
