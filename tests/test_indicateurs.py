@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from territoires import cli
-from territoires.config import LEVELS
+from territoires.niveaux import NOMS as LEVELS
 from territoires.indicators import api, load
 
 csv.field_size_limit(1 << 30)

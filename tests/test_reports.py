@@ -20,8 +20,9 @@ import nbformat
 import papermill
 import pytest
 
+import territoires
 from territoires import charts, formats, geo
-from territoires.reports import export, html, runner, site
+from territoires.reports import html, publication, runner, site
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks" / "reports"
@@ -133,7 +134,7 @@ def test_plain_papermill_cli_runs_the_region_dashboard(tmp_path, fixture_home):
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     mimes = [k for c in nb.cells for o in c.get("outputs", []) for k in o.get("data", {})]
     assert charts.MIME_CARTE in mimes and charts.MIME_PLOTLY in mimes
-    body, extra = export.html_page(nb, "region/53.html")
+    body, extra = publication.html_page(nb, "region/53.html")
     assert "Bretagne" in body and f"{formats.NNBSP}%" in body
     assert list(extra) == ["region/53-communes.csv"]
     assert out.stat().st_size < 1_500_000  # geometry encoded, not nested lists
@@ -147,7 +148,7 @@ def test_alliance_notebook_through_papermill(tmp_path, fixture_home, monkeypatch
     assert nb.metadata.papermill.parameters == {"regions": "53"}
     saved = nbformat.read(out, as_version=4)
     assert saved.metadata.papermill.parameters == {"regions": "53"}
-    body, _ = export.html_page(saved, "alliance.html")
+    body, _ = publication.html_page(saved, "alliance.html")
     p = _Page()
     p.feed(body)
     maps = [f for f in _figures(p) if "geometries" in f]
@@ -257,7 +258,7 @@ def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, 
 
 
 def test_unknown_scope_lists_the_choices(fixture_warehouse):
-    con = runner.connexion_legere(fixture_warehouse)
+    con = territoires.connect(fixture_warehouse, spatial=False)
     try:
         with pytest.raises(ValueError, match=r"codes possibles : 53 \(Bretagne\)"):
             site.pages(con, "region:99")
@@ -331,9 +332,9 @@ def test_names_are_escaped(batch):
         if "figure-donnees" in (attrs.get("class") or ""):
             assert "<" not in txt and ">" not in txt  # JSON cannot close its <script>
     hostile = "<script>alert('x')</script> & Cie"
-    cell = html.tableau(["Commune"], [[hostile]])
+    cell = html.table(["Commune"], [[hostile]])
     assert "<script>" not in cell and "&lt;script&gt;" in cell and "&amp; Cie" in cell
-    assert "</script>" not in export._json_script({"nom": hostile})
+    assert "</script>" not in publication._json_script({"nom": hostile})
 
 
 def test_epci_map_notes_communes_outside_the_perimeter_and_shows_neighbours(batch):
@@ -361,7 +362,7 @@ def test_region_page_is_small_and_links_up_and_down(batch):
 def test_single_file_page_inlines_plotly_and_the_csv(batch, tmp_path):
     reports, _ = batch
     nb = nbformat.read(reports / "notebooks" / "epci" / f"{EPCI_BIGOUDEN_SUD}.ipynb", as_version=4)
-    body, extra = export.html_page(nb, f"epci/{EPCI_BIGOUDEN_SUD}.html", single_file=True)
+    body, extra = publication.html_page(nb, f"epci/{EPCI_BIGOUDEN_SUD}.html", single_file=True)
     assert not extra
     assert "assets/" not in body and "Copyright 2012" in body and "PlotlyGeoAssets" in body
     assert len(body) > 4_000_000

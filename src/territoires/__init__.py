@@ -14,8 +14,10 @@ __version__ = "0.1.0"
 __all__ = ["connect", "__version__"]
 
 
-def connect(path=None, *, read_only: bool = True):
-    """Open the warehouse (read-only by default) with the spatial extension loaded."""
+def connect(path=None, *, read_only: bool = True, spatial: bool = True, threads: int | None = None,
+            cached: bool = False):
+    """Open the warehouse (read-only by default, spatial loaded): see
+    :func:`territoires.warehouse.connect.connect`."""
     from territoires.warehouse.connect import connect as _connect
 
-    return _connect(path, read_only=read_only)
+    return _connect(path, read_only=read_only, spatial=spatial, threads=threads, cached=cached)

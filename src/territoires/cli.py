@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
 
 from territoires import formats
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
@@ -64,7 +63,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     cfg = settings()
     con = connect(cfg.warehouse)
     try:
-        build = con.execute(
+        construction = con.execute(
             "select regions, departements, version, construit_le, duree_s, avertissements from meta.build"
         ).fetchone()
         levels = con.execute(
@@ -83,10 +82,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     finally:
         con.close()
     size = cfg.warehouse.stat().st_size
-    scope = f"départements {build[1]}" if build[1] else ("France entière" if build[0] == "all" else f"régions {build[0]}")
+    scope = (f"départements {construction[1]}" if construction[1]
+             else "France entière" if construction[0] == "all" else f"régions {construction[0]}")
+    print(f"Projet       {cfg.home} ({cfg.origine})")
     print(f"Entrepôt     {cfg.warehouse} ({formats.taille(size)})")
     print(f"Périmètre    {scope}")
-    print(f"Construit le {build[3]:%d/%m/%Y %H:%M} en {formats.decimal(build[4])} s (territoires {build[2]})")
+    print(f"Construit le {construction[3]:%d/%m/%Y %H:%M} en {formats.decimal(construction[4])} s "
+          f"(territoires {construction[2]})")
     print()
     print(formats.table(
         [{"niveau": lvl, "territoires": formats.entier(n), "communes": formats.entier(c),
@@ -99,7 +101,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("\nMillésimes par donnée :")
     for sid, key, mil, proof in vintages:
         print(f"  {sid} · {key} : {mil} — {proof}")
-    for w in build[5] or []:
+    for w in construction[5] or []:
         print(f"\nAttention : {w}")
     return 0
 

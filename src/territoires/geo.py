@@ -2,7 +2,7 @@
 
 A dashboard map never embeds full-resolution geometry. It reads ``geometrie_carte``
 (coverage-simplified per level, so neighbours still share edges), snaps it to a grid
-that matches the zoom (``PRECISION``: 3 decimals ≈ 100 m is below a pixel at region or
+that matches the zoom (``precision`` of each level in ``data/niveaux.toml``: 3 decimals ≈ 100 m is below a pixel at region or
 département zoom; 4 decimals for an EPCI), and encodes every ring with the *encoded
 polyline* algorithm (each coordinate a zig-zag delta in base-64 characters). A region of
 3,685 communes then weighs about 0.3 MB instead of 1.7 MB of GeoJSON, and an executed
@@ -18,15 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-#: decimals kept for maps of each level's communes (the level of the page shown)
-PRECISION: dict[str, int] = {
-    "commune": 5,
-    "epci": 4,
-    "departement": 3,
-    "region": 3,
-    "operateur": 3,
-    "alliance": 3,
-}
+from territoires import niveaux
+
 
 
 @dataclass
@@ -51,52 +44,79 @@ class Geometries:
 
 
 # ── encoded polyline (Google's algorithm, x then y) ───────────────────────────
+# One encoder, vectorised with numpy (a region of 3,685 communes in 0.03 s); the
+# decoder below is its inverse, used by tests and by :func:`geojson`.
 
-def _encode_value(v: int, out: list[str]) -> None:
-    v = ~(v << 1) if v < 0 else v << 1
-    while v >= 0x20:
-        out.append(chr((0x20 | (v & 0x1F)) + 63))
-        v >>= 5
-    out.append(chr(v + 63))
+def _encode(coords, ring_off, precision: int, exterieur=None):
+    """Encode rings given as one ``(n, 2+)`` coordinate array and ring offsets.
+
+    Coordinates are rounded to ``precision`` decimals and consecutive duplicates dropped.
+    ``exterieur`` (a boolean per ring, or ``None``): orient rings as d3-geo (hence
+    plotly) wants them, exterior rings clockwise and holes counter-clockwise (a ring the
+    wrong way round is drawn by d3 as the whole sphere minus the ring).
+    Returns ``(texts, kept points per ring, zero-area mask)``.
+    """
+    import numpy as np
+
+    ring_off = np.asarray(ring_off, dtype=np.int64)
+    ints = np.rint(np.asarray(coords, dtype=float)[:, :2] * 10 ** precision).astype(np.int64)
+    n = len(ints)
+    n_rings = len(ring_off) - 1
+    ring_of = np.repeat(np.arange(n_rings), np.diff(ring_off))
+    start = np.zeros(n, dtype=bool)
+    start[ring_off[:-1][np.diff(ring_off) > 0]] = True
+    same = np.zeros(n, dtype=bool)
+    same[1:] = (ints[1:] == ints[:-1]).all(axis=1)
+    keep = start | ~same
+    pts, ring_of = ints[keep], ring_of[keep]
+    kept_per_ring = np.bincount(ring_of, minlength=n_rings)
+    ring_start = np.concatenate(([0], np.cumsum(kept_per_ring)[:-1])).astype(np.int64)
+    nxt = np.arange(1, len(pts) + 1)
+    last = ring_start + kept_per_ring - 1
+    nxt[last[kept_per_ring > 0]] = ring_start[kept_per_ring > 0]  # close each ring
+    cross = pts[:, 0] * pts[nxt % max(len(pts), 1), 1] - pts[nxt % max(len(pts), 1), 0] * pts[:, 1]
+    aire = np.bincount(ring_of, weights=cross, minlength=n_rings)
+    if exterieur is not None:
+        inverse = np.flatnonzero((aire != 0) & ((aire > 0) == np.asarray(exterieur, dtype=bool)))
+        if len(inverse):
+            order = np.arange(len(pts))
+            for r in inverse.tolist():
+                a, b = ring_start[r], ring_start[r] + kept_per_ring[r]
+                order[a:b] = order[a:b][::-1]
+            pts = pts[order]
+    first = np.zeros(len(pts), dtype=bool)
+    first[ring_start[kept_per_ring > 0]] = True
+    delta = pts.copy()
+    delta[1:] -= pts[:-1]
+    delta[first] = pts[first]
+    vals = delta.reshape(-1)
+    z = (vals << 1) ^ (vals >> 63)  # zig-zag: small magnitudes → small non-negative numbers
+    nchunks = np.ones(len(z), dtype=np.int64)
+    rest = z >> 5
+    while rest.any():
+        nchunks += rest > 0
+        rest >>= 5
+    pos = np.cumsum(nchunks) - nchunks
+    out = np.empty(int(nchunks.sum()), dtype=np.uint8)
+    for k in range(int(nchunks.max()) if len(nchunks) else 0):
+        m = nchunks > k
+        chunk = (z[m] >> (5 * k)) & 0x1F
+        chunk |= np.where(nchunks[m] - 1 > k, 0x20, 0)
+        out[pos[m] + k] = chunk + 63
+    text = out.tobytes().decode("ascii")
+    # character offset of each ring: rings hold 2 values per kept point
+    val_end = np.cumsum(2 * kept_per_ring)
+    char_end = np.concatenate(([0], np.cumsum(nchunks)))[val_end]
+    char_start = np.concatenate(([0], char_end[:-1]))
+    texts = [text[a:b] for a, b in zip(char_start.tolist(), char_end.tolist())]
+    return texts, kept_per_ring, aire == 0
 
 
 def encode_ring(points: Sequence[Sequence[float]], precision: int) -> str:
     """Encode a ring of ``(lon, lat)`` points; consecutive duplicates are dropped."""
-    return _encode_ring(points, precision)[0]
-
-
-def _encode_ring(points: Sequence[Sequence[float]], precision: int,
-                 exterieur: bool | None = None) -> tuple[str, int]:
-    """Encoded ring and its number of distinct points (0 when its area rounds to zero).
-
-    ``exterieur``: orient the ring as d3-geo (hence plotly) wants it, exterior rings
-    clockwise and holes counter-clockwise; a ring the wrong way round is drawn by d3 as
-    the whole sphere minus the ring.
-    """
-    factor = 10 ** precision
-    pts: list[tuple[int, int]] = []
-    for x, y, *_ in points:
-        p = (round(x * factor), round(y * factor))
-        if not pts or p != pts[-1]:
-            pts.append(p)
-    if exterieur is not None:
-        aire = _aire2(pts)
-        if aire == 0:
-            return "", 0
-        if (aire > 0) == exterieur:  # exterior counter-clockwise, or hole clockwise
-            pts.reverse()
-    out: list[str] = []
-    px = py = 0
-    for ix, iy in pts:
-        _encode_value(ix - px, out)
-        _encode_value(iy - py, out)
-        px, py = ix, iy
-    return "".join(out), len(pts)
-
-
-def _aire2(pts: Sequence[tuple[int, int]]) -> int:
-    """Twice the signed area (shoelace), positive when counter-clockwise."""
-    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts, pts[1:] + pts[:1]))
+    if not len(points):
+        return ""
+    return _encode(points, [0, len(points)], precision)[0][0]
 
 
 def decode_ring(text: str, precision: int) -> list[list[float]]:
@@ -120,41 +140,30 @@ def decode_ring(text: str, precision: int) -> list[list[float]]:
     return coords
 
 
-def _polygons(geometry: dict) -> list:
-    if geometry["type"] == "Polygon":
-        return [geometry["coordinates"]]
-    if geometry["type"] == "MultiPolygon":
-        return geometry["coordinates"]
-    if geometry["type"] == "GeometryCollection":
-        return [p for g in geometry["geometries"] for p in _polygons(g)]
-    return []
+def _polygones(geom):
+    """A (multi)polygon of the polygonal parts of any shapely geometry (``None`` if none)."""
+    import shapely
+
+    kind = shapely.get_type_id(geom)
+    if kind in (3, 6):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    polys = [q for p in parts for q in (shapely.get_parts(p) if shapely.get_type_id(p) == 6 else [p])]
+    return shapely.multipolygons(polys) if polys else None
 
 
 def from_geojson_rows(rows: Iterable[tuple[str, str | None]], precision: int) -> Geometries:
     """Build a collection from ``(code, GeoJSON geometry text)`` rows."""
-    geo = Geometries(precision=precision)
-    lon0 = lat0 = float("inf")
-    lon1 = lat1 = float("-inf")
+    import shapely
+
+    wkb = []
     for code, text in rows:
         if not text:
             continue
-        polys = []
-        for poly in _polygons(json.loads(text)):
-            encoded = [_encode_ring(r, precision, exterieur=(i == 0)) for i, r in enumerate(poly)]
-            if encoded and encoded[0][1] < 3:
-                continue  # exterior collapsed by rounding: the polygon is below the map's resolution
-            rings = [t for t, count in encoded if count >= 3]  # rings collapsed by rounding dropped
-            if rings:
-                polys.append(rings)
-                for x, y, *_ in poly[0]:
-                    lon0, lon1 = min(lon0, x), max(lon1, x)
-                    lat0, lat1 = min(lat0, y), max(lat1, y)
-        if polys:
-            geo.ids.append(code)
-            geo.shapes.append(polys)
-    if geo.ids:
-        geo.bbox = (round(lon0, 4), round(lat0, 4), round(lon1, 4), round(lat1, 4))
-    return geo
+        geom = _polygones(shapely.from_geojson(text))
+        if geom is not None:
+            wkb.append((code, shapely.to_wkb(geom)))
+    return from_wkb_rows(wkb, precision)
 
 
 def geojson(geo: Geometries | dict) -> dict[str, Any]:
@@ -170,12 +179,9 @@ def geojson(geo: Geometries | dict) -> dict[str, Any]:
 
 
 def from_wkb_rows(rows: list[tuple[str, bytes]], precision: int) -> Geometries:
-    """Same result as :func:`from_geojson_rows`, vectorised with shapely and numpy.
-
-    A region of 3,685 communes takes 0.03 s instead of 0.3 s: WKB is parsed by shapely,
-    coordinates are rounded, de-duplicated, delta- and zig-zag-encoded by numpy, and the
-    polyline characters of all rings are built in one array then sliced per ring.
-    """
+    """Encode ``(code, WKB)`` rows of (multi)polygons for a page: WKB parsed by shapely,
+    every ring encoded at once by :func:`_encode`; rings or polygons that rounding
+    collapses below the map's resolution are dropped."""
     import numpy as np
     import shapely
 
@@ -183,62 +189,17 @@ def from_wkb_rows(rows: list[tuple[str, bytes]], precision: int) -> Geometries:
         return Geometries(precision=precision)
     geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
     kinds = set(shapely.get_type_id(geoms).tolist())
-    if not kinds <= {3, 6}:  # not only (multi)polygons: the general path
-        return from_geojson_rows([(c, shapely.to_geojson(g)) for (c, _), g in zip(rows, geoms)], precision)
+    if not kinds <= {3, 6}:  # other kinds: their polygonal parts
+        keep = [(c, _polygones(g)) for (c, _), g in zip(rows, geoms)]
+        keep = [(c, g) for c, g in keep if g is not None]
+        rows = [(c, b"") for c, _ in keep]
+        geoms = np.array([g for _, g in keep], dtype=object)
+        if not rows:
+            return Geometries(precision=precision)
     _, coords, (ring_off, poly_off, geom_off) = shapely.to_ragged_array(geoms)
-    ints = np.rint(coords[:, :2] * 10 ** precision).astype(np.int64)
-    n = len(ints)
-    ring_of = np.repeat(np.arange(len(ring_off) - 1), np.diff(ring_off))
-    start = np.zeros(n, dtype=bool)
-    start[ring_off[:-1][np.diff(ring_off) > 0]] = True
-    same = np.zeros(n, dtype=bool)
-    same[1:] = (ints[1:] == ints[:-1]).all(axis=1)
-    keep = start | ~same
-    pts, ring_of = ints[keep], ring_of[keep]
-    n_rings = len(ring_off) - 1
-    kept_per_ring = np.bincount(ring_of, minlength=n_rings)
-    ring_start = np.concatenate(([0], np.cumsum(kept_per_ring)[:-1]))
-    # orientation (d3-geo: exterior clockwise, holes counter-clockwise), zero-area rings
-    nxt = np.arange(1, len(pts) + 1)
-    last = ring_start + kept_per_ring - 1
-    nxt[last[kept_per_ring > 0]] = ring_start[kept_per_ring > 0]  # close each ring
-    cross = pts[:, 0] * pts[nxt, 1] - pts[nxt, 0] * pts[:, 1]
-    aire = np.bincount(ring_of, weights=cross, minlength=n_rings)
-    exterieur = np.zeros(n_rings, dtype=bool)
+    exterieur = np.zeros(len(ring_off) - 1, dtype=bool)
     exterieur[poly_off[:-1][np.diff(poly_off) > 0]] = True
-    inverse = np.flatnonzero((aire != 0) & ((aire > 0) == exterieur))
-    if len(inverse):
-        order = np.arange(len(pts))
-        for r in inverse.tolist():
-            a, b = ring_start[r], ring_start[r] + kept_per_ring[r]
-            order[a:b] = order[a:b][::-1]
-        pts = pts[order]
-    vide = aire == 0
-    first = np.zeros(len(pts), dtype=bool)
-    first[ring_start[kept_per_ring > 0]] = True
-    delta = pts.copy()
-    delta[1:] -= pts[:-1]
-    delta[first] = pts[first]
-    vals = delta.reshape(-1)
-    z = (vals << 1) ^ (vals >> 63)  # zig-zag: small magnitudes → small non-negative numbers
-    nchunks = np.ones(len(z), dtype=np.int64)
-    rest = z >> 5
-    while rest.any():
-        nchunks += rest > 0
-        rest >>= 5
-    pos = np.cumsum(nchunks) - nchunks
-    out = np.empty(int(nchunks.sum()), dtype=np.uint8)
-    for k in range(int(nchunks.max())):
-        m = nchunks > k
-        chunk = (z[m] >> (5 * k)) & 0x1F
-        chunk |= np.where(nchunks[m] - 1 > k, 0x20, 0)
-        out[pos[m] + k] = chunk + 63
-    text = out.tobytes().decode("ascii")
-    # character offset of each ring: rings hold 2 values per kept point
-    val_end = np.cumsum(2 * kept_per_ring)
-    char_end = np.concatenate(([0], np.cumsum(nchunks)))[val_end]
-    char_start = np.concatenate(([0], char_end[:-1]))
-    rings = [text[a:b] for a, b in zip(char_start.tolist(), char_end.tolist())]
+    rings, kept_per_ring, vide = _encode(coords, ring_off, precision, exterieur)
     ok = (kept_per_ring >= 3) & ~vide
     geo = Geometries(precision=precision)
     for i, (code, _) in enumerate(rows):
@@ -289,7 +250,7 @@ def avec_spatial(con) -> None:
 
 def communes(con, niveau: str, code: str, precision: int | None = None) -> Geometries:
     """The communes of a territory (those of the build's perimeter that have a polygon)."""
-    p = PRECISION.get(niveau, 3) if precision is None else precision
+    p = niveaux.precision(niveau) if precision is None else precision
     return _select(
         con,
         "t.niveau = 'commune' and t.code in (select code_commune from marts.appartenances "
@@ -322,7 +283,7 @@ def contexte(con, niveau: str, code: str, precision: int | None = None, marge: f
     territory's bounding box widened by ``marge`` of its size; only within the build's
     perimeter, nothing is drawn beyond it.
     """
-    p = PRECISION.get(niveau, 3) if precision is None else precision
+    p = niveaux.precision(niveau) if precision is None else precision
     avec_spatial(con)
     box = con.execute(
         "select ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) from "

@@ -23,7 +23,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
-from territoires.config import LEVELS
+from territoires import niveaux
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -48,8 +48,8 @@ def _connexion(con) -> Iterator["duckdb.DuckDBPyConnection"]:
 
 def verifier_territoire(con, niveau: str, code: str | None = None, region: str | None = None) -> None:
     """Raise ValueError (French message) for an unknown level, territory or region."""
-    if niveau not in LEVELS:
-        raise ValueError(f"niveau « {niveau} » inconnu ; choix : {', '.join(LEVELS)}")
+    if niveau not in niveaux.NOMS:
+        raise ValueError(f"niveau « {niveau} » inconnu ; choix : {', '.join(niveaux.NOMS)}")
     if code is not None:
         found = con.execute(
             "select count(*) from marts.territoires where niveau = ? and code = ?", [niveau, code]
@@ -132,7 +132,6 @@ def indicateurs(
     ``forme="large"``: niveau, code, nom, tranche_taille, then per indicator ``X``:
     ``X``, ``X_numerateur``, ``X_denominateur``, ``X_pondere``.
     """
-    import polars as pl
 
     if forme not in FORMES:
         raise ValueError(f"forme « {forme} » inconnue ; choix : {', '.join(FORMES)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from territoires import formats
-from territoires.config import LEVELS
+from territoires import niveaux
 
 
 def _liste(text: str | None) -> list[str] | None:
@@ -165,7 +165,7 @@ def register(sub) -> None:
         description="Affiche les indicateurs de présence numérique (site, HTTPS, domaine, "
                     "messagerie, horaires, score) pour les territoires d'un niveau.",
     )
-    i.add_argument("--niveau", default="region", choices=LEVELS, help="niveau de territoire (défaut : region)")
+    i.add_argument("--niveau", default="region", choices=niveaux.NOMS, help="niveau de territoire (défaut : region)")
     i.add_argument("--code", help="un territoire : tous ses indicateurs, avec numérateurs et dénominateurs")
     i.add_argument("--region", help="seulement les territoires de cette région (code INSEE)")
     i.add_argument("--tranches", action="store_true", help="détailler par tranche de taille de commune")
@@ -181,7 +181,7 @@ def register(sub) -> None:
                     "(« ; », UTF-8 avec BOM, virgule décimale) avec un fichier compagnon "
                     "*.sources.csv ; GeoPackage en EPSG:4326 pour QGIS.",
     )
-    e.add_argument("--niveau", default="commune", choices=LEVELS, help="niveau (défaut : commune)")
+    e.add_argument("--niveau", default="commune", choices=niveaux.NOMS, help="niveau (défaut : commune)")
     e.add_argument("--format", default="csv", choices=("csv", "xlsx", "parquet", "gpkg"), help="format (défaut : csv)")
     e.add_argument("--region", help="seulement les territoires de cette région (code INSEE)")
     e.add_argument("--output", "-o", help="fichier à écrire (défaut : data/processed/exports/…)")

@@ -33,17 +33,11 @@ FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, Path(
 CLASSES_SITE = ("domaine_propre", "plateforme_publique", "constructeur_commercial", "pages_perso_fai")
 CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public", "fournisseur_partage")
 
-#: criteria of marts.presence_numerique usable as numerator or denominator (catalogue.toml
-#: [criteres] must list exactly these; 13_indicateurs.sql unpivots the same columns)
-CRITERES = (
-    "commune", "fiche_mairie", "site_declare", "url_valide", "https", "site_domaine_propre",
-    "site_plateforme_publique", "site_domaine_maitrise", "site_constructeur_commercial",
-    "site_pages_perso_fai", "extension_souveraine", "email_declare", "email_valide",
-    "email_non_generique", "email_webmail_grand_public", "email_meme_domaine",
-    "horaires_publies", "accessibilite_renseignee", "score_presence", "score_maximum",
-)
-#: criteria that may enter the composite score (booleans)
-CRITERES_SCORE = tuple(c for c in CRITERES if c not in ("commune", "fiche_mairie", "score_presence", "score_maximum"))
+#: criteria that count communes or points rather than a yes/no fact: they may be a
+#: numerator or a denominator but never weigh in the composite score. The criteria
+#: themselves are declared once, in catalogue.toml [criteres] (read here, and by
+#: 13_indicateurs.sql through the variable ``criteres`` that :func:`load_raw` sets).
+NON_PONDERABLES = ("commune", "fiche_mairie", "score_presence", "score_maximum")
 
 POLARITES = ("hausse_favorable", "baisse_favorable")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -178,19 +172,22 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise DonneesError(f"{path}: TOML invalide ({exc})") from exc
     criteres = data.get("criteres", {})
-    if set(criteres) != set(CRITERES):
-        raise DonneesError(
-            f"{path}: la table [criteres] doit décrire exactement les critères {list(CRITERES)} "
-            f"(manquants : {sorted(set(CRITERES) - set(criteres))}, inconnus : {sorted(set(criteres) - set(CRITERES))})"
-        )
+    bad = [c for c in criteres if not _ID.match(c) or not isinstance(criteres[c], str) or not criteres[c]]
+    if not criteres or bad:
+        raise DonneesError(f"{path}: la table [criteres] doit associer à chaque critère (identifiant en minuscules) "
+                           f"son libellé ; invalides : {bad or '(table vide)'}")
+    manquants = [c for c in NON_PONDERABLES if c not in criteres]
+    if manquants:
+        raise DonneesError(f"{path}: la table [criteres] doit déclarer {manquants} (calculés par l'entrepôt)")
+    criteres_score = [c for c in criteres if c not in NON_PONDERABLES]
     millesimes = data.get("millesimes", {})
     poids = data.get("score", {}).get("critere", [])
     seen: set[str] = set()
     ponderations = []
     for i, p in enumerate(poids, 1):
         c, w = p.get("critere"), p.get("poids")
-        if c not in CRITERES_SCORE:
-            raise DonneesError(f"{path}: [[score.critere]] n°{i} : critère « {c} » inconnu ; choix : {', '.join(CRITERES_SCORE)}")
+        if c not in criteres_score:
+            raise DonneesError(f"{path}: [[score.critere]] n°{i} : critère « {c} » inconnu ; choix : {', '.join(criteres_score)}")
         if c in seen:
             raise DonneesError(f"{path}: [[score.critere]] n°{i} : critère « {c} » en double")
         if not isinstance(w, int) or isinstance(w, bool) or w <= 0:
@@ -215,8 +212,8 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
         if ind["polarite"] not in POLARITES:
             raise DonneesError(f"{path}: indicateur {iid} : polarité « {ind['polarite']} » ; choix : {', '.join(POLARITES)}")
         for key in ("numerateur", "denominateur"):
-            if ind[key] not in CRITERES:
-                raise DonneesError(f"{path}: indicateur {iid} : {key} « {ind[key]} » n'est pas un critère ; choix : {', '.join(CRITERES)}")
+            if ind[key] not in criteres:
+                raise DonneesError(f"{path}: indicateur {iid} : {key} « {ind[key]} » n'est pas un critère ; choix : {', '.join(criteres)}")
         unknown = [m for m in ind["millesimes"] if m not in millesimes]
         if unknown:
             raise DonneesError(f"{path}: indicateur {iid} : millésime(s) {unknown} absent(s) de la table [millesimes]")
@@ -229,7 +226,7 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
         raise DonneesError(f"{path}: aucun indicateur")
     return {
         "indicateurs": indicateurs,
-        "criteres": [(c, criteres[c]) for c in CRITERES],
+        "criteres": [(c, criteres[c]) for c in criteres],
         "ponderations": ponderations,
         "millesimes": [(k, v) for k, v in millesimes.items()],
     }
@@ -282,6 +279,8 @@ def load_raw(con, registry=None) -> dict[str, int]:
     _inserer(con, "raw.indicateurs_catalogue", cat["indicateurs"])
     con.execute("create or replace table raw.indicateurs_criteres (critere varchar, libelle varchar)")
     _inserer(con, "raw.indicateurs_criteres", cat["criteres"])
+    # the criteria, for 13_indicateurs.sql (it unpivots exactly these columns)
+    con.execute("set variable criteres = (select list(critere order by critere) from raw.indicateurs_criteres)")
     con.execute("create or replace table raw.score_ponderations (critere varchar, poids integer, ordre integer)")
     _inserer(con, "raw.score_ponderations", cat["ponderations"])
     con.execute("create or replace table raw.millesimes_libelles (cle varchar, libelle varchar)")

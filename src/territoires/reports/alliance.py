@@ -7,7 +7,7 @@
     alliance.comparaison(a)                     # every indicator, region by region
     alliance.cartes(a)                          # maps of the regions, by EPCI
     alliance.tranches(a)                        # by commune size band
-    alliance.sources(a)
+    alliance.sources_et_millesimes(a)
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from territoires import charts, formats, geo
-from territoires.reports import donnees, tableau
+from territoires.reports import donnees, page, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
-from territoires.reports.html import Bloc, brut, e, num, section, tableau as table_html
-from territoires.reports.tableau import catalogue, display, taux, valeur
+from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import table as table_html
+from territoires.reports.page import catalogue, display, taux, valeur
 
 COULEURS_REGIONS = (charts.BLEU, charts.VERMILLON, charts.VERT, charts.POURPRE)
 
@@ -41,7 +42,7 @@ class Perimetre:
 
 def perimetre(regions: Any = "", entrepot: str | None = "") -> Perimetre:
     """Check the parameters: ``regions`` = INSEE codes separated by commas ('' = all)."""
-    tableau._PAGE.clear()
+    page.nouvelle_page()
     a = donnees.alliance(entrepot or None)
     con = a.con
     known = con.execute(
@@ -71,20 +72,20 @@ def entete(p: Perimetre) -> None:
     a = p.alliance
     cat = {c["indicateur"]: c for c in catalogue(con)}
     mine = taux(con, "alliance", "alliance")
-    acc = tableau._communes_a_accompagner(a)
+    acc = page.a_accompagner(a)
     n_acc = sum(1 for r in acc if r["fiche"])
     base = mine.get("part_site", {}).get("denominateur") or a.nb_communes
-    cards = [tableau._carte_chiffre(
+    cards = [page.carte_chiffre(
         formats.entier(len(p.regions)), "Opérateurs publics de services numériques",
         e(", ".join(r["nom_operateur"] or r["nom"] for r in p.regions)))]
-    for ind in tableau.CHIFFRES_CLES:
+    for ind in page.CHIFFRES_CLES:
         if ind in cat:
             row = mine.get(ind)
             detail = ""
             if row and cat[ind]["unite"] == "%":
                 detail = e(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
-            cards.append(tableau._carte_chiffre(valeur(cat[ind], row), cat[ind]["libelle"], detail))
-    cards.append(tableau._carte_chiffre(
+            cards.append(page.carte_chiffre(valeur(cat[ind], row), cat[ind]["libelle"], detail))
+    cards.append(page.carte_chiffre(
         formats.entier(n_acc), "Communes à accompagner",
         e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(n_acc / base if base else None)}"
           " des communes"), defavorable=True))
@@ -97,13 +98,13 @@ def entete(p: Perimetre) -> None:
         f'<p class="sous-titre">{e(sub)}</p>'
         '<p class="intro">Les quatre opérateurs publics de services numériques de l\'alliance, signée en novembre 2025, '
         "côte à côte : présence numérique des mairies d'après leur fiche dans l'Annuaire de l'administration.</p>"
-        + tableau._sommaire([("territoires", "Territoires"), ("comparaison", "Comparaison"), ("cartes", "Cartes"),
+        + page.sommaire([("territoires", "Territoires"), ("comparaison", "Comparaison"), ("cartes", "Cartes"),
                              ("tranches", "Par taille de commune"), ("sources", "Sources")])
         + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
     )
     display(Bloc(html, meta={"page_titre": "Alliance des opérateurs publics de services numériques — présence numérique des communes",
                              "page_description": "Les quatre régions et opérateurs de l'alliance comparés sur chaque indicateur."}))
-    display(Bloc(section("Territoires de l'alliance", tableau.liste_territoires(a, donnees.enfants(a)),
+    display(Bloc(section("Territoires de l'alliance", page.liste_territoires(a, donnees.enfants(a)),
                          ident="territoires")))
 
 
@@ -164,11 +165,11 @@ def cartes(p: Perimetre) -> None:
         for k, c in enumerate(cat):
             vals = [(df.get(code) or {}).get(c["indicateur"]) for code in g.ids]
             if c["unite"] == "%":
-                v = charts.variante(tableau.court(c), vals,
-                                    [f"{tableau.court(c)} : {formats.pourcent(x)}" for x in vals],
+                v = charts.variante(page.court(c), vals,
+                                    [f"{page.court(c)} : {formats.pourcent(x)}" for x in vals],
                                     polarite=c["polarite"], zmin=0, zmax=1)
             else:
-                v = charts.variante(tableau.court(c), [None if x is None else x * 100 for x in vals],
+                v = charts.variante(page.court(c), [None if x is None else x * 100 for x in vals],
                                     [f"Score : {formats.decimal(x * 100, 0) if x is not None else '–'}\u202f/\u202f100" for x in vals],
                                     polarite=c["polarite"], zmin=0, zmax=100, unite="points")
             par_variante[k].append(v)
@@ -215,5 +216,5 @@ def tranches(p: Perimetre) -> None:
                           alt=alt, donnees_html=table, decimales=0))
 
 
-def sources(p: Perimetre) -> None:
-    tableau.sources(p.alliance)
+def sources_et_millesimes(p: Perimetre) -> None:
+    tableau_de_bord.sources_et_millesimes(p.alliance)

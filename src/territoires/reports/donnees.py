@@ -2,74 +2,30 @@
 (checked, with French messages listing the valid choices), its parents and children for
 navigation, and the sources with their vintages for the footer.
 
-The connection is cached per process and reopened when the warehouse file changes: a
-batch kernel that renders hundreds of pages opens it once.
+The connection is cached per process (:func:`territoires.connect` with ``cached=True``)
+and reopened when the warehouse file changes: a batch kernel that renders hundreds of
+pages opens it once.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from territoires.config import settings
+from territoires import niveaux
 from territoires.reports import site
-
-_CACHE: dict[str, tuple[tuple, Any]] = {}
-
-#: level → label, plural, in navigation order (mirrors staging.niveaux)
-LIBELLES = {
-    "commune": ("Commune", "Communes"),
-    "epci": ("EPCI", "EPCI"),
-    "departement": ("Département", "Départements"),
-    "region": ("Région", "Régions"),
-    "operateur": ("Opérateur", "Opérateurs"),
-    "alliance": ("Alliance", "Alliance"),
-}
-
-DU = {"commune": "de la commune", "epci": "de l'EPCI", "departement": "du département",
-      "region": "de la région", "operateur": "de l'opérateur", "alliance": "de l'alliance"}
+from territoires.warehouse.connect import connect
 
 
 class ParametreInvalide(ValueError):
     """A report parameter (level, code) is not valid; the message lists the valid choices."""
 
 
-def connexion(entrepot: str | os.PathLike | None = None):
-    """Read-only connection to the warehouse, cached while the file is unchanged.
-
-    Without the spatial extension: DuckDB's core reads GEOMETRY columns and has
-    ``ST_AsWKB``, which is all a map of a territory needs; :mod:`territoires.geo` loads
-    spatial (0.15 s) only when it needs a spatial predicate (neighbouring communes).
-    """
-    import duckdb
-
-    path = Path(entrepot) if entrepot else settings().warehouse
-    try:
-        st = path.stat()
-    except OSError:
-        raise ParametreInvalide(
-            f"entrepôt introuvable : {path} — lancez `territoires build` ou passez le paramètre entrepot"
-        ) from None
-    key = (st.st_ino, st.st_mtime_ns, st.st_size)
-    cached = _CACHE.get(str(path))
-    if cached and cached[0] == key:
-        return cached[1]
-    if cached:
-        try:
-            cached[1].close()
-        except Exception:  # noqa: BLE001 - a stale handle is dropped whatever happens
-            pass
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise ParametreInvalide(f"{path}: ouverture de l'entrepôt impossible ({exc})") from exc
-    threads = os.environ.get("TERRITOIRES_THREADS")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    _CACHE[str(path)] = (key, con)
-    return con
+#: how report pages open the warehouse: cached per process, without the spatial
+#: extension (DuckDB's core reads GEOMETRY and has ``ST_AsWKB``, all a map needs;
+#: :mod:`territoires.geo` loads spatial only for a spatial predicate)
+OUVERTURE = {"spatial": False, "cached": True}
 
 
 def a_table(con, nom: str) -> bool:
@@ -104,7 +60,7 @@ class Territoire:
 
     @property
     def libelle_niveau(self) -> str:
-        return LIBELLES[self.niveau][0]
+        return niveaux.libelle(self.niveau)
 
     @property
     def page(self) -> str:
@@ -130,16 +86,16 @@ def _normalise_code(niveau: str, code: Any) -> str:
 
 
 def territoire(niveau: Any, code: Any, entrepot: str | os.PathLike | None = None,
-               niveaux: tuple[str, ...] = site.NIVEAUX_TABLEAU) -> Territoire:
+               niveaux_admis: tuple[str, ...] = niveaux.TABLEAU) -> Territoire:
     """Check the parameters and return the territory; a French error lists valid choices."""
-    if not isinstance(niveau, str) or niveau.strip().lower() not in niveaux:
+    if not isinstance(niveau, str) or niveau.strip().lower() not in niveaux_admis:
         raise ParametreInvalide(
             f"niveau « {niveau} » invalide ; niveaux possibles : "
-            + ", ".join(f"{n} ({LIBELLES[n][0].lower()})" for n in niveaux)
+            + ", ".join(f"{n} ({niveaux.libelle(n).lower()})" for n in niveaux_admis)
         )
     niveau = niveau.strip().lower()
     code = _normalise_code(niveau, code)
-    con = connexion(entrepot or None)
+    con = connect(entrepot or None, **OUVERTURE)
     row = con.execute(
         "select niveau, code, nom, population, population_millesime, nb_communes, nb_communes_perimetre, "
         "departements, regions, code_region, code_operateur, code_departement, a_cheval "
@@ -151,8 +107,8 @@ def territoire(niveau: Any, code: Any, entrepot: str | os.PathLike | None = None
             "select niveau, nom from marts.territoires where code = ? and niveau <> ?", [code, niveau]
         ).fetchall()
         if ailleurs:
-            autres = " ; ".join(f"c'est le code {DU[n]} {nom} : utilisez niveau = \"{n}\""
-                                for n, nom in ailleurs if n in DU)
+            autres = " ; ".join(f"c'est le code {niveaux.du(n)} {nom} : utilisez niveau = \"{n}\""
+                                for n, nom in ailleurs if n in niveaux.NOMS)
             raise ParametreInvalide(f"code « {code} » inconnu au niveau {niveau} ; {autres}. "
                                     + _choix(con, niveau))
         raise ParametreInvalide(f"code « {code} » inconnu au niveau {niveau} dans cet entrepôt. "
@@ -175,7 +131,7 @@ def _choix(con, niveau: str) -> str:
 
 
 def alliance(entrepot: str | os.PathLike | None = None) -> Territoire:
-    return territoire("alliance", "alliance", entrepot, niveaux=("alliance",))
+    return territoire("alliance", "alliance", entrepot, niveaux_admis=("alliance",))
 
 
 # ── navigation ───────────────────────────────────────────────────────────────
@@ -237,7 +193,7 @@ def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:
 
 # ── sources and vintages ──────────────────────────────────────────────────────
 
-def sources(con) -> list[dict[str, Any]]:
+def sources_chargees(con) -> list[dict[str, Any]]:
     """Loaded sources with their vintages, and per-column vintages (``raw.provenance``)."""
     rows = con.execute(
         "select id, producteur, titre, licence, url, version_paquet, millesime, charge_le from marts.sources order by id"
@@ -257,8 +213,9 @@ def sources(con) -> list[dict[str, Any]]:
 
 def millesimes(con) -> dict[str, str]:
     """Input vintages for the manifest: ``{source: vintage, "source.cle": vintage}``."""
-    out = {r["id"]: r["millesime"] for r in sources(con)}
-    for r in sources(con):
+    chargees = sources_chargees(con)
+    out = {r["id"]: r["millesime"] for r in chargees}
+    for r in chargees:
         for cle, mil, _ in r["detail"]:
             out[f"{r['id']}.{cle}"] = mil
     return out

@@ -62,7 +62,7 @@ def brut(html: str) -> Cellule:
     return Cellule(html, html=True)
 
 
-def tableau(
+def table(
     entetes: Sequence[str],
     lignes: Iterable[Sequence[Any]],
     *,

@@ -12,20 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import territoires
-from territoires import formats
-from territoires.reports.donnees import LIBELLES
-from territoires.reports.export import write_atomic
+from territoires import formats, niveaux
 from territoires.reports.html import e
-from territoires.reports.site import NIVEAUX_PAGES
+from territoires.reports.publication import write_atomic
 
 
 def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
     """A short description per page: EPCI → their départements, départements → region…"""
     out: dict[tuple[str, str], str] = {}
     try:
-        from territoires.reports.runner import connexion_legere
-
-        con = connexion_legere(warehouse)
+        con = territoires.connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return out
     try:
@@ -54,21 +50,21 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
     """Write ``reports/index.html`` from the manifest; return its path."""
     ctx = _contexte(warehouse)
     pages = manifest.get("pages", [])
-    by_level: dict[str, list[dict[str, Any]]] = {n: [] for n in NIVEAUX_PAGES}
+    by_level: dict[str, list[dict[str, Any]]] = {n: [] for n in niveaux.PAGES}
     for p in pages:
         if p.get("niveau") in by_level:
             by_level[p["niveau"]].append(p)
     n_ok = sum(1 for p in pages if p.get("statut") == "ok")
     n_ko = sum(1 for p in pages if p.get("statut") == "echec")
     sections = []
-    for niveau in NIVEAUX_PAGES:
+    for niveau in niveaux.PAGES:
         items = sorted(by_level[niveau], key=lambda p: (p.get("nom") or "").lower())
         if not items:
             continue
         lis = []
         for p in items:
             desc = ctx.get((niveau, p["code"]), "")
-            search = " ".join([p.get("nom") or "", p["code"], desc, LIBELLES[niveau][0]])
+            search = " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau)])
             code = "" if niveau == "alliance" else f' <span class="code">{e(p["code"])}</span>'
             extra = f' <span class="code">— {e(desc)}</span>' if desc else ""
             if p.get("statut") == "ok" and (reports_dir / p["page"]).is_file():
@@ -76,7 +72,7 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
             else:
                 lis.append(f'<li data-texte="{e(search)}">{e(p.get("nom"))}{code} '
                            f'<span class="echec">(page non disponible : échec de la génération)</span></li>')
-        titre = LIBELLES[niveau][1] if niveau != "alliance" else "Alliance"
+        titre = niveaux.libelle_pluriel(niveau) if niveau != "alliance" else "Alliance"
         sections.append(
             f'<section class="index-niveau" data-groupe aria-labelledby="niv-{niveau}">'
             f'<h2 id="niv-{niveau}">{e(titre)} <span class="code">({formats.entier(len(items))})</span></h2>'

@@ -21,10 +21,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-#: levels that have a dashboard page, from the top down (navigation order)
-NIVEAUX_PAGES: tuple[str, ...] = ("alliance", "operateur", "region", "departement", "epci")
-#: levels accepted by tableau_de_bord.ipynb (the alliance has its own notebook)
-NIVEAUX_TABLEAU: tuple[str, ...] = ("operateur", "region", "departement", "epci")
+from territoires import niveaux
 
 
 def chemin_page(niveau: str, code: str) -> str:
@@ -39,12 +36,6 @@ def chemin_notebook(niveau: str, code: str) -> str:
     if niveau == "alliance":
         return "notebooks/alliance.ipynb"
     return f"notebooks/{niveau}/{code}.ipynb"
-
-
-def chemin_csv(niveau: str, code: str) -> str:
-    if niveau == "alliance":
-        return "alliance-communes.csv"
-    return f"{niveau}/{code}-communes.csv"
 
 
 def relatif(depuis: str, vers: str) -> str:
@@ -95,30 +86,30 @@ def pages(con, portee: str) -> list[Page]:
     Several scopes may be given separated by commas. Unknown scopes raise ``ValueError``
     with the valid choices, in French.
     """
-    levels = ", ".join(f"'{n}'" for n in NIVEAUX_PAGES)  # constants: no bound parameter (see runner)
+    levels = ", ".join(f"'{n}'" for n in niveaux.PAGES)  # constants: no bound parameter (DuckDB would import pandas, 0.4 s)
     rows = con.execute(
         f"select niveau, code, nom from marts.territoires where niveau in ({levels}) order by code"
     ).fetchall()
-    by_level: dict[str, dict[str, str]] = {n: {} for n in NIVEAUX_PAGES}
+    by_level: dict[str, dict[str, str]] = {n: {} for n in niveaux.PAGES}
     for niveau, code, nom in rows:
         by_level[niveau][code] = nom
-    ordre = {n: i for i, n in enumerate(NIVEAUX_PAGES)}
+    ordre = {n: i for i, n in enumerate(niveaux.PAGES)}
     wanted: dict[tuple[str, str], Page] = {}
     for part in (p.strip() for p in portee.split(",")):
         if not part:
             continue
         if part == "all":
-            for niveau in NIVEAUX_PAGES:
+            for niveau in niveaux.PAGES:
                 for code, nom in by_level[niveau].items():
                     wanted[(niveau, code)] = Page(niveau, code, nom)
             continue
         if part == "alliance":
             part = "alliance:alliance"
         niveau, sep, code = part.partition(":")
-        if not sep or niveau not in NIVEAUX_PAGES:
+        if not sep or niveau not in niveaux.PAGES:
             raise ValueError(
                 f"portée « {part} » inconnue ; portées possibles : all, alliance, "
-                + ", ".join(f"{n}:<code>" for n in NIVEAUX_PAGES[1:])
+                + ", ".join(f"{n}:<code>" for n in niveaux.PAGES[1:])
                 + " (ou <niveau>:* pour tout un niveau)"
             )
         codes = by_level[niveau]

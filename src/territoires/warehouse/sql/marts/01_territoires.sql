@@ -5,7 +5,7 @@
 -- tolerance, simplified together with its neighbours so they still share edges.
 -- unique: niveau, code
 -- not_null: niveau, code, nom, population_millesime, nb_communes, nb_communes_sans_population
--- accepted_values: niveau in (commune, epci, departement, region, operateur, alliance)
+-- references: niveau -> staging.niveaux(niveau)
 with bruts as (
     select * from intermediate.territoires_bruts
 ),

@@ -3,7 +3,7 @@
 -- those rows have dans_perimetre = false and only their EPCI.
 -- unique: code_commune, niveau, code
 -- not_null: code_commune, niveau, code, dans_perimetre
--- accepted_values: niveau in (epci, departement, region, operateur, alliance)
+-- references: niveau -> staging.niveaux(niveau)
 with communes as (select * from intermediate.perimetre_communes),
 territoires as (select niveau, code from marts.territoires),
 operateur_departements as (select * from staging.operateur_departements),

@@ -15,37 +15,37 @@
 -- over the communes of the scope only (marts.appartenances.dans_perimetre).
 -- unique: niveau, code, tranche_taille, indicateur
 -- not_null: niveau, code, tranche_taille, indicateur, numerateur, denominateur, population
--- accepted_values: niveau in (commune, epci, departement, region, operateur, alliance)
+-- references: niveau -> staging.niveaux(niveau)
 with presence as (select * from marts.presence_numerique),
 catalogue as (select indicateur, numerateur, denominateur from marts.indicateurs_catalogue),
 appartenances as (select * from marts.appartenances),
+-- every criterion of catalogue.toml [criteres] (variable `criteres`, set by the build when
+-- it loads the catalogue) as an integer per commune; three are computed here:
+-- commune (1 each), score_presence (0 without a directory entry), score_maximum (100
+-- with a directory entry, else 0)
+base as (
+    select
+        * replace (coalesce(score_presence, 0) as score_presence),
+        1 as commune,
+        case when fiche_mairie then 100 else 0 end as score_maximum
+    from presence
+),
 valeurs as (
     unpivot (
-        select
-            code,
-            1 as commune,
-            fiche_mairie::integer as fiche_mairie,
-            site_declare::integer as site_declare,
-            url_valide::integer as url_valide,
-            https::integer as https,
-            site_domaine_propre::integer as site_domaine_propre,
-            site_plateforme_publique::integer as site_plateforme_publique,
-            site_domaine_maitrise::integer as site_domaine_maitrise,
-            site_constructeur_commercial::integer as site_constructeur_commercial,
-            site_pages_perso_fai::integer as site_pages_perso_fai,
-            extension_souveraine::integer as extension_souveraine,
-            email_declare::integer as email_declare,
-            email_valide::integer as email_valide,
-            email_non_generique::integer as email_non_generique,
-            email_webmail_grand_public::integer as email_webmail_grand_public,
-            email_meme_domaine::integer as email_meme_domaine,
-            horaires_publies::integer as horaires_publies,
-            accessibilite_renseignee::integer as accessibilite_renseignee,
-            coalesce(score_presence, 0) as score_presence,
-            case when fiche_mairie then 100 else 0 end as score_maximum
-        from presence
+        select code, columns(c -> list_contains(getvariable('criteres'), c))::integer
+        from base
     )
     on columns(* exclude (code)) into name critere value valeur
+),
+controle as (
+    -- a criterion declared without a column of marts.presence_numerique stops the build
+    select error('catalogue.toml [criteres] : critère(s) sans colonne dans marts.presence_numerique : '
+                 || string_agg(c, ', ')) as erreur
+    from (select unnest(getvariable('criteres')) as c)
+    where c not in ('commune', 'score_maximum')
+      and c not in (select column_name from duckdb_columns()
+                    where schema_name = 'marts' and table_name = 'presence_numerique')
+    having count(*) > 0
 ),
 par_commune as (
     select
@@ -54,7 +54,7 @@ par_commune as (
         case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
         d.valeur::bigint as den
     from catalogue c
-    join valeurs d on d.critere = c.denominateur
+    join valeurs d on d.critere = c.denominateur and (select count(*) from controle) = 0
     join valeurs n on n.critere = c.numerateur and n.code = d.code
 ),
 membres as (

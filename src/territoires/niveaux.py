@@ -1,0 +1,89 @@
+"""The territory levels, read from ``data/niveaux.toml``: the one declaration that Python
+and SQL (``raw.niveaux`` → ``staging.niveaux``) both read.
+
+::
+
+    from territoires import niveaux
+    niveaux.NOMS                    # ('commune', 'epci', 'departement', 'region', 'operateur', 'alliance')
+    niveaux.libelle("epci")         # 'EPCI'
+    niveaux.devant_nom("region")    # 'de la région '
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+FICHIER = Path(__file__).with_name("data") / "niveaux.toml"
+_CHAMPS = ("niveau", "libelle", "libelle_pluriel", "du", "devant_nom", "tolerance", "precision", "page", "tableau")
+
+
+@dataclass(frozen=True)
+class Niveau:
+    niveau: str
+    ordre: int
+    libelle: str
+    libelle_pluriel: str
+    du: str
+    devant_nom: str
+    tolerance: float
+    precision: int
+    page: bool
+    tableau: bool
+
+
+@cache
+def tous() -> tuple[Niveau, ...]:
+    """Every level, from the commune up to the alliance (the file's order)."""
+    try:
+        data = tomllib.loads(FICHIER.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuntimeError(f"{FICHIER}: illisible ({exc})") from exc
+    out = []
+    for i, entree in enumerate(data.get("niveau", []), 1):
+        manquants = [k for k in _CHAMPS if k not in entree]
+        if manquants:
+            raise RuntimeError(f"{FICHIER}: niveau n°{i} : champ(s) manquant(s) {manquants}")
+        out.append(Niveau(ordre=i, **{k: entree[k] for k in _CHAMPS}))
+    return tuple(out)
+
+
+def _par_nom() -> dict[str, Niveau]:
+    return {n.niveau: n for n in tous()}
+
+
+def get(niveau: str) -> Niveau:
+    """One level; a French error lists the valid ones."""
+    try:
+        return _par_nom()[niveau]
+    except KeyError:
+        raise ValueError(f"niveau « {niveau} » inconnu ; choix : {', '.join(NOMS)}") from None
+
+
+def libelle(niveau: str) -> str:
+    return get(niveau).libelle
+
+
+def libelle_pluriel(niveau: str) -> str:
+    return get(niveau).libelle_pluriel
+
+
+def du(niveau: str) -> str:
+    return get(niveau).du
+
+
+def devant_nom(niveau: str) -> str:
+    return get(niveau).devant_nom
+
+
+def precision(niveau: str) -> int:
+    return get(niveau).precision
+
+
+NOMS: tuple[str, ...] = tuple(n.niveau for n in tous())
+#: levels that have a dashboard page, from the top down (navigation order)
+PAGES: tuple[str, ...] = tuple(n.niveau for n in reversed(tous()) if n.page)
+#: levels accepted by tableau_de_bord.ipynb (the alliance has its own notebook)
+TABLEAU: tuple[str, ...] = tuple(n.niveau for n in reversed(tous()) if n.tableau)

@@ -1,0 +1,66 @@
+"""The map's classes at commune level: score bands and yes/no categories, with their
+colours and French labels (the dashboards' maps and :func:`territoires.carte` share them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from territoires import charts, formats
+
+#: score bands of the map: (lower bound, label), ascending
+
+CLASSES_SCORE = ((0, "0 à 39"), (40, "40 à 64"), (65, "65 à 79"), (80, "80 à 99"), (100, "100"))
+CAT_SITE = [("Site déclaré", charts.OUI), ("Pas de site déclaré", charts.NON), ("Pas de fiche mairie", charts.INCONNU)]
+CAT_EMAIL = [("Domaine propre ou public", charts.OUI), ("Messagerie grand public", charts.NON),
+             ("Autre ou non déclarée", "#6b6b6b"), ("Pas de fiche mairie", charts.INCONNU)]
+CAT_OUI_NON = [("Oui", charts.OUI), ("Non", charts.NON), ("Pas de fiche mairie", charts.INCONNU)]
+
+
+def cat_oui_non(r: dict | None, col: str) -> int:
+    if not r or not r.get("fiche_mairie"):
+        return 2
+    return 0 if r.get(col) else 1
+
+
+def cat_email(r: dict | None) -> int:
+    if not r or not r.get("fiche_mairie"):
+        return 3
+    if r.get("email_non_generique"):
+        return 0
+    if r.get("email_webmail_grand_public"):
+        return 1
+    return 2
+
+
+def variantes_communes(ids: list[str], pres: dict[str, dict[str, Any]], cat: dict[str, dict]) -> list[dict]:
+    """The map's indicators at commune level: score, website, e-mail, HTTPS, opening hours."""
+    rows = [pres.get(c) for c in ids]
+    score = [(r or {}).get("score_presence") for r in rows]
+    classe = [len(CLASSES_SCORE) if s is None else max(i for i, (lo, _) in enumerate(CLASSES_SCORE) if s >= lo)
+              for s in score]
+    out = [charts.variante(
+        cat.get("score_presence", {}).get("libelle", "Score de présence numérique"), classe,
+        [("Score : " + (formats.entier(s) + "\u202f/\u202f100" if s is not None else "pas de fiche mairie")) for s in score],
+        categories_=[(label, c) for (_, label), c in zip(CLASSES_SCORE, charts.CLASSES)]
+        + [("Pas de fiche mairie", charts.INCONNU)],
+    )]
+
+    def cat_var(libelle: str, values: list[int], cats: list[tuple[str, str]]) -> dict:
+        return charts.variante(libelle, values, categories_=cats)
+
+    out.append(cat_var("Site internet", [cat_oui_non(r, "site_declare") for r in rows], CAT_SITE))
+    out.append(cat_var("Adresse électronique", [cat_email(r) for r in rows], CAT_EMAIL))
+    out.append(cat_var("Site en HTTPS", [cat_oui_non(r, "https") for r in rows], CAT_OUI_NON))
+    out.append(cat_var("Horaires publiés", [cat_oui_non(r, "horaires_publies") for r in rows], CAT_OUI_NON))
+    return out
+
+
+def oui_non(r: dict | None, col: str) -> str:
+    if not r or not r.get("fiche_mairie"):
+        return "–"
+    return "oui" if r.get(col) else "non"
+
+
+def email_label(r: dict | None) -> str:
+    return CAT_EMAIL[cat_email(r)][0].lower() if r else "–"

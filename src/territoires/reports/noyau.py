@@ -1,0 +1,170 @@
+"""One Jupyter kernel kept alive for many notebooks, and the papermill engine that runs
+notebooks on it.
+
+Kernel start-up and heavy imports cost 3.5–4.4 s per fresh kernel, far more than a
+page's own work. So each worker of a report batch starts **one** kernel, warms it up
+(imports the report modules and their libraries, opens the warehouse), and executes all
+its pages in it through papermill with :class:`MoteurNoyauPartage` (registered with
+papermill's public ``papermill_engines.register``), which hands papermill/nbclient the
+running kernel instead of starting one. Between pages the kernel's namespace is reset
+(:data:`RESET`), so each notebook runs as if alone; imported modules and the cached
+connection stay.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ENGINE_NAME = "territoires"
+KERNEL_NAME = "python3"
+#: run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready: the
+#: heavy imports, the warehouse connection with spatial loaded, and a query with a bound
+#: parameter (DuckDB then imports pandas, 0.4 s) happen while this process imports
+#: papermill and nbconvert, not during the first page
+WARMUP = (
+    "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
+    "import polars, numpy, shapely",
+    "territoires.connect(**territoires.reports.donnees.OUVERTURE).execute('select ?', [1]).fetchall()",
+)
+#: between two pages: the previous page's variables go (what ``%reset`` does, without
+#: its history and garbage-collection work, 70 ms); imported modules and the cached
+#: warehouse connection stay
+RESET = (
+    "_ip = get_ipython()\n"
+    "for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:\n"
+    "    del _ip.user_ns[_k]\n"
+    "_ip.execution_count = 1\n"
+    "del _ip, _k"
+)
+
+
+
+def kernel_env(home: Path) -> dict[str, str]:
+    """Environment of the report kernels: the project's home, one thread each."""
+    env = dict(os.environ)
+    env.update(TERRITOIRES_HOME=str(home), TERRITOIRES_THREADS="1", POLARS_MAX_THREADS="1",
+               OMP_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1", JUPYTER_PLATFORM_DIRS="1")
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+
+
+# ── papermill engine on a running kernel ──────────────────────────────────────
+
+def imports_legers() -> None:
+    """Skip an optional import that costs about a second per process.
+
+    ``nbformat`` imports ``jsonschema``, whose format checker imports ``rfc3987_syntax``
+    when installed (JupyterLab pulls it in): it compiles 38 grammars at import, about
+    1 s here, for URI formats that the notebook schema never checks. Marking the module
+    absent makes jsonschema skip that format, in this process only.
+    """
+    if "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+
+
+def register_engine() -> None:
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class MoteurNoyauPartage(NBClientEngine):
+        """papermill's nbclient engine, on a kernel started once and kept alive."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None,
+                                     km=None, kc=None, **kwargs):
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
+                                 kernel_name=kernel_name, log=logger, log_output=log_output,
+                                 stdout_file=stdout_file, stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, km=km, **final)
+            client.kc = kc
+            return client.execute(cleanup_kc=False)
+
+    papermill_engines.register(ENGINE_NAME, MoteurNoyauPartage)  # idempotent: same name, same class
+
+
+class Noyau:
+    """One Jupyter kernel kept alive for many notebooks."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.km = None
+        self.kc = None
+        self.pages = 0  # pages run in this kernel (the first needs no reset)
+
+    def lancer(self) -> None:
+        """Launch the kernel process (it boots while the caller does other work)."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        run_sync(self.km.start_kernel)(
+            env=self.env, cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            extra_arguments=["--HistoryManager.hist_file=:memory:",
+                             *(f"--IPKernelApp.exec_lines={line}" for line in WARMUP)],
+        )
+
+    def pret(self) -> None:
+        """Wait for the launched kernel (warmed up by its ``exec_lines``)."""
+        from jupyter_core.utils import run_sync
+
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=300)
+
+    def demarrer(self) -> None:
+        self.lancer()
+        self.pret()
+
+    def vivant(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def executer(self, code: str, timeout: float = 60) -> None:
+        """Run code silently; raise RuntimeError if it fails."""
+        from jupyter_core.utils import run_sync
+
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError(f"le noyau ne répond pas ({timeout:.0f} s)")
+            reply = run_sync(self.kc.get_shell_msg)(timeout=remaining)
+            if reply.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            content = reply["content"]
+            if content.get("status") != "ok":
+                raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+            return
+
+    def arreter(self) -> None:
+        """Stop the kernel at once: it holds nothing to save, so no graceful shutdown
+        (which polls the process for 0.1 s or more); its connection file is removed."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km is not None:
+                proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                run_sync(self.km.cleanup_resources)()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+        self.km = self.kc = None
+        self.pages = 0
+
+

