@@ -241,7 +241,8 @@ if(performance.now()<15000){setTimeout(f,5);}}f();})();</script>"""
 
 #: Plotly's geo maps always fetch world_110m.json from a CDN; offline they never draw.
 #: To time the naive page's painting at all, its copy gets the same empty world topology
-#: our pages supply (DESIGN.md, "Offline maps"), defined before plotly.js loads.
+#: our pages supply (see territoires.reports.publication and assets/territoires.js), defined
+#: before plotly.js loads.
 GEO_SHIM = """<script>window.PlotlyGeoAssets={topojson:{world_110m:{type:"Topology",arcs:[],objects:
 {land:{type:"GeometryCollection",geometries:[]},countries:{type:"GeometryCollection",geometries:[]},
 coastlines:{type:"GeometryCollection",geometries:[]},ocean:{type:"GeometryCollection",geometries:[]},

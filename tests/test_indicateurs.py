@@ -1,7 +1,8 @@
 """Digital-footprint indicators on the fixture warehouse (département 29).
 
 The key test recomputes the indicators in plain Python from the raw extracted CSV
-(csv module, urllib.parse, the ``idna`` codec) — independently of the SQL — and expects
+(csv module, urllib.parse, the ``idna`` package, ``publicsuffixlist``) — independently of
+the SQL — and expects
 the same integer numerators and denominators as marts.indicateurs.
 """
 
@@ -15,7 +16,9 @@ import urllib.parse
 from collections import Counter
 from pathlib import Path
 
+import idna
 import pytest
+from publicsuffixlist import PublicSuffixList
 
 from territoires import cli
 from territoires.niveaux import NOMS as LEVELS
@@ -38,7 +41,7 @@ def _listes():
 
     ext = _lignes(load.EXTENSIONS_FILE)
     return (suffixes(load.SITES_FILE), suffixes(load.MESSAGERIES_FILE),
-            {r["extension"] for r in ext if r["type"] == "suffixe_public"},
+            PublicSuffixList(only_icann=True),
             {r["extension"] for r in ext if r["type"] == "premier_niveau" and r["souveraine"] == "oui"})
 
 
@@ -48,7 +51,7 @@ POIDS = {c["critere"]: c["poids"]
 
 
 def _unicode(host: str) -> str:
-    return host.encode("idna").decode("idna").lower()
+    return idna.decode(idna.encode(host, uts46=True)).lower()
 
 
 def _classer(host: str, liste: dict, code: str) -> tuple[str, str]:
@@ -59,9 +62,8 @@ def _classer(host: str, liste: dict, code: str) -> tuple[str, str]:
         classe, titulaire = liste[d]
         ident = d if host == d else host[: -len(d) - 1].split(".")[-1] + "." + d
         return ("domaine_propre" if titulaire == code else classe), ident
-    labels = host.split(".")
-    n = 3 if len(labels) >= 3 and ".".join(labels[-2:]) in SUFFIXES else 2
-    return "domaine_propre", ".".join(labels[-n:])
+    ascii_host = idna.encode(host, uts46=True).decode()
+    return "domaine_propre", _unicode(SUFFIXES.privatesuffix(ascii_host) or ascii_host)
 
 
 def commune_en_python(row: dict[str, str]) -> dict:

@@ -135,6 +135,9 @@ def parser() -> argparse.ArgumentParser:
 
     for name in EXTENSIONS:
         importlib.import_module(name).register(sub)
+    for sp in sub.choices.values():  # `territoires build --quiet` as well as `territoires --quiet build`
+        sp.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help="pas d'affichage de progression (par défaut en CI)")
     return p
 
 

@@ -9,8 +9,10 @@ Data files (this folder, each one a registry source whose sha256 is recorded at 
   ``raw.score_ponderations``, ``raw.millesimes_libelles`` (source ``indicateurs-catalogue``)
 
 Every file is validated here; an error names the file, the line and the reason.
-The UDFs (IDNA encoding/decoding of host names with Python's ``idna`` codec) exist only on
-the build connection: models are materialised, so readers never need them.
+The UDFs (IDNA 2008 encoding/decoding of host names with the ``idna`` package, registrable
+domains by the Public Suffix List with ``publicsuffixlist``) and the macros of
+``macros.sql`` exist only on the build connection: models are materialised, so readers
+never need them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import csv
 import io
 import re
 import tomllib
+from functools import cache
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -26,9 +29,10 @@ SITES_FILE = HERE / "sites.csv"
 MESSAGERIES_FILE = HERE / "messageries.csv"
 EXTENSIONS_FILE = HERE / "extensions.csv"
 CATALOGUE_FILE = HERE / "catalogue.toml"
+MACROS_FILE = HERE / "macros.sql"
 
 #: files whose content changes the warehouse (hashed into the build fingerprint)
-FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, Path(__file__))
+FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, MACROS_FILE, Path(__file__))
 
 CLASSES_SITE = ("domaine_propre", "plateforme_publique", "constructeur_commercial", "pages_perso_fai")
 CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public", "fournisseur_partage")
@@ -52,43 +56,69 @@ class DonneesError(ValueError):
 
 
 def idna_ascii(host: str | None) -> str | None:
-    """Host name → ASCII form (punycode ``xn--`` labels), lower case; ``None`` if not encodable.
+    """Host name → ASCII form (``xn--`` labels), lower case; ``None`` if not a valid name.
 
-    Uses Python's ``idna`` codec (IDNA 2003, nameprep): ``Thézac17.fr`` → ``xn--thzac17-byb.fr``.
+    IDNA 2008 with the UTS #46 mapping (the ``idna`` package, as browsers do):
+    ``Thézac17.fr`` → ``xn--thzac17-cya.fr``.
     """
+    import idna
+
     if host is None:
         return None
     host = host.strip().rstrip(".")
     if not host:
         return None
     try:
-        return host.encode("idna").decode("ascii").lower()
-    except (UnicodeError, ValueError):
+        return idna.encode(host, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
         return None
 
 
 def idna_unicode(host: str | None) -> str | None:
     """Host name → Unicode form, lower case (``xn--`` labels decoded); ``None`` if invalid."""
+    import idna
+
     ascii_form = idna_ascii(host)
     if ascii_form is None:
         return None
     try:
-        return ascii_form.encode("ascii").decode("idna").lower()
-    except (UnicodeError, ValueError):
+        return idna.decode(ascii_form).lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
         return None
 
 
+@cache
+def _liste_suffixes():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True)
+
+
+def domaine_enregistrable(host: str | None) -> str | None:
+    """The registrable domain of a host by the Public Suffix List (ICANN section, shipped
+    offline by ``publicsuffixlist``): ``mairie.x.gouv.fr`` → ``x.gouv.fr``,
+    ``www.brest.fr`` → ``brest.fr``; a host that is itself a public suffix stays as is."""
+    ascii_form = idna_ascii(host)
+    if ascii_form is None:
+        return None
+    found = _liste_suffixes().privatesuffix(ascii_form) or ascii_form
+    return idna_unicode(found)
+
+
 def register_functions(con) -> None:
-    """Register ``tn_idna_ascii`` and ``tn_idna_unicode`` on a DuckDB connection."""
+    """Create on a DuckDB connection the UDFs ``tn_idna_ascii``, ``tn_idna_unicode``,
+    ``tn_domaine_enregistrable`` and the macros of ``macros.sql``."""
     from duckdb import sqltypes
 
-    for name, fn in (("tn_idna_ascii", idna_ascii), ("tn_idna_unicode", idna_unicode)):
+    for name, fn in (("tn_idna_ascii", idna_ascii), ("tn_idna_unicode", idna_unicode),
+                     ("tn_domaine_enregistrable", domaine_enregistrable)):
         try:
             con.remove_function(name)
         except Exception:  # noqa: BLE001 - not registered yet
             pass
         con.create_function(name, fn, [sqltypes.VARCHAR], sqltypes.VARCHAR,
                             null_handling="special", side_effects=False)
+    con.execute(MACROS_FILE.read_text(encoding="utf-8"))
 
 
 # --- data files -----------------------------------------------------------------------
@@ -153,9 +183,10 @@ def _extensions(path: Path) -> list[tuple]:
         if ext in seen:
             raise DonneesError(f"{path}, ligne {lineno} : extension « {ext} » en double")
         seen.add(ext)
-        if r["type"] not in ("premier_niveau", "suffixe_public"):
-            raise DonneesError(f"{path}, ligne {lineno} : type « {r['type']} » inconnu (premier_niveau, suffixe_public)")
-        if (r["type"] == "premier_niveau") == ("." in ext):
+        if r["type"] != "premier_niveau":
+            raise DonneesError(f"{path}, ligne {lineno} : type « {r['type']} » inconnu (premier_niveau ; les "
+                               "suffixes publics viennent de la Public Suffix List)")
+        if "." in ext:
             raise DonneesError(f"{path}, ligne {lineno} : « {ext} » ne correspond pas au type {r['type']}")
         if r["souveraine"] not in ("oui", "non"):
             raise DonneesError(f"{path}, ligne {lineno} : souveraine doit valoir oui ou non")

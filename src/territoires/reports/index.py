@@ -1,20 +1,22 @@
 """The site index, ``reports/index.html``: every page by level, with a search box.
 
 Built from the manifest (what exists, what failed) and the warehouse (names, the
-département of each EPCI), so the search also finds an EPCI by its département. Works
-from ``file://``: plain links, the filter is a few lines of script, no network.
+département of each EPCI), so the search also finds an EPCI by its département; rendered
+through ``templates/territoires/site_index.html.j2``, which shares the frame of every page
+(``cadre.html.j2``) with the dashboards. Works from ``file://``: plain links, the filter is
+a few lines of script, no network.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import territoires
 from territoires import formats, niveaux
-from territoires.reports.html import e
-from territoires.reports.publication import write_atomic
+from territoires.reports.publication import TEMPLATES_DIR, write_atomic
 
 
 def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
@@ -61,63 +63,33 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
         items = sorted(by_level[niveau], key=lambda p: (p.get("nom") or "").lower())
         if not items:
             continue
-        lis = []
+        entrees = []
         for p in items:
             desc = ctx.get((niveau, p["code"]), "")
-            search = " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau)])
-            code = "" if niveau == "alliance" else f' <span class="code">{e(p["code"])}</span>'
-            extra = f' <span class="code">— {e(desc)}</span>' if desc else ""
-            if p.get("statut") == "ok" and (reports_dir / p["page"]).is_file():
-                lis.append(f'<li data-texte="{e(search)}"><a href="{e(p["page"])}">{e(p.get("nom"))}</a>{code}{extra}</li>')
-            else:
-                lis.append(f'<li data-texte="{e(search)}">{e(p.get("nom"))}{code} '
-                           f'<span class="echec">(page non disponible : échec de la génération)</span></li>')
-        titre = niveaux.libelle_pluriel(niveau) if niveau != "alliance" else "Alliance"
-        sections.append(
-            f'<section class="index-niveau" data-groupe aria-labelledby="niv-{niveau}">'
-            f'<h2 id="niv-{niveau}">{e(titre)} <span class="code">({formats.entier(len(items))})</span></h2>'
-            f'<ul class="index-liste">{"".join(lis)}</ul></section>'
-        )
-    date = datetime.now().strftime("%d/%m/%Y à %H:%M")
-    failed = (f'<p class="echec">{formats.entier(n_ko)} page{"s" if n_ko > 1 else ""} en échec : voir '
-              f'<a href="manifest.json">manifest.json</a>.</p>') if n_ko else ""
-    body = f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Présence numérique des communes — tous les tableaux de bord</title>
-<meta name="description" content="Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs publics de services numériques.">
-<link rel="stylesheet" href="assets/territoires.css">
-</head>
-<body>
-<a class="evitement" href="#contenu">Aller au contenu</a>
-<header class="bandeau"><div class="contenu">
-<a class="marque" href="index.html">Présence numérique des communes</a>
-<span class="alliance">Alliance des opérateurs publics de services numériques</span>
-</div></header>
-<main id="contenu" class="contenu" tabindex="-1">
-<h1>Tous les tableaux de bord</h1>
-<p class="sous-titre">{formats.entier(n_ok)} pages : l'alliance, ses opérateurs, ses régions, ses départements et ses EPCI.</p>
-{failed}
-<div class="recherche" role="search">
-<label for="recherche">Rechercher un territoire (nom, code, département)</label>
-<input id="recherche" type="search" autocomplete="off" data-filtre="liste-pages" data-compte="compte-pages"
- aria-describedby="compte-pages">
-<p id="compte-pages" class="note" aria-live="polite"></p>
-</div>
-<div id="liste-pages">
-{"".join(sections)}
-</div>
-</main>
-<footer class="pied"><div class="contenu">
-<p>Produit le {e(date)} par territoires {e(territoires.__version__)}. Détail de chaque page (statut, durée, millésimes) :
-<a href="manifest.json">manifest.json</a>.</p>
-</div></footer>
-<script src="assets/territoires.js" defer></script>
-</body>
-</html>
-"""
+            ok = p.get("statut") == "ok" and (reports_dir / p["page"]).is_file()
+            entrees.append({
+                "nom": p.get("nom"), "code": "" if niveau == "alliance" else p["code"], "contexte": desc,
+                "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau)]),
+                "lien": p["page"] if ok else "",
+            })
+        sections.append({"niveau": niveau, "titre": niveaux.libelle_pluriel(niveau), "compte": formats.entier(len(items)),
+                         "pages": entrees})
+    page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
+            "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
+                            "publics de services numériques."),
+            "racine": "", "assets": "assets/", "single_file": False, "version": territoires.__version__}
+    body = _environnement().get_template("site_index.html.j2").render(
+        t=page, sections=sections, n_ok=formats.entier(n_ok), n_ko=formats.entier(n_ko) if n_ko else "",
+        echecs=n_ko, date=datetime.now().strftime("%d/%m/%Y à %H:%M"))
     path = reports_dir / "index.html"
     write_atomic(path, body)
     return path
+
+
+@cache
+def _environnement():
+    """Jinja environment on our templates folder, escaping automatic."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "territoires"),
+                              autoescape=True, keep_trailing_newline=True)

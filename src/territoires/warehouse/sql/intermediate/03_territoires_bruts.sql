@@ -82,33 +82,28 @@ niveau_region as (
     join staging.regions r on r.code = c.code_region
     group by r.code, r.nom
 ),
-niveau_operateur as (
-    select
-        'operateur' as niveau, o.code, o.nom, 'operateur' as nature,
-        null as code_epci, null as code_departement, o.code_region, o.code as code_operateur,
-        list(distinct c.code_departement order by c.code_departement) as departements,
-        list(distinct c.code_region order by c.code_region) as regions,
-        count(distinct c.code_region) > 1 as a_cheval,
-        sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
-        count(*) filter (where c.population is null) as nb_communes_sans_population,
-        ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
-    from dans c
-    join operateur_departements od on od.code_departement = c.code_departement
-    join operateurs o on o.code = od.code_operateur
-    group by o.code, o.nom, o.code_region
-),
 alliance_departements as (
     select distinct od.code_departement
     from operateur_departements od
     join operateurs o on o.code = od.code_operateur and o.alliance
 ),
-niveau_alliance as (
-    select
-        'alliance' as niveau, 'alliance' as code,
+-- operators and the alliance are groups of départements: one membership list, one aggregate
+groupes as (
+    select 'operateur' as niveau, o.code, o.nom, o.code_region, od.code_departement
+    from operateur_departements od
+    join operateurs o on o.code = od.code_operateur
+    union all
+    select 'alliance', 'alliance',
         (select 'Alliance ' || string_agg(nom, ', ' order by nom) from operateurs
-          where alliance and code in (select code_operateur from operateur_departements)) as nom,
-        'alliance' as nature,
-        null as code_epci, null as code_departement, null as code_region, null as code_operateur,
+          where alliance and code in (select code_operateur from operateur_departements)),
+        null, code_departement
+    from alliance_departements
+),
+niveau_groupe as (
+    select
+        g.niveau, g.code, any_value(g.nom) as nom, g.niveau as nature,
+        null as code_epci, null as code_departement, any_value(g.code_region) as code_region,
+        case when g.niveau = 'operateur' then g.code end as code_operateur,
         list(distinct c.code_departement order by c.code_departement) as departements,
         list(distinct c.code_region order by c.code_region) as regions,
         count(distinct c.code_region) > 1 as a_cheval,
@@ -116,15 +111,14 @@ niveau_alliance as (
         count(*) filter (where c.population is null) as nb_communes_sans_population,
         ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
     from dans c
-    where c.code_departement in (select code_departement from alliance_departements)
-    having count(*) > 0
+    join groupes g on g.code_departement = c.code_departement
+    group by g.niveau, g.code
 ),
 final as (
     select * from niveau_commune
     union all by name select * from niveau_epci
     union all by name select * from niveau_departement
     union all by name select * from niveau_region
-    union all by name select * from niveau_operateur
-    union all by name select * from niveau_alliance
+    union all by name select * from niveau_groupe
 )
 select * from final

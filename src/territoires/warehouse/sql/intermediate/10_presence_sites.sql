@@ -8,8 +8,9 @@
 -- domain name. An e-mail address typed in the site field is not a website.
 -- Identifying domain: under a listed platform, the platform's sub-domain given to the
 -- commune (mairie-x.wixsite.com) or the platform itself when pages are paths
--- (www.intramuros.org/x); elsewhere the registrable domain (two last labels, three under a
--- public suffix such as gouv.fr).
+-- (www.intramuros.org/x); elsewhere the registrable domain by the Public Suffix List
+-- (x.gouv.fr for mairie.x.gouv.fr). Both rules are macros shared with the e-mail model
+-- (territoires/indicators/macros.sql); host names are IDNA 2008 (UTS #46).
 -- unique: code
 -- not_null: code, site_declare, url_valide, https, classe_hebergement, site_classe_par_liste, extension_souveraine
 -- accepted_values: classe_hebergement in (domaine_propre, plateforme_publique, constructeur_commercial, pages_perso_fai, indetermine, sans_site)
@@ -83,24 +84,17 @@ lecture as (
 ),
 appariement as (
     -- longest list entry equal to the host or a parent domain of it
-    select
-        a.code,
-        arg_max(l.domaine, length(l.domaine)) as entree,
-        arg_max(l.classe, length(l.domaine)) as classe_liste,
-        arg_max(l.libelle, length(l.domaine)) as hebergeur,
-        arg_max(l.commune_titulaire, length(l.domaine)) as titulaire
-    from lecture a
-    join liste l on a.hote_sans_www = l.domaine or ends_with(a.hote_sans_www, '.' || l.domaine)
-    group by a.code
+    select code, tn_entree_liste(hote_sans_www, (select list(domaine) from liste)) as entree
+    from lecture where hote_valide
 ),
-suffixes as (select extension as suffixe from extensions where type = 'suffixe_public'),
 avec_liste as (
     select
         a.*,
-        p.entree, p.classe_liste, p.hebergeur, p.titulaire,
+        p.entree, l.classe as classe_liste, l.libelle as hebergeur, l.commune_titulaire as titulaire,
         string_split(a.hote_sans_www, '.') as labels
     from lecture a
     left join appariement p using (code)
+    left join liste l on l.domaine = p.entree
 ),
 final as (
     select
@@ -111,15 +105,7 @@ final as (
         coalesce(site_declare and schema_url = 'https', false) as https,
         schema_url as site_schema,
         case when hote_valide then hote end as site_hote,
-        case
-            when not hote_valide then null
-            when entree is not null and hote_sans_www = entree then entree
-            when entree is not null then
-                regexp_extract(left(hote_sans_www, length(hote_sans_www) - length(entree) - 1), '([^.]+)$', 1) || '.' || entree
-            when len(labels) >= 3 and array_to_string(labels[-2:], '.') in (select suffixe from suffixes)
-                then array_to_string(labels[-3:], '.')
-            else array_to_string(labels[-2:], '.')
-        end as site_domaine,
+        case when hote_valide then tn_domaine(hote_sans_www, entree) end as site_domaine,
         case when hote_valide then labels[-1] end as extension,
         coalesce(hote_valide and labels[-1] in (select extension from extensions where souveraine and type = 'premier_niveau'), false)
             as extension_souveraine,

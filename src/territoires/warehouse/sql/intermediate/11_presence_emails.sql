@@ -14,7 +14,6 @@ with communes as (
     left join staging.communes c on c.code = p.code and c.type = 'COM'
 ),
 liste as (select * from raw.classement_messageries),
-suffixes as (select extension as suffixe from raw.extensions_domaine where type = 'suffixe_public'),
 nettoye as (
     select
         code,
@@ -72,26 +71,19 @@ par_commune as (
     group by code
 ),
 appariement as (
-    select
-        p.code,
-        arg_max(l.domaine, length(l.domaine)) as entree,
-        arg_max(l.classe, length(l.domaine)) as classe_liste,
-        arg_max(l.libelle, length(l.domaine)) as fournisseur,
-        arg_max(l.commune_titulaire, length(l.domaine)) as titulaire
-    from par_commune p
-    join liste l on p.email_domaine_complet = l.domaine or ends_with(p.email_domaine_complet, '.' || l.domaine)
-    group by p.code
+    select code, tn_entree_liste(email_domaine_complet, (select list(domaine) from liste)) as entree
+    from par_commune
 ),
 assemble as (
     select
         n.code, n.mairie_email, n.champ,
         coalesce(p.adresses, []::varchar[]) as adresses,
         p.email_domaine_complet,
-        string_split(p.email_domaine_complet, '.') as labels,
-        a.entree, a.classe_liste, a.fournisseur, a.titulaire
+        a.entree, l.classe as classe_liste, l.libelle as fournisseur, l.commune_titulaire as titulaire
     from nettoye n
     left join par_commune p using (code)
     left join appariement a using (code)
+    left join liste l on l.domaine = a.entree
 ),
 final as (
     select
@@ -103,15 +95,7 @@ final as (
         adresses[1] as email,
         adresses as emails,
         email_domaine_complet as email_hote,
-        case
-            when email_domaine_complet is null then null
-            when entree is not null and email_domaine_complet = entree then entree
-            when entree is not null then
-                regexp_extract(left(email_domaine_complet, length(email_domaine_complet) - length(entree) - 1), '([^.]+)$', 1) || '.' || entree
-            when len(labels) >= 3 and array_to_string(labels[-2:], '.') in (select suffixe from suffixes)
-                then array_to_string(labels[-3:], '.')
-            else array_to_string(labels[-2:], '.')
-        end as email_domaine,
+        tn_domaine(email_domaine_complet, entree) as email_domaine,
         case
             when champ is null then 'sans_email'
             when len(adresses) = 0 then 'invalide'

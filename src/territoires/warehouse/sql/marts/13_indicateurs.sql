@@ -54,7 +54,7 @@ par_commune as (
         case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
         d.valeur::bigint as den
     from catalogue c
-    join valeurs d on d.critere = c.denominateur and (select count(*) from controle) = 0
+    join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
     join valeurs n on n.critere = c.numerateur and n.code = d.code
 ),
 membres as (

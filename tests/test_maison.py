@@ -1,0 +1,114 @@
+"""The project home (found as git finds a repository), settings passed down, and the SQL
+model tests that cannot vanish."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from territoires import cli, config, niveaux
+from territoires.warehouse import build as build_mod
+from territoires.warehouse.build import BuildError, build
+from territoires.warehouse.modeles import model_test_failures, parse_model
+
+
+def test_home_is_found_above_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("TERRITOIRES_HOME", raising=False)
+    (tmp_path / "territoires.toml").write_text("# marqueur\n")
+    deep = tmp_path / "notebooks" / "exploration"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    cfg = config.settings()
+    assert cfg.home == tmp_path.resolve() and "territoires.toml" in cfg.origine
+    # a pyproject.toml with [tool.territoires] marks a home too (this repository)
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(repo / "notebooks" / "reports")
+    assert config.settings().home == repo
+
+
+def test_no_home_gives_a_french_error_saying_how(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("TERRITOIRES_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(config.HomeError, match="territoires init"):
+        config.settings()
+    assert cli.main(["info"]) == 1
+    assert "TERRITOIRES_HOME" in capsys.readouterr().err
+
+
+def test_build_with_an_explicit_home_writes_nothing_in_the_working_directory(tmp_path, monkeypatch):
+    """build(home=…) is respected all the way down (embedded files extracted there too)."""
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (elsewhere / "territoires.toml").write_text("")  # another home, which must stay untouched
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("TERRITOIRES_HOME", raising=False)
+    home = tmp_path / "maison"
+    result = build(departements=("29",), home=home, quiet=True)
+    assert result.path == home / "data" / "processed" / "territoires.duckdb" and result.path.is_file()
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["territoires.toml"]
+    assert list((home / "data" / "raw").iterdir())
+
+
+def _copy_home(src: Path, dst: Path) -> Path:
+    shutil.copytree(src / "data", dst / "data")
+    return dst
+
+
+def test_a_failing_check_on_a_second_directive_line_fails_the_build(fixture_home, tmp_path, monkeypatch):
+    home = _copy_home(fixture_home, tmp_path / "home")
+    warehouse = home / "data" / "processed" / "territoires.duckdb"
+    before = warehouse.read_bytes()
+    model = tmp_path / "98_deux_cles.sql"
+    model.write_text(
+        "-- unique: niveau, code\n"
+        "-- unique: niveau\n"          # the second key fails: several rows per level
+        "-- not_null: code\n"
+        "-- not_null: code_epci\n"     # the second not_null line fails too
+        "select niveau, code, code_epci from marts.territoires\n"
+    )
+    parsed = parse_model(model, "marts")
+    assert parsed.uniques == (("niveau", "code"), ("niveau",)) and parsed.not_null == ("code", "code_epci")
+    real = build_mod.models
+    monkeypatch.setattr(build_mod, "models", lambda: real() + [parsed])
+    with pytest.raises(BuildError, match=r"doublon\(s\) sur \(niveau\).*code_epci: \d+ valeur\(s\) nulle\(s\)"):
+        build(departements=("29",), home=home, quiet=True, force=True)
+    assert warehouse.read_bytes() == before
+
+
+def test_identifiers_are_quoted_in_model_tests(con, tmp_path):
+    weird = tmp_path / "x.sql"
+    weird.write_text('-- not_null: code; drop table marts.territoires\nselect 1\n')
+    m = parse_model(weird, "marts")
+    m = build_mod.Model("marts", "territoires", weird, "", not_null=m.not_null)
+    with pytest.raises(Exception, match="code; drop table"):  # a column that does not exist, never SQL
+        model_test_failures(con, m)
+    assert con.execute("select count(*) from marts.territoires").fetchone()[0] > 0
+
+
+def test_references_directive(con, tmp_path):
+    m = build_mod.Model("marts", "territoires", tmp_path / "x.sql", "",
+                        references=(("niveau", "staging.niveaux", "libelle"),))
+    failures = model_test_failures(con, m)
+    assert len(failures) == 1 and "staging.niveaux.libelle" in failures[0]
+
+
+def test_levels_are_declared_once_and_read_by_sql_too(con):
+    rows = con.execute("select niveau, libelle, libelle_pluriel, ordre from staging.niveaux order by ordre").fetchall()
+    assert rows == [(n.niveau, n.libelle, n.libelle_pluriel, n.ordre) for n in niveaux.tous()]
+    assert niveaux.PAGES == ("alliance", "operateur", "region", "departement", "epci")
+
+
+def test_a_criterion_without_a_column_stops_the_build(fixture_home, tmp_path, monkeypatch):
+    from territoires.indicators import load
+
+    home = _copy_home(fixture_home, tmp_path / "home")
+    catalogue = tmp_path / "catalogue.toml"
+    text = load.CATALOGUE_FILE.read_text(encoding="utf-8")
+    catalogue.write_text(text.replace("[criteres]\n", '[criteres]\ncritere_fantome = "un critère sans colonne"\n'),
+                         encoding="utf-8")
+    monkeypatch.setattr(load, "CATALOGUE_FILE", catalogue)
+    monkeypatch.setattr(load.read_catalogue, "__defaults__", (catalogue,))
+    with pytest.raises(BuildError, match="critere_fantome"):
+        build(departements=("29",), home=home, quiet=True, force=True)
