@@ -74,7 +74,7 @@ def floor_read(files: list[Path]) -> None:
 
 def bench_build(repeat: int) -> dict:
     from territoires.sources import embedded_path, load_registry
-    from territoires.warehouse.build import EMBEDDED_TABLES
+    from territoires.warehouse.chargement import EMBEDDED_TABLES
 
     reg = load_registry()
     files = [embedded_path(reg[s]) for s in EMBEDDED_TABLES]

@@ -112,3 +112,34 @@ def test_a_criterion_without_a_column_stops_the_build(fixture_home, tmp_path, mo
     monkeypatch.setattr(load.read_catalogue, "__defaults__", (catalogue,))
     with pytest.raises(BuildError, match="critere_fantome"):
         build(departements=("29",), home=home, quiet=True, force=True)
+
+
+def test_a_rebuild_recomputes_only_what_changed(fixture_home, tmp_path, monkeypatch):
+    """A changed catalogue label rebuilds the indicator tables, never the geometry."""
+    import duckdb
+
+    from territoires.indicators import load
+
+    home = _copy_home(fixture_home, tmp_path / "home")
+    catalogue = tmp_path / "catalogue.toml"
+    text = load.CATALOGUE_FILE.read_text(encoding="utf-8")
+    assert 'libelle = "Score de présence numérique"' in text
+    catalogue.write_text(text.replace('libelle = "Score de présence numérique"',
+                                      'libelle = "Score de présence numérique (libellé modifié)"', 1), encoding="utf-8")
+    monkeypatch.setattr(load, "CATALOGUE_FILE", catalogue)
+    monkeypatch.setattr(load.read_catalogue, "__defaults__", (catalogue,))
+    monkeypatch.setattr(load, "FICHIERS", (*load.FICHIERS, catalogue))
+    result = build(departements=("29",), home=home, quiet=True)
+    assert not result.skipped
+    assert {"intermediate.communes_nettes", "intermediate.territoires_bruts", "marts.territoires",
+            "raw.communes"} <= set(result.reprises)
+    assert "marts.indicateurs_catalogue" not in result.reprises
+    con = duckdb.connect(str(result.path), read_only=True)
+    try:
+        assert con.execute("select libelle from marts.indicateurs_catalogue where indicateur = 'score_presence'"
+                           ).fetchone()[0].endswith("(libellé modifié)")
+        assert con.execute("select count(*) from marts.territoires where geometrie_carte is not null").fetchone()[0] > 277
+    finally:
+        con.close()
+    again = build(departements=("29",), home=home, quiet=True, force=True)
+    assert again.reprises == []  # --force recomputes everything

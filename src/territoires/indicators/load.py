@@ -272,6 +272,12 @@ def _inserer(con, table: str, rows: list[tuple]) -> None:
                 [v for r in rows for v in r])
 
 
+def set_criteres(con) -> None:
+    """The variable ``criteres`` that 13_indicateurs.sql reads: the criteria it unpivots
+    (from ``raw.indicateurs_criteres``, i.e. catalogue.toml [criteres])."""
+    con.execute("set variable criteres = (select list(critere order by critere) from raw.indicateurs_criteres)")
+
+
 def load_raw(con, registry=None) -> dict[str, int]:
     """Create the ``raw`` tables of the indicators and register the UDFs on ``con``.
 
@@ -310,8 +316,7 @@ def load_raw(con, registry=None) -> dict[str, int]:
     _inserer(con, "raw.indicateurs_catalogue", cat["indicateurs"])
     con.execute("create or replace table raw.indicateurs_criteres (critere varchar, libelle varchar)")
     _inserer(con, "raw.indicateurs_criteres", cat["criteres"])
-    # the criteria, for 13_indicateurs.sql (it unpivots exactly these columns)
-    con.execute("set variable criteres = (select list(critere order by critere) from raw.indicateurs_criteres)")
+    set_criteres(con)
     con.execute("create or replace table raw.score_ponderations (critere varchar, poids integer, ordre integer)")
     _inserer(con, "raw.score_ponderations", cat["ponderations"])
     con.execute("create or replace table raw.millesimes_libelles (cle varchar, libelle varchar)")

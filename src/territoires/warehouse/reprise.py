@@ -1,0 +1,93 @@
+"""Reuse between builds: a table whose inputs did not change is kept, not recomputed.
+
+Every table of the warehouse gets a fingerprint, stored in ``meta.empreintes``:
+
+- a raw table: the hash of what it is loaded from (a source file's sha256, a data file's
+  bytes, the scope), declared by its loading step;
+- a model's table: the hash of its SQL and of the fingerprints of the tables it reads
+  (found in its SQL), so a change flows down to every table that depends on it.
+
+A build starts from a copy of the previous warehouse (never the file itself: the copy
+swaps in only when complete) and recomputes only the tables whose fingerprint changed.
+Importing a member register thus recomputes the member tables and what reads them, and
+reuses the communes' cleaned polygons and every level's geometry (seconds of coverage
+cleaning, union and simplification) as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+import duckdb
+
+_REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+def empreinte(*parts: object) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else repr(p).encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def references(sql: str) -> set[str]:
+    """Tables a model reads (``schema.table`` in its SQL; a mention in a comment only adds
+    a dependency, never hides one)."""
+    return {f"{s}.{t}" for s, t in _REFERENCE.findall(sql)}
+
+
+class Reprise:
+    """Fingerprints of the previous build (``anciennes``) and of this one (``nouvelles``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sel: str) -> None:
+        self.con = con
+        self.sel = sel  # code, versions: a change here recomputes everything
+        self.anciennes: dict[str, str] = {}
+        self.nouvelles: dict[str, str] = {}
+        self.reprises: list[str] = []
+        self.jeton = secrets.token_hex(8)  # this build's own: "rebuilt every time"
+        try:
+            self.anciennes = dict(con.execute("select nom, empreinte from meta.empreintes").fetchall())
+        except duckdb.Error:
+            pass
+        self.existantes = {f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables()").fetchall()}
+
+    def a_jour(self, tables: tuple[str, ...], fp: str | None) -> bool:
+        """Whether ``tables`` can be kept as they are (and then note their fingerprint)."""
+        if fp is None:
+            return False
+        fp = empreinte(self.sel, fp)
+        ok = all(self.anciennes.get(t) == fp and t in self.existantes for t in tables)
+        for t in tables:
+            self.nouvelles[t] = fp
+        if ok:
+            self.reprises.extend(tables)
+        return ok
+
+    def empreinte_modele(self, sql: str) -> str:
+        """A model's fingerprint: its SQL and the fingerprints of what it reads (a table
+        without one, rebuilt every time, makes the model rebuilt every time)."""
+        deps = sorted(references(sql))
+        return empreinte(sql, [(d, self.nouvelles.get(d) or f"toujours:{self.jeton}") for d in deps])
+
+    def supprimer(self, tables: tuple[str, ...]) -> None:
+        for t in tables:
+            if t in self.existantes:
+                self.con.execute(f"drop table if exists {t} cascade")
+                self.existantes.discard(t)
+
+    def nettoyer(self, schemas: tuple[str, ...]) -> None:
+        """Drop the tables of the previous warehouse that this build no longer makes."""
+        for t in sorted(self.existantes):
+            if t.split(".")[0] in schemas and t not in self.nouvelles:
+                self.con.execute(f"drop table if exists {t}")
+
+    def enregistrer(self) -> None:
+        self.con.execute("create schema if not exists meta")
+        self.con.execute("create or replace table meta.empreintes (nom varchar, empreinte varchar)")
+        if self.nouvelles:
+            self.con.executemany("insert into meta.empreintes values (?, ?)", sorted(self.nouvelles.items()))
