@@ -23,6 +23,9 @@ from pathlib import Path
 #: Bourgogne-Franche-Comté, Bretagne.
 ALLIANCE_REGIONS: tuple[str, ...] = ("11", "24", "27", "53")
 
+#: territory levels of the warehouse, finest first
+LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region", "operateur", "alliance")
+
 #: file marking a home created by ``territoires init``
 MARKER_FILE = "territoires.toml"
 #: table marking this repository's ``pyproject.toml`` as a home
