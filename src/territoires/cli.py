@@ -1,4 +1,4 @@
-"""Command line: ``territoires build | fetch | sources | info | indicateurs | export | report``.
+"""Command line: ``territoires init | build | fetch | sources | info | indicateurs | export | report``.
 
 Every error is printed in French with the file and the reason, and exits non-zero.
 """
@@ -14,7 +14,7 @@ from territoires import formats
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
 
 #: modules adding their own sub-commands through ``register(subparsers)``
-EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli")
+EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet")
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -84,6 +84,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         con.close()
     size = cfg.warehouse.stat().st_size
     scope = f"départements {build[1]}" if build[1] else ("France entière" if build[0] == "all" else f"régions {build[0]}")
+    print(f"Projet       {cfg.home} ({cfg.origine})")
     print(f"Entrepôt     {cfg.warehouse} ({formats.taille(size)})")
     print(f"Périmètre    {scope}")
     print(f"Construit le {build[3]:%d/%m/%Y %H:%M} en {formats.decimal(build[4])} s (territoires {build[2]})")
