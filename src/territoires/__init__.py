@@ -56,15 +56,17 @@ def notebooks_dir() -> Path:
     raise FileNotFoundError(f"{here / 'notebooks'} : carnets absents du paquet — réinstallez territoires")
 
 
-def table(nom: str, *, con=None, colonnes: list[str] | None = None, **filtres: Any) -> "polars.DataFrame":
+def table(nom: str, /, *, con=None, colonnes: list[str] | None = None, geometrie: bool = False,
+          **filtres: Any) -> "polars.DataFrame":
     """Any table of the ``marts`` schema as a polars DataFrame; see :func:`territoires.analyse.table`.
 
     >>> territoires.table("territoires", niveau="departement", code=["29", "56"])
     >>> territoires.table("indicateurs", niveau="epci", indicateur="part_site")
+    >>> territoires.table("territoires", niveau="commune", nom="Brest")   # « nom » is a column too
     """
     from territoires.analyse import table as _table
 
-    return _table(nom, con=con, colonnes=colonnes, **filtres)
+    return _table(nom, con=con, colonnes=colonnes, geometrie=geometrie, **filtres)
 
 
 def indicateurs(niveau: str = "region", code: str | None = None, region: str | None = None, con=None,
