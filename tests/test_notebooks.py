@@ -73,6 +73,14 @@ def test_notebook_runs_from_its_own_folder_without_territoires_home(rel, projet,
     assert "TERRITOIRES_HOME" not in os.environ
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
     assert not errors
+    if rel.name.startswith("03-"):  # built on the public API: a map and the exports
+        assert any("application/vnd.plotly.v1+json" in o.get("data", {})
+                   for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        exports = projet / "data" / "processed" / "exports"
+        assert (exports / "comparaison-epci-53-part_site.gpkg").is_file()
+        import geopandas as gpd
+
+        assert gpd.read_parquet(exports / "comparaison-epci-53-part_site.parquet").crs.to_epsg() == 2154
     # nothing written beside the notebook: the home was found above it, not created here
     assert not (notebook.parent / "data").exists()
     assert not (notebook.parent / "reports").exists()
