@@ -17,6 +17,10 @@ from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet")
 
 
+class UsageError(ValueError):
+    """Wrong arguments, found after parsing: exit status 2, as argparse's own errors."""
+
+
 def _codes(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
@@ -53,9 +57,39 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from territoires.sources import fetch
 
+    if args.all == bool(args.source):
+        raise UsageError("donnez un identifiant de source ou --all (voir `territoires sources`)")
+    if args.all:
+        return _fetch_all(settings().raw_dir)
     path = fetch(args.source, settings().raw_dir)
     print(f"{args.source} : {path}")
     return 0
+
+
+def _fetch_all(raw_dir: Path) -> int:
+    """Every source that can be fetched and checked: embedded ones (extracted, hash
+    verified) and downloadable ones with a pinned sha256. Files of this package need no
+    fetching; an unpinned download is skipped with a notice (its first fetch, by id, gives
+    the hash to review and pin). Exit 1 when any fetch failed, after trying them all."""
+    import territoires.sources as sources
+
+    failures = 0
+    for src in sources.load_registry().values():
+        if not src.embedded and src.file.startswith("territoires/"):
+            continue  # a file of this package: nothing to fetch
+        if not src.embedded and not src.sha256:
+            if src.url.startswith(("https://", "http://")):
+                print(f"{src.id} : ignorée, empreinte sha256 non épinglée "
+                      f"(`territoires fetch {src.id}` la télécharge et donne l'empreinte à vérifier)")
+            continue
+        try:
+            path = sources.fetch(src.id, raw_dir)
+        except sources.SourceError as exc:
+            failures += 1
+            print(f"{src.id} : échec — {exc}", file=sys.stderr)
+        else:
+            print(f"{src.id} : {path}")
+    return 1 if failures else 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -126,7 +160,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sources)
 
     f = sub.add_parser("fetch", help="télécharger une source officielle (empreinte sha256 vérifiée)")
-    f.add_argument("source", help="identifiant dans le registre (voir `territoires sources`)")
+    f.add_argument("source", nargs="?", help="identifiant dans le registre (voir `territoires sources`)")
+    f.add_argument("--all", action="store_true",
+                   help="toutes les sources vérifiables : embarquées, et téléchargeables à empreinte épinglée")
     f.set_defaults(func=cmd_fetch)
 
     i = sub.add_parser("info", help="décrire l'entrepôt : comptes par niveau, millésimes, taille")
@@ -137,20 +173,103 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+#: exit statuses (sysexits.h and the shell's 128 + signal): what schedulers act on
+EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 75, 130, 143
+
+#: commands that write into the home: one at a time per home
+ECRIVAINS = ("build", "report", "fetch")
+
+
+class Arret(KeyboardInterrupt):
+    """SIGTERM (systemd, Airflow, ``kill``), raised where the program is, so that it ends
+    as after Ctrl-C: temporaries removed, previous outputs kept."""
+
+
+def _sur_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise Arret()
+
+
+class Verrou:
+    """One writer per home: an exclusive ``flock`` on ``data/processed/.territoires.lock``,
+    released when the process ends, however it ends. A second writer does not wait: it
+    exits with status 75 (EX_TEMPFAIL, « try again later »)."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / "data" / "processed" / ".territoires.lock"
+        self.fd: int | None = None
+
+    def prendre(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return True
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return True
+
+    def qui(self) -> str:
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def rendre(self) -> None:
+        if self.fd is not None:
+            import os
+
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status: 0 done, 1 error (or some pages failed),
+    2 wrong usage, 75 another command is writing into the same home, 130 interrupted
+    (Ctrl-C, SIGINT), 143 terminated (SIGTERM)."""
+    import signal
+    import threading
+
     import duckdb
 
     args = parser().parse_args(argv)
+    precedent = None
+    if threading.current_thread() is threading.main_thread():
+        precedent = signal.signal(signal.SIGTERM, _sur_sigterm)
+    verrou = None
     try:
+        if args.command in ECRIVAINS:
+            verrou = Verrou(settings().home)
+            if not verrou.prendre():
+                print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
+                      "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
+                return EXIT_OCCUPE
         return args.func(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         done = {"build": "l'entrepôt précédent est intact",
                 "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
-        print(f"Interrompu : {done.get(args.command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
-        return 130
+        quoi = "Arrêté (SIGTERM)" if isinstance(exc, Arret) else "Interrompu"
+        print(f"{quoi} : {done.get(args.command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
+        return EXIT_SIGTERM if isinstance(exc, Arret) else EXIT_SIGINT
+    except UsageError as exc:
+        print(f"Erreur d'utilisation : {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERREUR
+    finally:
+        if verrou is not None:
+            verrou.rendre()
+        if precedent is not None:
+            signal.signal(signal.SIGTERM, precedent)
 
 
 if __name__ == "__main__":
