@@ -52,7 +52,12 @@ def test_a_second_writer_in_the_same_home_exits_75(tmp_path, monkeypatch, capsys
     assert cli.main(["fetch", "--all"]) == 0  # released: the next one runs
 
 
-def test_sigterm_during_a_build_exits_143_and_keeps_the_previous_warehouse(fixture_warehouse, tmp_path):
+@pytest.mark.parametrize("signum, status, message", [
+    (signal.SIGTERM, cli.EXIT_SIGTERM, "Arrêté (SIGTERM)"), (signal.SIGINT, cli.EXIT_SIGINT, "Interrompu")])
+def test_a_signal_during_a_build_exits_143_or_130_and_keeps_the_previous_warehouse(fixture_warehouse, tmp_path,
+                                                                                    signum, status, message):
+    """Whether the signal lands in Python or inside a DuckDB query (which reports it as
+    its own ``InterruptException``), the status says which signal it was."""
     home = tmp_path / "home"
     (home / "data" / "processed").mkdir(parents=True)
     (home / "territoires.toml").write_text("#\n")
@@ -66,9 +71,9 @@ def test_sigterm_during_a_build_exits_143_and_keeps_the_previous_warehouse(fixtu
     while not list(wh.parent.glob(".territoires.duckdb.tmp-*")):  # the build is under way
         assert proc.poll() is None and time.monotonic() < deadline, "the build ended before it could be stopped"
         time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == cli.EXIT_SIGTERM, err
-    assert "Arrêté (SIGTERM) : l'entrepôt précédent est intact" in err
+    assert proc.returncode == status, err
+    assert f"{message} : l'entrepôt précédent est intact" in err
     assert (wh.stat().st_mtime_ns, wh.stat().st_size) == before
     assert not list(wh.parent.glob(".territoires.duckdb.tmp-*"))

@@ -185,8 +185,26 @@ class Arret(KeyboardInterrupt):
     as after Ctrl-C: temporaries removed, previous outputs kept."""
 
 
-def _sur_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
-    raise Arret()
+#: signals received during this command (a library may turn the exception raised by the
+#: handler into its own: DuckDB reports an interrupted query as ``duckdb.InterruptException``)
+_SIGNAUX: list[int] = []
+
+
+def _sur_signal(signum, frame):  # noqa: ARG001 - signal handler signature
+    import signal
+
+    _SIGNAUX.append(signum)
+    if signum == signal.SIGTERM:
+        raise Arret()
+    raise KeyboardInterrupt()
+
+
+def _interruption(command: str, sigterm: bool) -> int:
+    done = {"build": "l'entrepôt précédent est intact",
+            "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
+    quoi = "Arrêté (SIGTERM)" if sigterm else "Interrompu"
+    print(f"{quoi} : {done.get(command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
+    return EXIT_SIGTERM if sigterm else EXIT_SIGINT
 
 
 class Verrou:
@@ -241,9 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     args = parser().parse_args(argv)
-    precedent = None
+    precedents = {}
+    _SIGNAUX.clear()
     if threading.current_thread() is threading.main_thread():
-        precedent = signal.signal(signal.SIGTERM, _sur_sigterm)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            precedents[signum] = signal.signal(signum, _sur_signal)
     verrou = None
     try:
         if args.command in ECRIVAINS:
@@ -254,22 +274,20 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_OCCUPE
         return args.func(args)
     except KeyboardInterrupt as exc:
-        done = {"build": "l'entrepôt précédent est intact",
-                "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
-        quoi = "Arrêté (SIGTERM)" if isinstance(exc, Arret) else "Interrompu"
-        print(f"{quoi} : {done.get(args.command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
-        return EXIT_SIGTERM if isinstance(exc, Arret) else EXIT_SIGINT
+        return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in _SIGNAUX)
     except UsageError as exc:
         print(f"Erreur d'utilisation : {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
+        if _SIGNAUX:  # the interruption, reported by a library as its own error
+            return _interruption(args.command, signal.SIGTERM in _SIGNAUX)
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_ERREUR
     finally:
         if verrou is not None:
             verrou.rendre()
-        if precedent is not None:
-            signal.signal(signal.SIGTERM, precedent)
+        for signum, handler in precedents.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":
