@@ -135,3 +135,11 @@ def test_carte_of_a_geodataframe_and_of_a_level(con):
     assert fig.layout.separators == ",\u202f"  # French number format
     with pytest.raises(ValueError, match="indicateur « nope » inconnu"):
         territoires.carte("epci", "nope", con=con)
+
+
+def test_indicateurs_evolution_without_history_is_empty_not_an_error(con):
+    df = territoires.indicateurs("departement", con=con, evolution=True)
+    assert {"millesime_precedent", "taux_precedent", "evolution"} <= set(df.columns)
+    assert df["evolution"].null_count() == df.height
+    with pytest.raises(ValueError, match="forme longue"):
+        territoires.indicateurs("departement", con=con, evolution=True, forme="large")
