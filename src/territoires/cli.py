@@ -1,4 +1,4 @@
-"""Command line: ``territoires init | build | fetch | sources | info | indicateurs | export | report``.
+"""Command line: ``territoires init | build | fetch | sources | info | indicateurs | export | report | page``.
 
 Every error is printed in French with the file and the reason, and exits non-zero.
 """
@@ -14,7 +14,7 @@ from territoires import formats
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
 
 #: modules adding their own sub-commands through ``register(subparsers)``
-EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet")
+EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet")
 
 
 class UsageError(ValueError):
