@@ -7,7 +7,6 @@ The fixture is built once per test session, in a temporary TERRITOIRES_HOME.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

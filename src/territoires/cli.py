@@ -1,4 +1,4 @@
-"""Command line: ``territoires build | fetch | sources | info | indicateurs | export | report``.
+"""Command line: ``territoires init | build | fetch | sources | info | indicateurs | export | report | page``.
 
 Every error is printed in French with the file and the reason, and exits non-zero.
 """
@@ -8,12 +8,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from territoires import formats
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
 
 #: modules adding their own sub-commands through ``register(subparsers)``
-EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli")
+EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet")
+
+
+class UsageError(ValueError):
+    """Wrong arguments, found after parsing: exit status 2, as argparse's own errors."""
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -52,9 +57,39 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from territoires.sources import fetch
 
+    if args.all == bool(args.source):
+        raise UsageError("donnez un identifiant de source ou --all (voir `territoires sources`)")
+    if args.all:
+        return _fetch_all(settings().raw_dir)
     path = fetch(args.source, settings().raw_dir)
     print(f"{args.source} : {path}")
     return 0
+
+
+def _fetch_all(raw_dir: Path) -> int:
+    """Every source that can be fetched and checked: embedded ones (extracted, hash
+    verified) and downloadable ones with a pinned sha256. Files of this package need no
+    fetching; an unpinned download is skipped with a notice (its first fetch, by id, gives
+    the hash to review and pin). Exit 1 when any fetch failed, after trying them all."""
+    import territoires.sources as sources
+
+    failures = 0
+    for src in sources.load_registry().values():
+        if not src.embedded and src.file.startswith("territoires/"):
+            continue  # a file of this package: nothing to fetch
+        if not src.embedded and not src.sha256:
+            if src.url.startswith(("https://", "http://")):
+                print(f"{src.id} : ignorée, empreinte sha256 non épinglée "
+                      f"(`territoires fetch {src.id}` la télécharge et donne l'empreinte à vérifier)")
+            continue
+        try:
+            path = sources.fetch(src.id, raw_dir)
+        except sources.SourceError as exc:
+            failures += 1
+            print(f"{src.id} : échec — {exc}", file=sys.stderr)
+        else:
+            print(f"{src.id} : {path}")
+    return 1 if failures else 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -127,7 +162,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sources)
 
     f = sub.add_parser("fetch", help="télécharger une source officielle (empreinte sha256 vérifiée)")
-    f.add_argument("source", help="identifiant dans le registre (voir `territoires sources`)")
+    f.add_argument("source", nargs="?", help="identifiant dans le registre (voir `territoires sources`)")
+    f.add_argument("--all", action="store_true",
+                   help="toutes les sources vérifiables : embarquées, et téléchargeables à empreinte épinglée")
     f.set_defaults(func=cmd_fetch)
 
     i = sub.add_parser("info", help="décrire l'entrepôt : comptes par niveau, millésimes, taille")
@@ -141,20 +178,121 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+#: exit statuses (sysexits.h and the shell's 128 + signal): what schedulers act on
+EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 75, 130, 143
+
+#: commands that write into the home: one at a time per home
+ECRIVAINS = ("build", "report", "fetch")
+
+
+class Arret(KeyboardInterrupt):
+    """SIGTERM (systemd, Airflow, ``kill``), raised where the program is, so that it ends
+    as after Ctrl-C: temporaries removed, previous outputs kept."""
+
+
+#: signals received during this command (a library may turn the exception raised by the
+#: handler into its own: DuckDB reports an interrupted query as ``duckdb.InterruptException``)
+_SIGNAUX: list[int] = []
+
+
+def _sur_signal(signum, frame):  # noqa: ARG001 - signal handler signature
+    import signal
+
+    _SIGNAUX.append(signum)
+    if signum == signal.SIGTERM:
+        raise Arret()
+    raise KeyboardInterrupt()
+
+
+def _interruption(command: str, sigterm: bool) -> int:
+    done = {"build": "l'entrepôt précédent est intact",
+            "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
+    quoi = "Arrêté (SIGTERM)" if sigterm else "Interrompu"
+    print(f"{quoi} : {done.get(command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
+    return EXIT_SIGTERM if sigterm else EXIT_SIGINT
+
+
+class Verrou:
+    """One writer per home: an exclusive ``flock`` on ``data/processed/.territoires.lock``,
+    released when the process ends, however it ends. A second writer does not wait: it
+    exits with status 75 (EX_TEMPFAIL, « try again later »)."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / "data" / "processed" / ".territoires.lock"
+        self.fd: int | None = None
+
+    def prendre(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return True
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return True
+
+    def qui(self) -> str:
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def rendre(self) -> None:
+        if self.fd is not None:
+            import os
+
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status: 0 done, 1 error (or some pages failed),
+    2 wrong usage, 75 another command is writing into the same home, 130 interrupted
+    (Ctrl-C, SIGINT), 143 terminated (SIGTERM)."""
+    import signal
+    import threading
+
     import duckdb
 
     args = parser().parse_args(argv)
+    precedents = {}
+    _SIGNAUX.clear()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            precedents[signum] = signal.signal(signum, _sur_signal)
+    verrou = None
     try:
+        if args.command in ECRIVAINS:
+            verrou = Verrou(settings().home)
+            if not verrou.prendre():
+                print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
+                      "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
+                return EXIT_OCCUPE
         return args.func(args)
-    except KeyboardInterrupt:
-        done = {"build": "l'entrepôt précédent est intact",
-                "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
-        print(f"Interrompu : {done.get(args.command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in _SIGNAUX)
+    except UsageError as exc:
+        print(f"Erreur d'utilisation : {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
+        if _SIGNAUX:  # the interruption, reported by a library as its own error
+            return _interruption(args.command, signal.SIGTERM in _SIGNAUX)
         print(f"Erreur : {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERREUR
+    finally:
+        if verrou is not None:
+            verrou.rendre()
+        for signum, handler in precedents.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

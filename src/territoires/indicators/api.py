@@ -33,7 +33,7 @@ FORMES = ("longue", "large")
 
 
 @contextmanager
-def _connexion(con) -> Iterator["duckdb.DuckDBPyConnection"]:
+def connexion_empruntee(con) -> Iterator["duckdb.DuckDBPyConnection"]:
     if con is not None:
         yield con
         return
@@ -102,13 +102,13 @@ def requete_indicateurs(
 
 def catalogue(con=None) -> "pl.DataFrame":
     """The indicator catalogue (``marts.indicateurs_catalogue``), in catalogue order."""
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         return c.sql("from marts.indicateurs_catalogue order by ordre").pl()
 
 
 def tranches_taille(con=None) -> "pl.DataFrame":
     """The commune size bands (``marts.tranches_taille``)."""
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         return c.sql("from marts.tranches_taille order by ordre").pl()
 
 
@@ -135,7 +135,7 @@ def indicateurs(
 
     if forme not in FORMES:
         raise ValueError(f"forme « {forme} » inconnue ; choix : {', '.join(FORMES)}")
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         verifier_territoire(c, niveau, code, region)
         sql, params = requete_indicateurs(niveau, code, region, tranches=tranches, indicateurs=indicateurs)
         longue = c.execute(sql, params).pl()
@@ -179,7 +179,7 @@ def presence(
     """Per-commune facts (``marts.presence_numerique``) of the communes of the scope,
     optionally of one ``region``, or of one territory (``niveau`` + ``code``: an EPCI
     gives all its member communes, out-of-scope ones included)."""
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         if niveau is not None or code is not None:
             if niveau is None or code is None:
                 raise ValueError("niveau et code vont ensemble")
@@ -213,7 +213,7 @@ def communes_a_accompagner(niveau: str, code: str, con=None) -> "pl.DataFrame":
     """Communes of a territory without a declared website or whose e-mail is at a consumer
     webmail (communes without a directory entry are listed too, to be checked), with their
     contact details, what is missing for the score, by ascending score then population."""
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         verifier_territoire(c, niveau, code)
         where, params = _filtre_communes(niveau, code, None)
         return c.execute(
@@ -242,7 +242,7 @@ def communes_a_accompagner(niveau: str, code: str, con=None) -> "pl.DataFrame":
 def sources(con=None) -> "pl.DataFrame":
     """The sources cited by the catalogue (``marts.sources``), with producer, licence, URL,
     vintage, sha256 and row count."""
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         return c.sql(
             "select * from marts.sources where id in "
             "(select distinct unnest(sources) from marts.indicateurs_catalogue) order by id"
@@ -252,7 +252,7 @@ def sources(con=None) -> "pl.DataFrame":
 def domaines_inconnus(con=None, limite: int = 20) -> "pl.DataFrame":
     """Site and e-mail domains that no classification list knows, the most frequent first
     (``usage`` = site or email; ``communes`` = how many communes use it)."""
-    with _connexion(con) as c:
+    with connexion_empruntee(con) as c:
         return c.execute(REQUETE_INCONNUS, [limite, limite]).pl()
 
 

@@ -91,6 +91,8 @@ def cmd_indicateurs(args: argparse.Namespace) -> int:
             unknown = [w for w in wanted if w not in cat]
             if unknown:
                 raise ValueError(f"indicateur(s) inconnu(s) {unknown} ; choix : {', '.join(cat)}")
+        if getattr(args, "evolution", False):
+            return _evolution(con, args, cat, wanted or [i for i, c in cat.items() if c["tableau"]])
         if args.code and not args.tranches:
             return _detail(con, args, cat, wanted or list(cat))
         shown = wanted or [i for i, c in cat.items() if c["tableau"]]
@@ -147,6 +149,35 @@ def _detail(con, args, cat: dict[str, dict], shown: list[str]) -> int:
     return 0
 
 
+def _evolution(con, args, cat: dict[str, dict], shown: list[str]) -> int:
+    """Change of each indicator since the previous vintage (marts.historique_indicateurs)."""
+    from territoires.warehouse.historique import evolution
+
+    evo = evolution(con, args.niveau, args.code)
+    if evo.is_empty():
+        print("Pas d'évolution : l'historique ne contient pas de millésime précédent "
+              "(il s'enrichit à chaque construction dont les millésimes changent).")
+        return 0
+    noms = dict(con.execute("select code, nom from marts.territoires where niveau = ?", [args.niveau]).fetchall())
+    regions = None
+    if args.region:
+        regions = {c for (c,) in con.execute("select code from marts.territoires where niveau = ? "
+                                             "and list_contains(regions, ?)", [args.niveau, args.region]).fetchall()}
+    rows = []
+    for r in evo.filter(evo["tranche_taille"] == "ensemble").iter_rows(named=True):
+        if r["indicateur"] not in shown or (regions is not None and r["code"] not in regions):
+            continue
+        unite = cat[r["indicateur"]]["unite"]
+        delta = r["evolution"]
+        ecart = "–" if delta is None else ("+" if delta > 0 else "") + formats.decimal(delta * 100) + " pt"
+        rows.append({"code": r["code"], "nom": (noms.get(r["code"]) or "")[:40], "indicateur": cat[r["indicateur"]]["court"],
+                     "avant": _valeur(r["taux_precedent"], unite), "maintenant": _valeur(r["taux"], unite),
+                     "évolution": ecart})
+    print(f"Évolution depuis {evo['millesime_precedent'][0]}")
+    print(formats.table(rows) if rows else "(aucun territoire)")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from territoires.indicators.export import exporter
 
@@ -170,6 +201,8 @@ def register(sub) -> None:
     i.add_argument("--region", help="seulement les territoires de cette région (code INSEE)")
     i.add_argument("--tranches", action="store_true", help="détailler par tranche de taille de commune")
     i.add_argument("--indicateurs", help="identifiants d'indicateurs, séparés par des virgules")
+    i.add_argument("--evolution", action="store_true",
+                   help="l'évolution depuis le millésime précédent (historique des constructions)")
     i.add_argument("--inconnus", nargs="?", type=int, const=20, metavar="N",
                    help="lister les N domaines non classés les plus fréquents (défaut 20)")
     i.set_defaults(func=cmd_indicateurs)

@@ -194,7 +194,7 @@ def exporter(
     path = Path(output) if output else chemin_par_defaut(niveau, fmt, region, forme)
     if path.suffix.lower() != f".{fmt}":
         raise ValueError(f"{path}: l'extension du fichier doit être .{fmt}")
-    with api._connexion(con) as c:
+    with api.connexion_empruntee(con) as c:
         api.verifier_territoire(c, niveau, None, region)
         df = _donnees(c, niveau, region, forme, tranches)
         if df.height == 0:

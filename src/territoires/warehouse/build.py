@@ -29,7 +29,7 @@ from territoires import niveaux
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, load_registry
-from territoires.warehouse import chargement
+from territoires.warehouse import chargement, historique
 from territoires.warehouse.chargement import (EMBEDDED_TABLES, OPERATEURS_FILE, BuildError,  # noqa: F401
                                               repo_file, valid_departements, valid_regions)
 from territoires.warehouse.connect import WarehouseError, load_spatial
@@ -206,6 +206,11 @@ def build(
                 names = ", ".join(f"{n} ({c}, dép. {d})" for c, n, d in missing)
                 warnings.append(f"{len(missing)} commune(s) sans contour dans les données embarquées, "
                                 f"conservées sans géométrie : {names}")
+            # the indicators' history, kept beside the warehouse across builds
+            construit_le = datetime.now(timezone.utc).replace(tzinfo=None)
+            historique.enregistrer(con, cfg.processed_dir / historique.FICHIER, fingerprint,
+                                   historique.millesimes(con), construit_le, perimetre=scope_label)
+            historique.attacher(con, cfg.processed_dir / historique.FICHIER)
             seconds = time.perf_counter() - t0
             reprise.enregistrer()
             con.execute(
@@ -213,8 +218,7 @@ def build(
                 " ? as version, ?::timestamp as construit_le, ? as duree_s, ? as avertissements",
                 [fingerprint, "all" if regions is None else ",".join(regions),
                  ",".join(departements or ()),
-                 territoires.__version__, datetime.now(timezone.utc).replace(tzinfo=None),
-                 round(seconds, 3), warnings],
+                 territoires.__version__, construit_le, round(seconds, 3), warnings],
             )
             con.execute("checkpoint")
         finally:
