@@ -13,7 +13,7 @@ from territoires import formats
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
 
 #: modules adding their own sub-commands through ``register(subparsers)``
-EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli")
+EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.members.cli")
 
 
 def _codes(text: str) -> tuple[str, ...]:

@@ -1,0 +1,267 @@
+"""Chargement des registres importés dans l'entrepôt (schéma ``raw``), pendant le build.
+
+Fichiers lus sous ``adherents_dir`` (``data/raw/adherents/``) :
+
+- ``<operateur>/<AAAAMMJJTHHMMSS>-<nom>`` : registres et fichiers d'abonnements importés
+  par ``territoires adherents import`` ; pour un même ``<nom>``, seul le plus récent est lu
+  (les précédents restent à côté, datés, avec leur sha256 dans ``imports.json``) ;
+  un fichier déposé à la main sans horodatage est lu aussi ;
+- ``<operateur>/correspondance.toml`` : correspondance des colonnes (facultative) ;
+- ``anct/`` : exports publics de la Suite territoriale de l'ANCT (``adherents*.csv[.gz]``,
+  ``souscriptions*.csv[.gz]``, et en tables de correspondance ``operateurs*.csv[.gz]`` et
+  ``services*.csv[.gz]``).
+
+Tables créées : ``raw.adherents``, ``raw.abonnements``, ``raw.adherents_rejets``,
+``raw.services``, ``raw.services_correspondances``, ``raw.types_entites``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from territoires.members.lecture import ErreurFichier, ouvrir
+from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
+from territoires.members.taxonomie import FICHIERS, lire_donnees
+from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
+
+__all__ = ["fichiers_registres", "load_raw", "FichierRegistre", "OPERATEUR_MOTIF", "sha256"]
+
+#: motif strict d'un code d'opérateur (un nom de dossier)
+OPERATEUR_MOTIF = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+#: préfixe d'horodatage d'un import
+HORODATAGE = re.compile(r"^(\d{8}T\d{6})-(.+)$")
+#: fichiers d'un dossier d'opérateur qui ne sont pas des registres
+NON_REGISTRES = {"correspondance.toml", "imports.json", "readme.md"}
+EXTENSIONS = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".gz")
+DOSSIER_ANCT = "anct"
+
+SCHEMA_ADHERENTS = pa.schema([
+    ("operateur", pa.string()), ("identifiant", pa.string()), ("siret", pa.string()), ("siren", pa.string()),
+    ("code_insee", pa.string()), ("nom", pa.string()), ("type", pa.string()), ("type_source", pa.string()),
+    ("date_adhesion", pa.date32()), ("statut_rattachement", pa.string()), ("code_territoire", pa.string()),
+    ("niveau_territoire", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("sha256", pa.string()),
+])
+SCHEMA_ABONNEMENTS = pa.schema([
+    ("operateur", pa.string()), ("identifiant", pa.string()), ("service", pa.string()),
+    ("service_source", pa.string()), ("date_debut", pa.date32()), ("fichier", pa.string()), ("ligne", pa.int64()),
+])
+SCHEMA_REJETS = pa.schema([
+    ("operateur", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("colonne", pa.string()),
+    ("valeur", pa.string()), ("raison", pa.string()), ("niveau", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class FichierRegistre:
+    """Un fichier de registre retenu pour le build."""
+
+    operateur: str          # code d'opérateur, ou « anct »
+    chemin: Path
+    nom: str                # chemin relatif à adherents_dir (affiché et stocké)
+    sha256: str
+
+
+def sha256(chemin: Path, bloc: int = 1 << 20) -> str:
+    """Empreinte sha256 d'un fichier, lu par blocs."""
+    h = hashlib.sha256()
+    with chemin.open("rb") as f:
+        while b := f.read(bloc):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _est_registre(p: Path) -> bool:
+    n = p.name.lower()
+    return (p.is_file() and not n.startswith(".") and n not in NON_REGISTRES and ".tmp" not in n
+            and n.endswith(EXTENSIONS))
+
+
+def fichiers_registres(adherents_dir: Path) -> list[FichierRegistre]:
+    """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
+
+    Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
+    de ``anct/``. Ordre stable (opérateur, nom). Un dossier dont le nom n'est pas un code
+    d'opérateur valide est ignoré.
+    """
+    adherents_dir = Path(adherents_dir)
+    if not adherents_dir.is_dir():
+        return []
+    retenus: list[FichierRegistre] = []
+    for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
+        if not OPERATEUR_MOTIF.match(dossier.name):
+            continue
+        derniers: dict[str, Path] = {}
+        for p in sorted(dossier.iterdir()):
+            if not _est_registre(p):
+                continue
+            m = HORODATAGE.match(p.name)
+            origine = m.group(2) if m else p.name
+            # les noms horodatés se trient par date ; le plus récent l'emporte
+            if origine not in derniers or p.name > derniers[origine].name:
+                derniers[origine] = p
+        for origine in sorted(derniers):
+            p = derniers[origine]
+            retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
+    return retenus
+
+
+def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: str, val_col: str) -> dict[str, str]:
+    """Petite table de correspondance lue dans un export ANCT (``operateurs`` ou ``services``)."""
+    out: dict[str, str] = {}
+    for f in fichiers:
+        if motif not in Path(f.nom).name.lower():
+            continue
+        try:
+            with ouvrir(f.chemin, nom=f.nom) as lecteur:
+                cols = [c.strip().lower() for c in lecteur.entetes]
+                if cle_col not in cols or val_col not in cols:
+                    continue
+                i, j = cols.index(cle_col), cols.index(val_col)
+                for ligne in lecteur:
+                    c = ligne.cellules
+                    if max(i, j) < len(c) and c[i]:
+                        out[str(c[i]).strip()] = str(c[j] or "").strip()
+        except ErreurFichier:
+            continue
+    return out
+
+
+def _operateurs_toml() -> dict[str, str]:
+    """SIRET → code d'opérateur, d'après ``territoires/data/operateurs.toml``."""
+    import territoires
+
+    chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
+    try:
+        ops = tomllib.loads(chemin.read_text(encoding="utf-8")).get("operateur", [])
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {str(o.get("siret", "")).replace(" ", ""): o["code"] for o in ops if o.get("siret")}
+
+
+class _Colonnes:
+    """Accumule des lignes en colonnes (pyarrow), pour une insertion en un bloc."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.colonnes: dict[str, list] = {n: [] for n in schema.names}
+
+    def ajouter(self, **valeurs) -> None:
+        for n, liste in self.colonnes.items():
+            liste.append(valeurs.get(n))
+
+    def table(self) -> pa.Table:
+        return pa.table({n: pa.array(v, type=self.schema.field(n).type) for n, v in self.colonnes.items()},
+                        schema=self.schema)
+
+
+def _genre(f: FichierRegistre, correspondance) -> str:
+    """« abonnements » si le fichier a une colonne ``service`` sans ``services``, sinon « registre »."""
+    try:
+        with ouvrir(f.chemin, nom=f.nom, feuille=correspondance.feuille if correspondance else None,
+                    separateur=correspondance.separateur if correspondance else None,
+                    encodage=correspondance.encodage if correspondance else None) as lecteur:
+            col = reconnaitre(lecteur.entetes, f.operateur, correspondance=correspondance)
+    except ErreurFichier:
+        return "registre"
+    return "abonnements" if "service" in col.champs and "services" not in col.champs else "registre"
+
+
+def load_raw(con, adherents_dir: Path, referentiel: Referentiel) -> dict[str, int]:
+    """Valide et charge tous les registres importés dans ``raw`` ; rend les lignes par source.
+
+    Clés du dictionnaire rendu : ``types-entites``, ``taxonomie-services``,
+    ``correspondances-services`` (sources du registre) et, par fichier lu,
+    ``registre-adherents:<fichier relatif>`` (lignes acceptées). Les rejets et les erreurs
+    de fichier vont dans ``raw.adherents_rejets`` (une erreur de fichier : ligne nulle).
+    """
+    adherents_dir = Path(adherents_dir)
+    con.execute("create schema if not exists raw")
+    lignes: dict[str, int] = {}
+    lignes.update(_charger_taxonomie(con))
+
+    fichiers = fichiers_registres(adherents_dir)
+    adh = _Colonnes(SCHEMA_ADHERENTS)
+    abo = _Colonnes(SCHEMA_ABONNEMENTS)
+    rej = _Colonnes(SCHEMA_REJETS)
+
+    anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
+    operateurs_anct: dict[str, str] = {}
+    if anct:
+        par_siret = _operateurs_toml()
+        for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
+            if siret.replace(" ", "") in par_siret:
+                operateurs_anct[oid] = par_siret[siret.replace(" ", "")]
+    services_anct = _correspondances_anct(anct, "service", "id", "nom") if anct else {}
+
+    par_operateur: dict[str, list[FichierRegistre]] = {}
+    for f in fichiers:
+        par_operateur.setdefault(f.operateur, []).append(f)
+    for operateur, liste in par_operateur.items():
+        correspondance = None
+        chemin_corr = adherents_dir / operateur / "correspondance.toml"
+        if operateur != DOSSIER_ANCT and chemin_corr.is_file():
+            try:
+                correspondance = lire_correspondance(chemin_corr)
+            except CorrespondanceError as exc:
+                rej.ajouter(operateur=operateur, fichier=f"{operateur}/correspondance.toml", ligne=None,
+                            colonne="", valeur="", raison=str(exc), niveau="erreur")
+                continue
+        if operateur == DOSSIER_ANCT:
+            liste = [f for f in liste if any(m in Path(f.nom).name.lower() for m in ("adherent", "souscription"))]
+        v = Validateur(operateur, referentiel, correspondance=correspondance,
+                       operateurs_anct=operateurs_anct, services_anct=services_anct)
+        genres = {f.nom: _genre(f, correspondance) for f in liste}
+        # registres d'abord : les abonnements se rattachent aux adhérents connus
+        for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):
+            def sur_adherent(a: Adherent, _h=f.sha256) -> None:
+                adh.ajouter(operateur=a.operateur, identifiant=a.identifiant, siret=a.siret, siren=a.siren,
+                            code_insee=a.code_insee, nom=a.nom, type=a.type, type_source=a.type_source,
+                            date_adhesion=a.date_adhesion, statut_rattachement=a.statut_rattachement,
+                            code_territoire=a.code_territoire, niveau_territoire=a.niveau_territoire,
+                            fichier=a.fichier, ligne=a.ligne, sha256=_h)
+
+            def sur_abonnement(b: Abonnement) -> None:
+                abo.ajouter(operateur=b.operateur, identifiant=b.identifiant, service=b.service,
+                            service_source=b.service_source, date_debut=b.date_debut, fichier=b.fichier,
+                            ligne=b.ligne)
+
+            bilan: Bilan = v.fichier(f.chemin, nom=f.nom, genre=genres[f.nom],
+                                     sur_adherent=sur_adherent, sur_abonnement=sur_abonnement)
+            for p in bilan.erreurs + bilan.rejets:
+                rej.ajouter(operateur=operateur, fichier=p.fichier, ligne=p.ligne, colonne=p.colonne,
+                            valeur=p.valeur, raison=p.raison, niveau=p.niveau)
+            lignes[f"registre-adherents:{f.nom}"] = bilan.acceptees
+
+    for nom, acc, sql in (("adherents", adh, None), ("abonnements", abo, None), ("adherents_rejets", rej, None)):
+        t = acc.table()
+        con.register("_territoires_tmp", t)
+        try:
+            con.execute(f"create or replace table raw.{nom} as select * from _territoires_tmp")
+        finally:
+            con.unregister("_territoires_tmp")
+    return lignes
+
+
+def _charger_taxonomie(con) -> dict[str, int]:
+    """``raw.types_entites``, ``raw.services``, ``raw.services_correspondances`` depuis les fichiers du paquet."""
+    out = {}
+    for table, source, colonnes in (
+        ("types_entites", "types-entites", ("type", "libelle", "variantes", "origine")),
+        ("services", "taxonomie-services", ("service", "libelle", "famille", "origine")),
+        ("services_correspondances", "correspondances-services", ("operateur", "nom_source", "service", "origine")),
+    ):
+        rows = lire_donnees(FICHIERS[table])
+        t = pa.table({c: pa.array([r.get(c) for r in rows], type=pa.string()) for c in colonnes})
+        con.register("_territoires_tmp", t)
+        try:
+            con.execute(f"create or replace table raw.{table} as select * from _territoires_tmp")
+        finally:
+            con.unregister("_territoires_tmp")
+        out[source] = len(rows)
+    return out
