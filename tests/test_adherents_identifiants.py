@@ -118,3 +118,18 @@ def test_cle_calculee_toujours_valide(n):
     s = siren_avec_cle(f"{n:08d}")
     assert verifier_siren(s).valide
     assert verifier_siret(siret_avec_cle(s + "0001")).valide
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=9, max_size=14))
+def test_cle_rapide_identique_a_stdnum(code):
+    from stdnum.fr import siren as s9
+    from stdnum.fr import siret as s14
+
+    if len(code) == 9:
+        assert verifier_siren(code).valide == s9.is_valid(code)
+    elif len(code) == 14:
+        assert verifier_siret(code).valide == s14.is_valid(code)
+    for prefixe in ("356000000",):
+        c = (prefixe + code)[:14].ljust(14, "0")
+        assert verifier_siret(c).valide == s14.is_valid(c)

@@ -145,19 +145,31 @@ def _operateurs_toml() -> dict[str, str]:
 
 
 class _Colonnes:
-    """Accumule des lignes en colonnes (pyarrow), pour une insertion en un bloc."""
+    """Accumule des lignes (tuples dans l'ordre du schéma) et les convertit en lots pyarrow
+    au fil de l'eau : la mémoire Python reste bornée à un lot, le reste est en colonnes."""
+
+    LOT = 16384
 
     def __init__(self, schema: pa.Schema) -> None:
         self.schema = schema
-        self.colonnes: dict[str, list] = {n: [] for n in schema.names}
+        self.lignes: list[tuple] = []
+        self.lots: list[pa.RecordBatch] = []
 
-    def ajouter(self, **valeurs) -> None:
-        for n, liste in self.colonnes.items():
-            liste.append(valeurs.get(n))
+    def ajouter(self, ligne: tuple) -> None:
+        self.lignes.append(ligne)
+        if len(self.lignes) >= self.LOT:
+            self._vider()
+
+    def _vider(self) -> None:
+        if self.lignes:
+            colonnes = list(zip(*self.lignes))
+            self.lots.append(pa.RecordBatch.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(colonnes, self.schema)], schema=self.schema))
+            self.lignes = []
 
     def table(self) -> pa.Table:
-        return pa.table({n: pa.array(v, type=self.schema.field(n).type) for n, v in self.colonnes.items()},
-                        schema=self.schema)
+        self._vider()
+        return pa.Table.from_batches(self.lots, schema=self.schema)
 
 
 def _genre(f: FichierRegistre, correspondance) -> str:
@@ -209,8 +221,7 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel) -> dict[str, in
             try:
                 correspondance = lire_correspondance(chemin_corr)
             except CorrespondanceError as exc:
-                rej.ajouter(operateur=operateur, fichier=f"{operateur}/correspondance.toml", ligne=None,
-                            colonne="", valeur="", raison=str(exc), niveau="erreur")
+                rej.ajouter((operateur, f"{operateur}/correspondance.toml", None, "", "", str(exc), "erreur"))
                 continue
         if operateur == DOSSIER_ANCT:
             liste = [f for f in liste if any(m in Path(f.nom).name.lower() for m in ("adherent", "souscription"))]
@@ -219,32 +230,29 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel) -> dict[str, in
         genres = {f.nom: _genre(f, correspondance) for f in liste}
         # registres d'abord : les abonnements se rattachent aux adhérents connus
         for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):
-            def sur_adherent(a: Adherent, _h=f.sha256) -> None:
-                adh.ajouter(operateur=a.operateur, identifiant=a.identifiant, siret=a.siret, siren=a.siren,
-                            code_insee=a.code_insee, nom=a.nom, type=a.type, type_source=a.type_source,
-                            date_adhesion=a.date_adhesion, statut_rattachement=a.statut_rattachement,
-                            code_territoire=a.code_territoire, niveau_territoire=a.niveau_territoire,
-                            fichier=a.fichier, ligne=a.ligne, sha256=_h)
+            def sur_adherent(a: Adherent, _h=f.sha256, _ajouter=adh.ajouter) -> None:
+                _ajouter((a.operateur, a.identifiant, a.siret, a.siren, a.code_insee, a.nom, a.type, a.type_source,
+                          a.date_adhesion, a.statut_rattachement, a.code_territoire, a.niveau_territoire,
+                          a.fichier, a.ligne, _h))
 
-            def sur_abonnement(b: Abonnement) -> None:
-                abo.ajouter(operateur=b.operateur, identifiant=b.identifiant, service=b.service,
-                            service_source=b.service_source, date_debut=b.date_debut, fichier=b.fichier,
-                            ligne=b.ligne)
+            def sur_abonnement(b: Abonnement, _ajouter=abo.ajouter) -> None:
+                _ajouter((b.operateur, b.identifiant, b.service, b.service_source, b.date_debut, b.fichier, b.ligne))
 
             bilan: Bilan = v.fichier(f.chemin, nom=f.nom, genre=genres[f.nom],
                                      sur_adherent=sur_adherent, sur_abonnement=sur_abonnement)
             for p in bilan.erreurs + bilan.rejets:
-                rej.ajouter(operateur=operateur, fichier=p.fichier, ligne=p.ligne, colonne=p.colonne,
-                            valeur=p.valeur, raison=p.raison, niveau=p.niveau)
+                rej.ajouter((operateur, p.fichier, p.ligne, p.colonne, p.valeur, p.raison, p.niveau))
             lignes[f"registre-adherents:{f.nom}"] = bilan.acceptees
 
-    for nom, acc, sql in (("adherents", adh, None), ("abonnements", abo, None), ("adherents_rejets", rej, None)):
+    for nom, acc in (("adherents", adh), ("abonnements", abo), ("adherents_rejets", rej)):
         t = acc.table()
+        acc.lots = []
         con.register("_territoires_tmp", t)
         try:
             con.execute(f"create or replace table raw.{nom} as select * from _territoires_tmp")
         finally:
             con.unregister("_territoires_tmp")
+        del t
     return lignes
 
 

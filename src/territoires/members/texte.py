@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["cle", "nettoyer", "apercu"]
 
@@ -13,6 +14,14 @@ _CONTROLES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
 _BLANCS = re.compile(r"[\t\r\n]+")
 
 
+@lru_cache(maxsize=4096)
+def _cle(s: str) -> str:
+    s = s.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    return _NON_ALNUM.sub("", s)
+
+
 def cle(texte: object) -> str:
     """Clé de comparaison : minuscules, sans accents, sans espaces ni ponctuation.
 
@@ -20,10 +29,7 @@ def cle(texte: object) -> str:
     """
     if texte is None:
         return ""
-    s = str(texte).replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
-    return _NON_ALNUM.sub("", s)
+    return _cle(str(texte))
 
 
 def nettoyer(texte: str) -> str:
@@ -32,6 +38,8 @@ def nettoyer(texte: str) -> str:
     HTML et la neutralisation des formules se font à l'affichage et à l'export)."""
     if not texte:
         return ""
+    if texte.isprintable():
+        return texte.strip()
     return _CONTROLES.sub("", _BLANCS.sub(" ", texte)).strip()
 
 

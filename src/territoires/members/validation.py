@@ -293,8 +293,8 @@ class Validateur:
         self._extra = correspondance.services if correspondance else None
         self._vus: dict[tuple[str, str], int] = {}
         self._abonnements_vus: dict[tuple[str, str, str], int] = {}
-        #: (opérateur, SIRET/SIREN/code INSEE) → identifiant principal de l'adhérent
-        self.membres: dict[tuple[str, str], str] = {}
+        #: opérateur → SIRET/SIREN/code INSEE → identifiant principal de l'adhérent
+        self.membres: dict[str, dict[str, str]] = {}
         self._services_cache: dict[str, str | None] = {}
         self._avec_registre: set[str] = set()
 
@@ -568,9 +568,10 @@ class Validateur:
             return
         self._vus[(operateur, identifiant)] = numero
         self._avec_registre.add(operateur)
+        membres = self.membres.setdefault(operateur, {})
         for ident in (siret, siren, insee):
             if ident:
-                self.membres.setdefault((operateur, ident), identifiant)
+                membres.setdefault(ident, identifiant)
         ids = []
         for sid, source, sd in services:
             if sid in ids:
@@ -630,9 +631,10 @@ class Validateur:
             d = self._date(self._valeur(cellules, col, "date"), col.entete("date"), lecteur, pb)
         identifiant = None
         if not pb.erreurs:
+            membres = self.membres.get(operateur, {})
             for ident in (siret, siren, insee):
-                if ident and (operateur, ident) in self.membres:
-                    identifiant = self.membres[(operateur, ident)]
+                if ident and ident in membres:
+                    identifiant = membres[ident]
                     break
             if identifiant is None:
                 identifiant = siret or siren or insee
