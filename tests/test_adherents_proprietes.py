@@ -63,3 +63,17 @@ def test_textes_quelconques_tous_encodages(tmp_path_factory, lignes, sep, encoda
     chemin = tmp_path_factory.mktemp("p") / "r.csv"
     chemin.write_bytes(gzip.compress(donnees) if compresse else donnees)
     _verifier(chemin)
+
+
+cellule_xlsx = st.one_of(st.none(), st.integers(min_value=-10**15, max_value=10**15),
+                         st.floats(allow_nan=False, allow_infinity=False), cellule,
+                         st.datetimes(min_value=__import__("datetime").datetime(1901, 1, 1)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lignes=st.lists(st.lists(cellule_xlsx, max_size=7), max_size=8))
+def test_xlsx_quelconques(tmp_path_factory, lignes):
+    from adherents_fabrique import ecrire_xlsx
+
+    chemin = ecrire_xlsx(tmp_path_factory.mktemp("p") / "r.xlsx", [ENTETE] + lignes)
+    _verifier(chemin)

@@ -409,3 +409,22 @@ def test_comptes_toujours_justes_sur_un_registre_melange(tmp_path):
     b = r.bilans[0]
     assert comptes_justes(b) and b.lues == 8 and b.rejetees == 4
     assert any("01001" in str(p) for p in b.avertissements)
+
+
+def test_reference_siren_insee_des_communes(tmp_path):
+    # un extrait de référence (forme BANATIC / DPNT : SIREN et code INSEE), valeurs fictives
+    ref_csv = ecrire_csv(tmp_path / "reference.csv", [["siren", "insee", "nom"], [siren(950), "29019", "x"],
+                                                      ["123", "29019", "ligne invalide ignorée"]])
+    ref = referentiel_mini()
+    assert ref.ajouter_sirens_communes(ref_csv) == 1
+    r = _valider(ecrire_csv(tmp_path / "r.csv", [["SIREN", "Nom"], [siren(950), "Commune fictive A"]]), ref)
+    a = r.adherents[0]
+    assert (a.statut_rattachement, a.code_territoire, a.type) == ("siren_reference", "29019", "commune")
+
+
+def test_registre_modele_du_paquet_est_valide():
+    from importlib import resources
+
+    chemin = resources.files("territoires.members").joinpath("modele_registre.csv")
+    r = _valider(chemin)
+    assert r.bilans[0].rejets == [] and r.bilans[0].erreurs == [] and r.bilans[0].acceptees == 2
