@@ -36,7 +36,8 @@ __all__ = ["ErreurFichier", "Ligne", "Lecteur", "ouvrir", "SEPARATEURS"]
 SEPARATEURS: tuple[str, ...] = (";", "\t", ",", "|")
 NOMS_SEPARATEURS = {";": "« ; »", ",": "« , »", "\t": "tabulation", "|": "« | »"}
 _BLOC = 1 << 20
-csv.field_size_limit(1 << 24)
+#: taille maximale d'une cellule CSV (16 Mo ; 128 ko par défaut dans le module csv)
+TAILLE_CELLULE = 1 << 24
 
 
 class ErreurFichier(ValueError):
@@ -172,6 +173,8 @@ class Lecteur:
     def _iterer_csv(self, texte, entete: str, numero_entete: int) -> Iterator[tuple[int, list]]:
         if not entete:
             return
+        if csv.field_size_limit() < TAILLE_CELLULE:
+            csv.field_size_limit(TAILLE_CELLULE)
         # l'en-tête peut contenir un champ entre guillemets sur plusieurs lignes : rare, on le
         # relit avec le reste du flux
         lecteur = csv.reader(_chainer(entete, texte), delimiter=self.separateur)
