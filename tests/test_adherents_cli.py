@@ -159,3 +159,13 @@ def test_services_et_inconnus(home, tmp_path, capsys):
     assert main(["adherents", "services", "--inconnus"]) == 0
     out = capsys.readouterr().out
     assert "Téléportation" in out and "megalis" in out
+
+
+def test_entrepot_sans_referentiel_avertit(home, tmp_path, capsys):
+    import duckdb
+
+    (home / "data" / "processed").mkdir(parents=True)
+    duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb")).close()
+    assert main(["adherents", "validate", str(_registre(tmp_path)), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert "référentiel des communes illisible" in out and "lues : 3 · acceptées : 3" in out

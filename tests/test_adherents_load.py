@@ -91,3 +91,18 @@ def test_correspondance_invalide_devient_un_rejet_de_fichier(tmp_path):
     load_raw(con, d, referentiel_mini())
     (raison,) = con.execute("select raison from raw.adherents_rejets").fetchone()
     assert "fichier de correspondance illisible" in raison
+
+
+def test_un_import_anterieur_reste_selectionnable(tmp_path):
+    import pytest
+
+    d = _dossier(tmp_path)
+    choix = {"megalis/registre.csv": "20250101T000000-registre.csv"}
+    noms = [f.nom for f in fichiers_registres(d, choix)]
+    assert "megalis/20250101T000000-registre.csv" in noms and "megalis/20261201T080000-registre.csv" not in noms
+    con = duckdb.connect()
+    load_raw(con, d, referentiel_mini(), selection=choix)
+    assert con.execute("select count(*) from raw.adherents where operateur = 'megalis' "
+                       "and fichier like '%registre%'").fetchone()[0] == 1
+    with pytest.raises(FileNotFoundError, match="import choisi introuvable"):
+        fichiers_registres(d, {"megalis/registre.csv": "../recia/x.csv"})

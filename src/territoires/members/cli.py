@@ -81,9 +81,19 @@ def _referentiel(entrepot: Path):
         return None
     import territoires
 
-    con = territoires.connect(entrepot)
+    import duckdb
+
+    try:
+        con = territoires.connect(entrepot)
+    except (RuntimeError, duckdb.Error) as exc:
+        print(f"Attention : {exc} — l'existence des codes INSEE n'est pas vérifiée (forme seulement).")
+        return None
     try:
         return Referentiel.depuis_entrepot(con)
+    except duckdb.Error as exc:
+        print(f"Attention : {entrepot}: référentiel des communes illisible ({str(exc).splitlines()[0]}) — "
+              "l'existence des codes INSEE n'est pas vérifiée (forme seulement) ; relancez `territoires build`.")
+        return None
     finally:
         con.close()
 

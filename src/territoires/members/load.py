@@ -82,12 +82,16 @@ def _est_registre(p: Path) -> bool:
             and n.endswith(EXTENSIONS))
 
 
-def fichiers_registres(adherents_dir: Path) -> list[FichierRegistre]:
+def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> list[FichierRegistre]:
     """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
 
     Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
     de ``anct/``. Ordre stable (opérateur, nom). Un dossier dont le nom n'est pas un code
     d'opérateur valide est ignoré.
+
+    ``selection`` choisit un import antérieur : ``{"megalis/registre.csv":
+    "20250101T000000-registre.csv"}`` (clé : opérateur/nom d'origine ; valeur : fichier
+    importé du même dossier). Un choix introuvable lève ``FileNotFoundError``.
     """
     adherents_dir = Path(adherents_dir)
     if not adherents_dir.is_dir():
@@ -107,6 +111,11 @@ def fichiers_registres(adherents_dir: Path) -> list[FichierRegistre]:
                 derniers[origine] = p
         for origine in sorted(derniers):
             p = derniers[origine]
+            choix = (selection or {}).get(f"{dossier.name}/{origine}")
+            if choix:
+                p = dossier / choix
+                if "/" in choix or "\\" in choix or not p.is_file() or not _est_registre(p):
+                    raise FileNotFoundError(f"{dossier.name}/{choix}: import choisi introuvable")
             retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
     return retenus
 
@@ -184,20 +193,22 @@ def _genre(f: FichierRegistre, correspondance) -> str:
     return "abonnements" if "service" in col.champs and "services" not in col.champs else "registre"
 
 
-def load_raw(con, adherents_dir: Path, referentiel: Referentiel) -> dict[str, int]:
+def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
+             selection: dict[str, str] | None = None) -> dict[str, int]:
     """Valide et charge tous les registres importés dans ``raw`` ; rend les lignes par source.
 
     Clés du dictionnaire rendu : ``types-entites``, ``taxonomie-services``,
     ``correspondances-services`` (sources du registre) et, par fichier lu,
     ``registre-adherents:<fichier relatif>`` (lignes acceptées). Les rejets et les erreurs
     de fichier vont dans ``raw.adherents_rejets`` (une erreur de fichier : ligne nulle).
+    ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable).
     """
     adherents_dir = Path(adherents_dir)
     con.execute("create schema if not exists raw")
     lignes: dict[str, int] = {}
     lignes.update(_charger_taxonomie(con))
 
-    fichiers = fichiers_registres(adherents_dir)
+    fichiers = fichiers_registres(adherents_dir, selection)
     adh = _Colonnes(SCHEMA_ADHERENTS)
     abo = _Colonnes(SCHEMA_ABONNEMENTS)
     rej = _Colonnes(SCHEMA_REJETS)
