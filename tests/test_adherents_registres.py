@@ -428,3 +428,17 @@ def test_registre_modele_du_paquet_est_valide():
     chemin = resources.files("territoires.members").joinpath("modele_registre.csv")
     r = _valider(chemin)
     assert r.bilans[0].rejets == [] and r.bilans[0].erreurs == [] and r.bilans[0].acceptees == 2
+
+
+def test_genre_du_fichier_d_apres_l_en_tete():
+    from territoires.members.schema import reconnaitre
+
+    def genre(entetes):
+        return reconnaitre(entetes, "megalis").genre
+
+    assert genre(["SIRET", "Service", "Date"]) == "abonnements"
+    assert genre(["operateur_id", "service_id", "organisation_siret", "organisation_type", "organisation_nom",
+                  "organisation_code_insee", "date_creation"]) == "abonnements"
+    assert genre(["SIRET", "Nom", "Type", "Service"]) == "registre"          # service municipal du contact
+    assert genre(["SIRET", "Nom", "Services souscrits"]) == "registre"
+    assert genre(["SIRET", "Nom", "Parapheur", "Service"]) == "registre"

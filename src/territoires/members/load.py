@@ -182,7 +182,7 @@ class _Colonnes:
 
 
 def _genre(f: FichierRegistre, correspondance) -> str:
-    """« abonnements » si le fichier a une colonne ``service`` sans ``services``, sinon « registre »."""
+    """Genre d'un fichier d'après son en-tête (voir :attr:`territoires.members.schema.Colonnes.genre`)."""
     try:
         with ouvrir(f.chemin, nom=f.nom, feuille=correspondance.feuille if correspondance else None,
                     separateur=correspondance.separateur if correspondance else None,
@@ -190,7 +190,7 @@ def _genre(f: FichierRegistre, correspondance) -> str:
             col = reconnaitre(lecteur.entetes, f.operateur, correspondance=correspondance)
     except ErreurFichier:
         return "registre"
-    return "abonnements" if "service" in col.champs and "services" not in col.champs else "registre"
+    return col.genre
 
 
 def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,

@@ -169,6 +169,21 @@ class Colonnes:
     def identifiants(self) -> list[str]:
         return [c for c in CHAMPS_IDENTIFIANT if c in self.champs]
 
+    @property
+    def genre(self) -> str:
+        """« abonnements » pour un fichier d'abonnements (une colonne ``service``, un service
+        par ligne), sinon « registre ». Un registre qui aurait une colonne « Service » (le
+        service municipal d'un contact, par exemple) reste un registre s'il a un type ou une
+        date d'adhésion ; un export ANCT avec ``operateur_id`` et ``service_id`` est un
+        fichier de souscriptions."""
+        if "service" not in self.champs or "services" in self.champs or self.services:
+            return "registre"
+        if "operateur_id" in self.champs:
+            return "abonnements"
+        if "date_adhesion" in self.champs or "type" in self.champs:
+            return "registre"
+        return "abonnements"
+
     def entete(self, champ: str) -> str:
         """L'en-tête tel qu'écrit dans le fichier pour ``champ``."""
         return self.entetes[self.champs[champ]]

@@ -314,7 +314,7 @@ class Validateur:
                 bilan.format, bilan.encodage, bilan.separateur = lecteur.format, lecteur.encodage, lecteur.separateur
                 col = reconnaitre(lecteur.entetes, self.operateur, correspondance=c, tax=self.tax)
                 if genre is None:
-                    bilan.genre = "abonnements" if "service" in col.champs and "services" not in col.champs else "registre"
+                    bilan.genre = col.genre
                 self._verifier_entete(lecteur, col, bilan)
                 if bilan.erreurs:
                     return bilan
