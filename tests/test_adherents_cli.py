@@ -169,3 +169,17 @@ def test_entrepot_sans_referentiel_avertit(home, tmp_path, capsys):
     assert main(["adherents", "validate", str(_registre(tmp_path)), "--operateur", "megalis"]) == 0
     out = capsys.readouterr().out
     assert "référentiel des communes illisible" in out and "lues : 3 · acceptées : 3" in out
+
+
+def test_import_avec_abonnements_et_correspondance_invalide(home, tmp_path, capsys):
+    reg = _registre(tmp_path)
+    abo = ecrire_csv(tmp_path / "abo.csv", [["SIRET", "Service", "Date"], [siret(1), "Archivage", "2022-01-10"]])
+    assert main(["adherents", "import", str(reg), "--operateur", "recia", "--abonnements", str(abo)]) == 0
+    dossier = home / "data" / "raw" / "adherents" / "recia"
+    assert sorted(p.name.split("-", 1)[1] for p in dossier.iterdir() if p.name != "imports.json") == \
+        ["abo.csv", "registre.csv"]
+    (dossier / "correspondance.toml").write_text("[colonnes\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["adherents", "validate", str(reg), "--operateur", "recia"]) == 1
+    captured = capsys.readouterr()
+    assert "fichier de correspondance illisible" in captured.err and "Traceback" not in captured.err
