@@ -442,3 +442,12 @@ def test_genre_du_fichier_d_apres_l_en_tete():
     assert genre(["SIRET", "Nom", "Type", "Service"]) == "registre"          # service municipal du contact
     assert genre(["SIRET", "Nom", "Services souscrits"]) == "registre"
     assert genre(["SIRET", "Nom", "Parapheur", "Service"]) == "registre"
+
+
+def test_doublon_dans_un_autre_fichier_cite_ce_fichier(tmp_path):
+    v = Validateur("megalis", referentiel_mini(), aujourdhui=AUJOURDHUI)
+    a = ecrire_csv(tmp_path / "communes.csv", lignes_simples())
+    b = ecrire_csv(tmp_path / "autres.csv", [ENTETE, [siret(3), "CCAS fictif de C", "CCAS", "", "", ""]])
+    v.fichier(a, nom="communes.csv")
+    bilan = v.fichier(b, nom="autres.csv")
+    assert [str(p) for p in bilan.rejets] == [f"autres.csv:2: SIRET, « {siret(3)} », doublon de communes.csv:4"]

@@ -252,6 +252,10 @@ def _texte(v: object) -> str:
     return nettoyer(str(v))
 
 
+def _ou(premier: int | str) -> str:
+    return f"la ligne {premier}" if isinstance(premier, int) else premier
+
+
 def _decouper_services(texte: str) -> list[str]:
     for sep in ("|", ";", ","):
         if sep in texte:
@@ -291,8 +295,10 @@ class Validateur:
         #: identifiant de service ANCT → nom du service (``services-quotidien.csv``)
         self.services_anct = services_anct or {}
         self._extra = correspondance.services if correspondance else None
-        self._vus: dict[tuple[str, str], int] = {}
-        self._abonnements_vus: dict[tuple[str, str, str], int] = {}
+        #: première occurrence : numéro de ligne, ou « fichier:ligne » si c'était un autre fichier
+        self._vus: dict[tuple[str, str], int | str] = {}
+        self._abonnements_vus: dict[tuple[str, str, str], int | str] = {}
+        self._fichier_courant: str | None = None
         #: opérateur → SIRET/SIREN/code INSEE → identifiant principal de l'adhérent
         self.membres: dict[str, dict[str, str]] = {}
         self._services_cache: dict[str, str | None] = {}
@@ -306,6 +312,7 @@ class Validateur:
         colonne ``service`` quand ``genre`` n'est pas imposé). Ne lève jamais pour un
         fichier mauvais : les erreurs sont dans le bilan."""
         nom = nom or str(chemin)
+        self._changer_de_fichier(nom)
         bilan = Bilan(fichier=nom, genre=genre or "registre")
         c = self.correspondance
         try:
@@ -337,6 +344,16 @@ class Validateur:
         except ErreurFichier as exc:
             bilan.erreurs.append(Probleme(nom, None, "", "", str(exc).removeprefix(f"{nom}: "), "erreur"))
         return bilan
+
+    def _changer_de_fichier(self, nom: str) -> None:
+        """Les premières occurrences d'un fichier précédent se citent avec leur fichier."""
+        if self._fichier_courant is not None and self._fichier_courant != nom:
+            ancien = self._fichier_courant
+            for d in (self._vus, self._abonnements_vus):
+                for k, v in d.items():
+                    if isinstance(v, int):
+                        d[k] = f"{ancien}:{v}"
+        self._fichier_courant = nom
 
     def _verifier_entete(self, lecteur, col: Colonnes, bilan: Bilan) -> None:
         nom = bilan.fichier
@@ -563,7 +580,7 @@ class Validateur:
         if identifiant and not pb.erreurs:
             premier = self._vus.get((operateur, identifiant))
             if premier is not None:
-                pb.erreurs.append((col.entete(col.identifiants[0]), identifiant, f"doublon de la ligne {premier}"))
+                pb.erreurs.append((col.entete(col.identifiants[0]), identifiant, f"doublon de {_ou(premier)}"))
         if not self._clore(numero, pb, bilan):
             return
         self._vus[(operateur, identifiant)] = numero
@@ -644,7 +661,7 @@ class Validateur:
         if not pb.erreurs:
             premier = self._abonnements_vus.get((operateur, identifiant, sid))
             if premier is not None:
-                pb.erreurs.append((entete_service, brut, f"doublon de la ligne {premier} (même adhérent, même service)"))
+                pb.erreurs.append((entete_service, brut, f"doublon de {_ou(premier)} (même adhérent, même service)"))
         if not self._clore(numero, pb, bilan):
             return
         self._abonnements_vus[(operateur, identifiant, sid)] = numero
