@@ -11,8 +11,27 @@ Fichiers lus sous ``adherents_dir`` (``data/raw/adherents/``) :
   ``souscriptions*.csv[.gz]``, et en tables de correspondance ``operateurs*.csv[.gz]`` et
   ``services*.csv[.gz]``).
 
-Tables créées : ``raw.adherents``, ``raw.abonnements``, ``raw.adherents_rejets``,
-``raw.services``, ``raw.services_correspondances``, ``raw.types_entites``.
+Tables créées :
+
+- ``raw.adherents`` (operateur, identifiant, siret, siren, code_insee, nom, type,
+  date_adhesion DATE, statut_rattachement, code_territoire, niveau_territoire, fichier,
+  ligne, sha256, type_source) : ``identifiant`` est l'identifiant principal (SIRET, sinon
+  SIREN, sinon code INSEE), clé de jointure avec ``raw.abonnements`` ; ``code_territoire``
+  est le code de commune (rattachement ``insee``, ``siren_reference``, ``siren_presume``) ou
+  le SIREN d'EPCI (``siren_epci``), ``niveau_territoire`` « commune » ou « epci » ;
+- ``raw.abonnements`` (operateur, identifiant, service, service_source, date_debut DATE,
+  fichier, ligne) : ``service`` est un identifiant de ``services.csv`` ou ``inconnu:<nom>`` ;
+- ``raw.adherents_rejets`` (operateur, fichier, ligne, colonne, valeur, raison, niveau) :
+  une ligne par ligne rejetée (``niveau`` « rejet »), plus une par erreur de fichier
+  (``niveau`` « erreur », ``ligne`` nulle) ;
+- ``raw.services``, ``raw.services_correspondances``, ``raw.types_entites`` : les fichiers
+  de données du paquet.
+
+Pour le build : appeler :func:`load_raw` une fois ``staging.communes`` et ``staging.epci``
+construits (``Referentiel.depuis_entrepot(con)``), et hacher :func:`fichiers_registres`
+dans l'empreinte du build (un registre importé change l'entrepôt, pas la géométrie).
+Pour un opérateur présent dans l'ANCT sous ``anct:<id>`` (SIRET absent d'operateurs.toml),
+les lignes sont gardées sous cet opérateur, jamais perdues.
 """
 
 from __future__ import annotations
@@ -43,9 +62,10 @@ DOSSIER_ANCT = "anct"
 
 SCHEMA_ADHERENTS = pa.schema([
     ("operateur", pa.string()), ("identifiant", pa.string()), ("siret", pa.string()), ("siren", pa.string()),
-    ("code_insee", pa.string()), ("nom", pa.string()), ("type", pa.string()), ("type_source", pa.string()),
+    ("code_insee", pa.string()), ("nom", pa.string()), ("type", pa.string()),
     ("date_adhesion", pa.date32()), ("statut_rattachement", pa.string()), ("code_territoire", pa.string()),
     ("niveau_territoire", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("sha256", pa.string()),
+    ("type_source", pa.string()),  # le type tel qu'écrit dans le registre
 ])
 SCHEMA_ABONNEMENTS = pa.schema([
     ("operateur", pa.string()), ("identifiant", pa.string()), ("service", pa.string()),
@@ -242,9 +262,9 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
         # registres d'abord : les abonnements se rattachent aux adhérents connus
         for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):
             def sur_adherent(a: Adherent, _h=f.sha256, _ajouter=adh.ajouter) -> None:
-                _ajouter((a.operateur, a.identifiant, a.siret, a.siren, a.code_insee, a.nom, a.type, a.type_source,
+                _ajouter((a.operateur, a.identifiant, a.siret, a.siren, a.code_insee, a.nom, a.type,
                           a.date_adhesion, a.statut_rattachement, a.code_territoire, a.niveau_territoire,
-                          a.fichier, a.ligne, _h))
+                          a.fichier, a.ligne, _h, a.type_source))
 
             def sur_abonnement(b: Abonnement, _ajouter=abo.ajouter) -> None:
                 _ajouter((b.operateur, b.identifiant, b.service, b.service_source, b.date_debut, b.fichier, b.ligne))
