@@ -106,3 +106,17 @@ def test_un_import_anterieur_reste_selectionnable(tmp_path):
                        "and fichier like '%registre%'").fetchone()[0] == 1
     with pytest.raises(FileNotFoundError, match="import choisi introuvable"):
         fichiers_registres(d, {"megalis/registre.csv": "../recia/x.csv"})
+
+
+def test_sources_registres_pour_la_provenance(tmp_path):
+    from territoires.members.load import sources_registres
+
+    d = _dossier(tmp_path)
+    con = duckdb.connect()
+    lignes = load_raw(con, d, referentiel_mini())
+    sources = sources_registres(d)
+    dynamiques = {k for k in lignes if k.startswith("registre-adherents:")}
+    assert dynamiques <= set(sources)
+    s = sources["registre-adherents:megalis/20261201T080000-registre.csv"]
+    assert s.producer.startswith("Mégalis Bretagne") and s.vintage == "importé le 2026-12-01"
+    assert s.sha256 == hashlib.sha256((d / "megalis" / "20261201T080000-registre.csv").read_bytes()).hexdigest()

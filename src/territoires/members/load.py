@@ -49,7 +49,11 @@ from territoires.members.schema import CorrespondanceError, lire_correspondance,
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
 
-__all__ = ["fichiers_registres", "load_raw", "FichierRegistre", "OPERATEUR_MOTIF", "sha256"]
+__all__ = ["fichiers_registres", "load_raw", "sources_registres", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
+           "PREFIXE_SOURCE"]
+
+#: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
+PREFIXE_SOURCE = "registre-adherents:"
 
 #: motif strict d'un code d'opérateur (un nom de dossier)
 OPERATEUR_MOTIF = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -138,6 +142,45 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
                     raise FileNotFoundError(f"{dossier.name}/{choix}: import choisi introuvable")
             retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
     return retenus
+
+
+def sources_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> dict:
+    """Une entrée de registre des sources (:class:`territoires.sources.Source`) par fichier de
+    registre lu, d'identifiant ``registre-adherents:<fichier relatif>`` — les clés que rend
+    :func:`load_raw` — pour que ``marts.sources`` garde producteur, fichier, date d'import et sha256.
+    """
+    import tomllib as _toml
+
+    import territoires
+    from territoires.sources import Source
+
+    noms: dict[str, str] = {}
+    try:
+        chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
+        noms = {o["code"]: o.get("nom", o["code"]) for o in _toml.loads(chemin.read_text(encoding="utf-8"))
+                .get("operateur", [])}
+    except (OSError, _toml.TOMLDecodeError, KeyError):
+        pass
+    out = {}
+    for f in fichiers_registres(adherents_dir, selection):
+        m = HORODATAGE.match(f.chemin.name)
+        importe = f"{m.group(1)[:4]}-{m.group(1)[4:6]}-{m.group(1)[6:8]}" if m else "inconnu"
+        if f.operateur == DOSSIER_ANCT:
+            producteur = "ANCT, Suite territoriale (export public déposé dans data/raw/adherents/anct/)"
+            licence = "Licence Ouverte / Open Licence 2.0 (Etalab), selon data.gouv.fr"
+        else:
+            producteur = f"{noms.get(f.operateur, f.operateur)} (registre d'adhérents importé)"
+            licence = "registre transmis par l'opérateur ; licence de diffusion à préciser par l'opérateur"
+        sid = f"{PREFIXE_SOURCE}{f.nom}"
+        out[sid] = Source(
+            id=sid, producer=producteur, title=f"Registre d'adhérents : {Path(f.nom).name}", licence=licence,
+            url="", file=f"data/raw/adherents/{f.nom}",
+            format="xlsx" if f.chemin.name.lower().endswith(".xlsx") else "csv",
+            sha256=f.sha256, vintage=f"importé le {importe}" if m else "inconnu",
+            vintages={"registre": {"millesime": importe, "preuve": "date d'import dans le nom du fichier"
+                                   if m else "fichier déposé sans horodatage"}},
+        )
+    return out
 
 
 def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: str, val_col: str) -> dict[str, str]:
@@ -273,7 +316,7 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
                                      sur_adherent=sur_adherent, sur_abonnement=sur_abonnement)
             for p in bilan.erreurs + bilan.rejets:
                 rej.ajouter((operateur, p.fichier, p.ligne, p.colonne, p.valeur, p.raison, p.niveau))
-            lignes[f"registre-adherents:{f.nom}"] = bilan.acceptees
+            lignes[f"{PREFIXE_SOURCE}{f.nom}"] = bilan.acceptees
 
     for nom, acc in (("adherents", adh), ("abonnements", abo), ("adherents_rejets", rej)):
         t = acc.table()
