@@ -44,3 +44,70 @@ def con(fixture_warehouse):
     c = territoires.connect(fixture_warehouse)
     yield c
     c.close()
+
+
+# ── a home with a member register (a fictitious operator) ─────────────────────
+
+#: the fixture's operator: plainly fictitious, so no figure is ever shown for a real one
+OPERATEUR_FICTIF = "fictif"
+SERVICES_FICTIFS = {"Actes": "actes", "Parapheur électronique": "parapheur", "Salle des marchés": "marches_publics",
+                    "Archivage électronique": "archivage"}
+ENTETE_FICTIF = ["SIRET", "SIREN", "Raison sociale", "Type de collectivité", "Code INSEE", "Date d'adhésion",
+                 "Services souscrits"]
+
+
+def registre_fictif(communes: list[str], epci: str) -> tuple[list[list[str]], dict[str, dict]]:
+    """A register of fictitious members attached to the fixture's communes: every third
+    commune is a member (« Commune adhérente fictive n° … »), its services and date by rule;
+    plus an EPCI, a CCAS, an unattached hospital, and three bad lines (wrong checksum,
+    unknown INSEE code, duplicate). Returns the rows and, per member commune, what the
+    tests expect (computed here in plain Python)."""
+    from adherents_fabrique import mauvaise_cle, siret
+
+    rows = [ENTETE_FICTIF]
+    membres: dict[str, dict] = {}
+    noms = list(SERVICES_FICTIFS)
+    for k, code in enumerate(communes):
+        if k % 3:
+            continue
+        i = k // 3
+        services = [noms[j] for j in range(len(noms)) if (i + j) % (j + 2) == 0]
+        annee = 2014 + i % 9
+        rows.append([siret(k + 1), "", f"Commune adhérente fictive n° {k}", "Commune", code, f"15/03/{annee}",
+                     "|".join(services)])
+        membres[code] = {"services": sorted(SERVICES_FICTIFS[s] for s in services), "annee": annee}
+    rows.append(["", epci, "Intercommunalité fictive", "Communauté de communes", "", "2019-01-01", "Actes"])
+    rows.append([siret(6001), "", "CCAS fictif", "CCAS", communes[1], "2020-06-30", "Parapheur électronique"])
+    rows.append([siret(6002), "", "Hôpital fictif sans commune", "Centre hospitalier", "", "2021-02-01", ""])
+    rows.append([mauvaise_cle(siret(6003)), "", "Clé fausse fictive", "Commune", communes[2], "2020-01-01", ""])
+    rows.append([siret(6004), "", "Code inconnu fictif", "Commune", "29999", "2020-01-01", ""])
+    rows.append(list(rows[1]))  # a duplicate of the first member
+    return rows, membres
+
+
+@pytest.fixture(scope="session")
+def fixture_adherents(tmp_path_factory, fixture_warehouse):
+    """A home whose operator for Finistère is fictitious and has a register loaded:
+    ``(home, membres)``, ``membres`` = what the register says of each member commune."""
+    import duckdb
+    from adherents_fabrique import ecrire_csv
+
+    from territoires import operateurs
+    from territoires.warehouse.build import build
+
+    home = tmp_path_factory.mktemp("adherents")
+    texte = operateurs.PAQUET.read_text(encoding="utf-8")
+    texte = texte.replace('code = "megalis"', f'code = "{OPERATEUR_FICTIF}"').replace(
+        'nom = "Mégalis Bretagne"', 'nom = "Opérateur fictif de test"')
+    (home / "operateurs.toml").write_text(texte, encoding="utf-8")
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    try:
+        communes = [c for (c,) in con.execute(
+            "select code from marts.territoires where niveau = 'commune' order by code").fetchall()]
+        epci = con.execute("select code from marts.territoires where niveau = 'epci' order by code").fetchone()[0]
+    finally:
+        con.close()
+    rows, membres = registre_fictif(communes, epci)
+    ecrire_csv(home / "data" / "raw" / "adherents" / OPERATEUR_FICTIF / "registre-fictif.csv", rows)
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    return home, membres

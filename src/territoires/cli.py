@@ -14,7 +14,8 @@ from territoires import formats
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
 
 #: modules adding their own sub-commands through ``register(subparsers)``
-EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet")
+EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
+              "territoires.members.cli")
 
 
 class UsageError(ValueError):

@@ -59,6 +59,13 @@ class Settings:
     def notebooks_dir(self) -> Path:
         return self.home / "notebooks"
 
+    @property
+    def operateurs_file(self) -> Path:
+        """``<home>/operateurs.toml`` when the home declares its own operators, else the package's."""
+        from territoires import operateurs
+
+        return operateurs.fichier(self.home)
+
 
 def _marker(folder: Path) -> Path | None:
     """The marker file of ``folder`` when it is a home, else ``None``."""

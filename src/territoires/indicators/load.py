@@ -39,8 +39,11 @@ CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public"
 
 #: criteria that count communes or points rather than a yes/no fact: they may be a
 #: numerator or a denominator but never weigh in the composite score. The criteria
-#: themselves are declared once, in catalogue.toml [criteres] (read here, and by
-#: 13_indicateurs.sql through the variable ``criteres`` that :func:`load_raw` sets).
+#: themselves are declared once, in catalogue.toml [criteres] (columns of
+#: marts.presence_numerique) and [criteres_adhesion] (columns of marts.adhesion_communes),
+#: read here and by 14_indicateurs.sql through the variables ``criteres`` and
+#: ``criteres_adhesion`` that :func:`set_criteres` sets. Besides them, ``service:<id>``
+#: (a member commune uses a service of the taxonomy) exists for every service.
 NON_PONDERABLES = ("commune", "fiche_mairie", "score_presence", "score_maximum")
 
 POLARITES = ("hausse_favorable", "baisse_favorable")
@@ -211,6 +214,11 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     if manquants:
         raise DonneesError(f"{path}: la table [criteres] doit déclarer {manquants} (calculés par l'entrepôt)")
     criteres_score = [c for c in criteres if c not in NON_PONDERABLES]
+    adhesion = data.get("criteres_adhesion", {})
+    bad = [c for c in adhesion if not _ID.match(c) or not isinstance(adhesion[c], str) or not adhesion[c] or c in criteres]
+    if bad:
+        raise DonneesError(f"{path}: [criteres_adhesion] : critère(s) invalide(s) ou déjà dans [criteres] : {bad}")
+    tous = {**criteres, **adhesion}
     millesimes = data.get("millesimes", {})
     poids = data.get("score", {}).get("critere", [])
     seen: set[str] = set()
@@ -243,8 +251,8 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
         if ind["polarite"] not in POLARITES:
             raise DonneesError(f"{path}: indicateur {iid} : polarité « {ind['polarite']} » ; choix : {', '.join(POLARITES)}")
         for key in ("numerateur", "denominateur"):
-            if ind[key] not in criteres:
-                raise DonneesError(f"{path}: indicateur {iid} : {key} « {ind[key]} » n'est pas un critère ; choix : {', '.join(criteres)}")
+            if ind[key] not in tous:
+                raise DonneesError(f"{path}: indicateur {iid} : {key} « {ind[key]} » n'est pas un critère ; choix : {', '.join(tous)}")
         unknown = [m for m in ind["millesimes"] if m not in millesimes]
         if unknown:
             raise DonneesError(f"{path}: indicateur {iid} : millésime(s) {unknown} absent(s) de la table [millesimes]")
@@ -257,7 +265,8 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
         raise DonneesError(f"{path}: aucun indicateur")
     return {
         "indicateurs": indicateurs,
-        "criteres": [(c, criteres[c]) for c in criteres],
+        "criteres": [(c, criteres[c], "presence") for c in criteres]
+        + [(c, adhesion[c], "adhesion") for c in adhesion],
         "ponderations": ponderations,
         "millesimes": [(k, v) for k, v in millesimes.items()],
     }
@@ -273,9 +282,11 @@ def _inserer(con, table: str, rows: list[tuple]) -> None:
 
 
 def set_criteres(con) -> None:
-    """The variable ``criteres`` that 13_indicateurs.sql reads: the criteria it unpivots
-    (from ``raw.indicateurs_criteres``, i.e. catalogue.toml [criteres])."""
-    con.execute("set variable criteres = (select list(critere order by critere) from raw.indicateurs_criteres)")
+    """The variables ``criteres`` and ``criteres_adhesion`` that 14_indicateurs.sql reads:
+    the criteria it unpivots (``raw.indicateurs_criteres``, i.e. catalogue.toml)."""
+    for famille, variable in (("presence", "criteres"), ("adhesion", "criteres_adhesion")):
+        con.execute(f"set variable {variable} = (select coalesce(list(critere order by critere), []::varchar[]) "
+                    f"from raw.indicateurs_criteres where famille = '{famille}')")
 
 
 def load_raw(con, registry=None) -> dict[str, int]:
@@ -314,7 +325,7 @@ def load_raw(con, registry=None) -> dict[str, int]:
         " tableau boolean, formule varchar)"
     )
     _inserer(con, "raw.indicateurs_catalogue", cat["indicateurs"])
-    con.execute("create or replace table raw.indicateurs_criteres (critere varchar, libelle varchar)")
+    con.execute("create or replace table raw.indicateurs_criteres (critere varchar, libelle varchar, famille varchar)")
     _inserer(con, "raw.indicateurs_criteres", cat["criteres"])
     set_criteres(con)
     con.execute("create or replace table raw.score_ponderations (critere varchar, poids integer, ordre integer)")

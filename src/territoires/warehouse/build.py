@@ -25,13 +25,13 @@ from pathlib import Path
 import duckdb
 
 import territoires
-from territoires import niveaux
+from territoires import niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, load_registry
 from territoires.warehouse import chargement, historique
-from territoires.warehouse.chargement import (EMBEDDED_TABLES, OPERATEURS_FILE, BuildError,  # noqa: F401
-                                              repo_file, valid_departements, valid_regions)
+from territoires.warehouse.chargement import (EMBEDDED_TABLES, BuildError, repo_file,  # noqa: F401
+                                              valid_departements, valid_regions)
 from territoires.warehouse.connect import WarehouseError, load_spatial
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 from territoires.warehouse.reprise import Reprise
@@ -61,12 +61,17 @@ def _sel() -> str:
     return h.hexdigest()
 
 
-def _fingerprint(registry: dict[str, Source], regions, departements) -> str:
+def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_file: Path | None = None,
+                 adherents_dir: Path | None = None) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(departements).encode())
     h.update(_sel().encode())
     h.update(json.dumps(regions).encode())
-    h.update(OPERATEURS_FILE.read_bytes())
+    h.update((operateurs_file or operateurs.PAQUET).read_bytes())
+    if adherents_dir is not None:  # the member registers: an import changes the warehouse
+        from territoires.members.load import fichiers_registres
+
+        h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir)]).encode())
     h.update(niveaux.FICHIER.read_bytes())
     for src in registry.values():
         h.update(repr(src).encode())
@@ -116,11 +121,12 @@ def _valid_scope(registry, raw_dir: Path, regions, departements):
     return regions, departements
 
 
-def _run(con, reprise: Reprise, all_models: list[Model], registry, raw_dir: Path, regions, departements,
+def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions, departements,
          progress: Progress) -> None:
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
-    for etape in chargement.etapes(registry, raw_dir, regions, departements):
+    raw_dir = cfg.raw_dir
+    for etape in chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file):
         if reprise.a_jour(etape.tables, etape.empreinte):
             continue
         with progress.step(etape.libelle):
@@ -130,10 +136,21 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, raw_dir: Path
 
     register_functions(con)  # UDFs and macros live on the connection, reused tables or not
     set_criteres(con)
-    chargement.enregistrer_sources(con, registry)
     for schema in LAYERS:
         con.execute(f"create schema if not exists {schema}")
+    apres_staging = True
     for model in all_models:
+        if apres_staging and model.schema != "staging":
+            # the member registers attach to staging.communes / staging.epci
+            apres_staging = False
+            etape = chargement.etape_adherents(
+                raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
+                cfg.operateurs_file)
+            if not reprise.a_jour(etape.tables, etape.empreinte):
+                with progress.step(etape.libelle):
+                    reprise.supprimer(etape.tables)
+                    etape.charger(con)
+            chargement.enregistrer_sources(con, registry)
         if reprise.a_jour((model.table,), reprise.empreinte_modele(model.sql)):
             continue
         with progress.step(model.table):
@@ -174,7 +191,7 @@ def build(
         src = registry[source_id]
         verify(embedded_path(src), src.sha256, src.id)
     regions, departements = _valid_scope(registry, cfg.raw_dir, regions, departements)
-    fingerprint = _fingerprint(registry, regions, departements)
+    fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents")
     target = cfg.warehouse
     if not force and _stored_fingerprint(target) == fingerprint:
         progress.say(f"Entrepôt à jour : {target}")
@@ -197,7 +214,7 @@ def build(
         try:
             load_spatial(con)
             reprise = Reprise(con, _sel())
-            _run(con, reprise, all_models, registry, cfg.raw_dir, regions, departements, progress)
+            _run(con, reprise, all_models, registry, cfg, regions, departements, progress)
             missing = con.execute(
                 "select code, nom, code_departement from intermediate.perimetre_communes "
                 "where geometrie is null order by code"

@@ -7,7 +7,6 @@ Every step names its file in its errors (:class:`BuildError`).
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,10 +15,8 @@ from typing import Callable
 import duckdb
 
 import territoires
-from territoires import niveaux
+from territoires import niveaux, operateurs
 from territoires.sources import Source, extract_embedded, sha256_file
-
-OPERATEURS_FILE = Path(territoires.__file__).with_name("data") / "operateurs.toml"
 
 #: embedded source id → raw table name
 EMBEDDED_TABLES = {
@@ -37,6 +34,9 @@ TABLES_SOURCES = {
     "classement-messageries": "raw.classement_messageries",
     "extensions-domaine": "raw.extensions_domaine",
     "indicateurs-catalogue": "raw.indicateurs_catalogue",
+    "types-entites": "raw.types_entites",
+    "taxonomie-services": "raw.services",
+    "correspondances-services": "raw.services_correspondances",
 }
 
 
@@ -82,15 +82,17 @@ def _embarque(src: Source, table: str, raw_dir: Path) -> Callable:
     return charger
 
 
-def _operateurs(con) -> None:
+def _operateurs(chemin: Path) -> Callable:
+    def charger(con):
+        _charger_operateurs(con, chemin)
+    return charger
+
+
+def _charger_operateurs(con, chemin: Path) -> None:
     try:
-        ops = tomllib.loads(OPERATEURS_FILE.read_text(encoding="utf-8")).get("operateur", [])
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise BuildError(f"{OPERATEURS_FILE}: illisible ({exc})") from exc
-    for i, op in enumerate(ops, 1):
-        missing = [k for k in ("code", "nom", "region") if not op.get(k)]
-        if missing:
-            raise BuildError(f"{OPERATEURS_FILE}: opérateur n°{i} : champ(s) manquant(s) {missing}")
+        ops = operateurs.lire(chemin)
+    except operateurs.OperateursError as exc:
+        raise BuildError(str(exc)) from exc
     con.execute(
         "create table raw.operateurs (code varchar, nom varchar, nom_long varchar, region varchar,"
         " departements varchar[], site varchar, siret varchar, alliance boolean)"
@@ -160,7 +162,7 @@ def _version(paquet: str) -> str:
         return ""
 
 
-def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements) -> list[Etape]:
+def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, operateurs_file: Path) -> list[Etape]:
     """The loading steps of ``raw``, in order."""
     from territoires.indicators.load import FICHIERS
 
@@ -172,7 +174,7 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements) ->
         out.append(Etape(f"raw.{table} ← {src.file}", (f"raw.{table}",), src.sha256,
                          _embarque(src, table, raw_dir)))
     out += [
-        Etape("raw.operateurs", ("raw.operateurs",), OPERATEURS_FILE.read_bytes().hex(), _operateurs),
+        Etape("raw.operateurs", ("raw.operateurs",), operateurs_file.read_bytes().hex(), _operateurs(operateurs_file)),
         Etape("raw.niveaux", ("raw.niveaux",), niveaux.FICHIER.read_bytes().hex(), _niveaux),
         Etape("raw.provenance", ("raw.provenance",),
               repr(sorted((s.id, repr(s.vintages)) for s in registry.values())), _provenance(registry)),
@@ -185,6 +187,45 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements) ->
               _perimetre(regions, departements)),
     ]
     return out
+
+
+def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path) -> Etape:
+    """The member registers under ``data/raw/adherents/`` (validated, attached to the
+    territories of ``staging.communes`` / ``staging.epci``), plus the taxonomies: run once
+    staging is built. Its fingerprint: the registers' bytes, the members' code and data
+    files, and the reference it attaches to."""
+    from territoires.members import load as membres
+
+    fichiers = membres.fichiers_registres(adherents_dir)
+    code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
+    fp = repr([(f.nom, f.sha256) for f in fichiers] + [p.read_bytes().hex() for p in code]
+              + [operateurs_file.read_bytes().hex(), empreintes_staging])
+
+    def charger(con):
+        from territoires.members.validation import Referentiel
+
+        membres.load_raw(con, adherents_dir, Referentiel.depuis_entrepot(con), operateurs_file=operateurs_file)
+        con.execute("create or replace table raw.registres (operateur varchar, fichier varchar, sha256 varchar,"
+                    " importe_le timestamp)")
+        if fichiers:
+            con.executemany("insert into raw.registres values (?, ?, ?, ?)",
+                            [(f.operateur, f.nom, f.sha256, _date_import(f.chemin)) for f in fichiers])
+
+    return Etape("raw.adherents ← data/raw/adherents/", TABLES_ADHERENTS, fp, charger)
+
+
+#: tables made by :func:`etape_adherents`
+TABLES_ADHERENTS = ("raw.adherents", "raw.abonnements", "raw.adherents_rejets", "raw.services",
+                    "raw.services_correspondances", "raw.types_entites", "raw.registres")
+
+
+def _date_import(chemin: Path) -> datetime:
+    """When a register was imported: its name's timestamp (``AAAAMMJJTHHMMSS-…``), else the
+    file's modification time."""
+    try:
+        return datetime.strptime(chemin.name[:15], "%Y%m%dT%H%M%S")
+    except ValueError:
+        return datetime.fromtimestamp(chemin.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def enregistrer_sources(con, registry: dict[str, Source]) -> None:
@@ -205,6 +246,22 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
             [src.id, src.producer, src.title, src.licence, src.url, src.package_version,
              src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now],
         )
+    # the member registers: the whole (what indicators cite), then each file imported with
+    # its own hash, its accepted rows, its import date
+    src = registry["registres-adherents"]
+    con.execute(
+        "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?"
+        " where exists (select 1 from raw.registres)",
+        [src.id, src.producer, src.title, src.licence, src.url, src.vintage,
+         json.dumps(src.vintages, ensure_ascii=False), now],
+    )
+    con.execute(
+        "insert into raw.sources select 'registre:' || r.fichier, o.nom, 'Registre des adhérents : ' || r.fichier,"
+        " ?, '', null, strftime(r.importe_le, '%Y-%m-%d'), null, r.sha256,"
+        " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?"
+        " from raw.registres r left join raw.operateurs o on o.code = r.operateur",
+        [src.licence, now],
+    )
 
 
 def _read_small(registry, source_id: str, raw_dir: Path) -> list[dict[str, str]]:

@@ -33,10 +33,13 @@ def empreinte(*parts: object) -> str:
     return h.hexdigest()
 
 
+_COMMENTAIRE = re.compile(r"--[^\n]*")
+
+
 def references(sql: str) -> set[str]:
-    """Tables a model reads (``schema.table`` in its SQL; a mention in a comment only adds
-    a dependency, never hides one)."""
-    return {f"{s}.{t}" for s, t in _REFERENCE.findall(sql)}
+    """Tables a model reads: ``schema.table`` in its SQL, comments aside (a comment naming
+    a later table would make the model rebuilt every time)."""
+    return {f"{s}.{t}" for s, t in _REFERENCE.findall(_COMMENTAIRE.sub("", sql))}
 
 
 class Reprise:

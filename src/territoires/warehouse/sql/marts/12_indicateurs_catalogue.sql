@@ -8,8 +8,50 @@
 -- unique: indicateur
 -- not_null: indicateur, libelle, libelle_court, definition, unite, polarite, sources, millesime, formule, ordre, numerateur, denominateur
 -- accepted_values: polarite in (hausse_favorable, baisse_favorable)
-with catalogue as (select * from raw.indicateurs_catalogue),
-criteres as (select * from raw.indicateurs_criteres),
+-- Membership indicators (criteria of [criteres_adhesion], one pair per service) are listed
+-- only when some register is loaded: the catalogue says what this warehouse computes.
+with registres as (select count(*) > 0 as charge from intermediate.adhesion_communes where registre_charge),
+adhesion as (select critere from raw.indicateurs_criteres where famille = 'adhesion'),
+declares as (
+    select * from raw.indicateurs_catalogue
+    where (select charge from registres)
+       or not (numerateur in (select critere from adhesion) or denominateur in (select critere from adhesion))
+),
+-- two indicators per service of the taxonomy: among member communes, among all communes
+services as (select * from raw.services),
+par_service as (
+    select
+        'adoption_' || s.service || v.suffixe as indicateur,
+        1000 + 2 * (row_number() over (order by s.famille, s.service))::integer + v.rang as ordre,
+        v.prefixe || s.libelle as libelle,
+        s.libelle as libelle_court,
+        v.definition || ' « ' || s.libelle || ' » d''après le registre de l''opérateur.' as definition,
+        '%' as unite, 'hausse_favorable' as polarite,
+        'service:' || s.service as numerateur, v.denominateur,
+        ['registres-adherents', 'taxonomie-services'] as sources,
+        ['registres-adherents.registres', 'taxonomie-services.liste'] as millesimes,
+        false as tableau,
+        'communes adhérentes utilisant [' || s.libelle || '] / ' || v.base as formule
+    from services s
+    cross join (values
+        ('', 0, 'Adhérentes utilisant : ', 'Part des communes adhérentes qui utilisent le service',
+         'commune_adherente', 'communes adhérentes'),
+        ('_communes', 1, 'Communes utilisant : ', 'Part de toutes les communes du territoire qui utilisent le service',
+         'commune_registre', 'communes du territoire')
+    ) as v(suffixe, rang, prefixe, definition, denominateur, base)
+    where (select charge from registres)
+),
+catalogue as (
+    select indicateur, ordre, libelle, libelle_court, definition, unite, polarite, numerateur, denominateur,
+           sources, millesimes, tableau, formule
+    from declares
+    union all by name
+    select * from par_service
+),
+criteres as (
+    select critere, libelle from raw.indicateurs_criteres
+    union all select 'service:' || service, 'commune adhérente utilisant « ' || libelle || ' »' from raw.services
+),
 ponderations as (select * from raw.score_ponderations),
 provenance as (select * from raw.provenance),
 libelles as (select * from raw.millesimes_libelles),

@@ -30,21 +30,42 @@ base as (
         case when fiche_mairie then 100 else 0 end as score_maximum
     from presence
 ),
-valeurs as (
+valeurs_presence as (
     unpivot (
         select code, columns(c -> list_contains(getvariable('criteres'), c))::integer
         from base
     )
     on columns(* exclude (code)) into name critere value valeur
 ),
+-- membership criteria (catalogue.toml [criteres_adhesion]), only for the communes whose
+-- operator's register is loaded (marts.adhesion_communes has no row for the others)
+adhesion as (select * from marts.adhesion_communes),
+valeurs_adhesion as (
+    unpivot (
+        select code, columns(c -> list_contains(getvariable('criteres_adhesion'), c))::integer
+        from adhesion
+    )
+    on columns(* exclude (code)) into name critere value valeur
+),
+-- one criterion per service of the taxonomy: the member commune uses it (0 or 1)
+valeurs_services as (
+    select a.code, 'service:' || s.service as critere,
+           coalesce(a.adherente and list_contains(a.services, s.service), false)::integer as valeur
+    from adhesion a cross join raw.services s
+),
+valeurs as (
+    select * from valeurs_presence
+    union all select * from valeurs_adhesion
+    union all select * from valeurs_services
+),
 controle as (
-    -- a criterion declared without a column of marts.presence_numerique stops the build
-    select error('catalogue.toml [criteres] : critère(s) sans colonne dans marts.presence_numerique : '
-                 || string_agg(c, ', ')) as erreur
-    from (select unnest(getvariable('criteres')) as c)
+    -- a declared criterion without its column stops the build
+    select error('catalogue.toml : critère(s) sans colonne dans marts.presence_numerique '
+                 || 'ou marts.adhesion_communes : ' || string_agg(c, ', ')) as erreur
+    from (select unnest(getvariable('criteres') || getvariable('criteres_adhesion')) as c)
     where c not in ('commune', 'score_maximum')
       and c not in (select column_name from duckdb_columns()
-                    where schema_name = 'marts' and table_name = 'presence_numerique')
+                    where schema_name = 'marts' and table_name in ('presence_numerique', 'adhesion_communes'))
     having count(*) > 0
 ),
 par_commune as (

@@ -1,0 +1,330 @@
+"""Sous-commandes ``territoires adherents validate | import | services``.
+
+Codes de sortie : 0 tout va bien ; 1 erreur de fichier, ou lignes rejetées avec
+``--strict`` ; 2 usage (opérateur inconnu, fichier absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from territoires import formats
+from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
+
+__all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
+
+
+
+class ErreurUsage(ValueError):
+    """Mauvaise utilisation de la commande (code de sortie 2)."""
+
+
+def verifier_operateur(code: str, operateurs_file: Path | None = None) -> str:
+    """Vérifie un code d'opérateur (motif strict, puis présence dans le fichier des opérateurs
+    en vigueur : celui du projet s'il en a un, sinon celui du paquet)."""
+    from territoires import operateurs
+
+    chemin = operateurs_file or operateurs.PAQUET
+    connus = operateurs.codes(chemin)
+    if not OPERATEUR_MOTIF.match(code or "") or code not in connus:
+        raise ErreurUsage(f"opérateur inconnu {code!r} — codes possibles : {', '.join(connus)} (voir {chemin})")
+    return code
+
+
+def nom_sur(nom: str) -> str:
+    """Nom de fichier sûr : lettres ASCII, chiffres, ``.``, ``_``, ``-`` ; 100 caractères au plus."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFKD", Path(nom).name)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._-")
+    s = s[-100:].lstrip("._-")
+    return s or "registre.csv"
+
+
+def _dans(chemin: Path, dossier: Path) -> Path:
+    """``chemin`` s'il reste dans ``dossier`` ; sinon une erreur (jamais d'écriture ailleurs)."""
+    c, d = chemin.resolve(), dossier.resolve()
+    if c != d and d not in c.parents:
+        raise ErreurUsage(f"{chemin}: chemin hors du dossier {dossier}, refusé")
+    return chemin
+
+
+def _fichier(chemin: str) -> Path:
+    p = Path(chemin)
+    if not p.is_file():
+        raise ErreurUsage(f"{chemin}: fichier introuvable")
+    return p
+
+
+def _referentiel(entrepot: Path):
+    """Le référentiel de l'entrepôt, ou ``None`` s'il est absent (avec un message)."""
+    from territoires.members.validation import Referentiel
+
+    if not entrepot.is_file():
+        print(f"Attention : entrepôt introuvable ({entrepot}) — l'existence des codes INSEE n'est pas "
+              "vérifiée (forme seulement) ; lancez `territoires build` pour la vérifier.")
+        return None
+    import territoires
+
+    import duckdb
+
+    try:
+        con = territoires.connect(entrepot)
+    except (RuntimeError, duckdb.Error) as exc:
+        print(f"Attention : {exc} — l'existence des codes INSEE n'est pas vérifiée (forme seulement).")
+        return None
+    try:
+        return Referentiel.depuis_entrepot(con)
+    except duckdb.Error as exc:
+        print(f"Attention : {entrepot}: référentiel des communes illisible ({str(exc).splitlines()[0]}) — "
+              "l'existence des codes INSEE n'est pas vérifiée (forme seulement) ; relancez `territoires build`.")
+        return None
+    finally:
+        con.close()
+
+
+def _correspondance(dossier: Path):
+    from territoires.members.schema import lire_correspondance
+
+    chemin = dossier / "correspondance.toml"
+    return lire_correspondance(chemin) if chemin.is_file() else None
+
+
+def _valider(fichier: Path, abonnements: Path | None, operateur: str, referentiel, correspondance,
+             afficher: bool = True):
+    """Valide sans rien garder en mémoire que les comptes et les problèmes ; rend les bilans."""
+    from territoires.members.validation import Validateur
+
+    v = Validateur(operateur, referentiel, correspondance=correspondance)
+    bilans = [v.fichier(fichier)]
+    if abonnements is not None:
+        bilans.append(v.fichier(abonnements, genre="abonnements"))
+    if afficher:
+        for b in bilans:
+            for p in b.problemes():
+                print(p)
+    return bilans
+
+
+def _comptes(bilans) -> str:
+    lues = sum(b.lues for b in bilans)
+    acc = sum(b.acceptees for b in bilans)
+    rej = sum(b.rejetees for b in bilans)
+    av = sum(len(b.avertissements) for b in bilans)
+    vides = sum(b.lignes_vides for b in bilans)
+    err = sum(len(b.erreurs) for b in bilans)
+    ligne = (f"lues : {formats.entier(lues)} · acceptées : {formats.entier(acc)} · rejetées : "
+             f"{formats.entier(rej)} · avertissements : {formats.entier(av)} · lignes vides : {formats.entier(vides)}")
+    if err:
+        ligne += f" · erreurs de fichier : {formats.entier(err)}"
+    return ligne
+
+
+def _code_sortie(bilans, strict: bool) -> int:
+    if any(b.erreurs for b in bilans):
+        return 1
+    if strict and any(b.rejetees for b in bilans):
+        return 1
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from territoires.config import settings
+
+    cfg = settings()
+    try:
+        operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
+        fichier = _fichier(args.fichier)
+        abonnements = _fichier(args.abonnements) if args.abonnements else None
+    except ErreurUsage as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    dossier = _dans(cfg.raw_dir / "adherents" / operateur, cfg.raw_dir / "adherents")
+    ref = _referentiel(cfg.warehouse)
+    bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier))
+    print(_comptes(bilans))
+    code = _code_sortie(bilans, args.strict)
+    if code and args.strict and not any(b.erreurs for b in bilans):
+        print("Refusé (--strict) : des lignes ont été rejetées.", file=sys.stderr)
+    return code
+
+
+def _lire_journal(chemin: Path) -> list[dict]:
+    if not chemin.is_file():
+        return []
+    try:
+        data = json.loads(chemin.read_text(encoding="utf-8"))
+        if isinstance(data, list):
+            return data
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    copie = chemin.with_name(f"imports.json.illisible-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+    os.replace(chemin, copie)
+    print(f"Attention : {chemin} illisible, mis de côté sous {copie.name} ; un nouveau journal est commencé.")
+    return []
+
+
+def _ecrire_journal(chemin: Path, entrees: list[dict]) -> None:
+    tmp = chemin.with_name(f".imports.json.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(entrees, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, chemin)
+
+
+def _copier_sans_ecraser(source: Path, dossier: Path, nom: str, quand: datetime) -> Path:
+    """Copie ``source`` sous ``<horodatage>-<nom>`` dans ``dossier`` sans jamais écraser."""
+    from datetime import timedelta
+
+    tmp = _dans(dossier / f".import.tmp-{os.getpid()}-{nom}", dossier)
+    try:
+        shutil.copyfile(source, tmp)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        for _ in range(3600):
+            cible = _dans(dossier / f"{quand:%Y%m%dT%H%M%S}-{nom}", dossier)
+            try:
+                os.link(tmp, cible)  # échoue si la cible existe : jamais d'écrasement
+                return cible
+            except FileExistsError:
+                quand += timedelta(seconds=1)
+        raise OSError(f"{dossier}: impossible de trouver un nom libre pour {nom}")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datetime | None = None) -> tuple[Path, bool]:
+    """Copie les octets d'origine de ``fichier`` dans ``adherents_dir/<operateur>/`` sous un
+    nom horodaté, et note son sha256 dans ``imports.json``. Rend ``(chemin, nouveau)`` ;
+    ``nouveau`` est faux quand le dernier import du même nom a déjà le même contenu.
+    Ne valide pas : la commande valide d'abord."""
+    from territoires.members.load import sha256
+
+    quand = quand or datetime.now(timezone.utc)
+    dossier = _dans(adherents_dir / operateur, adherents_dir)
+    dossier.mkdir(parents=True, exist_ok=True)
+    nom = nom_sur(fichier.name)
+    journal_chemin = dossier / "imports.json"
+    journal = _lire_journal(journal_chemin)
+    empreinte = sha256(fichier)
+    precedents = [e for e in journal if e.get("nom") == nom and (dossier / str(e.get("fichier", ""))).is_file()]
+    if precedents and precedents[-1].get("sha256") == empreinte:
+        return dossier / precedents[-1]["fichier"], False
+    cible = _copier_sans_ecraser(fichier, dossier, nom, quand)
+    journal.append({"fichier": cible.name, "nom": nom, "origine": str(fichier), "sha256": empreinte,
+                    "octets": cible.stat().st_size, "importe_le": quand.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    _ecrire_journal(journal_chemin, journal)
+    readme = adherents_dir / "README.md"
+    if not readme.exists():
+        from importlib import resources
+
+        readme.write_text(resources.files("territoires.members").joinpath("README.md").read_text(encoding="utf-8"),
+                          encoding="utf-8")
+    return cible, True
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from territoires.config import settings
+
+    cfg = settings()
+    try:
+        operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
+        fichier = _fichier(args.fichier)
+        abonnements = _fichier(args.abonnements) if args.abonnements else None
+    except ErreurUsage as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    adherents_dir = cfg.raw_dir / "adherents"
+    dossier = _dans(adherents_dir / operateur, adherents_dir)
+    ref = _referentiel(cfg.warehouse)
+    bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier))
+    print(_comptes(bilans))
+    code = _code_sortie(bilans, args.strict)
+    if code:
+        print("Import refusé : " + ("erreur de fichier." if any(b.erreurs for b in bilans)
+                                    else "des lignes ont été rejetées (--strict).") + " Rien n'a été copié.",
+              file=sys.stderr)
+        return code
+    for source in (fichier, abonnements):
+        if source is None:
+            continue
+        cible, nouveau = importer(source, operateur, adherents_dir)
+        if nouveau:
+            print(f"Importé : {cible} (octets d'origine ; les imports précédents sont gardés)")
+        else:
+            print(f"Déjà importé, contenu identique : {cible} (rien de copié)")
+    print("Lancez `territoires build` pour charger le registre dans l'entrepôt.")
+    return 0
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    from territoires.config import settings
+    from territoires.members.load import DOSSIER_ANCT, fichiers_registres
+    from territoires.members.taxonomie import taxonomie
+    from territoires.members.validation import Validateur
+
+    if not args.inconnus:
+        tax = taxonomie()
+        print(formats.table([{"service": s, "famille": r["famille"], "libellé": r["libelle"]}
+                             for s, r in tax.services.items()]))
+        return 0
+    cfg = settings()
+    adherents_dir = cfg.raw_dir / "adherents"
+    compte: Counter = Counter()
+    fichiers: dict[tuple[str, str], set[str]] = {}
+    validateurs: dict[str, Validateur] = {}
+    for f in fichiers_registres(adherents_dir):
+        if f.operateur == DOSSIER_ANCT:
+            continue
+        dossier = adherents_dir / f.operateur
+        if f.operateur not in validateurs:
+            try:
+                corr = _correspondance(dossier)
+            except ValueError as exc:
+                print(f"Attention : {exc}")
+                corr = None
+            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr)
+        b = validateurs[f.operateur].fichier(f.chemin, nom=f.nom)
+        for nom, n in b.services_inconnus.items():
+            compte[(f.operateur, nom)] += n
+            fichiers.setdefault((f.operateur, nom), set()).add(f.nom)
+    if not compte:
+        print(f"Aucun service inconnu dans les registres importés ({adherents_dir}).")
+        return 0
+    print(f"Services non reconnus : {len(compte)} nom(s) ; à ajouter dans territoires/members/"
+          "services_correspondances.csv (ou dans [services] du correspondance.toml de l'opérateur) :")
+    print(formats.table([{"opérateur": op, "nom lu": nom, "lignes": formats.entier(n),
+                          "fichiers": ", ".join(sorted(fichiers[(op, nom)]))}
+                         for (op, nom), n in compte.most_common()]))
+    return 0
+
+
+def register(sub) -> None:
+    """Ajoute ``territoires adherents …`` aux sous-commandes."""
+    a = sub.add_parser("adherents", help="registres d'adhérents des opérateurs : valider, importer, services")
+    asub = a.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    v = asub.add_parser("validate", help="valider un registre (CSV, CSV.GZ, XLSX, exports ANCT)")
+    v.add_argument("fichier", metavar="FICHIER", help="registre à valider")
+    v.add_argument("--operateur", required=True, metavar="CODE", help="code de l'opérateur (operateurs.toml)")
+    v.add_argument("--strict", action="store_true", help="code de sortie 1 si une ligne est rejetée")
+    v.add_argument("--abonnements", metavar="FICHIER", help="fichier d'abonnements séparé (adhérent × service × date)")
+    v.set_defaults(func=cmd_validate)
+
+    i = asub.add_parser("import", help="valider puis copier un registre dans data/raw/adherents/<opérateur>/")
+    i.add_argument("fichier", metavar="FICHIER", help="registre à importer")
+    i.add_argument("--operateur", required=True, metavar="CODE", help="code de l'opérateur (operateurs.toml)")
+    i.add_argument("--strict", action="store_true", help="refuser l'import si une ligne est rejetée")
+    i.add_argument("--abonnements", metavar="FICHIER", help="fichier d'abonnements séparé, importé aussi")
+    i.set_defaults(func=cmd_import)
+
+    s = asub.add_parser("services", help="taxonomie des services ; --inconnus : noms non reconnus des registres")
+    s.add_argument("--inconnus", action="store_true", help="lister les noms de services inconnus des registres importés")
+    s.set_defaults(func=cmd_services)

@@ -1,0 +1,339 @@
+"""Chargement des registres importés dans l'entrepôt (schéma ``raw``), pendant le build.
+
+Fichiers lus sous ``adherents_dir`` (``data/raw/adherents/``) :
+
+- ``<operateur>/<AAAAMMJJTHHMMSS>-<nom>`` : registres et fichiers d'abonnements importés
+  par ``territoires adherents import`` ; pour un même ``<nom>``, seul le plus récent est lu
+  (les précédents restent à côté, datés, avec leur sha256 dans ``imports.json``) ;
+  un fichier déposé à la main sans horodatage est lu aussi ;
+- ``<operateur>/correspondance.toml`` : correspondance des colonnes (facultative) ;
+- ``anct/`` : exports publics de la Suite territoriale de l'ANCT (``adherents*.csv[.gz]``,
+  ``souscriptions*.csv[.gz]``, et en tables de correspondance ``operateurs*.csv[.gz]`` et
+  ``services*.csv[.gz]``).
+
+Tables créées :
+
+- ``raw.adherents`` (operateur, identifiant, siret, siren, code_insee, nom, type,
+  date_adhesion DATE, statut_rattachement, code_territoire, niveau_territoire, fichier,
+  ligne, sha256, type_source) : ``identifiant`` est l'identifiant principal (SIRET, sinon
+  SIREN, sinon code INSEE), clé de jointure avec ``raw.abonnements`` ; ``code_territoire``
+  est le code de commune (rattachement ``insee``, ``siren_reference``, ``siren_presume``) ou
+  le SIREN d'EPCI (``siren_epci``), ``niveau_territoire`` « commune » ou « epci » ;
+- ``raw.abonnements`` (operateur, identifiant, service, service_source, date_debut DATE,
+  fichier, ligne) : ``service`` est un identifiant de ``services.csv`` ou ``inconnu:<nom>`` ;
+- ``raw.adherents_rejets`` (operateur, fichier, ligne, colonne, valeur, raison, niveau) :
+  une ligne par ligne rejetée (``niveau`` « rejet »), plus une par erreur de fichier
+  (``niveau`` « erreur », ``ligne`` nulle) ;
+- ``raw.services``, ``raw.services_correspondances``, ``raw.types_entites`` : les fichiers
+  de données du paquet.
+
+Pour le build : appeler :func:`load_raw` une fois ``staging.communes`` et ``staging.epci``
+construits (``Referentiel.depuis_entrepot(con)``), et hacher :func:`fichiers_registres`
+dans l'empreinte du build (un registre importé change l'entrepôt, pas la géométrie).
+Pour un opérateur présent dans l'ANCT sous ``anct:<id>`` (SIRET absent d'operateurs.toml),
+les lignes sont gardées sous cet opérateur, jamais perdues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from territoires import operateurs
+from territoires.members.lecture import ErreurFichier, ouvrir
+from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
+from territoires.members.taxonomie import FICHIERS, lire_donnees
+from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
+
+__all__ = ["fichiers_registres", "load_raw", "sources_registres", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
+           "PREFIXE_SOURCE"]
+
+#: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
+PREFIXE_SOURCE = "registre-adherents:"
+
+#: motif strict d'un code d'opérateur (un nom de dossier) : celui de territoires.operateurs
+OPERATEUR_MOTIF = operateurs.MOTIF
+#: préfixe d'horodatage d'un import
+HORODATAGE = re.compile(r"^(\d{8}T\d{6})-(.+)$")
+#: fichiers d'un dossier d'opérateur qui ne sont pas des registres
+NON_REGISTRES = {"correspondance.toml", "imports.json", "readme.md"}
+EXTENSIONS = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".gz")
+DOSSIER_ANCT = "anct"
+
+SCHEMA_ADHERENTS = pa.schema([
+    ("operateur", pa.string()), ("identifiant", pa.string()), ("siret", pa.string()), ("siren", pa.string()),
+    ("code_insee", pa.string()), ("nom", pa.string()), ("type", pa.string()),
+    ("date_adhesion", pa.date32()), ("statut_rattachement", pa.string()), ("code_territoire", pa.string()),
+    ("niveau_territoire", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("sha256", pa.string()),
+    ("type_source", pa.string()),  # le type tel qu'écrit dans le registre
+])
+SCHEMA_ABONNEMENTS = pa.schema([
+    ("operateur", pa.string()), ("identifiant", pa.string()), ("service", pa.string()),
+    ("service_source", pa.string()), ("date_debut", pa.date32()), ("fichier", pa.string()), ("ligne", pa.int64()),
+])
+SCHEMA_REJETS = pa.schema([
+    ("operateur", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("colonne", pa.string()),
+    ("valeur", pa.string()), ("raison", pa.string()), ("niveau", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class FichierRegistre:
+    """Un fichier de registre retenu pour le build."""
+
+    operateur: str          # code d'opérateur, ou « anct »
+    chemin: Path
+    nom: str                # chemin relatif à adherents_dir (affiché et stocké)
+    sha256: str
+
+
+def sha256(chemin: Path, bloc: int = 1 << 20) -> str:
+    """Empreinte sha256 d'un fichier, lu par blocs."""
+    h = hashlib.sha256()
+    with chemin.open("rb") as f:
+        while b := f.read(bloc):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _est_registre(p: Path) -> bool:
+    n = p.name.lower()
+    return (p.is_file() and not n.startswith(".") and n not in NON_REGISTRES and ".tmp" not in n
+            and n.endswith(EXTENSIONS))
+
+
+def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> list[FichierRegistre]:
+    """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
+
+    Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
+    de ``anct/``. Ordre stable (opérateur, nom). Un dossier dont le nom n'est pas un code
+    d'opérateur valide est ignoré.
+
+    ``selection`` choisit un import antérieur : ``{"megalis/registre.csv":
+    "20250101T000000-registre.csv"}`` (clé : opérateur/nom d'origine ; valeur : fichier
+    importé du même dossier). Un choix introuvable lève ``FileNotFoundError``.
+    """
+    adherents_dir = Path(adherents_dir)
+    if not adherents_dir.is_dir():
+        return []
+    retenus: list[FichierRegistre] = []
+    for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
+        if not OPERATEUR_MOTIF.match(dossier.name):
+            continue
+        derniers: dict[str, Path] = {}
+        for p in sorted(dossier.iterdir()):
+            if not _est_registre(p):
+                continue
+            m = HORODATAGE.match(p.name)
+            origine = m.group(2) if m else p.name
+            # les noms horodatés se trient par date ; le plus récent l'emporte
+            if origine not in derniers or p.name > derniers[origine].name:
+                derniers[origine] = p
+        for origine in sorted(derniers):
+            p = derniers[origine]
+            choix = (selection or {}).get(f"{dossier.name}/{origine}")
+            if choix:
+                p = dossier / choix
+                if "/" in choix or "\\" in choix or not p.is_file() or not _est_registre(p):
+                    raise FileNotFoundError(f"{dossier.name}/{choix}: import choisi introuvable")
+            retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
+    return retenus
+
+
+def sources_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> dict:
+    """Une entrée de registre des sources (:class:`territoires.sources.Source`) par fichier de
+    registre lu, d'identifiant ``registre-adherents:<fichier relatif>`` — les clés que rend
+    :func:`load_raw` — pour que ``marts.sources`` garde producteur, fichier, date d'import et sha256.
+    """
+    import tomllib as _toml
+
+    import territoires
+    from territoires.sources import Source
+
+    noms: dict[str, str] = {}
+    try:
+        chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
+        noms = {o["code"]: o.get("nom", o["code"]) for o in _toml.loads(chemin.read_text(encoding="utf-8"))
+                .get("operateur", [])}
+    except (OSError, _toml.TOMLDecodeError, KeyError):
+        pass
+    out = {}
+    for f in fichiers_registres(adherents_dir, selection):
+        m = HORODATAGE.match(f.chemin.name)
+        importe = f"{m.group(1)[:4]}-{m.group(1)[4:6]}-{m.group(1)[6:8]}" if m else "inconnu"
+        if f.operateur == DOSSIER_ANCT:
+            producteur = "ANCT, Suite territoriale (export public déposé dans data/raw/adherents/anct/)"
+            licence = "Licence Ouverte / Open Licence 2.0 (Etalab), selon data.gouv.fr"
+        else:
+            producteur = f"{noms.get(f.operateur, f.operateur)} (registre d'adhérents importé)"
+            licence = "registre transmis par l'opérateur ; licence de diffusion à préciser par l'opérateur"
+        sid = f"{PREFIXE_SOURCE}{f.nom}"
+        out[sid] = Source(
+            id=sid, producer=producteur, title=f"Registre d'adhérents : {Path(f.nom).name}", licence=licence,
+            url="", file=f"data/raw/adherents/{f.nom}",
+            format="xlsx" if f.chemin.name.lower().endswith(".xlsx") else "csv",
+            sha256=f.sha256, vintage=f"importé le {importe}" if m else "inconnu",
+            vintages={"registre": {"millesime": importe, "preuve": "date d'import dans le nom du fichier"
+                                   if m else "fichier déposé sans horodatage"}},
+        )
+    return out
+
+
+def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: str, val_col: str) -> dict[str, str]:
+    """Petite table de correspondance lue dans un export ANCT (``operateurs`` ou ``services``)."""
+    out: dict[str, str] = {}
+    for f in fichiers:
+        if motif not in Path(f.nom).name.lower():
+            continue
+        try:
+            with ouvrir(f.chemin, nom=f.nom) as lecteur:
+                cols = [c.strip().lower() for c in lecteur.entetes]
+                if cle_col not in cols or val_col not in cols:
+                    continue
+                i, j = cols.index(cle_col), cols.index(val_col)
+                for ligne in lecteur:
+                    c = ligne.cellules
+                    if max(i, j) < len(c) and c[i]:
+                        out[str(c[i]).strip()] = str(c[j] or "").strip()
+        except ErreurFichier:
+            continue
+    return out
+
+
+
+
+class _Colonnes:
+    """Accumule des lignes (tuples dans l'ordre du schéma) et les convertit en lots pyarrow
+    au fil de l'eau : la mémoire Python reste bornée à un lot, le reste est en colonnes."""
+
+    LOT = 16384
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.lignes: list[tuple] = []
+        self.lots: list[pa.RecordBatch] = []
+
+    def ajouter(self, ligne: tuple) -> None:
+        self.lignes.append(ligne)
+        if len(self.lignes) >= self.LOT:
+            self._vider()
+
+    def _vider(self) -> None:
+        if self.lignes:
+            colonnes = list(zip(*self.lignes))
+            self.lots.append(pa.RecordBatch.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(colonnes, self.schema)], schema=self.schema))
+            self.lignes = []
+
+    def table(self) -> pa.Table:
+        self._vider()
+        return pa.Table.from_batches(self.lots, schema=self.schema)
+
+
+def _genre(f: FichierRegistre, correspondance) -> str:
+    """Genre d'un fichier d'après son en-tête (voir :attr:`territoires.members.schema.Colonnes.genre`)."""
+    try:
+        with ouvrir(f.chemin, nom=f.nom, feuille=correspondance.feuille if correspondance else None,
+                    separateur=correspondance.separateur if correspondance else None,
+                    encodage=correspondance.encodage if correspondance else None) as lecteur:
+            col = reconnaitre(lecteur.entetes, f.operateur, correspondance=correspondance)
+    except ErreurFichier:
+        return "registre"
+    return col.genre
+
+
+def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
+             selection: dict[str, str] | None = None, operateurs_file: Path | None = None) -> dict[str, int]:
+    """Valide et charge tous les registres importés dans ``raw`` ; rend les lignes par source.
+
+    Clés du dictionnaire rendu : ``types-entites``, ``taxonomie-services``,
+    ``correspondances-services`` (sources du registre) et, par fichier lu,
+    ``registre-adherents:<fichier relatif>`` (lignes acceptées). Les rejets et les erreurs
+    de fichier vont dans ``raw.adherents_rejets`` (une erreur de fichier : ligne nulle).
+    ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable).
+    """
+    adherents_dir = Path(adherents_dir)
+    con.execute("create schema if not exists raw")
+    lignes: dict[str, int] = {}
+    lignes.update(_charger_taxonomie(con))
+
+    fichiers = fichiers_registres(adherents_dir, selection)
+    adh = _Colonnes(SCHEMA_ADHERENTS)
+    abo = _Colonnes(SCHEMA_ABONNEMENTS)
+    rej = _Colonnes(SCHEMA_REJETS)
+
+    anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
+    operateurs_anct: dict[str, str] = {}
+    if anct:
+        par_siret = operateurs.par_siret(operateurs_file or operateurs.PAQUET)
+        for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
+            if siret.replace(" ", "") in par_siret:
+                operateurs_anct[oid] = par_siret[siret.replace(" ", "")]
+    services_anct = _correspondances_anct(anct, "service", "id", "nom") if anct else {}
+
+    par_operateur: dict[str, list[FichierRegistre]] = {}
+    for f in fichiers:
+        par_operateur.setdefault(f.operateur, []).append(f)
+    for operateur, liste in par_operateur.items():
+        correspondance = None
+        chemin_corr = adherents_dir / operateur / "correspondance.toml"
+        if operateur != DOSSIER_ANCT and chemin_corr.is_file():
+            try:
+                correspondance = lire_correspondance(chemin_corr)
+            except CorrespondanceError as exc:
+                rej.ajouter((operateur, f"{operateur}/correspondance.toml", None, "", "", str(exc), "erreur"))
+                continue
+        if operateur == DOSSIER_ANCT:
+            liste = [f for f in liste if any(m in Path(f.nom).name.lower() for m in ("adherent", "souscription"))]
+        v = Validateur(operateur, referentiel, correspondance=correspondance,
+                       operateurs_anct=operateurs_anct, services_anct=services_anct)
+        genres = {f.nom: _genre(f, correspondance) for f in liste}
+        # registres d'abord : les abonnements se rattachent aux adhérents connus
+        for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):
+            def sur_adherent(a: Adherent, _h=f.sha256, _ajouter=adh.ajouter) -> None:
+                _ajouter((a.operateur, a.identifiant, a.siret, a.siren, a.code_insee, a.nom, a.type,
+                          a.date_adhesion, a.statut_rattachement, a.code_territoire, a.niveau_territoire,
+                          a.fichier, a.ligne, _h, a.type_source))
+
+            def sur_abonnement(b: Abonnement, _ajouter=abo.ajouter) -> None:
+                _ajouter((b.operateur, b.identifiant, b.service, b.service_source, b.date_debut, b.fichier, b.ligne))
+
+            bilan: Bilan = v.fichier(f.chemin, nom=f.nom, genre=genres[f.nom],
+                                     sur_adherent=sur_adherent, sur_abonnement=sur_abonnement)
+            for p in bilan.erreurs + bilan.rejets:
+                rej.ajouter((operateur, p.fichier, p.ligne, p.colonne, p.valeur, p.raison, p.niveau))
+            lignes[f"{PREFIXE_SOURCE}{f.nom}"] = bilan.acceptees
+
+    for nom, acc in (("adherents", adh), ("abonnements", abo), ("adherents_rejets", rej)):
+        t = acc.table()
+        acc.lots = []
+        con.register("_territoires_tmp", t)
+        try:
+            con.execute(f"create or replace table raw.{nom} as select * from _territoires_tmp")
+        finally:
+            con.unregister("_territoires_tmp")
+        del t
+    return lignes
+
+
+def _charger_taxonomie(con) -> dict[str, int]:
+    """``raw.types_entites``, ``raw.services``, ``raw.services_correspondances`` depuis les fichiers du paquet."""
+    out = {}
+    for table, source, colonnes in (
+        ("types_entites", "types-entites", ("type", "libelle", "variantes", "origine")),
+        ("services", "taxonomie-services", ("service", "libelle", "famille", "origine")),
+        ("services_correspondances", "correspondances-services", ("operateur", "nom_source", "service", "origine")),
+    ):
+        rows = lire_donnees(FICHIERS[table])
+        t = pa.table({c: pa.array([r.get(c) for r in rows], type=pa.string()) for c in colonnes})
+        con.register("_territoires_tmp", t)
+        try:
+            con.execute(f"create or replace table raw.{table} as select * from _territoires_tmp")
+        finally:
+            con.unregister("_territoires_tmp")
+        out[source] = len(rows)
+    return out

@@ -1,0 +1,73 @@
+"""The operators (OPSN): one file declares them, ``operateurs.toml``, read here only.
+
+The package ships the alliance's four (``territoires/data/operateurs.toml``); a home may
+hold its own ``operateurs.toml`` (another operator, a test operator) that replaces it,
+without touching the package. Every operator code becomes a folder and a page name: it
+must match :data:`MOTIF`, refused at load with the file and the entry otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+PAQUET = Path(__file__).with_name("data") / "operateurs.toml"
+NOM_FICHIER = "operateurs.toml"
+#: an operator code: a folder name and a page name
+MOTIF = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+REQUIS = ("code", "nom", "region")
+
+
+class OperateursError(ValueError):
+    """``operateurs.toml`` is unreadable or invalid; the message names the file and the entry."""
+
+
+def fichier(home: Path | None = None) -> Path:
+    """The operators' file in force: ``<home>/operateurs.toml`` when present, else the package's."""
+    if home is not None and (Path(home) / NOM_FICHIER).is_file():
+        return Path(home) / NOM_FICHIER
+    return PAQUET
+
+
+def lire(chemin: Path = PAQUET) -> list[dict]:
+    """The operators declared in ``chemin``, checked (required fields, code pattern, no duplicate)."""
+    try:
+        texte = chemin.read_text(encoding="utf-8")
+        ops = tomllib.loads(texte).get("operateur", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise OperateursError(f"{chemin}: illisible ({exc})") from exc
+    vus: set[str] = set()
+    for i, op in enumerate(ops, 1):
+        manquants = [k for k in REQUIS if not op.get(k)]
+        ligne = _ligne(texte, i)
+        if manquants:
+            raise OperateursError(f"{chemin}, ligne {ligne} : opérateur n°{i} : champ(s) manquant(s) {manquants}")
+        code = str(op["code"])
+        if not MOTIF.match(code):
+            raise OperateursError(f"{chemin}, ligne {ligne} : code d'opérateur « {code} » refusé (il devient un nom "
+                                  "de dossier et de page : minuscules, chiffres, « - » et « _ », 32 caractères au plus)")
+        if code in vus:
+            raise OperateursError(f"{chemin}, ligne {ligne} : code d'opérateur « {code} » en double")
+        vus.add(code)
+    return ops
+
+
+def _ligne(texte: str, n: int) -> int:
+    """Line of the ``n``-th ``[[operateur]]`` table of the file (for messages)."""
+    k = 0
+    for i, ligne in enumerate(texte.splitlines(), 1):
+        if ligne.strip() == "[[operateur]]":
+            k += 1
+            if k == n:
+                return i
+    return 0
+
+
+def codes(chemin: Path = PAQUET) -> list[str]:
+    return [str(o["code"]) for o in lire(chemin)]
+
+
+def par_siret(chemin: Path = PAQUET) -> dict[str, str]:
+    """SIRET → operator code (to recognise operators in the ANCT exports)."""
+    return {str(o["siret"]).replace(" ", ""): str(o["code"]) for o in lire(chemin) if o.get("siret")}

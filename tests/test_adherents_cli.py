@@ -1,0 +1,185 @@
+"""``territoires adherents validate | import | services`` : messages, comptes, codes de sortie,
+imports jamais écrasés."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from adherents_fabrique import ecrire_csv, lignes_simples, mauvaise_cle, siret
+from territoires.cli import main
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    """Un projet vide (sans entrepôt) comme TERRITOIRES_HOME."""
+    h = tmp_path / "projet"
+    (h / "data" / "raw").mkdir(parents=True)
+    (h / "territoires.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(h))
+    monkeypatch.chdir(h)
+    return h
+
+
+@pytest.fixture()
+def home_avec_entrepot(home, fixture_warehouse):
+    (home / "data" / "processed").mkdir(parents=True)
+    (home / "data" / "processed" / "territoires.duckdb").symlink_to(fixture_warehouse)
+    return home
+
+
+def _registre(tmp_path, nom="registre.csv", lignes=None):
+    return ecrire_csv(tmp_path / "exports" / nom, lignes or lignes_simples())
+
+
+def test_validate_ok_sans_entrepot(home, tmp_path, capsys):
+    chemin = _registre(tmp_path)
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert "entrepôt introuvable" in out and "forme seulement" in out
+    assert out.strip().splitlines()[-1] == ("lues : 3 · acceptées : 3 · rejetées : 0 · avertissements : 0 · "
+                                            "lignes vides : 0")
+
+
+def test_validate_avec_entrepot_et_strict(home_avec_entrepot, tmp_path, capsys):
+    lignes = lignes_simples()
+    lignes[1][3] = "29999"                      # code INSEE inconnu
+    lignes[2][0] = mauvaise_cle(siret(2))       # clé fausse
+    chemin = _registre(tmp_path, lignes=lignes)
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert "entrepôt introuvable" not in out
+    assert f"{chemin}:2: Code INSEE, « 29999 », code INSEE inconnu du référentiel des communes (COG)" in out
+    assert f"{chemin}:3: SIRET, « {lignes[2][0]} », clé de contrôle du SIRET invalide" in out
+    assert "lues : 3 · acceptées : 1 · rejetées : 2" in out
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis", "--strict"]) == 1
+    assert "Refusé (--strict)" in capsys.readouterr().err
+
+
+def test_validate_erreur_de_fichier_sans_trace(home, tmp_path, capsys):
+    vide = tmp_path / "vide.csv"
+    vide.write_bytes(b"")
+    assert main(["adherents", "validate", str(vide), "--operateur", "recia"]) == 1
+    captured = capsys.readouterr()
+    assert f"{vide}: fichier vide (aucune ligne d'en-tête)" in captured.out
+    assert "Traceback" not in captured.out + captured.err
+    faux_xlsx = tmp_path / "faux.xlsx"
+    faux_xlsx.write_bytes(b"PK\x03\x04pas un classeur")
+    assert main(["adherents", "validate", str(faux_xlsx), "--operateur", "recia"]) == 1
+    assert "classeur XLSX illisible" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("code", ["inconnu", "../../x", "Megalis", ""])
+def test_operateur_refuse(home, tmp_path, capsys, code):
+    chemin = _registre(tmp_path)
+    assert main(["adherents", "validate", str(chemin), "--operateur", code]) == 2
+    err = capsys.readouterr().err
+    assert "opérateur inconnu" in err and "arnia, megalis, recia, maximilien" in err
+    assert main(["adherents", "import", str(chemin), "--operateur", code]) == 2
+    assert not (home / "data" / "raw" / "adherents").exists()
+
+
+def test_fichier_absent(home, capsys):
+    assert main(["adherents", "validate", "absent.csv", "--operateur", "megalis"]) == 2
+    assert "absent.csv: fichier introuvable" in capsys.readouterr().err
+
+
+def test_import_copie_les_octets_et_ne_remplace_jamais(home, tmp_path, capsys):
+    chemin = _registre(tmp_path, nom="Export CRM (été).csv")
+    octets = chemin.read_bytes()
+    assert main(["adherents", "import", str(chemin), "--operateur", "megalis"]) == 0
+    dossier = home / "data" / "raw" / "adherents" / "megalis"
+    premiers = sorted(p.name for p in dossier.iterdir() if p.name != "imports.json")
+    assert len(premiers) == 1 and premiers[0].endswith("-Export_CRM_ete_.csv")
+    assert (dossier / premiers[0]).read_bytes() == octets
+    assert (home / "data" / "raw" / "adherents" / "README.md").is_file()
+    # même contenu : rien de copié
+    assert main(["adherents", "import", str(chemin), "--operateur", "megalis"]) == 0
+    assert "Déjà importé, contenu identique" in capsys.readouterr().out
+    # contenu nouveau : un second fichier, le premier intact
+    lignes = lignes_simples()
+    lignes[1][1] = "Commune fictive A (nouveau nom)"
+    ecrire_csv(chemin, lignes)
+    assert main(["adherents", "import", str(chemin), "--operateur", "megalis"]) == 0
+    fichiers = sorted(p.name for p in dossier.iterdir() if p.name != "imports.json")
+    assert len(fichiers) == 2 and premiers[0] in fichiers
+    assert (dossier / premiers[0]).read_bytes() == octets
+    journal = json.loads((dossier / "imports.json").read_text(encoding="utf-8"))
+    assert [e["fichier"] for e in journal] == fichiers
+    for e in journal:
+        assert e["sha256"] == hashlib.sha256((dossier / e["fichier"]).read_bytes()).hexdigest()
+
+
+def test_import_meme_seconde_jamais_ecrase(home, tmp_path):
+    from territoires.members.cli import importer
+
+    adherents_dir = home / "data" / "raw" / "adherents"
+    quand = datetime(2026, 12, 1, 8, 0, 0, tzinfo=timezone.utc)
+    a = _registre(tmp_path, nom="r.csv")
+    c1, _ = importer(a, "megalis", adherents_dir, quand=quand)
+    a.write_bytes(a.read_bytes() + b"\r\n")
+    c2, _ = importer(a, "megalis", adherents_dir, quand=quand)
+    assert c1 != c2 and c1.name == "20261201T080000-r.csv" and c2.name == "20261201T080001-r.csv"
+    assert c1.is_file() and c2.is_file()
+
+
+def test_import_refuse_erreur_de_fichier_et_strict(home, tmp_path, capsys):
+    sans_id = ecrire_csv(tmp_path / "x.csv", [["Nom"], ["Commune fictive A"]])
+    assert main(["adherents", "import", str(sans_id), "--operateur", "arnia"]) == 1
+    assert "Rien n'a été copié" in capsys.readouterr().err
+    lignes = lignes_simples()
+    lignes[1][0] = mauvaise_cle(siret(1))
+    rejet = _registre(tmp_path, lignes=lignes)
+    assert main(["adherents", "import", str(rejet), "--operateur", "arnia", "--strict"]) == 1
+    assert not (home / "data" / "raw" / "adherents" / "arnia").exists()
+    # sans --strict, un registre avec des rejets s'importe (les rejets iront dans marts.adherents_rejets)
+    assert main(["adherents", "import", str(rejet), "--operateur", "arnia"]) == 0
+
+
+def test_validate_avec_abonnements(home, tmp_path, capsys):
+    reg = _registre(tmp_path)
+    abo = ecrire_csv(tmp_path / "abo.csv", [["SIRET", "Service", "Date"], [siret(1), "Archivage", "2022-01-10"]])
+    assert main(["adherents", "validate", str(reg), "--operateur", "megalis", "--abonnements", str(abo)]) == 0
+    assert "lues : 4 · acceptées : 4" in capsys.readouterr().out
+
+
+def test_services_et_inconnus(home, tmp_path, capsys):
+    assert main(["adherents", "services"]) == 0
+    out = capsys.readouterr().out
+    assert "parapheur" in out and "signature" in out
+    assert main(["adherents", "services", "--inconnus"]) == 0
+    assert "Aucun service inconnu" in capsys.readouterr().out
+    lignes = lignes_simples()
+    lignes[1][5] = "Actes|Téléportation"
+    main(["adherents", "import", str(_registre(tmp_path, lignes=lignes)), "--operateur", "megalis"])
+    capsys.readouterr()
+    assert main(["adherents", "services", "--inconnus"]) == 0
+    out = capsys.readouterr().out
+    assert "Téléportation" in out and "megalis" in out
+
+
+def test_entrepot_sans_referentiel_avertit(home, tmp_path, capsys):
+    import duckdb
+
+    (home / "data" / "processed").mkdir(parents=True)
+    duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb")).close()
+    assert main(["adherents", "validate", str(_registre(tmp_path)), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert "référentiel des communes illisible" in out and "lues : 3 · acceptées : 3" in out
+
+
+def test_import_avec_abonnements_et_correspondance_invalide(home, tmp_path, capsys):
+    reg = _registre(tmp_path)
+    abo = ecrire_csv(tmp_path / "abo.csv", [["SIRET", "Service", "Date"], [siret(1), "Archivage", "2022-01-10"]])
+    assert main(["adherents", "import", str(reg), "--operateur", "recia", "--abonnements", str(abo)]) == 0
+    dossier = home / "data" / "raw" / "adherents" / "recia"
+    assert sorted(p.name.split("-", 1)[1] for p in dossier.iterdir() if p.name != "imports.json") == \
+        ["abo.csv", "registre.csv"]
+    (dossier / "correspondance.toml").write_text("[colonnes\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["adherents", "validate", str(reg), "--operateur", "recia"]) == 1
+    captured = capsys.readouterr()
+    assert "fichier de correspondance illisible" in captured.err and "Traceback" not in captured.err

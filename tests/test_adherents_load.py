@@ -1,0 +1,122 @@
+"""Chargement des registres importés dans ``raw`` : tables, comptes, dernier import retenu."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import duckdb
+
+from adherents_fabrique import ecrire_csv, ecrire_xlsx, lignes_simples, mauvaise_cle, referentiel_mini, siret
+from territoires.members.load import fichiers_registres, load_raw
+
+
+def _dossier(tmp_path):
+    d = tmp_path / "adherents"
+    lignes = lignes_simples()
+    lignes.append([mauvaise_cle(siret(4)), "Entité fictive à clé fausse", "", "", "", ""])
+    # megalis : un ancien import et un nouveau du même nom, plus un fichier d'abonnements
+    ecrire_csv(d / "megalis" / "20250101T000000-registre.csv", lignes_simples()[:2])
+    ecrire_csv(d / "megalis" / "20261201T080000-registre.csv", lignes)
+    ecrire_csv(d / "megalis" / "20261201T080001-abonnements.csv",
+               [["SIRET", "Service", "Date"], [siret(1), "Archivage", "2022-01-10"]])
+    (d / "megalis" / "imports.json").write_text("[]", encoding="utf-8")
+    # recia : un XLSX avec services en colonnes
+    ecrire_xlsx(d / "recia" / "20261201T080000-export.xlsx",
+                [["SIREN", "Nom", "Type", "ENT"], [siret(20)[:9], "Lycée fictif", "Lycée", "oui"]])
+    # ANCT
+    (d / "anct").mkdir(parents=True)
+    with gzip.open(d / "anct" / "adherents-quotidien.csv.gz", "wt", encoding="utf-8", newline="") as f:
+        f.write("operateur_id;organisation_siret;organisation_type;organisation_nom;organisation_code_insee;role\n")
+        f.write(f"7;{siret(30)};commune;Commune fictive A;29019;adherent\n")
+    (d / "anct" / "operateurs-quotidien.csv").write_text(
+        "id;nom;nom_avec_article;url;siret;statut;services;departements\n"
+        "7;Mégalis Bretagne;le syndicat;https://exemple.invalid;25351449100047;actif;12;29\n", encoding="utf-8")
+    # un dossier au nom invalide est ignoré
+    ecrire_csv(d / "..mauvais" / "x.csv", lignes_simples())
+    return d
+
+
+def test_fichiers_registres_dernier_import_et_empreintes(tmp_path):
+    d = _dossier(tmp_path)
+    fichiers = fichiers_registres(d)
+    assert [f.nom for f in fichiers] == [
+        "anct/adherents-quotidien.csv.gz", "anct/operateurs-quotidien.csv",
+        "megalis/20261201T080001-abonnements.csv", "megalis/20261201T080000-registre.csv",
+        "recia/20261201T080000-export.xlsx"]
+    for f in fichiers:
+        assert f.sha256 == hashlib.sha256(f.chemin.read_bytes()).hexdigest()
+    assert fichiers_registres(tmp_path / "absent") == []
+
+
+def test_load_raw(tmp_path):
+    d = _dossier(tmp_path)
+    con = duckdb.connect()
+    lignes = load_raw(con, d, referentiel_mini())
+    assert lignes["taxonomie-services"] == con.execute("select count(*) from raw.services").fetchone()[0] > 10
+    assert lignes["types-entites"] == 11
+    assert lignes["registre-adherents:megalis/20261201T080000-registre.csv"] == 3
+    adh = con.execute("select operateur, identifiant, type, statut_rattachement, code_territoire, ligne, sha256 "
+                      "from raw.adherents order by operateur, fichier, ligne").fetchall()
+    assert [(a[0], a[2]) for a in adh] == [("megalis", "commune"), ("megalis", "commune"), ("megalis", "epci"),
+                                           ("megalis", "ccas"), ("recia", "lycee_college")]
+    # l'adhérent ANCT est rattaché à megalis par le SIRET de l'opérateur
+    assert adh[0][1] == siret(30)
+    assert all(len(a[6]) == 64 for a in adh)
+    assert con.execute("select typeof(date_adhesion) from raw.adherents limit 1").fetchone()[0] == "DATE"
+    abo = con.execute("select operateur, service, date_debut::varchar from raw.abonnements "
+                      "order by operateur, service").fetchall()
+    assert ("megalis", "archivage", "2022-01-10") in abo and ("recia", "ent", None) in abo
+    rej = con.execute("select operateur, fichier, ligne, colonne, raison from raw.adherents_rejets").fetchall()
+    assert rej == [("megalis", "megalis/20261201T080000-registre.csv", 5, "SIRET",
+                    "clé de contrôle du SIRET invalide")]
+    # acceptées + rejetées = lues, fichier par fichier
+    assert con.execute("select count(*) from raw.adherents where fichier like 'megalis/%registre%'").fetchone()[0] \
+        + len(rej) == 4
+
+
+def test_load_raw_sans_registre(tmp_path):
+    con = duckdb.connect()
+    load_raw(con, tmp_path / "rien", referentiel_mini())
+    for t in ("adherents", "abonnements", "adherents_rejets", "services", "services_correspondances", "types_entites"):
+        con.execute(f"select * from raw.{t}")
+    assert con.execute("select count(*) from raw.adherents").fetchone()[0] == 0
+
+
+def test_correspondance_invalide_devient_un_rejet_de_fichier(tmp_path):
+    d = tmp_path / "adherents"
+    ecrire_csv(d / "arnia" / "r.csv", lignes_simples())
+    (d / "arnia" / "correspondance.toml").write_text("[colonnes\n", encoding="utf-8")
+    con = duckdb.connect()
+    load_raw(con, d, referentiel_mini())
+    (raison,) = con.execute("select raison from raw.adherents_rejets").fetchone()
+    assert "fichier de correspondance illisible" in raison
+
+
+def test_un_import_anterieur_reste_selectionnable(tmp_path):
+    import pytest
+
+    d = _dossier(tmp_path)
+    choix = {"megalis/registre.csv": "20250101T000000-registre.csv"}
+    noms = [f.nom for f in fichiers_registres(d, choix)]
+    assert "megalis/20250101T000000-registre.csv" in noms and "megalis/20261201T080000-registre.csv" not in noms
+    con = duckdb.connect()
+    load_raw(con, d, referentiel_mini(), selection=choix)
+    assert con.execute("select count(*) from raw.adherents where operateur = 'megalis' "
+                       "and fichier like '%registre%'").fetchone()[0] == 1
+    with pytest.raises(FileNotFoundError, match="import choisi introuvable"):
+        fichiers_registres(d, {"megalis/registre.csv": "../recia/x.csv"})
+
+
+def test_sources_registres_pour_la_provenance(tmp_path):
+    from territoires.members.load import sources_registres
+
+    d = _dossier(tmp_path)
+    con = duckdb.connect()
+    lignes = load_raw(con, d, referentiel_mini())
+    sources = sources_registres(d)
+    dynamiques = {k for k in lignes if k.startswith("registre-adherents:")}
+    assert dynamiques <= set(sources)
+    s = sources["registre-adherents:megalis/20261201T080000-registre.csv"]
+    assert s.producer.startswith("Mégalis Bretagne") and s.vintage == "importé le 2026-12-01"
+    assert s.sha256 == hashlib.sha256((d / "megalis" / "20261201T080000-registre.csv").read_bytes()).hexdigest()

@@ -1,0 +1,142 @@
+"""Member registers in the warehouse: marts, adoption indicators recomputed in plain Python,
+the rebuild after an import, and what a territory without a register shows (nothing)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import duckdb
+import pytest
+from conftest import OPERATEUR_FICTIF
+
+
+@pytest.fixture(scope="module")
+def adh(fixture_adherents):
+    home, membres = fixture_adherents
+    con = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    yield con, membres
+    con.close()
+
+
+def test_every_line_is_accepted_or_rejected_with_its_reason(adh):
+    con, membres = adh
+    (lues, acceptees, rejetees, erreur), = con.execute(
+        "select lues, acceptees, rejetees, erreur_fichier from marts.registres where operateur = ?",
+        [OPERATEUR_FICTIF]).fetchall()
+    assert lues == acceptees + rejetees and not erreur
+    assert acceptees == len(membres) + 3 and rejetees == 3
+    raisons = [r for (r,) in con.execute("select raison from marts.adherents_rejets order by ligne").fetchall()]
+    assert len(raisons) == 3 and any("29999" in r or "inconnu" in r for r in raisons)
+    assert con.execute("select count(*) from marts.adherents where statut_rattachement = 'non_rattache'"
+                       ).fetchone()[0] == 1  # the hospital: kept and counted, never dropped
+    assert con.execute("select count(*) from marts.adherents where epci_adherent").fetchone()[0] == 1
+    sha = con.execute("select sha256 from marts.sources where id like 'registre:%'").fetchone()[0]
+    assert len(sha) == 64
+
+
+def _attendu(con, membres):
+    """Part of member communes and adoption of « actes » per EPCI and for the département,
+    recomputed from the register rows and marts.appartenances, in plain Python."""
+    app = con.execute("select niveau, code, code_commune from marts.appartenances "
+                      "where niveau = 'epci' or dans_perimetre").fetchall()
+    par_territoire = defaultdict(list)
+    for niveau, code, commune in app:
+        par_territoire[(niveau, code)].append(commune)
+    out = {}
+    for key, communes in par_territoire.items():
+        m = [c for c in communes if c in membres]
+        actes = [c for c in m if "actes" in membres[c]["services"]]
+        out[key] = (len(m), len(communes), len(actes))
+    return out
+
+
+def test_adoption_indicators_match_a_plain_python_recount(adh):
+    con, membres = adh
+    attendu = _attendu(con, membres)
+    rows = con.execute(
+        "select niveau, code, indicateur, numerateur, denominateur from marts.indicateurs "
+        "where tranche_taille = 'ensemble' and indicateur in ('part_communes_adherentes', 'adoption_actes') "
+        "and niveau <> 'commune'").fetchall()
+    got = {(n, c, i): (num, den) for n, c, i, num, den in rows}
+    assert attendu and len(got) == 2 * len(attendu)
+    for (niveau, code), (m, total, actes) in attendu.items():
+        assert got[(niveau, code, "part_communes_adherentes")] == (m, total), (niveau, code)
+        assert got[(niveau, code, "adoption_actes")] == (actes, m), (niveau, code)
+    dep = attendu[("departement", "29")]
+    assert dep[0] == len(membres) and dep[1] == 277
+
+
+def test_adoption_over_time_is_cumulative(adh):
+    con, membres = adh
+    rows = con.execute("select annee, nouvelles, cumul from marts.adoption_annuelle "
+                       "where niveau = 'departement' and code = '29' order by annee").fetchall()
+    par_an = defaultdict(int)
+    for m in membres.values():
+        par_an[m["annee"]] += 1
+    assert [(a, n) for a, n, _ in rows] == sorted(par_an.items())
+    assert rows[-1][2] == len(membres)
+
+
+def test_no_register_no_adoption_figure(con):
+    """The plain fixture (Mégalis, no register loaded): no adoption row at all, never 0 %."""
+    assert con.execute("select count(*) from marts.adhesion_communes").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.indicateurs where indicateur like 'adoption_%' "
+                       "or indicateur = 'part_communes_adherentes'").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.registres").fetchone()[0] == 0
+
+
+def test_importing_a_register_does_not_recompute_geometry(fixture_home, fixture_adherents, tmp_path):
+    """The CLI import then a rebuild: the member tables are new, the geometry is reused."""
+    import shutil
+
+    from adherents_fabrique import ecrire_csv, siret
+
+    from territoires import cli
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "home"
+    shutil.copytree(fixture_home / "data", home / "data")
+    shutil.copy(fixture_adherents[0] / "operateurs.toml", home / "operateurs.toml")  # the fictitious operator
+    registre = ecrire_csv(tmp_path / "export-crm.csv", [
+        ["SIRET", "Raison sociale", "Type de collectivité", "Code INSEE", "Date d'adhésion", "Services souscrits"],
+        [siret(1), "Commune adhérente fictive", "Commune", "29019", "15/03/2021", "Actes"],
+    ])
+    import os
+
+    os.environ["TERRITOIRES_HOME"] = str(home)
+    try:
+        assert cli.main(["adherents", "import", str(registre), "--operateur", OPERATEUR_FICTIF]) == 0
+    finally:
+        del os.environ["TERRITOIRES_HOME"]
+    result = build(departements=("29",), home=home, quiet=True)
+    # the operators changed (a fictitious one): territoires_bruts is rebuilt, but the cleaned
+    # communes and their presence facts are reused
+    assert {"intermediate.communes_nettes", "marts.presence_numerique", "raw.communes"} <= set(result.reprises)
+    again = tmp_path / "encore.csv"
+    shutil.copy(registre, again)
+    os.environ["TERRITOIRES_HOME"] = str(home)
+    try:
+        assert cli.main(["adherents", "import", str(again), "--operateur", OPERATEUR_FICTIF]) == 0
+    finally:
+        del os.environ["TERRITOIRES_HOME"]
+    result = build(departements=("29",), home=home, quiet=True)  # a second register: geometry untouched
+    assert {"intermediate.communes_nettes", "intermediate.territoires_bruts", "marts.territoires"} <= set(result.reprises)
+    con = duckdb.connect(str(result.path), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.adherents").fetchone()[0] == 1  # same member twice: once
+        assert con.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                           "and indicateur = 'part_communes_adherentes' and tranche_taille = 'ensemble'"
+                           ).fetchone() == (1, 277)
+    finally:
+        con.close()
+
+
+def test_catalogue_cites_loaded_sources_and_lists_each_service(adh):
+    con, _ = adh
+    ids = {r[0] for r in con.execute("select id from marts.sources").fetchall()}
+    cat = con.execute("select indicateur, sources from marts.indicateurs_catalogue").fetchall()
+    assert all(set(s) <= ids for _, s in cat)
+    services = [s for (s,) in con.execute("select service from marts.services").fetchall()]
+    noms = {i for i, _ in cat}
+    assert {f"adoption_{s}" for s in services} | {f"adoption_{s}_communes" for s in services} <= noms
+    assert {"part_communes_adherentes", "services_par_adherente", "score_presence_adherentes"} <= noms
