@@ -51,8 +51,6 @@ class Source:
     page: str = ""
     #: connector loading the file into DuckDB: ``module:fonction`` under ``connecteurs``
     connecteur: str | None = None
-    #: embedded source this one replaces in the build when it has been fetched
-    remplace: str | None = None
 
     @property
     def embedded(self) -> bool:

@@ -21,6 +21,7 @@ import os
 import shutil
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from territoires.sources.chemins import dans, verifier_fichier
@@ -117,6 +118,9 @@ def extraire_zip(
             if cible.exists():
                 shutil.rmtree(cible)
             os.replace(tmp, cible)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise SourceError(f"{archive}: archive zip corrompue ou mensongère ({exc}) — refusée") from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -133,10 +137,8 @@ def extraire_gzip(archive: Path, dest: Path, *, taille_max: int = TAILLE_MAX, ra
         with gzip.open(archive, "rb") as fin, open(tmp, "wb") as fout:
             _copier_borne(fin, fout, limite, archive, dest.name)
         os.replace(tmp, dest)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, SourceError):
-            raise
         raise SourceError(f"{archive}: décompression gzip impossible ({exc})") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)

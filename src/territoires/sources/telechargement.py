@@ -451,5 +451,5 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
         else:
             etat, millesime, chemin, sha = "fichier du dépôt", src.vintage, None, src.sha256
         rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,
-                     "chemin": chemin, "sha256": sha, "empreinte": src.empreinte, "remplace": src.remplace})
+                     "chemin": chemin, "sha256": sha, "empreinte": src.empreinte})
     return rows
