@@ -68,7 +68,6 @@ def table_ajustee(rows: list[dict], columns: list[str] | None = None, largeur: i
     longest words alone exceed ``largeur`` keeps those words whole (and overflows).
     """
     import re
-    import textwrap
 
     if not rows:
         return "(aucune ligne)"
@@ -91,7 +90,18 @@ def table_ajustee(rows: list[dict], columns: list[str] | None = None, largeur: i
         widths[i] -= 1
 
     def wrap(text: str, width: int) -> list[str]:
-        return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=True) or [""]
+        # greedy fill over the same pieces as ``words``: whole words, or parts ending in "-"
+        out, line = [], ""
+        for word in text.split():
+            for k, piece in enumerate(re.split(r"(?<=-)", word)):
+                if not piece:
+                    continue
+                glue = "" if (k > 0 or not line) else " "
+                if line and len(line) + len(glue) + len(piece) > width:
+                    out.append(line)
+                    line, glue = "", ""
+                line += glue + piece
+        return out + [line] if line or not out else out
 
     def is_num(s: str) -> bool:
         return bool(s) and s.replace(NNBSP, "").replace(",", "").replace("%", "").replace("-", "").replace(".", "").strip().isdigit()
