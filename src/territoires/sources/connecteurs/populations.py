@@ -33,12 +33,13 @@ PLM = {"751": "75056", "6938": "69123", "132": "13055"}
 
 
 def _code(cols: list[str], path: Path) -> str:
-    if "COM" in cols:
-        return "trim(\"COM\")"
+    # older editions: CODDEP + CODCOM (3 digits, 2 overseas), COM then being the name
     dep = "CODDEP" if "CODDEP" in cols else ("DEP" if "DEP" in cols else None)
     if dep and "CODCOM" in cols:
         return (f"case when length(trim(\"{dep}\")) = 3 then trim(\"{dep}\") || lpad(trim(\"CODCOM\"), 2, '0') "
                 f"else trim(\"{dep}\") || lpad(trim(\"CODCOM\"), 3, '0') end")
+    if "COM" in cols:
+        return "trim(\"COM\")"
     raise SourceError(f"{path}: ni colonne COM ni CODDEP + CODCOM (trouvées : {', '.join(cols)})")
 
 
