@@ -113,6 +113,24 @@ def test_every_attempt_dropped_leaves_no_partial_file(serveur, tmp_path):
     assert fichiers(tmp_path) == []
 
 
+def test_interrupt_mid_transfer_leaves_nothing(serveur, tmp_path, monkeypatch):
+    """Ctrl-C while bytes arrive: pooch's temporary and our staging file are removed."""
+    import pooch
+
+    vrai = pooch.HTTPDownloader.__call__
+
+    def coupe(self, url, output_file, pooch_, check_only=False):
+        with open(output_file, "wb") as f:
+            f.write(b"TYPECOM,COM")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", coupe)
+    url = serveur.servir("/v_commune_2025.csv", COG.read_bytes())
+    assert cli("fetch", "insee-cog-2025-communes", "--url", url) == 130
+    assert fichiers(tmp_path) == []
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", vrai)
+
+
 def test_503_then_200_is_retried(serveur, tmp_path, capsys):
     url = serveur.servir("/operateurs-quotidien.csv", (SOURCES / "anct" / "operateurs-quotidien.csv").read_bytes(),
                          pannes=["503"])

@@ -192,6 +192,8 @@ def fetch(
     src = reg[source_id]
     if src.embedded:
         return extract_embedded(src, raw_dir)
+    from territoires.sources.chemins import dans
+
     return telechargement.telecharger(
-        src, Path(raw_dir) / src.id, url=url, timeout=timeout, garder_refus=True, progress=False,
+        src, dans(Path(raw_dir), verifier_id(src.id)), url=url, timeout=timeout, garder_refus=True, progress=False,
     )
