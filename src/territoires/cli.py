@@ -41,8 +41,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
     from territoires.sources.telechargement import etat_sources
 
     rows = [
-        {"source": r["id"], "état": r["etat"], "millésime utilisé": r["millesime"],
-         "producteur": r["producteur"].split(" (")[0].split(",")[0]}
+        {"source": r["id"], "état": r["etat"] + (f" ({r['paquet']})" if r.get("paquet") else ""),
+         "millésime utilisé": r["millesime"], "producteur": r["producteur"].split(" (")[0].split(",")[0]}
         for r in etat_sources(settings().raw_dir)
     ]
     print(formats.table_ajustee(rows, largeur=80, aligner_nombres=False))

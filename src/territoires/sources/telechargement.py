@@ -451,5 +451,6 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
         else:
             etat, millesime, chemin, sha = "fichier du dépôt", src.vintage, None, src.sha256
         rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,
-                     "chemin": chemin, "sha256": sha, "empreinte": src.empreinte})
+                     "chemin": chemin, "sha256": sha, "empreinte": src.empreinte,
+                     "paquet": f"{src.package}=={src.package_version}" if src.embedded else None})
     return rows
