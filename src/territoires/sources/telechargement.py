@@ -48,7 +48,7 @@ from territoires.sources.erreurs import SourceError
 FICHIER_EMPREINTES = "empreintes.toml"
 SUFFIXE_FICHE = ".source.json"
 MOTIF_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-AGENT = "territoires/0.1 (+https://github.com/; observatoire open data)"
+AGENT = "territoires/0.1 (observatoire open data, operateurs publics de services numeriques)"
 
 #: HTTP statuses worth a retry (timeouts, rate limits, server errors)
 STATUTS_A_REESSAYER = {408, 425, 429, 500, 502, 503, 504}
