@@ -242,3 +242,34 @@ def test_annuaire_bad_json_string_is_null_not_an_error(con, tmp_path):
     assert charger(con, "dila-annuaire", f) == 1
     assert con.execute("select codes_insee, courriels, type_service_local from raw.annuaire").fetchone() == (
         [], ["a@x.fr", "b@x.fr"], None)
+
+
+def test_every_connector_names_its_table():
+    from territoires.sources.connecteurs import CIBLES
+
+    assert {s.connecteur for s in load_registry().values() if s.connecteur} == set(CIBLES)
+
+
+def test_fetched_sources_are_loaded_with_their_provenance(con, tmp_path):
+    """What a build calls: every fetched source loaded, one provenance row each."""
+    from serveur_local import ServeurLocal
+    from territoires.sources.connecteurs import charger_telechargees
+    from territoires.sources.telechargement import fetch
+
+    raw = tmp_path / "raw"
+    with ServeurLocal() as s:
+        for sid, fichier in [("anct-st-deploiement", "anct/deploiement-quotidien.csv.gz"),
+                             ("anct-dpnt-json", "dpnt/dpnt-quotidien.json.gz"),
+                             ("anct-dpnt-csv", "dpnt/dpnt-quotidien.csv.gz")]:
+            fetch(sid, raw, url=s.servir(f"/{sid}", (F / fichier).read_bytes()), progress=False)
+    lignes = {r["id"]: r for r in charger_telechargees(con, raw)}
+    assert set(lignes) == {"anct-st-deploiement", "anct-dpnt-json", "anct-dpnt-csv"}
+    assert lignes["anct-st-deploiement"]["lignes"] == 6 and lignes["anct-st-deploiement"]["empreinte"] == "variable"
+    assert len(lignes["anct-dpnt-json"]["sha256"]) == 64
+    # DPNT fetched twice (JSON and CSV): the first in registry order fills the table, the other is reported
+    assert lignes["anct-dpnt-json"]["table"] == "raw.dpnt_organisations" and lignes["anct-dpnt-csv"]["table"] is None
+    assert compter_lignes(con, "raw.dpnt_organisations") == 4
+
+
+def compter_lignes(con, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]

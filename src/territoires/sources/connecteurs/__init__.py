@@ -38,6 +38,67 @@ TABLES = {
     "annuaire": ("raw.annuaire",),
 }
 
+#: the raw table each connector (re)creates; ``None``: it adds the rows of its source
+#: beside those of the others (the three buyer-profile datasets share one table)
+CIBLES = {
+    "anct:charger_operateurs": "raw.anct_operateurs",
+    "anct:charger_services": "raw.anct_services",
+    "anct:charger_deploiement": "raw.anct_deploiement",
+    "decp:charger_decp": "raw.decp_marches",
+    "decp:charger_profil": None,
+    "banatic:charger_perimetre": "raw.banatic_perimetre",
+    "dpnt:charger_json": "raw.dpnt_organisations",
+    "dpnt:charger_csv": "raw.dpnt_organisations",
+    "insee_cog:charger_communes": "raw.cog_communes",
+    "insee_cog:charger_departements": "raw.cog_departements",
+    "insee_cog:charger_regions": "raw.cog_regions",
+    "insee_cog:charger_mouvements": "raw.cog_mouvements",
+    "populations:charger_populations": "raw.populations",
+    "contours:charger_communes": "raw.contours_communes",
+    "contours:charger_epci": "raw.contours_epci",
+    "contours:charger_departements": "raw.contours_departements",
+    "contours:charger_regions": "raw.contours_regions",
+    "annuaire:charger_annuaire": "raw.annuaire",
+}
+
+
+def charger_telechargees(con, raw_dir: Path, registry: dict | None = None) -> list[dict]:  # noqa: ANN001
+    """Load every fetched source that has a connector; return one provenance row per
+    source loaded (for ``marts.sources``): ``id, table, lignes, millesime, sha256,
+    empreinte, url, chemin, telecharge_le``.
+
+    Sources not fetched are skipped (the embedded data serve). When several fetched
+    sources fill the same table (the four generalisations of a contour level, DPNT as
+    JSON and as CSV), the first in registry order is loaded and the others are reported
+    with ``table`` None and ``lignes`` 0, never silently merged.
+    """
+    from territoires.sources import load_registry
+    from territoires.sources.telechargement import dernier_telechargement
+
+    reg = registry if registry is not None else load_registry()
+    remplies: set[str] = set()
+    sortie = []
+    for src in reg.values():
+        if not src.connecteur:
+            continue
+        t = dernier_telechargement(src, Path(raw_dir))
+        if t is None:
+            continue
+        cible = CIBLES.get(src.connecteur, "?")
+        ligne = {"id": src.id, "table": cible, "lignes": 0, "millesime": t.millesime,
+                 "sha256": t.fiche.get("sha256", ""), "empreinte": t.fiche.get("empreinte", src.empreinte),
+                 "url": t.fiche.get("url", src.url), "chemin": str(t.chemin),
+                 "telecharge_le": t.fiche.get("telecharge_le", "")}
+        if cible in remplies:
+            ligne["table"] = None
+            sortie.append(ligne)
+            continue
+        ligne["lignes"] = charger(con, src.id, t.chemin, reg)
+        if cible:
+            remplies.add(cible)
+        sortie.append(ligne)
+    return sortie
+
 
 def charger(con, source_id: str, path: Path, registry: dict | None = None) -> int:  # noqa: ANN001 (duckdb)
     """Load the downloaded file ``path`` of ``source_id`` with the registry's connector."""
