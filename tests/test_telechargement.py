@@ -158,6 +158,7 @@ def test_404_is_named_in_french(serveur, tmp_path, capsys):
     assert url in err and "HTTP 404" in err and "introuvable" in err
     assert serveur.requetes["/absent.csv"] == 1, "a 404 is not retried"
     assert fichiers(tmp_path) == []
+    assert not (tmp_path / DEST_COG).parent.exists(), "no empty vintage folder left"
 
 
 def _zip(membres: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:

@@ -343,6 +343,11 @@ def telecharger(
             raise
     finally:
         staging.unlink(missing_ok=True)
+        if not dest.exists():
+            try:  # leave no empty vintage folder behind a failed download
+                dest_dir.rmdir()
+            except OSError:
+                pass
     return dest
 
 
