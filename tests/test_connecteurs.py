@@ -202,13 +202,19 @@ def test_populations_zip(con):
     assert not [c for c in pop if c.startswith("976")], "Mayotte is absent from the archive: nothing invented"
 
 
-def test_populations_older_layout_coddep_codcom(con, tmp_path):
+def test_populations_older_layout_dep_codcom_and_mayotte_apart(con, tmp_path):
+    """Populations légales 2021 layout, as read by github.com/etalab/decoupage-administratif
+    build/population.js: DEP + CODCOM (code = DEP[:2] + CODCOM), COM the name, spaces in
+    numbers, Mayotte in its own file."""
     archive = tmp_path / "ensemble.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("donnees_communes.csv", "CODREG;REG;CODDEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT\r\n"
-                    "53;Bretagne;29;2;08;1;Argol;1021;28;1049\r\n01;Guadeloupe;971;1;01;01;Les Abymes;53514;1;54586\r\n")
-    assert charger(con, "insee-populations-2022", archive) == 2
-    assert dict(con.execute("select code_insee, pmun from raw.populations").fetchall()) == {"29001": 1021, "97101": 53514}
+        zf.writestr("donnees_communes.csv", "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT\r\n"
+                    "53;Bretagne;29;2;08;001;Argol;1 021;28;1 049\r\n01;Guadeloupe;971;1;01;101;Les Abymes;53 514;1;54 586\r\n")
+        zf.writestr("donnees_communes_mayotte.csv", "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT\r\n"
+                    "06;Mayotte;976;1;01;601;Acoua;5 192;0;5 192\r\n")
+    assert charger(con, "insee-populations-2022", archive) == 3
+    assert dict(con.execute("select code_insee, pmun from raw.populations").fetchall()) == {
+        "29001": 1021, "97101": 53514, "97601": 5192}
 
 
 @pytest.mark.parametrize("niveau, n", [("communes", 3), ("epci", 1), ("departements", 2), ("regions", 1)])

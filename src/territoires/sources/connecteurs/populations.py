@@ -5,7 +5,7 @@ in force on 1 January 2025) holds ``donnees_communes.csv`` and
 ``donnees_collectivites.csv`` (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin),
 ``;``-separated, UTF-8, with ``COM`` (the commune's INSEE code) and ``PMUN`` (municipal
 population) — checked in github.com/suitenumerique/st-home ``data/tasks/dumps.py``.
-Older editions split the code into ``CODDEP`` + ``CODCOM``: both layouts are read. The
+Older editions split the code into ``DEP`` + ``CODCOM``: both layouts are read. The
 other columns (``PCAP``, ``PTOT``, labels) are optional here.
 
 Special cases, said where they are handled:
@@ -14,8 +14,10 @@ Special cases, said where they are handled:
   75120, 69381–69389, 13201–13216), not the three communes. Arrondissements are kept
   (``niveau = 'arrondissement'``) and each commune is rebuilt as their sum
   (``reconstituee = true``) unless the file already has it.
-- Mayotte (976) follows its own census cycle and is absent from this archive: no row is
-  invented; the build keeps another population for it and must say so.
+- Mayotte (976) follows its own census cycle: absent from the 2022 archive (no row is
+  invented; the build keeps another population for it and must say so); some editions
+  ship it apart as ``donnees_communes_mayotte.csv``, read when present.
+- Populations may carry a space as thousands separator (``1 226``): removed.
 """
 
 from __future__ import annotations
@@ -27,20 +29,21 @@ from territoires.sources.archives import extraire_zip
 from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, lit, preparer
 from territoires.sources.erreurs import SourceError
 
-MEMBRES = ["donnees_communes.csv", "donnees_collectivites.csv"]
+MEMBRES = ["donnees_communes.csv", "donnees_collectivites.csv", "donnees_communes_mayotte.csv"]
 #: arrondissement code prefix → the commune they make up
 PLM = {"751": "75056", "6938": "69123", "132": "13055"}
 
 
 def _code(cols: list[str], path: Path) -> str:
-    # older editions: CODDEP + CODCOM (3 digits, 2 overseas), COM then being the name
+    # older editions (populations légales 2021, read by github.com/etalab/decoupage-administratif
+    # build/population.js): DEP + CODCOM, the code being DEP's first two characters +
+    # CODCOM (971 + 101 → 97101), COM then holding the name
     dep = "CODDEP" if "CODDEP" in cols else ("DEP" if "DEP" in cols else None)
     if dep and "CODCOM" in cols:
-        return (f"case when length(trim(\"{dep}\")) = 3 then trim(\"{dep}\") || lpad(trim(\"CODCOM\"), 2, '0') "
-                f"else trim(\"{dep}\") || lpad(trim(\"CODCOM\"), 3, '0') end")
+        return f"left(trim(\"{dep}\"), 2) || lpad(trim(\"CODCOM\"), 3, '0')"
     if "COM" in cols:
         return "trim(\"COM\")"
-    raise SourceError(f"{path}: ni colonne COM ni CODDEP + CODCOM (trouvées : {', '.join(cols)})")
+    raise SourceError(f"{path}: ni colonne COM ni DEP + CODCOM (trouvées : {', '.join(cols)})")
 
 
 def _lire(con, fichier: Path, niveau_defaut: str) -> str:  # noqa: ANN001
@@ -84,6 +87,8 @@ def charger_populations(con, path: Path) -> int:  # noqa: ANN001
         parties = [_lire(con, communes, "commune")]
         if (dossier / MEMBRES[1]).is_file():
             parties.append(_lire(con, dossier / MEMBRES[1], "collectivite_outre_mer"))
+        if (dossier / MEMBRES[2]).is_file():  # Mayotte, when an edition ships it apart
+            parties.append(_lire(con, dossier / MEMBRES[2], "commune"))
         con.execute(f"""
             create or replace table raw.populations as
             select code as code_insee, pmun, pcap, ptot, niveau, reconstituee
