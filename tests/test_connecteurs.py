@@ -142,10 +142,13 @@ def test_banatic_perimetre(con):
     assert crozon == ("242900314", "29042", "200068112", 7761, 23512, "2025")
 
 
-def test_banatic_latin1_is_read(con, tmp_path):
-    latin = tmp_path / "perimetre.csv"
-    latin.write_bytes((F / "banatic" / "perimetre-epci-fp.csv").read_text(encoding="utf-8").encode("latin-1"))
-    assert charger(con, "banatic-perimetre-epci", latin) == 4
+def test_banatic_latin1_fixture_and_utf8_variant(con, tmp_path):
+    assert charger(con, "banatic-perimetre-epci", F / "banatic" / "perimetre-epci-fp.csv") == 4
+    assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '35238'").fetchone() == (
+        "Rennes Métropole",)
+    utf8 = tmp_path / "perimetre.csv"
+    utf8.write_bytes((F / "banatic" / "perimetre-epci-fp.csv").read_text(encoding="latin-1").encode("utf-8"))
+    assert charger(con, "banatic-perimetre-epci", utf8) == 4
     assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '35238'").fetchone() == (
         "Rennes Métropole",)
 

@@ -5,8 +5,9 @@ nb_membres;total_pop_tot;total_pop_mun;dep_com;insee;siren_membre;nom_membre;
 ptot_<année>;pmun_<année>``. Checked: the 14 columns and the names ``siren``,
 ``raison_sociale``, ``total_pop_mun``, ``insee``, ``siren_membre``, ``pmun_2025`` (read by
 github.com/suitenumerique/st-home ``data/tasks/dumps.py`` and ``sync.py``, which strip
-spaces from populations: thousands are separated by spaces). Uncertain: the other names
-and the encoding — UTF-8 is tried, Latin-1 used when the file is not UTF-8. The year of
+spaces from populations: thousands are separated by spaces); ISO-8859-1 and the first 12
+names in this order (a public reader of the same resource). Uncertain: ``ptot_<année>``
+as 13th column. UTF-8 is tried first, Latin-1 used when the file is not UTF-8. The year of
 the population columns is read from their names and kept in ``millesime_population``.
 
 It gives the commune SIREN ↔ INSEE mapping registers need (``commune_siren``,
