@@ -294,3 +294,21 @@ def test_fetch_all_goes_on_after_a_failure_and_names_it(serveur, tmp_path, capsy
     out, err = capsys.readouterr()
     assert "HTTP 404" in err and "1 source(s) non téléchargée(s) : anct-st-services" in err
     assert "anct-st-operateurs :" in out
+
+
+def test_full_disk_is_named_and_leaves_nothing(serveur, tmp_path, monkeypatch, capsys):
+    """ENOSPC injected at the write: a French message naming the folder, no file left."""
+    import errno
+    import os as _os
+
+    import pooch
+
+    def plein(self, url, output_file, pooch_, check_only=False):
+        raise OSError(errno.ENOSPC, _os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", plein)
+    url = serveur.servir("/v_commune_2025.csv", COG.read_bytes())
+    assert cli("fetch", "insee-cog-2025-communes", "--url", url) == 1
+    err = capsys.readouterr().err
+    assert "disque plein" in err and "insee-cog-2025-communes" in err
+    assert fichiers(tmp_path) == []

@@ -16,6 +16,7 @@ expected.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import shutil
@@ -121,6 +122,12 @@ def extraire_zip(
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise SourceError(f"{archive}: archive zip corrompue ou mensongère ({exc}) — refusée") from exc
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno == errno.ENOSPC:
+                raise SourceError(f"{cible.parent} : disque plein pendant l'extraction de {archive.name} "
+                                  f"({total} octets à écrire) — rien n'a été gardé") from exc
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

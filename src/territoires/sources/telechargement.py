@@ -29,6 +29,7 @@ Progress: a tqdm bar when stderr is a terminal, plain French lines otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -283,7 +284,14 @@ def telecharger(
                 gestion.fetch(staging.name, downloader=telechargeur)
             except SourceError:
                 raise
-            except Exception as exc:  # requests' errors, OSError from the disk
+            except Exception as exc:  # requests' errors after the last attempt, OSError from the disk
+                import requests
+
+                if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
+                    if exc.errno == errno.ENOSPC:
+                        raise SourceError(f"{dest_dir} : disque plein pendant le téléchargement de {src.id} "
+                                          "— libérez de la place ; aucun fichier partiel laissé") from exc
+                    raise SourceError(f"{dest_dir} : écriture impossible ({exc}) ; aucun fichier partiel laissé") from exc
                 raise SourceError(
                     f"{adresse} : téléchargement impossible après {telechargeur.essai} tentative(s) "
                     f"({telechargeur.derniere_erreur or _resume_erreur(exc)}) ; aucun fichier partiel laissé"
