@@ -81,6 +81,10 @@ def registre_fictif(communes: list[str], epci: str) -> tuple[list[list[str]], di
     rows.append([siret(6002), "", "Hôpital fictif sans commune", "Centre hospitalier", "", "2021-02-01", ""])
     rows.append([mauvaise_cle(siret(6003)), "", "Clé fausse fictive", "Commune", communes[2], "2020-01-01", ""])
     rows.append([siret(6004), "", "Code inconnu fictif", "Commune", "29999", "2020-01-01", ""])
+    # hostile names, kept verbatim as data: escaped in HTML, neutralised in spreadsheets
+    rows.append([siret(6005), "", "<script>alert('adhérent')</script> fictif", "Syndicat", communes[4], "2020-01-01", ""])
+    rows.append([siret(6006), "", '=HYPERLINK("http://exemple.invalid","fictif")', "Syndicat", communes[5],
+                 "2020-01-01", ""])
     rows.append(list(rows[1]))  # a duplicate of the first member
     return rows, membres
 

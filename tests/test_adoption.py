@@ -24,7 +24,7 @@ def test_every_line_is_accepted_or_rejected_with_its_reason(adh):
         "select lues, acceptees, rejetees, erreur_fichier from marts.registres where operateur = ?",
         [OPERATEUR_FICTIF]).fetchall()
     assert lues == acceptees + rejetees and not erreur
-    assert acceptees == len(membres) + 3 and rejetees == 3
+    assert acceptees == len(membres) + 5 and rejetees == 3  # + EPCI, CCAS, hospital, two hostile names
     raisons = [r for (r,) in con.execute("select raison from marts.adherents_rejets order by ligne").fetchall()]
     assert len(raisons) == 3 and any("29999" in r or "inconnu" in r for r in raisons)
     assert con.execute("select count(*) from marts.adherents where statut_rattachement = 'non_rattache'"
@@ -140,3 +140,64 @@ def test_catalogue_cites_loaded_sources_and_lists_each_service(adh):
     noms = {i for i, _ in cat}
     assert {f"adoption_{s}" for s in services} | {f"adoption_{s}_communes" for s in services} <= noms
     assert {"part_communes_adherentes", "services_par_adherente", "score_presence_adherentes"} <= noms
+
+
+# ── pages ─────────────────────────────────────────────────────────────────────
+
+@pytest.fixture(scope="module")
+def site_adherents(fixture_adherents):
+    from territoires.reports import runner
+
+    home, _ = fixture_adherents
+    rapport = runner.run("departement:29,operateur:fictif,alliance,adoption:*", jobs=2, quiet=True, home=home)
+    assert not rapport.echecs, rapport.echecs
+    return home / "reports"
+
+
+def test_pages_with_a_register_show_members_and_the_adoption_page(site_adherents):
+    dep = (site_adherents / "departement" / "29.html").read_text(encoding="utf-8")
+    assert "Adhésion aux services de l&#x27;opérateur" in dep or "Adhésion aux services de l'opérateur" in dep
+    assert "Communes adhérentes" in dep and "Communes non adhérentes" in dep and "adhérente fictive" in dep
+    assert "<script>alert(" not in dep and "&lt;script&gt;alert(" in dep  # a register's name is data, escaped
+    assert "registre-fictif.csv, importé le" in dep  # the figure's source and date
+    op = (site_adherents / "operateur" / "fictif.html").read_text(encoding="utf-8")
+    assert 'href="../adoption/operateur/fictif.html"' in op
+    adoption = (site_adherents / "adoption" / "operateur" / "fictif.html").read_text(encoding="utf-8")
+    assert "adoption des services" in adoption and "Chronologie" in adoption and "côte à côte" in adoption
+    assert "registre non chargé" in adoption  # the other operators of the alliance, without figures
+    index = (site_adherents / "index.html").read_text(encoding="utf-8")
+    assert 'href="adoption/operateur/fictif.html"' in index and 'href="adoption/alliance.html"' in index
+
+
+def test_member_csv_neutralises_formulas(site_adherents):
+    import base64
+    import re
+
+    dep = (site_adherents / "departement" / "29.html").read_text(encoding="utf-8")
+    csvs = [p.read_text(encoding="utf-8-sig") for p in (site_adherents / "departement").glob("29-*.csv")]
+    membres = [c for c in csvs if "identifiant" in c.splitlines()[0]]
+    assert membres, [c.splitlines()[0] for c in csvs]
+    assert "'=HYPERLINK(" in membres[0] and "\n=HYPERLINK" not in membres[0]
+    assert not re.search(r"(^|;)=HYPERLINK", membres[0], re.M)
+    del base64, dep
+
+
+def test_pages_without_register_say_so(fixture_home, tmp_path):
+    """The plain fixture (Mégalis, no register): one plain sentence, no adoption figure."""
+    import os
+
+    from territoires.reports import runner
+
+    home = tmp_path / "home"
+    (home / "data" / "processed").mkdir(parents=True)
+    os.symlink(fixture_home / "data" / "processed" / "territoires.duckdb",
+               home / "data" / "processed" / "territoires.duckdb")
+    rapport = runner.run("departement:29,adoption:operateur:megalis", jobs=1, quiet=True, home=home)
+    assert not rapport.echecs, rapport.echecs
+    for page in ("departement/29.html", "adoption/operateur/megalis.html"):
+        html = (home / "reports" / page).read_text(encoding="utf-8")
+        assert "Aucun registre d&#x27;adhérents n&#x27;est chargé pour Mégalis Bretagne" in html, page
+    dep = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
+    assert "Communes adhérentes" not in dep and "non adhérente" not in dep
+    adoption = (home / "reports" / "adoption" / "operateur" / "megalis.html").read_text(encoding="utf-8")
+    assert "registre non chargé" in adoption and '<ul class="chiffres">' not in adoption and "0,0" not in adoption

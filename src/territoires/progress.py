@@ -81,3 +81,32 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._en_place = False
+
+
+class BarreOctets:
+    """A download's progress in bytes, with the interface pooch expects of a progress bar
+    (``total``, ``update``, ``reset``, ``close``), drawn by :class:`Progress`: so downloads
+    use the same mechanism as every other long step."""
+
+    def __init__(self, libelle: str, stream: TextIO | None = None) -> None:
+        self.libelle = libelle
+        self.total: int | None = None
+        self.n = 0
+        self._p = Progress(stream=stream)
+
+    def reset(self) -> None:
+        self.n = 0
+        self._p = Progress(stream=self._p.stream, total=self.total)
+
+    def update(self, n: int) -> None:
+        self.n += n
+        self._p.total = self.total
+        mo = self.n / 1e6
+        suite = f" / {self.total / 1e6:.1f} Mo" if self.total else " Mo"
+        if self._p.terminal:
+            self._p.stream.write(f"\r{self.libelle} : {mo:.1f}{suite}")
+            self._p.stream.flush()
+            self._p._en_place = True
+
+    def close(self) -> None:
+        self._p.fin()

@@ -216,5 +216,14 @@ def tranches(p: Perimetre) -> None:
                           alt=alt, donnees_html=table, decimales=0))
 
 
+def adhesion(p: Perimetre) -> None:
+    """Members of the operators of the alliance (the registers loaded, or the sentence
+    saying none is), with a link to the adoption page."""
+    from territoires.reports import adhesion as section_adhesion, site
+
+    section_adhesion.section_adhesion(p.alliance, lien_adoption=site.relatif(
+        p.alliance.page, site.chemin_page("alliance", "alliance", "adoption")))
+
+
 def sources_et_millesimes(p: Perimetre) -> None:
     tableau_de_bord.sources_et_millesimes(p.alliance)

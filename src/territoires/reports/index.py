@@ -53,8 +53,11 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
     ctx = _contexte(warehouse)
     pages = manifest.get("pages", [])
     by_level: dict[str, list[dict[str, Any]]] = {n: [] for n in niveaux.PAGES}
+    adoption: list[dict[str, Any]] = []
     for p in pages:
-        if p.get("niveau") in by_level:
+        if p.get("genre", "tableau") == "adoption":
+            adoption.append(p)
+        elif p.get("niveau") in by_level:
             by_level[p["niveau"]].append(p)
     n_ok = sum(1 for p in pages if p.get("statut") == "ok")
     n_ko = sum(1 for p in pages if p.get("statut") == "echec")
@@ -74,6 +77,15 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
             })
         sections.append({"niveau": niveau, "titre": niveaux.libelle_pluriel(niveau), "compte": formats.entier(len(items)),
                          "pages": entrees})
+    if adoption:
+        entrees = []
+        for p in sorted(adoption, key=lambda p: (p.get("niveau") != "alliance", (p.get("nom") or "").lower())):
+            ok = p.get("statut") == "ok" and (reports_dir / p["page"]).is_file()
+            entrees.append({"nom": p.get("nom"), "code": "", "contexte": "adoption des services",
+                            "recherche": " ".join([p.get("nom") or "", p["code"], "adoption services adhérents"]),
+                            "lien": p["page"] if ok else ""})
+        sections.insert(1 if sections else 0, {"niveau": "adoption", "titre": "Adoption des services des opérateurs",
+                                               "compte": formats.entier(len(adoption)), "pages": entrees})
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
                             "publics de services numériques."),

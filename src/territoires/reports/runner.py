@@ -121,7 +121,8 @@ def run(
     for p in pages:
         key = manifeste.page_key(p, construction["empreinte"], code_fp, single_file)
         entry = {
-            "portee": p.portee, "niveau": p.niveau, "code": p.code, "nom": p.nom, "notebook": p.notebook,
+            "portee": p.portee, "genre": p.genre, "niveau": p.niveau, "code": p.code, "nom": p.nom,
+            "notebook": p.notebook,
             "parametres": p.parametres, "page": p.html, "carnet_execute": p.ipynb, "cle": key,
             "millesimes": vintages, "version": territoires.__version__, "statut": "en_attente",
             "duree_s": None, "erreur": None,
@@ -148,7 +149,8 @@ def run(
     duree = round(time.perf_counter() - t0, 2)
     merged = {**old, **entries}
     ordre = {n: i for i, n in enumerate(niveaux.PAGES)}
-    all_pages = sorted(merged.values(), key=lambda e: (ordre.get(e.get("niveau"), 9), e.get("code", "")))
+    all_pages = sorted(merged.values(), key=lambda e: (e.get("genre", "tableau") != "tableau",
+                                                       ordre.get(e.get("niveau"), 9), e.get("code", "")))
     rapport = Rapport(pages=[entries[p.portee] for p in pages], duree_s=duree)
     manifest = {
         "genere_le": datetime.now(timezone.utc).isoformat(timespec="seconds"),

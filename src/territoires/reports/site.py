@@ -9,6 +9,8 @@
     reports/departement/29.html
     reports/epci/242900314.html
     reports/<niveau>/<code>-communes.csv   communes to act on, as CSV
+    reports/adoption/alliance.html         adoption of the operators' services (adoption_services.ipynb)
+    reports/adoption/operateur/<code>.html
     reports/assets/                        plotly.min.js, style and script, written once per site
     reports/notebooks/<niveau>/<code>.ipynb   executed notebooks, kept for audit
     reports/manifest.json                  one entry per page: status, duration, error, vintages…
@@ -24,18 +26,27 @@ from dataclasses import dataclass
 from territoires import niveaux
 
 
-def chemin_page(niveau: str, code: str) -> str:
+#: kinds of page: a territory's dashboard, or the adoption of the operators' services
+GENRES = ("tableau", "adoption")
+#: levels that have an adoption page in ``all`` when a register is loaded (every level
+#: accepts one on request: ``adoption:<niveau>:<code>``)
+NIVEAUX_ADOPTION = ("alliance", "operateur")
+
+
+def chemin_page(niveau: str, code: str, genre: str = "tableau") -> str:
     """Path of a territory's HTML page, relative to ``reports/``."""
+    prefixe = "adoption/" if genre == "adoption" else ""
     if niveau == "alliance":
-        return "alliance.html"
-    return f"{niveau}/{code}.html"
+        return f"{prefixe}alliance.html"
+    return f"{prefixe}{niveau}/{code}.html"
 
 
-def chemin_notebook(niveau: str, code: str) -> str:
+def chemin_notebook(niveau: str, code: str, genre: str = "tableau") -> str:
     """Path of the executed notebook kept for audit, relative to ``reports/``."""
+    prefixe = "adoption/" if genre == "adoption" else ""
     if niveau == "alliance":
-        return "notebooks/alliance.ipynb"
-    return f"notebooks/{niveau}/{code}.ipynb"
+        return f"notebooks/{prefixe}alliance.ipynb"
+    return f"notebooks/{prefixe}{niveau}/{code}.ipynb"
 
 
 def relatif(depuis: str, vers: str) -> str:
@@ -57,31 +68,39 @@ class Page:
     niveau: str
     code: str
     nom: str = ""
+    genre: str = "tableau"
 
     @property
     def portee(self) -> str:
-        """Scope id as written on the command line: ``alliance``, ``region:53``…"""
-        return "alliance" if self.niveau == "alliance" else f"{self.niveau}:{self.code}"
+        """Scope id as written on the command line: ``alliance``, ``region:53``,
+        ``adoption:operateur:megalis``…"""
+        base = "alliance" if self.niveau == "alliance" else f"{self.niveau}:{self.code}"
+        return f"adoption:{base}" if self.genre == "adoption" else base
 
     @property
     def notebook(self) -> str:
+        if self.genre == "adoption":
+            return "adoption_services.ipynb"
         return "alliance.ipynb" if self.niveau == "alliance" else "tableau_de_bord.ipynb"
 
     @property
     def parametres(self) -> dict[str, str]:
+        if self.genre == "adoption":
+            return {"niveau": self.niveau, "code": self.code}
         return {} if self.niveau == "alliance" else {"niveau": self.niveau, "code": self.code}
 
     @property
     def html(self) -> str:
-        return chemin_page(self.niveau, self.code)
+        return chemin_page(self.niveau, self.code, self.genre)
 
     @property
     def ipynb(self) -> str:
-        return chemin_notebook(self.niveau, self.code)
+        return chemin_notebook(self.niveau, self.code, self.genre)
 
 
 def pages(con, portee: str) -> list[Page]:
-    """Pages of a scope: ``all``, ``alliance``, ``<niveau>:<code>``, ``<niveau>:*``.
+    """Pages of a scope: ``all``, ``alliance``, ``<niveau>:<code>``, ``<niveau>:*``, and the
+    adoption pages ``adoption:alliance``, ``adoption:<niveau>:<code>``, ``adoption:*``.
 
     Several scopes may be given separated by commas. Unknown scopes raise ``ValueError``
     with the valid choices, in French.
@@ -93,15 +112,29 @@ def pages(con, portee: str) -> list[Page]:
     by_level: dict[str, dict[str, str]] = {n: {} for n in niveaux.PAGES}
     for niveau, code, nom in rows:
         by_level[niveau][code] = nom
+    # adoption pages in `all` and `adoption:*`: the operators whose register is loaded, and
+    # the alliance when one is (elsewhere the dashboards say no register is loaded)
+    avec_registre = {c for (c,) in con.execute("select distinct operateur from marts.registres").fetchall()}
+    adoption = {"operateur": {c: n for c, n in by_level["operateur"].items() if c in avec_registre},
+                "alliance": by_level["alliance"] if avec_registre else {}}
     ordre = {n: i for i, n in enumerate(niveaux.PAGES)}
-    wanted: dict[tuple[str, str], Page] = {}
+    wanted: dict[tuple[str, str, str], Page] = {}
     for part in (p.strip() for p in portee.split(",")):
         if not part:
             continue
-        if part == "all":
-            for niveau in niveaux.PAGES:
-                for code, nom in by_level[niveau].items():
-                    wanted[(niveau, code)] = Page(niveau, code, nom)
+        genre = "tableau"
+        if part.startswith("adoption:"):
+            genre, part = "adoption", part[len("adoption:"):]
+            if part == "*":
+                for niveau in NIVEAUX_ADOPTION:
+                    for code, nom in adoption[niveau].items():
+                        wanted[(genre, niveau, code)] = Page(niveau, code, nom, genre)
+                continue
+        if part == "all" and genre == "tableau":
+            for g, groupes in (("tableau", by_level), ("adoption", adoption)):
+                for niveau in niveaux.PAGES:
+                    for code, nom in groupes.get(niveau, {}).items():
+                        wanted[(g, niveau, code)] = Page(niveau, code, nom, g)
             continue
         if part == "alliance":
             part = "alliance:alliance"
@@ -110,12 +143,12 @@ def pages(con, portee: str) -> list[Page]:
             raise ValueError(
                 f"portée « {part} » inconnue ; portées possibles : all, alliance, "
                 + ", ".join(f"{n}:<code>" for n in niveaux.PAGES[1:])
-                + " (ou <niveau>:* pour tout un niveau)"
+                + " (ou <niveau>:* pour tout un niveau), adoption:alliance, adoption:<niveau>:<code>, adoption:*"
             )
         codes = by_level[niveau]
         if code == "*":
             for c, nom in codes.items():
-                wanted[(niveau, c)] = Page(niveau, c, nom)
+                wanted[(genre, niveau, c)] = Page(niveau, c, nom, genre)
             continue
         if code not in codes:
             choix = ", ".join(f"{c} ({n})" for c, n in list(codes.items())[:40])
@@ -124,7 +157,7 @@ def pages(con, portee: str) -> list[Page]:
                 f"code « {code} » inconnu pour le niveau {niveau} dans cet entrepôt ; "
                 f"codes possibles : {choix or 'aucun'}{more}"
             )
-        wanted[(niveau, code)] = Page(niveau, code, codes[code])
+        wanted[(genre, niveau, code)] = Page(niveau, code, codes[code], genre)
     if not wanted:
         raise ValueError("aucune page à produire : précisez --scope (par exemple --scope all)")
-    return sorted(wanted.values(), key=lambda p: (ordre[p.niveau], p.code))
+    return sorted(wanted.values(), key=lambda p: (p.genre != "tableau", ordre[p.niveau], p.code))

@@ -6,6 +6,7 @@ cell of the notebook, after the ``parameters`` cell::
     t = tableau_de_bord.territoire(niveau, code, entrepot)  # checks the parameters (French errors)
     tableau_de_bord.entete(t)                 # title, navigation, key figures
     tableau_de_bord.carte(t)                  # choropleth of its communes
+    tableau_de_bord.adhesion(t)               # members, services used, non-members (.adhesion)
     tableau_de_bord.comparaison(t)            # against its parents and the alliance
     tableau_de_bord.tranches(t)               # by commune size band
     tableau_de_bord.communes_a_accompagner(t) # list + CSV for the field teams (.accompagner)
@@ -81,7 +82,8 @@ def entete(t: Territoire) -> None:
         formats.entier(n_acc), "Communes à accompagner",
         e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(part)} des communes"),
         defavorable=True))
-    entrees = [("carte", "Carte"), ("comparaison", "Comparaison"), ("tranches", "Par taille de commune"),
+    entrees = [("carte", "Carte"), ("adhesion", "Adhésion"), ("comparaison", "Comparaison"),
+               ("tranches", "Par taille de commune"),
                ("accompagner", "Communes à accompagner"), ("sources", "Sources")]
     if donnees.enfants(t):
         entrees.insert(0, ("territoires", "Territoires"))
@@ -179,6 +181,19 @@ def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
     rows.sort(key=lambda row: row[0])
     return table_html([niveaux.libelle(sub)] + [court(cat[i]) for i in inds], rows,
                       legende=f"Indicateurs par {niveaux.libelle(sub).lower()}", numeriques=range(1, len(inds) + 1))
+
+
+# ── members ──────────────────────────────────────────────────────────────────
+
+def adhesion(t: Territoire) -> None:
+    """Who is a member of the territory's operator, which services they use, who is not;
+    one plain sentence when no register is loaded."""
+    from territoires.reports import adhesion as section_adhesion, site
+
+    # the site has an adoption page for the alliance and each operator
+    lien = (site.relatif(t.page, site.chemin_page(t.niveau, t.code, "adoption"))
+            if t.niveau in site.NIVEAUX_ADOPTION else None)
+    section_adhesion.section_adhesion(t, lien_adoption=lien)
 
 
 # ── comparison ────────────────────────────────────────────────────────────────

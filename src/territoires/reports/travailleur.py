@@ -18,7 +18,7 @@ from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, im
 from territoires.reports.publication import write_atomic
 
 #: the report notebooks, in notebooks/reports/
-NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb")
+NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb")
 
 
 class Travailleur:

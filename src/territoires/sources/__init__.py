@@ -1,6 +1,8 @@
 """Sources registry, hash-checked embedded reader and fetcher.
 
 Every input is declared once in ``registry.toml``. Nothing is fetched or read at import.
+Downloads go through :mod:`territoires.sources.telechargement` (pooch); the connectors
+that load each downloaded format into DuckDB live in :mod:`territoires.sources.connecteurs`.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ import lzma
 import os
 import shutil
 import tomllib
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+
+from territoires.sources.chemins import slug, verifier_id
+from territoires.sources.erreurs import SourceError
 
 REGISTRY_PATH = Path(__file__).with_name("registry.toml")
 
-
-class SourceError(RuntimeError):
-    """A source is missing, corrupted or unknown. The message names the file and the reason."""
+#: hash policies: ``epinglee`` (the registry's sha256, or one accepted on purpose, must
+#: match) or ``variable`` (a file republished every few hours: any hash is accepted and
+#: the computed one is recorded beside the download and in ``marts.sources``)
+EMPREINTES = ("epinglee", "variable")
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,30 @@ class Source:
     package: str | None = None
     package_version: str | None = None
     vintages: dict = field(default_factory=dict)
+    #: ``epinglee`` (default) or ``variable``: see :data:`EMPREINTES`
+    empreinte: str = "epinglee"
+    #: members of a downloaded zip to extract (``["*"]``: every file); ``None``: none
+    extraire: list | None = None
+    #: producer folder under ``data/raw/`` (default: slug of the producer's first word)
+    dossier: str | None = None
+    #: the page describing the dataset (data.gouv.fr, insee.fr…), for people
+    page: str = ""
+    #: connector loading the file into DuckDB: ``module:fonction`` under ``connecteurs``
+    connecteur: str | None = None
 
     @property
     def embedded(self) -> bool:
         return self.package is not None
+
+    @property
+    def telechargeable(self) -> bool:
+        """A source ``territoires fetch`` can download (an http(s) URL, not embedded)."""
+        return not self.embedded and self.url.startswith(("https://", "http://")) and "/" not in self.file
+
+    @property
+    def dossier_producteur(self) -> str:
+        """Folder of the producer under ``data/raw/`` (``insee``, ``anct``…)."""
+        return self.dossier or slug(self.producer.split()[0] if self.producer.split() else self.id)
 
 
 def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
@@ -51,8 +75,24 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
         raise SourceError(f"{path}: registre des sources introuvable") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"{path}: registre illisible ({exc})") from exc
+    known = {f.name for f in fields(Source)}
     out: dict[str, Source] = {}
-    for entry in data.get("source", []):
+    for n, entry in enumerate(data.get("source", []), start=1):
+        unknown = sorted(set(entry) - known)
+        missing = sorted(f.name for f in fields(Source) if f.name not in entry
+                         and f.default is MISSING and f.default_factory is MISSING)
+        if unknown or missing:
+            what = "; ".join(filter(None, [
+                f"champ(s) inconnu(s) : {', '.join(unknown)}" if unknown else "",
+                f"champ(s) manquant(s) : {', '.join(missing)}" if missing else "",
+            ]))
+            raise SourceError(f"{path}: source n° {n} ({entry.get('id', '?')}) — {what}")
+        verifier_id(entry["id"], f"{path}, source n° {n}")
+        if entry.get("empreinte", "epinglee") not in EMPREINTES:
+            raise SourceError(
+                f"{path}: source {entry['id']} — empreinte « {entry['empreinte']} » inconnue "
+                f"(choix : {', '.join(EMPREINTES)})"
+            )
         src = Source(**entry)
         if src.id in out:
             raise SourceError(f"{path}: identifiant de source en double « {src.id} »")
@@ -136,41 +176,24 @@ def fetch(
     registry: dict[str, Source] | None = None,
     url: str | None = None,
 ) -> Path:
-    """Download an official source into ``raw_dir/<id>/`` and check its sha256.
+    """Download an official source into ``raw_dir/<id>/`` and check its sha256 (former layout).
 
-    An unpinned or different hash is refused: the download is kept aside as
-    ``<file>.refused`` and the error gives the hash found, to review and pin.
-    ``url`` overrides the registry's address (a mirror, or a local server in tests).
+    Kept for the callers of the first API. An unpinned or different hash is refused: the
+    download is kept aside as ``<file>.refused`` and the error gives the hash found, to
+    review and pin. ``url`` overrides the registry's address (a mirror, or a local
+    server in tests). New code calls :func:`territoires.sources.telechargement.fetch`,
+    which files downloads by producer and vintage and can accept a new hash on purpose.
     """
+    from territoires.sources import telechargement
+
     reg = registry if registry is not None else load_registry()
     if source_id not in reg:
         raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
     src = reg[source_id]
     if src.embedded:
         return extract_embedded(src, raw_dir)
-    address = url or src.url
-    if not address.startswith(("https://", "http://")):
-        raise SourceError(f"{source_id}: pas d'URL de téléchargement")
-    dest = raw_dir / src.id / src.file
-    if dest.is_file() and src.sha256 and sha256_file(dest) == src.sha256:
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".part")
-    req = urllib.request.Request(address, headers={"User-Agent": "territoires/0.1"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as out:
-            shutil.copyfileobj(resp, out)
-    except (OSError, urllib.error.URLError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise SourceError(f"{address}: téléchargement impossible ({exc})") from exc
-    actual = sha256_file(tmp)
-    if actual != src.sha256:
-        refused = dest.with_suffix(dest.suffix + ".refused")
-        os.replace(tmp, refused)
-        reason = "aucune empreinte enregistrée" if not src.sha256 else f"attendue {src.sha256}"
-        raise SourceError(
-            f"{address}: empreinte sha256 {actual} refusée ({reason}) ; "
-            f"fichier mis de côté : {refused}"
-        )
-    os.replace(tmp, dest)
-    return dest
+    from territoires.sources.chemins import dans
+
+    return telechargement.telecharger(
+        src, dans(Path(raw_dir), verifier_id(src.id)), url=url, timeout=timeout, garder_refus=True, progress=False,
+    )

@@ -1,0 +1,279 @@
+"""Section « Adhésion aux services » of every dashboard, and the figures the adoption
+pages share: which operators' registers are loaded, member communes and non-members,
+adoption of each service of the taxonomy, members' and non-members' presence score.
+
+Where no register of the territory's operator is loaded, the section says so in one
+plain sentence and shows no figure (never 0 %). Figures come from the marts built from
+the registers (``marts.registres``, ``marts.adherents``, ``marts.adhesion_communes``,
+``marts.indicateurs``); nothing is computed here but presentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from territoires import formats
+from territoires.reports.donnees import Territoire
+from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import table as table_html
+from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
+from territoires.reports.publication import csv_data_uri
+
+#: above this many member entities, the page counts them by type (the CSV lists them all)
+MAX_MEMBRES = 300
+
+
+# ── data ────────────────────────────────────────────────────────────────────
+
+def operateurs(t: Territoire) -> list[tuple[str, str]]:
+    """The operators a page is about: ``[(code, nom)]`` (all of the alliance's on its page)."""
+    con = t.con
+    if t.niveau == "alliance":
+        return con.execute("select code, nom from marts.territoires where niveau = 'operateur' order by nom").fetchall()
+    code = t.code if t.niveau == "operateur" else t.code_operateur
+    if not code:
+        return []
+    return con.execute("select code, nom from marts.territoires where niveau = 'operateur' and code = ?",
+                       [code]).fetchall()
+
+
+def registres(con, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per operator code, its loaded register files (empty list: none loaded)."""
+    def compute():
+        out: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
+        rows = con.execute(
+            "select operateur, fichier, sha256, importe_le, lues, acceptees, rejetees, erreur_fichier "
+            "from marts.registres order by operateur, fichier").fetchall()
+        for op, fichier, sha, importe, lues, acc, rej, err in rows:
+            if op in out:
+                out[op].append({"fichier": fichier, "sha256": sha, "importe_le": importe, "lues": lues,
+                                "acceptees": acc, "rejetees": rej, "erreur": err})
+        return out
+    return memo(("registres", id(con), tuple(codes)), compute)
+
+
+def membres(t: Territoire) -> list[dict[str, Any]]:
+    """Member entities of the territory's operator(s) located in the territory (every
+    entity on an operator's or the alliance's page, unattached ones included there)."""
+    con = t.con
+    ops = [c for c, _ in operateurs(t)]
+
+    def compute():
+        if t.niveau in ("operateur", "alliance"):
+            where, params = "m.operateur in (select unnest(?::varchar[]))", [ops]
+        else:
+            # located in the territory: its commune is, or (an EPCI) one of its communes is
+            where = ("m.operateur in (select unnest(?::varchar[])) and (m.code_commune in (select code_commune "
+                     "from marts.appartenances where niveau = ? and code = ?) or (m.niveau_territoire = 'epci' and "
+                     "m.code_territoire in (select e.code from marts.appartenances e where e.niveau = 'epci' and "
+                     "e.code_commune in (select code_commune from marts.appartenances where niveau = ? and code = ?))))")
+            params = [ops, t.niveau, t.code, t.niveau, t.code]
+        rows = con.execute(
+            f"select m.operateur, m.nom_operateur, m.identifiant, m.nom, m.type_libelle, m.nom_commune, m.code_commune, "
+            f"m.date_adhesion, m.nb_services, m.services, m.statut_rattachement, m.siret, m.siren "
+            f"from marts.adherents m where {where} order by m.nom", params).fetchall()
+        cols = ("operateur", "nom_operateur", "identifiant", "nom", "type", "commune", "code_commune", "date_adhesion",
+                "nb_services", "services", "rattachement", "siret", "siren")
+        return [dict(zip(cols, r)) for r in rows]
+    return memo(("membres", id(con), t.niveau, t.code), compute)
+
+
+def non_adherentes(t: Territoire) -> list[dict[str, Any]]:
+    """Communes of the territory whose operator's register is loaded and that are not members."""
+    con = t.con
+
+    def compute():
+        rows = con.execute(
+            "select a.code, a.nom, a.population, p.score_presence, p.mairie_email "
+            "from marts.adhesion_communes a join marts.presence_numerique p using (code) "
+            "where not a.adherente and a.code in (select code_commune from marts.appartenances "
+            "where niveau = ? and code = ?) order by a.population desc nulls last, a.nom", [t.niveau, t.code]).fetchall()
+        return [dict(zip(("code", "nom", "population", "score", "email"), r)) for r in rows]
+    if t.niveau == "commune":
+        return []
+    return memo(("non_adherentes", id(con), t.niveau, t.code), compute)
+
+
+def services(con) -> list[dict[str, Any]]:
+    return memo(("services", id(con)), lambda: [
+        dict(zip(("service", "libelle", "famille"), r))
+        for r in con.execute("select service, libelle, famille from marts.services order by famille, service").fetchall()])
+
+
+def date_fr(d) -> str:
+    return d.strftime("%d/%m/%Y") if hasattr(d, "strftime") else "inconnue"
+
+
+def phrase_sans_registre(noms: list[str]) -> str:
+    """The one plain sentence of a page whose operator has no register loaded."""
+    qui = " ni pour ".join(noms) if noms else "l'opérateur de ce territoire"
+    return (f"Aucun registre d'adhérents n'est chargé pour {qui} : cette page ne montre donc aucun chiffre "
+            "d'adhésion aux services (ni zéro, ni estimation).")
+
+
+def source_registres(regs: dict[str, list[dict[str, Any]]], noms: dict[str, str]) -> str:
+    """A dated source line: which register, imported when."""
+    parts = []
+    for op, fichiers in regs.items():
+        for f in fichiers:
+            parts.append(f"{noms.get(op, op)} : {f['fichier'].split('/')[-1]}, importé le {date_fr(f['importe_le'])}")
+    return "Source : registre des adhérents de l'opérateur (" + " ; ".join(parts) + ")." if parts else ""
+
+
+# ── the section of a dashboard ─────────────────────────────────────────────
+
+def section_adhesion(t: Territoire, lien_adoption: str | None = None) -> None:
+    """« Adhésion aux services de l'opérateur »: who is a member, which services they use,
+    who is left behind; or one sentence when no register is loaded."""
+    ops = operateurs(t)
+    noms = dict(ops)
+    regs = registres(t.con, [c for c, _ in ops])
+    charges = [c for c, f in regs.items() if f]
+    titre = "Adhésion aux services de l'opérateur" if t.niveau != "alliance" else "Adhésion aux services des opérateurs"
+    if not charges:
+        display(Bloc(section(titre, f"<p>{e(phrase_sans_registre(list(noms.values())))}</p>", ident="adhesion")))
+        return
+    body = ""
+    manquants = [noms[c] for c, f in regs.items() if not f]
+    if manquants:
+        body += f'<p class="note">{e(phrase_sans_registre(manquants))} Les chiffres ci-dessous portent sur les ' \
+                f"territoires de {e(', '.join(noms[c] for c in charges))}.</p>"
+    body += _chiffres(t) + _table_services(t) + _comparaison_score(t)
+    body += f'<p class="note">{e(source_registres({c: regs[c] for c in charges}, noms))}</p>'
+    if lien_adoption:
+        body += f'<p><a href="{e(lien_adoption)}">Page détaillée de l\'adoption des services</a></p>'
+    display(Bloc(section(titre, body, ident="adhesion",
+                         intro="D'après le registre des adhérents de l'opérateur : les communes adhérentes, les "
+                               "services qu'elles utilisent et les communes qui ne sont pas adhérentes.")))
+    display(Bloc(section("Adhérents et non-adhérents", _membres_html(t) + _non_adherentes_html(t),
+                         ident="adherents", niveau=3)))
+
+
+def _chiffres(t: Territoire) -> str:
+    mine = taux(t.con, t.niveau, t.code)
+    cat = {c["indicateur"]: c for c in catalogue(t.con)}
+    cards = []
+    part = mine.get("part_communes_adherentes")
+    if part and part.get("denominateur"):
+        cards.append(carte_chiffre(
+            valeur(cat["part_communes_adherentes"], part), "Communes adhérentes",
+            e(f"{formats.entier(part['numerateur'])} sur {formats.entier(part['denominateur'])} communes ; "
+              f"{formats.pourcent(part.get('taux_pondere'))} des habitants")))
+        non = part["denominateur"] - part["numerateur"]
+        cards.append(carte_chiffre(formats.entier(non), "Communes non adhérentes",
+                                   e("la liste est plus bas, avec un fichier CSV"), defavorable=True))
+    spa = mine.get("services_par_adherente")
+    if spa and spa.get("denominateur"):
+        cards.append(carte_chiffre(formats.decimal(spa["taux"], 1), "Services par commune adhérente",
+                                   e(f"moyenne sur {formats.entier(spa['denominateur'])} communes adhérentes")))
+    epci = mine.get("part_communes_epci_adherent")
+    if epci and epci.get("denominateur"):
+        cards.append(carte_chiffre(valeur(cat["part_communes_epci_adherent"], epci), "Communes dont l'EPCI est adhérent",
+                                   e(f"{formats.entier(epci['numerateur'])} sur {formats.entier(epci['denominateur'])}")))
+    if not cards:
+        return ""
+    return f'<ul class="chiffres">{"".join(cards)}</ul>'
+
+
+def _table_services(t: Territoire) -> str:
+    mine = taux(t.con, t.niveau, t.code)
+    rows = []
+    for s in services(t.con):
+        parmi = mine.get(f"adoption_{s['service']}")
+        toutes = mine.get(f"adoption_{s['service']}_communes")
+        if not parmi or not parmi.get("denominateur"):
+            continue
+        rows.append([s["libelle"],
+                     num(f"{formats.pourcent(parmi['taux'])} ({formats.entier(parmi['numerateur'])})",
+                         tri=parmi["taux"]),
+                     num(formats.pourcent(toutes["taux"]) if toutes else "–")])
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: -(r[1].tri or 0))
+    return table_html(["Service", "Parmi les communes adhérentes", "Parmi toutes les communes"], rows,
+                      legende=f"Services utilisés, {t.nom}", numeriques=[1, 2])
+
+
+def _comparaison_score(t: Territoire) -> str:
+    """Members' and non-members' presence score, overall and by size band."""
+    from territoires.indicators import api
+
+    rates = taux(t.con, t.niveau, t.code, tranches=True)
+    cat = {c["indicateur"]: c for c in catalogue(t.con)}
+    if "score_presence_adherentes" not in cat:
+        return ""
+    bandes = [("ensemble", "Toutes tailles")] + [(b["tranche_taille"], b["libelle"])
+                                                 for b in api.tranches_taille(t.con).to_dicts()]
+    rows = []
+    for code, libelle in bandes:
+        a = rates.get((code, "score_presence_adherentes"))
+        n = rates.get((code, "score_presence_non_adherentes"))
+        if not a and not n:
+            continue
+        rows.append([libelle, num(valeur(cat["score_presence_adherentes"], a)),
+                     num(valeur(cat["score_presence_non_adherentes"], n))])
+    if len(rows) <= 1 and not rows:
+        return ""
+    return ("<h3>Présence numérique des adhérentes et des non-adhérentes</h3>"
+            + table_html(["Taille de commune", "Adhérentes", "Non adhérentes"], rows,
+                         legende=f"Score de présence numérique moyen (sur 100), {t.nom}", numeriques=[1, 2]))
+
+
+def _csv(entetes: list[str], lignes: list[list[Any]]) -> str:
+    from territoires import tableurs
+
+    return tableurs.csv_texte(entetes, lignes)
+
+
+def _membres_html(t: Territoire) -> str:
+    rows = membres(t)
+    noms_services = {s["service"]: s["libelle"] for s in services(t.con)}
+    if not rows:
+        return "<p>Aucune entité adhérente dans ce territoire d'après le registre.</p>"
+    csv = _csv(["operateur", "identifiant", "nom", "type", "commune", "code_commune", "date_adhesion", "services"],
+               [[r["nom_operateur"] or r["operateur"], r["identifiant"], r["nom"], r["type"], r["commune"] or "",
+                 r["code_commune"] or "", date_fr(r["date_adhesion"]) if r["date_adhesion"] else "",
+                 " | ".join(noms_services.get(s, s) for s in r["services"] or [])] for r in rows])
+    slug = f"{t.niveau}-{t.code}"
+    lien = (f'<a class="telecharger" href="{csv_data_uri(csv)}" download="adherents-{e(slug)}.csv">'
+            f"Télécharger la liste des adhérents (CSV, {formats.entier(len(rows))} entité{'s' if len(rows) > 1 else ''})</a>")
+    if len(rows) > MAX_MEMBRES:
+        par_type: dict[str, int] = {}
+        for r in rows:
+            par_type[r["type"] or "autre"] = par_type.get(r["type"] or "autre", 0) + 1
+        table = table_html(["Type d'entité", "Adhérents"],
+                           [[k, num(formats.entier(v))] for k, v in sorted(par_type.items(), key=lambda kv: -kv[1])],
+                           legende=f"Entités adhérentes par type, {t.nom}", numeriques=[1])
+    else:
+        table = table_html(["Adhérent", "Type", "Commune", "Depuis", "Services"],
+                           [[r["nom"], r["type"] or "–", r["commune"] or "non rattachée",
+                             date_fr(r["date_adhesion"]) if r["date_adhesion"] else "–",
+                             num(formats.entier(r["nb_services"]))] for r in rows],
+                           legende=f"Entités adhérentes, {t.nom}", numeriques=[4], enveloppe=False)
+        table = f'<div class="table-defil{" haute" if len(rows) > 25 else ""}">{table}</div>'
+    return f"<h3>Adhérents ({formats.entier(len(rows))})</h3>" + lien + table
+
+
+def _non_adherentes_html(t: Territoire) -> str:
+    rows = non_adherentes(t)
+    if not rows:
+        return ""
+    csv = _csv(["code_commune", "commune", "population", "score_presence", "adresse_electronique"],
+               [[r["code"], r["nom"], r["population"], r["score"], r["email"] or ""] for r in rows])
+    slug = f"{t.niveau}-{t.code}"
+    lien = (f'<a class="telecharger" href="{csv_data_uri(csv)}" download="communes-non-adherentes-{e(slug)}.csv">'
+            f"Télécharger la liste (CSV, {formats.entier(len(rows))} commune{'s' if len(rows) > 1 else ''})</a>")
+    montrees = rows[:MAX_MEMBRES]
+    table = table_html(["Commune", "Population", "Score /100"],
+                       [[r["nom"], num(formats.entier(r["population"])),
+                         num(formats.entier(r["score"]) if r["score"] is not None else "–")] for r in montrees],
+                       legende=f"Communes non adhérentes, {t.nom} (les plus peuplées d'abord)", numeriques=[1, 2],
+                       enveloppe=False)
+    note = (f'<p class="note">Les {formats.entier(MAX_MEMBRES)} plus peuplées sont affichées ; le fichier CSV les '
+            "liste toutes.</p>") if len(rows) > MAX_MEMBRES else ""
+    return (f"<h3>Communes non adhérentes ({formats.entier(len(rows))})</h3>" + lien
+            + f'<div class="table-defil haute">{table}</div>' + note)
+
+
+__all__ = ["section_adhesion", "operateurs", "registres", "membres", "non_adherentes", "phrase_sans_registre",
+           "brut"]

