@@ -77,3 +77,20 @@ def test_xlsx_quelconques(tmp_path_factory, lignes):
 
     chemin = ecrire_xlsx(tmp_path_factory.mktemp("p") / "r.xlsx", [ENTETE] + lignes)
     _verifier(chemin)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(donnees=st.binary(max_size=800))
+def test_commande_validate_octets_quelconques(tmp_path_factory, monkeypatch, capsys, donnees):
+    from territoires.cli import main
+
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    chemin = home / "registre.csv"
+    chemin.write_bytes(donnees)
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis"]) in (0, 1)
+    out = capsys.readouterr().out
+    derniere = out.strip().splitlines()[-1]
+    assert derniere.startswith("lues : ")
+    n = [int(x.split(" : ")[1].split()[0].replace("\u202f", "")) for x in derniere.split(" · ")[:3]]
+    assert n[0] == n[1] + n[2]
