@@ -180,6 +180,17 @@ def rapport(r: dict) -> list[str]:
     ]
 
 
+def bench(repeat: int) -> dict:
+    """For benchmarks/run.py's SECTIONS: ``"adherents": (adherents.bench, adherents.report)``.
+    Uses the warehouse the build section left in benchmarks/_work/build/ when present."""
+    candidats = [ROOT / "benchmarks" / "_work" / "build" / "data" / "processed" / "territoires.duckdb",
+                 ROOT / "data" / "processed" / "territoires.duckdb"]
+    return bench_adherents(100_000, repeat, next((c for c in candidats if c.is_file()), None))
+
+
+report = rapport
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--lignes", type=int, default=100_000)
