@@ -183,3 +183,12 @@ def test_import_avec_abonnements_et_correspondance_invalide(home, tmp_path, caps
     assert main(["adherents", "validate", str(reg), "--operateur", "recia"]) == 1
     captured = capsys.readouterr()
     assert "fichier de correspondance illisible" in captured.err and "Traceback" not in captured.err
+
+
+def test_validate_dit_comment_il_a_lu(home, tmp_path, capsys):
+    lignes = [["SIRET", "Nom", "Parapheur", "Commentaire"], [siret(1), "Commune fictive A", "oui", "rien"]]
+    chemin = ecrire_csv(tmp_path / "r.csv", lignes, sep="\t", encodage="cp1252")
+    assert main(["adherents", "validate", str(chemin), "--operateur", "arnia"]) == 0
+    out = capsys.readouterr().out
+    assert (f"{chemin} : CSV, encodage cp1252, séparateur tabulation ; registre ; colonnes reconnues : "
+            "SIRET → siret, Nom → nom, Parapheur → service:parapheur ; ignorées : Commentaire") in out

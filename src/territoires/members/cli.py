@@ -110,6 +110,8 @@ def _valider(fichier: Path, abonnements: Path | None, operateur: str, referentie
         bilans.append(v.fichier(abonnements, genre="abonnements"))
     if afficher:
         for b in bilans:
+            if b.format:
+                print(b.description())
             for p in b.problemes():
                 print(p)
     return bilans
