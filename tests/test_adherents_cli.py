@@ -186,7 +186,7 @@ def test_import_avec_abonnements_et_correspondance_invalide(home, tmp_path, caps
 
 
 def test_validate_dit_comment_il_a_lu(home, tmp_path, capsys):
-    lignes = [["SIRET", "Nom", "Parapheur", "Commentaire"], [siret(1), "Commune fictive A", "oui", "rien"]]
+    lignes = [["SIRET", "Nom", "Parapheur", "Commentaire"], [siret(1), "Commune fictive É", "oui", "rien"]]
     chemin = ecrire_csv(tmp_path / "r.csv", lignes, sep="\t", encodage="cp1252")
     assert main(["adherents", "validate", str(chemin), "--operateur", "arnia"]) == 0
     out = capsys.readouterr().out
