@@ -77,7 +77,7 @@ def test_operateur_refuse(home, tmp_path, capsys, code):
     chemin = _registre(tmp_path)
     assert main(["adherents", "validate", str(chemin), "--operateur", code]) == 2
     err = capsys.readouterr().err
-    assert "opérateur inconnu" in err and "arnia, megalis, recia, maximilien" in err
+    assert "Erreur d'utilisation : opérateur inconnu" in err and "arnia, megalis, recia, maximilien" in err
     assert main(["adherents", "import", str(chemin), "--operateur", code]) == 2
     assert not (home / "data" / "raw" / "adherents").exists()
 
@@ -192,3 +192,17 @@ def test_validate_dit_comment_il_a_lu(home, tmp_path, capsys):
     out = capsys.readouterr().out
     assert (f"{chemin} : CSV, encodage cp1252, séparateur tabulation ; registre ; colonnes reconnues : "
             "SIRET → siret, Nom → nom, Parapheur → service:parapheur ; ignorées : Commentaire") in out
+
+
+def test_import_occupe_quand_un_autre_ecrit(home, tmp_path, capsys):
+    from territoires.cli import Verrou
+
+    autre = Verrou(home)
+    assert autre.prendre()
+    try:
+        assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis"]) == 75
+        assert "Occupé" in capsys.readouterr().err
+        assert not (home / "data" / "raw" / "adherents" / "megalis").exists()
+    finally:
+        autre.rendre()
+    assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis"]) == 0

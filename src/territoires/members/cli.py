@@ -1,7 +1,8 @@
 """Sous-commandes ``territoires adherents validate | import | services``.
 
 Codes de sortie : 0 tout va bien ; 1 erreur de fichier, ou lignes rejetées avec
-``--strict`` ; 2 usage (opérateur inconnu, fichier absent).
+``--strict`` ; 2 usage (opérateur inconnu, fichier absent) ; 75 (``import``) une autre
+commande écrit déjà dans le projet.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from territoires import formats
+from territoires.cli import EXIT_OCCUPE, UsageError, Verrou
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
 
 __all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
 
 
 
-class ErreurUsage(ValueError):
-    """Mauvaise utilisation de la commande (code de sortie 2)."""
+class ErreurUsage(UsageError):
+    """Mauvaise utilisation de la commande (code de sortie 2, « Erreur d'utilisation : … »)."""
 
 
 def verifier_operateur(code: str, operateurs_file: Path | None = None) -> str:
@@ -143,13 +145,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from territoires.config import settings
 
     cfg = settings()
-    try:
-        operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
-        fichier = _fichier(args.fichier)
-        abonnements = _fichier(args.abonnements) if args.abonnements else None
-    except ErreurUsage as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
+    operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
+    fichier = _fichier(args.fichier)
+    abonnements = _fichier(args.abonnements) if args.abonnements else None
     dossier = _dans(cfg.raw_dir / "adherents" / operateur, cfg.raw_dir / "adherents")
     ref = _referentiel(cfg.warehouse)
     bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier))
@@ -236,13 +234,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     from territoires.config import settings
 
     cfg = settings()
+    operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
+    fichier = _fichier(args.fichier)
+    abonnements = _fichier(args.abonnements) if args.abonnements else None
+    verrou = Verrou(cfg.home)  # un seul écrivain par projet (build, report, fetch, import)
+    if not verrou.prendre():
+        print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce projet ; "
+              "réessayez quand elle sera terminée.", file=sys.stderr)
+        return EXIT_OCCUPE
     try:
-        operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
-        fichier = _fichier(args.fichier)
-        abonnements = _fichier(args.abonnements) if args.abonnements else None
-    except ErreurUsage as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
+        return _importer_commande(args, operateur, fichier, abonnements, cfg)
+    finally:
+        verrou.rendre()
+
+
+def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | None, cfg) -> int:
     adherents_dir = cfg.raw_dir / "adherents"
     dossier = _dans(adherents_dir / operateur, adherents_dir)
     ref = _referentiel(cfg.warehouse)
