@@ -120,3 +120,17 @@ def test_sources_registres_pour_la_provenance(tmp_path):
     s = sources["registre-adherents:megalis/20261201T080000-registre.csv"]
     assert s.producer.startswith("Mégalis Bretagne") and s.vintage == "importé le 2026-12-01"
     assert s.sha256 == hashlib.sha256((d / "megalis" / "20261201T080000-registre.csv").read_bytes()).hexdigest()
+
+
+def test_dossiers_ignores_sont_signales(tmp_path):
+    d = tmp_path / "adherents"
+    ecrire_csv(d / "Mauvais Nom" / "r.csv", lignes_simples())
+    ecrire_csv(d / "inconnu" / "r.csv", lignes_simples())
+    ecrire_csv(d / "arnia" / "r.csv", lignes_simples())
+    assert [f.operateur for f in fichiers_registres(d)] == ["arnia"]
+    con = duckdb.connect()
+    load_raw(con, d, referentiel_mini())
+    rej = con.execute("select fichier, ligne, raison, niveau from raw.adherents_rejets order by fichier").fetchall()
+    assert [(f, l, n) for f, l, _, n in rej] == [("Mauvais Nom/", None, "erreur"), ("inconnu/", None, "erreur")]
+    assert "nom de dossier invalide" in rej[0][2] and "absent de territoires/data/operateurs.toml" in rej[1][2]
+    assert con.execute("select count(*) from raw.adherents").fetchone()[0] == 3

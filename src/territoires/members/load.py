@@ -49,7 +49,7 @@ from territoires.members.schema import CorrespondanceError, lire_correspondance,
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
 
-__all__ = ["fichiers_registres", "load_raw", "sources_registres", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
+__all__ = ["fichiers_registres", "load_raw", "dossier_ignore", "sources_registres", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]
 
 #: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
@@ -106,6 +106,27 @@ def _est_registre(p: Path) -> bool:
             and n.endswith(EXTENSIONS))
 
 
+def _codes_operateurs() -> set[str]:
+    import territoires
+
+    chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
+    try:
+        return {str(o.get("code", "")) for o in tomllib.loads(chemin.read_text(encoding="utf-8")).get("operateur", [])}
+    except (OSError, tomllib.TOMLDecodeError):
+        return set()
+
+
+def dossier_ignore(nom: str) -> str | None:
+    """La raison pour laquelle le dossier ``nom`` de ``data/raw/adherents/`` n'est pas lu, sinon ``None``."""
+    if nom == DOSSIER_ANCT:
+        return None
+    if not OPERATEUR_MOTIF.match(nom):
+        return "nom de dossier invalide (un code d'opérateur : minuscules, chiffres, - ou _) : dossier ignoré"
+    if nom not in _codes_operateurs():
+        return "opérateur absent de territoires/data/operateurs.toml : dossier ignoré"
+    return None
+
+
 def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> list[FichierRegistre]:
     """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
 
@@ -122,7 +143,7 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
         return []
     retenus: list[FichierRegistre] = []
     for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
-        if not OPERATEUR_MOTIF.match(dossier.name):
+        if dossier_ignore(dossier.name):
             continue
         derniers: dict[str, Path] = {}
         for p in sorted(dossier.iterdir()):
@@ -261,10 +282,15 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     lignes: dict[str, int] = {}
     lignes.update(_charger_taxonomie(con))
 
-    fichiers = fichiers_registres(adherents_dir, selection)
     adh = _Colonnes(SCHEMA_ADHERENTS)
     abo = _Colonnes(SCHEMA_ABONNEMENTS)
     rej = _Colonnes(SCHEMA_REJETS)
+    fichiers = fichiers_registres(adherents_dir, selection)
+    if adherents_dir.is_dir():
+        for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            raison = dossier_ignore(dossier.name)
+            if raison:
+                rej.ajouter((dossier.name, f"{dossier.name}/", None, "", "", raison, "erreur"))
 
     anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
     operateurs_anct: dict[str, str] = {}
