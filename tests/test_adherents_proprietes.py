@@ -94,3 +94,18 @@ def test_commande_validate_octets_quelconques(tmp_path_factory, monkeypatch, cap
     assert derniere.startswith("lues : ")
     n = [int(x.split(" : ")[1].split()[0].replace("\u202f", "")) for x in derniere.split(" · ")[:3]]
     assert n[0] == n[1] + n[2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(valeur=st.one_of(st.text(max_size=40), st.integers(), st.floats(), st.none(), st.booleans(),
+                        st.dates(), st.datetimes()),
+       tableur=st.booleans())
+def test_dates_et_libelles_ne_levent_jamais(valeur, tableur):
+    from territoires.members.dates import lire_date
+    from territoires.members.taxonomie import taxonomie
+
+    d, raison = lire_date(valeur, tableur=tableur)
+    assert d is None or raison is None
+    t = taxonomie()
+    t.type_entite(str(valeur))
+    t.service(str(valeur), "megalis")
