@@ -451,3 +451,23 @@ def test_doublon_dans_un_autre_fichier_cite_ce_fichier(tmp_path):
     v.fichier(a, nom="communes.csv")
     bilan = v.fichier(b, nom="autres.csv")
     assert [str(p) for p in bilan.rejets] == [f"autres.csv:2: SIRET, « {siret(3)} », doublon de communes.csv:4"]
+
+
+@pytest.mark.parametrize("moteur", ["calamine", "openpyxl"])
+def test_xlsx_les_deux_moteurs_memes_lignes(tmp_path, monkeypatch, moteur):
+    import sys
+
+    if moteur == "openpyxl":
+        monkeypatch.setitem(sys.modules, "python_calamine", None)  # import impossible : repli openpyxl
+    lignes = [[], [], ENTETE, [], [siret(1), "Commune fictive A", "Commune", "29019", datetime(2021, 3, 15), "Actes"],
+              [siret(2), "EPCI fictif", "CC", None, 44270, None]]
+    chemin = ecrire_xlsx(tmp_path / "r.xlsx", lignes)
+    r = _valider(chemin)
+    b = r.bilans[0]
+    assert (b.lues, b.acceptees, b.lignes_vides) == (2, 2, 3)
+    assert [a.ligne for a in r.adherents] == [5, 6]
+    assert [a.date_adhesion for a in r.adherents] == [date(2021, 3, 15)] * 2
+    from territoires.members.lecture import ouvrir
+
+    with ouvrir(chemin) as lecteur:
+        assert lecteur.moteur == moteur and lecteur.ligne_entete == 3
