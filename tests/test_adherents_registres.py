@@ -471,3 +471,23 @@ def test_xlsx_les_deux_moteurs_memes_lignes(tmp_path, monkeypatch, moteur):
 
     with ouvrir(chemin) as lecteur:
         assert lecteur.moteur == moteur and lecteur.ligne_entete == 3
+
+
+def test_type_absent_deduit_ou_signale(tmp_path):
+    from territoires.members.identifiants import siren_commune_presume
+
+    commune = siren_commune_presume("29019")
+    lignes = [["SIRET", "Code INSEE", "Nom"],
+              [siret_avec_cle_test(commune), "29019", "Commune fictive A"],
+              [siret(5), "29232", "Organisme fictif"]]
+    r = _valider(ecrire_csv(tmp_path / "r.csv", lignes))
+    assert [a.type for a in r.adherents] == ["commune", "autre_public"]
+    msgs = _messages(r)
+    assert any(":2: type, «  », type d'entité absent, déduit du SIREN (21… : commune)" in m for m in msgs)
+    assert any(":3: type, «  », type d'entité absent, classé autre_public" in m for m in msgs)
+
+
+def siret_avec_cle_test(siren9: str) -> str:
+    from territoires.members.identifiants import siret_avec_cle
+
+    return siret_avec_cle(siren9 + "0001")

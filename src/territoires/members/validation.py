@@ -572,6 +572,10 @@ class Validateur:
                 typ = "epci"
             elif (statut == "insee" and not siret and not siren) or statut in ("siren_reference", "siren_presume"):
                 typ = "commune"
+            elif siren and siren.startswith("21"):
+                typ = "commune"
+                pb.avertissements.append((col.entete("type") if "type" in col.champs else "type", "",
+                                          "type d'entité absent, déduit du SIREN (21… : commune)"))
             else:
                 typ = "autre_public"
                 if "type" not in col.champs or not type_source:
