@@ -127,10 +127,13 @@ def test_dossiers_ignores_sont_signales(tmp_path):
     ecrire_csv(d / "Mauvais Nom" / "r.csv", lignes_simples())
     ecrire_csv(d / "inconnu" / "r.csv", lignes_simples())
     ecrire_csv(d / "arnia" / "r.csv", lignes_simples())
-    assert [f.operateur for f in fichiers_registres(d)] == ["arnia"]
+    from territoires import operateurs
+
+    assert [f.operateur for f in fichiers_registres(d, operateurs_file=operateurs.PAQUET)] == ["arnia"]
+    assert [f.operateur for f in fichiers_registres(d)] == ["arnia", "inconnu"]  # motif seul
     con = duckdb.connect()
     load_raw(con, d, referentiel_mini())
     rej = con.execute("select fichier, ligne, raison, niveau from raw.adherents_rejets order by fichier").fetchall()
     assert [(f, l, n) for f, l, _, n in rej] == [("Mauvais Nom/", None, "erreur"), ("inconnu/", None, "erreur")]
-    assert "nom de dossier invalide" in rej[0][2] and "absent de territoires/data/operateurs.toml" in rej[1][2]
+    assert "nom de dossier invalide" in rej[0][2] and "absent du fichier des opérateurs" in rej[1][2]
     assert con.execute("select count(*) from raw.adherents").fetchone()[0] == 3

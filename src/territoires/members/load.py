@@ -106,33 +106,26 @@ def _est_registre(p: Path) -> bool:
             and n.endswith(EXTENSIONS))
 
 
-def _codes_operateurs() -> set[str]:
-    import territoires
-
-    chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
-    try:
-        return {str(o.get("code", "")) for o in tomllib.loads(chemin.read_text(encoding="utf-8")).get("operateur", [])}
-    except (OSError, tomllib.TOMLDecodeError):
-        return set()
-
-
-def dossier_ignore(nom: str) -> str | None:
-    """La raison pour laquelle le dossier ``nom`` de ``data/raw/adherents/`` n'est pas lu, sinon ``None``."""
+def dossier_ignore(nom: str, codes: set[str] | None = None) -> str | None:
+    """La raison pour laquelle le dossier ``nom`` de ``data/raw/adherents/`` n'est pas lu, sinon
+    ``None`` : un nom qui n'est pas un code d'opérateur valide, ou (``codes`` donnés) un code
+    absent du fichier des opérateurs en vigueur."""
     if nom == DOSSIER_ANCT:
         return None
     if not OPERATEUR_MOTIF.match(nom):
         return "nom de dossier invalide (un code d'opérateur : minuscules, chiffres, - ou _) : dossier ignoré"
-    if nom not in _codes_operateurs():
-        return "opérateur absent de territoires/data/operateurs.toml : dossier ignoré"
+    if codes is not None and nom not in codes:
+        return "opérateur absent du fichier des opérateurs (operateurs.toml) : dossier ignoré"
     return None
 
 
-def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> list[FichierRegistre]:
+def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None,
+                       operateurs_file: Path | None = None) -> list[FichierRegistre]:
     """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
 
     Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
     de ``anct/``. Ordre stable (opérateur, nom). Un dossier dont le nom n'est pas un code
-    d'opérateur valide est ignoré.
+    d'opérateur valide est ignoré ; avec ``operateurs_file``, un code absent de ce fichier aussi.
 
     ``selection`` choisit un import antérieur : ``{"megalis/registre.csv":
     "20250101T000000-registre.csv"}`` (clé : opérateur/nom d'origine ; valeur : fichier
@@ -141,9 +134,10 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
     adherents_dir = Path(adherents_dir)
     if not adherents_dir.is_dir():
         return []
+    codes = set(operateurs.codes(operateurs_file)) if operateurs_file else None
     retenus: list[FichierRegistre] = []
     for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
-        if dossier_ignore(dossier.name):
+        if dossier_ignore(dossier.name, codes):
             continue
         derniers: dict[str, Path] = {}
         for p in sorted(dossier.iterdir()):
@@ -165,25 +159,21 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
     return retenus
 
 
-def sources_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> dict:
+def sources_registres(adherents_dir: Path, selection: dict[str, str] | None = None,
+                      operateurs_file: Path | None = None) -> dict:
     """Une entrée de registre des sources (:class:`territoires.sources.Source`) par fichier de
     registre lu, d'identifiant ``registre-adherents:<fichier relatif>`` — les clés que rend
     :func:`load_raw` — pour que ``marts.sources`` garde producteur, fichier, date d'import et sha256.
     """
-    import tomllib as _toml
-
-    import territoires
     from territoires.sources import Source
 
-    noms: dict[str, str] = {}
+    chemin = operateurs_file or operateurs.PAQUET
     try:
-        chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
-        noms = {o["code"]: o.get("nom", o["code"]) for o in _toml.loads(chemin.read_text(encoding="utf-8"))
-                .get("operateur", [])}
-    except (OSError, _toml.TOMLDecodeError, KeyError):
-        pass
+        noms = {str(o["code"]): str(o.get("nom", o["code"])) for o in operateurs.lire(chemin)}
+    except operateurs.OperateursError:
+        noms = {}
     out = {}
-    for f in fichiers_registres(adherents_dir, selection):
+    for f in fichiers_registres(adherents_dir, selection, operateurs_file):
         m = HORODATAGE.match(f.chemin.name)
         importe = f"{m.group(1)[:4]}-{m.group(1)[4:6]}-{m.group(1)[6:8]}" if m else "inconnu"
         if f.operateur == DOSSIER_ANCT:
@@ -285,17 +275,19 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     adh = _Colonnes(SCHEMA_ADHERENTS)
     abo = _Colonnes(SCHEMA_ABONNEMENTS)
     rej = _Colonnes(SCHEMA_REJETS)
-    fichiers = fichiers_registres(adherents_dir, selection)
+    chemin_operateurs = operateurs_file or operateurs.PAQUET
+    fichiers = fichiers_registres(adherents_dir, selection, chemin_operateurs)
+    codes = set(operateurs.codes(chemin_operateurs))
     if adherents_dir.is_dir():
         for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            raison = dossier_ignore(dossier.name)
+            raison = dossier_ignore(dossier.name, codes)
             if raison:
                 rej.ajouter((dossier.name, f"{dossier.name}/", None, "", "", raison, "erreur"))
 
     anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
     operateurs_anct: dict[str, str] = {}
     if anct:
-        par_siret = operateurs.par_siret(operateurs_file or operateurs.PAQUET)
+        par_siret = operateurs.par_siret(chemin_operateurs)
         for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
             if siret.replace(" ", "") in par_siret:
                 operateurs_anct[oid] = par_siret[siret.replace(" ", "")]
