@@ -24,7 +24,6 @@ from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
 __all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
 
 
-
 class ErreurUsage(UsageError):
     """Mauvaise utilisation de la commande (code de sortie 2, « Erreur d'utilisation : … »)."""
 
@@ -75,9 +74,9 @@ def _referentiel(entrepot: Path):
         print(f"Attention : entrepôt introuvable ({entrepot}) — l'existence des codes INSEE n'est pas "
               "vérifiée (forme seulement) ; lancez `territoires build` pour la vérifier.")
         return None
-    import territoires
-
     import duckdb
+
+    import territoires
 
     try:
         con = territoires.connect(entrepot)
@@ -288,7 +287,7 @@ def cmd_services(args: argparse.Namespace) -> int:
     compte: Counter = Counter()
     fichiers: dict[tuple[str, str], set[str]] = {}
     validateurs: dict[str, Validateur] = {}
-    for f in fichiers_registres(adherents_dir):
+    for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
         if f.operateur == DOSSIER_ANCT:
             continue
         dossier = adherents_dir / f.operateur
