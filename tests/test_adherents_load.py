@@ -137,3 +137,13 @@ def test_dossiers_ignores_sont_signales(tmp_path):
     assert [(f, l, n) for f, l, _, n in rej] == [("Mauvais Nom/", None, "erreur"), ("inconnu/", None, "erreur")]
     assert "nom de dossier invalide" in rej[0][2] and "absent du fichier des opérateurs" in rej[1][2]
     assert con.execute("select count(*) from raw.adherents").fetchone()[0] == 3
+
+
+def test_temporaires_et_fichiers_annexes_jamais_lus(tmp_path):
+    d = tmp_path / "adherents"
+    ecrire_csv(d / "arnia" / "20261201T080000-r.csv", lignes_simples())
+    ecrire_csv(d / "arnia" / ".import.tmp-123-r.csv", lignes_simples())   # import interrompu
+    (d / "arnia" / "imports.json").write_text("[]", encoding="utf-8")
+    (d / "arnia" / "correspondance.toml").write_text("", encoding="utf-8")
+    (d / "README.md").write_text("x", encoding="utf-8")
+    assert [f.nom for f in fichiers_registres(d)] == ["arnia/20261201T080000-r.csv"]
