@@ -81,6 +81,21 @@ def _commande(args: list[str], home: Path) -> tuple[float, float, int, str, floa
             usage.ru_utime + usage.ru_stime)
 
 
+def _en_xlsx(source: Path, cible: Path) -> Path:
+    """Le même registre en XLSX (toutes cellules en texte, comme un export de tableur)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(cible), {"constant_memory": True, "strings_to_numbers": False,
+                                          "strings_to_formulas": False, "strings_to_urls": False})
+    ws = wb.add_worksheet("Adhérents")
+    with source.open(encoding="utf-8", newline="") as f:
+        for i, ligne in enumerate(csv.reader(f, delimiter=";")):
+            for j, v in enumerate(ligne):
+                ws.write_string(i, j, v)
+    wb.close()
+    return cible
+
+
 def _charger(adherents_dir: Path, entrepot: Path | None) -> tuple[float, float, int, float]:
     """``load_raw`` dans son propre processus : (secondes, pic RSS en Mo, lignes chargées, secondes CPU
     du processus entier)."""
@@ -131,17 +146,19 @@ def bench_adherents(lignes: int = 100_000, repeat: int = 1, entrepot: Path | Non
     registre = generer(WORK / f"registre_{lignes}.csv", lignes, _codes_insee(entrepot))
     generation = time.perf_counter() - t
 
-    validate, imports = [], []
+    registre_xlsx = _en_xlsx(registre, WORK / f"registre_{lignes}.xlsx")
+    validate, imports, validate_xlsx = [], [], []
     for k in range(repeat):
         validate.append(_commande(["adherents", "validate", str(registre), "--operateur", "megalis"], home))
         shutil.rmtree(home / "data" / "raw" / "adherents", ignore_errors=True)
         imports.append(_commande(["adherents", "import", str(registre), "--operateur", "megalis"], home))
+        validate_xlsx.append(_commande(["adherents", "validate", str(registre_xlsx), "--operateur", "megalis"], home))
 
     charges = [_charger(home / "data" / "raw" / "adherents", entrepot) for _ in range(repeat)]
     return {
         "lignes": lignes, "octets": registre.stat().st_size, "generation_s": generation,
         "avec_entrepot": bool(entrepot and entrepot.is_file()),
-        "validate": validate, "import": imports, "load": charges, "comptes": validate[-1][3],
+        "validate": validate, "import": imports, "validate_xlsx": validate_xlsx, "load": charges, "comptes": validate[-1][3],
     }
 
 
@@ -161,6 +178,8 @@ def rapport(r: dict) -> list[str]:
     i_s, i_mo = med([x[0] for x in r["import"]]), max(x[1] for x in r["import"])
     l_s, l_mo = med([x[0] for x in r["load"]]), max(x[1] for x in r["load"])
     v_cpu, i_cpu = med([x[4] for x in r["validate"]]), med([x[4] for x in r["import"]])
+    x_s, x_mo, x_cpu = (med([x[0] for x in r["validate_xlsx"]]), max(x[1] for x in r["validate_xlsx"]),
+                        med([x[4] for x in r["validate_xlsx"]]))
     l_cpu = med([x[3] for x in r["load"]])
     n = len(r["validate"])
     return [
@@ -172,12 +191,25 @@ def rapport(r: dict) -> list[str]:
         f"| `territoires adherents validate` (own process) | {v_s:.2f} s wall, {v_cpu:.2f} s CPU, peak RSS {v_mo:.0f} MB ({n} run(s)) | | |",
         f"| `territoires adherents import` (validates, then copies) | {i_s:.2f} s wall, {i_cpu:.2f} s CPU, peak RSS {i_mo:.0f} MB | "
         f"≤ 5 s, ≤ 500 MB | {_tenu(i_s, i_cpu, i_mo)} |",
+        f"| the same register as XLSX: `validate` (python-calamine) | {x_s:.2f} s wall, {x_cpu:.2f} s CPU, "
+        f"peak RSS {x_mo:.0f} MB | | |",
         f"| load into DuckDB (`load_raw`, what the build runs; own process) | {l_s:.2f} s wall, {l_cpu:.2f} s CPU (whole process), peak RSS {l_mo:.0f} MB "
         f"({r['load'][-1][2]:,} members) | | |",
         "",
         f"Counts: {r['comptes']}",
         f"Machine load average when measured: {os.getloadavg()[0]:.1f} (wall times grow with it; CPU times do not).",
     ]
+
+
+def bench(repeat: int) -> dict:
+    """For benchmarks/run.py's SECTIONS: ``"adherents": (adherents.bench, adherents.report)``.
+    Uses the warehouse the build section left in benchmarks/_work/build/ when present."""
+    candidats = [ROOT / "benchmarks" / "_work" / "build" / "data" / "processed" / "territoires.duckdb",
+                 ROOT / "data" / "processed" / "territoires.duckdb"]
+    return bench_adherents(100_000, repeat, next((c for c in candidats if c.is_file()), None))
+
+
+report = rapport
 
 
 def main() -> int:

@@ -77,7 +77,7 @@ def test_operateur_refuse(home, tmp_path, capsys, code):
     chemin = _registre(tmp_path)
     assert main(["adherents", "validate", str(chemin), "--operateur", code]) == 2
     err = capsys.readouterr().err
-    assert "opérateur inconnu" in err and "arnia, megalis, recia, maximilien" in err
+    assert "Erreur d'utilisation : opérateur inconnu" in err and "arnia, megalis, recia, maximilien" in err
     assert main(["adherents", "import", str(chemin), "--operateur", code]) == 2
     assert not (home / "data" / "raw" / "adherents").exists()
 
@@ -183,3 +183,26 @@ def test_import_avec_abonnements_et_correspondance_invalide(home, tmp_path, caps
     assert main(["adherents", "validate", str(reg), "--operateur", "recia"]) == 1
     captured = capsys.readouterr()
     assert "fichier de correspondance illisible" in captured.err and "Traceback" not in captured.err
+
+
+def test_validate_dit_comment_il_a_lu(home, tmp_path, capsys):
+    lignes = [["SIRET", "Nom", "Parapheur", "Commentaire"], [siret(1), "Commune fictive É", "oui", "rien"]]
+    chemin = ecrire_csv(tmp_path / "r.csv", lignes, sep="\t", encodage="cp1252")
+    assert main(["adherents", "validate", str(chemin), "--operateur", "arnia"]) == 0
+    out = capsys.readouterr().out
+    assert (f"{chemin} : CSV, encodage cp1252, séparateur tabulation ; registre ; colonnes reconnues : "
+            "SIRET → siret, Nom → nom, Parapheur → service:parapheur ; ignorées : Commentaire") in out
+
+
+def test_import_occupe_quand_un_autre_ecrit(home, tmp_path, capsys):
+    from territoires.cli import Verrou
+
+    autre = Verrou(home)
+    assert autre.prendre()
+    try:
+        assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis"]) == 75
+        assert "Occupé" in capsys.readouterr().err
+        assert not (home / "data" / "raw" / "adherents" / "megalis").exists()
+    finally:
+        autre.rendre()
+    assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis"]) == 0

@@ -108,15 +108,28 @@ def test_un_import_anterieur_reste_selectionnable(tmp_path):
         fichiers_registres(d, {"megalis/registre.csv": "../recia/x.csv"})
 
 
-def test_sources_registres_pour_la_provenance(tmp_path):
-    from territoires.members.load import sources_registres
+def test_dossiers_ignores_sont_signales(tmp_path):
+    d = tmp_path / "adherents"
+    ecrire_csv(d / "Mauvais Nom" / "r.csv", lignes_simples())
+    ecrire_csv(d / "inconnu" / "r.csv", lignes_simples())
+    ecrire_csv(d / "arnia" / "r.csv", lignes_simples())
+    from territoires import operateurs
 
-    d = _dossier(tmp_path)
+    assert [f.operateur for f in fichiers_registres(d, operateurs_file=operateurs.PAQUET)] == ["arnia"]
+    assert [f.operateur for f in fichiers_registres(d)] == ["arnia", "inconnu"]  # motif seul
     con = duckdb.connect()
-    lignes = load_raw(con, d, referentiel_mini())
-    sources = sources_registres(d)
-    dynamiques = {k for k in lignes if k.startswith("registre-adherents:")}
-    assert dynamiques <= set(sources)
-    s = sources["registre-adherents:megalis/20261201T080000-registre.csv"]
-    assert s.producer.startswith("Mégalis Bretagne") and s.vintage == "importé le 2026-12-01"
-    assert s.sha256 == hashlib.sha256((d / "megalis" / "20261201T080000-registre.csv").read_bytes()).hexdigest()
+    load_raw(con, d, referentiel_mini())
+    rej = con.execute("select fichier, ligne, raison, niveau from raw.adherents_rejets order by fichier").fetchall()
+    assert [(f, l, n) for f, l, _, n in rej] == [("Mauvais Nom/", None, "erreur"), ("inconnu/", None, "erreur")]
+    assert "nom de dossier invalide" in rej[0][2] and "absent du fichier des opérateurs" in rej[1][2]
+    assert con.execute("select count(*) from raw.adherents").fetchone()[0] == 3
+
+
+def test_temporaires_et_fichiers_annexes_jamais_lus(tmp_path):
+    d = tmp_path / "adherents"
+    ecrire_csv(d / "arnia" / "20261201T080000-r.csv", lignes_simples())
+    ecrire_csv(d / "arnia" / ".import.tmp-123-r.csv", lignes_simples())   # import interrompu
+    (d / "arnia" / "imports.json").write_text("[]", encoding="utf-8")
+    (d / "arnia" / "correspondance.toml").write_text("", encoding="utf-8")
+    (d / "README.md").write_text("x", encoding="utf-8")
+    assert [f.nom for f in fichiers_registres(d)] == ["arnia/20261201T080000-r.csv"]

@@ -77,3 +77,35 @@ def test_xlsx_quelconques(tmp_path_factory, lignes):
 
     chemin = ecrire_xlsx(tmp_path_factory.mktemp("p") / "r.xlsx", [ENTETE] + lignes)
     _verifier(chemin)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(donnees=st.binary(max_size=800))
+def test_commande_validate_octets_quelconques(tmp_path_factory, monkeypatch, capsys, donnees):
+    from territoires.cli import main
+
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    chemin = home / "registre.csv"
+    chemin.write_bytes(donnees)
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis"]) in (0, 1)
+    out = capsys.readouterr().out
+    derniere = out.strip().splitlines()[-1]
+    assert derniere.startswith("lues : ")
+    n = [int(x.split(" : ")[1].split()[0].replace("\u202f", "")) for x in derniere.split(" · ")[:3]]
+    assert n[0] == n[1] + n[2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(valeur=st.one_of(st.text(max_size=40), st.integers(), st.floats(), st.none(), st.booleans(),
+                        st.dates(), st.datetimes()),
+       tableur=st.booleans())
+def test_dates_et_libelles_ne_levent_jamais(valeur, tableur):
+    from territoires.members.dates import lire_date
+    from territoires.members.taxonomie import taxonomie
+
+    d, raison = lire_date(valeur, tableur=tableur)
+    assert d is None or raison is None
+    t = taxonomie()
+    t.type_entite(str(valeur))
+    t.service(str(valeur), "megalis")

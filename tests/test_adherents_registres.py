@@ -451,3 +451,43 @@ def test_doublon_dans_un_autre_fichier_cite_ce_fichier(tmp_path):
     v.fichier(a, nom="communes.csv")
     bilan = v.fichier(b, nom="autres.csv")
     assert [str(p) for p in bilan.rejets] == [f"autres.csv:2: SIRET, « {siret(3)} », doublon de communes.csv:4"]
+
+
+@pytest.mark.parametrize("moteur", ["calamine", "openpyxl"])
+def test_xlsx_les_deux_moteurs_memes_lignes(tmp_path, monkeypatch, moteur):
+    import sys
+
+    if moteur == "openpyxl":
+        monkeypatch.setitem(sys.modules, "python_calamine", None)  # import impossible : repli openpyxl
+    lignes = [[], [], ENTETE, [], [siret(1), "Commune fictive A", "Commune", "29019", datetime(2021, 3, 15), "Actes"],
+              [siret(2), "EPCI fictif", "CC", None, 44270, None]]
+    chemin = ecrire_xlsx(tmp_path / "r.xlsx", lignes)
+    r = _valider(chemin)
+    b = r.bilans[0]
+    assert (b.lues, b.acceptees, b.lignes_vides) == (2, 2, 3)
+    assert [a.ligne for a in r.adherents] == [5, 6]
+    assert [a.date_adhesion for a in r.adherents] == [date(2021, 3, 15)] * 2
+    from territoires.members.lecture import ouvrir
+
+    with ouvrir(chemin) as lecteur:
+        assert lecteur.moteur == moteur and lecteur.ligne_entete == 3
+
+
+def test_type_absent_deduit_ou_signale(tmp_path):
+    from territoires.members.identifiants import siren_commune_presume
+
+    commune = siren_commune_presume("29019")
+    lignes = [["SIRET", "Code INSEE", "Nom"],
+              [siret_avec_cle_test(commune), "29019", "Commune fictive A"],
+              [siret(5), "29232", "Organisme fictif"]]
+    r = _valider(ecrire_csv(tmp_path / "r.csv", lignes))
+    assert [a.type for a in r.adherents] == ["commune", "autre_public"]
+    msgs = _messages(r)
+    assert any(":2: type, «  », type d'entité absent, déduit du SIREN (21… : commune)" in m for m in msgs)
+    assert any(":3: type, «  », type d'entité absent, classé autre_public" in m for m in msgs)
+
+
+def siret_avec_cle_test(siren9: str) -> str:
+    from territoires.members.identifiants import siret_avec_cle
+
+    return siret_avec_cle(siren9 + "0001")

@@ -1,7 +1,8 @@
 """Sous-commandes ``territoires adherents validate | import | services``.
 
 Codes de sortie : 0 tout va bien ; 1 erreur de fichier, ou lignes rejetées avec
-``--strict`` ; 2 usage (opérateur inconnu, fichier absent).
+``--strict`` ; 2 usage (opérateur inconnu, fichier absent) ; 75 (``import``) une autre
+commande écrit déjà dans le projet.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from territoires import formats
+from territoires.cli import EXIT_OCCUPE, UsageError, Verrou
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
 
 __all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
 
 
-
-class ErreurUsage(ValueError):
-    """Mauvaise utilisation de la commande (code de sortie 2)."""
+class ErreurUsage(UsageError):
+    """Mauvaise utilisation de la commande (code de sortie 2, « Erreur d'utilisation : … »)."""
 
 
 def verifier_operateur(code: str, operateurs_file: Path | None = None) -> str:
@@ -73,9 +74,9 @@ def _referentiel(entrepot: Path):
         print(f"Attention : entrepôt introuvable ({entrepot}) — l'existence des codes INSEE n'est pas "
               "vérifiée (forme seulement) ; lancez `territoires build` pour la vérifier.")
         return None
-    import territoires
-
     import duckdb
+
+    import territoires
 
     try:
         con = territoires.connect(entrepot)
@@ -110,6 +111,8 @@ def _valider(fichier: Path, abonnements: Path | None, operateur: str, referentie
         bilans.append(v.fichier(abonnements, genre="abonnements"))
     if afficher:
         for b in bilans:
+            if b.format:
+                print(b.description())
             for p in b.problemes():
                 print(p)
     return bilans
@@ -141,13 +144,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from territoires.config import settings
 
     cfg = settings()
-    try:
-        operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
-        fichier = _fichier(args.fichier)
-        abonnements = _fichier(args.abonnements) if args.abonnements else None
-    except ErreurUsage as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
+    operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
+    fichier = _fichier(args.fichier)
+    abonnements = _fichier(args.abonnements) if args.abonnements else None
     dossier = _dans(cfg.raw_dir / "adherents" / operateur, cfg.raw_dir / "adherents")
     ref = _referentiel(cfg.warehouse)
     bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier))
@@ -234,13 +233,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     from territoires.config import settings
 
     cfg = settings()
+    operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
+    fichier = _fichier(args.fichier)
+    abonnements = _fichier(args.abonnements) if args.abonnements else None
+    verrou = Verrou(cfg.home)  # un seul écrivain par projet (build, report, fetch, import)
+    if not verrou.prendre():
+        print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce projet ; "
+              "réessayez quand elle sera terminée.", file=sys.stderr)
+        return EXIT_OCCUPE
     try:
-        operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
-        fichier = _fichier(args.fichier)
-        abonnements = _fichier(args.abonnements) if args.abonnements else None
-    except ErreurUsage as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
+        return _importer_commande(args, operateur, fichier, abonnements, cfg)
+    finally:
+        verrou.rendre()
+
+
+def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | None, cfg) -> int:
     adherents_dir = cfg.raw_dir / "adherents"
     dossier = _dans(adherents_dir / operateur, adherents_dir)
     ref = _referentiel(cfg.warehouse)
@@ -280,7 +287,7 @@ def cmd_services(args: argparse.Namespace) -> int:
     compte: Counter = Counter()
     fichiers: dict[tuple[str, str], set[str]] = {}
     validateurs: dict[str, Validateur] = {}
-    for f in fichiers_registres(adherents_dir):
+    for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
         if f.operateur == DOSSIER_ANCT:
             continue
         dossier = adherents_dir / f.operateur

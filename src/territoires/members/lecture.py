@@ -13,8 +13,10 @@ CSV :
   fréquent hors guillemets) ;
 - compression gzip reconnue à ses premiers octets (``.csv.gz`` des exports ANCT).
 
-XLSX : openpyxl en lecture seule, première feuille ou feuille nommée ; les dates restent
-des dates, les nombres des nombres (la validation convertit les numéros de série Excel).
+XLSX : python-calamine (Rust, une feuille lue d'un bloc, 100 000 lignes en 0,5 s), ou à
+défaut openpyxl en lecture seule (en flux) ; première feuille ou feuille nommée ; les
+dates restent des dates, les nombres des nombres (la validation convertit les numéros de
+série Excel).
 
 Toute erreur qui empêche de lire le fichier lève :class:`ErreurFichier`, un message en
 français qui nomme le fichier : jamais de trace d'appel.
@@ -131,6 +133,8 @@ class Lecteur:
         self.entetes: list[str] = []
         self.ligne_entete = 0
         self.lignes_vides = 0
+        #: bibliothèque qui lit un XLSX : « calamine » ou « openpyxl »
+        self.moteur: str | None = None
         self._fermer = []
         try:
             if self.format == "xlsx":
@@ -186,6 +190,52 @@ class Lecteur:
 
     # ----------------------------------------------------------------- XLSX
     def _ouvrir_xlsx(self, feuille: str | None) -> Iterator[tuple[int, list]]:
+        """python-calamine d'abord (Rust : 100 000 lignes en 0,5 s), openpyxl en lecture seule
+        (en flux, 20 fois plus lent) s'il est absent ou ne sait pas lire le fichier."""
+        self.format = "xlsx"
+        try:
+            from python_calamine import CalamineWorkbook
+        except ImportError:
+            return self._ouvrir_openpyxl(feuille)
+        try:
+            classeur = CalamineWorkbook.from_path(str(self.chemin))
+            noms = list(classeur.sheet_names)
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # erreur ou panique Rust d'un fichier abîmé : openpyxl tranchera
+            try:
+                return self._ouvrir_openpyxl(feuille)
+            except ErreurFichier:
+                raise ErreurFichier(f"{self.nom}: classeur XLSX illisible ({type(exc).__name__}: {exc})") from exc
+        self.feuille = self._choisir_feuille(noms, feuille)
+        try:
+            ws = classeur.get_sheet_by_name(self.feuille)
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:
+            raise ErreurFichier(f"{self.nom}: feuille {self.feuille!r} illisible ({type(exc).__name__}: {exc})") from exc
+        self.moteur = "calamine"
+        return self._iterer_calamine(ws)
+
+    def _choisir_feuille(self, noms: list[str], feuille: str | None) -> str:
+        if feuille is not None and feuille not in noms:
+            raise ErreurFichier(f"{self.nom}: feuille {feuille!r} absente (feuilles : {', '.join(noms)})")
+        if not noms:
+            raise ErreurFichier(f"{self.nom}: classeur sans feuille")
+        return feuille or noms[0]
+
+    def _iterer_calamine(self, ws) -> Iterator[tuple[int, list]]:
+        # python-calamine 0.9 rend les lignes depuis la ligne 1 de la feuille (lignes vides
+        # du haut comprises) : le rang dans l'itération est le numéro de ligne (testé)
+        try:
+            for numero, valeurs in enumerate(ws.iter_rows(), start=1):
+                yield numero, valeurs
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:
+            raise ErreurFichier(f"{self.nom}: feuille {self.feuille!r} illisible ({type(exc).__name__}: {exc})") from exc
+
+    def _ouvrir_openpyxl(self, feuille: str | None) -> Iterator[tuple[int, list]]:
         import warnings
 
         try:
@@ -199,14 +249,9 @@ class Lecteur:
         except Exception as exc:  # zip abîmé, XML invalide… : jamais de trace d'appel
             raise ErreurFichier(f"{self.nom}: classeur XLSX illisible ({type(exc).__name__}: {exc})") from exc
         self._fermer.append(classeur)
-        noms = classeur.sheetnames
-        if feuille is not None and feuille not in noms:
-            raise ErreurFichier(f"{self.nom}: feuille {feuille!r} absente (feuilles : {', '.join(noms)})")
-        if not noms:
-            raise ErreurFichier(f"{self.nom}: classeur sans feuille")
-        self.feuille = feuille or noms[0]
+        self.feuille = self._choisir_feuille(classeur.sheetnames, feuille)
         ws = classeur[self.feuille]
-        self.format = "xlsx"
+        self.moteur = "openpyxl"
         return self._iterer_xlsx(ws)
 
     def _iterer_xlsx(self, ws) -> Iterator[tuple[int, list]]:

@@ -49,7 +49,7 @@ from territoires.members.schema import CorrespondanceError, lire_correspondance,
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
 
-__all__ = ["fichiers_registres", "load_raw", "sources_registres", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
+__all__ = ["fichiers_registres", "load_raw", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]
 
 #: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
@@ -106,12 +106,26 @@ def _est_registre(p: Path) -> bool:
             and n.endswith(EXTENSIONS))
 
 
-def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> list[FichierRegistre]:
+def dossier_ignore(nom: str, codes: set[str] | None = None) -> str | None:
+    """La raison pour laquelle le dossier ``nom`` de ``data/raw/adherents/`` n'est pas lu, sinon
+    ``None`` : un nom qui n'est pas un code d'opérateur valide, ou (``codes`` donnés) un code
+    absent du fichier des opérateurs en vigueur."""
+    if nom == DOSSIER_ANCT:
+        return None
+    if not OPERATEUR_MOTIF.match(nom):
+        return "nom de dossier invalide (un code d'opérateur : minuscules, chiffres, - ou _) : dossier ignoré"
+    if codes is not None and nom not in codes:
+        return "opérateur absent du fichier des opérateurs (operateurs.toml) : dossier ignoré"
+    return None
+
+
+def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None,
+                       operateurs_file: Path | None = None) -> list[FichierRegistre]:
     """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
 
     Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
     de ``anct/``. Ordre stable (opérateur, nom). Un dossier dont le nom n'est pas un code
-    d'opérateur valide est ignoré.
+    d'opérateur valide est ignoré ; avec ``operateurs_file``, un code absent de ce fichier aussi.
 
     ``selection`` choisit un import antérieur : ``{"megalis/registre.csv":
     "20250101T000000-registre.csv"}`` (clé : opérateur/nom d'origine ; valeur : fichier
@@ -120,9 +134,10 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
     adherents_dir = Path(adherents_dir)
     if not adherents_dir.is_dir():
         return []
+    codes = set(operateurs.codes(operateurs_file)) if operateurs_file else None
     retenus: list[FichierRegistre] = []
     for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
-        if not OPERATEUR_MOTIF.match(dossier.name):
+        if dossier_ignore(dossier.name, codes):
             continue
         derniers: dict[str, Path] = {}
         for p in sorted(dossier.iterdir()):
@@ -142,45 +157,6 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
                     raise FileNotFoundError(f"{dossier.name}/{choix}: import choisi introuvable")
             retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
     return retenus
-
-
-def sources_registres(adherents_dir: Path, selection: dict[str, str] | None = None) -> dict:
-    """Une entrée de registre des sources (:class:`territoires.sources.Source`) par fichier de
-    registre lu, d'identifiant ``registre-adherents:<fichier relatif>`` — les clés que rend
-    :func:`load_raw` — pour que ``marts.sources`` garde producteur, fichier, date d'import et sha256.
-    """
-    import tomllib as _toml
-
-    import territoires
-    from territoires.sources import Source
-
-    noms: dict[str, str] = {}
-    try:
-        chemin = Path(territoires.__file__).with_name("data") / "operateurs.toml"
-        noms = {o["code"]: o.get("nom", o["code"]) for o in _toml.loads(chemin.read_text(encoding="utf-8"))
-                .get("operateur", [])}
-    except (OSError, _toml.TOMLDecodeError, KeyError):
-        pass
-    out = {}
-    for f in fichiers_registres(adherents_dir, selection):
-        m = HORODATAGE.match(f.chemin.name)
-        importe = f"{m.group(1)[:4]}-{m.group(1)[4:6]}-{m.group(1)[6:8]}" if m else "inconnu"
-        if f.operateur == DOSSIER_ANCT:
-            producteur = "ANCT, Suite territoriale (export public déposé dans data/raw/adherents/anct/)"
-            licence = "Licence Ouverte / Open Licence 2.0 (Etalab), selon data.gouv.fr"
-        else:
-            producteur = f"{noms.get(f.operateur, f.operateur)} (registre d'adhérents importé)"
-            licence = "registre transmis par l'opérateur ; licence de diffusion à préciser par l'opérateur"
-        sid = f"{PREFIXE_SOURCE}{f.nom}"
-        out[sid] = Source(
-            id=sid, producer=producteur, title=f"Registre d'adhérents : {Path(f.nom).name}", licence=licence,
-            url="", file=f"data/raw/adherents/{f.nom}",
-            format="xlsx" if f.chemin.name.lower().endswith(".xlsx") else "csv",
-            sha256=f.sha256, vintage=f"importé le {importe}" if m else "inconnu",
-            vintages={"registre": {"millesime": importe, "preuve": "date d'import dans le nom du fichier"
-                                   if m else "fichier déposé sans horodatage"}},
-        )
-    return out
 
 
 def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: str, val_col: str) -> dict[str, str]:
@@ -261,15 +237,22 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     lignes: dict[str, int] = {}
     lignes.update(_charger_taxonomie(con))
 
-    fichiers = fichiers_registres(adherents_dir, selection)
     adh = _Colonnes(SCHEMA_ADHERENTS)
     abo = _Colonnes(SCHEMA_ABONNEMENTS)
     rej = _Colonnes(SCHEMA_REJETS)
+    chemin_operateurs = operateurs_file or operateurs.PAQUET
+    fichiers = fichiers_registres(adherents_dir, selection, chemin_operateurs)
+    codes = set(operateurs.codes(chemin_operateurs))
+    if adherents_dir.is_dir():
+        for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            raison = dossier_ignore(dossier.name, codes)
+            if raison:
+                rej.ajouter((dossier.name, f"{dossier.name}/", None, "", "", raison, "erreur"))
 
     anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
     operateurs_anct: dict[str, str] = {}
     if anct:
-        par_siret = operateurs.par_siret(operateurs_file or operateurs.PAQUET)
+        par_siret = operateurs.par_siret(chemin_operateurs)
         for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
             if siret.replace(" ", "") in par_siret:
                 operateurs_anct[oid] = par_siret[siret.replace(" ", "")]

@@ -203,6 +203,24 @@ class Bilan:
     format: str | None = None
     encodage: str | None = None
     separateur: str | None = None
+    #: en-tête → champ reconnu (``service:<id>`` pour une colonne de service)
+    colonnes: dict[str, str] = field(default_factory=dict)
+    ignorees: list[str] = field(default_factory=list)
+
+    def description(self) -> str:
+        """Une ligne : comment le fichier a été lu et quelles colonnes ont été reconnues."""
+        from territoires.members.lecture import NOMS_SEPARATEURS
+
+        lu = (self.format or "?").upper()
+        if self.encodage:
+            lu += f", encodage {self.encodage}"
+        if self.separateur and self.format != "xlsx":
+            lu += f", séparateur {NOMS_SEPARATEURS.get(self.separateur, repr(self.separateur))}"
+        cols = ", ".join(f"{nettoyer(e)[:60]} → {c}" for e, c in self.colonnes.items()) or "aucune"
+        texte = f"{self.fichier} : {lu} ; {self.genre} ; colonnes reconnues : {cols}"
+        if self.ignorees:
+            texte += f" ; ignorées : {', '.join(nettoyer(e)[:60] for e in self.ignorees)}"
+        return texte
 
     @property
     def ok(self) -> bool:
@@ -322,6 +340,9 @@ class Validateur:
                 col = reconnaitre(lecteur.entetes, self.operateur, correspondance=c, tax=self.tax)
                 if genre is None:
                     bilan.genre = col.genre
+                bilan.colonnes = {col.entetes[i]: c for c, i in sorted(col.champs.items(), key=lambda x: x[1])}
+                bilan.colonnes.update({e: f"service:{sid}" for sid, e in col.services.values()})
+                bilan.ignorees = list(col.ignorees)
                 self._verifier_entete(lecteur, col, bilan)
                 if bilan.erreurs:
                     return bilan
@@ -551,6 +572,10 @@ class Validateur:
                 typ = "epci"
             elif (statut == "insee" and not siret and not siren) or statut in ("siren_reference", "siren_presume"):
                 typ = "commune"
+            elif siren and siren.startswith("21"):
+                typ = "commune"
+                pb.avertissements.append((col.entete("type") if "type" in col.champs else "type", "",
+                                          "type d'entité absent, déduit du SIREN (21… : commune)"))
             else:
                 typ = "autre_public"
                 if "type" not in col.champs or not type_source:

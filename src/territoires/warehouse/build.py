@@ -71,7 +71,8 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
     if adherents_dir is not None:  # the member registers: an import changes the warehouse
         from territoires.members.load import fichiers_registres
 
-        h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir)]).encode())
+        h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
+                      ).encode())
     h.update(niveaux.FICHIER.read_bytes())
     for src in registry.values():
         h.update(repr(src).encode())

@@ -196,7 +196,7 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     files, and the reference it attaches to."""
     from territoires.members import load as membres
 
-    fichiers = membres.fichiers_registres(adherents_dir)
+    fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file)
     code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [p.read_bytes().hex() for p in code]
               + [operateurs_file.read_bytes().hex(), empreintes_staging])
