@@ -28,25 +28,20 @@ avertissement), ``non_rattache`` (gardé et compté).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from territoires.members.dates import lire_date
 from territoires.members.identifiants import (
-    Verification,
     code_insee_depuis_siren_presume,
-    nature_identifiant,
-    verifier_code_insee,
-    verifier_siren,
-    verifier_siret,
 )
 from territoires.members.lecture import NOMS_SEPARATEURS, SEPARATEURS, ErreurFichier, ouvrir
 from territoires.members.schema import Colonnes, Correspondance, reconnaitre
-from territoires.members.taxonomie import PREFIXE_INCONNU, Taxonomie, taxonomie
-from territoires.members.texte import apercu, cle, nettoyer
+from territoires.members.taxonomie import Taxonomie, taxonomie
+from territoires.members.texte import apercu
+from territoires.members.controles import NON, OUI, Controles, _texte  # noqa: F401
+from territoires.members.referentiel import Referentiel
+from territoires.members.resultats import Abonnement, Adherent, Bilan, Probleme, Resultat, _Ligne
 
 __all__ = [
     "Referentiel",
@@ -61,215 +56,6 @@ __all__ = [
 ]
 
 STATUTS_RATTACHEMENT = ("insee", "siren_epci", "siren_reference", "siren_presume", "non_rattache")
-OUI = {"oui", "o", "yes", "y", "x", "1", "vrai", "true", "ok", "souscrit", "abonne", "actif", "active"}
-NON = {"", "non", "n", "no", "0", "faux", "false", "nonsouscrit", "inactif"}
-
-
-# ------------------------------------------------------------------ référentiel
-@dataclass
-class Referentiel:
-    """Ce qu'il faut savoir des territoires pour valider et rattacher les adhérents.
-
-    - ``communes`` : code INSEE d'une commune en vigueur → nom ;
-    - ``anciennes`` : code d'une commune déléguée, associée ou fusionnée → (code de la commune
-      qui l'a absorbée, son nom, nom de l'ancienne commune) ;
-    - ``arrondissements`` : code d'arrondissement municipal → (code de la commune, son nom, nom) ;
-    - ``epci`` : SIREN d'EPCI → nom (le SIREN d'un EPCI est son code dans l'entrepôt) ;
-    - ``siren_communes`` : SIREN de commune → code INSEE, d'après un fichier de référence
-      (ANCT DPNT, BANATIC) quand il y en a un.
-
-    Un référentiel vide (:meth:`vide`) ne vérifie pas l'existence des codes INSEE.
-    """
-
-    communes: dict[str, str] = field(default_factory=dict)
-    anciennes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    arrondissements: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    epci: dict[str, str] = field(default_factory=dict)
-    siren_communes: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def vide(cls) -> Referentiel:
-        return cls()
-
-    @property
-    def verifie_insee(self) -> bool:
-        """Vrai si l'existence des codes INSEE peut être vérifiée."""
-        return bool(self.communes)
-
-    @classmethod
-    def depuis_entrepot(cls, con) -> Referentiel:
-        """Lit ``staging.communes`` (COM ; COMD/COMA → ``code_parent`` ; ARM) et ``staging.epci``."""
-        ref = cls()
-        lignes = con.execute(
-            "select c.code, c.type, c.nom, c.code_parent, p.nom from staging.communes c "
-            "left join staging.communes p on p.code = c.code_parent and p.type = 'COM' "
-            "where c.type in ('COM', 'COMD', 'COMA', 'ARM')"
-        ).fetchall()
-        for code, typ, nom, parent, nom_parent in lignes:
-            if typ == "COM":
-                ref.communes[code] = nom
-        for code, typ, nom, parent, nom_parent in lignes:
-            if code in ref.communes or not parent or parent not in ref.communes:
-                continue
-            cible = ref.arrondissements if typ == "ARM" else ref.anciennes
-            cible[code] = (parent, nom_parent or ref.communes[parent], nom)
-        ref.epci = dict(con.execute("select code, nom from staging.epci").fetchall())
-        return ref
-
-    def ajouter_sirens_communes(self, chemin: Path) -> int:
-        """Ajoute la correspondance SIREN → code INSEE d'un CSV de référence (colonnes
-        reconnues : SIREN et code INSEE, ex. un extrait de BANATIC ou de l'ANCT DPNT).
-        Rend le nombre de correspondances ajoutées ; les lignes invalides sont ignorées."""
-        n = 0
-        with ouvrir(chemin) as lecteur:
-            col = reconnaitre(lecteur.entetes, "*")
-            if "siren" not in col.champs or "code_insee" not in col.champs:
-                raise ErreurFichier(f"{chemin}: colonnes SIREN et code INSEE attendues "
-                                    f"(trouvées : {', '.join(lecteur.entetes)})")
-            i, j = col.champs["siren"], col.champs["code_insee"]
-            for ligne in lecteur:
-                c = ligne.cellules
-                if max(i, j) >= len(c):
-                    continue
-                s, k = verifier_siren(c[i]), verifier_code_insee(c[j])
-                if s.valide and k.valide:
-                    self.siren_communes[s.valeur] = k.valeur
-                    n += 1
-        return n
-
-
-# ------------------------------------------------------------------ résultats
-@dataclass(slots=True)
-class Adherent:
-    operateur: str
-    identifiant: str
-    siret: str | None
-    siren: str | None
-    code_insee: str | None
-    nom: str
-    type: str
-    type_source: str | None
-    date_adhesion: date | None
-    services: list[str]
-    statut_rattachement: str
-    code_territoire: str | None
-    niveau_territoire: str | None
-    fichier: str
-    ligne: int
-
-
-@dataclass(slots=True)
-class Abonnement:
-    operateur: str
-    identifiant: str
-    service: str
-    service_source: str
-    date_debut: date | None
-    fichier: str
-    ligne: int
-
-
-@dataclass(slots=True)
-class Probleme:
-    """Un rejet, un avertissement ou une erreur de fichier (``ligne`` None : tout le fichier)."""
-
-    fichier: str
-    ligne: int | None
-    colonne: str
-    valeur: str
-    raison: str
-    niveau: str = "rejet"  # rejet | avertissement | erreur
-
-    def __str__(self) -> str:
-        if self.ligne is None:
-            return f"{self.fichier}: {self.raison}"
-        return f"{self.fichier}:{self.ligne}: {self.colonne or '(ligne)'}, {apercu(self.valeur)}, {self.raison}"
-
-
-@dataclass
-class Bilan:
-    """Comptes et problèmes d'un fichier."""
-
-    fichier: str
-    genre: str = "registre"  # registre | abonnements
-    lues: int = 0
-    acceptees: int = 0
-    rejetees: int = 0
-    lignes_vides: int = 0
-    erreurs: list[Probleme] = field(default_factory=list)
-    rejets: list[Probleme] = field(default_factory=list)
-    avertissements: list[Probleme] = field(default_factory=list)
-    services_inconnus: Counter = field(default_factory=Counter)
-    format: str | None = None
-    encodage: str | None = None
-    separateur: str | None = None
-    #: en-tête → champ reconnu (``service:<id>`` pour une colonne de service)
-    colonnes: dict[str, str] = field(default_factory=dict)
-    ignorees: list[str] = field(default_factory=list)
-
-    def description(self) -> str:
-        """Une ligne : comment le fichier a été lu et quelles colonnes ont été reconnues."""
-        from territoires.members.lecture import NOMS_SEPARATEURS
-
-        lu = (self.format or "?").upper()
-        if self.encodage:
-            lu += f", encodage {self.encodage}"
-        if self.separateur and self.format != "xlsx":
-            lu += f", séparateur {NOMS_SEPARATEURS.get(self.separateur, repr(self.separateur))}"
-        cols = ", ".join(f"{nettoyer(e)[:60]} → {c}" for e, c in self.colonnes.items()) or "aucune"
-        texte = f"{self.fichier} : {lu} ; {self.genre} ; colonnes reconnues : {cols}"
-        if self.ignorees:
-            texte += f" ; ignorées : {', '.join(nettoyer(e)[:60] for e in self.ignorees)}"
-        return texte
-
-    @property
-    def ok(self) -> bool:
-        return not self.erreurs
-
-    def problemes(self) -> list[Probleme]:
-        """Erreurs, puis rejets et avertissements dans l'ordre des lignes."""
-        autres = sorted(self.rejets + self.avertissements, key=lambda p: (p.ligne or 0, p.niveau != "rejet"))
-        return self.erreurs + autres
-
-
-@dataclass
-class Resultat:
-    """Tout ce qu'a produit une validation gardée en mémoire (petits fichiers, tests)."""
-
-    adherents: list[Adherent] = field(default_factory=list)
-    abonnements: list[Abonnement] = field(default_factory=list)
-    bilans: list[Bilan] = field(default_factory=list)
-
-    def total(self, attribut: str) -> int:
-        return sum(len(getattr(b, attribut)) if isinstance(getattr(b, attribut), list) else getattr(b, attribut)
-                   for b in self.bilans)
-
-    @property
-    def rejets(self) -> list[Probleme]:
-        return [p for b in self.bilans for p in b.rejets]
-
-    @property
-    def avertissements(self) -> list[Probleme]:
-        return [p for b in self.bilans for p in b.avertissements]
-
-    @property
-    def erreurs(self) -> list[Probleme]:
-        return [p for b in self.bilans for p in b.erreurs]
-
-
-# ------------------------------------------------------------------ validation
-def _texte(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return nettoyer(v)
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, datetime):
-        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
-    return nettoyer(str(v))
-
-
 def _ou(premier: int | str) -> str:
     return f"la ligne {premier}" if isinstance(premier, int) else premier
 
@@ -281,17 +67,7 @@ def _decouper_services(texte: str) -> list[str]:
     return [texte.strip()] if texte.strip() else []
 
 
-class _Ligne:
-    """Problèmes d'une ligne en cours de validation."""
-
-    __slots__ = ("erreurs", "avertissements")
-
-    def __init__(self) -> None:
-        self.erreurs: list[tuple[str, str, str]] = []
-        self.avertissements: list[tuple[str, str, str]] = []
-
-
-class Validateur:
+class Validateur(Controles):
     """Valide les fichiers d'un opérateur, en gardant ce qui lie les fichiers entre eux
     (doublons, adhérents connus pour les abonnements).
 
@@ -419,94 +195,6 @@ class Validateur:
             return False
         return True
 
-    @staticmethod
-    def _valeur(cellules: list, col: Colonnes, champ: str) -> object:
-        i = col.champs.get(champ)
-        if i is None or i >= len(cellules):
-            return None
-        return cellules[i]
-
-    def _identifiants(self, cellules: list, col: Colonnes, pb: _Ligne) -> tuple[str | None, str | None, str | None]:
-        """(siret, siren, code_insee) vérifiés ; les erreurs vont dans ``pb``."""
-        trouves: dict[str, str] = {}
-
-        def verifier(champ: str, entete: str, brut: object, nature: str) -> None:
-            v: Verification = {"siret": verifier_siret, "siren": verifier_siren,
-                               "code_insee": verifier_code_insee}[nature](brut)
-            if v.erreur:
-                pb.erreurs.append((entete, _texte(brut), v.erreur))
-            else:
-                if v.avertissement:
-                    pb.avertissements.append((entete, _texte(brut), v.avertissement))
-                if nature in trouves and trouves[nature] != v.valeur:
-                    pb.erreurs.append((entete, _texte(brut), f"{nature.upper().replace('_', ' ')} différent de "
-                                       f"celui d'une autre colonne ({trouves[nature]})"))
-                trouves.setdefault(nature, v.valeur)
-
-        for champ in ("siret", "siren", "code_insee", "identifiant"):
-            brut = self._valeur(cellules, col, champ)
-            if brut is None or not _texte(brut):
-                continue
-            entete = col.entete(champ)
-            if champ == "identifiant":
-                nature = nature_identifiant(brut)
-                if nature is None:
-                    pb.erreurs.append((entete, _texte(brut), "identifiant non reconnu (SIRET de 14 chiffres, "
-                                       "SIREN de 9 chiffres ou code INSEE de 5 caractères attendu)"))
-                    continue
-            else:
-                nature = champ
-            verifier(champ, entete, brut, nature)
-        siret, siren, insee = trouves.get("siret"), trouves.get("siren"), trouves.get("code_insee")
-        if siret and siren and siret[:9] != siren:
-            pb.erreurs.append((col.entete("siren") if "siren" in col.champs else "SIREN", siren,
-                               f"SIREN différent des 9 premiers chiffres du SIRET {siret}"))
-        if siret and not siren:
-            siren = siret[:9]
-        if not (siret or siren or insee) and not pb.erreurs:
-            pb.erreurs.append((" / ".join(col.entete(c) for c in col.identifiants), "",
-                               "aucun identifiant : SIRET, SIREN ou code INSEE requis"))
-        return siret, siren, insee
-
-    def _commune(self, insee: str, entete: str, pb: _Ligne) -> str | None:
-        """Code de la commune de rattachement d'un code INSEE, ``None`` si inconnu (erreur)."""
-        if not self.ref.verifie_insee or insee in self.ref.communes:
-            return insee
-        if insee in self.ref.anciennes:
-            code, nom, ancien = self.ref.anciennes[insee]
-            pb.avertissements.append((entete, insee, f"commune fusionnée dans {nom} ({code}) : "
-                                      f"{ancien} rattachée à {nom}"))
-            return code
-        if insee in self.ref.arrondissements:
-            code, nom, arr = self.ref.arrondissements[insee]
-            pb.avertissements.append((entete, insee, f"arrondissement municipal ({arr}) de {nom} ({code}) : "
-                                      f"rattaché à {nom}"))
-            return code
-        pb.erreurs.append((entete, insee, "code INSEE inconnu du référentiel des communes (COG)"))
-        return None
-
-    def _service(self, nom: str) -> str | None:
-        k = cle(nom)
-        if k not in self._services_cache:
-            self._services_cache[k] = self.tax.service(nom, self.operateur, self._extra)
-        return self._services_cache[k]
-
-    def _resoudre_service(self, nom: str, entete: str, bilan: Bilan, pb: _Ligne) -> str:
-        sid = self._service(nom)
-        if sid:
-            return sid
-        bilan.services_inconnus[nom] += 1
-        pb.avertissements.append((entete, nom, "service inconnu de la taxonomie, gardé comme "
-                                  f"« {PREFIXE_INCONNU}{nom} » (voir territoires adherents services --inconnus)"))
-        return PREFIXE_INCONNU + nom
-
-    def _date(self, brut: object, entete: str, lecteur, pb: _Ligne) -> date | None:
-        d, erreur = lire_date(brut if not isinstance(brut, str) else nettoyer(brut), tableur=lecteur.format == "xlsx")
-        if erreur:
-            pb.erreurs.append((entete, _texte(brut), erreur))
-        elif d and d > self.aujourdhui:
-            pb.avertissements.append((entete, _texte(brut), f"date future ({d:%d/%m/%Y})"))
-        return d
 
     def _operateur_ligne(self, cellules: list, col: Colonnes) -> str:
         if "operateur_id" not in col.champs:
@@ -625,31 +313,6 @@ class Validateur:
             sur_adherent(Adherent(operateur, identifiant, siret, siren, insee, nom, typ, type_source, d, ids,
                                   statut, code_ter, niveau, bilan.fichier, numero))
 
-    def _cellule_service(self, v: object, entete: str, lecteur, pb: _Ligne) -> date | bool | None:
-        """Une cellule de colonne de service : ``False`` (non souscrit), ``None`` (souscrit,
-        sans date) ou la date de souscription."""
-        if v is None:
-            return False
-        if isinstance(v, bool):
-            return None if v else False
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            if v in (0, 1):
-                return None if v == 1 else False
-        if isinstance(v, (date, datetime)) or (isinstance(v, (int, float)) and lecteur.format == "xlsx"):
-            d, _ = lire_date(v, tableur=True)
-            return d if d else False
-        texte = _texte(v)
-        k = cle(texte)
-        if k in NON:
-            return False
-        if k in OUI or texte in ("✓", "✔", "☑"):
-            return None
-        d, erreur = lire_date(texte)
-        if d and not erreur:
-            return d
-        pb.avertissements.append((entete, texte, "valeur non reconnue pour une colonne de service "
-                                  "(oui/non, x, 1/0 ou une date attendus) : service non compté"))
-        return False
 
     # ------------------------------------------------------------ abonnements
     def _ligne_abonnement(self, numero: int, cellules: list, col: Colonnes, bilan: Bilan, lecteur,
