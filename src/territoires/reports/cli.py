@@ -33,7 +33,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"{formats.entier(len(echecs))} en échec — {formats.decimal(rapport.duree_s)} s"
     )
     for p in echecs:
-        print(f"  échec {p['portee']} ({p.get('nom', '')}) : {p.get('erreur')}", file=sys.stderr)
+        garde = p.get("conservee")
+        kept = f" — la page du {garde['du'][:10]} reste en ligne" if garde else ""
+        print(f"  échec {p['portee']} ({p.get('nom', '')}) : {p.get('erreur')}{kept}", file=sys.stderr)
     print(f"Manifeste : {rapport.manifest}")
     print(f"Index : {rapport.index}")
     # the command is about to end: spare the interpreter's last garbage collection over

@@ -21,13 +21,22 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from territoires import niveaux
+from territoires import niveaux, noms
+
+
+def _verifier(niveau: str, code: str) -> None:
+    """A level of the site and a code that can be a file name (see :mod:`territoires.noms`):
+    ``../../x`` never becomes a path."""
+    if niveau not in niveaux.PAGES:
+        raise noms.NomInvalide(f"niveau {niveau!r} inconnu ; niveaux des pages : {', '.join(niveaux.PAGES)}")
+    noms.verifier("operateur" if niveau == "operateur" else "territoire", code)
 
 
 def chemin_page(niveau: str, code: str) -> str:
     """Path of a territory's HTML page, relative to ``reports/``."""
     if niveau == "alliance":
         return "alliance.html"
+    _verifier(niveau, code)
     return f"{niveau}/{code}.html"
 
 
@@ -35,7 +44,14 @@ def chemin_notebook(niveau: str, code: str) -> str:
     """Path of the executed notebook kept for audit, relative to ``reports/``."""
     if niveau == "alliance":
         return "notebooks/alliance.ipynb"
+    _verifier(niveau, code)
     return f"notebooks/{niveau}/{code}.ipynb"
+
+
+def chemin_echec(chemin_ipynb: str) -> str:
+    """Where the notebook of a failed run is kept for audit, beside the good one (which
+    stays untouched): ``notebooks/epci/242900314.echec.ipynb``."""
+    return chemin_ipynb.removesuffix(".ipynb") + ".echec.ipynb"
 
 
 def relatif(depuis: str, vers: str) -> str:

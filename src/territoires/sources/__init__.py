@@ -51,9 +51,23 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
         raise SourceError(f"{path}: registre des sources introuvable") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"{path}: registre illisible ({exc})") from exc
+    from territoires import noms
+
+    texte = path.read_text(encoding="utf-8")
     out: dict[str, Source] = {}
     for entry in data.get("source", []):
         src = Source(**entry)
+        # ids, packages and their versions become folder names under data/raw/
+        try:
+            noms.verifier("source", src.id, fichier=path, ligne=noms.ligne_de(texte, f'"{src.id}"', "id"))
+            if src.package:
+                noms.verifier("source", src.package, fichier=path,
+                              ligne=noms.ligne_de(texte, f'"{src.package}"', "package"))
+            if src.package_version:
+                noms.verifier("millesime", src.package_version, fichier=path,
+                              ligne=noms.ligne_de(texte, f'"{src.package_version}"', "package_version"))
+        except noms.NomInvalide as exc:
+            raise SourceError(str(exc)) from exc
         if src.id in out:
             raise SourceError(f"{path}: identifiant de source en double « {src.id} »")
         out[src.id] = src
@@ -151,7 +165,12 @@ def fetch(
     address = url or src.url
     if not address.startswith(("https://", "http://")):
         raise SourceError(f"{source_id}: pas d'URL de téléchargement")
-    dest = raw_dir / src.id / src.file
+    from territoires import noms
+
+    try:
+        dest = noms.dans_dossier(raw_dir, Path(src.id) / src.file)
+    except noms.HorsDossier as exc:
+        raise SourceError(f"{source_id}: {exc}") from exc
     if dest.is_file() and src.sha256 and sha256_file(dest) == src.sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

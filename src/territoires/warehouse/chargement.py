@@ -16,7 +16,7 @@ from typing import Callable
 import duckdb
 
 import territoires
-from territoires import niveaux
+from territoires import niveaux, noms
 from territoires.sources import Source, extract_embedded, sha256_file
 
 OPERATEURS_FILE = Path(territoires.__file__).with_name("data") / "operateurs.toml"
@@ -91,6 +91,15 @@ def _operateurs(con) -> None:
         missing = [k for k in ("code", "nom", "region") if not op.get(k)]
         if missing:
             raise BuildError(f"{OPERATEURS_FILE}: opérateur n°{i} : champ(s) manquant(s) {missing}")
+        # codes become file names (reports/operateur/<code>.html): strict pattern, file and line
+        try:
+            texte = OPERATEURS_FILE.read_text(encoding="utf-8")
+            noms.verifier("operateur", op["code"], fichier=OPERATEURS_FILE,
+                          ligne=noms.ligne_de(texte, str(op["code"]), "code"))
+            noms.verifier("territoire", str(op["region"]), fichier=OPERATEURS_FILE,
+                          ligne=noms.ligne_de(texte, str(op["region"]), "region"))
+        except noms.NomInvalide as exc:
+            raise BuildError(str(exc)) from exc
     con.execute(
         "create table raw.operateurs (code varchar, nom varchar, nom_long varchar, region varchar,"
         " departements varchar[], site varchar, siret varchar, alliance boolean)"
