@@ -30,6 +30,12 @@ from territoires import noms
 NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb")
 
 
+def secondes_papermill(timeout: float | None) -> int | None:
+    """``--timeout`` as papermill wants it: nbclient's ``timeout`` is an ``Integer`` trait
+    (a float raises « TraitError … expected an int »), so seconds are rounded up, 1 at least."""
+    return None if timeout is None else max(1, math.ceil(timeout))
+
+
 class Travailleur:
     """State of one worker process: its kernel, the notebooks, where pages go."""
 
@@ -38,8 +44,7 @@ class Travailleur:
         self.reports_dir = Path(reports_dir)
         self.notebooks_dir = Path(notebooks_dir)
         self.single_file = single_file
-        # nbclient counts in whole seconds (an ``Integer`` trait): 0.2 s becomes 1 s
-        self.timeout = None if timeout is None else max(1, math.ceil(timeout))
+        self.timeout = secondes_papermill(timeout)
         self.temporaires: set[Path] = set()
         self.noyau = noyau or Noyau(env, Path(home))
         atexit.register(self.noyau.arreter)
