@@ -111,3 +111,100 @@ def test_timeout_takes_a_decimal_number_of_seconds_and_papermill_gets_an_int():
     assert cli.parser().parse_args(["report", "--timeout", "0,5"]).timeout == 0.5
     assert secondes_papermill(0.2) == 1 and isinstance(secondes_papermill(0.2), int)
     assert secondes_papermill(900) == 900 and secondes_papermill(None) is None
+
+
+# ── 2. interrupts: within two seconds, nothing left behind ───────────────────
+
+def _env_sans_home() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "TERRITOIRES_HOME"}
+
+
+def _home_copie(fixture_warehouse: Path, home: Path) -> Path:
+    (home / "data" / "processed").mkdir(parents=True)
+    (home / "territoires.toml").write_text("#\n")
+    shutil.copy(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
+    return home
+
+
+def _attendre(condition, delai: float, proc: subprocess.Popen) -> None:
+    fin = time.monotonic() + delai
+    while not condition():
+        assert proc.poll() is None, f"the command ended before it could be stopped: {proc.communicate()}"
+        assert time.monotonic() < fin, "the command never reached the point where it is stopped"
+        time.sleep(0.02)
+
+
+def _vivants(pids: list[int]) -> list[int]:
+    return [p for p in pids if interruptions.pid_vivant(p) and not interruptions._zombie(p)]
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_build_within_two_seconds_leaving_no_temporary(fixture_warehouse, tmp_path, signum, status):
+    home = _home_copie(fixture_warehouse, tmp_path / "home")
+    wh = home / "data" / "processed" / "territoires.duckdb"
+    avant = wh.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "territoires.cli", "-q", "build", "--departements", "29", "--force"],
+                            cwd=home, env=_env_sans_home(), stderr=subprocess.PIPE, text=True)
+    # well into the build: the temporary warehouse exists and DuckDB is at work
+    _attendre(lambda: any(p.stat().st_size > 1 << 20 for p in wh.parent.glob(".territoires.duckdb.tmp-*")), 60, proc)
+    enfants = interruptions.descendants(proc.pid)
+    t0 = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    duree = time.monotonic() - t0
+    assert proc.returncode == status, err
+    assert duree < 2.0, f"stopped after {duree:.1f} s"
+    assert err.strip().splitlines()[-1].endswith("l'entrepôt précédent est intact.")
+    assert wh.read_bytes() == avant
+    assert not _temporaires(wh.parent)
+    assert not _vivants(enfants)
+
+
+def test_a_stale_temporary_of_a_dead_process_is_removed_by_the_next_build(fixture_warehouse, tmp_path):
+    home = _home_copie(fixture_warehouse, tmp_path / "home")
+    mort = subprocess.Popen(["true"])
+    mort.wait()  # a process that no longer exists
+    processed = home / "data" / "processed"
+    stale = [processed / f".territoires.duckdb.tmp-{mort.pid}", processed / f".territoires.duckdb.tmp-{mort.pid}.wal",
+             home / "reports" / "region" / f".53.html.tmp-{mort.pid}-0a1b2c3d"]
+    vivant = processed / f".territoires.duckdb.tmp-{os.getpid()}"  # this process is alive: kept
+    for p in [*stale, vivant]:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x" * 1000)
+    res = subprocess.run([sys.executable, "-m", "territoires.cli", "build", "--departements", "29"],
+                         cwd=home, env=_env_sans_home(), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert not any(p.exists() for p in stale)
+    assert vivant.exists()
+    assert f"Nettoyage : 3 fichiers temporaires laissés par un processus arrêté (pid {mort.pid}) supprimés" in res.stderr
+
+
+@pytest.mark.parametrize("signum, status, nom", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_temporary(
+        fixture_warehouse, tmp_path, signum, status, nom):
+    home = _home_with(fixture_warehouse, tmp_path / "home")
+    reports = home / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "territoires.cli", "-q", "report", "--scope", "all", "--jobs", "2"],
+                            cwd=home, env=_env_sans_home(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def noyaux_au_travail() -> bool:  # both workers have a kernel, a page is under way
+        kernels = [p for p in interruptions.descendants(proc.pid)
+                   if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()] if Path("/proc").is_dir() else []
+        return len(kernels) >= 2 and bool(_temporaires(reports))
+
+    _attendre(noyaux_au_travail, 120, proc)
+    enfants = interruptions.descendants(proc.pid)
+    t0 = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    duree = time.monotonic() - t0
+    assert proc.returncode == status, err
+    assert duree < 2.0, f"stopped after {duree:.1f} s"
+    assert "les pages déjà écrites sont complètes" in err.strip().splitlines()[-1]
+    time.sleep(0.2)  # orphans are reaped by init
+    assert not _vivants(enfants), [Path(f"/proc/{p}/cmdline").read_bytes() for p in _vivants(enfants)]
+    assert not _temporaires(reports)
+    manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["derniere_execution"]["interrompue"] == nom
+    assert {p["statut"] for p in manifest["pages"]} <= {"ok", "echec", "interrompue"}
+    assert any(p["statut"] == "interrompue" for p in manifest["pages"])
