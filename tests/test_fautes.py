@@ -339,3 +339,151 @@ def test_tableurs_rule():
     assert df["t"].to_list() == ["'=a", "b", None] and df["n"].to_list() == [-1, 2, 3]
     texte = tableurs.csv_texte(["a", "b"], [["=x", -3], [None, 1.5]])
     assert texte == "a;b\r\n'=x;-3\r\n;1,5\r\n"
+
+
+# ── 6. command lines in French ───────────────────────────────────────────────
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "arguments obligatoires manquants : COMMANDE"),
+    (["bild"], "choix « bild » inconnu (choix possibles : 'build'"),
+    (["report", "--jobs", "abc"], "argument --jobs/-j : « abc » n'est pas un nombre entier"),
+    (["report", "--jobs", "0"], "un nombre entier supérieur ou égal à 1 est attendu"),
+    (["report", "--timeout"], "argument --timeout : une valeur est attendue"),
+    (["report", "--timeout", "bientôt"], "« bientôt » n'est pas une durée en secondes"),
+    (["report", "--timeout", "-1"], "une durée positive en secondes est attendue"),
+    (["build", "--regions", "53", "--all-france"], "argument --all-france : incompatible avec l'argument --regions"),
+    (["build", "--regions", ""], "argument --regions : valeur vide"),
+    (["build", "--regions", " , "], "argument --regions : valeur vide"),
+    (["build", "--departements", ""], "argument --departements : valeur vide"),
+    (["report", "--scope", ""], "argument --scope : valeur vide"),
+    (["report", "--scope", "  "], "argument --scope : valeur vide"),
+    (["build", "--pas-une-option"], "arguments non reconnus : --pas-une-option"),
+    (["indicateurs", "--inconnus", "x"], "« x » n'est pas une valeur valide (nombre entier attendu)"),
+    (["export", "--format", "ods"], "choix « ods » inconnu"),
+])
+def test_usage_errors_are_french_and_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert "utilisation : territoires" in err and " : erreur : " in err
+    for anglais in ("usage:", "error:", "invalid", "expected", "required", "not allowed", "unrecognized"):
+        assert anglais not in err, err
+
+
+def test_help_is_french(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["report", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("utilisation : territoires report") and "afficher cette aide et quitter" in out
+    assert "show this help" not in out and "usage:" not in out
+
+
+# ── 7. a full disk ───────────────────────────────────────────────────────────
+
+def test_a_full_disk_during_a_report_loses_nothing(fixture_warehouse, tmp_path, monkeypatch, capsys):
+    from territoires.reports import publication
+
+    home = _home_with(fixture_warehouse, tmp_path / "home")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    reports = home / "reports"
+    assert cli.main(["report", "--quiet", "--scope", f"departement:{DEP}", "--jobs", "1"]) == 0
+    avant = _fichiers(reports)
+    manifeste = (reports / "manifest.json").read_bytes()
+    index = (reports / "index.html").read_bytes()
+    capsys.readouterr()
+
+    def disque_plein(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(publication, "ecrire_fichier", disque_plein)
+    assert cli.main(["report", "--quiet", "--scope", f"departement:{DEP}", "--jobs", "1", "--force"]) == cli.EXIT_ERREUR
+    err = capsys.readouterr().err
+    assert f"Erreur : disque plein : impossible d'écrire dans {reports}" in err
+    assert "il faut environ" in err and "les fichiers précédents sont intacts" in err
+    apres = _fichiers(reports)
+    apres.pop(f"notebooks/departement/{DEP}.echec.ipynb", None)  # the audit copy of the failed run (papermill's write)
+    assert apres == avant
+    assert (reports / "manifest.json").read_bytes() == manifeste and json.loads(manifeste)
+    assert (reports / "index.html").read_bytes() == index
+    assert not _temporaires(reports)
+
+
+def test_a_full_disk_during_a_build_or_an_export_is_said_in_french(tmp_path, monkeypatch):
+    import duckdb
+
+    from territoires import espace, tableurs
+
+    monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    (tmp_path / "territoires.toml").write_text("#\n")
+    msg = espace.message_disque_plein(duckdb.IOException('Could not write file "x": No space left on device'), "build")
+    assert msg.startswith(f"Erreur : disque plein : impossible d'écrire dans {tmp_path / 'data' / 'processed'}")
+    assert espace.message_disque_plein(ValueError("autre"), "build") is None
+
+    import polars as pl
+
+    def plein(self, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", plein)
+    with pytest.raises(espace.DisquePlein, match="disque plein : impossible d'écrire dans"):
+        tableurs.ecrire_csv(pl.DataFrame({"a": [1]}), tmp_path / "x.csv")
+    assert not list(tmp_path.glob(".x.csv*")) and not (tmp_path / "x.csv").exists()
+
+
+# ── 8. property-based: the scope parser and the command line never trace back ─
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MORCEAUX = st.sampled_from(["all", "alliance", "region:53", "departement:29", "epci:*", f"epci:{'242900314'}",
+                             "operateur:megalis", "operateur:../../x", "region:", ":53", "x:y", "", " ", ",",
+                             "epci:../../etc", "région:53", "departement:2A", "*", "all:all"])
+_PORTEES = st.one_of(st.text(max_size=40), st.lists(_MORCEAUX, max_size=5).map(",".join),
+                     st.lists(st.one_of(_MORCEAUX, st.text(max_size=8)), max_size=4).map(",".join))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(portee=_PORTEES)
+def test_scope_parser_accepts_or_refuses_in_french(con, portee, tmp_path):
+    from territoires import noms
+    from territoires.reports import site
+
+    try:
+        pages = site.pages(con, portee)
+    except ValueError as exc:
+        assert str(exc) and ("portée" in str(exc) or "code" in str(exc) or "aucune page" in str(exc))
+        return
+    assert pages and len({p.portee for p in pages}) == len(pages)
+    for p in pages:  # every page it accepts has paths inside reports/
+        noms.dans_dossier(tmp_path, p.html)
+        noms.dans_dossier(tmp_path, p.ipynb)
+
+
+_JETONS = st.sampled_from(["build", "report", "fetch", "export", "indicateurs", "info", "sources", "page", "init",
+                           "--regions", "--departements", "--all-france", "--scope", "--jobs", "-j", "--timeout",
+                           "--force", "--quiet", "-q", "--format", "--niveau", "--carnets", "--all", "--",
+                           "53", "29", "0", "-1", "0.2", "abc", "", " ", ",", "all", "csv", "x" * 3, "--inconnu"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(argv=st.lists(st.one_of(_JETONS, st.text(max_size=10)), max_size=6))
+def test_the_command_line_never_traces_back(argv):
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            args = cli.parser().parse_args(argv)
+        except SystemExit as exc:
+            assert exc.code in (0, 2)
+            if exc.code == 2:
+                assert " : erreur : " in err.getvalue()
+            return
+    assert "Traceback" not in err.getvalue()
+    for opt in ("regions", "departements", "scope", "carnets"):  # an empty value never passes
+        value = getattr(args, opt, None)
+        assert value is None or (value if isinstance(value, str) else ",".join(value)).strip()

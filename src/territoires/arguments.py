@@ -82,6 +82,10 @@ class Parseur(argparse.ArgumentParser):
         with en_francais():
             return super().add_subparsers(**kwargs)
 
+    def parse_args(self, args=None, namespace=None):
+        with en_francais():
+            return super().parse_args(args, namespace)
+
     def parse_known_args(self, args=None, namespace=None):
         with en_francais():
             return super().parse_known_args(args, namespace)
