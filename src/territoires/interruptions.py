@@ -198,7 +198,7 @@ def nettoyer_orphelins(home: Path, dire: Callable[[str], None] | None = None) ->
 
     from territoires.formats import taille
 
-    stale = orphelins(home / "data" / "processed", home / "reports")
+    stale = orphelins(home / "data" / "processed", home / "data" / "raw", home / "reports")
     removed, octets = [], 0
     for p in stale:
         try:

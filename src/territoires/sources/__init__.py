@@ -127,9 +127,12 @@ def extract_embedded(src: Source, raw_dir: Path) -> Path:
     if dest.is_file() and stamp.is_file() and stamp.read_text().strip() == src.sha256:
         return dest
     dest_dir.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + f".tmp{os.getpid()}")
+    from territoires import interruptions
+
+    # ``.<name>.tmp-<pid>``: removed by the next command if this process dies meanwhile
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     try:
-        with lzma.open(packed) as fin, open(tmp, "wb") as fout:
+        with interruptions.temporaire(tmp), lzma.open(packed) as fin, open(tmp, "wb") as fout:
             shutil.copyfileobj(fin, fout, 1 << 22)
     except (lzma.LZMAError, EOFError) as exc:
         tmp.unlink(missing_ok=True)
@@ -174,14 +177,20 @@ def fetch(
     if dest.is_file() and src.sha256 and sha256_file(dest) == src.sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".part")
+    from territoires import interruptions
+
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")  # removed by the next command if this one dies
     req = urllib.request.Request(address, headers={"User-Agent": "territoires/0.1"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as out:
+        with interruptions.temporaire(tmp), urllib.request.urlopen(req, timeout=timeout) as resp, \
+                open(tmp, "wb") as out:
             shutil.copyfileobj(resp, out)
     except (OSError, urllib.error.URLError) as exc:
         tmp.unlink(missing_ok=True)
         raise SourceError(f"{address}: téléchargement impossible ({exc})") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     actual = sha256_file(tmp)
     if actual != src.sha256:
         refused = dest.with_suffix(dest.suffix + ".refused")
