@@ -261,12 +261,16 @@ class Garde:
 
     def _veiller(self) -> None:
         lecture = self._lecture
-        try:
-            data = lecture.recv(16)
-        except OSError:
-            return
-        if not data or self.fini.is_set():
-            return
+        while True:
+            try:
+                data = lecture.recv(64)
+            except OSError:
+                return
+            if not data or self.fini.is_set():
+                return
+            # the wakeup fd also carries signals that other handlers (a library's) catch
+            if signal.SIGINT in data or signal.SIGTERM in data:
+                break
         sigterm = signal.SIGTERM in data
         interrompre_connexions()
         if self.fini.wait(DELAI):
