@@ -265,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
                           "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
                     return EXIT_OCCUPE
-                interruptions.nettoyer_orphelins(cfg.home, lambda m: print(m, file=sys.stderr))
+            if args.command in ECRIVAINS or args.command == "export":
+                # only files whose process is gone (checked with os.kill(pid, 0)): safe without the lock
+                interruptions.nettoyer_orphelins(settings().home, lambda m: print(m, file=sys.stderr))
             return args.func(args)
         except KeyboardInterrupt as exc:
             return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in interruptions.SIGNAUX)
