@@ -135,6 +135,13 @@ def _attendre(condition, delai: float, proc: subprocess.Popen) -> None:
         time.sleep(0.02)
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return b""
+
+
 def _vivants(pids: list[int]) -> list[int]:
     return [p for p in pids if interruptions.pid_vivant(p) and not interruptions._zombie(p)]
 
@@ -190,7 +197,7 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
 
     def noyaux_au_travail() -> bool:  # both workers have a kernel, a page is under way
         kernels = [p for p in interruptions.descendants(proc.pid)
-                   if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()] if Path("/proc").is_dir() else []
+                   if b"ipykernel" in _cmdline(p)]
         return len(kernels) >= 2 and bool(_temporaires(reports))
 
     _attendre(noyaux_au_travail, 120, proc)
@@ -203,7 +210,7 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
     assert duree < 2.0, f"stopped after {duree:.1f} s"
     assert "les pages déjà écrites sont complètes" in err.strip().splitlines()[-1]
     time.sleep(0.2)  # orphans are reaped by init
-    assert not _vivants(enfants), [Path(f"/proc/{p}/cmdline").read_bytes() for p in _vivants(enfants)]
+    assert not _vivants(enfants), [_cmdline(p) for p in _vivants(enfants)]
     assert not _temporaires(reports)
     manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["derniere_execution"]["interrompue"] == nom
