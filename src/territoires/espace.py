@@ -84,6 +84,7 @@ def message_disque_plein(exc: BaseException, command: str) -> str | None:
     if command == "build":
         besoin = cfg.warehouse.stat().st_size * 2 if cfg.warehouse.is_file() else None
         return f"Erreur : {texte(cfg.processed_dir, besoin)}"
-    dossier = Path(getattr(exc, "filename", None) or "").parent if getattr(exc, "filename", None) else (
-        cfg.reports_dir if command == "report" else cfg.processed_dir)
+    par_commande = {"report": cfg.reports_dir, "fetch": cfg.raw_dir}
+    nom = getattr(exc, "filename", None)
+    dossier = Path(nom).parent if nom else par_commande.get(command, cfg.processed_dir)
     return f"Erreur : {texte(dossier, None)}"

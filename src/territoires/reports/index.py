@@ -74,7 +74,9 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
                 "nom": p.get("nom"), "code": "" if niveau == "alliance" else p["code"], "contexte": desc,
                 "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau)]),
                 "lien": p["page"] if ok or garde else "",
-                "note": _note_conservee(reports_dir, p) if garde else "",
+                "note": (_note_conservee(reports_dir, p) if garde
+                         else "page non disponible : génération interrompue" if p.get("statut") == "interrompue"
+                         else ""),
             })
         sections.append({"niveau": niveau, "titre": niveaux.libelle_pluriel(niveau), "compte": formats.entier(len(items)),
                          "pages": entrees})
