@@ -173,7 +173,9 @@ def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_h
             assert res["statut"] == "echec"
             assert "ParametreInvalide" in res["erreur"] and expected in res["erreur"], res["erreur"]
             assert not (tmp_path / "x" / f"{name}.html").exists()
-            nb = nbformat.read(tmp_path / "notebooks" / "x" / f"{name}.ipynb", as_version=4)
+            assert not (tmp_path / "notebooks" / "x" / f"{name}.ipynb").exists()  # never over a good one
+            assert res["carnet_echec"] == f"notebooks/x/{name}.echec.ipynb"
+            nb = nbformat.read(tmp_path / "notebooks" / "x" / f"{name}.echec.ipynb", as_version=4)
             code_cells = [c for c in nb.cells if c.cell_type == "code"]
             tags = [c.metadata.get("tags", []) for c in code_cells]
             assert "parameters" in tags[0] and "injected-parameters" in tags[1]
@@ -247,7 +249,7 @@ def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, 
     assert (reports / "departement" / "29.html").is_file()
     assert (reports / "epci" / f"{EPCI_BIGOUDEN_SUD}.html").is_file()
     assert not (reports / "epci" / f"{EPCI_BREST}.html").exists()
-    assert (reports / "notebooks" / "epci" / f"{EPCI_BREST}.ipynb").is_file()  # kept for audit
+    assert (reports / "notebooks" / "epci" / f"{EPCI_BREST}.echec.ipynb").is_file()  # kept for audit
     assert not list(reports.rglob(".*.tmp*"))  # nothing half-written left behind
     manifest = {p["portee"]: p for p in json.loads((reports / "manifest.json").read_text(encoding="utf-8"))["pages"]}
     assert manifest[f"epci:{EPCI_BREST}"]["statut"] == "echec"

@@ -10,8 +10,10 @@ import importlib
 import sys
 from pathlib import Path
 
-from territoires import formats
+from territoires import formats, interruptions
+from territoires.arguments import Parseur, codes, non_vide
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
+from territoires.interruptions import Arret  # noqa: F401 - raised on SIGTERM (was defined here)
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
@@ -22,19 +24,16 @@ class UsageError(ValueError):
     """Wrong arguments, found after parsing: exit status 2, as argparse's own errors."""
 
 
-def _codes(text: str) -> tuple[str, ...]:
-    return tuple(c.strip() for c in text.split(",") if c.strip())
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     from territoires.warehouse.build import build
 
-    regions = None if args.all_france else (_codes(args.regions) if args.regions else ALLIANCE_REGIONS)
+    # an empty --regions or --departements is refused by the parser: None means « not given »
+    regions = None if args.all_france else (args.regions if args.regions is not None else ALLIANCE_REGIONS)
     result = build(
         regions,
         quiet=args.quiet,
         force=args.force,
-        departements=_codes(args.departements) if args.departements else None,
+        departements=args.departements,
     )
     if args.quiet:
         return 0
@@ -144,7 +143,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parseur(
         prog="territoires",
         description="Observatoire open data des opérateurs publics de services numériques.",
     )
@@ -154,9 +153,10 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="construire l'entrepôt DuckDB depuis les données embarquées")
     scope = b.add_mutually_exclusive_group()
-    scope.add_argument("--regions", help="codes INSEE de régions, séparés par des virgules (défaut : 11,24,27,53)")
+    scope.add_argument("--regions", type=codes,
+                       help="codes INSEE de régions, séparés par des virgules (défaut : 11,24,27,53)")
     scope.add_argument("--all-france", action="store_true", help="toutes les régions")
-    scope.add_argument("--departements", help="une tranche de départements (tests, essais rapides)")
+    scope.add_argument("--departements", type=codes, help="une tranche de départements (tests, essais rapides)")
     b.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
     b.set_defaults(func=cmd_build)
 
@@ -164,7 +164,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sources)
 
     f = sub.add_parser("fetch", help="télécharger des sources officielles (empreinte sha256 vérifiée)")
-    f.add_argument("source", nargs="*", help="identifiants dans le registre (voir `territoires sources`)")
+    f.add_argument("source", nargs="*", type=non_vide, help="identifiants dans le registre (voir `territoires sources`)")
     f.add_argument("--all", action="store_true", help="toutes les sources téléchargeables")
     f.add_argument("--accepter-nouvelle-empreinte", action="store_true",
                    help="enregistrer volontairement une empreinte inconnue ou changée (data/raw/empreintes.toml)")
@@ -189,30 +189,17 @@ EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1,
 ECRIVAINS = ("build", "report", "fetch")
 
 
-class Arret(KeyboardInterrupt):
-    """SIGTERM (systemd, Airflow, ``kill``), raised where the program is, so that it ends
-    as after Ctrl-C: temporaries removed, previous outputs kept."""
-
-
-#: signals received during this command (a library may turn the exception raised by the
-#: handler into its own: DuckDB reports an interrupted query as ``duckdb.InterruptException``)
-_SIGNAUX: list[int] = []
-
-
-def _sur_signal(signum, frame):  # noqa: ARG001 - signal handler signature
-    import signal
-
-    _SIGNAUX.append(signum)
-    if signum == signal.SIGTERM:
-        raise Arret()
-    raise KeyboardInterrupt()
+def _message_interruption(command: str, sigterm: bool) -> str:
+    """The one French line saying what was kept."""
+    done = {"build": "l'entrepôt précédent est intact",
+            "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées",
+            "fetch": "les fichiers déjà vérifiés sont gardés, aucun fichier partiel n'a été laissé"}
+    quoi = "Arrêté (SIGTERM)" if sigterm else "Interrompu"
+    return f"{quoi} : {done.get(command, 'rien de partiel n’a été laissé')}."
 
 
 def _interruption(command: str, sigterm: bool) -> int:
-    done = {"build": "l'entrepôt précédent est intact",
-            "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées"}
-    quoi = "Arrêté (SIGTERM)" if sigterm else "Interrompu"
-    print(f"{quoi} : {done.get(command, 'rien de partiel n’a été laissé')}.", file=sys.stderr)
+    print(_message_interruption(command, sigterm), file=sys.stderr)
     return EXIT_SIGTERM if sigterm else EXIT_SIGINT
 
 
@@ -261,42 +248,46 @@ class Verrou:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status: 0 done, 1 error (or some pages failed),
     2 wrong usage, 75 another command is writing into the same home, 130 interrupted
-    (Ctrl-C, SIGINT), 143 terminated (SIGTERM)."""
+    (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
+
+    SIGINT and SIGTERM act within two seconds (:mod:`territoires.interruptions`): the
+    running DuckDB statement is interrupted, the command removes its own temporaries and
+    ends with one French line saying what was kept. A command that writes first removes
+    the temporaries left by processes that no longer exist."""
     import signal
-    import threading
 
     import duckdb
 
     args = parser().parse_args(argv)
-    precedents = {}
-    _SIGNAUX.clear()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            precedents[signum] = signal.signal(signum, _sur_signal)
     verrou = None
-    try:
-        if args.command in ECRIVAINS:
-            verrou = Verrou(settings().home)
-            if not verrou.prendre():
-                print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
-                      "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
-                return EXIT_OCCUPE
-        return args.func(args)
-    except KeyboardInterrupt as exc:
-        return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in _SIGNAUX)
-    except UsageError as exc:
-        print(f"Erreur d'utilisation : {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
-        if _SIGNAUX:  # the interruption, reported by a library as its own error
-            return _interruption(args.command, signal.SIGTERM in _SIGNAUX)
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_ERREUR
-    finally:
-        if verrou is not None:
-            verrou.rendre()
-        for signum, handler in precedents.items():
-            signal.signal(signum, handler)
+    with interruptions.Garde(lambda sigterm: _message_interruption(args.command, sigterm)):
+        try:
+            if args.command in ECRIVAINS:
+                cfg = settings()
+                verrou = Verrou(cfg.home)
+                if not verrou.prendre():
+                    print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
+                          "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
+                    return EXIT_OCCUPE
+            if args.command in ECRIVAINS or args.command == "export":
+                # only files whose process is gone (checked with os.kill(pid, 0)): safe without the lock
+                interruptions.nettoyer_orphelins(settings().home, lambda m: print(m, file=sys.stderr))
+            return args.func(args)
+        except KeyboardInterrupt as exc:
+            return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in interruptions.SIGNAUX)
+        except UsageError as exc:
+            print(f"Erreur d'utilisation : {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
+            if interruptions.SIGNAUX:  # the interruption, reported by a library as its own error
+                return _interruption(args.command, signal.SIGTERM in interruptions.SIGNAUX)
+            from territoires.espace import message_disque_plein
+
+            print(message_disque_plein(exc, args.command) or f"Erreur : {exc}", file=sys.stderr)
+            return EXIT_ERREUR
+        finally:
+            if verrou is not None:
+                verrou.rendre()
 
 
 if __name__ == "__main__":

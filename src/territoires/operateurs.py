@@ -41,27 +41,35 @@ def lire(chemin: Path = PAQUET) -> list[dict]:
     for i, op in enumerate(ops, 1):
         manquants = [k for k in REQUIS if not op.get(k)]
         ligne = _ligne(texte, i)
+        ligne_code = _ligne(texte, i, "code")
         if manquants:
             raise OperateursError(f"{chemin}, ligne {ligne} : opérateur n°{i} : champ(s) manquant(s) {manquants}")
         code = str(op["code"])
         if not MOTIF.match(code):
-            raise OperateursError(f"{chemin}, ligne {ligne} : code d'opérateur « {code} » refusé (il devient un nom "
+            raise OperateursError(f"{chemin}, ligne {ligne_code} : code d'opérateur « {code} » refusé (il devient un nom "
                                   "de dossier et de page : minuscules, chiffres, « - » et « _ », 32 caractères au plus)")
         if code in vus:
-            raise OperateursError(f"{chemin}, ligne {ligne} : code d'opérateur « {code} » en double")
+            raise OperateursError(f"{chemin}, ligne {ligne_code} : code d'opérateur « {code} » en double")
         vus.add(code)
     return ops
 
 
-def _ligne(texte: str, n: int) -> int:
-    """Line of the ``n``-th ``[[operateur]]`` table of the file (for messages)."""
-    k = 0
+def _ligne(texte: str, n: int, cle: str | None = None) -> int:
+    """Line of the ``n``-th ``[[operateur]]`` table of the file, or of its ``cle = …`` line
+    (for messages)."""
+    k, debut = 0, 0
     for i, ligne in enumerate(texte.splitlines(), 1):
         if ligne.strip() == "[[operateur]]":
             k += 1
             if k == n:
-                return i
-    return 0
+                debut = i
+                if cle is None:
+                    return i
+            elif debut:
+                break
+        elif debut and ligne.split("=")[0].strip() == cle:
+            return i
+    return debut
 
 
 def codes(chemin: Path = PAQUET) -> list[str]:

@@ -106,11 +106,11 @@ def _a_plat(df: "pl.DataFrame", *, booleens_texte: bool) -> "pl.DataFrame":
 
 
 def ecrire_csv(df: "pl.DataFrame", path: Path) -> None:
-    """CSV for French Excel/LibreOffice: ``;``, UTF-8 BOM, decimal comma, CRLF."""
-    _a_plat(df, booleens_texte=True).write_csv(
-        path, separator=";", include_bom=True, decimal_comma=True, line_terminator="\r\n",
-        float_scientific=False,
-    )
+    """CSV for French Excel/LibreOffice: ``;``, UTF-8 BOM, decimal comma, CRLF; text
+    cells that a spreadsheet would read as formulas made inert (:mod:`territoires.tableurs`)."""
+    from territoires import tableurs
+
+    tableurs.ecrire_csv(_a_plat(df, booleens_texte=True), path)
 
 
 def _geometries(con, niveau: str, codes: list[str]):
@@ -133,21 +133,22 @@ def _ecrire(con, df, cat, src, compagnon, path: Path, fmt: str, niveau: str, des
         ecrire_csv(compagnon, comp)
         written.append(comp)
     elif fmt == "xlsx":
-        import xlsxwriter
+        from territoires import tableurs
 
-        with xlsxwriter.Workbook(str(path)) as wb:
-            # rates shown as percentages (the cell keeps the full value); the per-commune
-            # facts table has no rate (its score_presence is in points)
-            taux = [] if "score_presence" in df.columns and "fiche_mairie" in df.columns else [
-                c for c in df.columns
-                if c in set(cat["indicateur"]) or c.endswith("_pondere") or c in ("taux", "taux_pondere")
-            ]
-            _a_plat(df, booleens_texte=False).write_excel(
-                wb, "donnees", column_formats={c: "0.0%" for c in taux} or None,
-                float_precision=6, autofit=False, freeze_panes=(1, 0),
-            )
-            _a_plat(cat, booleens_texte=False).write_excel(wb, "indicateurs", autofit=False)
-            _a_plat(src, booleens_texte=False).write_excel(wb, "sources", autofit=False)
+        # rates shown as percentages (the cell keeps the full value); the per-commune
+        # facts table has no rate (its score_presence is in points)
+        taux = [] if "score_presence" in df.columns and "fiche_mairie" in df.columns else [
+            c for c in df.columns
+            if c in set(cat["indicateur"]) or c.endswith("_pondere") or c in ("taux", "taux_pondere")
+        ]
+        # strings stay strings, text cells starting with = + - @ are made inert
+        tableurs.ecrire_xlsx([
+            ("donnees", _a_plat(df, booleens_texte=False),
+             {"column_formats": {c: "0.0%" for c in taux} or None, "float_precision": 6, "autofit": False,
+              "freeze_panes": (1, 0)}),
+            ("indicateurs", _a_plat(cat, booleens_texte=False), {"autofit": False}),
+            ("sources", _a_plat(src, booleens_texte=False), {"autofit": False}),
+        ], path)
     elif fmt == "parquet":
         df.write_parquet(path, metadata={
             "territoires:description": description,
@@ -207,7 +208,7 @@ def exporter(
         path.parent.mkdir(parents=True, exist_ok=True)
         # written in a private folder next to the target, then moved in: a failure leaves
         # no half-written file under the final name
-        work = Path(tempfile.mkdtemp(prefix=".export-", dir=path.parent))
+        work = Path(tempfile.mkdtemp(prefix=f".export.tmp-{os.getpid()}-", dir=path.parent))
         try:
             written = _ecrire(c, df, cat, src, compagnon, work / path.name, fmt, niveau, description)
             final = []

@@ -4,11 +4,9 @@ consumer webmail, listed (or counted by EPCI for a large territory), with a CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from territoires import formats
+from territoires import formats, tableurs
 from territoires.reports.donnees import Territoire
 from territoires.reports.html import Bloc, brut, e, num, section
 from territoires.reports.html import table as table_html
@@ -17,17 +15,13 @@ from territoires.reports.publication import csv_data_uri
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(["code_commune", "commune", "epci", "departement", "population", "score_presence", "motifs",
-                "site_internet", "adresse_electronique", "telephone"])
-    for r in rows:
-        w.writerow([r["code"], r["nom"], r.get("nom_epci") or "", r.get("code_departement") or "",
-                    r.get("population") if r.get("population") is not None else "",
-                    r.get("score_presence") if r.get("score_presence") is not None else "",
-                    " ; ".join(r["motifs"]), r.get("mairie_site") or "", r.get("mairie_email") or "",
-                    r.get("mairie_telephone") or ""])
-    return buf.getvalue()
+    # through the one spreadsheet writer: a cell from the directory is never a formula
+    return tableurs.csv_texte(
+        ["code_commune", "commune", "epci", "departement", "population", "score_presence", "motifs",
+         "site_internet", "adresse_electronique", "telephone"],
+        ([r["code"], r["nom"], r.get("nom_epci") or "", r.get("code_departement") or "", r.get("population"),
+          r.get("score_presence"), " ; ".join(r["motifs"]), r.get("mairie_site") or "", r.get("mairie_email") or "",
+          r.get("mairie_telephone") or ""] for r in rows))
 
 
 #: above this many communes to act on, the page lists them by EPCI (full list in the CSV)

@@ -7,6 +7,7 @@ import gc
 import sys
 
 from territoires import formats
+from territoires.arguments import entier_positif, non_vide, secondes
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -32,7 +33,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"{formats.entier(len(echecs))} en échec — {formats.decimal(rapport.duree_s)} s"
     )
     for p in echecs:
-        print(f"  échec {p['portee']} ({p.get('nom', '')}) : {p.get('erreur')}", file=sys.stderr)
+        garde = p.get("conservee")
+        kept = f" — la page du {garde['du'][:10]} reste en ligne" if garde else ""
+        print(f"  échec {p['portee']} ({p.get('nom', '')}) : {p.get('erreur')}{kept}", file=sys.stderr)
     print(f"Manifeste : {rapport.manifest}")
     print(f"Index : {rapport.index}")
     # the command is about to end: spare the interpreter's last garbage collection over
@@ -53,17 +56,18 @@ def register(sub) -> None:
         ),
     )
     r.add_argument(
-        "--scope", default="all", metavar="PORTÉE",
+        "--scope", default="all", metavar="PORTÉE", type=non_vide,
         help="all | alliance | operateur:megalis | region:53 | departement:29 | epci:<siren> "
              "(plusieurs séparées par des virgules ; <niveau>:* pour tout un niveau ; défaut : all)",
     )
-    r.add_argument("--jobs", "-j", type=int, default=None,
+    r.add_argument("--jobs", "-j", type=entier_positif, default=None,
                    help="carnets exécutés en parallèle (défaut : nombre de processeurs)")
     r.add_argument("--single-file", action="store_true",
                    help="pages autonomes : plotly.js, style et CSV inclus (pour un envoi par courriel)")
     r.add_argument("--force", action="store_true", help="refaire aussi les pages à jour")
-    r.add_argument("--carnets", default=None, metavar="DOSSIER",
+    r.add_argument("--carnets", default=None, metavar="DOSSIER", type=non_vide,
                    help="dossier des carnets (défaut : notebooks/reports/ du projet)")
-    r.add_argument("--timeout", type=float, default=900,
-                   help="durée maximale d'une cellule, en secondes (défaut : 900)")
+    r.add_argument("--timeout", type=secondes, default=900, metavar="SECONDES",
+                   help="durée maximale d'une cellule, en secondes (défaut : 900 ; arrondie à la seconde "
+                        "supérieure, papermill comptant en secondes entières)")
     r.set_defaults(func=cmd_report)

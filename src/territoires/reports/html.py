@@ -115,5 +115,49 @@ def section(titre: str, contenu: str, *, ident: str, intro: str | None = None, n
 
 
 def lien(href: str, texte: str, **attrs: str) -> str:
+    """A link to a path of the site (built by the code, never from data: see :func:`lien_externe`)."""
     extra = "".join(f' {k.replace("_", "-")}="{e(v)}"' for k, v in attrs.items())
     return f'<a href="{e(href)}"{extra}>{e(texte)}</a>'
+
+
+#: schemes a URL from data may have to become a link
+SCHEMAS_SURS = ("http", "https")
+
+
+def url_sure(url: Any) -> str | None:
+    """``url`` cleaned if it is an absolute ``http``/``https`` URL with a host, else ``None``.
+
+    Browsers ignore tabs and line breaks inside a URL and strip leading spaces and
+    control characters: ``java\tscript:`` or `` javascript:`` run script all the same.
+    So the scheme is judged on the URL as a browser reads it, and anything that is not
+    plainly http(s) (``javascript:``, ``data:``, ``vbscript:``, ``file:``, relative or
+    protocol-relative ``//host``) is refused.
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        return None
+    lu = "".join(ch for ch in url if ch not in "\t\n\r").strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c"
+                                                           "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+                                                           "\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in lu):
+        return None
+    try:
+        parts = urlsplit(lu)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SCHEMAS_SURS or not parts.hostname:
+        return None
+    return lu
+
+
+def lien_externe(url: Any, texte: Any = None, **attrs: str) -> str:
+    """A URL from data (registers, directory, sources registry) as HTML: a link for
+    ``http``/``https`` only (:func:`url_sure`), anything else shown as escaped text.
+    ``texte`` defaults to the URL itself."""
+    sure = url_sure(url)
+    label = url if texte is None else texte
+    if sure is None:
+        return e(label)
+    extra = "".join(f' {k.replace("_", "-")}="{e(v)}"' for k, v in attrs.items())
+    return f'<a href="{e(sure)}"{extra}>{e(label)}</a>'

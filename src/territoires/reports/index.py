@@ -9,13 +9,13 @@ a few lines of script, no network.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import territoires
-from territoires import formats, niveaux
+from territoires import formats, niveaux, noms
 from territoires.reports.publication import TEMPLATES_DIR, write_atomic
 
 
@@ -69,11 +69,17 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
         entrees = []
         for p in items:
             desc = ctx.get((niveau, p["code"]), "")
-            ok = p.get("statut") == "ok" and (reports_dir / p["page"]).is_file()
+            present = _present(reports_dir, p.get("page"))
+            ok = p.get("statut") == "ok" and present
+            # a failed or interrupted update keeps the previous page: still linked, dated
+            garde = p.get("statut") in ("echec", "interrompue") and present
             entrees.append({
                 "nom": p.get("nom"), "code": "" if niveau == "alliance" else p["code"], "contexte": desc,
                 "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau)]),
-                "lien": p["page"] if ok else "",
+                "lien": p["page"] if ok or garde else "",
+                "note": (_note_conservee(reports_dir, p) if garde
+                         else "page non disponible : génération interrompue" if p.get("statut") == "interrompue"
+                         else ""),
             })
         sections.append({"niveau": niveau, "titre": niveaux.libelle_pluriel(niveau), "compte": formats.entier(len(items)),
                          "pages": entrees})
@@ -98,10 +104,42 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
     return path
 
 
+def _present(reports_dir: Path, page: Any) -> bool:
+    """The page exists inside ``reports/`` (a path read back from the manifest is data)."""
+    if not isinstance(page, str) or ":" in page or page.startswith("/"):
+        return False
+    try:
+        return noms.dans_dossier(reports_dir, page).is_file()
+    except ValueError:
+        return False
+
+
+def _note_conservee(reports_dir: Path, p: dict[str, Any]) -> str:
+    """« page du 01/12/2026, la mise à jour a échoué »."""
+    du = None
+    conservee = p.get("conservee") or {}
+    try:
+        du = datetime.fromisoformat(conservee["du"]).astimezone()
+    except (KeyError, TypeError, ValueError):
+        try:
+            du = datetime.fromtimestamp((reports_dir / p["page"]).stat().st_mtime, timezone.utc).astimezone()
+        except OSError:
+            pass
+    quoi = "a été interrompue" if p.get("statut") == "interrompue" else "a échoué"
+    return f"page du {du:%d/%m/%Y}, la mise à jour {quoi}" if du else f"la mise à jour {quoi}"
+
+
 @cache
 def _environnement():
     """Jinja environment on our templates folder, escaping automatic."""
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "territoires"),
-                              autoescape=True, keep_trailing_newline=True)
+    from markupsafe import Markup
+
+    from territoires.reports.html import lien_externe
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "territoires"),
+                             autoescape=True, keep_trailing_newline=True)
+    # a URL from data becomes a link only when http(s): {{ url | lien_externe(texte) }}
+    env.filters["lien_externe"] = lambda url, texte=None: Markup(lien_externe(url, texte))
+    return env

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -46,17 +45,46 @@ def plotly_js_path() -> Path:
     return path
 
 
+def ecrire_fichier(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file (the one place where bytes of the site reach the disk:
+    tests inject a full disk here)."""
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+    os.chmod(path, 0o644)
+
+
+def temporaire(path: Path) -> Path:
+    """The temporary beside ``path``: ``.<name>.tmp-<pid>-<random>``. The pid tells a
+    later command whether the process that wrote it is gone (then it is removed)."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+
+
+def preparer(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to a temporary beside ``path``; return the temporary, to be renamed
+    into place with ``os.replace`` once everything it belongs with is written too. A full
+    disk raises :class:`territoires.espace.DisquePlein` naming the folder."""
+    from territoires import espace
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporaire(path)
+    try:
+        ecrire_fichier(tmp, raw)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        espace.verifier(exc, path.parent, len(raw))
+        raise
+    return tmp
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write a file through a temporary sibling and ``os.replace``: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = preparer(path, data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -93,6 +121,14 @@ def _json_script(value: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def _lien_externe(url: Any, texte: Any = None):
+    from markupsafe import Markup
+
+    from territoires.reports.html import lien_externe
+
+    return Markup(lien_externe(url, texte))
+
+
 def _join_lines(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
@@ -124,6 +160,8 @@ def exporter():
     exp = Exportateur(config=c)
     exp.register_filter("json_script", _json_script)
     exp.register_filter("join_lines", _join_lines)
+    # a URL from data becomes a link only when http(s): {{ url | lien_externe(texte) }}
+    exp.register_filter("lien_externe", _lien_externe)
     return exp
 
 

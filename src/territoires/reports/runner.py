@@ -4,7 +4,11 @@ many at once, and publishes the HTML pages, the index and the manifest.
 Scheduling only: each worker process (:mod:`.travailleur`) keeps one Jupyter kernel
 (:mod:`.noyau`) for all its pages; :mod:`.manifeste` decides which pages are up to date
 (same warehouse build, same notebook, same parameters, same report code: skipped unless
-``force``) and writes ``manifest.json``. A failing page does not stop the others.
+``force``) and writes ``manifest.json``. A failing page does not stop the others and
+keeps its previous files: the manifest records the failure, its reason and the date and
+age of the page kept (``conservee``), and the index keeps linking it. An interrupted
+batch (SIGINT, SIGTERM) stops its workers and their kernels, then records the interrupted
+run in the manifest before the command exits.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import territoires
-from territoires import niveaux
+from territoires import interruptions, niveaux
 from territoires.config import settings
 from territoires.progress import Progress
 from territoires.reports import manifeste, site
@@ -139,12 +143,25 @@ def run(
     worker_args = {"home": str(cfg.home), "reports_dir": str(reports_dir), "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
+    interruption: KeyboardInterrupt | None = None
     try:
         if todo:
             _execute_all(todo, entries, jobs, worker_args, quiet, early)
+    except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
+        interruption = exc
     finally:
         if early is not None:
             early.arreter()
+    if interruption is not None:
+        for e in entries.values():
+            if e["statut"] == "en_attente":
+                e.update(statut="interrompue", erreur="page non exécutée : la commande a été interrompue")
+        # temporaries of workers that were killed before they could remove them
+        for tmp in interruptions.orphelins(reports_dir):
+            tmp.unlink(missing_ok=True)
+    for p in pages:
+        if entries[p.portee]["statut"] in ("echec", "interrompue"):
+            _page_conservee(entries[p.portee], reports_dir / p.html)
 
     duree = round(time.perf_counter() - t0, 2)
     merged = {**old, **entries}
@@ -160,13 +177,39 @@ def run(
             "portee": portee, "jobs": jobs, "force": force, "single_file": single_file, "duree_s": duree,
             "pages": len(pages), "produites": len(rapport.produites), "a_jour": len(rapport.a_jour),
             "echecs": len(rapport.echecs),
+            "interrompue": _signal(interruption),
         },
         "pages": [{k: v for k, v in e.items() if k != "ignoree"} for e in all_pages],
     }
     write_atomic(manifest_path, manifeste.manifest_json(manifest))
     rapport.manifest = manifest_path
     rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse)
+    if interruption is not None:
+        raise interruption
     return rapport
+
+
+def _signal(interruption: KeyboardInterrupt | None) -> str | None:
+    """``SIGTERM``, ``SIGINT`` or ``None``: how the run ended early, if it did."""
+    import signal
+
+    if interruption is None:
+        return None
+    if isinstance(interruption, interruptions.Arret) or signal.SIGTERM in interruptions.SIGNAUX:
+        return "SIGTERM"
+    return "SIGINT"
+
+
+def _page_conservee(entry: dict[str, Any], html: Path) -> None:
+    """On a failed page: which previous page stays on the site, from when, how old."""
+    try:
+        mtime = html.stat().st_mtime
+    except OSError:
+        entry["conservee"] = None
+        return
+    du = datetime.fromtimestamp(mtime, timezone.utc)
+    entry["conservee"] = {"page": entry["page"], "du": du.isoformat(timespec="seconds"),
+                          "age_s": max(0, round(time.time() - mtime))}
 
 
 def _payload(p: site.Page) -> dict[str, Any]:
@@ -198,27 +241,31 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
             travailleur.noyau.arreter()
             bar.fin()
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
-                             initargs=(worker_args,)) as pool:
-        futures = {}
-        try:
-            for p in queue:
-                futures[pool.submit(run_page, _payload(p))] = p
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    p = futures[fut]
-                    try:
-                        res = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails its page only
-                        res = {"statut": "echec", "erreur": f"{type(exc).__name__} : {exc}", "duree_s": None}
-                    record(p, res)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            bar.fin()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(worker_args,))
+    futures = {}
+    try:
+        for p in queue:
+            futures[pool.submit(run_page, _payload(p))] = p
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                p = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its page only
+                    res = {"statut": "echec", "erreur": f"{type(exc).__name__} : {exc}", "duree_s": None}
+                record(p, res)
+    except KeyboardInterrupt:
+        # workers (SIGTERM: each kills its kernel and removes its temporaries), then
+        # anything still there, kernels included, within half a second
+        interruptions.arreter_descendants(0.5)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        bar.fin()
     for e in entries.values():
         if e["statut"] == "en_attente":
-            e.update(statut="echec", erreur="page non exécutée (interruption)")
+            e.update(statut="echec", erreur="page non exécutée")

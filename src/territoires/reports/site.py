@@ -23,7 +23,15 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from territoires import niveaux
+from territoires import niveaux, noms
+
+
+def _verifier(niveau: str, code: str) -> None:
+    """A level of the site and a code that can be a file name (see :mod:`territoires.noms`):
+    ``../../x`` never becomes a path."""
+    if niveau not in niveaux.PAGES:
+        raise noms.NomInvalide(f"niveau {niveau!r} inconnu ; niveaux des pages : {', '.join(niveaux.PAGES)}")
+    noms.verifier("operateur" if niveau == "operateur" else "territoire", code)
 
 
 #: kinds of page: a territory's dashboard, or the adoption of the operators' services
@@ -38,6 +46,7 @@ def chemin_page(niveau: str, code: str, genre: str = "tableau") -> str:
     prefixe = "adoption/" if genre == "adoption" else ""
     if niveau == "alliance":
         return f"{prefixe}alliance.html"
+    _verifier(niveau, code)
     return f"{prefixe}{niveau}/{code}.html"
 
 
@@ -46,7 +55,14 @@ def chemin_notebook(niveau: str, code: str, genre: str = "tableau") -> str:
     prefixe = "adoption/" if genre == "adoption" else ""
     if niveau == "alliance":
         return f"notebooks/{prefixe}alliance.ipynb"
+    _verifier(niveau, code)
     return f"notebooks/{prefixe}{niveau}/{code}.ipynb"
+
+
+def chemin_echec(chemin_ipynb: str) -> str:
+    """Where the notebook of a failed run is kept for audit, beside the good one (which
+    stays untouched): ``notebooks/epci/242900314.echec.ipynb``."""
+    return chemin_ipynb.removesuffix(".ipynb") + ".echec.ipynb"
 
 
 def relatif(depuis: str, vers: str) -> str:

@@ -25,7 +25,7 @@ from territoires.reports import donnees
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import Bloc, brut, e, lien_externe, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, liste_territoires, nom_court, nouvelle_page, presence,
@@ -293,7 +293,7 @@ def sources_et_millesimes(t: Territoire) -> None:
                               + (f' <span class="note">({e(preuve)})</span>' if inconnu else "") + "</li>")
     lignes = []
     for s in srcs:
-        titre = brut(f'<a href="{e(s["url"])}">{e(s["titre"])}</a>' if s.get("url") else e(s["titre"]))
+        titre = brut(lien_externe(s.get("url"), s["titre"]))  # http(s) only; anything else as text
         version = f" (version {s['version_paquet']})" if s.get("version_paquet") else ""
         lignes.append([titre, s["producteur"], (s["millesime"] or "inconnu") + version, s.get("licence") or "–"])
     table = table_html(["Source", "Producteur", "Millésime", "Licence"], lignes, legende="Sources des données",

@@ -1,24 +1,39 @@
 """A worker process of a report batch: its kernel, the notebooks, where pages go.
 
-Each worker executes its pages in its one kernel (:mod:`.noyau`), exports them to HTML
-in-process (one ``HTMLExporter`` per process) and writes them atomically. A failing
-notebook is recorded (``echec``, the error, the executed notebook kept for audit) and
-does not stop the others; a dead or timed-out kernel is restarted.
+Each worker executes its pages in its one kernel (:mod:`.noyau`) and exports them to
+HTML in-process (one ``HTMLExporter`` per process). A page swaps in whole: its executed
+notebook, CSV files and HTML are written to temporaries (``.<name>.tmp-<pid>…``) and
+renamed into place only when all of them are complete. A failing notebook, a cell over
+the time limit, a dying kernel or a full disk leave the previous page's files
+byte-identical; the failure is recorded (``echec``, the error) with the failed notebook
+kept for audit beside the good one (``<code>.echec.ipynb``), and does not stop the
+others; a dead or timed-out kernel is restarted.
+
+A worker stopped by SIGTERM (the batch was interrupted) kills its kernel and removes its
+temporaries before it exits; it ignores SIGINT, which the batch handles for it.
 """
 
 from __future__ import annotations
 
 import atexit
+import math
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
 
 from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, imports_legers, register_engine
-from territoires.reports.publication import write_atomic
+from territoires import noms
 
 #: the report notebooks, in notebooks/reports/
 NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb")
+
+
+def secondes_papermill(timeout: float | None) -> int | None:
+    """``--timeout`` as papermill wants it: nbclient's ``timeout`` is an ``Integer`` trait
+    (a float raises « TraitError … expected an int »), so seconds are rounded up, 1 at least."""
+    return None if timeout is None else max(1, math.ceil(timeout))
 
 
 class Travailleur:
@@ -29,7 +44,8 @@ class Travailleur:
         self.reports_dir = Path(reports_dir)
         self.notebooks_dir = Path(notebooks_dir)
         self.single_file = single_file
-        self.timeout = timeout
+        self.timeout = secondes_papermill(timeout)
+        self.temporaires: set[Path] = set()
         self.noyau = noyau or Noyau(env, Path(home))
         atexit.register(self.noyau.arreter)
         # the kernel boots in its own process while this one imports papermill and nbconvert
@@ -57,19 +73,29 @@ class Travailleur:
                 self.noyau.arreter()
 
     def executer(self, page: dict[str, Any]) -> dict[str, Any]:
+        """Execute one page and swap its files in, or record why not (see the module)."""
         import copy
 
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        from territoires.reports import publication
+        from territoires.reports import publication, site
 
         t0 = time.perf_counter()
-        html_path = self.reports_dir / page["html"]
-        nb_path = self.reports_dir / page["ipynb"]
+        result: dict[str, Any] = {"portee": page["portee"], "statut": "echec", "erreur": None, "octets": 0}
+        try:
+            # paths from data (codes) must stay inside reports/
+            html_path = noms.dans_dossier(self.reports_dir, page["html"])
+            nb_path = noms.dans_dossier(self.reports_dir, page["ipynb"])
+            echec_path = noms.dans_dossier(self.reports_dir, site.chemin_echec(page["ipynb"]))
+        except ValueError as exc:
+            result.update(erreur=f"{type(exc).__name__} : {exc}", duree_s=0.0)
+            return result
         nb_path.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb = nb_path.with_name(f".{nb_path.stem}.tmp-{os.getpid()}.ipynb")
-        result: dict[str, Any] = {"portee": page["portee"], "statut": "echec", "erreur": None, "octets": 0}
+        prets: list[tuple[Path, Path]] = []  # (temporary, final) of the page's files
+        self.temporaires.add(tmp_nb)
+        audit = False  # keep the failed notebook for audit (not after an interrupt)
         try:
             source = self.notebooks.get(page["notebook"])
             if source is None:
@@ -85,32 +111,74 @@ class Travailleur:
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
             )
-            os.replace(tmp_nb, nb_path)
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
-                                           notebook_path=page["ipynb"])
+                                                notebook_path=page["ipynb"])
             for rel, data in extra.items():
-                write_atomic(self.reports_dir / rel, data)
-            write_atomic(html_path, body)
+                final = noms.dans_dossier(self.reports_dir, rel)
+                prets.append((publication.preparer(final, data), final))
+                self.temporaires.add(prets[-1][0])
+            prets.append((publication.preparer(html_path, body), html_path))
+            self.temporaires.add(prets[-1][0])
+            # everything is written: swap in, the HTML last (it links the others)
+            os.replace(tmp_nb, nb_path)
+            for tmp, final in prets:
+                os.replace(tmp, final)
+            echec_path.unlink(missing_ok=True)  # an older failure's notebook: superseded
             result.update(statut="ok", octets=len(body.encode("utf-8")) + sum(len(d) for d in extra.values()))
         except PapermillExecutionError as exc:
+            audit = True
             result["erreur"] = f"{exc.ename} : {exc.evalue} (cellule {exc.exec_count})"
         except Exception as exc:  # noqa: BLE001 - any failure is recorded, the batch goes on
-            result["erreur"] = f"{type(exc).__name__} : {exc}"
+            audit = True
+            result["erreur"] = _erreur(exc, self.timeout)
             self.noyau.arreter()  # dead, stuck or timed out: a fresh kernel for the next page
         finally:
-            if tmp_nb.exists():  # the failed notebook, kept for audit
-                os.replace(tmp_nb, nb_path)
-        if result["statut"] != "ok":
-            html_path.unlink(missing_ok=True)  # a failed page never looks complete
+            if audit and tmp_nb.exists():  # the failed notebook, beside the good one
+                try:
+                    os.replace(tmp_nb, echec_path)
+                    result["carnet_echec"] = site.chemin_echec(page["ipynb"])
+                except OSError:
+                    pass
+            for tmp in [tmp_nb, *(t for t, _ in prets)]:
+                tmp.unlink(missing_ok=True)
+                self.temporaires.discard(tmp)
         result["duree_s"] = round(time.perf_counter() - t0, 3)
         return result
+
+    def arreter(self) -> None:
+        """Kill the kernel and remove this worker's temporaries (interrupted batch)."""
+        self.noyau.arreter()
+        for tmp in list(self.temporaires):
+            tmp.unlink(missing_ok=True)
+
+
+def _erreur(exc: Exception, timeout: int | None) -> str:
+    """The reason of a failure, in French where we know it."""
+    from territoires import espace
+
+    if isinstance(exc, TimeoutError) or type(exc).__name__ == "CellTimeoutError":
+        return f"délai dépassé : une cellule a duré plus de {timeout} s (--timeout)"
+    if type(exc).__name__ == "DeadKernelError":
+        return f"le noyau Jupyter s'est arrêté pendant l'exécution ({exc})"
+    if isinstance(exc, espace.DisquePlein):
+        return str(exc)
+    return f"{type(exc).__name__} : {exc}"
 
 
 _TRAVAILLEUR: Travailleur | None = None
 
 
+def _sur_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+    if _TRAVAILLEUR is not None:
+        _TRAVAILLEUR.arreter()
+    os._exit(128 + signum)
+
+
 def init_worker(kwargs: dict[str, Any]) -> None:
     global _TRAVAILLEUR
+    # Ctrl-C reaches the whole process group: the batch decides, then stops its workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _sur_sigterm)
     _TRAVAILLEUR = Travailleur(**kwargs)
 
 

@@ -76,6 +76,9 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"{path}: registre illisible ({exc})") from exc
     known = {f.name for f in fields(Source)}
+    from territoires import noms
+
+    texte = path.read_text(encoding="utf-8")
     out: dict[str, Source] = {}
     for n, entry in enumerate(data.get("source", []), start=1):
         unknown = sorted(set(entry) - known)
@@ -87,13 +90,23 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
                 f"champ(s) manquant(s) : {', '.join(missing)}" if missing else "",
             ]))
             raise SourceError(f"{path}: source n° {n} ({entry.get('id', '?')}) — {what}")
-        verifier_id(entry["id"], f"{path}, source n° {n}")
         if entry.get("empreinte", "epinglee") not in EMPREINTES:
             raise SourceError(
                 f"{path}: source {entry['id']} — empreinte « {entry['empreinte']} » inconnue "
                 f"(choix : {', '.join(EMPREINTES)})"
             )
         src = Source(**entry)
+        # ids, packages and their versions become folder names under data/raw/
+        try:
+            noms.verifier("source", src.id, fichier=path, ligne=noms.ligne_de(texte, f'"{src.id}"', "id"))
+            if src.package:
+                noms.verifier("source", src.package, fichier=path,
+                              ligne=noms.ligne_de(texte, f'"{src.package}"', "package"))
+            if src.package_version:
+                noms.verifier("millesime", src.package_version, fichier=path,
+                              ligne=noms.ligne_de(texte, f'"{src.package_version}"', "package_version"))
+        except noms.NomInvalide as exc:
+            raise SourceError(str(exc)) from exc
         if src.id in out:
             raise SourceError(f"{path}: identifiant de source en double « {src.id} »")
         out[src.id] = src
@@ -153,9 +166,12 @@ def extract_embedded(src: Source, raw_dir: Path) -> Path:
     if dest.is_file() and stamp.is_file() and stamp.read_text().strip() == src.sha256:
         return dest
     dest_dir.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + f".tmp{os.getpid()}")
+    from territoires import interruptions
+
+    # ``.<name>.tmp-<pid>``: removed by the next command if this process dies meanwhile
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     try:
-        with lzma.open(packed) as fin, open(tmp, "wb") as fout:
+        with interruptions.temporaire(tmp), lzma.open(packed) as fin, open(tmp, "wb") as fout:
             shutil.copyfileobj(fin, fout, 1 << 22)
     except (lzma.LZMAError, EOFError) as exc:
         tmp.unlink(missing_ok=True)

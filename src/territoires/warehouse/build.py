@@ -13,6 +13,7 @@ Ctrl-C leaves the previous warehouse untouched, and open readers keep their view
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 import territoires
-from territoires import niveaux, operateurs
+from territoires import interruptions, niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, load_registry
@@ -208,10 +209,15 @@ def build(
     all_models = models()
     progress.total = len(EMBEDDED_TABLES) + len(all_models)
     warnings: list[str] = []
+    # a signal interrupts the running statement at once (con.interrupt()); if the build
+    # cannot end in time, these files are removed before the process exits
+    garde = contextlib.ExitStack()
+    garde.enter_context(interruptions.temporaire(tmp, tmp.with_name(tmp.name + ".wal")))
     try:
         if not force and _stored_fingerprint(target) is not None:
             shutil.copyfile(target, tmp)  # start from the previous build: unchanged tables are kept
         con = duckdb.connect(str(tmp))
+        garde.enter_context(interruptions.connexion(con))
         try:
             load_spatial(con)
             reprise = Reprise(con, _sel())
@@ -246,6 +252,8 @@ def build(
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         raise
+    finally:
+        garde.close()
     for w in warnings:
         progress.say("Attention : " + w)
     result = BuildResult(target, False, time.perf_counter() - t0, regions, warnings, reprise.reprises)
