@@ -247,3 +247,41 @@ def test_map_preview_paints_without_plotly(pages, browser, tmp_path):
     drawn = _open(browser, page)
     assert drawn["paths"] >= 270
     assert browser.eval("document.querySelectorAll('svg.apercu').length") == 0
+
+
+@pytest.fixture(scope="module")
+def pages_adherents(fixture_adherents) -> Path:
+    """The fictitious operator's site (a register loaded): a dashboard and the adoption page."""
+    home, _ = fixture_adherents
+    rapport = runner.run("departement:29,adoption:operateur:fictif", jobs=1, quiet=True, home=home,
+                         notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    return home / "reports"
+
+
+def _texte(b: Chromium, selecteur: str) -> str:
+    return b.eval(f"(document.querySelector({json.dumps(selecteur)}) || {{innerText: ''}}).innerText")
+
+
+def test_member_section_and_adoption_page_in_chromium(pages_adherents, browser, tmp_path):
+    _open(browser, pages_adherents / "departement" / "29.html")
+    adhesion = _texte(browser, "#adhesion")
+    assert "Communes adhérentes" in adhesion and "Services par commune adhérente" in adhesion
+    assert "importé le" in adhesion  # the register and its date under the figures
+    assert "Aucun registre" not in adhesion
+    assert "alert(" in _texte(browser, "#adherents")  # a hostile name shown as text, never run
+    browser.screenshot(tmp_path / "departement-29-adherents.png")
+    drawn = _open(browser, pages_adherents / "adoption" / "operateur" / "fictif.html")
+    assert drawn["paths"] > 0  # the map of member communes, offline
+    assert "Adhésion au fil des années" in browser.eval("document.body.innerText")
+    browser.screenshot(tmp_path / "adoption-fictif.png")
+    assert not browser.errors(), browser.errors()
+
+
+def test_without_register_the_page_says_so_in_chromium(pages, browser):
+    _open(browser, pages / "region" / "53.html")
+    adhesion = _texte(browser, "#adhesion")
+    assert adhesion.startswith("Adhésion aux services de l'opérateur")
+    assert "Aucun registre d'adhérents n'est chargé pour Mégalis Bretagne" in adhesion
+    assert "%" not in adhesion
+    assert not browser.errors(), browser.errors()

@@ -143,3 +143,15 @@ def test_a_rebuild_recomputes_only_what_changed(fixture_home, tmp_path, monkeypa
         con.close()
     again = build(departements=("29",), home=home, quiet=True, force=True)
     assert again.reprises == []  # --force recomputes everything
+
+
+def test_every_marts_table_and_column_is_described_in_the_warehouse(con, in_home, capsys):
+    tables = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()
+    colonnes = con.execute("select table_name, column_name, comment from duckdb_columns() "
+                           "where schema_name = 'marts'").fetchall()
+    assert len(tables) >= 16
+    assert [t for t, c in tables if not c] == []
+    assert [f"{t}.{c}" for t, c, d in colonnes if not d] == []
+    assert cli.main(["info", "--dictionnaire"]) == 0
+    out = capsys.readouterr().out
+    assert "marts.adherents — Les adhérents des opérateurs" in out and "  siret (varchar) : SIRET" in out

@@ -84,3 +84,27 @@ def test_notebook_runs_from_its_own_folder_without_territoires_home(rel, projet,
     # nothing written beside the notebook: the home was found above it, not created here
     assert not (notebook.parent / "data").exists()
     assert not (notebook.parent / "reports").exists()
+
+
+def test_members_notebook_goes_from_register_to_maps(fixture_adherents, tmp_path, monkeypatch):
+    """The second exploration notebook on a home with a (fictitious) register: tables,
+    indicators, the geopandas map and the dashboards' map, from its own folder."""
+    home, _ = fixture_adherents
+    projet = tmp_path / "projet"
+    (projet / "data" / "processed").mkdir(parents=True)
+    (projet / "territoires.toml").write_text("", encoding="utf-8")
+    (projet / "data" / "processed" / "territoires.duckdb").symlink_to(home / "data" / "processed" / "territoires.duckdb")
+    dossier = projet / "notebooks" / "exploration"
+    dossier.mkdir(parents=True)
+    shutil.copy(REPO / "notebooks" / "exploration" / "02-adherents-et-adoption.ipynb", dossier)
+    monkeypatch.delenv("TERRITOIRES_HOME", raising=False)
+    monkeypatch.chdir(dossier)
+    nb = pm.execute_notebook(str(dossier / "02-adherents-et-adoption.ipynb"), str(tmp_path / "out.ipynb"),
+                             parameters={"operateur": "fictif"}, kernel_name="python3", progress_bar=False,
+                             cwd=str(dossier))
+    sorties = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in sorties if o.get("output_type") == "error"]
+    texte = "".join(o.get("text", "") for o in sorties)
+    assert "registre-fictif.csv" in texte and "non_rattache" in texte and "ligne(s) refusée(s)" in texte
+    assert any("image/png" in o.get("data", {}) for o in sorties)  # the geopandas map
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in sorties)  # the dashboards' map

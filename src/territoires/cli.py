@@ -98,6 +98,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     cfg = settings()
     con = connect(cfg.warehouse)
+    if getattr(args, "dictionnaire", False):
+        from territoires.warehouse.dictionnaire import lister
+
+        try:
+            for table, col, typ, desc in lister(con):
+                print(f"\nmarts.{table} — {desc}" if not col else f"  {col} ({typ.lower()}) : {desc}")
+        finally:
+            con.close()
+        return 0
     try:
         construction = con.execute(
             "select regions, departements, version, construit_le, duree_s, avertissements from meta.build"
@@ -172,6 +181,8 @@ def parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_fetch)
 
     i = sub.add_parser("info", help="décrire l'entrepôt : comptes par niveau, millésimes, taille")
+    i.add_argument("--dictionnaire", action="store_true",
+                   help="la description de chaque table et colonne des marts (COMMENT ON de l'entrepôt)")
     i.set_defaults(func=cmd_info)
 
     for name in EXTENSIONS:

@@ -30,7 +30,7 @@ from territoires import interruptions, niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, load_registry
-from territoires.warehouse import chargement, historique
+from territoires.warehouse import chargement, dictionnaire, historique
 from territoires.warehouse.chargement import (EMBEDDED_TABLES, BuildError, repo_file,  # noqa: F401
                                               valid_departements, valid_regions)
 from territoires.warehouse.connect import WarehouseError, load_spatial
@@ -75,6 +75,7 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
                       ).encode())
     h.update(niveaux.FICHIER.read_bytes())
+    h.update(dictionnaire.FICHIER.read_bytes())
     for src in registry.values():
         h.update(repr(src).encode())
         path = repo_file(src)
@@ -235,6 +236,10 @@ def build(
             historique.enregistrer(con, cfg.processed_dir / historique.FICHIER, fingerprint,
                                    historique.millesimes(con), construit_le, perimetre=scope_label)
             historique.attacher(con, cfg.processed_dir / historique.FICHIER)
+            sans_description = dictionnaire.commenter(con)  # COMMENT ON every marts table and column
+            if sans_description:
+                warnings.append("colonne(s) sans description dans warehouse/dictionnaire.toml : "
+                                + ", ".join(sans_description))
             seconds = time.perf_counter() - t0
             reprise.enregistrer()
             con.execute(

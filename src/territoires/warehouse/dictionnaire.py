@@ -1,0 +1,61 @@
+"""The warehouse's own documentation: a French description of every ``marts`` table and
+column (``dictionnaire.toml``, plus the criteria's labels from the indicator catalogue),
+written into DuckDB with ``COMMENT ON`` at each build and listed by
+``territoires info --dictionnaire``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+FICHIER = Path(__file__).with_name("dictionnaire.toml")
+
+
+@cache
+def _donnees() -> dict:
+    return tomllib.loads(FICHIER.read_text(encoding="utf-8"))
+
+
+def _litteral(texte: str) -> str:
+    return "'" + texte.replace("'", "''") + "'"
+
+
+def commenter(con) -> list[str]:
+    """Write the comments on the ``marts`` tables and columns of ``con``; return the
+    ``table.colonne`` left without a description (the test suite keeps it empty)."""
+    d = _donnees()
+    communes = d.get("colonnes", {})
+    criteres = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall())
+    manquants = []
+    colonnes = con.execute("select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+                           "order by table_name, column_index").fetchall()
+    tables = sorted({t for t, _ in colonnes})
+    for t in tables:
+        desc = d.get("tables", {}).get(t, {}).get("description")
+        if desc:
+            con.execute(f'comment on table marts."{t}" is {_litteral(desc)}')
+        else:
+            manquants.append(t)
+    for t, c in colonnes:
+        propre = d.get("tables", {}).get(t, {}).get("colonnes", {})
+        desc = propre.get(c) or communes.get(c) or criteres.get(c)
+        if desc:
+            con.execute(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
+        else:
+            manquants.append(f"{t}.{c}")
+    return manquants
+
+
+def lister(con) -> list[tuple[str, str, str, str]]:
+    """``(table, colonne, type, description)`` of every marts column, tables first
+    (``colonne`` empty for a table's own line)."""
+    out = []
+    for t, desc in con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts' "
+                               "order by table_name").fetchall():
+        out.append((t, "", "", desc or ""))
+        out += [(t, c, typ, cdesc or "") for c, typ, cdesc in con.execute(
+            "select column_name, data_type, comment from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = ? order by column_index", [t]).fetchall()]
+    return out
