@@ -96,7 +96,43 @@ def bench_build(repeat: int) -> dict:
 
     build(home=home, quiet=True)
     out["unchanged_inprocess"] = timed(lambda: build(home=home, quiet=True), repeat)
+    out["apres_import"] = _rebuild_after_import(repeat)
     return out
+
+
+def _rebuild_after_import(repeat: int) -> dict:
+    """Four regions: import a member register, then `territoires build` (timed). The
+    operator is fictitious (the home's own operateurs.toml), the register generated with
+    fictitious names: no figure of a real operator is ever made here."""
+    from territoires import operateurs
+    from territoires.members.identifiants import siret_avec_cle
+
+    home = WORK / "build-registre"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "operateurs.toml").write_text(
+        operateurs.PAQUET.read_text(encoding="utf-8").replace('code = "megalis"', 'code = "fictif"')
+        .replace('nom = "Mégalis Bretagne"', 'nom = "Opérateur fictif"'), encoding="utf-8")
+    tb = str(BIN / "territoires")
+    run([tb, "build"], home)
+    import duckdb
+
+    con = duckdb.connect(str(home / "data/processed/territoires.duckdb"), read_only=True)
+    communes = [c for (c,) in con.execute("select code from marts.territoires where niveau = 'commune' "
+                                          "and code_region = '53' order by code").fetchall()]
+    con.close()
+    values = []
+    for k in range(repeat):
+        registre = WORK / f"registre-{k}.csv"
+        lignes = ["SIRET;Raison sociale;Type de collectivité;Code INSEE;Date d'adhésion;Services souscrits"]
+        for i, code in enumerate(communes[k::3]):
+            lignes.append(f"{siret_avec_cle(f'{80000000 + i:08d}{k + 1:04d}0')};Commune fictive {i};Commune;{code};"
+                          f"15/03/{2014 + i % 9};Actes|Parapheur électronique")
+        registre.write_text("\n".join(lignes) + "\n", encoding="utf-8")
+        run([tb, "adherents", "import", str(registre), "--operateur", "fictif"], home)
+        t = time.perf_counter()
+        run([tb, "build"], home)
+        values.append(time.perf_counter() - t)
+    return stats(values)
 
 
 def report_build(r: dict) -> list[str]:
@@ -112,6 +148,7 @@ def report_build(r: dict) -> list[str]:
         f"| one-region build (Bretagne) | {fmt(r['region'])} | | |",
         f"| unchanged rebuild, `territoires build` command | {fmt(r['unchanged'])} | < 1 s | {'yes' if r['unchanged']['median'] < 1 else 'no'} |",
         f"| unchanged rebuild, in-process | {fmt(r['unchanged_inprocess'])} | < 1 s | {'yes' if r['unchanged_inprocess']['median'] < 1 else 'no'} |",
+        f"| rebuild after importing a register, four regions (`territoires build`; geometry reused) | {fmt(r['apres_import'])} | < 1.5 s | {'yes' if r['apres_import']['median'] < 1.5 else 'no'} |",
         f"| warehouse size, France / four regions | {r['france_size'] / 1e6:.0f} MB / {r['alliance_size'] / 1e6:.0f} MB | | |",
         "",
     ]
@@ -350,8 +387,11 @@ def report_scaling(r: dict) -> list[str]:
                     "101 départements and every EPCI.", ""]
 
 
+import adherents  # noqa: E402 - benchmarks/adherents.py, beside this file
+
 SECTIONS = {
     "build": (bench_build, report_build),
+    "adherents": (adherents.bench, adherents.report),
     "dashboard": (bench_dashboard, report_dashboard),
     "site": (bench_site, report_site),
     "browser": (bench_browser, report_browser),

@@ -4,6 +4,7 @@ previous vintage (territoires.warehouse.historique)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from datetime import datetime
 
 import duckdb
@@ -65,16 +66,21 @@ def test_two_vintages_give_two_snapshots_and_the_evolution(tmp_path):
     assert historique.evolution(con2, "region").is_empty()
 
 
+def _octets(path: Path) -> list[tuple[str, bytes]]:
+    """The history as stored: every file of its folder, name and bytes."""
+    return [(p.name, p.read_bytes()) for p in sorted(path.rglob("*")) if p.is_file()]
+
+
 def test_an_unchanged_rebuild_adds_nothing(tmp_path):
     path = tmp_path / historique.FICHIER
     con = _entrepot(PREMIER)
     assert historique.enregistrer(con, path, "fp1", V2017, datetime(2026, 1, 5)) == 3
-    before = path.read_bytes()
+    before = _octets(path)
     # same fingerprint (a forced rebuild)
     assert historique.enregistrer(con, path, "fp1", V2017, datetime(2026, 1, 6)) == 0
     # another fingerprint (code changed) but same vintages and the same figures
     assert historique.enregistrer(_entrepot(PREMIER), path, "fp1b", V2017, datetime(2026, 1, 7)) == 0
-    assert path.read_bytes() == before
+    assert _octets(path) == before
     assert historique.attacher(con, path) == 3
 
 
@@ -82,7 +88,7 @@ def test_the_history_file_is_replaced_atomically(tmp_path, monkeypatch):
     path = tmp_path / historique.FICHIER
     con = _entrepot(PREMIER)
     historique.enregistrer(con, path, "fp1", V2017, datetime(2026, 1, 5))
-    before = path.read_bytes()
+    before = _octets(path)
 
     def boom(*a, **k):
         raise OSError("disque plein")
@@ -90,7 +96,7 @@ def test_the_history_file_is_replaced_atomically(tmp_path, monkeypatch):
     monkeypatch.setattr(historique.os, "replace", boom)
     with pytest.raises(OSError):
         historique.enregistrer(_entrepot(SECOND), path, "fp2", V2021, datetime(2026, 6, 5))
-    assert path.read_bytes() == before
+    assert _octets(path) == before
     assert [p.name for p in tmp_path.iterdir()] == [historique.FICHIER]  # no temporary left
 
 

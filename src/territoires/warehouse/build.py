@@ -165,6 +165,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             if failures:
                 raise BuildError(f"{model.path}: tests du modèle en échec : " + " ; ".join(failures))
     reprise.nouvelles["raw.sources"] = reprise.jeton
+    reprise.nouvelles["marts.historique_indicateurs"] = "historique"  # kept: not derived from raw data
     reprise.nettoyer(("raw", *LAYERS))
 
 
@@ -218,6 +219,7 @@ def build(
         if not force and _stored_fingerprint(target) is not None:
             shutil.copyfile(target, tmp)  # start from the previous build: unchanged tables are kept
         con = duckdb.connect(str(tmp))
+        con.execute("SET enable_progress_bar = false")  # the build says its own progress
         garde.enter_context(interruptions.connexion(con))
         try:
             load_spatial(con)

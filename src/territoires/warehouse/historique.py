@@ -1,16 +1,17 @@
 """History of the indicators between vintages: ``marts.historique_indicateurs``.
 
 Each build replaces the warehouse, so the history cannot live only inside it: it is not
-derived from raw data. It is kept in a Parquet file beside the warehouse
-(``data/processed/historique_indicateurs.parquet``) and carried forward:
+derived from raw data. It is kept beside the warehouse as one Parquet
+file per snapshot (``data/processed/historique_indicateurs/``) and carried forward:
 
 - :func:`enregistrer` appends the new build's ``marts.indicateurs`` rows to that file,
   keyed by the vintages of its sources (``millesimes``), its fingerprint and build time
   (one *snapshot*), written atomically (temporary file beside it, then rename). A build
   whose fingerprint is already stored, or whose vintages and figures equal a stored
   snapshot's, appends nothing: a rebuild with unchanged inputs adds no snapshot.
-- :func:`attacher` copies the file into the new warehouse as
-  ``marts.historique_indicateurs`` (readers need nothing but the warehouse).
+- :func:`attacher` brings the snapshots into the new warehouse as
+  ``marts.historique_indicateurs`` (readers need nothing but the warehouse); the previous
+  build's table, reused, only gets the snapshots it lacks.
 - :func:`evolution` gives, per territory × indicator × size band, the change since the
   previous vintage: the latest snapshot against the latest one with other vintages.
 
@@ -35,8 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
 
-#: the history file, in ``data/processed/`` beside the warehouse
-FICHIER = "historique_indicateurs.parquet"
+#: the history: a folder of Parquet snapshots in ``data/processed/``, beside the warehouse
+FICHIER = "historique_indicateurs"
 
 #: columns of marts.indicateurs kept in each snapshot (its key first)
 CLE = ("niveau", "code", "tranche_taille", "indicateur")
@@ -85,25 +86,37 @@ def _contenu(con) -> str:
     return hashlib.sha256(f"{n}:{x}".encode()).hexdigest()
 
 
-def _existe(path: Path) -> bool:
-    return Path(path).is_file()
+def _fichiers(path: Path) -> list[Path]:
+    """The snapshot files of the history: one Parquet file per snapshot in the folder
+    ``path`` (a single file, the first layout, is read too)."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.glob("*.parquet") if not p.name.startswith("."))
+    return [path] if path.is_file() else []
+
+
+def _lecture(fichiers: list[Path]) -> str:
+    return "read_parquet([" + ", ".join(_litteral(f) for f in fichiers) + "], union_by_name = true)"
 
 
 def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLike, fingerprint: str,
                 millesimes: Mapping[str, Any], construit_le: datetime, *, perimetre: str = "") -> int:
     """Append the indicators of ``con``'s ``marts.indicateurs`` as one snapshot to the
-    history file; return the number of rows appended (0 when nothing changed).
+    history; return the number of rows appended (0 when nothing changed).
 
     Nothing is appended when a snapshot with the same ``fingerprint`` is stored, or one
-    with the same ``perimetre``, the same ``millesimes`` and the same figures. The file
-    is rewritten beside itself and renamed into place: a crash leaves the previous one.
+    with the same ``perimetre``, the same ``millesimes`` and the same figures. Each
+    snapshot is its own Parquet file in the folder ``historique_path`` (written beside
+    itself, then renamed: a crash leaves the previous snapshots), so appending costs one
+    snapshot, never the whole history.
     """
     path = Path(historique_path)
     mil = _json(millesimes)
     contenu = _contenu(con)
-    if _existe(path):
+    fichiers = _fichiers(path)
+    if fichiers:
         deja = con.execute(
-            f"select count(*) from read_parquet({_litteral(path)}) where empreinte = ? "
+            f"select count(*) from {_lecture(fichiers)} where empreinte = ? "
             "or (perimetre = ? and millesimes = ? and contenu = ?)",
             [fingerprint, perimetre, mil, contenu]).fetchone()[0]
         if deja:
@@ -111,36 +124,49 @@ def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.Path
     n = con.execute("select count(*) from marts.indicateurs").fetchone()[0]
     if not n:
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    if path.is_file():  # the first layout, one file: it becomes the folder's first snapshot
+        ancien = path.with_name(f".{path.name}.ancien-{os.getpid()}")
+        os.replace(path, ancien)
+        path.mkdir(parents=True)
+        os.replace(ancien, path / "00000000T000000-premier.parquet")
+    path.mkdir(parents=True, exist_ok=True)
+    cible = path / f"{construit_le:%Y%m%dT%H%M%S}-{fingerprint[:12]}.parquet"
+    tmp = path / f".{cible.name}.tmp-{os.getpid()}"
     cols = ", ".join((*CLE, *VALEURS))
     nouveau = (f"select {cols}, ?::varchar as millesimes, ?::varchar as millesime, ?::varchar as empreinte, "
                f"?::varchar as contenu, ?::varchar as perimetre, ?::timestamp as construit_le "
-               f"from marts.indicateurs")
+               f"from marts.indicateurs order by {', '.join(CLE)}")
     params = [mil, _libelle(millesimes), fingerprint, contenu, perimetre, construit_le]
-    if _existe(path):
-        sql = (f"select * from read_parquet({_litteral(path)}) union all by name ({nouveau})")
-    else:
-        sql = nouveau
     try:
-        con.execute(f"copy ({sql} order by construit_le, {', '.join(CLE)}) to {_litteral(tmp)} "
-                    "(format parquet, compression zstd)", params)
-        os.replace(tmp, path)
+        con.execute(f"copy ({nouveau}) to {_litteral(tmp)} (format parquet, compression zstd)", params)
+        os.replace(tmp, cible)
     finally:
         tmp.unlink(missing_ok=True)
     return n
 
 
 def attacher(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLike) -> int:
-    """Create ``marts.historique_indicateurs`` in ``con`` from the history file (empty,
-    with its columns, when there is no file yet); return its number of rows."""
-    path = Path(historique_path)
+    """Make ``marts.historique_indicateurs`` of ``con`` hold every snapshot of the history
+    (empty, with its columns, when there is none); return its number of rows. A table
+    already there (the previous build's, reused) gets only the snapshots it lacks."""
+    fichiers = _fichiers(Path(historique_path))
     con.execute("create schema if not exists marts")
-    if _existe(path):
-        con.execute(f"create or replace table marts.historique_indicateurs as "
-                    f"select * from read_parquet({_litteral(path)}) order by construit_le, {', '.join(CLE)}")
-    else:
+    present = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts' "
+                          "and table_name = 'historique_indicateurs'").fetchone()[0]
+    if not fichiers:
         con.execute(f"create or replace table marts.historique_indicateurs ({SCHEMA})")
+    elif not present:
+        con.execute(f"create table marts.historique_indicateurs as select * from {_lecture(fichiers)} "
+                    f"order by construit_le, {', '.join(CLE)}")
+    else:
+        total = con.execute(f"select count(*) from {_lecture(fichiers)}").fetchone()[0]
+        if con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0] != total:
+            con.execute(f"insert into marts.historique_indicateurs by name select * from {_lecture(fichiers)} "
+                        "where (construit_le, empreinte) not in "
+                        "(select distinct construit_le, empreinte from marts.historique_indicateurs)")
+            if con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0] != total:
+                con.execute(f"create or replace table marts.historique_indicateurs as select * from "
+                            f"{_lecture(fichiers)} order by construit_le, {', '.join(CLE)}")
     return con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0]
 
 
