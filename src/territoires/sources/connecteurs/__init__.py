@@ -73,7 +73,7 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None) -> li
     with ``table`` None and ``lignes`` 0, never silently merged.
     """
     from territoires.sources import load_registry
-    from territoires.sources.telechargement import dernier_telechargement
+    from territoires.sources.presence import dernier_telechargement
 
     reg = registry if registry is not None else load_registry()
     remplies: set[str] = set()

@@ -1,0 +1,58 @@
+"""What is present under ``data/raw/``: the latest download of each source (its sidecar)
+and, per source of the registry, embedded / fetched / missing with the vintage in use
+(``territoires sources``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from territoires.sources.erreurs import SourceError
+from territoires.sources.telechargement import Telechargement, _fiche, dossier_source
+
+
+def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa: ANN001
+    """The latest complete download of ``src`` (file and sidecar present), or ``None``."""
+    if not src.telechargeable:
+        return None
+    try:
+        base = dossier_source(src, raw_dir)
+    except SourceError:
+        return None
+    if not base.is_dir():
+        return None
+    for dossier in sorted((d for d in base.iterdir() if d.is_dir()), key=lambda d: d.name, reverse=True):
+        chemin = dossier / src.file
+        fiche = _fiche(chemin)
+        if chemin.is_file() and fiche.is_file():
+            try:
+                data = json.loads(fiche.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            return Telechargement(src.id, chemin, dossier.name, data)
+    return None
+
+
+def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
+    """Per source: ``etat`` (embarquée, téléchargée, absente, fichier du dépôt), the
+    vintage in use and the path, for ``territoires sources`` and ``marts.sources``."""
+    from territoires.sources import load_registry
+
+    reg = registry if registry is not None else load_registry()
+    rows = []
+    for src in reg.values():
+        if src.embedded:
+            etat, millesime, chemin, sha = "embarquée", src.vintage, None, src.sha256
+        elif src.telechargeable:
+            t = dernier_telechargement(src, raw_dir)
+            if t is None:
+                etat, millesime, chemin, sha = "absente", src.vintage, None, src.sha256
+            else:
+                etat, chemin, sha = "téléchargée", t.chemin, t.fiche.get("sha256", "")
+                millesime = t.millesime if src.empreinte == "variable" else src.vintage
+        else:
+            etat, millesime, chemin, sha = "fichier du dépôt", src.vintage, None, src.sha256
+        rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,
+                     "chemin": chemin, "sha256": sha, "empreinte": src.empreinte,
+                     "paquet": f"{src.package}=={src.package_version}" if src.embedded else None})
+    return rows
