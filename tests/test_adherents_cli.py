@@ -200,9 +200,9 @@ def test_import_occupe_quand_un_autre_ecrit(home, tmp_path, capsys):
     autre = Verrou(home)
     assert autre.prendre()
     try:
-        assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis"]) == 75
+        assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis", "--sans-attendre"]) == 75
         assert "Occupé" in capsys.readouterr().err
         assert not (home / "data" / "raw" / "adherents" / "megalis").exists()
     finally:
         autre.rendre()
-    assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis"]) == 0
+    assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis", "--sans-attendre"]) == 0

@@ -439,6 +439,24 @@ def test_a_full_disk_during_a_build_or_an_export_is_said_in_french(tmp_path, mon
 
 # ── 8. property-based: the scope parser and the command line never trace back ─
 
+def test_two_reports_started_together_leave_every_page_complete(fixture_warehouse, tmp_path):
+    """The second waits for the first (one writer per home), then finds its pages up to
+    date: both end well, every page is whole, the manifest is valid JSON."""
+    home = _home_copie(fixture_warehouse, tmp_path / "home")
+    env = dict(os.environ, TERRITOIRES_HOME=str(home), TERRITOIRES_THREADS="1")
+    cmd = [sys.executable, "-m", "territoires.cli", "-q", "report", "--scope", "departement:29,region:53", "--jobs", "1"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    sorties = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], sorties
+    assert any("En attente" in err for _, err in sorties)  # one waited for the other
+    manifest = json.loads((home / "reports" / "manifest.json").read_text(encoding="utf-8"))
+    assert {p["portee"]: p["statut"] for p in manifest["pages"]} == {"departement:29": "ok", "region:53": "ok"}
+    for page in ("departement/29.html", "region/53.html"):
+        assert (home / "reports" / page).read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert not list((home / "reports").rglob(".*tmp*"))
+
+
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

@@ -55,7 +55,7 @@ def test_a_second_writer_in_the_same_home_exits_75(tmp_path, monkeypatch, capsys
     premier = cli.Verrou(tmp_path)
     assert premier.prendre()
     try:
-        assert cli.main(["fetch", "--all"]) == cli.EXIT_OCCUPE
+        assert cli.main(["fetch", "--all", "--sans-attendre"]) == cli.EXIT_OCCUPE
         assert f"processus {os.getpid()}" in capsys.readouterr().err
     finally:
         premier.rendre()
@@ -87,3 +87,15 @@ def test_a_signal_during_a_build_exits_143_or_130_and_keeps_the_previous_warehou
     assert f"{message} : l'entrepôt précédent est intact" in err
     assert (wh.stat().st_mtime_ns, wh.stat().st_size) == before
     assert not list(wh.parent.glob(".territoires.duckdb.tmp-*"))
+
+
+def test_a_second_writer_waits_for_the_first_by_default(tmp_path, monkeypatch, capsys):
+    import threading
+
+    monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    _sans_reseau(monkeypatch)
+    premier = cli.Verrou(tmp_path)
+    assert premier.prendre()
+    threading.Timer(0.5, premier.rendre).start()
+    assert cli.main(["fetch", "--all"]) == 0  # waited, then ran
+    assert "En attente : une autre commande territoires" in capsys.readouterr().err

@@ -187,9 +187,13 @@ def parser() -> argparse.ArgumentParser:
 
     for name in EXTENSIONS:
         importlib.import_module(name).register(sub)
-    for sp in sub.choices.values():  # `territoires build --quiet` as well as `territoires --quiet build`
+    for nom, sp in sub.choices.items():  # `territoires build --quiet` as well as `territoires --quiet build`
         sp.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
                         help="pas d'affichage de progression (par défaut en CI)")
+        if nom in ECRIVAINS:
+            sp.add_argument("--sans-attendre", action="store_true",
+                            help="si une autre commande écrit déjà dans ce projet, sortir aussitôt (code 75) "
+                                 "au lieu d'attendre qu'elle finisse")
     return p
 
 
@@ -216,14 +220,17 @@ def _interruption(command: str, sigterm: bool) -> int:
 
 class Verrou:
     """One writer per home: an exclusive ``flock`` on ``data/processed/.territoires.lock``,
-    released when the process ends, however it ends. A second writer does not wait: it
-    exits with status 75 (EX_TEMPFAIL, « try again later »)."""
+    released when the process ends, however it ends (a lock held by a dead process is
+    thus taken over at once). A second writer waits, saying so, until the first one is
+    done; with ``--sans-attendre`` it exits with status 75 (EX_TEMPFAIL, « try again later »)."""
 
     def __init__(self, home: Path) -> None:
         self.path = home / "data" / "processed" / ".territoires.lock"
         self.fd: int | None = None
 
-    def prendre(self) -> bool:
+    def prendre(self, attendre: bool = False) -> bool:
+        """Take the lock; when another process holds it, wait for it (``attendre``, with a
+        message) or give up (``False``)."""
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock
@@ -235,8 +242,16 @@ class Verrou:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
-            return False
+            if not attendre:
+                os.close(fd)
+                return False
+            print(f"En attente : une autre commande territoires (processus {self.qui()}) écrit dans ce projet ; "
+                  "elle se terminera d'abord (--sans-attendre pour sortir aussitôt, code 75).", file=sys.stderr)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self.fd = fd
@@ -276,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command in ECRIVAINS:
                 cfg = settings()
                 verrou = Verrou(cfg.home)
-                if not verrou.prendre():
+                if not verrou.prendre(attendre=not getattr(args, "sans_attendre", False)):
                     print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
                           "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
                     return EXIT_OCCUPE

@@ -237,7 +237,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     fichier = _fichier(args.fichier)
     abonnements = _fichier(args.abonnements) if args.abonnements else None
     verrou = Verrou(cfg.home)  # un seul écrivain par projet (build, report, fetch, import)
-    if not verrou.prendre():
+    if not verrou.prendre(attendre=not getattr(args, "sans_attendre", False)):
         print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce projet ; "
               "réessayez quand elle sera terminée.", file=sys.stderr)
         return EXIT_OCCUPE
@@ -330,6 +330,8 @@ def register(sub) -> None:
     i.add_argument("--operateur", required=True, metavar="CODE", help="code de l'opérateur (operateurs.toml)")
     i.add_argument("--strict", action="store_true", help="refuser l'import si une ligne est rejetée")
     i.add_argument("--abonnements", metavar="FICHIER", help="fichier d'abonnements séparé, importé aussi")
+    i.add_argument("--sans-attendre", action="store_true",
+                   help="si une autre commande écrit déjà dans ce projet, sortir aussitôt (code 75)")
     i.set_defaults(func=cmd_import)
 
     s = asub.add_parser("services", help="taxonomie des services ; --inconnus : noms non reconnus des registres")

@@ -143,7 +143,7 @@ class _Telechargeur:
         import requests
 
         self.essai += 1
-        if self.essai > 1 and (self.lignes or self.barre):
+        if self.essai > 1:  # a retry is said even when quiet (cron and CI logs keep it)
             _ecrire(f"  nouvelle tentative {self.essai}/{self.tentatives} ({self.derniere_erreur})")
         debut = time.monotonic()
         from territoires.progress import BarreOctets
