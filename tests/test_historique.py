@@ -146,3 +146,20 @@ def test_on_the_fixture_warehouse_the_api_and_the_cli_show_the_evolution(fixture
     assert main(["indicateurs", "--niveau", "departement", "--evolution"]) == 0
     out = capsys.readouterr().out
     assert "depuis 2012" in out and "+10,0" in out
+    # the dashboard says it under the key figure, where there is an earlier vintage…
+    from territoires.reports import tableau_de_bord
+
+    shown = []
+    monkeypatch.setattr(tableau_de_bord, "display", lambda *objs: shown.extend(objs))
+    t = tableau_de_bord.territoire("departement", "29", str(wh))
+    tableau_de_bord.entete(t)
+    assert "Évolution depuis 2012 : +10,0 points" in shown[0].html
+
+
+def test_without_an_earlier_vintage_the_dashboard_says_nothing(fixture_warehouse, monkeypatch):
+    from territoires.reports import tableau_de_bord
+
+    shown = []
+    monkeypatch.setattr(tableau_de_bord, "display", lambda *objs: shown.extend(objs))
+    tableau_de_bord.entete(tableau_de_bord.territoire("departement", "29", str(fixture_warehouse)))
+    assert "Évolution depuis" not in shown[0].html

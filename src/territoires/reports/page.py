@@ -72,6 +72,27 @@ def taux(con, niveau: str, code: str, tranches: bool = False) -> dict[Any, dict[
     return memo(("taux", id(con), niveau, code, tranches), compute)
 
 
+def evolutions(con, niveau: str, code: str) -> dict[str, dict[str, Any]]:
+    """``{indicateur: row}`` of the change since the previous vintage (all communes), from
+    ``marts.historique_indicateurs``; empty when there is no earlier vintage."""
+    from territoires.warehouse import historique
+
+    def compute():
+        df = historique.evolution(con, niveau, code)
+        return {r["indicateur"]: r for r in df.to_dicts() if r["tranche_taille"] == "ensemble"}
+
+    return memo(("evolutions", id(con), niveau, code), compute)
+
+
+def texte_evolution(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
+    """« Évolution depuis 2017 : +2,5 points », or "" when there is none to say."""
+    if not row or row.get("evolution") is None:
+        return ""
+    points = row["evolution"] * 100
+    signe = "+" if points > 0 else ("−" if points < 0 else "")
+    return f"Évolution depuis {row['millesime_precedent']} : {signe}{formats.decimal(abs(points), 1)} point{'s' if abs(points) >= 2 else ''}"
+
+
 def valeur(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
     """A rate as the reader expects it: ``12,5 %`` or ``83 / 100`` for the score."""
     if not row or row.get("taux") is None:

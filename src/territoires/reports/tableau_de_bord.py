@@ -28,8 +28,8 @@ from territoires.reports.donnees import Territoire
 from territoires.reports.html import Bloc, brut, e, lien_externe, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
-                                      court, display, liste_territoires, nom_court, nouvelle_page, presence,
-                                      sommaire, taux, valeur)
+                                      court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
+                                      presence, sommaire, taux, texte_evolution, valeur)
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -76,6 +76,9 @@ def entete(t: Territoire) -> None:
             details.append(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
         for n, code, nom in refs:
             details.append(f"{nom_court(n, nom)} : {valeur(c, ref_rates[(n, code)].get(ind))}")
+        evolution = texte_evolution(c, evolutions(con, t.niveau, t.code).get(ind))
+        if evolution:  # only where an earlier vintage exists: nothing is said otherwise
+            details.append(evolution)
         cards.append(carte_chiffre(valeur(c, row), c["libelle"], "<br>".join(e(d) for d in details)))
     part = n_acc / base if base else None
     cards.append(carte_chiffre(
