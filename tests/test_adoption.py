@@ -201,3 +201,18 @@ def test_pages_without_register_say_so(fixture_home, tmp_path):
     assert "Communes adhérentes" not in dep and "non adhérente" not in dep
     adoption = (home / "reports" / "adoption" / "operateur" / "megalis.html").read_text(encoding="utf-8")
     assert "registre non chargé" in adoption and '<ul class="chiffres">' not in adoption and "0,0" not in adoption
+
+
+def test_an_operator_page_never_presents_a_non_member_as_the_operators(site_adherents):
+    op = (site_adherents / "operateur" / "fictif.html").read_text(encoding="utf-8")
+    assert "territoire d&#x27;action" in op or "territoire d'action" in op
+    assert "Communes de l&#x27;opérateur" not in op and "Communes de l'opérateur" not in op
+    assert "Adhérentes et non adhérentes, indicateur par indicateur" in op  # side by side on every indicator
+    import re
+
+    a, n = (int(x) for x in re.search(r"Adhérentes \((\d+)\).*?Non adhérentes \((\d+)\)", op, re.S).groups())
+    assert a + n == 277  # the same communes as the rest of the page
+    dep = (site_adherents / "departement" / "29.html").read_text(encoding="utf-8")
+    crumbs = re.search(r'<nav class="ariane".*?</nav>', dep, re.S).group(0)
+    assert "operateur/" not in crumbs  # an operator is not a parent in the breadcrumb…
+    assert 'opérateur : <a href="../operateur/fictif.html">' in dep  # …it is named beside the title

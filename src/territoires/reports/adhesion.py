@@ -19,6 +19,12 @@ from territoires.reports.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
 from territoires.reports.publication import csv_data_uri
 
+#: the communes of a territory, as marts.indicateurs counts them (an EPCI over all its member
+#: communes, any other territory over the communes of the built perimeter); two parameters:
+#: niveau, code
+COMMUNES_DU_TERRITOIRE = ("(select code_commune from marts.appartenances where niveau = ? and code = ? "
+                          "and (niveau = 'epci' or dans_perimetre))")
+
 #: above this many member entities, the page counts them by type (the CSV lists them all)
 MAX_MEMBRES = 300
 
@@ -63,10 +69,9 @@ def membres(t: Territoire) -> list[dict[str, Any]]:
             where, params = "m.operateur in (select unnest(?::varchar[]))", [ops]
         else:
             # located in the territory: its commune is, or (an EPCI) one of its communes is
-            where = ("m.operateur in (select unnest(?::varchar[])) and (m.code_commune in (select code_commune "
-                     "from marts.appartenances where niveau = ? and code = ?) or (m.niveau_territoire = 'epci' and "
-                     "m.code_territoire in (select e.code from marts.appartenances e where e.niveau = 'epci' and "
-                     "e.code_commune in (select code_commune from marts.appartenances where niveau = ? and code = ?))))")
+            where = (f"m.operateur in (select unnest(?::varchar[])) and (m.code_commune in {COMMUNES_DU_TERRITOIRE} "
+                     "or (m.niveau_territoire = 'epci' and m.code_territoire in (select e.code from "
+                     f"marts.appartenances e where e.niveau = 'epci' and e.code_commune in {COMMUNES_DU_TERRITOIRE})))")
             params = [ops, t.niveau, t.code, t.niveau, t.code]
         rows = con.execute(
             f"select m.operateur, m.nom_operateur, m.identifiant, m.nom, m.type_libelle, m.nom_commune, m.code_commune, "
@@ -86,8 +91,8 @@ def non_adherentes(t: Territoire) -> list[dict[str, Any]]:
         rows = con.execute(
             "select a.code, a.nom, a.population, p.score_presence, p.mairie_email "
             "from marts.adhesion_communes a join marts.presence_numerique p using (code) "
-            "where not a.adherente and a.code in (select code_commune from marts.appartenances "
-            "where niveau = ? and code = ?) order by a.population desc nulls last, a.nom", [t.niveau, t.code]).fetchall()
+            f"where not a.adherente and a.code in {COMMUNES_DU_TERRITOIRE} "
+            "order by a.population desc nulls last, a.nom", [t.niveau, t.code]).fetchall()
         return [dict(zip(("code", "nom", "population", "score", "email"), r)) for r in rows]
     if t.niveau == "commune":
         return []
@@ -138,7 +143,7 @@ def section_adhesion(t: Territoire, lien_adoption: str | None = None) -> None:
     if manquants:
         body += f'<p class="note">{e(phrase_sans_registre(manquants))} Les chiffres ci-dessous portent sur les ' \
                 f"territoires de {e(', '.join(noms[c] for c in charges))}.</p>"
-    body += _chiffres(t) + _table_services(t) + _comparaison_score(t)
+    body += _chiffres(t) + _table_services(t) + _cote_a_cote(t) + _comparaison_score(t)
     body += f'<p class="note">{e(source_registres({c: regs[c] for c in charges}, noms))}</p>'
     if lien_adoption:
         body += f'<p><a href="{e(lien_adoption)}">Page détaillée de l\'adoption des services</a></p>'
@@ -192,6 +197,50 @@ def _table_services(t: Territoire) -> str:
     rows.sort(key=lambda r: -(r[1].tri or 0))
     return table_html(["Service", "Parmi les communes adhérentes", "Parmi toutes les communes"], rows,
                       legende=f"Services utilisés, {t.nom}", numeriques=[1, 2])
+
+
+def _valeur_critere(critere: str) -> str:
+    """SQL of a presence criterion's per-commune value (as 14_indicateurs.sql counts it)."""
+    if critere == "commune":
+        return "1"
+    if critere == "score_presence":
+        return "coalesce(p.score_presence, 0)"
+    if critere == "score_maximum":
+        return "case when p.fiche_mairie then 100 else 0 end"
+    if not critere.isidentifier():
+        raise ValueError(f"critère « {critere} » invalide")
+    return f'coalesce(p."{critere}", false)::integer'
+
+
+def _cote_a_cote(t: Territoire) -> str:
+    """Every dashboard indicator among member and non-member communes, side by side."""
+    cat = [c for c in catalogue(t.con) if c.get("tableau")]
+    if not cat:
+        return ""
+    cols = []
+    for k, c in enumerate(cat):
+        n, d = _valeur_critere(c["numerateur"]), _valeur_critere(c["denominateur"])
+        cols.append(f"sum(case when {d} > 0 then {n} else 0 end) as n{k}, sum({d}) as d{k}")
+    rows = t.con.execute(
+        f"select a.adherente, count(*), {', '.join(cols)} from marts.adhesion_communes a "
+        f"join marts.presence_numerique p using (code) where a.code in {COMMUNES_DU_TERRITOIRE} "
+        "group by a.adherente", [t.niveau, t.code]).fetchall()
+    par = {r[0]: r for r in rows}
+    if not par:
+        return ""
+    lignes = []
+    for k, c in enumerate(cat):
+        cells = []
+        for adherente in (True, False):
+            r = par.get(adherente)
+            num_, den_ = (r[2 + 2 * k], r[3 + 2 * k]) if r else (0, 0)
+            cells.append(num(valeur(c, {"taux": num_ / den_ if den_ else None})))
+        lignes.append([c["libelle"], *cells])
+    n_a, n_n = (par.get(True) or (0, 0))[1], (par.get(False) or (0, 0))[1]
+    return ("<h3>Adhérentes et non adhérentes, indicateur par indicateur</h3>"
+            + table_html(["Indicateur", f"Adhérentes ({formats.entier(n_a)})", f"Non adhérentes ({formats.entier(n_n)})"],
+                         lignes, legende=f"Présence numérique des communes adhérentes et non adhérentes, {t.nom}",
+                         numeriques=[1, 2]))
 
 
 def _comparaison_score(t: Territoire) -> str:

@@ -160,8 +160,8 @@ def carte(a: Adoption) -> None:
         alt = f"Carte des communes {niveaux.devant_nom(t.niveau)}{t.nom} : adhérentes ou non, et usage de chaque service."
     else:
         codes = [c for (c,) in con.execute(
-            "select distinct code from marts.appartenances where niveau = 'epci' and code_commune in "
-            "(select code_commune from marts.appartenances where niveau = ? and code = ?)", [t.niveau, t.code]).fetchall()]
+            f"select distinct code from marts.appartenances where niveau = 'epci' and code_commune in "
+            f"{adhesion.COMMUNES_DU_TERRITOIRE}", [t.niveau, t.code]).fetchall()]
         geoms = geo.territoires(con, "epci", codes, precision=3)
         rates = {}
         for code, ind, tx in con.execute(

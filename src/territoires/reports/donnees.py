@@ -146,22 +146,28 @@ def noms(con, niveau: str, codes: list[str]) -> list[tuple[str, str]]:
 
 
 def parents(t: Territoire) -> list[tuple[str, str, str]]:
-    """Containing territories, top down: ``(niveau, code, nom)``; alliance first."""
+    """Containing territories, top down: ``(niveau, code, nom)``; alliance first. An
+    operator is not a parent of a region (its territory of action is, its members are not
+    all of it): :func:`operateurs_de` names it beside the title."""
     con = t.con
     out: list[tuple[str, str, str]] = []
     if t.niveau != "alliance":
         out += [("alliance", c, n) for c, n in noms(con, "alliance", ["alliance"])]
-    if t.niveau in ("region", "departement", "epci"):
-        ops = con.execute(
-            "select distinct code_operateur from marts.territoires where niveau = 'region' and list_contains(?, code)"
-            " and code_operateur is not null", [t.regions or [t.code_region]]
-        ).fetchall()
-        out += [("operateur", c, n) for c, n in noms(con, "operateur", [r[0] for r in ops])]
     if t.niveau in ("departement", "epci"):
         out += [("region", c, n) for c, n in noms(con, "region", t.regions or [t.code_region])]
     if t.niveau == "epci":
         out += [("departement", c, n) for c, n in noms(con, "departement", t.departements)]
     return out
+
+
+def operateurs_de(t: Territoire) -> list[tuple[str, str]]:
+    """The operators whose territory of action holds ``t``: ``[(code, nom)]``."""
+    if t.niveau in ("alliance", "operateur"):
+        return []
+    ops = t.con.execute(
+        "select distinct code_operateur from marts.territoires where niveau = 'region' and list_contains(?, code)"
+        " and code_operateur is not null", [t.regions or [t.code_region]]).fetchall()
+    return noms(t.con, "operateur", [r[0] for r in ops])
 
 
 def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -105,14 +105,8 @@ def valeur(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
 def comparables(t: Territoire) -> list[tuple[str, str, str]]:
     """The territory, then its parents worth comparing with (closest first), then the alliance."""
     out = [(t.niveau, t.code, t.nom)]
-    for niveau, code, nom in reversed(donnees.parents(t)):  # closest first
-        if niveau in ("alliance",):
-            continue
-        if niveau == "operateur" and any(p[0] == "region" for p in donnees.parents(t)):
-            continue  # an operator covers exactly its region: one bar is enough
-        if niveau == "operateur" and t.niveau == "region":
-            continue
-        out.append((niveau, code, nom))
+    # closest first; the alliance last (operators are not parents: see donnees.parents)
+    out += [p for p in reversed(donnees.parents(t)) if p[0] != "alliance"]
     if t.niveau != "alliance":
         out.append(("alliance", "alliance", "Alliance"))
     return out

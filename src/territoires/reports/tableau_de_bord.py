@@ -47,11 +47,20 @@ def territoire(niveau: Any, code: Any, entrepot: str | None = "") -> Territoire:
 
 
 def _sous_titre(t: Territoire) -> str:
-    bits = [niveaux.libelle(t.niveau)]
+    """The subtitle, as HTML: level, operator (a link), communes, inhabitants. An operator's
+    page says its communes are its territory of action, not its members."""
+    bits = [e(niveaux.libelle(t.niveau))]
     if t.niveau == "epci" and t.a_cheval:
         bits.append("à cheval sur plusieurs départements ou régions")
-    bits.append(f"{formats.entier(t.nb_communes)} commune{'s' if t.nb_communes > 1 else ''}")
-    bits.append(f"{formats.entier(t.population)} habitants (population municipale {t.population_millesime})")
+    ops = donnees.operateurs_de(t)
+    if ops:
+        bits.append("opérateur : " + ", ".join(f'<a href="{e(t.href("operateur", c))}">{e(n)}</a>' for c, n in ops))
+    communes = f"{formats.entier(t.nb_communes)} commune{'s' if t.nb_communes > 1 else ''}"
+    if t.niveau == "operateur":
+        regions = donnees.noms(t.con, "region", t.regions or [t.code_region])
+        communes = f"territoire d'action : {e(', '.join(n for _, n in regions))}, {communes} (adhérentes ou non)"
+    bits.append(communes)
+    bits.append(f"{formats.entier(t.population)} habitants (population municipale {e(t.population_millesime)})")
     return " · ".join(bits)
 
 
@@ -94,7 +103,7 @@ def entete(t: Territoire) -> None:
     html = (
         ariane(t)
         + f"<h1>{e(t.nom)}</h1>"
-        + f'<p class="sous-titre">{e(_sous_titre(t))}</p>'
+        + f'<p class="sous-titre">{_sous_titre(t)}</p>'
         + '<p class="intro">Présence numérique des mairies d\'après leur fiche dans l\'Annuaire de l\'administration : '
           "site internet, adresse électronique, horaires publiés. Les taux portent sur les communes ayant une fiche "
           "mairie dans les données.</p>"
