@@ -155,3 +155,12 @@ def test_every_marts_table_and_column_is_described_in_the_warehouse(con, in_home
     assert cli.main(["info", "--dictionnaire"]) == 0
     out = capsys.readouterr().out
     assert "marts.adherents — Les adhérents des opérateurs" in out and "  siret (varchar) : SIRET" in out
+
+
+def test_counts_are_plain_integers_in_the_warehouse(con):
+    """No HUGEINT in the marts: polars reads every count as an integer, pandas not as float."""
+    wide = con.execute("select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+                       "and (data_type in ('HUGEINT', 'UHUGEINT') or data_type like 'DECIMAL%')").fetchall()
+    assert wide == []
+    assert con.execute("select data_type from duckdb_columns() where schema_name = 'marts' "
+                       "and table_name = 'territoires' and column_name = 'population'").fetchone()[0] == "BIGINT"

@@ -41,7 +41,7 @@ final as (
         b.niveau, b.code, b.nom, b.nature,
         b.code_epci, b.code_departement, b.code_region, b.code_operateur,
         b.departements, b.regions, b.a_cheval,
-        b.population, (select millesime from millesime) as population_millesime,
+        b.population::bigint as population, (select millesime from millesime) as population_millesime,
         b.nb_communes, b.nb_communes_perimetre, b.nb_communes_sans_population,
         b.geometrie,
         coalesce(c.geometrie_carte, b.geometrie) as geometrie_carte,

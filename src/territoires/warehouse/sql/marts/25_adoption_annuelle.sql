@@ -19,8 +19,8 @@ par_an as (
 final as (
     select
         p.niveau, p.code, p.annee, p.nouvelles,
-        sum(p.nouvelles) over (partition by p.niveau, p.code order by p.annee nulls last
-                               rows between unbounded preceding and current row) as cumul,
+        (sum(p.nouvelles) over (partition by p.niveau, p.code order by p.annee nulls last
+                                rows between unbounded preceding and current row))::bigint as cumul,
         c.communes
     from par_an p join communes c using (niveau, code)
 )
