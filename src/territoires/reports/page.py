@@ -72,10 +72,21 @@ def taux(con, niveau: str, code: str, tranches: bool = False) -> dict[Any, dict[
     return memo(("taux", id(con), niveau, code, tranches), compute)
 
 
+#: per warehouse connection (cached for the process, reopened when the file changes):
+#: whether its history holds more than one set of vintages (most warehouses do not, and
+#: then no page needs to look further)
+_PLUSIEURS_MILLESIMES: dict[int, bool] = {}
+
+
 def evolutions(con, niveau: str, code: str) -> dict[str, dict[str, Any]]:
     """``{indicateur: row}`` of the change since the previous vintage (all communes), from
     ``marts.historique_indicateurs``; empty when there is no earlier vintage."""
     from territoires.warehouse import historique
+
+    if id(con) not in _PLUSIEURS_MILLESIMES:
+        _PLUSIEURS_MILLESIMES[id(con)] = historique.instantanes(con)["millesimes"].n_unique() > 1
+    if not _PLUSIEURS_MILLESIMES[id(con)]:
+        return {}
 
     def compute():
         df = historique.evolution(con, niveau, code)
