@@ -121,11 +121,12 @@ def _rebuild_after_import(repeat: int) -> dict:
                                           "and code_region = '53' order by code").fetchall()]
     con.close()
     values = []
+    jeton = time.time_ns()  # each run imports a register never seen (an identical one is not re-imported)
     for k in range(repeat):
         registre = WORK / f"registre-{k}.csv"
         lignes = ["SIRET;Raison sociale;Type de collectivité;Code INSEE;Date d'adhésion;Services souscrits"]
         for i, code in enumerate(communes[k::3]):
-            lignes.append(f"{siret_avec_cle(f'{80000000 + i:08d}{k + 1:04d}0')};Commune fictive {i};Commune;{code};"
+            lignes.append(f"{siret_avec_cle(f'{80000000 + i:08d}{k + 1:04d}0')};Commune fictive {i} ({jeton});Commune;{code};"
                           f"15/03/{2014 + i % 9};Actes|Parapheur électronique")
         registre.write_text("\n".join(lignes) + "\n", encoding="utf-8")
         run([tb, "adherents", "import", str(registre), "--operateur", "fictif"], home)

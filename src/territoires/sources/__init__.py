@@ -202,10 +202,7 @@ def fetch(
     """
     from territoires.sources import telechargement
 
-    reg = registry if registry is not None else load_registry()
-    if source_id not in reg:
-        raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
-    src = reg[source_id]
+    src = telechargement.source(source_id, registry)
     if src.embedded:
         return extract_embedded(src, raw_dir)
     from territoires.sources.chemins import dans

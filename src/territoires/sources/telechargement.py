@@ -382,6 +382,16 @@ def dossier_source(src, raw_dir: Path) -> Path:  # noqa: ANN001
     return dans(raw_dir, verifier_segment(src.dossier_producteur, f"{src.id}: dossier producteur"), src.id)
 
 
+def source(source_id: str, registry: dict | None = None):
+    """The registry's entry ``source_id``; a French error lists the known ids."""
+    from territoires.sources import load_registry
+
+    reg = registry if registry is not None else load_registry()
+    if source_id not in reg:
+        raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
+    return reg[source_id]
+
+
 def fetch(
     source_id: str,
     raw_dir: Path,
@@ -401,12 +411,9 @@ def fetch(
     hash is shown) or an unsafe archive. ``url`` overrides the registry's address (a
     mirror, a local server in tests).
     """
-    from territoires.sources import extract_embedded, load_registry
+    from territoires.sources import extract_embedded
 
-    reg = registry if registry is not None else load_registry()
-    if source_id not in reg:
-        raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
-    src = reg[source_id]
+    src = source(source_id, registry)
     if src.embedded:
         return extract_embedded(src, raw_dir)
     if not src.telechargeable and url is None:

@@ -32,19 +32,22 @@ def commenter(con) -> list[str]:
     colonnes = con.execute("select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
                            "order by table_name, column_index").fetchall()
     tables = sorted({t for t, _ in colonnes})
+    ordres = []  # one round trip for all the comments
     for t in tables:
         desc = d.get("tables", {}).get(t, {}).get("description")
         if desc:
-            con.execute(f'comment on table marts."{t}" is {_litteral(desc)}')
+            ordres.append(f'comment on table marts."{t}" is {_litteral(desc)}')
         else:
             manquants.append(t)
     for t, c in colonnes:
         propre = d.get("tables", {}).get(t, {}).get("colonnes", {})
         desc = propre.get(c) or communes.get(c) or criteres.get(c)
         if desc:
-            con.execute(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
+            ordres.append(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
         else:
             manquants.append(f"{t}.{c}")
+    if ordres:
+        con.execute(";\n".join(ordres))
     return manquants
 
 

@@ -39,6 +39,11 @@ if TYPE_CHECKING:  # pragma: no cover
 #: the history: a folder of Parquet snapshots in ``data/processed/``, beside the warehouse
 FICHIER = "historique_indicateurs"
 
+#: the rows of marts.indicateurs a snapshot keeps: every territory above the commune, all
+#: its communes together (a commune's or a size band's history would multiply the size of
+#: each snapshot by twenty for figures no page shows as an evolution)
+PORTEE = "niveau <> 'commune' and tranche_taille = 'ensemble'"
+
 #: columns of marts.indicateurs kept in each snapshot (its key first)
 CLE = ("niveau", "code", "tranche_taille", "indicateur")
 VALEURS = ("numerateur", "denominateur", "taux", "taux_pondere", "population")
@@ -82,7 +87,7 @@ def _contenu(con) -> str:
     """A hash of the build's indicator figures (key and values, in key order)."""
     cols = ", ".join((*CLE, *VALEURS))
     # computed by DuckDB (order-independent XOR of row hashes): no row comes into Python
-    n, x = con.execute(f"select count(*), bit_xor(hash({cols})) from marts.indicateurs").fetchone()
+    n, x = con.execute(f"select count(*), bit_xor(hash({cols})) from marts.indicateurs where {PORTEE}").fetchone()
     return hashlib.sha256(f"{n}:{x}".encode()).hexdigest()
 
 
@@ -121,7 +126,7 @@ def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.Path
             [fingerprint, perimetre, mil, contenu]).fetchone()[0]
         if deja:
             return 0
-    n = con.execute("select count(*) from marts.indicateurs").fetchone()[0]
+    n = con.execute(f"select count(*) from marts.indicateurs where {PORTEE}").fetchone()[0]
     if not n:
         return 0
     if path.is_file():  # the first layout, one file: it becomes the folder's first snapshot
@@ -135,7 +140,7 @@ def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.Path
     cols = ", ".join((*CLE, *VALEURS))
     nouveau = (f"select {cols}, ?::varchar as millesimes, ?::varchar as millesime, ?::varchar as empreinte, "
                f"?::varchar as contenu, ?::varchar as perimetre, ?::timestamp as construit_le "
-               f"from marts.indicateurs order by {', '.join(CLE)}")
+               f"from marts.indicateurs where {PORTEE} order by {', '.join(CLE)}")
     params = [mil, _libelle(millesimes), fingerprint, contenu, perimetre, construit_le]
     try:
         con.execute(f"copy ({nouveau}) to {_litteral(tmp)} (format parquet, compression zstd)", params)
