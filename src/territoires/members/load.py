@@ -36,14 +36,13 @@ les lignes sont gardées sous cet opérateur, jamais perdues.
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from territoires import operateurs
+from territoires.members.registres import (DOSSIER_ANCT, HORODATAGE, OPERATEUR_MOTIF, FichierRegistre,  # noqa: F401
+                                          dossier_ignore, fichiers_registres, sha256)
 from territoires.members.lecture import ErreurFichier, ouvrir
 from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
 from territoires.members.taxonomie import FICHIERS, lire_donnees
@@ -55,14 +54,6 @@ __all__ = ["fichiers_registres", "load_raw", "dossier_ignore", "FichierRegistre"
 #: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
 PREFIXE_SOURCE = "registre-adherents:"
 
-#: motif strict d'un code d'opérateur (un nom de dossier) : celui de territoires.operateurs
-OPERATEUR_MOTIF = operateurs.MOTIF
-#: préfixe d'horodatage d'un import
-HORODATAGE = re.compile(r"^(\d{8}T\d{6})-(.+)$")
-#: fichiers d'un dossier d'opérateur qui ne sont pas des registres
-NON_REGISTRES = {"correspondance.toml", "imports.json", "readme.md"}
-EXTENSIONS = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".gz")
-DOSSIER_ANCT = "anct"
 
 SCHEMA_ADHERENTS = pa.schema([
     ("operateur", pa.string()), ("identifiant", pa.string()), ("siret", pa.string()), ("siren", pa.string()),
@@ -79,84 +70,6 @@ SCHEMA_REJETS = pa.schema([
     ("operateur", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("colonne", pa.string()),
     ("valeur", pa.string()), ("raison", pa.string()), ("niveau", pa.string()),
 ])
-
-
-@dataclass(frozen=True)
-class FichierRegistre:
-    """Un fichier de registre retenu pour le build."""
-
-    operateur: str          # code d'opérateur, ou « anct »
-    chemin: Path
-    nom: str                # chemin relatif à adherents_dir (affiché et stocké)
-    sha256: str
-
-
-def sha256(chemin: Path, bloc: int = 1 << 20) -> str:
-    """Empreinte sha256 d'un fichier, lu par blocs."""
-    h = hashlib.sha256()
-    with chemin.open("rb") as f:
-        while b := f.read(bloc):
-            h.update(b)
-    return h.hexdigest()
-
-
-def _est_registre(p: Path) -> bool:
-    n = p.name.lower()
-    return (p.is_file() and not n.startswith(".") and n not in NON_REGISTRES and ".tmp" not in n
-            and n.endswith(EXTENSIONS))
-
-
-def dossier_ignore(nom: str, codes: set[str] | None = None) -> str | None:
-    """La raison pour laquelle le dossier ``nom`` de ``data/raw/adherents/`` n'est pas lu, sinon
-    ``None`` : un nom qui n'est pas un code d'opérateur valide, ou (``codes`` donnés) un code
-    absent du fichier des opérateurs en vigueur."""
-    if nom == DOSSIER_ANCT:
-        return None
-    if not OPERATEUR_MOTIF.match(nom):
-        return "nom de dossier invalide (un code d'opérateur : minuscules, chiffres, - ou _) : dossier ignoré"
-    if codes is not None and nom not in codes:
-        return "opérateur absent du fichier des opérateurs (operateurs.toml) : dossier ignoré"
-    return None
-
-
-def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None,
-                       operateurs_file: Path | None = None) -> list[FichierRegistre]:
-    """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
-
-    Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
-    de ``anct/``. Ordre stable (opérateur, nom). Un dossier dont le nom n'est pas un code
-    d'opérateur valide est ignoré ; avec ``operateurs_file``, un code absent de ce fichier aussi.
-
-    ``selection`` choisit un import antérieur : ``{"megalis/registre.csv":
-    "20250101T000000-registre.csv"}`` (clé : opérateur/nom d'origine ; valeur : fichier
-    importé du même dossier). Un choix introuvable lève ``FileNotFoundError``.
-    """
-    adherents_dir = Path(adherents_dir)
-    if not adherents_dir.is_dir():
-        return []
-    codes = set(operateurs.codes(operateurs_file)) if operateurs_file else None
-    retenus: list[FichierRegistre] = []
-    for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
-        if dossier_ignore(dossier.name, codes):
-            continue
-        derniers: dict[str, Path] = {}
-        for p in sorted(dossier.iterdir()):
-            if not _est_registre(p):
-                continue
-            m = HORODATAGE.match(p.name)
-            origine = m.group(2) if m else p.name
-            # les noms horodatés se trient par date ; le plus récent l'emporte
-            if origine not in derniers or p.name > derniers[origine].name:
-                derniers[origine] = p
-        for origine in sorted(derniers):
-            p = derniers[origine]
-            choix = (selection or {}).get(f"{dossier.name}/{origine}")
-            if choix:
-                p = dossier / choix
-                if "/" in choix or "\\" in choix or not p.is_file() or not _est_registre(p):
-                    raise FileNotFoundError(f"{dossier.name}/{choix}: import choisi introuvable")
-            retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
-    return retenus
 
 
 def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: str, val_col: str) -> dict[str, str]:
@@ -178,8 +91,6 @@ def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: 
         except ErreurFichier:
             continue
     return out
-
-
 
 
 class _Colonnes:

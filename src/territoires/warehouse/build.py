@@ -70,7 +70,7 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
     h.update(json.dumps(regions).encode())
     h.update((operateurs_file or operateurs.PAQUET).read_bytes())
     if adherents_dir is not None:  # the member registers: an import changes the warehouse
-        from territoires.members.load import fichiers_registres
+        from territoires.members.registres import fichiers_registres
 
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
                       ).encode())
