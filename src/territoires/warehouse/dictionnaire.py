@@ -29,23 +29,24 @@ def commenter(con) -> list[str]:
     communes = d.get("colonnes", {})
     criteres = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall())
     manquants = []
-    colonnes = con.execute("select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+    colonnes = con.execute("select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts' "
                            "order by table_name, column_index").fetchall()
-    tables = sorted({t for t, _ in colonnes})
-    ordres = []  # one round trip for all the comments
+    actuels = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall())
+    tables = sorted({t for t, _, _ in colonnes})
+    ordres = []  # one round trip; a table kept from the previous build keeps its comments
     for t in tables:
         desc = d.get("tables", {}).get(t, {}).get("description")
-        if desc:
-            ordres.append(f'comment on table marts."{t}" is {_litteral(desc)}')
-        else:
+        if not desc:
             manquants.append(t)
-    for t, c in colonnes:
+        elif actuels.get(t) != desc:
+            ordres.append(f'comment on table marts."{t}" is {_litteral(desc)}')
+    for t, c, actuel in colonnes:
         propre = d.get("tables", {}).get(t, {}).get("colonnes", {})
         desc = propre.get(c) or communes.get(c) or criteres.get(c)
-        if desc:
-            ordres.append(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
-        else:
+        if not desc:
             manquants.append(f"{t}.{c}")
+        elif actuel != desc:
+            ordres.append(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
     if ordres:
         con.execute(";\n".join(ordres))
     return manquants
