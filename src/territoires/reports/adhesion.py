@@ -14,7 +14,7 @@ from typing import Any
 
 from territoires import formats
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import Bloc, e, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
 from territoires.reports.publication import csv_data_uri
@@ -325,4 +325,4 @@ def _non_adherentes_html(t: Territoire) -> str:
 
 
 __all__ = ["section_adhesion", "operateurs", "registres", "membres", "non_adherentes", "phrase_sans_registre",
-           "brut"]
+           "COMMUNES_DU_TERRITOIRE"]

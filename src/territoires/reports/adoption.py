@@ -22,13 +22,12 @@ from typing import Any
 from territoires import charts, formats, geo, niveaux
 from territoires.reports import adhesion, donnees, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
-from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import Bloc, e, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, nouvelle_page, sommaire, taux, valeur
 
 #: levels an adoption page may be about
 NIVEAUX = ("alliance", "operateur", "region", "departement", "epci")
-MEMBRE, SANS_SERVICE, NON_MEMBRE, SANS_REGISTRE = 0, 1, 2, 3
 
 
 @dataclass
@@ -307,4 +306,4 @@ def sources_et_millesimes(a: Adoption) -> None:
 
 
 __all__ = ["perimetre", "entete", "carte", "services", "tranches", "chronologie", "operateurs",
-           "sources_et_millesimes", "brut", "MEMBRE", "SANS_SERVICE", "NON_MEMBRE", "SANS_REGISTRE"]
+           "sources_et_millesimes"]
