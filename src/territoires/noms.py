@@ -14,9 +14,11 @@ import os
 import re
 from pathlib import Path
 
+from territoires import operateurs
+
 #: kind of name → (pattern, what it should look like, in French)
 MOTIFS: dict[str, tuple[re.Pattern[str], str]] = {
-    "operateur": (re.compile(r"[a-z][a-z0-9_-]{0,31}"),
+    "operateur": (operateurs.MOTIF,  # declared with the operators
                   "une lettre minuscule puis au plus 31 lettres minuscules, chiffres, « - » ou « _ »"),
     # communes 01001, 2A004, 97101; départements 29, 2A, 971; régions 53; EPCI (SIREN) 242900314
     "territoire": (re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{0,7}"),

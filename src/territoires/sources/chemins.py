@@ -11,10 +11,11 @@ import re
 import unicodedata
 from pathlib import Path
 
+from territoires import noms
 from territoires.sources.erreurs import SourceError
 
-#: source ids: lowercase letters, digits and dashes (``insee-cog-2025-communes``)
-MOTIF_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+#: source ids (``insee-cog-2025-communes``): the pattern of :mod:`territoires.noms`, declared there once
+MOTIF_ID = re.compile("^" + noms.MOTIFS["source"][0].pattern + "$")
 #: one folder level built from data (producer slug, vintage slug)
 MOTIF_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 #: a downloaded or extracted file name (no folder part)
@@ -26,7 +27,7 @@ def verifier_id(source_id: str, origine: str = "registre") -> str:
     if not isinstance(source_id, str) or not MOTIF_ID.match(source_id):
         raise SourceError(
             f"{origine} : identifiant de source refusé « {source_id} » "
-            "(attendu : lettres minuscules, chiffres et tirets, 80 caractères au plus)"
+            f"(attendu : {noms.MOTIFS['source'][1]})"
         )
     return source_id
 
