@@ -17,8 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -77,15 +78,20 @@ def _cellule_csv(v: Any) -> Any:
     return neutraliser(v)
 
 
-def _temporaire(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+@contextmanager
+def _a_cote(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path``, renamed into place when the block succeeds and
+    removed otherwise (a full disk is said in French, naming the folder)."""
+    from territoires import espace
 
-
-def _remplacer(tmp: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        espace.verifier(exc, path.parent)
         raise
 
 
@@ -94,12 +100,8 @@ def ecrire_csv(donnees: "pl.DataFrame | tuple[Sequence[str], Iterable[Sequence[A
 
     ``donnees``: a polars DataFrame (flat columns), or ``(entetes, lignes)``.
     """
-    from territoires import espace
-
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporaire(path)
-    try:
+    with _a_cote(path) as tmp:
         if isinstance(donnees, tuple):
             entetes, lignes = donnees
             tmp.write_bytes(("\ufeff" + csv_texte(entetes, lignes)).encode("utf-8"))
@@ -108,11 +110,6 @@ def ecrire_csv(donnees: "pl.DataFrame | tuple[Sequence[str], Iterable[Sequence[A
                 tmp, separator=SEPARATEUR, include_bom=True, decimal_comma=True, line_terminator=FIN_DE_LIGNE,
                 float_scientific=False,
             )
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        espace.verifier(exc, path.parent)
-        raise
-    _remplacer(tmp, path)
     return path
 
 
@@ -126,20 +123,10 @@ def classeur(path: str | os.PathLike):
 def ecrire_xlsx(feuilles: Sequence[tuple[str, "pl.DataFrame", dict[str, Any]]], path: str | os.PathLike) -> Path:
     """Write sheets ``(name, frame, options of polars' write_excel)`` to one XLSX file,
     every text cell neutralised and written as a string; beside ``path``, renamed in."""
-    from territoires import espace
-
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporaire(path)
-    try:
-        with classeur(tmp) as wb:
-            for nom, df, options in feuilles:
-                neutraliser_df(df).write_excel(wb, nom, **options)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        espace.verifier(exc, path.parent)
-        raise
-    _remplacer(tmp, path)
+    with _a_cote(path) as tmp, classeur(tmp) as wb:
+        for nom, df, options in feuilles:
+            neutraliser_df(df).write_excel(wb, nom, **options)
     return path
 
 
