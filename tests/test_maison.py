@@ -11,7 +11,7 @@ import pytest
 from territoires import cli, config, niveaux
 from territoires.warehouse import build as build_mod
 from territoires.warehouse.build import BuildError, build
-from territoires.warehouse.modeles import model_test_failures, parse_model
+from territoires.warehouse.modeles import SQL_DIR, model_test_failures, parse_model
 
 
 def test_home_is_found_above_the_working_directory(tmp_path, monkeypatch):
@@ -87,6 +87,28 @@ def test_identifiers_are_quoted_in_model_tests(con, tmp_path):
     assert con.execute("select count(*) from marts.territoires").fetchone()[0] > 0
 
 
+def test_fragments_and_views_in_models(con, tmp_path):
+    """``{{ nom }}`` writes a shared fragment into a model (its tables then count in the
+    model's fingerprint); ``-- materialisation: vue`` makes a view; unknown ones are refused."""
+    from territoires.warehouse.reprise import references
+
+    presence = parse_model(SQL_DIR / "marts" / "14_indicateurs_presence.sql", "marts")
+    assert "{{" not in presence.sql and "grouping sets" in presence.sql and presence.sorte == "table"
+    assert {"marts.appartenances", "marts.presence_numerique"} <= references(presence.sql)
+    vue = parse_model(SQL_DIR / "marts" / "16_indicateurs.sql", "marts")
+    assert vue.sorte == "view"
+    assert con.execute("select count(*) from duckdb_views() where schema_name = 'marts' "
+                       "and view_name = 'indicateurs'").fetchone()[0] == 1
+    faux = tmp_path / "x.sql"
+    faux.write_text("select 1 as a,\n{{ fragment_absent }}\n")
+    with pytest.raises(ValueError, match=r"x\.sql, ligne 2 : fragment « fragment_absent » introuvable.*"
+                                         r"agregation_indicateurs"):
+        parse_model(faux, "marts")
+    faux.write_text("-- materialisation: vue_materialisee\nselect 1\n")
+    with pytest.raises(ValueError, match="ligne 1 .*valeurs possibles : table, vue"):
+        parse_model(faux, "marts")
+
+
 def test_references_directive(con, tmp_path):
     m = build_mod.Model("marts", "territoires", tmp_path / "x.sql", "",
                         references=(("niveau", "staging.niveaux", "libelle"),))
@@ -146,7 +168,9 @@ def test_a_rebuild_recomputes_only_what_changed(fixture_home, tmp_path, monkeypa
 
 
 def test_every_marts_table_and_column_is_described_in_the_warehouse(con, in_home, capsys):
-    tables = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()
+    tables = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts' union all "
+                         "select view_name, comment from duckdb_views() where schema_name = 'marts'").fetchall()
+    assert "indicateurs" in dict(tables)  # a view, documented like a table
     colonnes = con.execute("select table_name, column_name, comment from duckdb_columns() "
                            "where schema_name = 'marts'").fetchall()
     assert len(tables) >= 16

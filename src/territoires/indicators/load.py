@@ -41,7 +41,7 @@ CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public"
 #: numerator or a denominator but never weigh in the composite score. The criteria
 #: themselves are declared once, in catalogue.toml [criteres] (columns of
 #: marts.presence_numerique) and [criteres_adhesion] (columns of marts.adhesion_communes),
-#: read here and by 14_indicateurs.sql through the variables ``criteres`` and
+#: read here and by the indicator models (14_indicateurs_presence.sql, 15_indicateurs_adhesion.sql) through the variables ``criteres`` and
 #: ``criteres_adhesion`` that :func:`set_criteres` sets. Besides them, ``service:<id>``
 #: (a member commune uses a service of the taxonomy) exists for every service.
 NON_PONDERABLES = ("commune", "fiche_mairie", "score_presence", "score_maximum")
@@ -110,17 +110,18 @@ def domaine_enregistrable(host: str | None) -> str | None:
 
 def register_functions(con) -> None:
     """Create on a DuckDB connection the UDFs ``tn_idna_ascii``, ``tn_idna_unicode``,
-    ``tn_domaine_enregistrable`` and the macros of ``macros.sql``."""
+    ``tn_domaine_enregistrable`` and the macros of ``macros.sql`` (a second call on the
+    same connection keeps the UDFs it finds: the same Python functions)."""
     from duckdb import sqltypes
 
+    presentes = {n for (n,) in con.execute(
+        "select function_name from duckdb_functions() where function_name like 'tn\\_%' escape '\\' "
+        "and function_type = 'scalar'").fetchall()}
     for name, fn in (("tn_idna_ascii", idna_ascii), ("tn_idna_unicode", idna_unicode),
                      ("tn_domaine_enregistrable", domaine_enregistrable)):
-        try:
-            con.remove_function(name)
-        except Exception:  # noqa: BLE001 - not registered yet
-            pass
-        con.create_function(name, fn, [sqltypes.VARCHAR], sqltypes.VARCHAR,
-                            null_handling="special", side_effects=False)
+        if name not in presentes:
+            con.create_function(name, fn, [sqltypes.VARCHAR], sqltypes.VARCHAR,
+                                null_handling="special", side_effects=False)
     con.execute(MACROS_FILE.read_text(encoding="utf-8"))
 
 
@@ -282,7 +283,7 @@ def _inserer(con, table: str, rows: list[tuple]) -> None:
 
 
 def set_criteres(con) -> None:
-    """The variables ``criteres`` and ``criteres_adhesion`` that 14_indicateurs.sql reads:
+    """The variables ``criteres`` and ``criteres_adhesion`` that the indicator models (marts.indicateurs_presence, marts.indicateurs_adhesion) read:
     the criteria it unpivots (``raw.indicateurs_criteres``, i.e. catalogue.toml)."""
     for famille, variable in (("presence", "criteres"), ("adhesion", "criteres_adhesion")):
         con.execute(f"set variable {variable} = (select coalesce(list(critere order by critere), []::varchar[]) "

@@ -25,7 +25,7 @@ Tables créées :
   une ligne par ligne rejetée (``niveau`` « rejet »), plus une par erreur de fichier
   (``niveau`` « erreur », ``ligne`` nulle) ;
 - ``raw.services``, ``raw.services_correspondances``, ``raw.types_entites`` : les fichiers
-  de données du paquet.
+  de données du paquet, chargés par :func:`charger_taxonomie` (une étape à part du build).
 
 Pour le build : appeler :func:`load_raw` une fois ``staging.communes`` et ``staging.epci``
 construits (``Referentiel.depuis_entrepot(con)``), et hacher :func:`fichiers_registres`
@@ -48,7 +48,7 @@ from territoires.members.schema import CorrespondanceError, lire_correspondance,
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
 
-__all__ = ["fichiers_registres", "load_raw", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
+__all__ = ["fichiers_registres", "load_raw", "charger_taxonomie", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]
 
 #: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
@@ -137,16 +137,14 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
              selection: dict[str, str] | None = None, operateurs_file: Path | None = None) -> dict[str, int]:
     """Valide et charge tous les registres importés dans ``raw`` ; rend les lignes par source.
 
-    Clés du dictionnaire rendu : ``types-entites``, ``taxonomie-services``,
-    ``correspondances-services`` (sources du registre) et, par fichier lu,
-    ``registre-adherents:<fichier relatif>`` (lignes acceptées). Les rejets et les erreurs
+    Clés du dictionnaire rendu, par fichier lu : ``registre-adherents:<fichier relatif>``
+    (lignes acceptées). Les rejets et les erreurs
     de fichier vont dans ``raw.adherents_rejets`` (une erreur de fichier : ligne nulle).
     ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable).
     """
     adherents_dir = Path(adherents_dir)
     con.execute("create schema if not exists raw")
     lignes: dict[str, int] = {}
-    lignes.update(_charger_taxonomie(con))
 
     adh = _Colonnes(SCHEMA_ADHERENTS)
     abo = _Colonnes(SCHEMA_ABONNEMENTS)
@@ -214,20 +212,21 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     return lignes
 
 
-def _charger_taxonomie(con) -> dict[str, int]:
-    """``raw.types_entites``, ``raw.services``, ``raw.services_correspondances`` depuis les fichiers du paquet."""
+def charger_taxonomie(con) -> dict[str, int]:
+    """``raw.types_entites``, ``raw.services``, ``raw.services_correspondances`` depuis les
+    fichiers du paquet (une étape du build à part : un import de registre ne les recharge pas).
+    Une centaine de lignes : insérées telles quelles, sans passer par pyarrow."""
     out = {}
+    con.execute("create schema if not exists raw")
     for table, source, colonnes in (
         ("types_entites", "types-entites", ("type", "libelle", "variantes", "origine")),
         ("services", "taxonomie-services", ("service", "libelle", "famille", "origine")),
         ("services_correspondances", "correspondances-services", ("operateur", "nom_source", "service", "origine")),
     ):
         rows = lire_donnees(FICHIERS[table])
-        t = pa.table({c: pa.array([r.get(c) for r in rows], type=pa.string()) for c in colonnes})
-        con.register("_territoires_tmp", t)
-        try:
-            con.execute(f"create or replace table raw.{table} as select * from _territoires_tmp")
-        finally:
-            con.unregister("_territoires_tmp")
+        con.execute(f"create or replace table raw.{table} ({', '.join(f'{c} varchar' for c in colonnes)})")
+        if rows:
+            con.executemany(f"insert into raw.{table} values ({', '.join('?' * len(colonnes))})",
+                            [tuple(r.get(c) for c in colonnes) for r in rows])
         out[source] = len(rows)
     return out

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -124,6 +125,25 @@ def _valid_scope(registry, raw_dir: Path, regions, departements):
     return regions, departements
 
 
+#: what a model's SQL needs on the connection, loaded only when a model to run uses it:
+#: the UDFs and macros of the indicators (``tn_…``), the spatial extension (``ST_…``);
+#: a build that reuses those tables (a register import) skips both
+_BESOINS = {"fonctions": re.compile(r"\btn_[a-z_]+\s*\(", re.I), "spatial": re.compile(r"\bST_[a-z_]+\s*\(", re.I)}
+
+
+def _preparer(con, sql: str, prets: set[str]) -> None:
+    """Load on ``con`` what ``sql`` needs and is not loaded yet (:data:`_BESOINS`)."""
+    for besoin, motif in _BESOINS.items():
+        if besoin not in prets and motif.search(sql):
+            if besoin == "spatial":
+                load_spatial(con)
+            else:
+                from territoires.indicators.load import register_functions
+
+                register_functions(con)
+            prets.add(besoin)
+
+
 def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions, departements,
          progress: Progress) -> None:
     """Load ``raw`` and run every model, keeping what is unchanged."""
@@ -135,10 +155,10 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
         with progress.step(etape.libelle):
             reprise.supprimer(etape.tables)
             etape.charger(con)
-    from territoires.indicators.load import register_functions, set_criteres
+    from territoires.indicators.load import set_criteres
 
-    register_functions(con)  # UDFs and macros live on the connection, reused tables or not
     set_criteres(con)
+    prets: set[str] = set()
     for schema in LAYERS:
         con.execute(f"create schema if not exists {schema}")
     apres_staging = True
@@ -157,8 +177,10 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
         if reprise.a_jour((model.table,), reprise.empreinte_modele(model.sql)):
             continue
         with progress.step(model.table):
+            _preparer(con, model.sql, prets)
+            reprise.preparer(model.table, model.sorte)
             try:
-                con.execute(f"create or replace table {model.table} as\n{model.sql}")
+                con.execute(f"create or replace {model.sorte} {model.table} as\n{model.sql}")
             except duckdb.Error as exc:
                 raise BuildError(f"{model.path}: le modèle {model.table} a échoué ({exc})") from exc
             failures = model_test_failures(con, model)
@@ -222,7 +244,6 @@ def build(
         con.execute("SET enable_progress_bar = false")  # the build says its own progress
         garde.enter_context(interruptions.connexion(con))
         try:
-            load_spatial(con)
             reprise = Reprise(con, _sel())
             _run(con, reprise, all_models, registry, cfg, regions, departements, progress)
             missing = con.execute(

@@ -185,13 +185,14 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
               _indicateurs),
         Etape("raw.perimetre", ("raw.perimetre",), json.dumps([regions, departements]),
               _perimetre(regions, departements)),
+        _etape_taxonomie(),
     ]
     return out
 
 
 def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path) -> Etape:
     """The member registers under ``data/raw/adherents/`` (validated, attached to the
-    territories of ``staging.communes`` / ``staging.epci``), plus the taxonomies: run once
+    territories of ``staging.communes`` / ``staging.epci``): run once
     staging is built. Its fingerprint: the registers' bytes, the members' code and data
     files, and the reference it attaches to."""
     from territoires.members import load as membres
@@ -215,8 +216,22 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
 
 
 #: tables made by :func:`etape_adherents`
-TABLES_ADHERENTS = ("raw.adherents", "raw.abonnements", "raw.adherents_rejets", "raw.services",
-                    "raw.services_correspondances", "raw.types_entites", "raw.registres")
+TABLES_ADHERENTS = ("raw.adherents", "raw.abonnements", "raw.adherents_rejets", "raw.registres")
+
+
+def _etape_taxonomie() -> Etape:
+    """Entity types and the service taxonomy (package data files): their own step, so that
+    importing a register leaves them, and every table reading them, as they are."""
+    from territoires.members.taxonomie import FICHIERS, chemin_donnees
+
+    def charger(con):
+        from territoires.members.load import charger_taxonomie
+
+        charger_taxonomie(con)
+
+    return Etape("raw.services, raw.types_entites", ("raw.types_entites", "raw.services",
+                                                     "raw.services_correspondances"),
+                 repr([chemin_donnees(n).read_bytes().hex() for n in FICHIERS.values()]), charger)
 
 
 def _date_import(chemin: Path) -> datetime:

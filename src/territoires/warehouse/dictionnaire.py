@@ -22,6 +22,11 @@ def _litteral(texte: str) -> str:
     return "'" + texte.replace("'", "''") + "'"
 
 
+#: the marts' tables and views: name, kind, comment
+_OBJETS_MARTS = ("select table_name, 'table', comment from duckdb_tables() where schema_name = 'marts' union all "
+                 "select view_name, 'view', comment from duckdb_views() where schema_name = 'marts' and not internal")
+
+
 def commenter(con) -> list[str]:
     """Write the comments on the ``marts`` tables and columns of ``con``; return the
     ``table.colonne`` left without a description (the test suite keeps it empty)."""
@@ -31,15 +36,15 @@ def commenter(con) -> list[str]:
     manquants = []
     colonnes = con.execute("select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts' "
                            "order by table_name, column_index").fetchall()
-    actuels = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall())
+    objets = {t: (sorte, comment) for t, sorte, comment in con.execute(_OBJETS_MARTS).fetchall()}
     tables = sorted({t for t, _, _ in colonnes})
     ordres = []  # one round trip; a table kept from the previous build keeps its comments
     for t in tables:
         desc = d.get("tables", {}).get(t, {}).get("description")
         if not desc:
             manquants.append(t)
-        elif actuels.get(t) != desc:
-            ordres.append(f'comment on table marts."{t}" is {_litteral(desc)}')
+        elif objets[t][1] != desc:
+            ordres.append(f'comment on {objets[t][0]} marts."{t}" is {_litteral(desc)}')
     for t, c, actuel in colonnes:
         propre = d.get("tables", {}).get(t, {}).get("colonnes", {})
         desc = propre.get(c) or communes.get(c) or criteres.get(c)
@@ -47,8 +52,8 @@ def commenter(con) -> list[str]:
             manquants.append(f"{t}.{c}")
         elif actuel != desc:
             ordres.append(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
-    if ordres:
-        con.execute(";\n".join(ordres))
+    if ordres:  # one transaction: one commit, not one per comment
+        con.execute("begin transaction;\n" + ";\n".join(ordres) + ";\ncommit")
     return manquants
 
 
@@ -56,8 +61,7 @@ def lister(con) -> list[tuple[str, str, str, str]]:
     """``(table, colonne, type, description)`` of every marts column, tables first
     (``colonne`` empty for a table's own line)."""
     out = []
-    for t, desc in con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts' "
-                               "order by table_name").fetchall():
+    for t, _sorte, desc in con.execute(f"select * from ({_OBJETS_MARTS}) order by 1").fetchall():
         out.append((t, "", "", desc or ""))
         out += [(t, c, typ, cdesc or "") for c, typ, cdesc in con.execute(
             "select column_name, data_type, comment from duckdb_columns() where schema_name = 'marts' "

@@ -164,9 +164,13 @@ def attacher(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLik
         con.execute(f"create table marts.historique_indicateurs as select * from {_lecture(fichiers)} "
                     f"order by construit_le, {', '.join(CLE)}")
     else:
-        total = con.execute(f"select count(*) from {_lecture(fichiers)}").fetchone()[0]
+        total = con.execute(f"select count(*) from {_lecture(fichiers)}").fetchone()[0]  # Parquet metadata only
         if con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0] != total:
-            con.execute(f"insert into marts.historique_indicateurs by name select * from {_lecture(fichiers)} "
+            # read only the snapshots the table lacks: a file is named after its fingerprint
+            presentes = {e[:12] for (e,) in con.execute(
+                "select distinct empreinte from marts.historique_indicateurs").fetchall()}
+            nouveaux = [f for f in fichiers if f.stem.rpartition("-")[2] not in presentes] or fichiers
+            con.execute(f"insert into marts.historique_indicateurs by name select * from {_lecture(nouveaux)} "
                         "where (construit_le, empreinte) not in "
                         "(select distinct construit_le, empreinte from marts.historique_indicateurs)")
             if con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0] != total:

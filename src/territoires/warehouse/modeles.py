@@ -10,6 +10,13 @@ test (a second ``unique`` line is a second key, never a replacement)::
     -- references: niveau -> staging.niveaux(niveau)   every value exists in another table
 
 Column names go into the test queries quoted, so a name is never read as SQL.
+
+Two more header lines, and one placeholder:
+
+    -- materialisation: vue                       a view rather than a table (cheap to
+                                                  remake when what it reads changed)
+    {{ agregation_indicateurs }}                  the text of sql/fragments/<name>.sql, for
+                                                  SQL that two models share (written once)
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ SQL_DIR = Path(__file__).with_name("sql")
 LAYERS = ("staging", "intermediate", "marts")
 
 _TEST_LINE = re.compile(r"^--\s*(unique|not_null|accepted_values|references):\s*(.+)$")
+_MATERIALISATION = re.compile(r"^--\s*materialisation:\s*(\S+)\s*$")
+MATERIALISATIONS = {"table": "table", "vue": "view"}
+FRAGMENTS_DIR = SQL_DIR / "fragments"
+_FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _REFERENCE = re.compile(r"^(\w+)\s*->\s*(\w+)\.(\w+)\s*\(\s*(\w+)\s*\)$")
 
 
@@ -50,10 +61,17 @@ class Model:
     uniques: tuple[tuple[str, ...], ...] = ()
     #: (column, referenced table, referenced column)
     references: tuple[tuple[str, str, str], ...] = ()
+    #: ``table`` or ``vue`` (``-- materialisation:``)
+    materialisation: str = "table"
 
     @property
     def table(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def sorte(self) -> str:
+        """What the model creates, in SQL: ``table`` or ``view``."""
+        return MATERIALISATIONS[self.materialisation]
 
     @property
     def keys(self) -> tuple[tuple[str, ...], ...]:
@@ -66,12 +84,21 @@ def _columns(arg: str) -> tuple[str, ...]:
 
 def parse_model(path: Path, schema: str) -> Model:
     """Read one ``.sql`` model; its tests are declared in its header comments."""
-    sql = path.read_text(encoding="utf-8")
+    texte = path.read_text(encoding="utf-8")
+    sql = _FRAGMENT.sub(lambda m: _fragment(path, texte, m), texte)
+    materialisation = "table"
     uniques: list[tuple[str, ...]] = []
     not_null: list[str] = []
     accepted: dict[str, tuple[str, ...]] = {}
     references: list[tuple[str, str, str]] = []
     for lineno, line in enumerate(sql.splitlines(), 1):
+        mat = _MATERIALISATION.match(line.strip())
+        if mat:
+            materialisation = mat.group(1)
+            if materialisation not in MATERIALISATIONS:
+                raise ValueError(f"{path}, ligne {lineno} : « materialisation: {materialisation} » ; "
+                                 f"valeurs possibles : {', '.join(MATERIALISATIONS)}")
+            continue
         m = _TEST_LINE.match(line.strip())
         if not m:
             continue
@@ -93,7 +120,18 @@ def parse_model(path: Path, schema: str) -> Model:
             references.append((col, f"{schema_ref}.{table_ref}", col_ref))
     name = re.sub(r"^\d+_", "", path.stem)
     return Model(schema, name, path, sql, not_null=tuple(not_null), accepted=accepted,
-                 uniques=tuple(uniques), references=tuple(references))
+                 uniques=tuple(uniques), references=tuple(references), materialisation=materialisation)
+
+
+def _fragment(path: Path, sql: str, m: re.Match) -> str:
+    """The text of ``sql/fragments/<name>.sql`` for ``{{ name }}`` in ``path``."""
+    fragment = FRAGMENTS_DIR / f"{m.group(1)}.sql"
+    if not fragment.is_file():
+        ligne = sql.count("\n", 0, m.start()) + 1
+        connus = ", ".join(sorted(p.stem for p in FRAGMENTS_DIR.glob("*.sql"))) or "aucun"
+        raise ValueError(f"{path}, ligne {ligne} : fragment « {m.group(1)} » introuvable dans {FRAGMENTS_DIR} "
+                         f"(fragments : {connus})")
+    return fragment.read_text(encoding="utf-8").strip()
 
 
 def models() -> list[Model]:

@@ -56,8 +56,10 @@ class Reprise:
             self.anciennes = dict(con.execute("select nom, empreinte from meta.empreintes").fetchall())
         except duckdb.Error:
             pass
-        self.existantes = {f"{s}.{t}" for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables()").fetchall()}
+        #: ``schema.name`` → ``table`` or ``view``, what the previous warehouse holds
+        self.existantes: dict[str, str] = {f"{s}.{t}": sorte for s, t, sorte in con.execute(
+            "select schema_name, table_name, 'table' from duckdb_tables() union all "
+            "select schema_name, view_name, 'view' from duckdb_views() where not internal").fetchall()}
 
     def a_jour(self, tables: tuple[str, ...], fp: str | None) -> bool:
         """Whether ``tables`` can be kept as they are (and then note their fingerprint)."""
@@ -80,17 +82,24 @@ class Reprise:
     def supprimer(self, tables: tuple[str, ...]) -> None:
         for t in tables:
             if t in self.existantes:
-                self.con.execute(f"drop table if exists {t} cascade")
-                self.existantes.discard(t)
+                self.con.execute(f"drop {self.existantes.pop(t)} if exists {t} cascade")
+
+    def preparer(self, nom: str, sorte: str) -> None:
+        """Make room for ``create or replace <sorte> nom``: an object of the other kind
+        under that name (a table become a view, or the reverse) is dropped first."""
+        if self.existantes.get(nom, sorte) != sorte:
+            self.supprimer((nom,))
 
     def nettoyer(self, schemas: tuple[str, ...]) -> None:
-        """Drop the tables of the previous warehouse that this build no longer makes."""
+        """Drop the tables and views of the previous warehouse that this build no longer makes."""
         for t in sorted(self.existantes):
             if t.split(".")[0] in schemas and t not in self.nouvelles:
-                self.con.execute(f"drop table if exists {t}")
+                self.con.execute(f"drop {self.existantes[t]} if exists {t}")
 
     def enregistrer(self) -> None:
         self.con.execute("create schema if not exists meta")
         self.con.execute("create or replace table meta.empreintes (nom varchar, empreinte varchar)")
-        if self.nouvelles:
-            self.con.executemany("insert into meta.empreintes values (?, ?)", sorted(self.nouvelles.items()))
+        if self.nouvelles:  # one statement (executemany costs a round trip per row)
+            noms, empreintes = zip(*sorted(self.nouvelles.items()))
+            self.con.execute("insert into meta.empreintes select unnest(?::varchar[]), unnest(?::varchar[])",
+                             [list(noms), list(empreintes)])

@@ -1,0 +1,41 @@
+-- Fragment shared by marts.indicateurs_presence and marts.indicateurs_adhesion (the two
+-- halves of marts.indicateurs), written where a model names it between double braces.
+-- It expects the CTEs `presence` (marts.presence_numerique), `appartenances`
+-- (marts.appartenances) and `par_commune` (indicateur, code_commune, num, den: the
+-- integers each commune contributes), and ends with the CTE `final`.
+-- Membership: an EPCI is aggregated over ALL its member communes (out-of-scope members
+-- of a straddling EPCI included); commune, departement, region, operateur and alliance
+-- over the communes of the scope only (marts.appartenances.dans_perimetre).
+membres as (
+    select code as code_commune, 'commune' as niveau, code from presence where dans_perimetre
+    union all
+    select code_commune, niveau, code from appartenances where niveau = 'epci' or dans_perimetre
+),
+detail as (
+    select m.niveau, m.code, p.tranche_taille, v.indicateur, v.num, v.den, p.population
+    from par_commune v
+    join presence p on p.code = v.code_commune
+    join membres m on m.code_commune = v.code_commune
+),
+agregats as (
+    select
+        niveau, code,
+        case when grouping(tranche_taille) = 1 then 'ensemble' else tranche_taille end as tranche_taille,
+        indicateur,
+        sum(num)::bigint as numerateur,
+        sum(den)::bigint as denominateur,
+        sum(population::hugeint * num) as pop_num,
+        sum(population::hugeint * den) as pop_den,
+        coalesce(sum(population) filter (where den > 0), 0)::bigint as population
+    from detail
+    group by grouping sets ((niveau, code, indicateur), (niveau, code, indicateur, tranche_taille))
+),
+final as (
+    select
+        niveau, code, tranche_taille, indicateur, numerateur, denominateur,
+        case when denominateur > 0 then numerateur::double / denominateur end as taux,
+        case when pop_den > 0 then pop_num::double / pop_den::double end as taux_pondere,
+        population
+    from agregats
+    where (niveau <> 'commune' or tranche_taille = 'ensemble') and tranche_taille is not null
+)

@@ -1,0 +1,65 @@
+-- First half of marts.indicateurs: the presence indicators (the criteria of
+-- catalogue.toml [criteres], from the directory), for every territory, in long format:
+-- one row per niveau × code × tranche_taille × indicateur. tranche_taille = 'ensemble' for
+-- all the territory's communes, else a band of marts.tranches_taille (a band without any
+-- commune in the territory has no row; the commune level has only 'ensemble').
+-- Each commune contributes integers: numerateur (0/1, or its score 0-100) and
+-- denominateur (0/1, or 100 for the score); a numerator counts only where the
+-- denominator does. Sums are exact (bigint), never rounded or capped:
+--   taux         = numerateur / denominateur (null when denominateur = 0)
+--   taux_pondere = Σ population × numerateur / Σ population × denominateur
+--   population   = population of the communes counted in the denominator
+-- A commune without population (null in the source) counts in 'ensemble' but in no band,
+-- and weighs nothing in taux_pondere.
+-- It reads the catalogue from raw (not marts.indicateurs_catalogue, which changes with the
+-- registers), so importing a register leaves this half as it is.
+-- unique: niveau, code, tranche_taille, indicateur
+-- not_null: niveau, code, tranche_taille, indicateur, numerateur, denominateur, population
+-- references: niveau -> staging.niveaux(niveau)
+with presence as (select * from marts.presence_numerique),
+appartenances as (select * from marts.appartenances),
+catalogue as (
+    select indicateur, numerateur, denominateur from raw.indicateurs_catalogue
+    where numerateur not in (select critere from raw.indicateurs_criteres where famille = 'adhesion')
+      and denominateur not in (select critere from raw.indicateurs_criteres where famille = 'adhesion')
+),
+-- every criterion of catalogue.toml [criteres] (variable `criteres`, set by the build when
+-- it loads the catalogue) as an integer per commune; three are computed here:
+-- commune (1 each), score_presence (0 without a directory entry), score_maximum (100
+-- with a directory entry, else 0)
+base as (
+    select
+        * replace (coalesce(score_presence, 0) as score_presence),
+        1 as commune,
+        case when fiche_mairie then 100 else 0 end as score_maximum
+    from presence
+),
+valeurs as (
+    unpivot (
+        select code, columns(c -> list_contains(getvariable('criteres'), c))::integer
+        from base
+    )
+    on columns(* exclude (code)) into name critere value valeur
+),
+controle as (
+    -- a declared criterion without its column stops the build
+    select error('catalogue.toml : critère(s) sans colonne dans marts.presence_numerique : '
+                 || string_agg(c, ', ')) as erreur
+    from (select unnest(getvariable('criteres')) as c)
+    where c not in ('commune', 'score_maximum')
+      and c not in (select column_name from duckdb_columns()
+                    where schema_name = 'marts' and table_name = 'presence_numerique')
+    having count(*) > 0
+),
+par_commune as (
+    select
+        c.indicateur,
+        d.code as code_commune,
+        case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
+        d.valeur::bigint as den
+    from catalogue c
+    join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
+    join valeurs n on n.critere = c.numerateur and n.code = d.code
+),
+{{ agregation_indicateurs }}
+select * from final order by niveau, code, tranche_taille, indicateur
