@@ -66,6 +66,27 @@ def test_adoption_indicators_match_a_plain_python_recount(adh):
     assert dep[0] == len(membres) and dep[1] == 277
 
 
+def test_coverage_by_entity_type_where_an_eligible_count_exists(adh):
+    """Communes and EPCI: members of the territory / entities of the territory (the
+    fixture's slice: Finistère), recounted here; types without a reference count (CCAS,
+    syndicats, hospital) give their members and no rate, never 0 %."""
+    con, membres = adh
+    communes = [c for (c,) in con.execute("select code from intermediate.perimetre_communes "
+                                           "where dans_perimetre").fetchall()]
+    epci = {e for (e,) in con.execute("select distinct code_epci from intermediate.perimetre_communes "
+                                       "where dans_perimetre and code_epci is not null").fetchall()}
+    rows = {t: (a, c, n, taux) for t, a, c, n, taux in con.execute(
+        "select type, adherents, couverts, eligibles, taux from marts.couverture_types where operateur = ?",
+        [OPERATEUR_FICTIF]).fetchall()}
+    assert rows["commune"][:3] == (len(membres), len(membres), len(communes) == 277 and 277)
+    assert rows["commune"][3] == pytest.approx(len(membres) / 277)
+    assert rows["epci"] == (1, 1, len(epci), pytest.approx(1 / len(epci)))  # the fictitious EPCI member
+    assert rows["departement"] == (0, 0, 1, 0.0) and rows["region"] == (0, 0, 1, 0.0)
+    assert rows["ccas"] == (1, None, None, None)  # no reference count: no rate
+    assert rows["syndicat"][0] == 2 and rows["syndicat"][1:] == (None, None, None)
+    assert rows["etablissement_sante"] == (1, None, None, None)  # kept though unattached
+
+
 def test_adoption_over_time_is_cumulative(adh):
     con, membres = adh
     rows = con.execute("select annee, nouvelles, cumul from marts.adoption_annuelle "
@@ -168,6 +189,8 @@ def test_pages_with_a_register_show_members_and_the_adoption_page(site_adherents
     adoption = (site_adherents / "adoption" / "operateur" / "fictif.html").read_text(encoding="utf-8")
     assert "adoption des services" in adoption and "Chronologie" in adoption and "côte à côte" in adoption
     assert "registre non chargé" in adoption  # the other operators of the alliance, without figures
+    assert "Adhérents par type d&#x27;entité" in adoption or "Adhérents par type d'entité" in adoption
+    assert "pas de dénombrement de référence" in adoption  # the CCAS: a count, no rate
     index = (site_adherents / "index.html").read_text(encoding="utf-8")
     assert 'href="adoption/operateur/fictif.html"' in index and 'href="adoption/alliance.html"' in index
 

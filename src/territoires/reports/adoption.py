@@ -8,6 +8,7 @@ members, for the alliance, an operator or any territory, section by section::
     adoption.tranches(a)        # by commune size band
     adoption.chronologie(a)     # member communes year by year, cumulated
     adoption.operateurs(a)      # the operators side by side
+    adoption.types(a)           # members by entity type, against the eligible entities
     adoption.sources_et_millesimes(a)
 
 Figures come from the member marts; where no register is loaded nothing is shown but
@@ -99,7 +100,8 @@ def entete(a: Adoption) -> None:
     if manquants:
         html += f'<p class="note">{e(adhesion.phrase_sans_registre(manquants))}</p>'
     html += sommaire([("carte", "Carte"), ("services", "Services"), ("tranches", "Par taille"),
-                      ("chronologie", "Chronologie"), ("operateurs", "Opérateurs"), ("sources", "Sources")])
+                      ("chronologie", "Chronologie"), ("operateurs", "Opérateurs"), ("types", "Par type d'entité"),
+                      ("sources", "Sources")])
     mine = taux(a.con, t.niveau, t.code)
     cat = {c["indicateur"]: c for c in catalogue(a.con)}
     cards = []
@@ -301,9 +303,37 @@ def operateurs(a: Adoption) -> None:
                                "ne veut pas dire qu'il n'a pas d'adhérents.")))
 
 
+def types(a: Adoption) -> None:
+    """Members by entity type, per operator of the page whose register is loaded, beside the
+    eligible entities of its territory of action where the warehouse can count them
+    (``marts.couverture_types``); « pas de dénombrement de référence » elsewhere, never 0 %."""
+    if not a.charge:
+        return
+    codes = [c for c, _ in a.operateurs if a.registres.get(c)]
+    rows = a.con.execute(
+        "select nom_operateur, type_libelle, adherents, couverts, eligibles, taux, base from marts.couverture_types "
+        "where operateur in (select unnest(?::varchar[])) order by nom_operateur, eligibles is null, type",
+        [codes]).fetchall()
+    lignes = []
+    for nom, libelle, adherents, couverts, eligibles, part, base in rows:
+        couverture = (f"{formats.pourcent(part)} ({formats.entier(couverts)} sur {formats.entier(eligibles)})"
+                      if eligibles else "pas de dénombrement de référence")
+        lignes.append([nom, libelle, formats.entier(adherents), couverture, base or "–"])
+    table = table_html(["Opérateur", "Type d'entité", "Adhérents", "Couverture", "Entités comptées"], lignes,
+                       legende="Adhérents par type d'entité", numeriques=[2])
+    intro = ("Pour les communes, les EPCI, les départements et les régions, l'entrepôt sait combien il y en a "
+             "dans le territoire d'action de l'opérateur : la couverture se lit directement. Pour les autres types "
+             "(syndicats, CCAS, établissements…), aucune liste de référence n'est chargée : seul le nombre "
+             "d'adhérents est donné.")
+    if a.t.niveau not in ("alliance", "operateur"):
+        intro += " Les chiffres portent sur tout le territoire d'action de chaque opérateur, pas seulement sur " \
+                 f"{a.t.nom}."
+    display(Bloc(section("Adhérents par type d'entité", table, ident="types", intro=e(intro))))
+
+
 def sources_et_millesimes(a: Adoption) -> None:
     tableau_de_bord.sources_et_millesimes(a.t)
 
 
-__all__ = ["perimetre", "entete", "carte", "services", "tranches", "chronologie", "operateurs",
+__all__ = ["perimetre", "entete", "carte", "services", "tranches", "chronologie", "operateurs", "types",
            "sources_et_millesimes"]
