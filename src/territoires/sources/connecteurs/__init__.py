@@ -62,46 +62,87 @@ CIBLES = {
 }
 
 
-def charger_telechargees(con, raw_dir: Path, registry: dict | None = None) -> list[dict]:  # noqa: ANN001
+#: the raw tables the build's models read, created empty when their source is not fetched
+#: (the embedded data then serve and every comparison with them is empty); a test checks
+#: each connector's fixture loads at least these columns with these types
+VIDES = {
+    "raw.populations": "code_insee varchar, pmun bigint, pcap bigint, ptot bigint, niveau varchar, "
+                       "reconstituee boolean",
+    "raw.cog_communes": "typecom varchar, com varchar, reg varchar, dep varchar, libelle varchar, comparent varchar",
+    "raw.annuaire": "id varchar, nom varchar, siret varchar, siren varchar, type_service_local varchar, "
+                    "codes_insee varchar[], courriels varchar[], sites varchar[], telephones varchar[]",
+    "raw.banatic_perimetre": "epci_siren varchar, epci_nom varchar, commune_insee varchar, commune_siren varchar, "
+                             "commune_population_municipale bigint, millesime_population varchar",
+    "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
+                              "population bigint, rpnt varchar[]",
+    "raw.contours_communes": "code varchar, nom varchar, geom geometry",
+}
+
+
+def _vide_decp() -> str:
+    from territoires.sources.connecteurs.decp import COLONNES
+
+    return ", ".join(f"{dst} {typ}" for dst, typ in COLONNES.values())
+
+
+def creer_vides(con) -> None:  # noqa: ANN001
+    """Create, empty, every table of :data:`VIDES` (and ``raw.decp_marches``) not loaded."""
+    preparer(con)
+    existantes = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+    for table, colonnes_sql in {**VIDES, "raw.decp_marches": _vide_decp()}.items():
+        if table not in existantes:
+            con.execute(f"create table {table} ({colonnes_sql})")
+
+
+def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  # noqa: ANN001
+                         departements: list[str] | None = None) -> list[dict]:
     """Load every fetched source that has a connector; return one provenance row per
-    source loaded (for ``marts.sources``): ``id, table, lignes, millesime, sha256,
+    source found (for ``marts.sources``): ``id, table, lignes, millesime, sha256,
     empreinte, url, chemin, telecharge_le``.
 
     Sources not fetched are skipped (the embedded data serve). When several fetched
     sources fill the same table (the four generalisations of a contour level, DPNT as
     JSON and as CSV), the first in registry order is loaded and the others are reported
-    with ``table`` None and ``lignes`` 0, never silently merged.
+    with ``table`` None and ``lignes`` 0, never silently merged. ``departements`` limits
+    the contracts read from the DECP to the buyers of these départements (the build's
+    scope); ``None``: the alliance's regions. A file that cannot be read raises a
+    :class:`SourceError` naming it.
     """
+    import duckdb
+
     from territoires.sources import load_registry
-    from territoires.sources.presence import dernier_telechargement
+    from territoires.sources.presence import telechargements_presents
 
     reg = registry if registry is not None else load_registry()
     remplies: set[str] = set()
     sortie = []
-    for src in reg.values():
-        if not src.connecteur:
-            continue
-        t = dernier_telechargement(src, Path(raw_dir))
-        if t is None:
-            continue
+    for t in telechargements_presents(Path(raw_dir), reg):
+        src = reg[t.source_id]
         cible = CIBLES.get(src.connecteur, "?")
         ligne = {"id": src.id, "table": cible, "lignes": 0, "millesime": t.millesime,
-                 "sha256": t.fiche.get("sha256", ""), "empreinte": t.fiche.get("empreinte", src.empreinte),
+                 "sha256": t.fiche.get("sha256", ""), "empreinte": src.empreinte,
                  "url": t.fiche.get("url", src.url), "chemin": str(t.chemin),
                  "telecharge_le": t.fiche.get("telecharge_le", "")}
         if cible in remplies:
             ligne["table"] = None
             sortie.append(ligne)
             continue
-        ligne["lignes"] = charger(con, src.id, t.chemin, reg)
+        options = {"departements": departements} if src.connecteur == "decp:charger_decp" and departements else {}
+        try:
+            ligne["lignes"] = charger(con, src.id, t.chemin, reg, **options)
+        except duckdb.Error as exc:
+            raise SourceError(f"{t.chemin}: fichier téléchargé illisible pour la source {src.id} "
+                              f"({str(exc).splitlines()[0]}) — supprimez-le ou téléchargez-le à nouveau "
+                              f"(territoires fetch {src.id})") from exc
         if cible:
             remplies.add(cible)
         sortie.append(ligne)
     return sortie
 
 
-def charger(con, source_id: str, path: Path, registry: dict | None = None) -> int:  # noqa: ANN001 (duckdb)
-    """Load the downloaded file ``path`` of ``source_id`` with the registry's connector."""
+def charger(con, source_id: str, path: Path, registry: dict | None = None, **options) -> int:  # noqa: ANN001
+    """Load the downloaded file ``path`` of ``source_id`` with the registry's connector
+    (``options``: the connector's own keywords, such as the DECP's ``departements``)."""
     from territoires.sources import load_registry
 
     reg = registry if registry is not None else load_registry()
@@ -116,7 +157,7 @@ def charger(con, source_id: str, path: Path, registry: dict | None = None) -> in
     fn = getattr(importlib.import_module(f"{__name__}.{module}"), fonction, None)
     if fn is None:
         raise SourceError(f"{source_id}: connecteur « {nom} » introuvable")
-    return fn(con, Path(path))
+    return fn(con, Path(path), **options)
 
 
 # --- helpers shared by the connectors ----------------------------------------------------

@@ -53,19 +53,32 @@ valeurs_services as (
            coalesce(a.adherente and list_contains(a.services, s.service), false)::integer as valeur
     from adhesion a cross join raw.services s
 ),
+-- facts from the fetched official sources (catalogue.toml [criteres_sources]): false
+-- where a source is not fetched; their indicators are catalogued only where they hold
+faits_sources as (select * from intermediate.faits_sources),
+valeurs_sources as (
+    unpivot (
+        select code, columns(c -> list_contains(getvariable('criteres_sources'), c))::integer
+        from faits_sources
+    )
+    on columns(* exclude (code)) into name critere value valeur
+),
 valeurs as (
     select * from valeurs_presence
     union all select * from valeurs_adhesion
     union all select * from valeurs_services
+    union all select * from valeurs_sources
 ),
 controle as (
     -- a declared criterion without its column stops the build
-    select error('catalogue.toml : critère(s) sans colonne dans marts.presence_numerique '
-                 || 'ou marts.adhesion_communes : ' || string_agg(c, ', ')) as erreur
-    from (select unnest(getvariable('criteres') || getvariable('criteres_adhesion')) as c)
+    select error('catalogue.toml : critère(s) sans colonne dans marts.presence_numerique, '
+                 || 'marts.adhesion_communes ou intermediate.faits_sources : ' || string_agg(c, ', ')) as erreur
+    from (select unnest(getvariable('criteres') || getvariable('criteres_adhesion')
+                        || getvariable('criteres_sources')) as c)
     where c not in ('commune', 'score_maximum')
       and c not in (select column_name from duckdb_columns()
-                    where schema_name = 'marts' and table_name in ('presence_numerique', 'adhesion_communes'))
+                    where (schema_name = 'marts' and table_name in ('presence_numerique', 'adhesion_communes'))
+                       or (schema_name = 'intermediate' and table_name = 'faits_sources'))
     having count(*) > 0
 ),
 par_commune as (
