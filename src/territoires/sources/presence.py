@@ -62,15 +62,16 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
     return rows
 
 
-def telechargements_presents(raw_dir: Path, registry: dict | None = None) -> list[Telechargement]:
-    """The latest download of every source that has a connector, in registry order (what
-    the build loads)."""
+def telechargements_presents(raw_dir: Path, registry: dict | None = None, *,
+                             avec_connecteur: bool = True) -> list[Telechargement]:
+    """The latest download of every source that has a connector (all fetched sources with
+    ``avec_connecteur=False``: the ANCT registers too), in registry order."""
     from territoires.sources import load_registry
 
     reg = registry if registry is not None else load_registry()
     out = []
     for src in reg.values():
-        if src.connecteur:
+        if src.connecteur or not avec_connecteur:
             t = dernier_telechargement(src, Path(raw_dir))
             if t is not None:
                 out.append(t)
@@ -82,7 +83,7 @@ def empreinte_telechargees(raw_dir: Path, registry: dict | None = None) -> list[
     vintage folder, the sha256 recorded at download, size and modification time (a file
     replaced or edited in place changes the last two). Empty when nothing is fetched."""
     out = []
-    for t in telechargements_presents(raw_dir, registry):
+    for t in telechargements_presents(raw_dir, registry, avec_connecteur=False):
         st = t.chemin.stat()
         out.append((t.source_id, t.millesime, t.fiche.get("sha256", ""), st.st_size, st.st_mtime_ns))
     return out

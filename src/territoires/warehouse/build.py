@@ -152,7 +152,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             apres_staging = False
             etape = chargement.etape_adherents(
                 raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
-                cfg.operateurs_file)
+                cfg.operateurs_file, chargement.anct_telechargees(raw_dir, registry))
             if not reprise.a_jour(etape.tables, etape.empreinte):
                 with progress.step(etape.libelle):
                     reprise.supprimer(etape.tables)

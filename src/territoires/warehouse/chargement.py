@@ -261,14 +261,35 @@ def etape_telechargees(registry: dict[str, Source], raw_dir: Path, regions, depa
     return Etape("raw ← sources téléchargées (data/raw/)", tables, fp, charger)
 
 
-def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path) -> Etape:
+def anct_telechargees(raw_dir: Path, registry: dict[str, Source] | None = None) -> dict[Path, str]:
+    """The Suite territoriale exports fetched under ``data/raw/anct/`` that the member
+    registers' reader reads (path → source id)."""
+    from territoires.sources import load_registry
+    from territoires.sources.presence import dernier_telechargement
+
+    reg = registry if registry is not None else load_registry()
+    out = {}
+    for sid in SOURCES_ANCT_REGISTRES:
+        t = dernier_telechargement(reg[sid], raw_dir) if sid in reg else None
+        if t is not None:
+            out[t.chemin] = sid
+    return out
+
+
+def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path,
+                    telechargees: dict[Path, str] | None = None) -> Etape:
     """The member registers under ``data/raw/adherents/`` (validated, attached to the
     territories of ``staging.communes`` / ``staging.epci``), plus the taxonomies: run once
-    staging is built. Its fingerprint: the registers' bytes, the members' code and data
-    files, and the reference it attaches to."""
+    staging is built; ``telechargees`` (:func:`anct_telechargees`): the fetched Suite
+    territoriale exports, read by the same reader, so an operator present there (matched
+    by SIRET) gets its members and subscriptions without a file of its own. Its
+    fingerprint: the registers' bytes, the members' code and data files, and the
+    reference it attaches to."""
     from territoires.members import load as membres
 
-    fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file)
+    telechargees = telechargees or {}
+    fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file,
+                                          anct_telechargees=tuple(telechargees))
     code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [p.read_bytes().hex() for p in code]
               + [operateurs_file.read_bytes().hex(), empreintes_staging])
@@ -276,12 +297,14 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     def charger(con):
         from territoires.members.validation import Referentiel
 
-        membres.load_raw(con, adherents_dir, Referentiel.depuis_entrepot(con), operateurs_file=operateurs_file)
+        membres.load_raw(con, adherents_dir, Referentiel.depuis_entrepot(con), operateurs_file=operateurs_file,
+                         anct_telechargees=tuple(telechargees))
         con.execute("create or replace table raw.registres (operateur varchar, fichier varchar, sha256 varchar,"
-                    " importe_le timestamp)")
+                    " importe_le timestamp, source_id varchar, chemin varchar)")
         if fichiers:
-            con.executemany("insert into raw.registres values (?, ?, ?, ?)",
-                            [(f.operateur, f.nom, f.sha256, _date_import(f.chemin)) for f in fichiers])
+            con.executemany("insert into raw.registres values (?, ?, ?, ?, ?, ?)",
+                            [(f.operateur, f.nom, f.sha256, _date_import(f.chemin), telechargees.get(f.chemin),
+                              str(f.chemin) if f.chemin in telechargees else None) for f in fichiers])
 
     return Etape("raw.adherents ← data/raw/adherents/", TABLES_ADHERENTS, fp, charger)
 
@@ -343,9 +366,23 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
         "insert into raw.sources select 'registre:' || r.fichier, o.nom, 'Registre des adhérents : ' || r.fichier,"
         " ?, '', null, strftime(r.importe_le, '%Y-%m-%d'), null, r.sha256,"
         " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?, ?, 'data/raw/adherents/' || r.fichier,"
-        " null from raw.registres r left join raw.operateurs o on o.code = r.operateur",
+        " null from raw.registres r left join raw.operateurs o on o.code = r.operateur where r.source_id is null",
         [src.licence, now, ETAT_REGISTRE],
     )
+    # the Suite territoriale exports fetched under data/raw/anct/, read as registers
+    for sid, fichier, sha, chemin in con.execute(
+            "select source_id, fichier, sha256, chemin from raw.registres where source_id is not null"
+            " and source_id not in (select id from raw.sources)").fetchall():  # operators, services: loaded above
+        s = registry[sid]
+        lignes = con.execute("select (select count(*) from raw.adherents where fichier = ?)"
+                             " + (select count(*) from raw.abonnements where fichier = ?)", [fichier, fichier]).fetchone()[0]
+        con.execute(
+            "insert into raw.sources values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [s.id, s.producer, s.title, s.licence, s.url, Path(chemin).parent.name,
+             json.dumps(s.vintages, ensure_ascii=False), sha, lignes, now, ETAT_TELECHARGEE, chemin,
+             "adhérents et abonnements des opérateurs présents dans la Suite territoriale (rapprochés par SIRET), "
+             "lus comme un registre"],
+        )
 
 
 def _read_small(registry, source_id: str, raw_dir: Path) -> list[dict[str, str]]:
