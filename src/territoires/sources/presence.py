@@ -87,3 +87,23 @@ def empreinte_telechargees(raw_dir: Path, registry: dict | None = None) -> list[
         st = t.chemin.stat()
         out.append((t.source_id, t.millesime, t.fiche.get("sha256", ""), st.st_size, st.st_mtime_ns))
     return out
+
+
+def famille(src) -> str:  # noqa: ANN001
+    """The dataset a source belongs to, as people name it: its title before « : »
+    (the sixteen contour files are one « Contours administratifs 2025 »)."""
+    return src.title.split(" : ")[0]
+
+
+def familles_absentes(charges: set[str], registry: dict | None = None) -> list[str]:
+    """The official datasets none of whose files is among ``charges`` (source ids), in
+    registry order: what pages name as not fetched."""
+    from territoires.sources import load_registry
+
+    reg = registry if registry is not None else load_registry()
+    presentes = {famille(s) for s in reg.values() if s.id in charges}
+    out: list[str] = []
+    for s in reg.values():
+        if s.telechargeable and famille(s) not in presentes and famille(s) not in out:
+            out.append(famille(s))
+    return out

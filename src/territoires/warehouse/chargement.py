@@ -358,7 +358,7 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
     src = registry["registres-adherents"]
     con.execute(
         "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?,"
-        " ?, ?, null where exists (select 1 from raw.registres)",
+        " ?, ?, null where exists (select 1 from raw.registres where source_id is null)",
         [src.id, src.producer, src.title, src.licence, src.url, src.vintage,
          json.dumps(src.vintages, ensure_ascii=False), now, ETAT_REGISTRE, src.file],
     )

@@ -136,6 +136,8 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  #
                               f"(territoires fetch {src.id})") from exc
         if cible:
             remplies.add(cible)
+        else:  # a table shared by several sources (the buyer profiles): named in the provenance
+            ligne["table"] = next(t for t in TABLES[src.connecteur.partition(":")[0]] if t not in CIBLES.values())
         sortie.append(ligne)
     return sortie
 
