@@ -186,9 +186,8 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
               _indicateurs),
         Etape("raw.perimetre", ("raw.perimetre",), json.dumps([regions, departements]),
               _perimetre(regions, departements)),
-        etape_telechargees(registry, raw_dir, regions, departements),
     ]
-    return out
+    return out + etapes_telechargees(registry, raw_dir, regions, departements)
 
 
 #: what each table loaded from a fetched source serves in the build (marts.sources.usage)
@@ -219,46 +218,67 @@ def departements_du_perimetre(registry, raw_dir: Path, regions, departements) ->
     return sorted(d for d, r in tous.items() if regions is None or r in regions)
 
 
-def etape_telechargees(registry: dict[str, Source], raw_dir: Path, regions, departements) -> Etape:
-    """The official sources fetched under ``data/raw/<producteur>/<id>/<millesime>/``, each
-    loaded by its connector; the tables the models read are created empty for a source not
-    fetched (the embedded data then serve). Fingerprint: each fetched file's recorded
-    sha256, size and date, the connectors' code and the scope (the DECP are read for the
-    scope's buyers only). ``raw.telechargees``: one row per fetched source, for marts.sources."""
+def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, regions, departements) -> list[Etape]:
+    """The official sources fetched under ``data/raw/<producteur>/<id>/<millesime>/``, one
+    step per raw table, each loaded by its connector; a table the models read is created
+    empty when its source is not fetched (the embedded data then serve). Each step's
+    fingerprint: the recorded sha256, size and date of the files that fill its table, its
+    connector's code and (DECP, read for the scope's buyers only) the scope — so a new
+    download rebuilds what it feeds and nothing else. Last, ``raw.telechargees``: one row
+    per fetched source (table, rows, vintage, hash, path, use), for marts.sources."""
     from territoires.sources import connecteurs
-    from territoires.sources.presence import empreinte_telechargees
 
     deps = departements_du_perimetre(registry, raw_dir, regions, departements)
-    code = sorted(Path(connecteurs.__file__).parent.glob("*.py"))
-    fp = repr([empreinte_telechargees(raw_dir, registry), deps] + [p.read_bytes().hex() for p in code])
-    tables = tuple(dict.fromkeys(t for ts in connecteurs.TABLES.values() for t in ts)) + ("raw.telechargees",)
+    reparties = connecteurs.repartir(raw_dir, registry)
+    dossier = Path(connecteurs.__file__).parent
+    out = []
+    for table in dict.fromkeys(connecteurs.table_de(s) for s in registry.values() if s.connecteur):
+        modules = sorted({s.connecteur.partition(":")[0] for s in registry.values()
+                          if s.connecteur and connecteurs.table_de(s) == table})
+        fichiers = [(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
+                     t.chemin.stat().st_mtime_ns) for t, tt, _ in reparties if tt == table]
+        fp = repr([fichiers, deps if table == "raw.decp_marches" else None]
+                  + [(dossier / f"{m}.py").read_bytes().hex() for m in ["__init__", *modules]])
+        out.append(Etape(f"{table} ← sources téléchargées", (table, *connecteurs.ANNEXES.get(table, ())), fp,
+                         _telechargees(registry, raw_dir, deps, table)))
+    fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
+                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
+    out.append(Etape("raw.telechargees", ("raw.telechargees",), fp, _provenance_telechargees(registry, reparties)))
+    return out
 
+
+def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Callable:
     def charger(con):
-        from territoires.sources import SourceError
+        from territoires.sources import SourceError, connecteurs
 
         try:
-            lignes = connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps)
+            connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps, tables={table})
         except SourceError as exc:
             raise BuildError(str(exc)) from exc
-        connecteurs.creer_vides(con)
+        connecteurs.creer_vides(con, {table})
+    return charger
+
+
+def _provenance_telechargees(registry, reparties: list[tuple]) -> Callable:
+    def charger(con):
         con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
                     " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
                     " telecharge_le varchar, usage varchar)")
-        if lignes:
-            premiere = {}
-            for r in lignes:
-                if r["table"]:
-                    premiere.setdefault(r["table"], r["id"])
-            con.executemany(
-                "insert into raw.telechargees values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r["id"], r["table"], r["lignes"], r["millesime"], r["sha256"], r["empreinte"], r["url"],
-                  r["chemin"], r["telecharge_le"],
-                  USAGES.get(r["table"], "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore")
-                  if r["table"]
-                  else "non chargée : la même table vient d'une autre source téléchargée")
-                 for r in lignes])
-
-    return Etape("raw ← sources téléchargées (data/raw/)", tables, fp, charger)
+        for t, table, chargee in reparties:
+            src = registry[t.source_id]
+            url = t.fiche.get("url", src.url)
+            lignes = 0
+            if chargee:  # the buyer profiles share their table: each counts its dataset's rows
+                partagee = table == "raw.decp_profils"
+                lignes = con.execute(f"select count(*) from {table}"
+                                     + (" where strpos(?, dataset_id) > 0" if partagee else ""),
+                                     [src.url] if partagee else []).fetchone()[0]
+            usage = (USAGES.get(table, "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore")
+                     if chargee else "non chargée : la même table vient d'une autre source téléchargée")
+            con.execute("insert into raw.telechargees values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
+                         src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage])
+    return charger
 
 
 def anct_telechargees(raw_dir: Path, registry: dict[str, Source] | None = None) -> dict[Path, str]:

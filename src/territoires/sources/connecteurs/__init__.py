@@ -38,6 +38,9 @@ TABLES = {
     "annuaire": ("raw.annuaire",),
 }
 
+#: tables a connector makes beside its own (the change file's code passage table)
+ANNEXES = {"raw.cog_mouvements": ("raw.cog_passage",)}
+
 #: the raw table each connector (re)creates; ``None``: it adds the rows of its source
 #: beside those of the others (the three buyer-profile datasets share one table)
 CIBLES = {
@@ -75,7 +78,7 @@ VIDES = {
                              "commune_population_municipale bigint, millesime_population varchar",
     "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
                               "population bigint, rpnt varchar[]",
-    "raw.contours_communes": "code varchar, nom varchar, geom geometry",
+    "raw.contours_communes": "code varchar, nom varchar, geom geometry('EPSG:4326')",
 }
 
 
@@ -85,59 +88,78 @@ def _vide_decp() -> str:
     return ", ".join(f"{dst} {typ}" for dst, typ in COLONNES.values())
 
 
-def creer_vides(con) -> None:  # noqa: ANN001
-    """Create, empty, every table of :data:`VIDES` (and ``raw.decp_marches``) not loaded."""
+def creer_vides(con, tables: set[str] | None = None) -> None:  # noqa: ANN001
+    """Create, empty, every table of :data:`VIDES` (and ``raw.decp_marches``) not loaded
+    (only those of ``tables`` when given)."""
     preparer(con)
     existantes = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
     for table, colonnes_sql in {**VIDES, "raw.decp_marches": _vide_decp()}.items():
-        if table not in existantes:
+        if table not in existantes and (tables is None or table in tables):
             con.execute(f"create table {table} ({colonnes_sql})")
 
 
-def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  # noqa: ANN001
-                         departements: list[str] | None = None) -> list[dict]:
-    """Load every fetched source that has a connector; return one provenance row per
-    source found (for ``marts.sources``): ``id, table, lignes, millesime, sha256,
-    empreinte, url, chemin, telecharge_le``.
+def table_de(src) -> str:  # noqa: ANN001
+    """The raw table a source's connector fills (a table shared by several sources, such as
+    the buyer profiles', included)."""
+    cible = CIBLES.get(src.connecteur, "?")
+    if cible is None:
+        module = src.connecteur.partition(":")[0]
+        return next(t for t in TABLES[module] if t not in CIBLES.values())
+    return cible
 
-    Sources not fetched are skipped (the embedded data serve). When several fetched
-    sources fill the same table (the four generalisations of a contour level, DPNT as
-    JSON and as CSV), the first in registry order is loaded and the others are reported
-    with ``table`` None and ``lignes`` 0, never silently merged. ``departements`` limits
-    the contracts read from the DECP to the buyers of these départements (the build's
-    scope); ``None``: the alliance's regions. A file that cannot be read raises a
-    :class:`SourceError` naming it.
+
+def repartir(raw_dir: Path, registry: dict) -> list[tuple]:
+    """Each fetched source with a connector, in registry order: ``(Telechargement, table,
+    chargee)``. When several fill the same table (the four generalisations of a contour
+    level, DPNT as JSON and as CSV), the first loads it and the others are not loaded
+    (``chargee`` false), never silently merged; sources sharing a table by design (the
+    buyer profiles) all load."""
+    from territoires.sources.presence import telechargements_presents
+
+    remplies: set[str] = set()
+    out = []
+    for t in telechargements_presents(Path(raw_dir), registry):
+        src = registry[t.source_id]
+        table, partagee = table_de(src), CIBLES.get(src.connecteur, "?") is None
+        out.append((t, table, partagee or table not in remplies))
+        remplies.add(table)
+    return out
+
+
+def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  # noqa: ANN001
+                         departements: list[str] | None = None, tables: set[str] | None = None) -> list[dict]:
+    """Load every fetched source that has a connector (only those filling ``tables`` when
+    given); return one provenance row per source found (for ``marts.sources``): ``id,
+    table, lignes, millesime, sha256, empreinte, url, chemin, telecharge_le``.
+
+    Sources not fetched are skipped (the embedded data serve). A source whose table is
+    already filled by another fetched source (:func:`repartir`) is reported with ``table``
+    None and ``lignes`` 0. ``departements`` limits the contracts read from the DECP to the
+    buyers of these départements (the build's scope); ``None``: the alliance's regions.
+    A file that cannot be read raises a :class:`SourceError` naming it.
     """
     import duckdb
 
     from territoires.sources import load_registry
-    from territoires.sources.presence import telechargements_presents
 
     reg = registry if registry is not None else load_registry()
-    remplies: set[str] = set()
     sortie = []
-    for t in telechargements_presents(Path(raw_dir), reg):
+    for t, table, chargee in repartir(raw_dir, reg):
+        if tables is not None and table not in tables:
+            continue
         src = reg[t.source_id]
-        cible = CIBLES.get(src.connecteur, "?")
-        ligne = {"id": src.id, "table": cible, "lignes": 0, "millesime": t.millesime,
+        ligne = {"id": src.id, "table": table if chargee else None, "lignes": 0, "millesime": t.millesime,
                  "sha256": t.fiche.get("sha256", ""), "empreinte": src.empreinte,
                  "url": t.fiche.get("url", src.url), "chemin": str(t.chemin),
                  "telecharge_le": t.fiche.get("telecharge_le", "")}
-        if cible in remplies:
-            ligne["table"] = None
-            sortie.append(ligne)
-            continue
-        options = {"departements": departements} if src.connecteur == "decp:charger_decp" and departements else {}
-        try:
-            ligne["lignes"] = charger(con, src.id, t.chemin, reg, **options)
-        except duckdb.Error as exc:
-            raise SourceError(f"{t.chemin}: fichier téléchargé illisible pour la source {src.id} "
-                              f"({str(exc).splitlines()[0]}) — supprimez-le ou téléchargez-le à nouveau "
-                              f"(territoires fetch {src.id})") from exc
-        if cible:
-            remplies.add(cible)
-        else:  # a table shared by several sources (the buyer profiles): named in the provenance
-            ligne["table"] = next(t for t in TABLES[src.connecteur.partition(":")[0]] if t not in CIBLES.values())
+        if chargee:
+            options = {"departements": departements} if src.connecteur == "decp:charger_decp" and departements else {}
+            try:
+                ligne["lignes"] = charger(con, src.id, t.chemin, reg, **options)
+            except duckdb.Error as exc:
+                raise SourceError(f"{t.chemin}: fichier téléchargé illisible pour la source {src.id} "
+                                  f"({str(exc).splitlines()[0]}) — supprimez-le ou téléchargez-le à nouveau "
+                                  f"(territoires fetch {src.id})") from exc
         sortie.append(ligne)
     return sortie
 
