@@ -13,6 +13,8 @@ from territoires.sources.telechargement import Telechargement, _fiche, dossier_s
 #: what a source is in this home (``territoires sources``, ``marts.sources.etat``), declared once
 ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE = (
     "embarquée", "téléchargée", "absente", "fichier du dépôt", "registre importé")
+#: the vintage in use of a source not fetched: none (the embedded data, when they exist, serve)
+MILLESIME_ABSENTE = "aucun (non téléchargée)"
 
 
 def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa: ANN001
@@ -50,7 +52,7 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
         elif src.telechargeable:
             t = dernier_telechargement(src, raw_dir)
             if t is None:
-                etat, millesime, chemin, sha = ETAT_ABSENTE, src.vintage, None, src.sha256
+                etat, millesime, chemin, sha = ETAT_ABSENTE, MILLESIME_ABSENTE, None, src.sha256
             else:
                 etat, chemin, sha = ETAT_TELECHARGEE, t.chemin, t.fiche.get("sha256", "")
                 millesime = t.millesime if src.empreinte == "variable" else src.vintage

