@@ -226,6 +226,23 @@ def test_indicators_of_fetched_sources(tc):
     assert dossier in cat["part_https_verifie"], "le millésime d'une source republiée est la date du téléchargement"
 
 
+def test_public_buyers_of_every_kind_and_their_platform(tc, telechargee):
+    import pyarrow.parquet as pq
+
+    from territoires.reports import donnees
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
+    dans = {r["acheteur_id"]: r["sourceDataset"] for r in t if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT}
+    got = dict(tc.execute("select acheteur_siret, par_plateforme from marts.acheteurs_publics").fetchall())
+    assert got == {s: d == "megalis_bretagne" for s, d in dans.items()} and got
+    territoire = donnees.territoire("departement", FIXTURE_DEPARTEMENT,
+                                    str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    ach = donnees.acheteurs_publics(territoire)
+    adherents = {s for (s,) in tc.execute("select siret from marts.adherents where operateur = 'megalis'").fetchall()}
+    assert ach == {"acheteurs": len(dans), "plateforme": sum(d == "megalis_bretagne" for d in dans.values()),
+                   "adherents": sum(d == "megalis_bretagne" and s in adherents for s, d in dans.items())}
+
+
 def test_suite_territoriale_members_through_the_register_reader(tc):
     rows = tc.execute("select code_territoire, fichier from marts.adherents where operateur = 'megalis' "
                       "and niveau_territoire = 'commune' order by 1").fetchall()

@@ -241,6 +241,20 @@ def sources_officielles(con) -> dict[str, Any]:
     }
 
 
+def acheteurs_publics(t: Territoire) -> dict[str, int] | None:
+    """For a territory made of whole départements: the public buyers of all kinds located
+    there in the fetched DECP, those publishing through their operator's platform, and
+    those of them that are its members; ``None`` when the DECP are not fetched or the
+    level is below the département."""
+    if t.niveau in ("commune", "epci") or not a_table(t.con, "marts.acheteurs_publics"):
+        return None
+    n, plateforme, adherents = t.con.execute(
+        "select count(*), count(*) filter (where par_plateforme), count(*) filter (where par_plateforme and adherent)"
+        " from marts.acheteurs_publics where list_contains(?, acheteur_departement_code)",
+        [t.departements or [t.code]]).fetchone()
+    return {"acheteurs": n, "plateforme": plateforme, "adherents": adherents} if n else None
+
+
 def millesimes(con) -> dict[str, str]:
     """Input vintages for the manifest: ``{source: vintage, "source.cle": vintage}``."""
     chargees = sources_chargees(con)

@@ -301,6 +301,12 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
         parts.append('<p class="note">Ces sources officielles n\'ont pas été téléchargées, les données embarquées '
                      "servent à leur place et les indicateurs qui en dépendent ne sont pas affichés : "
                      f"{e(' ; '.join(so['absentes']))}.</p>")
+    ach = donnees.acheteurs_publics(t)
+    if ach:
+        parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
+                     f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
+                     f"par la plateforme de leur opérateur ({formats.entier(ach['adherents'])} adhérents de cet "
+                     "opérateur d'après les registres chargés).</p>")
     if so["indicateurs"]:
         par_id = {c["indicateur"]: c for c in cat}
         mine = taux(t.con, t.niveau, t.code)

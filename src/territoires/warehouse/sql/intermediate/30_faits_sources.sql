@@ -13,12 +13,6 @@
 -- not_null: code, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
-plateformes as (
-    select od.code_departement, min(o.decp_plateforme) as decp_plateforme
-    from staging.operateur_departements od
-    join staging.operateurs o on o.code = od.code_operateur
-    group by od.code_departement
-),
 sirens as (
     select distinct siren, code from (
         select siren, code from staging.banatic_perimetre
@@ -26,28 +20,22 @@ sirens as (
         union all select siren, code from staging.annuaire_mairies
     ) where siren is not null
 ),
-acheteurs as (select * from staging.decp_acheteurs),
+-- buyers whose operator's platform is known (intermediate.acheteurs_publics)
+acheteurs as (select * from intermediate.acheteurs_publics where decp_plateforme is not null),
 par_siren as (
-    select s.code, a.source_dataset, a.nb_marches
+    select s.code, a.nb_marches, a.nb_marches_plateforme
     from sirens s join acheteurs a on a.acheteur_siren = s.siren
 ),
 presumes as (
-    select c.code, a.source_dataset, a.nb_marches
+    select c.code, a.nb_marches, a.nb_marches_plateforme
     from communes c
     join acheteurs a on a.acheteur_commune_code = c.code and starts_with(a.acheteur_siren, '21' || left(c.code, 2))
     where c.code not in (select code from sirens)
 ),
-achats as (
-    select a.code, a.source_dataset = p.decp_plateforme as par_plateforme, a.nb_marches
-    from (select * from par_siren union all select * from presumes) a
-    join communes c using (code)
-    join plateformes p using (code_departement)
-    where p.decp_plateforme is not null
-),
 par_commune as (
-    select code, sum(nb_marches)::bigint as marches,
-           coalesce(sum(nb_marches) filter (where par_plateforme), 0)::bigint as marches_plateforme
-    from achats group by code
+    select code, sum(nb_marches)::bigint as marches, sum(nb_marches_plateforme)::bigint as marches_plateforme
+    from (select * from par_siren union all select * from presumes)
+    group by code
 ),
 final as (
     select
