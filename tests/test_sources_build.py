@@ -293,6 +293,36 @@ def test_rebuild_skipped_then_a_new_download_is_picked_up(tmp_path):
     assert "intermediate.presence_sites" not in r.reprises
 
 
+def test_dpnt_as_csv_feeds_the_same_indicators(tmp_path):
+    """The DPNT's CSV export, fetched alone, fills what the JSON would: same indicators,
+    dated by its download."""
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "h"
+    raw = home / "data" / "raw"
+    from serveur_local import ServeurLocal
+
+    from territoires.sources.telechargement import fetch
+
+    with ServeurLocal() as s:
+        fetch("anct-dpnt-csv", raw, url=s.servir("/dpnt", (F / "dpnt" / "dpnt-quotidien.csv.gz").read_bytes()),
+              progress=False)
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        dpnt = {k: v for k, v in _dpnt().items() if k.startswith(FIXTURE_DEPARTEMENT)}
+        got = c.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                        "and tranche_taille = 'ensemble' and indicateur = 'part_https_verifie'").fetchone()
+        assert got == (sum("1.4" in r for r in dpnt.values()), len(dpnt))
+        chemin, etat = c.execute("select chemin, etat from marts.sources where id = 'anct-dpnt-csv'").fetchone()
+        assert etat == "téléchargée"
+        mil = c.execute("select millesime from marts.indicateurs_catalogue "
+                        "where indicateur = 'part_https_verifie'").fetchone()[0]
+        assert Path(chemin).parent.name in mil
+    finally:
+        c.close()
+
+
 def test_malformed_fetched_file_names_it_and_keeps_the_warehouse(tmp_path, monkeypatch, capsys):
     from territoires.cli import main
     from territoires.warehouse.build import build

@@ -243,7 +243,8 @@ def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, regions, dep
                          _telechargees(registry, raw_dir, deps, table)))
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
                 t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
-    out.append(Etape("raw.telechargees", ("raw.telechargees",), fp, _provenance_telechargees(registry, reparties)))
+    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,
+                     _provenance_telechargees(registry, reparties)))
     return out
 
 
@@ -261,6 +262,13 @@ def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Calla
 
 def _provenance_telechargees(registry, reparties: list[tuple]) -> Callable:
     def charger(con):
+        from territoires.sources import connecteurs
+
+        # the raw table each source with a connector fills: sources filling the same table
+        # (DPNT as JSON or CSV) are dated by whichever was loaded (12_indicateurs_catalogue)
+        con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")
+        con.executemany("insert into raw.sources_tables values (?, ?)",
+                        [(s.id, connecteurs.table_de(s)) for s in registry.values() if s.connecteur])
         con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
                     " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
                     " telecharge_le varchar, usage varchar)")

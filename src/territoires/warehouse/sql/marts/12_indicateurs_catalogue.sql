@@ -68,11 +68,14 @@ criteres as (
 ),
 ponderations as (select * from raw.score_ponderations),
 -- a source republished in place (DPNT, DECP…) is dated by its download: the vintage
--- folder recorded in raw.telechargees replaces the registry's « date du téléchargement »
+-- folder recorded in raw.telechargees replaces the registry's « date du téléchargement »,
+-- the download that filled the same table counting (DPNT fetched as CSV dates the JSON's key)
 provenance as (
-    select p.source_id, p.cle, coalesce(t.millesime, p.millesime) as millesime
+    select p.source_id, p.cle, coalesce(any_value(t.millesime), p.millesime) as millesime
     from raw.provenance p
-    left join raw.telechargees t on t.id = p.source_id and t.empreinte = 'variable'
+    left join raw.sources_tables st on st.source_id = p.source_id
+    left join raw.telechargees t on t.table_cible = st.table_cible and t.empreinte = 'variable'
+    group by p.source_id, p.cle, p.millesime
 ),
 libelles as (select * from raw.millesimes_libelles),
 millesimes as (
