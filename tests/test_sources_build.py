@@ -243,6 +243,16 @@ def test_public_buyers_of_every_kind_and_their_platform(tc, telechargee):
                    "adherents": sum(d == "megalis_bretagne" and s in adherents for s, d in dans.items())}
 
 
+def test_actual_use_of_suite_territoriale_services(tc):
+    texte = gzip.decompress((F / FIXTURES["anct-st-deploiement"]).read_bytes()).decode("utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(texte), delimiter=";")
+            if r["type"] == "commune" and r["insee"].startswith(FIXTURE_DEPARTEMENT)]
+    actives = {r["insee"] for r in rows if r["active"] == "1"}
+    got = tc.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                     "and tranche_taille = 'ensemble' and indicateur = 'part_suite_territoriale_active'").fetchone()
+    assert got == (len(actives), len({r["insee"] for r in rows})) and rows
+
+
 def test_suite_territoriale_members_through_the_register_reader(tc):
     rows = tc.execute("select code_territoire, fichier from marts.adherents where operateur = 'megalis' "
                       "and niveau_territoire = 'commune' order by 1").fetchall()
@@ -352,7 +362,7 @@ def test_empty_tables_match_what_connectors_load():
     par_table = {"raw.populations": "insee-populations-2022", "raw.cog_communes": "insee-cog-2025-communes",
                  "raw.annuaire": "dila-annuaire", "raw.banatic_perimetre": "banatic-perimetre-epci",
                  "raw.dpnt_organisations": "anct-dpnt-json", "raw.contours_communes": "etalab-contours-2025-communes-1000m",
-                 "raw.decp_marches": "decp-consolide"}
+                 "raw.decp_marches": "decp-consolide", "raw.anct_deploiement": "anct-st-deploiement"}
     vide, plein = duckdb.connect(), duckdb.connect()
     load_spatial(vide)
     creer_vides(vide)

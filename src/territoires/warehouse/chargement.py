@@ -203,7 +203,7 @@ USAGES = {
     "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés",
     "raw.anct_operateurs": "opérateurs de la Suite territoriale, rapprochés par SIRET",
     "raw.anct_services": "services de la Suite territoriale",
-    "raw.anct_deploiement": "usage effectif des services de la Suite territoriale",
+    "raw.anct_deploiement": "usage effectif des services de la Suite territoriale par les communes (indicateur)",
     "raw.decp_profils": "ressources publiées par la plateforme de l'opérateur",
 }
 #: fetched ANCT exports read by the member registers' reader (territoires.members)

@@ -79,6 +79,8 @@ VIDES = {
     "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
                               "population bigint, rpnt varchar[]",
     "raw.contours_communes": "code varchar, nom varchar, geom geometry('EPSG:4326')",
+    "raw.anct_deploiement": "type varchar, siret varchar, insee varchar, population bigint, service_id varchar, "
+                            "active boolean",
 }
 
 

@@ -2,7 +2,8 @@
 -- the declared ones of marts.presence_numerique (criteria of catalogue.toml
 -- [criteres_sources]): the ANCT's own tests of the town hall's website and e-mail (DPNT,
 -- RPNT criteria 1.3, 1.4, 2.2) and the commune as a public buyer in the DECP, publishing
--- through its operator's procurement platform or not (operateurs.toml decp_plateforme).
+-- through its operator's procurement platform or not (operateurs.toml decp_plateforme), and
+-- its actual use of the Suite territoriale's services (ANCT deploiement).
 -- A buyer is the commune when its SIREN is the commune's by a fetched reference (BANATIC,
 -- DPNT, DILA); without one, a buyer located in the commune whose SIREN follows the
 -- communes' pattern (21 + département…) is presumed to be it.
@@ -10,7 +11,7 @@
 -- where the operator's platform is unknown; the indicators built on them are catalogued
 -- only where their denominator holds somewhere (12_indicateurs_catalogue).
 -- unique: code
--- not_null: code, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme
+-- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
 sirens as (
@@ -40,6 +41,8 @@ par_commune as (
 final as (
     select
         c.code,
+        u.code is not null as anct_deploiement,
+        coalesce(u.nb_services_actifs > 0, false) as anct_service_actif,
         d.code is not null as dpnt_commune,
         coalesce(d.https_verifie, false) as dpnt_https,
         coalesce(d.site_joignable, false) as dpnt_site_joignable,
@@ -51,5 +54,6 @@ final as (
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)
+    left join staging.anct_deploiement u using (code)
 )
 select * from final
