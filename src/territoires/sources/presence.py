@@ -10,6 +10,12 @@ from pathlib import Path
 from territoires.sources.erreurs import SourceError
 from territoires.sources.telechargement import Telechargement, _fiche, dossier_source
 
+#: what a source is in this home (``territoires sources``, ``marts.sources.etat``), declared once
+ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE = (
+    "embarquée", "téléchargée", "absente", "fichier du dépôt", "registre importé")
+#: the vintage in use of a source not fetched: none (the embedded data, when they exist, serve)
+MILLESIME_ABSENTE = "aucun (non téléchargée)"
+
 
 def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa: ANN001
     """The latest complete download of ``src`` (file and sidecar present), or ``None``."""
@@ -42,17 +48,64 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
     rows = []
     for src in reg.values():
         if src.embedded:
-            etat, millesime, chemin, sha = "embarquée", src.vintage, None, src.sha256
+            etat, millesime, chemin, sha = ETAT_EMBARQUEE, src.vintage, None, src.sha256
         elif src.telechargeable:
             t = dernier_telechargement(src, raw_dir)
             if t is None:
-                etat, millesime, chemin, sha = "absente", src.vintage, None, src.sha256
+                etat, millesime, chemin, sha = ETAT_ABSENTE, MILLESIME_ABSENTE, None, src.sha256
             else:
-                etat, chemin, sha = "téléchargée", t.chemin, t.fiche.get("sha256", "")
+                etat, chemin, sha = ETAT_TELECHARGEE, t.chemin, t.fiche.get("sha256", "")
                 millesime = t.millesime if src.empreinte == "variable" else src.vintage
         else:
-            etat, millesime, chemin, sha = "fichier du dépôt", src.vintage, None, src.sha256
+            etat, millesime, chemin, sha = ETAT_DEPOT, src.vintage, None, src.sha256
         rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,
                      "chemin": chemin, "sha256": sha, "empreinte": src.empreinte,
                      "paquet": f"{src.package}=={src.package_version}" if src.embedded else None})
     return rows
+
+
+def telechargements_presents(raw_dir: Path, registry: dict | None = None, *,
+                             avec_connecteur: bool = True) -> list[Telechargement]:
+    """The latest download of every source that has a connector (all fetched sources with
+    ``avec_connecteur=False``: the ANCT registers too), in registry order."""
+    from territoires.sources import load_registry
+
+    reg = registry if registry is not None else load_registry()
+    out = []
+    for src in reg.values():
+        if src.connecteur or not avec_connecteur:
+            t = dernier_telechargement(src, Path(raw_dir))
+            if t is not None:
+                out.append(t)
+    return out
+
+
+def empreinte_telechargees(raw_dir: Path, registry: dict | None = None) -> list[tuple]:
+    """What identifies the fetched files the build reads, without reading them whole: id,
+    vintage folder, the sha256 recorded at download, size and modification time (a file
+    replaced or edited in place changes the last two). Empty when nothing is fetched."""
+    out = []
+    for t in telechargements_presents(raw_dir, registry, avec_connecteur=False):
+        st = t.chemin.stat()
+        out.append((t.source_id, t.millesime, t.fiche.get("sha256", ""), st.st_size, st.st_mtime_ns))
+    return out
+
+
+def famille(src) -> str:  # noqa: ANN001
+    """The dataset a source belongs to, as people name it: its title before « : »
+    (the sixteen contour files are one « Contours administratifs 2025 »)."""
+    return src.title.split(" : ")[0]
+
+
+def familles_absentes(charges: set[str], registry: dict | None = None) -> list[str]:
+    """The official datasets none of whose files is among ``charges`` (source ids), in
+    registry order: what pages name as not fetched."""
+    from territoires.sources import load_registry
+
+    reg = registry if registry is not None else load_registry()
+    presentes = {famille(s) for s in reg.values() if s.id in charges}
+    out: list[str] = []
+    for s in reg.values():
+        if s.telechargeable and famille(s) not in presentes and famille(s) not in out:
+            out.append(famille(s))
+    return out

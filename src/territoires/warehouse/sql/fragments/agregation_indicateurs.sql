@@ -1,5 +1,5 @@
--- Fragment shared by marts.indicateurs_presence and marts.indicateurs_adhesion (the two
--- halves of marts.indicateurs), written where a model names it between double braces.
+-- Fragment shared by marts.indicateurs_presence, _adhesion and _sources (the three parts
+-- of marts.indicateurs), written where a model names it between double braces.
 -- It expects the CTEs `presence` (marts.presence_numerique), `appartenances`
 -- (marts.appartenances) and `par_commune` (indicateur, code_commune, num, den: the
 -- integers each commune contributes), and ends with the CTE `final`.

