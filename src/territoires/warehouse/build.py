@@ -162,7 +162,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
     for etape in chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file):
-        if reprise.a_jour(etape.tables, etape.empreinte):
+        if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):
             reprise.supprimer(etape.tables)

@@ -48,12 +48,15 @@ class BuildError(RuntimeError):
 @dataclass(frozen=True)
 class Etape:
     """A loading step: the tables it creates, the fingerprint of its inputs (``None``:
-    always run), what it shows in the progress output, and the loader."""
+    always run), what it shows in the progress output, and the loader. ``facultatives``:
+    the step may create none of its tables (a source not fetched, that no model reads);
+    it is then kept as it is while its inputs are unchanged."""
 
     libelle: str
     tables: tuple[str, ...]
     empreinte: str | None
     charger: Callable[[duckdb.DuckDBPyConnection], None]
+    facultatives: bool = False
 
 
 def _sql_literal(value: str) -> str:
@@ -241,7 +244,7 @@ def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, regions, dep
         fp = repr([fichiers, deps if table == "raw.decp_marches" else None]
                   + [(dossier / f"{m}.py").read_bytes().hex() for m in ["__init__", *modules]])
         out.append(Etape(f"{table} ← sources téléchargées", (table, *connecteurs.ANNEXES.get(table, ())), fp,
-                         _telechargees(registry, raw_dir, deps, table)))
+                         _telechargees(registry, raw_dir, deps, table), facultatives=True))
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
                 t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
     out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,

@@ -61,12 +61,13 @@ class Reprise:
             "select schema_name, table_name, 'table' from duckdb_tables() union all "
             "select schema_name, view_name, 'view' from duckdb_views() where not internal").fetchall()}
 
-    def a_jour(self, tables: tuple[str, ...], fp: str | None) -> bool:
-        """Whether ``tables`` can be kept as they are (and then note their fingerprint)."""
+    def a_jour(self, tables: tuple[str, ...], fp: str | None, facultatives: bool = False) -> bool:
+        """Whether ``tables`` can be kept as they are (and then note their fingerprint);
+        ``facultatives``: a table the previous build did not create need not exist."""
         if fp is None:
             return False
         fp = empreinte(self.sel, fp)
-        ok = all(self.anciennes.get(t) == fp and t in self.existantes for t in tables)
+        ok = all(self.anciennes.get(t) == fp and (facultatives or t in self.existantes) for t in tables)
         for t in tables:
             self.nouvelles[t] = fp
         if ok:

@@ -93,10 +93,10 @@ def _vide_decp() -> str:
 def creer_vides(con, tables: set[str] | None = None) -> None:  # noqa: ANN001
     """Create, empty, every table of :data:`VIDES` (and ``raw.decp_marches``) not loaded
     (only those of ``tables`` when given)."""
-    preparer(con)
     existantes = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
     for table, colonnes_sql in {**VIDES, "raw.decp_marches": _vide_decp()}.items():
         if table not in existantes and (tables is None or table in tables):
+            preparer(con, spatial="geometry(" in colonnes_sql.lower())
             con.execute(f"create table {table} ({colonnes_sql})")
 
 
@@ -194,13 +194,14 @@ def lit(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def preparer(con) -> None:  # noqa: ANN001
-    """The ``raw`` schema, and the spatial extension (contours are GEOMETRY in EPSG:4326):
-    a build loads it only for the steps that need it."""
-    from territoires.warehouse.connect import load_spatial
-
+def preparer(con, spatial: bool = False) -> None:  # noqa: ANN001
+    """The ``raw`` schema, and the spatial extension for a connector that needs it (contours
+    are read by ``ST_Read`` into GEOMETRY in EPSG:4326): a build loads it only then."""
     con.execute("create schema if not exists raw")
-    load_spatial(con)
+    if spatial:
+        from territoires.warehouse.connect import load_spatial
+
+        load_spatial(con)
 
 
 def colonnes(con, relation: str) -> list[str]:  # noqa: ANN001

@@ -27,7 +27,7 @@ def _charger(con, path: Path, niveau: str) -> int:  # noqa: ANN001
     from territoires.warehouse.connect import load_spatial
 
     load_spatial(con)
-    preparer(con)
+    preparer(con, spatial=True)
     path = Path(path)
     with open(path, "rb") as f:
         gz = f.read(2) == b"\x1f\x8b"
