@@ -144,6 +144,9 @@ def test_importing_a_register_does_not_recompute_geometry(fixture_home, fixture_
     assert {"intermediate.communes_nettes", "intermediate.territoires_bruts", "marts.territoires"} <= set(result.reprises)
     # nor the presence half of the indicators, nor the taxonomy: only the membership half
     assert {"marts.indicateurs_presence", "raw.services", "raw.types_entites"} <= set(result.reprises)
+    # nor the official sources' steps, fetched or not (none is, here)
+    assert {"raw.anct_operateurs", "raw.cog_regions", "raw.populations", "marts.indicateurs_sources"} <= set(
+        result.reprises)
     assert not {"marts.indicateurs_adhesion", "marts.indicateurs", "raw.adherents"} & set(result.reprises)
     con = duckdb.connect(str(result.path), read_only=True)
     try:
