@@ -54,9 +54,9 @@ def slug(texte: str) -> str:
 
 
 def dans(dossier: Path, *parties: str) -> Path:
-    """``dossier / parties…``, refused unless the result lies inside ``dossier``."""
-    base = Path(dossier).resolve()
-    chemin = base.joinpath(*parties).resolve()
-    if chemin != base and base not in chemin.parents:
-        raise SourceError(f"chemin refusé : {chemin} sortirait de {base}")
-    return chemin
+    """``dossier / parties…``, refused (SourceError) unless it lies inside ``dossier``: the
+    one check of :func:`territoires.noms.dans_dossier`, with this package's error."""
+    try:
+        return noms.dans_dossier(dossier, Path(*parties)).resolve()
+    except noms.HorsDossier as exc:
+        raise SourceError(str(exc)) from exc
