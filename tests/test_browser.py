@@ -200,7 +200,7 @@ def test_indicator_selector_and_keyboard(pages, browser, tmp_path):
     hover = browser.eval("document.querySelector('.graphique.carte .trace')._fullData.slice(-1)[0].text[0]")
     assert hover in ("Domaine propre ou public", "Messagerie grand public", "Autre ou non déclarée",
                      "Pas de fiche mairie")
-    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte .trace').getAttribute('aria-label')")
+    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte [id$=\"-alt\"]').textContent")
     assert not browser.errors(), browser.errors()
 
 

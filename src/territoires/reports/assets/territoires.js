@@ -51,7 +51,15 @@
     dictionary: {
       "Zoom in": "Zoom avant", "Zoom out": "Zoom arrière", "Reset": "Réinitialiser",
       "Reset view": "Réinitialiser la vue", "Reset axes": "Réinitialiser les axes",
-      "Download plot as a png": "Télécharger l'image (PNG)", "Download plot": "Télécharger l'image",
+      "Download plot as a png": "Télécharger l'image (PNG)", "Download plot as a PNG": "Télécharger l'image (PNG)",
+      "Download plot": "Télécharger l'image", "Download plot as JSON": "Télécharger les données (JSON)",
+      "Preparing image - this may take a few seconds": "Préparation de l'image, quelques secondes…",
+      "Image download succeeded": "Image téléchargée", "JSON download succeeded": "Données téléchargées",
+      "Sorry, there was a problem downloading your image!": "L'image n'a pas pu être téléchargée.",
+      "Sorry, there was a problem downloading your JSON file!": "Les données n'ont pas pu être téléchargées.",
+      "Reset views": "Réinitialiser les vues", "Box Select": "Sélection rectangulaire", "Lasso Select": "Sélection au lasso",
+      "Show closest data on hover": "Afficher la donnée la plus proche au survol",
+      "Compare data on hover": "Comparer les données au survol", "Toggle Spike Lines": "Lignes de repère",
       "Pan": "Déplacer", "Zoom": "Zoom", "Autoscale": "Échelle automatique",
       "Produced with Plotly.js": "Réalisé avec Plotly.js", "Double-click to zoom back out": "Double-cliquez pour revenir",
       "Double-click on legend to isolate one trace": "Double-cliquez sur la légende pour isoler une série",
@@ -66,7 +74,9 @@
 
   var CONFIG = {
     responsive: true, displaylogo: false, scrollZoom: false, locale: "fr",
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines",
+    /* no « Share chart » (uploads the data to Plotly Cloud), no JSON export */
+    showSendToCloud: false, showEditInChartStudio: false,
+    modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud", "editInChartStudio", "select2d", "lasso2d", "autoScale2d", "toggleSpikelines",
                              "hoverClosestCartesian", "hoverCompareCartesian", "hoverClosestGeo", "zoom2d", "pan2d"],
     toImageButtonOptions: { format: "png", scale: 2 }
   };
@@ -92,7 +102,8 @@
       if (b.method === "update") Plotly.update(div, b.args[0], b.args[1] || {}, b.args[2]);
       else if (b.method === "relayout") Plotly.relayout(div, b.args[0]);
       else Plotly.restyle(div, b.args[0], b.args[1]);
-      div.setAttribute("aria-label", (div.getAttribute("data-alt") || "") + " Indicateur affiché : " + b.label + ".");
+      var alt = document.getElementById(fig.id + "-alt");
+      if (alt) alt.textContent = (alt.getAttribute("data-alt") || "") + " Indicateur affiché : " + b.label + ".";
     });
     bloc.appendChild(label);
     bloc.appendChild(sel);
@@ -146,7 +157,8 @@
       selecteur(fig, div, menus[0], 0);
       layout.updatemenus = menus.map(function (m) { m.visible = false; return m; });
     }
-    div.setAttribute("data-alt", div.getAttribute("aria-label") || "");
+    var altp = document.getElementById(fig.id + "-alt");
+    if (altp && !altp.hasAttribute("data-alt")) altp.setAttribute("data-alt", altp.textContent);
     div.querySelectorAll("svg.apercu").forEach(function (el) { el.remove(); });
     return Plotly.newPlot(div, figure.data, layout, config).then(function () {
       div.setAttribute("data-dessine", "1");
