@@ -98,9 +98,14 @@ def test_indicator_selector_from_the_keyboard(site, browser):
     assert "Site internet" in browser.eval("document.querySelector('.graphique.carte [id$=\"-alt\"]').textContent")
 
 
-def test_plotly_toolbar_is_french_and_offers_no_cloud_upload(site, browser):
+def test_interactive_map_toolbar_is_french_offers_no_cloud_upload_and_passes_axe(site, browser):
+    from test_browser import INTERACTIVE
+
     _ouvrir(browser, site / PAGES["region"])
+    assert browser.eval(INTERACTIVE)["paths"] > 0
     titres = browser.eval("Array.from(document.querySelectorAll('.modebar-btn')).map(x => x.getAttribute('data-title'))")
     assert titres and "Télécharger l'image (PNG)" in titres
     anglais = [t for t in titres if any(w in t for w in ("Share", "Cloud", "Download", "Zoom in", "Reset", "plot"))]
     assert not anglais, anglais
+    graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
+    assert not graves, json.dumps(graves, ensure_ascii=False, indent=1)

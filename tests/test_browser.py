@@ -154,14 +154,26 @@ def browser(tmp_path):
 MAP_DRAWN = """new Promise(function (resolve) {
   var t0 = performance.now();
   (function check() {
-    var n = document.querySelectorAll('.graphique.carte .trace path.choroplethlocation').length;
+    var n = document.querySelectorAll('.graphique.carte .trace svg.apercu path').length;
     if (n > 0 || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now()}); return; }
+    setTimeout(check, 10);
+  })();
+})"""
+
+#: click « Carte interactive » on the first map, wait for plotly's map
+INTERACTIVE = """new Promise(function (resolve) {
+  var t0 = performance.now();
+  document.querySelector('.graphique.carte button.interactif').click();
+  (function check() {
+    var n = document.querySelectorAll('.graphique.carte .trace path.choroplethlocation').length;
+    if (n > 0 || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now() - t0}); return; }
     setTimeout(check, 10);
   })();
 })"""
 
 
 def _open(b: Chromium, page: Path) -> dict:
+    """Open a page: its maps are drawn as SVG at once, plotly.js is not loaded."""
     b.send("Page.navigate", url=page.as_uri())
     b.wait_event("Page.loadEventFired")
     return b.eval(MAP_DRAWN)
@@ -170,15 +182,24 @@ def _open(b: Chromium, page: Path) -> dict:
 def test_region_dashboard_draws_offline_without_errors(pages, browser, tmp_path):
     drawn = _open(browser, pages / "region" / "53.html")
     assert drawn["paths"] >= 270, drawn  # the fixture's 277 communes of Bretagne (some multi-part)
-    browser.eval("new Promise(r => setTimeout(r, 300))")
     assert browser.eval("document.documentElement.getAttribute('data-figures')") == "ok"
+    # every figure drawn without plotly.js: maps in SVG, bars in HTML
     assert browser.eval("document.querySelectorAll('.trace[data-dessine]').length") == \
         browser.eval("document.querySelectorAll('figure.graphique').length") >= 3
+    assert browser.eval("typeof window.Plotly") == "undefined"
+    assert browser.eval("document.querySelectorAll('.barres .barre').length") > 10
+    # the legend says every class, « donnée absente » included
+    legende = browser.eval("document.querySelector('.graphique.carte .legende').innerText")
+    assert "0 à 39" in legende and "Donnée absente" in legende
     assert browser.eval("document.documentElement.lang") == "fr"
     shot = tmp_path / "region-53.png"
     browser.screenshot(shot)
     assert shot.stat().st_size > 50_000
-    print(f"\ncarte dessinée en {drawn['ms']:.0f} ms ; capture : {shot}")
+    # the interactive map, on request: plotly.js loaded from the site's assets, offline
+    interactive = browser.eval(INTERACTIVE)
+    assert interactive["paths"] >= 270, interactive
+    assert browser.eval("typeof window.Plotly") == "object"
+    print(f"\ncarte dessinée en {drawn['ms']:.0f} ms, interactive {interactive['ms']:.0f} ms après le clic ; capture : {shot}")
     assert not browser.errors(), browser.errors()
     outside = [u for u in browser.requests() if not u.startswith(("file:", "data:"))]
     assert not outside, outside
@@ -189,6 +210,9 @@ def test_indicator_selector_and_keyboard(pages, browser, tmp_path):
     # the first Tab reaches the skip link
     browser.key("Tab", "Tab", 9)
     assert browser.eval("document.activeElement.textContent") == "Aller au contenu"
+    svg_fill = "document.querySelector('.graphique.carte svg.apercu path').getAttribute('fill')"
+    avant_svg = browser.eval(svg_fill)
+    assert browser.eval(INTERACTIVE)["paths"] > 0
     fill = "getComputedStyle(document.querySelector('.graphique.carte path.choroplethlocation')).fill"
     before = browser.eval(fill)
     options = browser.eval("Array.from(document.querySelectorAll('.selecteur select option')).map(o => o.textContent)")
@@ -197,10 +221,12 @@ def test_indicator_selector_and_keyboard(pages, browser, tmp_path):
                  " s.value='2'; s.dispatchEvent(new Event('change'));})()")
     browser.eval("new Promise(r => setTimeout(r, 300))")
     assert browser.eval(fill) != before
+    assert browser.eval(svg_fill) != avant_svg  # the SVG map (printed) follows the selector too
     hover = browser.eval("document.querySelector('.graphique.carte .trace')._fullData.slice(-1)[0].text[0]")
     assert hover in ("Domaine propre ou public", "Messagerie grand public", "Autre ou non déclarée",
-                     "Pas de fiche mairie")
+                     "Donnée absente (pas de fiche mairie)")
     assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte [id$=\"-alt\"]').textContent")
+    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte .legende').innerText")
     assert not browser.errors(), browser.errors()
 
 
@@ -232,21 +258,17 @@ def test_site_index_search(pages, browser):
     assert not browser.errors(), browser.errors()
 
 
-def test_map_preview_paints_without_plotly(pages, browser, tmp_path):
-    """apercu.js paints every commune of the map as plain SVG before plotly.js is loaded,
-    and plotly's map replaces it once drawn."""
-    page = pages / "region" / "53.html"
-    sans_plotly = page.with_name("53-sans-plotly.html")
-    sans_plotly.write_text(re.sub(r' data-plotly="[^"]*"', "", page.read_text(encoding="utf-8")), encoding="utf-8")
-    browser.send("Page.navigate", url=sans_plotly.as_uri())
-    browser.wait_event("Page.loadEventFired")
-    n_preview = browser.eval("document.querySelectorAll('.graphique.carte svg.apercu path').length")
-    assert n_preview >= 270, n_preview
-    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
-    assert not browser.errors(), browser.errors()
-    drawn = _open(browser, page)
+def test_plotly_loads_only_for_the_interactive_map(pages, browser, tmp_path):
+    """The SVG map is the default: plotly.js (4.8 MB) is neither requested nor parsed until
+    the reader asks for the interactive map, which then replaces the SVG on screen."""
+    drawn = _open(browser, pages / "region" / "53.html")
     assert drawn["paths"] >= 270
-    assert browser.eval("document.querySelectorAll('svg.apercu').length") == 0
+    assert not [u for u in browser.requests() if "plotly" in u]
+    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
+    assert browser.eval(INTERACTIVE)["paths"] >= 270
+    assert [u for u in browser.requests() if u.endswith("plotly.min.js")]
+    assert browser.eval("getComputedStyle(document.querySelector('svg.apercu')).display") == "none"
+    assert not browser.errors(), browser.errors()
 
 
 @pytest.fixture(scope="module")

@@ -400,7 +400,11 @@ def test_figures_are_valid_plotly(con):
                                                                                    ("?", "#222")])
     fig = charts.carte(g, list(g.ids), [v1, v2], titre="t", alt="a", contexte=geo.contexte(con, "epci", EPCI_BREST))
     plotly_fig = fig.figure_plotly()
-    assert plotly_fig.data[-1].text is None
+    # a number on a map is binned: the score classes, then « donnée absente » (labelled)
+    assert list(plotly_fig.data[-1].z) == [0, 0, 5, 1, 1, 1, 2, 3][: len(g)]
+    assert list(plotly_fig.data[-1].colorbar.ticktext)[-1] == "Donnée absente"
+    assert plotly_fig.data[-1].text[2] == "Score : –"
+    assert fig.figure["legendes"][0]["classes"][0] == ["0 à 39", charts.CLASSES[0]]  # the weakest, most visible
     bar = charts.barres(["a", "b"], [{"nom": "x", "valeurs": [0.5, None]}], titre="t", alt="a")
     import plotly.graph_objects as go
 
