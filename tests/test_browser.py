@@ -307,3 +307,25 @@ def test_without_register_the_page_says_so_in_chromium(pages, browser):
     assert "Aucun registre d'adhérents n'est chargé pour Mégalis Bretagne" in adhesion
     assert "%" not in adhesion
     assert not browser.errors(), browser.errors()
+
+
+def test_region_page_prints_as_an_a4_fiche(pages, browser, tmp_path):
+    """Printed (DevTools Page.printToPDF, the page's own @page size): A4, and page 1 holds
+    the title, the key figures and the map with its legend."""
+    import io
+
+    pypdf = pytest.importorskip("pypdf", reason="pypdf absent (pip install -e '.[dev]')")
+    _open(browser, pages / "region" / "53.html")
+    browser.eval(INTERACTIVE)  # printed after the reader opened the interactive map: the SVG map prints
+    pdf = base64.b64decode(browser.send("Page.printToPDF", preferCSSPageSize=True, printBackground=True)["data"])
+    (tmp_path / "region-53.pdf").write_bytes(pdf)
+    lecteur = pypdf.PdfReader(io.BytesIO(pdf))
+    largeur, hauteur = float(lecteur.pages[0].mediabox.width), float(lecteur.pages[0].mediabox.height)
+    assert abs(largeur - 595.3) < 2 and abs(hauteur - 841.9) < 2, (largeur, hauteur)  # A4 in points
+    page1 = " ".join(lecteur.pages[0].extract_text().split())
+    assert "Bretagne" in page1 and "Région" in page1
+    for chiffre in ("Score de présence numérique", "Communes avec un site internet déclaré", "Communes à accompagner"):
+        assert chiffre in page1, (chiffre, page1[:800])
+    assert "Carte des communes" in page1 and "Légende : Score de présence numérique" in page1  # the map, whole
+    assert "Aller au contenu" not in page1 and "Carte interactive" not in page1
+    print(f"\n{len(lecteur.pages)} pages A4 ; page 1 : {page1[:200]}…")
