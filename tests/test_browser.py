@@ -245,16 +245,48 @@ def test_phone_layout_and_alliance_page(pages, browser, tmp_path):
     assert not browser.errors(), browser.errors()
 
 
-def test_site_index_search(pages, browser):
+def _chercher(b: Chromium, q: str) -> dict:
+    return b.eval("(function (q) { var i = document.getElementById('recherche'); i.value = q;"
+                  " i.dispatchEvent(new Event('input'));"
+                  " return {communes: Array.from(document.querySelectorAll('#resultats-communes li a')).map(a => a.textContent),"
+                  " pages: Array.from(document.querySelectorAll('#liste-pages li')).filter(l => !l.hidden).map(l => l.textContent),"
+                  " compte: document.getElementById('compte-pages').textContent}; })(" + json.dumps(q) + ")")
+
+
+def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser, tmp_path):
+    """Every commune of the warehouse (not only the pages), by name whatever the case,
+    accents, hyphens and apostrophes, or by INSEE code; a département or region code finds
+    its page and no SIREN; the card says each criterion with its points."""
     browser.send("Page.navigate", url=(pages / "index.html").as_uri())
     browser.wait_event("Page.loadEventFired")
-    total = browser.eval("document.querySelectorAll('#liste-pages li').length")
-    browser.eval("(function(){var i=document.getElementById('recherche'); i.value='53';"
-                 " i.dispatchEvent(new Event('input'));})()")
-    visible = browser.eval("Array.from(document.querySelectorAll('#liste-pages li'))"
-                           ".filter(l => !l.hidden).map(l => l.textContent)")
-    assert total == 2 and len(visible) == 1 and visible[0].startswith("Bretagne")
-    assert browser.eval("document.getElementById('compte-pages').textContent") == "1 résultat"
+    assert browser.eval("document.documentElement.getAttribute('data-recherche')") == "communes"
+    assert browser.eval("document.querySelectorAll('#liste-pages li').length") == 2
+    assert _chercher(browser, "plougastel daoulas")["communes"] == ["Plougastel-Daoulas"]  # no hyphen
+    assert _chercher(browser, "PLOUGASTEL")["communes"] == ["Plougastel-Daoulas"]  # a prefix, any case
+    assert _chercher(browser, "chateaulin")["communes"] == ["Châteaulin"]  # no accent
+    assert _chercher(browser, "pont l abbe")["communes"] == ["Pont-l'Abbé"]  # no apostrophe
+    assert _chercher(browser, "29189")["communes"] == ["Plougastel-Daoulas"]  # INSEE code
+    assert "Brest" in _chercher(browser, "brest")["communes"]
+    r = _chercher(browser, "53")
+    assert r["communes"] == [] and len(r["pages"]) == 1 and r["pages"][0].startswith("Bretagne")
+    assert r["compte"] == "0 commune et 1 page trouvées"
+    assert _chercher(browser, "29")["pages"] == []  # no page of Finistère here, and no SIREN containing 29
+    # from the keyboard: type, Enter opens the first commune's card, which takes the focus
+    _chercher(browser, "")
+    browser.eval("document.getElementById('recherche').focus()")
+    browser.send("Input.insertText", text="plougastel")
+    browser.key("Enter", "Enter", 13)
+    browser.eval("new Promise(r => setTimeout(r, 200))")
+    assert browser.eval("location.hash") == "#commune-29189"
+    assert browser.eval("document.activeElement.id") == "fiche-commune"
+    carte = browser.eval("document.getElementById('fiche-commune').innerText")
+    assert "Plougastel-Daoulas (29189)" in carte and "Score de présence numérique" in carte
+    assert "Site internet déclaré" in carte and "/\u202f20" in carte  # each criterion with its points
+    assert "Face aux communes de sa taille" in carte and "score moyen" in carte
+    assert browser.eval("document.querySelector('#fiche-commune a[href^=\"https://lannuaire.service-public.fr\"]') !== null")
+    browser.key("Tab", "Tab", 9)  # into the card: its first link
+    assert browser.eval("document.getElementById('fiche-commune').contains(document.activeElement)")
+    browser.screenshot(tmp_path / "fiche-commune.png")
     assert not browser.errors(), browser.errors()
 
 

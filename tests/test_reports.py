@@ -446,3 +446,23 @@ def test_notebooks_found_from_a_home_that_only_holds_data(tmp_path):
     for name in runner.NOTEBOOKS:
         shutil.copy(NOTEBOOKS / name, tmp_path / "notebooks" / "reports" / name)
     assert runner._default_notebooks(tmp_path) == tmp_path / "notebooks" / "reports"
+
+
+def test_commune_index_holds_every_commune_and_its_score_adds_up(con):
+    """reports/communes.js: every commune of the warehouse; the weights are the catalogue's
+    and the criteria met of each commune add up to its score (what its card shows)."""
+    from territoires.reports import communes
+
+    d = communes.index_communes(con)
+    n = con.execute("select count(*) from marts.territoires where niveau = 'commune'").fetchone()[0]
+    assert len(d["communes"]) == n > 250
+    poids = [k[2] for k in d["criteres"]]
+    assert sum(poids) == 100 and all(k[3] for k in d["criteres"])  # an action for every criterion
+    i = d["colonnes"].index
+    for c in d["communes"]:
+        if c[i("fiche")]:
+            assert sum(w for b, w in enumerate(poids) if c[i("criteres")] >> b & 1) == c[i("score")], c
+        else:
+            assert c[i("score")] is None and c[i("criteres")] == 0
+    script = communes.script_communes(d)
+    assert script.startswith("/*") and "</" not in script

@@ -27,7 +27,7 @@ from territoires.reports import site
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
-ASSET_FILES = ("territoires.css", "apercu.js", "territoires.js")
+ASSET_FILES = ("territoires.css", "apercu.js", "territoires.js", "recherche.js")
 
 _CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)"')
 
