@@ -346,12 +346,14 @@ def test_names_are_escaped(batch):
     assert "</script>" not in publication._json_script({"nom": hostile})
 
 
-def test_epci_map_notes_communes_outside_the_perimeter_and_shows_neighbours(batch):
+def test_epci_map_draws_its_communes_outside_the_perimeter_and_shows_neighbours(batch):
+    """Poher communauté: its 4 communes of the Côtes-d'Armor, outside the Finistère build,
+    are counted in its rates and now drawn on its map too (they used to be left out with a note)."""
     reports, _ = batch
     p, body = _parse(reports / "epci" / f"{EPCI_POHER}.html")
-    assert "4 communes de ce territoire hors du périmètre" in " ".join(p.text).replace(NNBSP, " ")
+    assert "hors du périmètre" not in " ".join(p.text).replace(NNBSP, " ")
     m = [f for f in _figures(p) if "geometries" in f][0]
-    assert "zone_contexte" in m["geometries"] and len(m["geometries"]["zone"]["ids"]) == 7
+    assert "zone_contexte" in m["geometries"] and len(m["geometries"]["zone"]["ids"]) == 11
 
 
 def test_region_page_is_small_and_links_up_and_down(batch):
@@ -466,3 +468,21 @@ def test_commune_index_holds_every_commune_and_its_score_adds_up(con):
             assert c[i("score")] is None and c[i("criteres")] == 0
     script = communes.script_communes(d)
     assert script.startswith("/*") and "</" not in script
+
+
+def test_an_epci_over_a_boundary_maps_the_communes_its_rates_count(con):
+    """Poher communauté (Côtes-d'Armor and Finistère) in the Finistère warehouse: its
+    communes of the Côtes-d'Armor are outside the build's perimeter, yet counted in its
+    rates; its map draws them too (same communes as the rates and the data table)."""
+    from territoires.indicators import api
+
+    code = "242900744"
+    hors = con.execute("select count(*) from marts.appartenances where niveau = 'epci' and code = ? "
+                       "and not dans_perimetre", [code]).fetchone()[0]
+    assert hors > 0  # the case under test exists in the fixture
+    g = geo.communes(con, "epci", code)
+    membres = {r["code"] for r in api.presence(niveau="epci", code=code, con=con).to_dicts()}
+    assert set(g.ids) == membres
+    n = con.execute("select denominateur from marts.indicateurs where niveau = 'epci' and code = ? "
+                    "and indicateur = 'part_fiche_mairie' and tranche_taille = 'ensemble'", [code]).fetchone()[0]
+    assert len(g) == n == len(membres)

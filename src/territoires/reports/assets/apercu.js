@@ -231,6 +231,11 @@
     });
     bloc.appendChild(label);
     bloc.appendChild(sel);
+    avantTrace(fig, bloc);
+  }
+
+  /* Put a control above the figure's drawing. */
+  function avantTrace(fig, bloc) {
     var trace = fig.querySelector(".trace");
     trace.parentNode.insertBefore(bloc, trace);
   }
@@ -324,8 +329,7 @@
     bloc.className = "actions-carte";
     bloc.appendChild(b);
     bloc.appendChild(note);
-    var trace = fig.querySelector(".trace");
-    trace.parentNode.insertBefore(bloc, trace);
+    avantTrace(fig, bloc);
   }
 
   /* Bar charts in HTML: one row per category, one bar per series, the value written. */
