@@ -95,7 +95,7 @@ def test_a_failed_update_keeps_the_previous_page_byte_identical_and_linked(
     # (papermill saves no notebook after a timeout)
     assert apres == avant  # every previous file byte-identical
     assert carnet.read_bytes() == carnet_avant
-    assert not _temporaires(reports)
+    assert not _temporaires(reports, home / "audit")
 
     manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     entree = {p["portee"]: p for p in manifest["pages"]}[scope]
@@ -201,7 +201,8 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
     def noyaux_au_travail() -> bool:  # both workers have a kernel, a page is under way
         kernels = [p for p in interruptions.descendants(proc.pid)
                    if b"ipykernel" in _cmdline(p)]
-        return len(kernels) >= 2 and bool(_temporaires(reports))
+        # the notebook under way is written beside its place in audit/ (outside the published folder)
+        return len(kernels) >= 2 and bool(_temporaires(reports, home / "audit"))
 
     _attendre(noyaux_au_travail, 120, proc)
     enfants = interruptions.descendants(proc.pid)
@@ -214,7 +215,7 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
     assert "les pages déjà écrites sont complètes" in err.strip().splitlines()[-1]
     time.sleep(0.2)  # orphans are reaped by init
     assert not _vivants(enfants), [_cmdline(p) for p in _vivants(enfants)]
-    assert not _temporaires(reports)
+    assert not _temporaires(reports, home / "audit")
     manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["derniere_execution"]["interrompue"] == nom
     assert {p["statut"] for p in manifest["pages"]} <= {"ok", "echec", "interrompue"}

@@ -146,8 +146,9 @@ def carte(t: Territoire) -> None:
                 f"hors du périmètre des quatre régions ou sans contour n'{'apparaissent' if hors > 1 else 'apparaît'} pas sur la carte.</p>")
     if ctx is not None and len(ctx):
         note += '<p class="note">Les communes voisines, hors du territoire, sont en gris clair.</p>'
-    intro = ("Choisissez l'indicateur affiché ; survolez ou touchez une commune pour voir son nom et sa valeur. "
-             "Le score de présence numérique va de 0 à 100.")
+    intro = ("Choisissez l'indicateur affiché ; survolez une commune pour voir son nom et sa valeur, ou ouvrez la "
+             "carte interactive pour zoomer. Le score de présence numérique va de 0 à 100. Le tableau de données "
+             "sous la carte donne chaque valeur.")
     display(Bloc(section("Carte des communes", note, ident="carte", intro=intro)))
     alt = (f"Carte des {formats.entier(len(geoms))} communes {niveaux.devant_nom(t.niveau)}{t.nom}, colorées selon l'indicateur choisi. "
            f"Score moyen : {valeur(cat.get('score_presence', {}), mine.get('score_presence'))} ; "

@@ -186,7 +186,8 @@
       bloc = document.createElement("div");
       bloc.className = "legende";
       var trace = fig.querySelector(".trace");
-      trace.parentNode.insertBefore(bloc, trace.nextSibling);
+      /* several panels: the legend above them, not after the last one (a phone shows them one under the other) */
+      trace.parentNode.insertBefore(bloc, trace.querySelector(".panneaux") ? trace : trace.nextSibling);
     }
     bloc.hidden = false;
     bloc.textContent = "";
