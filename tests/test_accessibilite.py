@@ -37,7 +37,7 @@ def site(tmp_path_factory, fixture_warehouse) -> Path:
     (home / "data" / "processed").mkdir(parents=True)
     os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
     portee = ",".join(f"{k}:{Path(v).stem}" if k != "alliance" else k
-                      for k, v in PAGES.items() if k != "index")
+                      for k, v in PAGES.items() if k != "index") + ",epci:242900744"  # + a CC (Poher)
     rapport = runner.run(portee, jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
     assert not rapport.echecs, rapport.echecs
     return home / "reports"
@@ -109,3 +109,33 @@ def test_interactive_map_toolbar_is_french_offers_no_cloud_upload_and_passes_axe
     assert not anglais, anglais
     graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
     assert not graves, json.dumps(graves, ensure_ascii=False, indent=1)
+
+
+def test_index_search_knows_the_communautes_abbreviations(site, browser):
+    """« CC Poher » finds Poher communauté (a communauté de communes), « Brest métropole »
+    and « metropole brest » Brest Métropole; « 29 » the Finistère page, not an EPCI whose
+    SIREN holds 29; the search box and the first result are reached with Tab."""
+    from test_browser import _chercher
+
+    browser.send("Page.navigate", url=(site / "index.html").as_uri())
+    browser.wait_event("Page.loadEventFired")
+    assert any("Poher" in p for p in _chercher(browser, "CC Poher")["pages"])
+    assert any("Poher" in p for p in _chercher(browser, "communauté de communes poher")["pages"])
+    assert any("Brest Métropole" in p for p in _chercher(browser, "metropole brest")["pages"])
+    vingt_neuf = _chercher(browser, "29")["pages"]
+    assert len(vingt_neuf) == 1 and vingt_neuf[0].startswith("Finistère"), vingt_neuf
+    # keyboard: Tab reaches the search box, typing lists communes, Tab reaches the first one
+    _chercher(browser, "")
+    for _ in range(10):
+        browser.key("Tab", "Tab", 9)
+        if browser.eval("document.activeElement.id") == "recherche":
+            break
+    else:
+        pytest.fail("la recherche n'est pas atteinte au clavier")
+    browser.send("Input.insertText", text="quimper")
+    browser.key("Tab", "Tab", 9)
+    assert browser.eval("document.activeElement.closest('#resultats-communes') !== null")
+    browser.key("Enter", "Enter", 13)
+    browser.eval("new Promise(r => setTimeout(r, 200))")
+    assert browser.eval("location.hash") == "#commune-29232"
+    assert "Quimper (29232)" in browser.eval("document.getElementById('fiche-commune').innerText")
