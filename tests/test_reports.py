@@ -486,3 +486,17 @@ def test_an_epci_over_a_boundary_maps_the_communes_its_rates_count(con):
     n = con.execute("select denominateur from marts.indicateurs where niveau = 'epci' and code = ? "
                     "and indicateur = 'part_fiche_mairie' and tranche_taille = 'ensemble'", [code]).fetchone()[0]
     assert len(g) == n == len(membres)
+
+
+def test_a_value_has_the_same_class_and_colour_on_every_map():
+    """Fixed classes, not a scale stretched to each page's values: the same rate has the
+    same colour whatever else the map holds; a missing value has its labelled class; the
+    weakest class is the darkest orange, more visible than the best."""
+    a = charts.variante("Site", [0.35, 0.9, None], polarite="hausse_favorable", zmin=0, zmax=1)
+    b = charts.variante("Site", [0.35, 0.36, 0.34], polarite="hausse_favorable", zmin=0, zmax=1)
+    assert a["valeurs"][0] == b["valeurs"][0] == 1  # « 20 à 39 % » on both pages
+    assert a["categories"] == b["categories"]
+    assert a["categories"][int(a["valeurs"][2])] == (charts.DONNEE_ABSENTE, charts.SANS_DONNEE)
+    assert a["categories"][0][1] == charts.CLASSES[0] == "#a63603"
+    pire = charts.variante("Webmail", [0.9], polarite="baisse_favorable", zmin=0, zmax=1)
+    assert pire["categories"][int(pire["valeurs"][0])][1] == charts.CLASSES[0]  # more is worse: 90 % is the weakest
