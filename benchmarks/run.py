@@ -198,7 +198,7 @@ def bench_dashboard(repeat: int) -> dict:
         ours.append(time.perf_counter() - t)
     reports = home / "reports"
     page = reports / "region" / "27.html"
-    nb = reports / "notebooks" / "region" / "27.ipynb"
+    nb = home / "audit" / "notebooks" / "region" / "27.ipynb"  # kept for audit, not published
     return {
         "naive_time": stats([n[0] for n in naive]), "naive_ipynb": naive[0][1], "naive_html": naive[0][2],
         "ours_time": stats(ours), "ours_html": page.stat().st_size, "ours_ipynb": nb.stat().st_size,
@@ -244,7 +244,10 @@ def bench_site(repeat: int) -> dict:
     html = [f for f in (home / "reports").rglob("*.html")]
     out["pages"] = len(pages)
     out["html_pages"] = len(html)
-    out["bytes"] = _dir_bytes(home / "reports")
+    out["bytes"] = _dir_bytes(home / "reports")  # the published folder
+    out["plotly_js"] = _dir_bytes(home / "reports" / "assets", "plotly*.js")
+    out["communes_js"] = _dir_bytes(home / "reports", "communes.js")
+    out["audit_bytes"] = _dir_bytes(home / "audit")  # executed notebooks, outside it
     biggest = max(html, key=lambda f: f.stat().st_size)
     out["largest"] = (str(biggest.relative_to(home / "reports")), biggest.stat().st_size)
     return out
@@ -261,13 +264,16 @@ def report_site(r: dict) -> list[str]:
         f"| `--jobs 2` wall time | {r['jobs2']:.0f} s (1 run, exit {r['rc2']}) | ≤ 8 min | {'yes' if r['jobs2'] <= 480 else 'no'} |",
         f"| speed-up | {speedup:.2f} × | ≥ 1.7 × | {'yes' if speedup >= 1.7 else 'no'} |",
         f"| per page (`--jobs 2`) | {r['jobs2'] / max(r['pages'], 1):.2f} s over {r['pages']} manifest entries | | |",
-        f"| total on disk | {r['bytes'] / 1e6:.0f} MB | ≤ 120 MB | {'yes' if r['bytes'] <= 120e6 else 'no'} |",
+        f"| published site (`reports/`) | {r['bytes'] / 1e6:.0f} MB (plotly.js {r.get('plotly_js', 0) / 1e6:.1f} MB, communes index {r.get('communes_js', 0) / 1e6:.2f} MB) | ≤ 60 MB | {'yes' if r['bytes'] <= 60e6 else 'no'} |",
+        f"| executed notebooks kept for audit (`audit/`, not published) | {r.get('audit_bytes', 0) / 1e6:.0f} MB | | |",
         f"| largest page | {r['largest'][0]}, {r['largest'][1] / 1e6:.2f} MB | | |",
         "",
     ]
 
 
 # ---------------------------------------------------------------- browser
+#: Injected into a copy of a page: when the first map is painted (our SVG map, or plotly's
+#: on the naive page, which draws it at load), and when plotly's map is.
 PROBE = """<script>(function(){var first=null;function f(){
 if(first===null&&document.querySelectorAll('svg.apercu path, path.choroplethlocation').length>0){
 first=performance.now();document.documentElement.setAttribute('data-first',String(first));}
@@ -291,7 +297,7 @@ subunits:{type:"GeometryCollection",geometries:[]}}}}};</script>"""
 def paint_time(page: Path, shim: bool = False, first: bool = False) -> float | None:
     """ms from navigation start to the map's paths in the DOM (headless Chromium).
 
-    ``first``: the first map drawn, our SVG preview included; otherwise plotly's map.
+    ``first``: the first map drawn, our SVG map included; otherwise plotly's map.
     """
     import re
 
@@ -305,12 +311,35 @@ def paint_time(page: Path, shim: bool = False, first: bool = False) -> float | N
         proc = subprocess.run(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--timeout=8000", "--dump-dom", probe.as_uri()],
+             f"--user-data-dir={profile}", "--timeout=15000", "--dump-dom", probe.as_uri()],
             capture_output=True, text=True, timeout=60,
         )
     probe.unlink()
-    m = re.search(r'data-first="([\d.]+)"' if first else r'data-painted="([\d.]+)"', proc.stdout)
+    attr = "data-first" if first else "data-painted"
+    m = re.search(attr + r'="([\d.]+)"', proc.stdout)
     return float(m.group(1)) if m else None
+
+
+def interactive_time(page: Path) -> float | None:
+    """ms from the click on « Carte interactive » to plotly's map drawn, driven through the
+    DevTools protocol (the tests' Chromium driver): open the page, wait for the SVG map,
+    click, wait for plotly's paths. ``None`` without chromium."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from test_browser import INTERACTIVE, MAP_DRAWN, Chromium
+    except Exception:  # noqa: BLE001 - pytest skips the module without chromium
+        return None
+    with tempfile.TemporaryDirectory() as profile:
+        b = Chromium(Path(profile))
+        try:
+            b.send("Page.enable")
+            b.send("Page.navigate", url=page.as_uri())
+            b.wait_event("Page.loadEventFired")
+            b.eval(MAP_DRAWN)
+            r = b.eval(INTERACTIVE)
+        finally:
+            b.close()
+    return r["ms"] if r and r.get("paths") else None
 
 
 def bench_browser(repeat: int) -> dict:
@@ -319,13 +348,15 @@ def bench_browser(repeat: int) -> dict:
     out = {"chromium": bool(shutil.which("chromium"))}
     if not out["chromium"] or not page.exists() or not naive.exists():
         return out
-    ours = [paint_time(page) for _ in range(repeat)]
     preview = [paint_time(page, first=True) for _ in range(repeat)]
+    clic = [interactive_time(page) for _ in range(repeat)]
+    out["clic"] = stats([v / 1000 for v in clic if v is not None]) if any(clic) else None
     out["preview"] = stats([v / 1000 for v in preview if v is not None]) if any(preview) else None
     raw = [paint_time(naive) for _ in range(repeat)]
     base = [paint_time(naive, shim=True) for _ in range(repeat)]
-    out["ours"] = stats([v / 1000 for v in ours if v is not None]) if any(ours) else None
+    out["ours"] = out["clic"]
     out["naive_offline_painted"] = sum(v is not None for v in raw)
+    out["naive_runs"] = raw
     out["naive"] = stats([v / 1000 for v in base if v is not None]) if any(base) else None
     return out
 
@@ -339,20 +370,22 @@ def report_browser(r: dict) -> list[str]:
     naive = r.get("naive")
     first = r.get("preview") or r["ours"]
     ratio = (naive["median"] / first["median"]) if naive else None
-    ratio_i = (naive["median"] / r["ours"]["median"]) if naive else None
     return lines + [
         "| measure | figure | budget | met |",
         "| --- | --- | --- | --- |",
-        f"| ours, region page: map painted (SVG preview drawn before plotly.js loads) | {fmt(first)} | ≤ 1.5 s | {'yes' if first['median'] <= 1.5 else 'no'} |",
-        f"| ours, region page: interactive plotly map drawn | {fmt(r['ours'])} | | {f'{ratio_i:.1f} × sooner than naive' if ratio_i else ''} |",
-        f"| naive route's page, as exported | {'never painted' if not r.get('naive_offline_painted') else 'painted'} offline in {r['ours']['n']} tries (plotly fetches its world topojson from a CDN) | | |",
+        f"| ours, region page: first map painted (SVG map, plotly.js not loaded) | {fmt(first)} | ≤ 1.5 s | {'yes' if first['median'] <= 1.5 else 'no'} |",
+        f"| ours: time to an interactive map, from the click on « Carte interactive » (plotly.js loaded then) | {fmt(r['clic']) if r.get('clic') else 'not measured'} | | |",
+        f"| naive route's page, as exported | {'never painted' if not r.get('naive_offline_painted') else 'painted'} offline in {len(r.get('naive_runs', [])) or 'all'} tries (plotly fetches its world topojson from a CDN) | | |",
         f"| naive route's page, given our offline world topology | {fmt(naive) if naive else 'not painted'} | | |",
         f"| ratio | {f'{ratio:.1f} ×' if ratio else 'n/a'} | ≥ 3 × sooner | {('yes' if ratio >= 3 else 'no') if ratio else 'n/a'} |",
         "",
         "Time from navigation start to the map's paths in the DOM, probed by a script injected",
         "into a copy of each page. Our pages paint each map at once as a plain SVG from the",
-        "embedded data (`assets/apercu.js`, same polygons, colours and projection), then load",
-        "plotly.js, which replaces it with the interactive map. The naive page draws nothing",
+        "embedded data (`assets/apercu.js`, same polygons, classes, colours and projection) and",
+        "never load plotly.js unless the reader presses « Carte interactive » (the probe presses",
+        "it through the DevTools protocol once the SVG map shows, and times plotly's map from",
+        "the click); then plotly.js (4.8 MB) is parsed and draws the interactive map in place.",
+        "The naive page loads plotly.js with the page and draws nothing",
         "offline; to time its painting at all, its copy gets the empty world topology ours carry.",
         "",
     ]

@@ -128,10 +128,11 @@ def test_carte_of_a_geodataframe_and_of_a_level(con):
     fig = territoires.carte(gdf, "part_site", con=con)
     (trace,) = fig.data
     assert len(trace.locations) == len(gdf)
-    assert trace.zmin == 0 and trace.zmax == 100  # rates as percentages, as on the alliance maps
-    assert [list(s) for s in trace.colorscale] == [list(s) for s in charts.BLEUS]
+    # rates binned on the classes of every map (percentages), then « donnée absente »
+    assert list(trace.colorbar.ticktext) == [lab for _, lab in charts.CLASSES_TAUX] + ["Donnée absente"]
+    assert trace.colorscale[0][1] == charts.CLASSES[0]  # the weakest class, the most visible
     webmail = territoires.carte("epci", "part_webmail_grand_public", region="53", con=con).data[0]
-    assert [list(s) for s in webmail.colorscale] == [list(s) for s in charts.ORANGES]  # more is worse
+    assert webmail.colorscale[-3][1] == charts.CLASSES[0]  # more is worse: the highest class is the weakest
     assert fig.layout.separators == ",\u202f"  # French number format
     with pytest.raises(ValueError, match="indicateur « nope » inconnu"):
         territoires.carte("epci", "nope", con=con)

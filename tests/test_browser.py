@@ -154,14 +154,26 @@ def browser(tmp_path):
 MAP_DRAWN = """new Promise(function (resolve) {
   var t0 = performance.now();
   (function check() {
-    var n = document.querySelectorAll('.graphique.carte .trace path.choroplethlocation').length;
+    var n = document.querySelectorAll('.graphique.carte .trace svg.apercu path').length;
     if (n > 0 || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now()}); return; }
+    setTimeout(check, 10);
+  })();
+})"""
+
+#: click « Carte interactive » on the first map, wait for plotly's map
+INTERACTIVE = """new Promise(function (resolve) {
+  var t0 = performance.now();
+  document.querySelector('.graphique.carte button.interactif').click();
+  (function check() {
+    var n = document.querySelectorAll('.graphique.carte .trace path.choroplethlocation').length;
+    if (n > 0 || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now() - t0}); return; }
     setTimeout(check, 10);
   })();
 })"""
 
 
 def _open(b: Chromium, page: Path) -> dict:
+    """Open a page: its maps are drawn as SVG at once, plotly.js is not loaded."""
     b.send("Page.navigate", url=page.as_uri())
     b.wait_event("Page.loadEventFired")
     return b.eval(MAP_DRAWN)
@@ -170,15 +182,24 @@ def _open(b: Chromium, page: Path) -> dict:
 def test_region_dashboard_draws_offline_without_errors(pages, browser, tmp_path):
     drawn = _open(browser, pages / "region" / "53.html")
     assert drawn["paths"] >= 270, drawn  # the fixture's 277 communes of Bretagne (some multi-part)
-    browser.eval("new Promise(r => setTimeout(r, 300))")
     assert browser.eval("document.documentElement.getAttribute('data-figures')") == "ok"
+    # every figure drawn without plotly.js: maps in SVG, bars in HTML
     assert browser.eval("document.querySelectorAll('.trace[data-dessine]').length") == \
         browser.eval("document.querySelectorAll('figure.graphique').length") >= 3
+    assert browser.eval("typeof window.Plotly") == "undefined"
+    assert browser.eval("document.querySelectorAll('.barres .barre').length") > 10
+    # the legend says every class, « donnée absente » included
+    legende = browser.eval("document.querySelector('.graphique.carte .legende').innerText")
+    assert "0 à 39" in legende and "Donnée absente" in legende
     assert browser.eval("document.documentElement.lang") == "fr"
     shot = tmp_path / "region-53.png"
     browser.screenshot(shot)
     assert shot.stat().st_size > 50_000
-    print(f"\ncarte dessinée en {drawn['ms']:.0f} ms ; capture : {shot}")
+    # the interactive map, on request: plotly.js loaded from the site's assets, offline
+    interactive = browser.eval(INTERACTIVE)
+    assert interactive["paths"] >= 270, interactive
+    assert browser.eval("typeof window.Plotly") == "object"
+    print(f"\ncarte dessinée en {drawn['ms']:.0f} ms, interactive {interactive['ms']:.0f} ms après le clic ; capture : {shot}")
     assert not browser.errors(), browser.errors()
     outside = [u for u in browser.requests() if not u.startswith(("file:", "data:"))]
     assert not outside, outside
@@ -189,6 +210,9 @@ def test_indicator_selector_and_keyboard(pages, browser, tmp_path):
     # the first Tab reaches the skip link
     browser.key("Tab", "Tab", 9)
     assert browser.eval("document.activeElement.textContent") == "Aller au contenu"
+    svg_fill = "document.querySelector('.graphique.carte svg.apercu path').getAttribute('fill')"
+    avant_svg = browser.eval(svg_fill)
+    assert browser.eval(INTERACTIVE)["paths"] > 0
     fill = "getComputedStyle(document.querySelector('.graphique.carte path.choroplethlocation')).fill"
     before = browser.eval(fill)
     options = browser.eval("Array.from(document.querySelectorAll('.selecteur select option')).map(o => o.textContent)")
@@ -197,10 +221,12 @@ def test_indicator_selector_and_keyboard(pages, browser, tmp_path):
                  " s.value='2'; s.dispatchEvent(new Event('change'));})()")
     browser.eval("new Promise(r => setTimeout(r, 300))")
     assert browser.eval(fill) != before
+    assert browser.eval(svg_fill) != avant_svg  # the SVG map (printed) follows the selector too
     hover = browser.eval("document.querySelector('.graphique.carte .trace')._fullData.slice(-1)[0].text[0]")
     assert hover in ("Domaine propre ou public", "Messagerie grand public", "Autre ou non déclarée",
-                     "Pas de fiche mairie")
-    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte .trace').getAttribute('aria-label')")
+                     "Donnée absente (pas de fiche mairie)")
+    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte [id$=\"-alt\"]').textContent")
+    assert "Adresse électronique" in browser.eval("document.querySelector('.graphique.carte .legende').innerText")
     assert not browser.errors(), browser.errors()
 
 
@@ -219,34 +245,62 @@ def test_phone_layout_and_alliance_page(pages, browser, tmp_path):
     assert not browser.errors(), browser.errors()
 
 
-def test_site_index_search(pages, browser):
+def _chercher(b: Chromium, q: str) -> dict:
+    return b.eval("(function (q) { var i = document.getElementById('recherche'); i.value = q;"
+                  " i.dispatchEvent(new Event('input'));"
+                  " return {communes: Array.from(document.querySelectorAll('#resultats-communes li a')).map(a => a.textContent),"
+                  " pages: Array.from(document.querySelectorAll('#liste-pages li')).filter(l => !l.hidden).map(l => l.textContent),"
+                  " compte: document.getElementById('compte-pages').textContent}; })(" + json.dumps(q) + ")")
+
+
+def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser, tmp_path):
+    """Every commune of the warehouse (not only the pages), by name whatever the case,
+    accents, hyphens and apostrophes, or by INSEE code; a département or region code finds
+    its page and no SIREN; the card says each criterion with its points."""
     browser.send("Page.navigate", url=(pages / "index.html").as_uri())
     browser.wait_event("Page.loadEventFired")
-    total = browser.eval("document.querySelectorAll('#liste-pages li').length")
-    browser.eval("(function(){var i=document.getElementById('recherche'); i.value='53';"
-                 " i.dispatchEvent(new Event('input'));})()")
-    visible = browser.eval("Array.from(document.querySelectorAll('#liste-pages li'))"
-                           ".filter(l => !l.hidden).map(l => l.textContent)")
-    assert total == 2 and len(visible) == 1 and visible[0].startswith("Bretagne")
-    assert browser.eval("document.getElementById('compte-pages').textContent") == "1 résultat"
+    assert browser.eval("document.documentElement.getAttribute('data-recherche')") == "communes"
+    assert browser.eval("document.querySelectorAll('#liste-pages li').length") == 2
+    assert _chercher(browser, "plougastel daoulas")["communes"] == ["Plougastel-Daoulas"]  # no hyphen
+    assert _chercher(browser, "PLOUGASTEL")["communes"] == ["Plougastel-Daoulas"]  # a prefix, any case
+    assert _chercher(browser, "chateaulin")["communes"] == ["Châteaulin"]  # no accent
+    assert _chercher(browser, "pont l abbe")["communes"] == ["Pont-l'Abbé"]  # no apostrophe
+    assert _chercher(browser, "29189")["communes"] == ["Plougastel-Daoulas"]  # INSEE code
+    assert "Brest" in _chercher(browser, "brest")["communes"]
+    r = _chercher(browser, "53")
+    assert r["communes"] == [] and len(r["pages"]) == 1 and r["pages"][0].startswith("Bretagne")
+    assert r["compte"] == "0 commune et 1 page trouvées"
+    assert _chercher(browser, "29")["pages"] == []  # no page of Finistère here, and no SIREN containing 29
+    # from the keyboard: type, Enter opens the first commune's card, which takes the focus
+    _chercher(browser, "")
+    browser.eval("document.getElementById('recherche').focus()")
+    browser.send("Input.insertText", text="plougastel")
+    browser.key("Enter", "Enter", 13)
+    browser.eval("new Promise(r => setTimeout(r, 200))")
+    assert browser.eval("location.hash") == "#commune-29189"
+    assert browser.eval("document.activeElement.id") == "fiche-commune"
+    carte = browser.eval("document.getElementById('fiche-commune').innerText")
+    assert "Plougastel-Daoulas (29189)" in carte and "Score de présence numérique" in carte
+    assert "Site internet déclaré" in carte and "/\u202f20" in carte  # each criterion with its points
+    assert "Face aux communes de sa taille" in carte and "score moyen" in carte
+    assert browser.eval("document.querySelector('#fiche-commune a[href^=\"https://lannuaire.service-public.fr\"]') !== null")
+    browser.key("Tab", "Tab", 9)  # into the card: its first link
+    assert browser.eval("document.getElementById('fiche-commune').contains(document.activeElement)")
+    browser.screenshot(tmp_path / "fiche-commune.png")
     assert not browser.errors(), browser.errors()
 
 
-def test_map_preview_paints_without_plotly(pages, browser, tmp_path):
-    """apercu.js paints every commune of the map as plain SVG before plotly.js is loaded,
-    and plotly's map replaces it once drawn."""
-    page = pages / "region" / "53.html"
-    sans_plotly = page.with_name("53-sans-plotly.html")
-    sans_plotly.write_text(re.sub(r' data-plotly="[^"]*"', "", page.read_text(encoding="utf-8")), encoding="utf-8")
-    browser.send("Page.navigate", url=sans_plotly.as_uri())
-    browser.wait_event("Page.loadEventFired")
-    n_preview = browser.eval("document.querySelectorAll('.graphique.carte svg.apercu path').length")
-    assert n_preview >= 270, n_preview
-    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
-    assert not browser.errors(), browser.errors()
-    drawn = _open(browser, page)
+def test_plotly_loads_only_for_the_interactive_map(pages, browser, tmp_path):
+    """The SVG map is the default: plotly.js (4.8 MB) is neither requested nor parsed until
+    the reader asks for the interactive map, which then replaces the SVG on screen."""
+    drawn = _open(browser, pages / "region" / "53.html")
     assert drawn["paths"] >= 270
-    assert browser.eval("document.querySelectorAll('svg.apercu').length") == 0
+    assert not [u for u in browser.requests() if "plotly" in u]
+    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
+    assert browser.eval(INTERACTIVE)["paths"] >= 270
+    assert [u for u in browser.requests() if u.endswith("plotly.min.js")]
+    assert browser.eval("getComputedStyle(document.querySelector('svg.apercu')).display") == "none"
+    assert not browser.errors(), browser.errors()
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +339,25 @@ def test_without_register_the_page_says_so_in_chromium(pages, browser):
     assert "Aucun registre d'adhérents n'est chargé pour Mégalis Bretagne" in adhesion
     assert "%" not in adhesion
     assert not browser.errors(), browser.errors()
+
+
+def test_region_page_prints_as_an_a4_fiche(pages, browser, tmp_path):
+    """Printed (DevTools Page.printToPDF, the page's own @page size): A4, and page 1 holds
+    the title, the key figures and the map with its legend."""
+    import io
+
+    pypdf = pytest.importorskip("pypdf", reason="pypdf absent (pip install -e '.[dev]')")
+    _open(browser, pages / "region" / "53.html")
+    browser.eval(INTERACTIVE)  # printed after the reader opened the interactive map: the SVG map prints
+    pdf = base64.b64decode(browser.send("Page.printToPDF", preferCSSPageSize=True, printBackground=True)["data"])
+    (tmp_path / "region-53.pdf").write_bytes(pdf)
+    lecteur = pypdf.PdfReader(io.BytesIO(pdf))
+    largeur, hauteur = float(lecteur.pages[0].mediabox.width), float(lecteur.pages[0].mediabox.height)
+    assert abs(largeur - 595.3) < 2 and abs(hauteur - 841.9) < 2, (largeur, hauteur)  # A4 in points
+    page1 = " ".join(lecteur.pages[0].extract_text().split())
+    assert "Bretagne" in page1 and "Région" in page1
+    for chiffre in ("Score de présence numérique", "Communes avec un site internet déclaré", "Communes à accompagner"):
+        assert chiffre in page1, (chiffre, page1[:800])
+    assert "Carte des communes" in page1 and "Légende : Score de présence numérique" in page1  # the map, whole
+    assert "Aller au contenu" not in page1 and "Carte interactive" not in page1
+    print(f"\n{len(lecteur.pages)} pages A4 ; page 1 : {page1[:200]}…")

@@ -77,7 +77,9 @@ def test_a_failed_update_keeps_the_previous_page_byte_identical_and_linked(
     scope = f"departement:{DEP}"
     assert cli.main(["report", "--quiet", "--scope", scope, "--jobs", "1", "--carnets", str(_carnets(tmp_path))]) == 0
     avant = _fichiers(reports)
-    assert f"departement/{DEP}.html" in avant and f"notebooks/departement/{DEP}.ipynb" in avant
+    assert f"departement/{DEP}.html" in avant and not any(k.endswith(".ipynb") for k in avant)  # not published
+    carnet = home / "audit" / "notebooks" / "departement" / f"{DEP}.ipynb"
+    carnet_avant = carnet.read_bytes()  # kept for audit outside reports/
     assert any(k.endswith(".csv") for k in avant)
 
     t0 = time.monotonic()
@@ -88,18 +90,19 @@ def test_a_failed_update_keeps_the_previous_page_byte_identical_and_linked(
     err = capsys.readouterr().err
     assert raison in err and "reste en ligne" in err
     apres = _fichiers(reports)
-    audit = f"notebooks/departement/{DEP}.echec.ipynb"
-    garde = apres.pop(audit, None)  # the failed notebook, kept for audit beside the good one
-    assert garde or cas == "cellule trop longue"  # (papermill saves no notebook after a timeout)
+    garde = (home / "audit" / "notebooks" / "departement" / f"{DEP}.echec.ipynb").is_file()
+    assert garde or cas == "cellule trop longue"  # the failed notebook, kept for audit beside the good one
+    # (papermill saves no notebook after a timeout)
     assert apres == avant  # every previous file byte-identical
-    assert not _temporaires(reports)
+    assert carnet.read_bytes() == carnet_avant
+    assert not _temporaires(reports, home / "audit")
 
     manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     entree = {p["portee"]: p for p in manifest["pages"]}[scope]
     assert entree["statut"] == "echec" and raison in entree["erreur"]
     assert entree["conservee"]["page"] == f"departement/{DEP}.html"
     assert entree["conservee"]["age_s"] >= 0 and entree["conservee"]["du"]
-    assert entree.get("carnet_echec") == (audit if garde else None)
+    assert entree.get("carnet_echec") == (f"notebooks/departement/{DEP}.echec.ipynb" if garde else None)  # under audit/
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert f'href="departement/{DEP}.html"' in index
     assert "la mise à jour a échoué" in index and "page du " in index
@@ -198,7 +201,8 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
     def noyaux_au_travail() -> bool:  # both workers have a kernel, a page is under way
         kernels = [p for p in interruptions.descendants(proc.pid)
                    if b"ipykernel" in _cmdline(p)]
-        return len(kernels) >= 2 and bool(_temporaires(reports))
+        # the notebook under way is written beside its place in audit/ (outside the published folder)
+        return len(kernels) >= 2 and bool(_temporaires(reports, home / "audit"))
 
     _attendre(noyaux_au_travail, 120, proc)
     enfants = interruptions.descendants(proc.pid)
@@ -211,7 +215,7 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
     assert "les pages déjà écrites sont complètes" in err.strip().splitlines()[-1]
     time.sleep(0.2)  # orphans are reaped by init
     assert not _vivants(enfants), [_cmdline(p) for p in _vivants(enfants)]
-    assert not _temporaires(reports)
+    assert not _temporaires(reports, home / "audit")
     manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["derniere_execution"]["interrompue"] == nom
     assert {p["statut"] for p in manifest["pages"]} <= {"ok", "echec", "interrompue"}
@@ -408,7 +412,6 @@ def test_a_full_disk_during_a_report_loses_nothing(fixture_warehouse, tmp_path, 
     assert f"Erreur : disque plein : impossible d'écrire dans {reports}" in err
     assert "il faut environ" in err and "les fichiers précédents sont intacts" in err
     apres = _fichiers(reports)
-    apres.pop(f"notebooks/departement/{DEP}.echec.ipynb", None)  # the audit copy of the failed run (papermill's write)
     assert apres == avant
     assert (reports / "manifest.json").read_bytes() == manifeste and json.loads(manifeste)
     assert (reports / "index.html").read_bytes() == index

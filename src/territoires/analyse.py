@@ -256,8 +256,8 @@ def carte(niveau_ou_gdf: "str | gpd.GeoDataFrame", indicateur: str = "score_pres
     the dashboards style them: by commune, the score in the dashboard's classes
     (``reports.categories.CLASSES_SCORE``) and the yes / no / no directory entry categories of
     website, e-mail, HTTPS and opening hours (``reports.categories.variantes_communes``); for other
-    levels and indicators, the rate on the alliance maps' sequential scale (blues when
-    more is better, oranges when worse), 0 to 100 %.
+    levels and indicators, the rate in the classes of every map (``charts.CLASSES_TAUX``: the
+    weakest class dark orange, the best blue, « donnée absente » grey and labelled).
 
     >>> carte("commune", "score_presence", region="53")
     >>> carte("epci", "part_site", region="53", titre="Sites des communes par EPCI")

@@ -7,9 +7,10 @@ before plotly draws, and :meth:`Graphique.figure_plotly` rebuilds a full plotly 
 for analysts. Every figure has a text alternative (a sentence, and a data table in
 ``text/html``) so the page stays readable without the chart, by screen readers, in print.
 
-Colours are readable by colour-blind readers: single-hue sequential scales (blues when a
-higher rate is better, oranges when it is worse) and the Okabe–Ito palette for
-categories, with dark enough tones for a 3:1 contrast on white.
+Colours are readable by colour-blind readers: every map is binned in five fixed classes
+(:data:`CLASSES`, dark orange for the weakest, the most visible, to blue for the best)
+plus a labelled « donnée absente » class, so a territory has the same colour on every
+page; the Okabe–Ito palette for series, with dark enough tones for a 3:1 contrast on white.
 """
 
 from __future__ import annotations
@@ -37,17 +38,27 @@ POURPRE = "#a8508a"
 SERIES = (BLEU, VERMILLON, GRIS, VERT, POURPRE)
 
 #: sequential scales, light → dark, colour-blind safe (ColorBrewer YlGnBu when more is
-#: better, Oranges when more is worse); the lightest step stays visible on white
+#: better, Oranges when more is worse); kept for analysts' continuous maps
 BLEUS = [[0.0, "#edf8b1"], [0.15, "#c7e9b4"], [0.3, "#7fcdbb"], [0.45, "#41b6c4"], [0.6, "#1d91c0"],
          [0.75, "#225ea8"], [0.9, "#253494"], [1.0, "#081d58"]]
 ORANGES = [[0.0, "#feedde"], [0.25, "#fdbe85"], [0.5, "#fd8d3c"], [0.75, "#e6550d"], [1.0, "#a63603"]]
-#: five ordered classes (YlGnBu), for a score in bands
-CLASSES = ("#e3f4b1", "#97d6b9", "#41b6c4", "#2c7fb8", "#253494")
+#: five ordered classes, the weakest first: the weakest is the most visible (dark orange),
+#: the best a plain blue; orange and blue stay apart for every colour vision deficiency.
+#: Every map of the site uses them (binned, :data:`CLASSES_TAUX`), so a territory keeps
+#: its colour from one page to the next.
+CLASSES = ("#a63603", "#e6550d", "#fdae6b", "#6baed6", "#2171b5")
 CONTEXTE = "#eeeeee"
-SANS_DONNEE = "#c9c9c9"
+#: the « donnée absente » class of every map (labelled in its legend)
+SANS_DONNEE = "#cfcfcf"
+DONNEE_ABSENTE = "Donnée absente"
+#: classes of a rate on every map: (lower bound in %, label), ascending
+CLASSES_TAUX = ((0, "moins de 20 %"), (20, "20 à 39 %"), (40, "40 à 59 %"), (60, "60 à 79 %"),
+                (80, "80 % et plus"))
+#: classes of a 0–100 score (the commune maps' score bands)
+CLASSES_POINTS = ((0, "0 à 39"), (40, "40 à 64"), (65, "65 à 79"), (80, "80 à 99"), (100, "100"))
 
-#: yes / no / unknown for a commune fact (blue and orange stay apart for every CVD)
-OUI, NON, INCONNU = "#0868ac", "#f0a030", "#ababab"
+#: yes / no / unknown for a commune fact: « no » (what to act on) the most visible
+OUI, NON, INCONNU = "#2171b5", "#a63603", SANS_DONNEE
 
 
 def echelle(polarite: str | None) -> list:
@@ -133,6 +144,7 @@ class Graphique:
         for menu in fig.get("layout", {}).get("updatemenus", []):
             for b in menu.get("buttons", []):
                 _etiquettes(b["args"][0], unwrap=False)
+        fig.pop("legendes", None)  # drawn by the pages in HTML; plotly shows its colour bar
         return go.Figure(fig)
 
 
@@ -168,10 +180,35 @@ def variante(libelle: str, valeurs: Sequence[float | None], textes: Sequence[str
     """
     pct = unite == "%" and not categories_
     k = 100.0 if pct else 1.0
+    if not categories_:
+        # one binned scale on every map (no continuous ramp): the same value has the same
+        # colour on every page, and a territory without data has its own labelled class
+        if textes is None:
+            textes = [f"{libelle} : " + ("–" if x is None else formats.pourcent(x) if pct else formats.decimal(x, 0))
+                      for x in valeurs]
+        return variante(libelle, classer(valeurs, k, CLASSES_TAUX if pct else CLASSES_POINTS), textes,
+                        categories_=categories_classes(CLASSES_TAUX if pct else CLASSES_POINTS, polarite), unite=unite)
     return {"libelle": libelle, "valeurs": [_nombre(x, k) for x in valeurs],
             "textes": None if textes is None else list(textes),
             "polarite": polarite, "zmin": _nombre(zmin, k), "zmax": _nombre(zmax, k),
             "categories": list(categories_) if categories_ else None, "unite": unite}
+
+
+def categories_classes(classes: Sequence[tuple[float, str]], polarite: str | None = None) -> list[tuple[str, str]]:
+    """``[(label, colour), …]`` of binned classes, then « donnée absente ». When more is
+    worse (``baisse_favorable``) the colours run the other way: the weakest class, the
+    most visible, is then the highest."""
+    couleurs = CLASSES if polarite != "baisse_favorable" else tuple(reversed(CLASSES))
+    return [(label, c) for (_, label), c in zip(classes, couleurs)] + [(DONNEE_ABSENTE, SANS_DONNEE)]
+
+
+def classer(valeurs: Sequence[float | None], k: float, classes: Sequence[tuple[float, str]]) -> list[int]:
+    """The class index of each value (scaled by ``k``); missing values get the last class."""
+    out = []
+    for x in valeurs:
+        x = _nombre(x, k)
+        out.append(len(classes) if x is None else max([i for i, (lo, _) in enumerate(classes) if x >= lo] or [0]))
+    return out
 
 
 def _nombre(x: float | None, k: float = 1.0) -> float | None:
@@ -229,6 +266,12 @@ def _restyle(v: dict) -> dict:
     return attrs
 
 
+def legende(v: dict) -> dict:
+    """The legend of a variant, drawn in HTML by the page (readable at any width, every
+    class labelled, « donnée absente » included): ``{"titre", "classes": [[label, colour]…]}``."""
+    return {"titre": v["libelle"], "classes": [list(c) for c in (v["categories"] or [])]}
+
+
 def _premier(attrs: dict) -> dict:
     """Restyle arguments → attributes of the trace itself (arrays unwrapped)."""
     return {k: (v[0] if k in ("z", "text", "colorscale", "_categories") else v) for k, v in attrs.items()}
@@ -275,8 +318,8 @@ def carte(geometries: Geometries, noms: Sequence[str], variantes: Sequence[dict]
             buttons.append({"label": v["libelle"], "method": "restyle", "args": [args, [idx]]})
         layout["updatemenus"] = [{"type": "dropdown", "buttons": buttons, "x": 0, "y": 1, "xanchor": "left",
                                   "yanchor": "top", "showactive": True, "bgcolor": "#ffffff"}]
-    return Graphique({"data": data, "layout": layout}, alt=alt, donnees_html=donnees_html, titre=titre,
-                     geometries=geoms, hauteur=hauteur)
+    return Graphique({"data": data, "layout": layout, "legendes": [legende(v) for v in variantes]}, alt=alt,
+                     donnees_html=donnees_html, titre=titre, geometries=geoms, hauteur=hauteur)
 
 
 def _geo_layout(geometries: Geometries, domaine: dict | None = None, aspect: float = 1.4) -> dict:
@@ -342,8 +385,8 @@ def cartes_multiples(panneaux: Sequence[tuple[str, Geometries, Sequence[str]]], 
             })
         layout["updatemenus"] = [{"type": "dropdown", "buttons": buttons, "x": 0, "y": 1.0, "xanchor": "left",
                                   "yanchor": "bottom", "showactive": True, "bgcolor": "#ffffff"}]
-    return Graphique({"data": data, "layout": layout}, alt=alt, donnees_html=donnees_html, titre=titre,
-                     geometries=geoms, hauteur=hauteur)
+    return Graphique({"data": data, "layout": layout, "legendes": [legende(vs[0]) for vs in variantes]}, alt=alt,
+                     donnees_html=donnees_html, titre=titre, geometries=geoms, hauteur=hauteur)
 
 
 def _fusion(vs: Sequence[dict]) -> dict:

@@ -60,6 +60,12 @@ class Settings:
         return self.home / "notebooks"
 
     @property
+    def audit_dir(self) -> Path:
+        """Executed notebooks kept for audit (``audit/notebooks/<niveau>/<code>.ipynb``),
+        outside ``reports/``, the folder that is published."""
+        return self.home / "audit"
+
+    @property
     def operateurs_file(self) -> Path:
         """``<home>/operateurs.toml`` when the home declares its own operators, else the package's."""
         from territoires import operateurs

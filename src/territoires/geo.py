@@ -249,15 +249,59 @@ def avec_spatial(con) -> None:
 
 
 def communes(con, niveau: str, code: str, precision: int | None = None) -> Geometries:
-    """The communes of a territory (those of the build's perimeter that have a polygon)."""
+    """The communes of a territory that have a polygon. An EPCI over a regional boundary
+    also gets its communes outside the build's perimeter (simplified here, together), so
+    its map covers the same communes as its rates."""
     p = niveaux.precision(niveau) if precision is None else precision
-    return _select(
-        con,
-        "t.niveau = 'commune' and t.code in (select code_commune from marts.appartenances "
-        "where niveau = ? and code = ?)",
+    rows = con.execute(
+        """
+        select t.code, ST_AsWKB(t.geometrie_carte)
+        from marts.territoires t
+        where t.geometrie_carte is not null and t.niveau = 'commune'
+          and t.code in (select code_commune from marts.appartenances where niveau = ? and code = ?)
+        order by t.code
+        """,
         [niveau, code],
-        p,
-    )
+    ).fetchall()
+    rows += _hors_perimetre(con, niveau, code)
+    return from_wkb_rows(sorted(rows), p)
+
+
+def _hors_perimetre(con, niveau: str, code: str) -> list[tuple[str, bytes]]:
+    """``(code, WKB)`` of a territory's communes outside the build's perimeter (an EPCI
+    over a regional boundary), from their clean polygons, simplified together at the
+    commune level's tolerance; none for any other territory."""
+    import duckdb
+
+    if niveau != "epci":  # other levels count only their communes inside the perimeter
+        return []
+    try:
+        codes = [c for (c,) in con.execute(
+            "select code_commune from marts.appartenances where niveau = ? and code = ? and not dans_perimetre "
+            "order by code_commune", [niveau, code]).fetchall()]
+    except duckdb.Error:  # a warehouse without the perimeter flag
+        return []
+    if not codes:
+        return []
+    avec_spatial(con)
+    try:
+        return con.execute(
+            """
+            with l as (
+                select list(code order by code) as codes, list(geometrie_nette order by code) as geoms
+                from intermediate.communes_nettes
+                where list_contains(?, code) and geometrie_nette is not null
+            ),
+            s as (select codes, ST_CoverageSimplify(geoms, (select tolerance from staging.niveaux
+                                                            where niveau = 'commune')) as cov from l),
+            parts as (select codes, unnest(ST_Dump(cov)) as part from s)
+            select codes[part.path[1]] as code, ST_AsWKB(ST_Multi(ST_Collect(list(part.geom))))
+            from parts group by all order by code
+            """,
+            [codes],
+        ).fetchall()
+    except duckdb.Error:  # no clean polygons kept in this warehouse: the map says they are missing
+        return []
 
 
 def cadre(bbox: Sequence[float], marge: float = 0.03, aspect: float = 1.4) -> tuple[float, float, float, float]:

@@ -193,12 +193,12 @@ def orphelins(*dossiers: Path, recursif: bool = True) -> list[Path]:
 
 def nettoyer_orphelins(home: Path, dire: Callable[[str], None] | None = None) -> list[Path]:
     """Remove the temporaries left in ``data/processed/`` (warehouse, its ``.wal``,
-    exports) and under ``reports/`` by processes that no longer exist, and say so."""
+    exports), under ``reports/`` and ``audit/`` by processes that no longer exist, and say so."""
     import shutil
 
     from territoires.formats import taille
 
-    stale = orphelins(home / "data" / "processed", home / "data" / "raw", home / "reports")
+    stale = orphelins(home / "data" / "processed", home / "data" / "raw", home / "reports", home / "audit")
     removed, octets = [], 0
     for p in stale:
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from territoires import formats, tableurs
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, brut, e, num, section
+from territoires.reports.html import Bloc, brut, defilante, e, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import a_accompagner, display, taux
 from territoires.reports.publication import csv_data_uri
@@ -91,7 +91,7 @@ def communes_a_accompagner(t: Territoire) -> None:
                   f'<input id="filtre-{cible}" type="search" data-filtre="{cible}" data-compte="compte-{cible}" '
                   f'autocomplete="off"><span id="compte-{cible}" class="note" aria-live="polite"></span></div>')
     haute = " haute" if len(lignes) > 25 else ""
-    body = lien + filtre + f'<div id="{cible}" class="table-defil{haute}">{table}</div>'
+    body = lien + filtre + f'<div id="{cible}" class="table-defil{haute}" {defilante(f"Communes à accompagner, {t.nom}")}>{table}</div>'
     if sans_fiche:
         noms = ", ".join(f"{e(r['nom'])} ({e(r['code'])})" for r in sans_fiche)
         body += f'<p class="note">Sans fiche mairie dans les données (à vérifier, non comptées ci-dessus) : {noms}.</p>'

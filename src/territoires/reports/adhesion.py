@@ -14,7 +14,7 @@ from typing import Any
 
 from territoires import formats
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, e, num, section
+from territoires.reports.html import Bloc, defilante, e, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
 from territoires.reports.publication import csv_data_uri
@@ -299,7 +299,7 @@ def _membres_html(t: Territoire) -> str:
                              date_fr(r["date_adhesion"]) if r["date_adhesion"] else "–",
                              num(formats.entier(r["nb_services"]))] for r in rows],
                            legende=f"Entités adhérentes, {t.nom}", numeriques=[4], enveloppe=False)
-        table = f'<div class="table-defil{" haute" if len(rows) > 25 else ""}">{table}</div>'
+        table = f'<div class="table-defil{" haute" if len(rows) > 25 else ""}" {defilante(f"Entités adhérentes, {t.nom}")}>{table}</div>'
     return f"<h3>Adhérents ({formats.entier(len(rows))})</h3>" + lien + table
 
 
@@ -321,7 +321,7 @@ def _non_adherentes_html(t: Territoire) -> str:
     note = (f'<p class="note">Les {formats.entier(MAX_MEMBRES)} plus peuplées sont affichées ; le fichier CSV les '
             "liste toutes.</p>") if len(rows) > MAX_MEMBRES else ""
     return (f"<h3>Communes non adhérentes ({formats.entier(len(rows))})</h3>" + lien
-            + f'<div class="table-defil haute">{table}</div>' + note)
+            + f'<div class="table-defil haute" {defilante(f"Communes non adhérentes, {t.nom}")}>{table}</div>' + note)
 
 
 __all__ = ["section_adhesion", "operateurs", "registres", "membres", "non_adherentes", "phrase_sans_registre",

@@ -11,10 +11,12 @@ from territoires import charts, formats
 #: score bands of the map: (lower bound, label), ascending
 
 CLASSES_SCORE = ((0, "0 à 39"), (40, "40 à 64"), (65, "65 à 79"), (80, "80 à 99"), (100, "100"))
-CAT_SITE = [("Site déclaré", charts.OUI), ("Pas de site déclaré", charts.NON), ("Pas de fiche mairie", charts.INCONNU)]
+#: the « donnée absente » class of the commune maps
+ABSENTE = f"{charts.DONNEE_ABSENTE} (pas de fiche mairie)"
+CAT_SITE = [("Site déclaré", charts.OUI), ("Pas de site déclaré", charts.NON), (ABSENTE, charts.INCONNU)]
 CAT_EMAIL = [("Domaine propre ou public", charts.OUI), ("Messagerie grand public", charts.NON),
-             ("Autre ou non déclarée", "#6b6b6b"), ("Pas de fiche mairie", charts.INCONNU)]
-CAT_OUI_NON = [("Oui", charts.OUI), ("Non", charts.NON), ("Pas de fiche mairie", charts.INCONNU)]
+             ("Autre ou non déclarée", "#6b6b6b"), (ABSENTE, charts.INCONNU)]
+CAT_OUI_NON = [("Oui", charts.OUI), ("Non", charts.NON), (ABSENTE, charts.INCONNU)]
 
 
 def cat_oui_non(r: dict | None, col: str) -> int:
@@ -43,7 +45,7 @@ def variantes_communes(ids: list[str], pres: dict[str, dict[str, Any]], cat: dic
         cat.get("score_presence", {}).get("libelle", "Score de présence numérique"), classe,
         [("Score : " + (formats.entier(s) + "\u202f/\u202f100" if s is not None else "pas de fiche mairie")) for s in score],
         categories_=[(label, c) for (_, label), c in zip(CLASSES_SCORE, charts.CLASSES)]
-        + [("Pas de fiche mairie", charts.INCONNU)],
+        + [(ABSENTE, charts.INCONNU)],
     )]
 
     def cat_var(libelle: str, values: list[int], cats: list[tuple[str, str]]) -> dict:

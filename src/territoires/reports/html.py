@@ -86,7 +86,9 @@ def table(
         c = " ".join(x for x in ("num" if is_num else "", "secondaire" if i in secondaires else "") if x)
         return f' class="{c}"' if c else ""
 
-    out = [f'<div class="table-defil"><table class="{e(classe)}">' if enveloppe else f'<table class="{e(classe)}">']
+    # a box that scrolls must be reachable by keyboard (axe: scrollable-region-focusable)
+    defil = f'<div class="table-defil" {defilante(legende or "Tableau")}>'
+    out = [f'{defil}<table class="{e(classe)}">' if enveloppe else f'<table class="{e(classe)}">']
     if legende:
         out.append(f"<caption>{e(legende)}</caption>")
     out.append("<thead><tr>")
@@ -105,6 +107,12 @@ def table(
         out.append("</tr>")
     out.append("</tbody></table></div>" if enveloppe else "</tbody></table>")
     return "".join(out)
+
+
+def defilante(nom: str) -> str:
+    """Attributes of a box that may scroll: focusable, a named region (keyboard users
+    scroll it with the arrow keys)."""
+    return f'tabindex="0" role="region" aria-label="{e(nom)}"'
 
 
 def section(titre: str, contenu: str, *, ident: str, intro: str | None = None, niveau: int = 2) -> str:

@@ -16,7 +16,26 @@ from typing import Any
 
 import territoires
 from territoires import formats, niveaux, noms
+from territoires.reports import communes
 from territoires.reports.publication import TEMPLATES_DIR, write_atomic
+
+
+#: words an EPCI is searched by, from its legal nature (« CC Haut-Léon » finds
+#: « Haut-Léon Communauté » whatever its name says)
+NATURES = {"CC": "cc communauté de communes", "CA": "ca communauté d'agglomération", "CU": "cu communauté urbaine",
+           "ME": "métropole"}
+
+
+def _natures(warehouse: Path) -> dict[str, str]:
+    try:
+        con = territoires.connect(warehouse, spatial=False)
+    except Exception:  # noqa: BLE001 - the index is still useful without it
+        return {}
+    try:
+        return {code: NATURES.get(nature or "", "") for code, nature in con.execute(
+            "select code, nature from marts.territoires where niveau = 'epci'").fetchall()}
+    finally:
+        con.close()
 
 
 def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
@@ -51,6 +70,7 @@ def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
 def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) -> Path:
     """Write ``reports/index.html`` from the manifest; return its path."""
     ctx = _contexte(warehouse)
+    natures = _natures(warehouse)
     pages = manifest.get("pages", [])
     by_level: dict[str, list[dict[str, Any]]] = {n: [] for n in niveaux.PAGES}
     adoption: list[dict[str, Any]] = []
@@ -75,7 +95,8 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
             garde = p.get("statut") in ("echec", "interrompue") and present
             entrees.append({
                 "nom": p.get("nom"), "code": "" if niveau == "alliance" else p["code"], "contexte": desc,
-                "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau)]),
+                "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau),
+                                       natures.get(p["code"], "") if niveau == "epci" else ""]),
                 "lien": p["page"] if ok or garde else "",
                 "note": (_note_conservee(reports_dir, p) if garde
                          else "page non disponible : génération interrompue" if p.get("statut") == "interrompue"
@@ -92,12 +113,17 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
                             "lien": p["page"] if ok else ""})
         sections.insert(1 if sections else 0, {"niveau": "adoption", "titre": "Adoption des services des opérateurs",
                                                "compte": formats.entier(len(adoption)), "pages": entrees})
+    # every commune, for the search and the commune cards (recherche.js)
+    liens = {(p["niveau"], p["code"]): p["page"] for p in pages
+             if p.get("genre", "tableau") == "tableau" and p.get("statut") in ("ok", "echec", "interrompue")
+             and _present(reports_dir, p.get("page"))}
+    script_communes = communes.ecrire(reports_dir, warehouse, liens)
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
                             "publics de services numériques."),
             "racine": "", "assets": "assets/", "single_file": False, "version": territoires.__version__}
     body = _environnement().get_template("site_index.html.j2").render(
-        t=page, sections=sections, n_ok=formats.entier(n_ok), n_ko=formats.entier(n_ko) if n_ko else "",
+        t=page, sections=sections, communes=script_communes.name if script_communes else "", n_ok=formats.entier(n_ok), n_ko=formats.entier(n_ko) if n_ko else "",
         echecs=n_ko, date=datetime.now().strftime("%d/%m/%Y à %H:%M"))
     path = reports_dir / "index.html"
     write_atomic(path, body)

@@ -171,7 +171,7 @@ def liste_territoires(t: Territoire, groupes: list[tuple[str, list[tuple[str, st
     return "".join(parts)
 
 
-COLONNES_PRESENCE = ("code", "nom", "fiche_mairie", "site_declare", "https", "horaires_publies", "score_presence",
+COLONNES_PRESENCE = ("code", "nom", "dans_perimetre", "fiche_mairie", "site_declare", "https", "horaires_publies", "score_presence",
                      "email_non_generique", "email_webmail_grand_public")
 
 

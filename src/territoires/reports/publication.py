@@ -27,7 +27,7 @@ from territoires.reports import site
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
-ASSET_FILES = ("territoires.css", "apercu.js", "territoires.js")
+ASSET_FILES = ("territoires.css", "apercu.js", "territoires.js", "recherche.js")
 
 _CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)"')
 
@@ -201,7 +201,8 @@ def html_page(nb, page_path: str, *, single_file: bool = False, reports_dir: Pat
             "racine": racine,
             "assets": racine + "assets/",
             "single_file": single_file,
-            "carnet": (site.relatif(page_path, notebook_path) if notebook_path and not single_file else ""),
+            # kept for audit outside the published folder: named, not linked
+            "carnet": notebook_path if notebook_path and not single_file else "",
             "mime_plotly": MIME_PLOTLY,
             "mime_carte": MIME_CARTE,
             "css": _read_text(str(ASSETS_DIR / "territoires.css")) if single_file else "",

@@ -127,20 +127,21 @@ def run(
         entry = {
             "portee": p.portee, "genre": p.genre, "niveau": p.niveau, "code": p.code, "nom": p.nom,
             "notebook": p.notebook,
-            "parametres": p.parametres, "page": p.html, "carnet_execute": p.ipynb, "cle": key,
+            "parametres": p.parametres, "page": p.html, "carnet_execute": f"{cfg.audit_dir.name}/{p.ipynb}", "cle": key,
             "millesimes": vintages, "version": territoires.__version__, "statut": "en_attente",
             "duree_s": None, "erreur": None,
         }
         prev = old.get(p.portee)
         if (not force and prev and prev.get("statut") == "ok" and prev.get("cle") == key
-                and (reports_dir / p.html).is_file() and (reports_dir / p.ipynb).is_file()):
+                and (reports_dir / p.html).is_file() and (cfg.audit_dir / p.ipynb).is_file()):
             entry = {**prev, "ignoree": True}
         else:
             todo.append(p)
         entries[p.portee] = entry
 
     jobs = max(1, min(jobs or cpu, len(todo) or 1))
-    worker_args = {"home": str(cfg.home), "reports_dir": str(reports_dir), "notebooks_dir": str(nb_dir),
+    worker_args = {"home": str(cfg.home), "reports_dir": str(reports_dir), "audit_dir": str(cfg.audit_dir),
+                   "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
     interruption: KeyboardInterrupt | None = None
@@ -157,7 +158,7 @@ def run(
             if e["statut"] == "en_attente":
                 e.update(statut="interrompue", erreur="page non exécutée : la commande a été interrompue")
         # temporaries of workers that were killed before they could remove them
-        for tmp in interruptions.orphelins(reports_dir):
+        for tmp in interruptions.orphelins(reports_dir, cfg.audit_dir):
             tmp.unlink(missing_ok=True)
     for p in pages:
         if entries[p.portee]["statut"] in ("echec", "interrompue"):

@@ -12,7 +12,8 @@
     reports/adoption/alliance.html         adoption of the operators' services (adoption_services.ipynb)
     reports/adoption/operateur/<code>.html
     reports/assets/                        plotly.min.js, style and script, written once per site
-    reports/notebooks/<niveau>/<code>.ipynb   executed notebooks, kept for audit
+    audit/notebooks/<niveau>/<code>.ipynb     executed notebooks, kept for audit outside the
+                                           published folder (``chemin_notebook`` is relative to audit/)
     reports/manifest.json                  one entry per page: status, duration, error, vintages…
 
 Every path is relative to the ``reports`` folder, so the site works from ``file://``.

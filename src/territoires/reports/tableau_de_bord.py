@@ -146,8 +146,9 @@ def carte(t: Territoire) -> None:
                 f"hors du périmètre des quatre régions ou sans contour n'{'apparaissent' if hors > 1 else 'apparaît'} pas sur la carte.</p>")
     if ctx is not None and len(ctx):
         note += '<p class="note">Les communes voisines, hors du territoire, sont en gris clair.</p>'
-    intro = ("Choisissez l'indicateur affiché ; survolez ou touchez une commune pour voir son nom et sa valeur. "
-             "Le score de présence numérique va de 0 à 100.")
+    intro = ("Choisissez l'indicateur affiché ; survolez une commune pour voir son nom et sa valeur, ou ouvrez la "
+             "carte interactive pour zoomer. Le score de présence numérique va de 0 à 100. Le tableau de données "
+             "sous la carte donne chaque valeur.")
     display(Bloc(section("Carte des communes", note, ident="carte", intro=intro)))
     alt = (f"Carte des {formats.entier(len(geoms))} communes {niveaux.devant_nom(t.niveau)}{t.nom}, colorées selon l'indicateur choisi. "
            f"Score moyen : {valeur(cat.get('score_presence', {}), mine.get('score_presence'))} ; "
@@ -160,15 +161,22 @@ def carte(t: Territoire) -> None:
 def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
     """Text alternative of the map: the communes (small territories) or the sub-territories."""
     if len(ids) <= MAX_COMMUNES_TABLE:
+        from territoires.reports import site
+
+        index = site.relatif(t.page, "index.html")
         rows = []
         for c in sorted(ids, key=lambda c: (pres.get(c, {}).get("nom") or c)):
             r = pres.get(c)
             s = (r or {}).get("score_presence")
-            rows.append([(r or {}).get("nom") or c, num(formats.entier(s) if s is not None else "–"),
+            nom = (r or {}).get("nom") or c
+            # a commune of the perimeter has its card in the site index (criteria, points, peers)
+            cellule = brut(f'<a href="{e(index)}#commune-{e(c)}">{e(nom)}</a>') if (r or {}).get("dans_perimetre") else nom
+            rows.append([cellule, num(formats.entier(s) if s is not None else "–"),
                          oui_non(r, "site_declare"), email_label(r), oui_non(r, "https"),
                          oui_non(r, "horaires_publies")])
         return table_html(["Commune", "Score /100", "Site déclaré", "Adresse électronique", "HTTPS", "Horaires publiés"],
-                          rows, legende=f"Indicateurs des communes {niveaux.devant_nom(t.niveau)}{t.nom}", numeriques=[1])
+                          rows, legende=f"Indicateurs des communes {niveaux.devant_nom(t.niveau)}{t.nom} (chaque nom ouvre la fiche de la commune)",
+                          numeriques=[1])
     sub = "departement" if t.niveau in ("region", "operateur") else "epci"
     return table_par_sous_territoire(t, sub, cat)
 

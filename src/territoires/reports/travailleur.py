@@ -40,8 +40,11 @@ class Travailleur:
     """State of one worker process: its kernel, the notebooks, where pages go."""
 
     def __init__(self, home: str, reports_dir: str, notebooks_dir: str, single_file: bool,
-                 timeout: float | None, env: dict[str, str], noyau: Noyau | None = None) -> None:
+                 timeout: float | None, env: dict[str, str], noyau: Noyau | None = None,
+                 audit_dir: str | None = None) -> None:
         self.reports_dir = Path(reports_dir)
+        #: executed notebooks, outside the published folder (``<home>/audit``)
+        self.audit_dir = Path(audit_dir) if audit_dir else Path(home) / "audit"
         self.notebooks_dir = Path(notebooks_dir)
         self.single_file = single_file
         self.timeout = secondes_papermill(timeout)
@@ -86,8 +89,8 @@ class Travailleur:
         try:
             # paths from data (codes) must stay inside reports/
             html_path = noms.dans_dossier(self.reports_dir, page["html"])
-            nb_path = noms.dans_dossier(self.reports_dir, page["ipynb"])
-            echec_path = noms.dans_dossier(self.reports_dir, site.chemin_echec(page["ipynb"]))
+            nb_path = noms.dans_dossier(self.audit_dir, page["ipynb"])
+            echec_path = noms.dans_dossier(self.audit_dir, site.chemin_echec(page["ipynb"]))
         except ValueError as exc:
             result.update(erreur=f"{type(exc).__name__} : {exc}", duree_s=0.0)
             return result
@@ -112,7 +115,7 @@ class Travailleur:
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
             )
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
-                                                notebook_path=page["ipynb"])
+                                                notebook_path=f"{self.audit_dir.name}/{page['ipynb']}")
             for rel, data in extra.items():
                 final = noms.dans_dossier(self.reports_dir, rel)
                 prets.append((publication.preparer(final, data), final))

@@ -1,0 +1,112 @@
+"""Every commune of the warehouse, in one compact script for the site index: its search
+finds any commune (not only the territories that have a page) by name or INSEE code, and
+draws its card in the browser (``assets/recherche.js``): each criterion of the score met or
+missed with its points, what would raise it, the commune against the communes of its size
+band, where the mairie corrects its directory entry.
+
+Written as ``reports/communes.js`` (``window.TerritoiresCommunes = {…}``): a script, not
+JSON, because a page opened from ``file://`` may not fetch a file beside it. Columns are
+arrays of arrays, criteria a bit mask: about 60 bytes a commune (≈ 0.5 MB for the 7 907
+communes of the four regions). Weights and labels are read from the warehouse (the
+catalogue's ``[[score.critere]]``), so a change of weights reaches the card with the build.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+#: what a mairie can do to meet each criterion of the score (the card's « ce qui le ferait
+#: progresser »); a criterion without an entry gets « Remplir le critère : <libellé> »
+ACTIONS = {
+    "site_declare": "déclarer le site internet de la mairie sur sa fiche de l'Annuaire (ou en ouvrir un)",
+    "https": "servir le site en https:// (certificat gratuit chez la plupart des hébergeurs)",
+    "site_domaine_maitrise": "placer le site sur un domaine propre à la commune ou sur une plateforme publique mutualisée (celle de l'opérateur, par exemple)",
+    "extension_souveraine": "utiliser une extension française pour le site (.fr, .bzh, .paris…)",
+    "email_declare": "déclarer une adresse électronique de la mairie sur sa fiche",
+    "email_non_generique": "passer d'une messagerie grand public (wanadoo.fr, orange.fr, gmail.com…) à une adresse sur le domaine de la commune",
+    "email_meme_domaine": "prendre l'adresse électronique sur le domaine du site (mairie@commune.fr)",
+    "horaires_publies": "publier les horaires d'ouverture de la mairie sur sa fiche",
+}
+
+#: where a mairie corrects its entry (site, e-mail, opening hours) in the Annuaire de
+#: l'administration, published by the DILA on service-public.fr
+ANNUAIRE = "https://lannuaire.service-public.fr/"
+
+NOM_FICHIER = "communes.js"
+
+
+def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
+    """The compact index: criteria (id, label, points, action), size bands, départements,
+    EPCI (name, page if any), then one row per commune::
+
+        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits)]
+
+    ``pages``: ``{(niveau, code): path of its page}`` for links from the card.
+    """
+    pages = pages or {}
+    libelles = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall()) \
+        if _table(con, "raw", "indicateurs_criteres") else {}
+    poids = con.execute("select critere, poids from raw.score_ponderations order by ordre").fetchall()
+    criteres = [[c, libelles.get(c, c.replace("_", " ")), int(w), ACTIONS.get(c, f"remplir le critère : {libelles.get(c, c)}")]
+                for c, w in poids]
+    bandes = con.execute("select tranche_taille, libelle from marts.tranches_taille order by ordre").fetchall()
+    rang_bande = {b: i for i, (b, _) in enumerate(bandes)}
+    deps = dict(con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall())
+    epci = {code: [nom, pages.get(("epci", code), "")] for code, nom in
+            con.execute("select code, nom from marts.territoires where niveau = 'epci'").fetchall()}
+    cols = ", ".join(f"coalesce(p.{c}, false)" for c, _ in poids)
+    rows = con.execute(f"""
+        select t.code, t.nom, t.code_departement, t.code_epci, t.population, p.tranche_taille,
+               coalesce(p.fiche_mairie, false), p.score_presence, [{cols}]
+        from marts.territoires t left join marts.presence_numerique p using (code)
+        where t.niveau = 'commune' order by t.code""").fetchall()
+    communes = []
+    for code, nom, dep, ep, pop, bande, fiche, score, faits in rows:
+        bits = sum(1 << i for i, ok in enumerate(faits or []) if ok) if fiche else 0
+        communes.append([code, nom, dep, ep, pop, rang_bande.get(bande), 1 if fiche else 0,
+                         score if fiche else None, bits])
+    return {
+        "criteres": criteres,
+        "bandes": [lib for _, lib in bandes],
+        "departements": {c: [n, pages.get(("departement", c), "")] for c, n in deps.items()},
+        "epci": epci,
+        "annuaire": ANNUAIRE,
+        "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres"],
+        "communes": communes,
+    }
+
+
+def _table(con, schema: str, nom: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [schema, nom]).fetchone()[0])
+
+
+def script_communes(donnees: dict[str, Any]) -> str:
+    """The index as a script: ``window.TerritoiresCommunes = {…};`` (safe inside a page)."""
+    texte = json.dumps(donnees, ensure_ascii=False, separators=(",", ":"))
+    texte = texte.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f"/* territoires — toutes les communes, pour la recherche de l'index */\nwindow.TerritoiresCommunes = {texte};\n"
+
+
+def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]) -> Path | None:
+    """Write ``reports/communes.js`` from the warehouse; ``None`` when it cannot be read
+    (the index still lists the pages)."""
+    import territoires
+    from territoires.reports.publication import write_atomic
+
+    try:
+        con = territoires.connect(warehouse, spatial=False)
+    except Exception:  # noqa: BLE001 - the index is still useful without it
+        return None
+    try:
+        donnees = index_communes(con, pages)
+    finally:
+        con.close()
+    path = reports_dir / NOM_FICHIER
+    write_atomic(path, script_communes(donnees))
+    return path
+
+
+__all__ = ["ACTIONS", "ANNUAIRE", "ecrire", "index_communes", "script_communes"]
