@@ -104,8 +104,21 @@ def texte_evolution(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
     return f"Évolution depuis {row['millesime_precedent']} : {signe}{formats.decimal(abs(points), 1)} point{'s' if abs(points) >= 2 else ''}"
 
 
+#: what a page says of an indicator the source does not inform (catalogue ``renseigne``)
+NON_RENSEIGNE = "non renseigné dans la source"
+
+
+def renseigne(ind: dict[str, Any]) -> bool:
+    """Whether the source informs this indicator (decided from the data in the catalogue
+    mart, ``marts.indicateurs_catalogue.renseigne``): if not, no figure, chart or finding."""
+    return ind.get("renseigne", True) is not False
+
+
 def valeur(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
-    """A rate as the reader expects it: ``12,5 %`` or ``83 / 100`` for the score."""
+    """A rate as the reader expects it: ``12,5 %`` or ``83 / 100`` for the score;
+    « non renseigné dans la source » for an indicator the source does not inform."""
+    if not renseigne(ind):
+        return NON_RENSEIGNE
     if not row or row.get("taux") is None:
         return "–"
     if ind.get("unite", "%") != "%":

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from territoires import charts, formats, geo, niveaux
-from territoires.reports import donnees
+from territoires.reports import donnees, pairs, retenir
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
@@ -99,11 +99,16 @@ def entete(t: Territoire) -> None:
                ("accompagner", "Communes à accompagner"), ("sources", "Sources")]
     if donnees.enfants(t):
         entrees.insert(0, ("territoires", "Territoires"))
+    rang = pairs.section_rang(t, [cat[i] for i in CHIFFRES_CLES if i in cat]
+                              + [cat[i] for i in ("part_communes_adherentes",) if i in cat], valeur)
+    if rang is not None:
+        entrees.insert(0, ("rang", "Rang"))
     titre = f"{t.nom} — présence numérique des communes"
     html = (
         ariane(t)
         + f"<h1>{e(t.nom)}</h1>"
         + f'<p class="sous-titre">{_sous_titre(t)}</p>'
+        + retenir.section_html(retenir.phrases(retenir.faits(t)))
         + '<p class="intro">Présence numérique des mairies d\'après leur fiche dans l\'Annuaire de l\'administration : '
           "site internet, adresse électronique, horaires publiés. Les taux portent sur les communes ayant une fiche "
           "mairie dans les données.</p>"
@@ -112,6 +117,8 @@ def entete(t: Territoire) -> None:
     )
     display(Bloc(html, meta={"page_titre": titre,
                              "page_description": f"Tableau de bord de la présence numérique des communes {niveaux.devant_nom(t.niveau)}{t.nom}."}))
+    if rang is not None:
+        display(rang)
     nav = _navigation(t)
     if nav:
         display(Bloc(nav))
