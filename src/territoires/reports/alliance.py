@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from territoires import charts, formats, geo
-from territoires.reports import donnees, page, tableau_de_bord
+from territoires.reports import donnees, page, retenir, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.reports.html import Bloc, brut, e, num, section
 from territoires.reports.html import table as table_html
@@ -96,7 +96,8 @@ def entete(p: Perimetre) -> None:
         '<li><span aria-current="page">Alliance</span></li></ol></nav>'
         f"<h1>{e(a.nom)}</h1>"
         f'<p class="sous-titre">{e(sub)}</p>'
-        '<p class="intro">Les quatre opérateurs publics de services numériques de l\'alliance, signée en novembre 2025, '
+        + retenir.section_html(retenir.phrases(_faits(a)))
+        + '<p class="intro">Les quatre opérateurs publics de services numériques de l\'alliance, signée en novembre 2025, '
         "côte à côte : présence numérique des mairies d'après leur fiche dans l'Annuaire de l'administration.</p>"
         + page.sommaire([("territoires", "Territoires"), ("comparaison", "Comparaison"), ("cartes", "Cartes"),
                              ("tranches", "Par taille de commune"), ("sources", "Sources")])
@@ -106,6 +107,14 @@ def entete(p: Perimetre) -> None:
                              "page_description": "Les quatre régions et opérateurs de l'alliance comparés sur chaque indicateur."}))
     display(Bloc(section("Territoires de l'alliance", page.liste_territoires(a, donnees.enfants(a)),
                          ident="territoires")))
+
+
+def _faits(a: Territoire) -> retenir.Faits:
+    """The alliance's findings: its communes to support are in its key figures (the list
+    is on each territory's page)."""
+    f = retenir.faits(a)
+    f.ancres = {"accompagner": "chiffres-cles"}
+    return f
 
 
 def _rates(p: Perimetre) -> dict[str, dict[str, Any]]:

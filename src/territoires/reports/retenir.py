@@ -74,6 +74,8 @@ class Faits:
     accompagner: dict[str, Any] | None = None
     #: per service: ``{"libelle", "territoires": [{"nom", "taux", "base"}]}`` (an operator's départements)
     services: list[dict[str, Any]] = field(default_factory=list)
+    #: where a page holds the figure of a rule elsewhere: ``{"rang": "operateurs"}`` (adoption pages)
+    ancres: dict[str, str] = field(default_factory=dict)
 
 
 # ── words ───────────────────────────────────────────────────────────────────
@@ -223,13 +225,16 @@ def phrases(f: Faits) -> list[Phrase]:
     if vide is not None:
         return [vide]
     out = [p for p in (r(f) for r in REGLES) if p is not None]
+    for p in out:
+        p.ancre = f.ancres.get(p.ancre, p.ancre)
     return out[:MAX_PHRASES]
 
 
 # ── from the warehouse ──────────────────────────────────────────────────────
 
 #: what a sentence's link says, by anchor
-LIENS = {"rang": "voir le rang", "comparaison": "voir la comparaison", "tranches": "voir par taille de commune",
+LIENS = {"rang": "voir le rang", "operateurs": "voir les opérateurs", "services": "voir les services",
+         "chiffres-cles": "voir les chiffres clés", "comparaison": "voir la comparaison", "tranches": "voir par taille de commune",
          "accompagner": "voir la liste", "adhesion": "voir l'adhésion"}
 
 
@@ -245,6 +250,15 @@ def designation(niveau: str, nom: str) -> str:
 def _motif(m: str) -> str:
     """« messagerie grand public (wanadoo.fr) » → « messagerie grand public »."""
     return m.split(" (")[0]
+
+
+def faits_adoption(t) -> Faits:
+    """The figures of an adoption page (alliance, operator): rank on adoption among the
+    operators, the service that varies most; their chart and table are named there."""
+    f = faits(t)
+    return Faits(niveau=t.niveau, nom=t.nom, communes=f.communes,
+                 rangs={k: v for k, v in f.rangs.items() if k == "part_communes_adherentes"},
+                 services=f.services, ancres={"rang": "operateurs", "adhesion": "services"})
 
 
 def faits(t, ancre_ecart: str = "comparaison") -> Faits:
