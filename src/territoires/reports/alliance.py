@@ -84,6 +84,8 @@ def entete(p: Perimetre) -> None:
             detail = ""
             if row and cat[ind]["unite"] == "%":
                 detail = e(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
+            elif row and row.get("denominateur"):
+                detail = e(f"moyenne de {formats.entier(row['denominateur'] // 100)} communes")
             cards.append(page.carte_chiffre(valeur(cat[ind], row), cat[ind]["libelle"], detail))
     cards.append(page.carte_chiffre(
         formats.entier(n_acc), "Communes à accompagner",
@@ -102,6 +104,8 @@ def entete(p: Perimetre) -> None:
         + page.sommaire([("territoires", "Territoires"), ("comparaison", "Comparaison"), ("cartes", "Cartes"),
                              ("tranches", "Par taille de commune"), ("sources", "Sources")])
         + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
+        + f'<p class="note poids">{e("Score de présence numérique, de 0 à 100 par commune. " + page.texte_poids(con))}</p>'
+        + page.note_base(a) + page.ligne_source(con)
     )
     display(Bloc(html, meta={"page_titre": "Alliance des opérateurs publics de services numériques — présence numérique des communes",
                              "page_description": "Les quatre régions et opérateurs de l'alliance comparés sur chaque indicateur."}))

@@ -30,6 +30,7 @@ from territoires.reports.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)
+from territoires.reports.page import ligne_source, note_base, producteurs_html, texte_poids
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -83,6 +84,8 @@ def entete(t: Territoire) -> None:
         details = []
         if row and c["unite"] == "%" and row.get("denominateur"):
             details.append(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
+        elif row and row.get("denominateur") and ind == "score_presence":
+            details.append(f"moyenne de {formats.entier(row['denominateur'] // 100)} communes")
         for n, code, nom in refs:
             details.append(f"{nom_court(n, nom)} : {valeur(c, ref_rates[(n, code)].get(ind))}")
         evolution = texte_evolution(c, evolutions(con, t.niveau, t.code).get(ind))
@@ -114,6 +117,8 @@ def entete(t: Territoire) -> None:
           "mairie dans les données.</p>"
         + sommaire(entrees)
         + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
+        + f'<p class="note poids">{e("Score de présence numérique, de 0 à 100 par commune. " + texte_poids(con))}</p>'
+        + note_base(t) + ligne_source(con)
     )
     display(Bloc(html, meta={"page_titre": titre,
                              "page_description": f"Tableau de bord de la présence numérique des communes {niveaux.devant_nom(t.niveau)}{t.nom}."}))
@@ -232,8 +237,13 @@ def comparaison(t: Territoire) -> None:
     rows = []
     for x in cat:
         rows.append([x["libelle"]] + [num(valeur(x, rates[(n, c)].get(x["indicateur"]))) for n, c, _ in refs])
-    heads = ["Indicateur"] + [nom_court(n, nom) for n, c, nom in refs]
-    table = table_html(heads, rows, legende=f"{t.nom} comparé à {', '.join(nom_court(n, nom) for n, _, nom in refs[1:])}",
+    def base(n: str, c: str) -> str:
+        b = (rates[(n, c)].get("part_site") or {}).get("denominateur")
+        return f" ({formats.entier(b)} communes)" if b else ""
+
+    heads = ["Indicateur"] + [nom_court(n, nom) + base(n, c) for n, c, nom in refs]
+    table = table_html(heads, rows, legende=f"{t.nom} comparé à "
+                       + ", ".join("l'alliance" if n == "alliance" else nom for n, _, nom in refs[1:]),
                        numeriques=range(1, len(refs)))
     intro = ("Chaque barre est la part des communes ayant une fiche mairie qui remplissent le critère. "
              + ("Le territoire est comparé " + ("à son département, à sa région et " if t.niveau == "epci" else
@@ -245,6 +255,7 @@ def comparaison(t: Territoire) -> None:
               f"{x['libelle_court']} : {valeur(x, rates[(refs[0][0], refs[0][1])].get(x['indicateur']))}" for x in pct) + "."
     display(charts.barres([x["libelle"] for x in pct], series, titre=f"{t.nom} et ses territoires de référence",
                           alt=alt, donnees_html=table))
+    display(Bloc(ligne_source(con)))
 
 
 # ── size bands ────────────────────────────────────────────────────────────────
@@ -279,14 +290,24 @@ def tranches(t: Territoire) -> None:
                        legende=f"Indicateurs par taille de commune, {t.nom}", numeriques=range(1, len(cols) + 2))
     petites = sum(rates[(b["tranche_taille"], "part_fiche_mairie")]["denominateur"] for b in presentes
                   if (b.get("max") or 10**9) < 3500)
-    intro = (f"{formats.entier(petites)} des {formats.entier(total)} communes "
-             f"{'ont' if petites > 1 else 'a'} moins de 3\u202f500 habitants "
-             f"(population municipale {e(t.population_millesime)}).")
+    intro = _intro_tranches(petites, total or 0, t.population_millesime)
     display(Bloc(section("Par taille de commune", "", ident="tranches", intro=intro)))
     alt = "Graphique en barres des indicateurs par tranche de taille de commune : " + "; ".join(
         f"{b['libelle']} : site {valeur({}, rates.get((b['tranche_taille'], 'part_site')))}" for b in presentes) + "."
     display(charts.barres([b["libelle"] for b in presentes], series, titre="Selon la taille des communes", alt=alt,
                           donnees_html=table, decimales=0))
+    display(Bloc(ligne_source(con)))
+
+
+def _intro_tranches(petites: int, total: int, millesime: str) -> str:
+    """« 120 des 277 communes ont moins de 3 500 habitants », said plainly at 0 and 1."""
+    pop = f"(population municipale {e(millesime)})"
+    if total == 1:
+        return f"La commune a {'moins de' if petites else 'au moins'} 3\u202f500 habitants {pop}."
+    if petites == 0:
+        return f"Aucune des {formats.entier(total)} communes n'a moins de 3\u202f500 habitants {pop}."
+    return (f"{formats.entier(petites)} des {formats.entier(total)} communes "
+            f"{'ont' if petites > 1 else 'a'} moins de 3\u202f500 habitants {pop}.")
 
 
 # ── sources ──────────────────────────────────────────────────────────────────
@@ -314,7 +335,8 @@ def sources_et_millesimes(t: Territoire) -> None:
     for s in srcs:
         titre = brut(lien_externe(s.get("url"), s["titre"]))  # http(s) only; anything else as text
         version = f" (version {s['version_paquet']})" if s.get("version_paquet") else ""
-        lignes.append([titre, s["producteur"], (s["millesime"] or "inconnu") + version, s.get("licence") or "–"])
+        lignes.append([titre, brut(producteurs_html(s["producteur"])), (s["millesime"] or "inconnu") + version,
+                       s.get("licence") or "–"])
     table = table_html(["Source", "Producteur", "Millésime", "Licence"], lignes, legende="Sources des données",
                        entete_ligne=True)
     prov = "".join(
