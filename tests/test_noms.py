@@ -25,6 +25,7 @@ def _staging(nom_fichier: str) -> str:
     ("Communauté urbaine Le Mans Métropole", "Le Mans Métropole"),
     ("Communauté de communes Loudéac Communauté - Bretagne Centre", "Loudéac Communauté - Bretagne Centre"),
     ("Communauté d'agglomération Quimperlé Communauté", "Quimperlé Communauté"),
+    ("Communauté de communes Poher communauté", "Poher communauté"),
     # a name that does not repeat its form keeps it
     ("Communauté de communes du Pays de Landerneau-Daoulas", "Communauté de communes du Pays de Landerneau-Daoulas"),
     ("Communauté d'agglomération du Pays de Saint-Malo", "Communauté d'agglomération du Pays de Saint-Malo"),

@@ -15,7 +15,7 @@ renamed as (
         id::integer as id_source,
         code::varchar as code,
         case when regexp_matches(nom, '^(Communauté de communes|Communauté d''agglomération|Communauté urbaine)'
-                                         || '.*[ (''-](Communauté|Métropole)([ ,)-]|$)')
+                                         || '.*[ (''-]([Cc]ommunauté|[Mm]étropole)([ ,)-]|$)')
              then regexp_replace(nom, '^(Communauté de communes|Communauté d''agglomération|Communauté urbaine) ', '')
              else nom end::varchar as nom,
         type::varchar as nature   -- CC, CA, CU, ME (métropole)
