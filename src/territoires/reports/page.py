@@ -149,10 +149,20 @@ def nom_court(niveau: str, nom: str) -> str:
 
 
 def ariane(t: Territoire) -> str:
+    """Breadcrumb: one crumb per level above. A territory over several départements (or
+    regions) gets them side by side in one crumb (« Côtes-d'Armor et Finistère »), never
+    one nested in the other; a département outside the warehouse is named, unlinked."""
     items = [f'<li><a href="{e(site.relatif(t.page, "index.html"))}">Toutes les pages</a></li>']
+    par_niveau: dict[str, list[str]] = {}
     for niveau, code, nom in donnees.parents(t):
         label = "Alliance" if niveau == "alliance" else nom
-        items.append(f'<li><a href="{e(t.href(niveau, code))}">{e(label)}</a></li>')
+        par_niveau.setdefault(niveau, []).append(f'<a href="{e(t.href(niveau, code))}">{e(label)}</a>')
+    if t.niveau == "epci" and len(t.departements) > 1:
+        construits = {c for n, c, _ in donnees.parents(t) if n == "departement"}
+        par_niveau.setdefault("departement", []).extend(
+            e(nom) for code, nom in donnees.noms_departements(t.con, t.departements) if code not in construits)
+    for liens in par_niveau.values():
+        items.append(f"<li>{' et '.join(liens) if len(liens) < 3 else ', '.join(liens[:-1]) + ' et ' + liens[-1]}</li>")
     items.append(f'<li><span aria-current="page">{e(t.nom)}</span></li>')
     return f'<nav class="ariane" aria-label="Fil d\'Ariane"><ol>{"".join(items)}</ol></nav>'
 

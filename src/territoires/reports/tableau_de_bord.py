@@ -51,7 +51,9 @@ def _sous_titre(t: Territoire) -> str:
     """The subtitle, as HTML: level, operator (a link), communes, inhabitants. An operator's
     page says its communes are its territory of action, not its members."""
     bits = [e(niveaux.libelle(t.niveau))]
-    if t.niveau == "epci" and t.a_cheval:
+    if t.niveau == "epci" and len(t.departements) > 1:
+        bits.append("à cheval sur " + " et ".join(e(n) for _, n in donnees.noms_departements(t.con, t.departements)))
+    elif t.niveau == "epci" and t.a_cheval:
         bits.append("à cheval sur plusieurs départements ou régions")
     ops = donnees.operateurs_de(t)
     if ops:
