@@ -87,3 +87,20 @@ def test_pages_open_with_findings_and_show_their_rank(pages):
     assert "Ce qu'il faut retenir" in epci and "Rang parmi les territoires comparables" in epci
     assert re.search(r"se classe \d+(er|e) sur les \d+ EPCI de l'alliance", epci)
     assert "Ce qu'il faut retenir" in _texte(pages / "alliance.html")
+
+
+def test_a_territory_without_any_directory_entry_says_so_plainly(monkeypatch):
+    """Paris (75056) has no directory entry in the embedded source: no « 0 des 1 »."""
+    from types import SimpleNamespace
+
+    from territoires.reports import page
+    from territoires.reports.tableau_de_bord import _intro_tranches
+
+    paris = SimpleNamespace(con=None, niveau="departement", code="75", nb_communes=1)
+    monkeypatch.setattr(page, "taux", lambda *a, **k: {})
+    monkeypatch.setattr(page, "sans_fiche", lambda t: [{"nom": "Paris", "code": "75056", "fiche": False}])
+    assert unescape(page.note_base(paris)) == (
+        '<p class="note base">L\'Annuaire de l\'administration ne contient aucune fiche mairie pour la commune de ce '
+        "territoire : la source n'a rien pour lui, aucun taux n'est calculé.</p>")
+    assert _intro_tranches(0, 1, "2017") == "La commune a au moins 3\u202f500 habitants (population municipale 2017)."
+    assert _intro_tranches(0, 12, "2017") == "Aucune des 12 communes n'a moins de 3\u202f500 habitants (population municipale 2017)."

@@ -135,3 +135,20 @@ def test_every_sentence_of_a_fixture_page_links_to_an_anchor_of_that_page(in_hom
     html = retenir.section_html(phrases)
     assert html.count("<li>") == len(phrases) and 'id="retenir"' in html
     assert all(re.search(r"\d", p.texte) for p in phrases)
+
+
+def test_an_operator_with_a_register_gets_its_service_sentence_from_the_warehouse(fixture_adherents, monkeypatch):
+    """The fictitious operator's register: figures from the marts, the rule's exact words."""
+    from territoires.reports import donnees, page
+
+    home, _ = fixture_adherents
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    page.nouvelle_page()
+    t = donnees.territoire("operateur", "fictif", str(home / "data" / "processed" / "territoires.duckdb"))
+    f = retenir.faits(t)
+    assert f.services and all(s["territoires"] for s in f.services)
+    # one département in the fixture: no spread to speak of, so no sentence (never a made-up one)
+    assert retenir.regle_service(f) is None
+    f.services[0]["territoires"].append({"nom": "Département témoin", "taux": 0.0, "base": 10})
+    p = retenir.regle_service(f)
+    assert p is not None and p.texte.startswith("Le service « ") and "(Département témoin, 10 communes)" in p.texte

@@ -84,6 +84,12 @@ def communes_a_accompagner(t: Territoire) -> None:
             f'<a class="telecharger" href="{csv_data_uri(toutes)}" download="toutes-les-communes-{e(slug)}.csv">'
             f"Toutes les communes du territoire (CSV, {formats.entier(n_toutes)} communes, critère par critère)</a></p>")
     base = int(taux(t.con, t.niveau, t.code).get("part_site", {}).get("denominateur") or 0)
+    if not base:  # the source has nothing for this territory: said plainly, no « 0 sur 0 »
+        noms = ", ".join(f"{e(r['nom'])} ({e(r['code'])})" for r in sans_fiche)
+        display(Bloc(section("Communes à accompagner", lien + "<p>L'Annuaire de l'administration, source de ces "
+                             "indicateurs, n'a aucune fiche mairie pour ce territoire : rien ne permet de dire quelles "
+                             f"communes accompagner. À vérifier : {noms}.</p>", ident="accompagner")))
+        return
     intro = (f"{formats.entier(n)} commune{'s' if n > 1 else ''} sur {formats.entier(base)} "
              f"n'{'ont' if n > 1 else 'a'} pas de site internet déclaré ou utilise{'nt' if n > 1 else ''} une messagerie "
              "grand public (adresse de la mairie chez wanadoo.fr, orange.fr, gmail.com…). ")

@@ -94,10 +94,12 @@ def entete(t: Territoire) -> None:
         if evolution:  # only where an earlier vintage exists: nothing is said otherwise
             details.append(evolution)
         cards.append(carte_chiffre(valeur(c, row), c["libelle"], "<br>".join(e(d) for d in details)))
+    fiches = mine.get("part_site", {}).get("denominateur")
     part = n_acc / base if base else None
     cards.append(carte_chiffre(
-        formats.entier(n_acc), "Communes à accompagner",
-        e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(part)} des communes"),
+        formats.entier(n_acc) if fiches else "–", "Communes à accompagner",
+        e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(part)} des communes" if fiches
+          else "la source n'a aucune fiche mairie pour ce territoire"),
         defavorable=True))
     entrees = [("carte", "Carte"), ("adhesion", "Adhésion"), ("comparaison", "Comparaison"),
                ("tranches", "Par taille de commune"),
@@ -169,6 +171,7 @@ def carte(t: Territoire) -> None:
     hauteur = 560 if t.niveau in ("region", "operateur") else 520
     display(charts.carte(geoms, noms, variantes, titre=f"Communes {niveaux.devant_nom(t.niveau)}{t.nom}", alt=alt,
                          donnees_html=_table_carte(t, geoms.ids, pres, cat), contexte=ctx, hauteur=hauteur))
+    display(Bloc(ligne_source(con)))
 
 
 def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
@@ -202,11 +205,12 @@ def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
         r = rows_by_code.get(c)
         if not r:
             continue
-        rows.append([brut(f'<a href="{e(t.href(sub, c))}">{e(r["nom"])}</a>')]
+        fiches = (taux(con, sub, c).get("part_site") or {}).get("denominateur")  # the base of its rates
+        rows.append([brut(f'<a href="{e(t.href(sub, c))}">{e(r["nom"])}</a>'), num(formats.entier(fiches))]
                     + [num(valeur(cat[i], {"taux": r.get(i)})) for i in inds])
     rows.sort(key=lambda row: row[0])
-    return table_html([niveaux.libelle(sub)] + [court(cat[i]) for i in inds], rows,
-                      legende=f"Indicateurs par {niveaux.libelle(sub).lower()}", numeriques=range(1, len(inds) + 1))
+    return table_html([niveaux.libelle(sub), "Communes avec fiche"] + [court(cat[i]) for i in inds], rows,
+                      legende=f"Indicateurs par {niveaux.libelle(sub).lower()}", numeriques=range(1, len(inds) + 2))
 
 
 # ── members ──────────────────────────────────────────────────────────────────
