@@ -115,8 +115,10 @@ def test_at_most_five_sentences_in_rule_order():
                score_ensemble=0.87, tranches=[{"libelle": "moins de 500 hab.", "taux": 0.71, "base": 45},
                                               {"libelle": "de 500 à 999 hab.", "taux": 0.84, "base": 80}],
                accompagner={"n": 7, "base": 277, "motifs": {"x": 7}})
-    assert [p.regle for p in retenir.phrases(f)] == ["rang_score", "rang_adoption", "ecart_parent", "tranche",
-                                                     "accompagner"]
+    f.enfants = {"niveau_pluriel": "EPCI", "liste": [{"nom": "A", "taux": 0.5, "base": 10},
+                                                     {"nom": "B", "taux": 0.6, "base": 10}]}
+    assert [p.regle for p in retenir.phrases(f)] == ["rang_score", "rang_adoption", "ecart_parent", "accompagner",
+                                                     "tranche"]  # the sixth (enfant) is dropped
 
 
 def test_every_sentence_of_a_fixture_page_links_to_an_anchor_of_that_page(in_home, con):
@@ -152,3 +154,15 @@ def test_an_operator_with_a_register_gets_its_service_sentence_from_the_warehous
     f.services[0]["territoires"].append({"nom": "Département témoin", "taux": 0.0, "base": 10})
     p = retenir.regle_service(f)
     assert p is not None and p.texte.startswith("Le service « ") and "(Département témoin, 10 communes)" in p.texte
+
+
+def test_rule_territory_one_level_down_that_lags_most():
+    f = _faits(niveau="region", nom="Bretagne", score_ensemble=0.82, enfants={"niveau_pluriel": "départements", "liste": [
+        {"nom": "Finistère", "taux": 0.84, "base": 277}, {"nom": "Morbihan", "taux": 0.76, "base": 249},
+        {"nom": "Territoire minuscule", "taux": 0.10, "base": 3}]})
+    p = retenir.regle_enfant(f)
+    assert p.texte == (f"Parmi les 2 départements, Morbihan a le score le plus bas : 76{NB}/{NB}100 (moyenne de "
+                       f"249 communes), contre 82{NB}/{NB}100 pour cette région.")
+    assert p.ancre == "territoires"
+    assert retenir.regle_enfant(_faits(score_ensemble=0.82, enfants={"niveau_pluriel": "EPCI", "liste": [
+        {"nom": "A", "taux": 0.9, "base": 10}]})) is None

@@ -117,7 +117,7 @@ def _faits(a: Territoire) -> retenir.Faits:
     """The alliance's findings: its communes to support are in its key figures (the list
     is on each territory's page)."""
     f = retenir.faits(a)
-    f.ancres = {"accompagner": "chiffres-cles"}
+    f.ancres = {"accompagner": "chiffres-cles", "territoires": "comparaison"}
     return f
 
 

@@ -7,16 +7,17 @@ by :func:`faits` from the warehouse, or given by a test) and returns one :class:
 :data:`BASE_MIN` communes. Each sentence states one figure with its base and a comparison,
 and links to the chart or table of the page it comes from (an anchor).
 
-Rules, in the order they are said:
+Rules, in the order they are said (beyond :data:`MAX_PHRASES`, the last ones are dropped):
 
 0. :func:`regle_sans_donnees`: the source has nothing for the territory (then nothing else);
 1. :func:`regle_rang_score`: rank among peers (same level) on the presence score;
 2. :func:`regle_rang_adoption`: rank on the share of member communes (a register loaded);
 3. :func:`regle_ecart_parent`: the largest gap to the closest parent level;
-4. :func:`regle_tranche`: the size band that lags most on the score;
-5. :func:`regle_accompagner`: how many communes to support and the most common reason;
-6. :func:`regle_service`: for an operator, the service whose adoption varies most
-   across its départements.
+4. :func:`regle_accompagner`: how many communes to support and the most common reason;
+5. :func:`regle_service`: for an operator, the service whose adoption varies most
+   across its départements;
+6. :func:`regle_tranche`: the size band that lags most on the score;
+7. :func:`regle_enfant`: the territory one level down that lags most on the score.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class Faits:
     accompagner: dict[str, Any] | None = None
     #: per service: ``{"libelle", "territoires": [{"nom", "taux", "base"}]}`` (an operator's départements)
     services: list[dict[str, Any]] = field(default_factory=list)
+    #: the territories one level down (regions of the alliance, départements of a region or
+    #: an operator, EPCI of a département): ``{"niveau_pluriel", "liste": [{"nom", "taux", "base"}]}``
+    enfants: dict[str, Any] | None = None
     #: where a page holds the figure of a rule elsewhere: ``{"rang": "operateurs"}`` (adoption pages)
     ancres: dict[str, str] = field(default_factory=dict)
 
@@ -215,7 +219,24 @@ def regle_service(f: Faits) -> Phrase | None:
         "adhesion", "service")
 
 
-REGLES = (regle_rang_score, regle_rang_adoption, regle_ecart_parent, regle_tranche, regle_accompagner, regle_service)
+def regle_enfant(f: Faits) -> Phrase | None:
+    if not f.enfants or f.score_ensemble is None:
+        return None
+    ok = [x for x in f.enfants.get("liste", []) if x.get("taux") is not None and (x.get("base") or 0) >= BASE_MIN]
+    if len(ok) < 2:
+        return None
+    x = min(ok, key=lambda x: (x["taux"], x["nom"]))
+    if round(x["taux"] * 100) >= round(f.score_ensemble * 100):
+        return None
+    return Phrase(
+        f"Parmi les {formats.entier(len(ok))} {f.enfants['niveau_pluriel']}, {x['nom']} a le score le plus bas : "
+        f"{_score(x['taux'])} (moyenne de {_communes(x['base'])}), contre {_score(f.score_ensemble)} pour "
+        f"{_ce(f)}.",
+        "territoires", "enfant")
+
+
+REGLES = (regle_rang_score, regle_rang_adoption, regle_ecart_parent, regle_accompagner, regle_service, regle_tranche,
+          regle_enfant)
 
 
 def phrases(f: Faits) -> list[Phrase]:
@@ -233,7 +254,7 @@ def phrases(f: Faits) -> list[Phrase]:
 # ── from the warehouse ──────────────────────────────────────────────────────
 
 #: what a sentence's link says, by anchor
-LIENS = {"rang": "voir le rang", "operateurs": "voir les opérateurs", "services": "voir les services",
+LIENS = {"territoires": "voir les territoires", "rang": "voir le rang", "operateurs": "voir les opérateurs", "services": "voir les services",
          "chiffres-cles": "voir les chiffres clés", "comparaison": "voir la comparaison", "tranches": "voir par taille de commune",
          "accompagner": "voir la liste", "adhesion": "voir l'adhésion"}
 
@@ -294,6 +315,15 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
         if r.get("denominateur"):
             f.tranches.append({"libelle": b["libelle"], "taux": r.get("taux"), "base": int(r["denominateur"]) // 100})
     f.score_ensemble = (mine.get("score_presence") or {}).get("taux")
+    sous = {"alliance": "region", "operateur": "departement", "region": "departement", "departement": "epci"}.get(t.niveau)
+    groupes = dict(donnees.enfants(t)) if sous else {}
+    if sous and groupes.get(sous):
+        liste = []
+        for code, nom in groupes[sous]:
+            r = taux(con, sous, code).get("score_presence") or {}
+            liste.append({"nom": nom, "taux": r.get("taux"), "base": (r.get("denominateur") or 0) // 100})
+        pluriels = {"region": "régions", "departement": "départements", "epci": "EPCI"}
+        f.enfants = {"niveau_pluriel": pluriels[sous], "liste": liste}
     acc = [r for r in a_accompagner(t) if r["fiche"]]
     motifs: dict[str, int] = {}
     for r in acc:
