@@ -128,26 +128,34 @@ def regle_sans_donnees(f: Faits) -> Phrase | None:
         "accompagner", "sans_donnees")
 
 
+def _classe(f: Faits, r: dict[str, Any]) -> str:
+    """« ce département se classe 3e sur les 26 départements de l'alliance »."""
+    return f"{_ce(f)} se classe {_rang(r['rang'])} sur les {formats.entier(r['sur'])} {PAIRS[f.niveau]}"
+
+
+def _rang_de(f: Faits, indicateur: str) -> dict[str, Any] | None:
+    r = f.rangs.get(indicateur)
+    return r if f.niveau in PAIRS and _classement(r) else None
+
+
 def regle_rang_score(f: Faits) -> Phrase | None:
-    r = f.rangs.get("score_presence")
-    if f.niveau not in PAIRS or not _classement(r):
+    r = _rang_de(f, "score_presence")
+    if r is None:
         return None
     return Phrase(
         f"Avec un score de présence numérique de {_score(r['taux'])} (moyenne de {_communes(r['base'])}), "
-        f"{_ce(f)} se classe {_rang(r['rang'])} sur les {formats.entier(r['sur'])} {PAIRS[f.niveau]}, "
-        f"dans le {quart(r['rang'], r['sur'])}.",
+        f"{_classe(f, r)}, dans le {quart(r['rang'], r['sur'])}.",
         "rang", "rang_score")
 
 
 def regle_rang_adoption(f: Faits) -> Phrase | None:
-    r = f.rangs.get("part_communes_adherentes")
-    if f.niveau not in PAIRS or not _classement(r):
+    r = _rang_de(f, "part_communes_adherentes")
+    if r is None:
         return None
+    adherentes = r.get("numerateur") or round(r["taux"] * r["base"])
     return Phrase(
-        f"{formats.pourcent(r['taux'])} des communes adhèrent à leur opérateur "
-        f"({formats.entier(r.get('numerateur') or round(r['taux'] * r['base']))} sur {formats.entier(r['base'])}) : "
-        f"{_ce(f)} se classe {_rang(r['rang'])} sur les {formats.entier(r['sur'])} {PAIRS[f.niveau]} "
-        "dont le registre est chargé.",
+        f"{formats.pourcent(r['taux'])} des communes adhèrent à leur opérateur ({formats.entier(adherentes)} sur "
+        f"{formats.entier(r['base'])}) : {_classe(f, r)} dont le registre est chargé.",
         "rang", "rang_adoption")
 
 
