@@ -104,3 +104,10 @@ def test_a_territory_without_any_directory_entry_says_so_plainly(monkeypatch):
         "territoire : la source n'a rien pour lui, aucun taux n'est calculé.</p>")
     assert _intro_tranches(0, 1, "2017") == "La commune a au moins 3\u202f500 habitants (population municipale 2017)."
     assert _intro_tranches(0, 12, "2017") == "Aucune des 12 communes n'a moins de 3\u202f500 habitants (population municipale 2017)."
+
+
+def test_sources_link_to_their_producers_not_to_a_package_page(pages):
+    body = (pages / "departement" / "29.html").read_text(encoding="utf-8")
+    sources = body.split('id="sources"')[1]
+    assert 'href="https://www.insee.fr/' in sources and 'href="https://lannuaire.service-public.fr/"' in sources
+    assert "pypi.org" not in sources

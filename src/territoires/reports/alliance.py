@@ -142,11 +142,16 @@ def comparaison(p: Perimetre) -> None:
     for c in cat:
         rows.append([brut(f"<strong>{e(c['libelle'])}</strong>" if c.get("tableau") else e(c["libelle"]))]
                     + [num(valeur(c, rates[k].get(c["indicateur"]))) for k, _ in cols])
-    heads = ["Indicateur"] + [brut(_entete(r)) for r in p.regions] + ["Alliance"]
+    def base(k: str) -> str:  # every rate shows its base: communes with a directory entry
+        b = (rates[k].get("part_site") or {}).get("denominateur")
+        return f'<br><span class="note">{formats.entier(b)} communes</span>' if b else ""
+
+    heads = (["Indicateur"] + [brut(_entete(r) + base(r["code"])) for r in p.regions]
+             + [brut("Alliance" + base("alliance"))])
     table = table_html(heads, rows, classe="comparatif",
                        legende="Tous les indicateurs, par région et opérateur (en gras : ceux des tableaux de bord)",
                        numeriques=range(1, len(cols) + 1))
-    pct = [c for c in cat if c.get("tableau") and c["unite"] == "%"]
+    pct = [c for c in cat if c.get("tableau") and c["unite"] == "%" and page.renseigne(c)]
     series = [{"nom": lbl, "valeurs": [(rates[k].get(c["indicateur"]) or {}).get("taux") for c in pct],
                "couleur": COULEURS_REGIONS[i % 4] if k != "alliance" else charts.GRIS}
               for i, (k, lbl) in enumerate(cols)]
@@ -157,6 +162,7 @@ def comparaison(p: Perimetre) -> None:
         for c in pct) + "."
     display(charts.barres([c["libelle"] for c in pct], series, titre="Les régions côte à côte", alt=alt,
                           donnees_html=""))
+    display(Bloc(page.ligne_source(con)))
 
 
 def cartes(p: Perimetre) -> None:
@@ -199,6 +205,7 @@ def cartes(p: Perimetre) -> None:
            "le tableau de données liste les EPCI les moins équipés de chaque région.")
     display(charts.cartes_multiples(panneaux, par_variante, titre="Les régions par EPCI", alt=alt, donnees_html=table,
                                     hauteur=820 if len(panneaux) > 2 else 480))
+    display(Bloc(page.ligne_source(con)))
 
 
 def tranches(p: Perimetre) -> None:
@@ -227,6 +234,7 @@ def tranches(p: Perimetre) -> None:
     alt = "Graphique en barres de la part des communes avec un site internet, par taille de commune et par région."
     display(charts.barres([b["libelle"] for b in presentes], series, titre="Communes avec un site internet déclaré",
                           alt=alt, donnees_html=table, decimales=0))
+    display(Bloc(page.ligne_source(con)))
 
 
 def adhesion(p: Perimetre) -> None:

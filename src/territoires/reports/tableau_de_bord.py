@@ -30,7 +30,7 @@ from territoires.reports.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)
-from territoires.reports.page import ligne_source, note_base, producteurs_html, texte_poids
+from territoires.reports.page import ligne_source, note_base, producteurs_html, renseigne, texte_poids
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -234,7 +234,7 @@ def comparaison(t: Territoire) -> None:
     cat = [c for c in catalogue(con) if c.get("tableau")]
     refs = comparables(t)
     rates = {(n, c): taux(con, n, c) for n, c, _ in refs}
-    pct = [c for c in cat if c["unite"] == "%"]
+    pct = [c for c in cat if c["unite"] == "%" and renseigne(c)]  # an uninformed indicator is never a bar
     series = []
     for i, (n, c, nom) in enumerate(refs):
         series.append({"nom": nom_court(n, nom), "valeurs": [(rates[(n, c)].get(x["indicateur"]) or {}).get("taux") for x in pct],
@@ -339,7 +339,10 @@ def sources_et_millesimes(t: Territoire) -> None:
                               + (f' <span class="note">({e(preuve)})</span>' if inconnu else "") + "</li>")
     lignes = []
     for s in srcs:
-        titre = brut(lien_externe(s.get("url"), s["titre"]))  # http(s) only; anything else as text
+        # http(s) only; anything else as text. A package page is not where the data comes from:
+        # the title is then plain text and the producers (INSEE, IGN, DILA) carry the links
+        url = None if "pypi.org/" in (s.get("url") or "") else s.get("url")
+        titre = brut(lien_externe(url, s["titre"]))
         version = f" (version {s['version_paquet']})" if s.get("version_paquet") else ""
         lignes.append([titre, brut(producteurs_html(s["producteur"])), (s["millesime"] or "inconnu") + version,
                        s.get("licence") or "–"])
