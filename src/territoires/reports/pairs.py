@@ -29,9 +29,17 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
     Peers: the territories of the same level with a value (denominator above 0). Rank 1 is
     the best by the indicator's polarity; ties share the better rank. ``similaires``: the
     :data:`VOISINS_POPULATION` peers closest in population (ratio, not difference)."""
+    from territoires.reports.page import memo
+
     ids = [i["indicateur"] for i in indicateurs]
     if niveau not in NIVEAUX_RANG or not ids:
         return {}
+    # read by the findings, the key figures and the rank section of one page: once
+    return memo(("classement", id(con), niveau, code, tuple(ids)), lambda: _classement(con, niveau, code, indicateurs))
+
+
+def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    ids = [i["indicateur"] for i in indicateurs]
     rows = con.execute(
         "select i.code, t.nom, t.population, i.indicateur, i.numerateur, i.denominateur, i.taux "
         "from marts.indicateurs i join marts.territoires t on t.niveau = i.niveau and t.code = i.code "
@@ -64,6 +72,16 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
             "mediane_similaires": statistics.median(vals[c][6] for c in autres) if autres else None,
         }
     return out
+
+
+def texte_rang(niveau: str, r: dict[str, Any] | None) -> str:
+    """« Rang : 5e sur 10 départements (deuxième quart) », or "" (too few peers)."""
+    from territoires.reports import retenir
+
+    if not r or r["sur"] < 3:
+        return ""
+    pairs = retenir.PAIRS.get(niveau, "").removesuffix(" de l'alliance")
+    return f"Rang : {retenir._rang(r['rang'])} sur {formats.entier(r['sur'])} {pairs} ({retenir.quart(r['rang'], r['sur'])})"
 
 
 def _base(ind: dict[str, Any], r: dict[str, Any]) -> str:

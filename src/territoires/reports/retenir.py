@@ -301,8 +301,8 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
     mine = taux(con, t.niveau, t.code)
     fiches = (mine.get("part_site") or {}).get("denominateur")
     f = Faits(niveau=t.niveau, nom=t.nom, communes=t.nb_communes, fiches=None if fiches is None else int(fiches))
-    rangs = pairs.classement(con, t.niveau, t.code,
-                             [cat[i] for i in ("score_presence", "part_communes_adherentes") if i in cat])
+    rangs = {k: dict(v) for k, v in pairs.classement(  # copies: the page's cache keeps the originals
+        con, t.niveau, t.code, [cat[i] for i in ("score_presence", "part_communes_adherentes") if i in cat]).items()}
     if "score_presence" in rangs:
         rangs["score_presence"]["base"] //= 100  # 100 points per commune with a directory entry
     f.rangs = rangs

@@ -77,6 +77,8 @@ def entete(t: Territoire) -> None:
     n_acc = sum(1 for r in a_accompagner(t) if r["fiche"])
     base = mine.get("part_site", {}).get("denominateur") or t.nb_communes
 
+    inds_rang = [cat[i] for i in CHIFFRES_CLES if i in cat] + [cat[i] for i in ("part_communes_adherentes",) if i in cat]
+    rangs = pairs.classement(con, t.niveau, t.code, inds_rang)
     cards = []
     for ind in CHIFFRES_CLES:
         if ind not in cat:
@@ -88,6 +90,8 @@ def entete(t: Territoire) -> None:
             details.append(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
         elif row and row.get("denominateur") and ind == "score_presence":
             details.append(f"moyenne de {formats.entier(row['denominateur'] // 100)} communes")
+        if pairs.texte_rang(t.niveau, rangs.get(ind)):
+            details.append(pairs.texte_rang(t.niveau, rangs.get(ind)))
         for n, code, nom in refs:
             details.append(f"{nom_court(n, nom)} : {valeur(c, ref_rates[(n, code)].get(ind))}")
         evolution = texte_evolution(c, evolutions(con, t.niveau, t.code).get(ind))
@@ -106,8 +110,7 @@ def entete(t: Territoire) -> None:
                ("accompagner", "Communes à accompagner"), ("sources", "Sources")]
     if donnees.enfants(t):
         entrees.insert(0, ("territoires", "Territoires"))
-    rang = pairs.section_rang(t, [cat[i] for i in CHIFFRES_CLES if i in cat]
-                              + [cat[i] for i in ("part_communes_adherentes",) if i in cat], valeur)
+    rang = pairs.section_rang(t, inds_rang, valeur)
     if rang is not None:
         entrees.insert(0, ("rang", "Rang"))
     titre = f"{t.nom} — présence numérique des communes"
