@@ -89,6 +89,7 @@ def test_pages_open_with_findings_and_show_their_rank(pages):
     epci = _texte(pages / "epci" / f"{EPCI_POHER}.html")
     assert "Ce qu'il faut retenir" in epci and "Rang parmi les territoires comparables" in epci
     assert re.search(r"se classe \d+(er|e) sur les \d+ EPCI de l'alliance", epci)
+    assert re.search(r"Rang : \d+(er|e) sur \d+ EPCI \((premier|deuxième|troisième|dernier) quart\)", epci)
     assert "Ce qu'il faut retenir" in _texte(pages / "alliance.html")
 
 
