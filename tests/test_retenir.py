@@ -166,3 +166,15 @@ def test_rule_territory_one_level_down_that_lags_most():
     assert p.ancre == "territoires"
     assert retenir.regle_enfant(_faits(score_ensemble=0.82, enfants={"niveau_pluriel": "EPCI", "liste": [
         {"nom": "A", "taux": 0.9, "base": 10}]})) is None
+
+
+def test_rule_adoption_against_the_parent_when_there_are_no_peers_to_rank_among():
+    f = _faits(niveau="operateur", parent={"nom": "l'alliance"},
+               adoption={"taux": 1 / 3, "numerateur": 93, "base": 279, "taux_parent": 0.3})
+    p = retenir.regle_adoption(f)
+    assert p.texte == f"33,3{NB}% des communes adhèrent à leur opérateur (93 sur 279), contre 30,0{NB}% pour l'alliance."
+    assert p.ancre == "adhesion"
+    # ranked already: not said twice
+    f.rangs = {"part_communes_adherentes": {"rang": 1, "sur": 4, "taux": 1 / 3, "base": 279, "numerateur": 93}}
+    assert retenir.regle_adoption(f) is None
+    assert retenir.regle_adoption(_faits(adoption={"taux": 0.5, "numerateur": 2, "base": 4})) is None

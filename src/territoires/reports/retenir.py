@@ -12,6 +12,7 @@ Rules, in the order they are said (beyond :data:`MAX_PHRASES`, the last ones are
 0. :func:`regle_sans_donnees`: the source has nothing for the territory (then nothing else);
 1. :func:`regle_rang_score`: rank among peers (same level) on the presence score;
 2. :func:`regle_rang_adoption`: rank on the share of member communes (a register loaded);
+   without peers to rank among, :func:`regle_adoption` compares it with the parent level;
 3. :func:`regle_ecart_parent`: the largest gap to the closest parent level;
 4. :func:`regle_accompagner`: how many communes to support and the most common reason;
 5. :func:`regle_service`: for an operator, the service whose adoption varies most
@@ -75,6 +76,8 @@ class Faits:
     accompagner: dict[str, Any] | None = None
     #: per service: ``{"libelle", "territoires": [{"nom", "taux", "base"}]}`` (an operator's départements)
     services: list[dict[str, Any]] = field(default_factory=list)
+    #: share of member communes (a register loaded): ``{"taux", "numerateur", "base", "taux_parent"}``
+    adoption: dict[str, Any] | None = None
     #: the territories one level down (regions of the alliance, départements of a region or
     #: an operator, EPCI of a département): ``{"niveau_pluriel", "liste": [{"nom", "taux", "base"}]}``
     enfants: dict[str, Any] | None = None
@@ -157,6 +160,19 @@ def regle_rang_adoption(f: Faits) -> Phrase | None:
         f"{formats.pourcent(r['taux'])} des communes adhèrent à leur opérateur ({formats.entier(adherentes)} sur "
         f"{formats.entier(r['base'])}) : {_classe(f, r)} dont le registre est chargé.",
         "rang", "rang_adoption")
+
+
+def regle_adoption(f: Faits) -> Phrase | None:
+    a = f.adoption
+    if _rang_de(f, "part_communes_adherentes") is not None or not a or a.get("taux") is None \
+            or (a.get("base") or 0) < BASE_MIN:
+        return None
+    comparaison = (f", contre {formats.pourcent(a['taux_parent'])} pour {f.parent['nom']}"
+                   if f.parent and a.get("taux_parent") is not None else "")
+    return Phrase(
+        f"{formats.pourcent(a['taux'])} des communes adhèrent à leur opérateur ({formats.entier(a['numerateur'])} sur "
+        f"{formats.entier(a['base'])}){comparaison}.",
+        "adhesion", "adoption")
 
 
 def regle_ecart_parent(f: Faits) -> Phrase | None:
@@ -243,7 +259,7 @@ def regle_enfant(f: Faits) -> Phrase | None:
         "territoires", "enfant")
 
 
-REGLES = (regle_rang_score, regle_rang_adoption, regle_ecart_parent, regle_accompagner, regle_service, regle_tranche,
+REGLES = (regle_rang_score, regle_rang_adoption, regle_adoption, regle_ecart_parent, regle_accompagner, regle_service, regle_tranche,
           regle_enfant)
 
 
@@ -285,7 +301,7 @@ def faits_adoption(t) -> Faits:
     """The figures of an adoption page (alliance, operator): rank on adoption among the
     operators, the service that varies most; their chart and table are named there."""
     f = faits(t)
-    return Faits(niveau=t.niveau, nom=t.nom, communes=f.communes,
+    return Faits(niveau=t.niveau, nom=t.nom, communes=f.communes, adoption=f.adoption, parent=f.parent,
                  rangs={k: v for k, v in f.rangs.items() if k == "part_communes_adherentes"},
                  services=f.services, ancres={"rang": "operateurs", "adhesion": "services"})
 
@@ -311,6 +327,10 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
         n, c, nom = refs[1]
         f.parent = {"nom": designation(n, nom), "ancre": ancre_ecart}
         theirs = taux(con, n, c)
+        a = mine.get("part_communes_adherentes") or {}
+        if a.get("denominateur"):
+            f.adoption = {"taux": a.get("taux"), "numerateur": a.get("numerateur"), "base": a["denominateur"],
+                          "taux_parent": (theirs.get("part_communes_adherentes") or {}).get("taux")}
         for ind in cat.values():
             if not ind.get("tableau") or ind["unite"] != "%" or not renseigne(ind):
                 continue
