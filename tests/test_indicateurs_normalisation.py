@@ -97,7 +97,7 @@ def test_vides_et_fiche_absente(faits):
     assert faits["00001"]["fiche_mairie"] is False and faits["00001"]["score_presence"] is None
     assert _site(faits["00002"]) == (False, False, False, None, None, "sans_site")
     assert _email(faits["00002"]) == (False, False, 0, None, None, "sans_email")
-    assert faits["00002"]["fiche_mairie"] and faits["00002"]["score_presence"] == 10  # hours only
+    assert faits["00002"]["fiche_mairie"] and faits["00002"]["score_presence"] == 0  # hours only: published by nearly all, out of the score
 
 
 def test_majuscules_espaces_et_www(faits):
@@ -196,7 +196,7 @@ def test_sous_domaine_de_messagerie_et_score(faits):
     assert f["score_presence"] == 100 and f["criteres_manquants"] == []
     assert not faits["00003"]["accessibilite_renseignee"]
     assert not faits["00005"]["horaires_publies"] and not faits["00006"]["horaires_publies"]
-    assert faits["00009"]["score_presence"] == 20 + 10 + 10  # site, https, e-mail
+    assert faits["00009"]["score_presence"] == 20 + 15  # site, https (a declared e-mail is out of the score)
     assert "email_non_generique" in faits["00009"]["criteres_manquants"]
 
 

@@ -136,7 +136,7 @@ def test_plain_papermill_cli_runs_the_region_dashboard(tmp_path, fixture_home):
     assert charts.MIME_CARTE in mimes and charts.MIME_PLOTLY in mimes
     body, extra = publication.html_page(nb, "region/53.html")
     assert "Bretagne" in body and f"{formats.NNBSP}%" in body
-    assert list(extra) == ["region/53-communes.csv"]
+    assert list(extra) == ["region/53-communes.csv", "region/53-toutes-communes.csv"]
     assert out.stat().st_size < 1_500_000  # geometry encoded, not nested lists
 
 

@@ -24,6 +24,29 @@ def _csv(rows: list[dict[str, Any]]) -> str:
           r.get("mairie_telephone") or ""] for r in rows))
 
 
+def _oui(v: Any) -> str:
+    return "" if v is None else ("oui" if v else "non")
+
+
+def csv_toutes(t: Territoire) -> tuple[str, int]:
+    """Every commune of the territory with its criteria and score (not only those to
+    support), by priority like the list: lowest score first, then largest population."""
+    from territoires.indicators import api
+
+    rows = api.presence(niveau=t.niveau, code=t.code, con=t.con).to_dicts()
+    rows.sort(key=lambda r: (r.get("score_presence") is not None, r.get("score_presence") or 0,
+                             -(r.get("population") or 0), r["code"]))
+    cols = ["site_declare", "https", "site_domaine_maitrise", "extension_souveraine", "email_non_generique",
+            "email_webmail_grand_public", "email_meme_domaine", "horaires_publies"]
+    texte = tableurs.csv_texte(
+        ["code_commune", "commune", "code_epci", "departement", "population", "fiche_mairie", "score_presence"] + cols
+        + ["site_internet", "adresse_electronique"],
+        ([r["code"], r["nom"], r.get("code_epci") or "", r.get("code_departement") or "", r.get("population"),
+          _oui(r.get("fiche_mairie")), r.get("score_presence")] + [_oui(r.get(c)) for c in cols]
+         + [r.get("mairie_site") or "", r.get("mairie_email") or ""] for r in rows))
+    return texte, len(rows)
+
+
 #: above this many communes to act on, the page lists them by EPCI (full list in the CSV)
 MAX_LISTE = 300
 
@@ -42,15 +65,31 @@ def communes_a_accompagner(t: Territoire) -> None:
     avec_fiche = [r for r in rows if r["fiche"]]
     sans_fiche = [r for r in rows if not r["fiche"]]
     if not rows:
+        toutes, n_toutes = csv_toutes(t)
         display(Bloc(section("Communes à accompagner", "<p>Toutes les communes ont un site déclaré et une adresse "
-                                                        "électronique hors messagerie grand public.</p>",
+                                                        "électronique hors messagerie grand public.</p>"
+                             f'<p class="telechargements"><a class="telecharger" href="{csv_data_uri(toutes)}" '
+                             f'download="toutes-les-communes-{e(t.niveau)}-{e(t.code)}.csv">Toutes les communes du '
+                             f"territoire (CSV, {formats.entier(n_toutes)} communes, critère par critère)</a></p>",
                              ident="accompagner")))
         return
     slug = f"{t.niveau}-{t.code}"
-    lien = (f'<a class="telecharger" href="{csv_data_uri(_csv(rows))}" download="communes-a-accompagner-{e(slug)}.csv">'
-            f"Télécharger la liste complète (CSV, {formats.entier(len(rows))} commune{'s' if len(rows) > 1 else ''})</a>")
     n = len(avec_fiche)
+    # the button counts what the list counts; the communes without an entry are said apart
+    compte = f"{formats.entier(n)} à accompagner" + (
+        f", plus {formats.entier(len(sans_fiche))} sans fiche mairie à vérifier" if sans_fiche else "")
+    toutes, n_toutes = csv_toutes(t)
+    lien = (f'<p class="telechargements"><a class="telecharger" href="{csv_data_uri(_csv(rows))}" '
+            f'download="communes-a-accompagner-{e(slug)}.csv">Télécharger la liste (CSV, {compte})</a> '
+            f'<a class="telecharger" href="{csv_data_uri(toutes)}" download="toutes-les-communes-{e(slug)}.csv">'
+            f"Toutes les communes du territoire (CSV, {formats.entier(n_toutes)} communes, critère par critère)</a></p>")
     base = int(taux(t.con, t.niveau, t.code).get("part_site", {}).get("denominateur") or 0)
+    if not base:  # the source has nothing for this territory: said plainly, no « 0 sur 0 »
+        noms = ", ".join(f"{e(r['nom'])} ({e(r['code'])})" for r in sans_fiche)
+        display(Bloc(section("Communes à accompagner", lien + "<p>L'Annuaire de l'administration, source de ces "
+                             "indicateurs, n'a aucune fiche mairie pour ce territoire : rien ne permet de dire quelles "
+                             f"communes accompagner. À vérifier : {noms}.</p>", ident="accompagner")))
+        return
     intro = (f"{formats.entier(n)} commune{'s' if n > 1 else ''} sur {formats.entier(base)} "
              f"n'{'ont' if n > 1 else 'a'} pas de site internet déclaré ou utilise{'nt' if n > 1 else ''} une messagerie "
              "grand public (adresse de la mairie chez wanadoo.fr, orange.fr, gmail.com…). ")
@@ -73,10 +112,11 @@ def communes_a_accompagner(t: Territoire) -> None:
                            enveloppe=False)
         cible = "liste-epci"
     else:
-        intro += "Classées par EPCI puis par nom ; le fichier CSV ajoute le site et le téléphone."
+        intro += ("Classées par priorité : le score le plus bas d'abord, puis la population la plus grande ; "
+                  "le fichier CSV ajoute le site et le téléphone.")
         heads = ["Commune"] + (["EPCI"] if epci_col else []) + ["Population", "Score /100", "Motif", "Adresse électronique"]
         lignes = []
-        for r in sorted(avec_fiche, key=lambda r: ((r.get("nom_epci") or "") if epci_col else "", r["nom"])):
+        for r in avec_fiche:  # by priority (territoires.indicators.api.communes_a_accompagner)
             lignes.append([r["nom"]] + ([r.get("nom_epci") or "–"] if epci_col else [])
                           + [num(formats.entier(r.get("population"))),
                              num(formats.entier(r["score_presence"]) if r.get("score_presence") is not None else "–"),

@@ -99,6 +99,9 @@ def entete(a: Adoption) -> None:
     manquants = [noms[c] for c, f in a.registres.items() if not f]
     if manquants:
         html += f'<p class="note">{e(adhesion.phrase_sans_registre(manquants))}</p>'
+    from territoires.reports import retenir
+
+    html += retenir.section_html(retenir.phrases(retenir.faits_adoption(t)))
     html += sommaire([("carte", "Carte"), ("services", "Services"), ("tranches", "Par taille"),
                       ("chronologie", "Chronologie"), ("operateurs", "Opérateurs"), ("types", "Par type d'entité"),
                       ("sources", "Sources")])

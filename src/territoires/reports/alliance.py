@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from territoires import charts, formats, geo
-from territoires.reports import donnees, page, tableau_de_bord
+from territoires.reports import donnees, page, retenir, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.reports.html import Bloc, brut, e, num, section
 from territoires.reports.html import table as table_html
@@ -84,6 +84,8 @@ def entete(p: Perimetre) -> None:
             detail = ""
             if row and cat[ind]["unite"] == "%":
                 detail = e(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
+            elif row and row.get("denominateur"):
+                detail = e(f"moyenne de {formats.entier(row['denominateur'] // 100)} communes")
             cards.append(page.carte_chiffre(valeur(cat[ind], row), cat[ind]["libelle"], detail))
     cards.append(page.carte_chiffre(
         formats.entier(n_acc), "Communes à accompagner",
@@ -96,16 +98,27 @@ def entete(p: Perimetre) -> None:
         '<li><span aria-current="page">Alliance</span></li></ol></nav>'
         f"<h1>{e(a.nom)}</h1>"
         f'<p class="sous-titre">{e(sub)}</p>'
-        '<p class="intro">Les quatre opérateurs publics de services numériques de l\'alliance, signée en novembre 2025, '
+        + retenir.section_html(retenir.phrases(_faits(a)))
+        + '<p class="intro">Les quatre opérateurs publics de services numériques de l\'alliance, signée en novembre 2025, '
         "côte à côte : présence numérique des mairies d'après leur fiche dans l'Annuaire de l'administration.</p>"
         + page.sommaire([("territoires", "Territoires"), ("comparaison", "Comparaison"), ("cartes", "Cartes"),
                              ("tranches", "Par taille de commune"), ("sources", "Sources")])
         + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
+        + f'<p class="note poids">{e("Score de présence numérique, de 0 à 100 par commune. " + page.texte_poids(con))}</p>'
+        + page.note_base(a) + page.ligne_source(con)
     )
     display(Bloc(html, meta={"page_titre": "Alliance des opérateurs publics de services numériques — présence numérique des communes",
                              "page_description": "Les quatre régions et opérateurs de l'alliance comparés sur chaque indicateur."}))
     display(Bloc(section("Territoires de l'alliance", page.liste_territoires(a, donnees.enfants(a)),
                          ident="territoires")))
+
+
+def _faits(a: Territoire) -> retenir.Faits:
+    """The alliance's findings: its communes to support are in its key figures (the list
+    is on each territory's page)."""
+    f = retenir.faits(a)
+    f.ancres = {"accompagner": "chiffres-cles", "territoires": "comparaison"}
+    return f
 
 
 def _rates(p: Perimetre) -> dict[str, dict[str, Any]]:
@@ -129,11 +142,16 @@ def comparaison(p: Perimetre) -> None:
     for c in cat:
         rows.append([brut(f"<strong>{e(c['libelle'])}</strong>" if c.get("tableau") else e(c["libelle"]))]
                     + [num(valeur(c, rates[k].get(c["indicateur"]))) for k, _ in cols])
-    heads = ["Indicateur"] + [brut(_entete(r)) for r in p.regions] + ["Alliance"]
+    def base(k: str) -> str:  # every rate shows its base: communes with a directory entry
+        b = (rates[k].get("part_site") or {}).get("denominateur")
+        return f'<br><span class="note">{formats.entier(b)} communes</span>' if b else ""
+
+    heads = (["Indicateur"] + [brut(_entete(r) + base(r["code"])) for r in p.regions]
+             + [brut("Alliance" + base("alliance"))])
     table = table_html(heads, rows, classe="comparatif",
                        legende="Tous les indicateurs, par région et opérateur (en gras : ceux des tableaux de bord)",
                        numeriques=range(1, len(cols) + 1))
-    pct = [c for c in cat if c.get("tableau") and c["unite"] == "%"]
+    pct = [c for c in cat if c.get("tableau") and c["unite"] == "%" and page.renseigne(c)]
     series = [{"nom": lbl, "valeurs": [(rates[k].get(c["indicateur"]) or {}).get("taux") for c in pct],
                "couleur": COULEURS_REGIONS[i % 4] if k != "alliance" else charts.GRIS}
               for i, (k, lbl) in enumerate(cols)]
@@ -144,6 +162,7 @@ def comparaison(p: Perimetre) -> None:
         for c in pct) + "."
     display(charts.barres([c["libelle"] for c in pct], series, titre="Les régions côte à côte", alt=alt,
                           donnees_html=""))
+    display(Bloc(page.ligne_source(con)))
 
 
 def cartes(p: Perimetre) -> None:
@@ -186,6 +205,7 @@ def cartes(p: Perimetre) -> None:
            "le tableau de données liste les EPCI les moins équipés de chaque région.")
     display(charts.cartes_multiples(panneaux, par_variante, titre="Les régions par EPCI", alt=alt, donnees_html=table,
                                     hauteur=820 if len(panneaux) > 2 else 480))
+    display(Bloc(page.ligne_source(con)))
 
 
 def tranches(p: Perimetre) -> None:
@@ -214,6 +234,7 @@ def tranches(p: Perimetre) -> None:
     alt = "Graphique en barres de la part des communes avec un site internet, par taille de commune et par région."
     display(charts.barres([b["libelle"] for b in presentes], series, titre="Communes avec un site internet déclaré",
                           alt=alt, donnees_html=table, decimales=0))
+    display(Bloc(page.ligne_source(con)))
 
 
 def adhesion(p: Perimetre) -> None:

@@ -145,6 +145,17 @@ def noms(con, niveau: str, codes: list[str]) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+def noms_departements(con, codes: list[str]) -> list[tuple[str, str]]:
+    """``[(code, nom)]`` of départements, built or not: an EPCI may reach into a
+    département outside the warehouse's scope, which readers know by its name, never
+    by its code (« Loire-Atlantique », not « 44 »). ``staging.departements`` holds all."""
+    if not codes:
+        return []
+    table = "staging.departements" if a_table(con, "staging.departements") else "marts.territoires"
+    trouves = dict(con.execute(f"select code, nom from {table} where list_contains(?, code)", [codes]).fetchall())
+    return [(c, trouves.get(c, c)) for c in sorted(codes)]
+
+
 def parents(t: Territoire) -> list[tuple[str, str, str]]:
     """Containing territories, top down: ``(niveau, code, nom)``; alliance first. An
     operator is not a parent of a region (its territory of action is, its members are not

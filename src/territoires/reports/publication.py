@@ -29,7 +29,9 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
 ASSET_FILES = ("territoires.css", "apercu.js", "territoires.js", "recherche.js")
 
-_CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)"')
+_CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)"( download="([^"]*)")?')
+#: a CSV whose download name starts so is every commune of the page: ``<page>-toutes-communes.csv``
+TOUTES_COMMUNES = "toutes-les-communes"
 
 
 def plotly_js_path() -> Path:
@@ -219,10 +221,13 @@ def html_page(nb, page_path: str, *, single_file: bool = False, reports_dir: Pat
 
         def _extract(m: re.Match) -> str:
             nonlocal count
-            count += 1
-            rel = f"{stem}-communes.csv" if count == 1 else f"{stem}-donnees-{count}.csv"
+            if (m.group(3) or "").startswith(TOUTES_COMMUNES):
+                rel = f"{stem}-toutes-communes.csv"
+            else:
+                count += 1
+                rel = f"{stem}-communes.csv" if count == 1 else f"{stem}-donnees-{count}.csv"
             extra[rel] = base64.b64decode(m.group(1))
-            return f'href="{site.relatif(page_path, rel)}"'
+            return f'href="{site.relatif(page_path, rel)}"' + (m.group(2) or "")
 
         body = _CSV_LINK.sub(_extract, body)
     return body, extra

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from territoires import charts, formats, geo, niveaux
-from territoires.reports import donnees
+from territoires.reports import donnees, pairs, retenir
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
@@ -30,6 +30,7 @@ from territoires.reports.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)
+from territoires.reports.page import ligne_source, note_base, producteurs_html, renseigne, texte_poids
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -50,7 +51,9 @@ def _sous_titre(t: Territoire) -> str:
     """The subtitle, as HTML: level, operator (a link), communes, inhabitants. An operator's
     page says its communes are its territory of action, not its members."""
     bits = [e(niveaux.libelle(t.niveau))]
-    if t.niveau == "epci" and t.a_cheval:
+    if t.niveau == "epci" and len(t.departements) > 1:
+        bits.append("à cheval sur " + " et ".join(e(n) for _, n in donnees.noms_departements(t.con, t.departements)))
+    elif t.niveau == "epci" and t.a_cheval:
         bits.append("à cheval sur plusieurs départements ou régions")
     ops = donnees.operateurs_de(t)
     if ops:
@@ -74,6 +77,8 @@ def entete(t: Territoire) -> None:
     n_acc = sum(1 for r in a_accompagner(t) if r["fiche"])
     base = mine.get("part_site", {}).get("denominateur") or t.nb_communes
 
+    inds_rang = [cat[i] for i in CHIFFRES_CLES if i in cat] + [cat[i] for i in ("part_communes_adherentes",) if i in cat]
+    rangs = pairs.classement(con, t.niveau, t.code, inds_rang)
     cards = []
     for ind in CHIFFRES_CLES:
         if ind not in cat:
@@ -83,35 +88,49 @@ def entete(t: Territoire) -> None:
         details = []
         if row and c["unite"] == "%" and row.get("denominateur"):
             details.append(f"{formats.entier(row['numerateur'])} sur {formats.entier(row['denominateur'])} communes")
+        elif row and row.get("denominateur") and ind == "score_presence":
+            details.append(f"moyenne de {formats.entier(row['denominateur'] // 100)} communes")
+        if pairs.texte_rang(t.niveau, rangs.get(ind)):
+            details.append(pairs.texte_rang(t.niveau, rangs.get(ind)))
         for n, code, nom in refs:
             details.append(f"{nom_court(n, nom)} : {valeur(c, ref_rates[(n, code)].get(ind))}")
         evolution = texte_evolution(c, evolutions(con, t.niveau, t.code).get(ind))
         if evolution:  # only where an earlier vintage exists: nothing is said otherwise
             details.append(evolution)
         cards.append(carte_chiffre(valeur(c, row), c["libelle"], "<br>".join(e(d) for d in details)))
+    fiches = mine.get("part_site", {}).get("denominateur")
     part = n_acc / base if base else None
     cards.append(carte_chiffre(
-        formats.entier(n_acc), "Communes à accompagner",
-        e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(part)} des communes"),
+        formats.entier(n_acc) if fiches else "–", "Communes à accompagner",
+        e(f"sans site déclaré ou avec une messagerie grand public : {formats.pourcent(part)} des communes" if fiches
+          else "la source n'a aucune fiche mairie pour ce territoire"),
         defavorable=True))
     entrees = [("carte", "Carte"), ("adhesion", "Adhésion"), ("comparaison", "Comparaison"),
                ("tranches", "Par taille de commune"),
                ("accompagner", "Communes à accompagner"), ("sources", "Sources")]
     if donnees.enfants(t):
         entrees.insert(0, ("territoires", "Territoires"))
+    rang = pairs.section_rang(t, inds_rang, valeur)
+    if rang is not None:
+        entrees.insert(0, ("rang", "Rang"))
     titre = f"{t.nom} — présence numérique des communes"
     html = (
         ariane(t)
         + f"<h1>{e(t.nom)}</h1>"
         + f'<p class="sous-titre">{_sous_titre(t)}</p>'
+        + retenir.section_html(retenir.phrases(retenir.faits(t)))
         + '<p class="intro">Présence numérique des mairies d\'après leur fiche dans l\'Annuaire de l\'administration : '
           "site internet, adresse électronique, horaires publiés. Les taux portent sur les communes ayant une fiche "
           "mairie dans les données.</p>"
         + sommaire(entrees)
         + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
+        + f'<p class="note poids">{e("Score de présence numérique, de 0 à 100 par commune. " + texte_poids(con))}</p>'
+        + note_base(t) + ligne_source(con)
     )
     display(Bloc(html, meta={"page_titre": titre,
                              "page_description": f"Tableau de bord de la présence numérique des communes {niveaux.devant_nom(t.niveau)}{t.nom}."}))
+    if rang is not None:
+        display(rang)
     nav = _navigation(t)
     if nav:
         display(Bloc(nav))
@@ -156,6 +175,7 @@ def carte(t: Territoire) -> None:
     hauteur = 560 if t.niveau in ("region", "operateur") else 520
     display(charts.carte(geoms, noms, variantes, titre=f"Communes {niveaux.devant_nom(t.niveau)}{t.nom}", alt=alt,
                          donnees_html=_table_carte(t, geoms.ids, pres, cat), contexte=ctx, hauteur=hauteur))
+    display(Bloc(ligne_source(con)))
 
 
 def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
@@ -196,11 +216,12 @@ def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
         r = rows_by_code.get(c)
         if not r:
             continue
-        rows.append([brut(f'<a href="{e(t.href(sub, c))}">{e(r["nom"])}</a>')]
+        fiches = (taux(con, sub, c).get("part_site") or {}).get("denominateur")  # the base of its rates
+        rows.append([brut(f'<a href="{e(t.href(sub, c))}">{e(r["nom"])}</a>'), num(formats.entier(fiches))]
                     + [num(valeur(cat[i], {"taux": r.get(i)})) for i in inds])
     rows.sort(key=lambda row: row[0])
-    return table_html([niveaux.libelle(sub)] + [court(cat[i]) for i in inds], rows,
-                      legende=f"Indicateurs par {niveaux.libelle(sub).lower()}", numeriques=range(1, len(inds) + 1))
+    return table_html([niveaux.libelle(sub), "Communes avec fiche"] + [court(cat[i]) for i in inds], rows,
+                      legende=f"Indicateurs par {niveaux.libelle(sub).lower()}", numeriques=range(1, len(inds) + 2))
 
 
 # ── members ──────────────────────────────────────────────────────────────────
@@ -224,7 +245,7 @@ def comparaison(t: Territoire) -> None:
     cat = [c for c in catalogue(con) if c.get("tableau")]
     refs = comparables(t)
     rates = {(n, c): taux(con, n, c) for n, c, _ in refs}
-    pct = [c for c in cat if c["unite"] == "%"]
+    pct = [c for c in cat if c["unite"] == "%" and renseigne(c)]  # an uninformed indicator is never a bar
     series = []
     for i, (n, c, nom) in enumerate(refs):
         series.append({"nom": nom_court(n, nom), "valeurs": [(rates[(n, c)].get(x["indicateur"]) or {}).get("taux") for x in pct],
@@ -233,8 +254,13 @@ def comparaison(t: Territoire) -> None:
     rows = []
     for x in cat:
         rows.append([x["libelle"]] + [num(valeur(x, rates[(n, c)].get(x["indicateur"]))) for n, c, _ in refs])
-    heads = ["Indicateur"] + [nom_court(n, nom) for n, c, nom in refs]
-    table = table_html(heads, rows, legende=f"{t.nom} comparé à {', '.join(nom_court(n, nom) for n, _, nom in refs[1:])}",
+    def base(n: str, c: str) -> str:
+        b = (rates[(n, c)].get("part_site") or {}).get("denominateur")
+        return f" ({formats.entier(b)} communes)" if b else ""
+
+    heads = ["Indicateur"] + [nom_court(n, nom) + base(n, c) for n, c, nom in refs]
+    table = table_html(heads, rows, legende=f"{t.nom} comparé à "
+                       + ", ".join("l'alliance" if n == "alliance" else nom for n, _, nom in refs[1:]),
                        numeriques=range(1, len(refs)))
     intro = ("Chaque barre est la part des communes ayant une fiche mairie qui remplissent le critère. "
              + ("Le territoire est comparé " + ("à son département, à sa région et " if t.niveau == "epci" else
@@ -246,6 +272,7 @@ def comparaison(t: Territoire) -> None:
               f"{x['libelle_court']} : {valeur(x, rates[(refs[0][0], refs[0][1])].get(x['indicateur']))}" for x in pct) + "."
     display(charts.barres([x["libelle"] for x in pct], series, titre=f"{t.nom} et ses territoires de référence",
                           alt=alt, donnees_html=table))
+    display(Bloc(ligne_source(con)))
 
 
 # ── size bands ────────────────────────────────────────────────────────────────
@@ -280,14 +307,24 @@ def tranches(t: Territoire) -> None:
                        legende=f"Indicateurs par taille de commune, {t.nom}", numeriques=range(1, len(cols) + 2))
     petites = sum(rates[(b["tranche_taille"], "part_fiche_mairie")]["denominateur"] for b in presentes
                   if (b.get("max") or 10**9) < 3500)
-    intro = (f"{formats.entier(petites)} des {formats.entier(total)} communes "
-             f"{'ont' if petites > 1 else 'a'} moins de 3\u202f500 habitants "
-             f"(population municipale {e(t.population_millesime)}).")
+    intro = _intro_tranches(petites, total or 0, t.population_millesime)
     display(Bloc(section("Par taille de commune", "", ident="tranches", intro=intro)))
     alt = "Graphique en barres des indicateurs par tranche de taille de commune : " + "; ".join(
         f"{b['libelle']} : site {valeur({}, rates.get((b['tranche_taille'], 'part_site')))}" for b in presentes) + "."
     display(charts.barres([b["libelle"] for b in presentes], series, titre="Selon la taille des communes", alt=alt,
                           donnees_html=table, decimales=0))
+    display(Bloc(ligne_source(con)))
+
+
+def _intro_tranches(petites: int, total: int, millesime: str) -> str:
+    """« 120 des 277 communes ont moins de 3 500 habitants », said plainly at 0 and 1."""
+    pop = f"(population municipale {e(millesime)})"
+    if total == 1:
+        return f"La commune a {'moins de' if petites else 'au moins'} 3\u202f500 habitants {pop}."
+    if petites == 0:
+        return f"Aucune des {formats.entier(total)} communes n'a moins de 3\u202f500 habitants {pop}."
+    return (f"{formats.entier(petites)} des {formats.entier(total)} communes "
+            f"{'ont' if petites > 1 else 'a'} moins de 3\u202f500 habitants {pop}.")
 
 
 # ── sources ──────────────────────────────────────────────────────────────────
@@ -353,9 +390,13 @@ def sources_et_millesimes(t: Territoire) -> None:
                               + (f' <span class="note">({e(preuve)})</span>' if inconnu else "") + "</li>")
     lignes = []
     for s in srcs:
-        titre = brut(lien_externe(s.get("url"), s["titre"]))  # http(s) only; anything else as text
+        # http(s) only; anything else as text. A package page is not where the data comes from:
+        # the title is then plain text and the producers (INSEE, IGN, DILA) carry the links
+        url = None if "pypi.org/" in (s.get("url") or "") else s.get("url")
+        titre = brut(lien_externe(url, s["titre"]))
         version = f" (version {s['version_paquet']})" if s.get("version_paquet") else ""
-        lignes.append([titre, s["producteur"], (s["millesime"] or "inconnu") + version, s.get("licence") or "–"])
+        lignes.append([titre, brut(producteurs_html(s["producteur"])), (s["millesime"] or "inconnu") + version,
+                       s.get("licence") or "–"])
     table = table_html(["Source", "Producteur", "Millésime", "Licence"], lignes, legende="Sources des données",
                        entete_ligne=True)
     prov = "".join(

@@ -6,7 +6,12 @@
 -- territory; for score_presence the numerator is the sum of the communes' scores and the
 -- denominator 100 × the number of communes with a directory entry, so taux = mean score / 100.
 -- unique: indicateur
--- not_null: indicateur, libelle, libelle_court, definition, unite, polarite, sources, millesime, formule, ordre, numerateur, denominateur
+-- not_null: indicateur, libelle, libelle_court, definition, unite, polarite, sources, millesime, formule, ordre, numerateur, denominateur, renseigne
+-- renseigne: whether the source informs the indicator at all. Decided here, once, from the
+-- data: a criterion read from a field that holds one and the same value on every directory
+-- entry of the warehouse (the source's default, e.g. accessibility « NAC » everywhere in
+-- the embedded directory) is « non renseigné dans la source »; pages then show those words,
+-- never 0 %, and keep it out of charts and findings (territoires.reports.page.valeur).
 -- accepted_values: polarite in (hausse_favorable, baisse_favorable)
 -- Membership indicators (criteria of [criteres_adhesion], one pair per service) are listed
 -- only when some register is loaded: the catalogue says what this warehouse computes.
@@ -59,6 +64,12 @@ criteres as (
     union all select 'service:' || service, 'commune adhérente utilisant « ' || libelle || ' »' from raw.services
 ),
 ponderations as (select * from raw.score_ponderations),
+renseignement as (
+    select 'accessibilite_renseignee' as critere,
+           count(distinct upper(mairie_accessibilite)) filter (where fiche_mairie) > 1
+           or count(mairie_accessibilite_details) filter (where fiche_mairie) > 0 as renseigne
+    from marts.presence_numerique
+),
 -- a source republished in place (DPNT, DECP…) is dated by its download: the vintage
 -- folder recorded in raw.telechargees replaces the registry's « date du téléchargement »,
 -- the download that filled the same table counting (DPNT fetched as CSV dates the JSON's key)
@@ -108,11 +119,13 @@ final as (
         c.numerateur,
         c.denominateur,
         p.poids as poids_score,
-        c.tableau
+        c.tableau,
+        coalesce(r.renseigne, true) as renseigne
     from catalogue c
     left join millesimes m using (indicateur)
     left join criteres n on n.critere = c.numerateur
     left join criteres d on d.critere = c.denominateur
     left join ponderations p on p.critere = c.numerateur
+    left join renseignement r on r.critere = c.numerateur
 )
 select * from final order by ordre

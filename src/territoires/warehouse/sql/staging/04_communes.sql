@@ -2,6 +2,9 @@
 -- Only type COM forms the level "commune"; ARM (arrondissements of Paris, Lyon,
 -- Marseille), COMD (communes déléguées), COMA (associées) and SRM (secteurs) stay here
 -- with their parent, never counted twice.
+-- Names with their article, decided here only: the embedded list stores the name without
+-- it (« Relecq-Kerhuon ») and the COG's type of name (TNCC, column type_nom) says which
+-- one it takes: 2 Le, 3 La, 4 Les, 5 L', 6 Aux, 7 Las, 8 Los (tests/test_noms.py).
 -- unique: code, type
 -- not_null: code, type, nom
 -- accepted_values: type in (COM, ARM, COMD, COMA, SRM)
@@ -16,7 +19,8 @@ renamed as (
         c.id::integer as id_source,
         c.code::varchar as code,
         c.type::varchar as type,
-        c.nom::varchar as nom,
+        (case c.type_nom::varchar when '2' then 'Le ' when '3' then 'La ' when '4' then 'Les ' when '5' then 'L'''
+             when '6' then 'Aux ' when '7' then 'Las ' when '8' then 'Los ' else '' end || c.nom)::varchar as nom,
         c.population_municipale::bigint as population,
         p.code as code_parent,
         coalesce(d.code, dp.code) as code_departement,

@@ -1,0 +1,116 @@
+"""Rank and peers: where a territory stands among the territories of its level (the 308
+EPCI, 26 départements, 4 regions, 4 operators of the alliance) on the score and the
+headline rates, its quarter, and the median of the territories of similar population.
+
+Figures only (:func:`classement`) and one section (:func:`section_rang`); the sentences
+of « Ce qu'il faut retenir » read the same figures (:mod:`.retenir`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+from territoires import formats, niveaux
+from territoires.reports.html import Bloc, e, num, section
+from territoires.reports.html import table as table_html
+
+#: how many territories of similar population a territory is compared with (fewer if the
+#: level has fewer)
+VOISINS_POPULATION = 10
+#: levels whose pages show a rank
+NIVEAUX_RANG = ("operateur", "region", "departement", "epci")
+
+
+def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{indicateur: {rang, sur, taux, base, numerateur, quart, similaires, mediane_similaires}}``.
+
+    Peers: the territories of the same level with a value (denominator above 0). Rank 1 is
+    the best by the indicator's polarity; ties share the better rank. ``similaires``: the
+    :data:`VOISINS_POPULATION` peers closest in population (ratio, not difference)."""
+    from territoires.reports.page import memo
+
+    ids = [i["indicateur"] for i in indicateurs]
+    if niveau not in NIVEAUX_RANG or not ids:
+        return {}
+    # read by the findings, the key figures and the rank section of one page: once
+    return memo(("classement", id(con), niveau, code, tuple(ids)), lambda: _classement(con, niveau, code, indicateurs))
+
+
+def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    ids = [i["indicateur"] for i in indicateurs]
+    rows = con.execute(
+        "select i.code, t.nom, t.population, i.indicateur, i.numerateur, i.denominateur, i.taux "
+        "from marts.indicateurs i join marts.territoires t on t.niveau = i.niveau and t.code = i.code "
+        "where i.niveau = ? and i.tranche_taille = 'ensemble' and list_contains(?, i.indicateur) "
+        "and i.denominateur > 0 and i.taux is not null",
+        [niveau, ids]).fetchall()
+    pop = {r[0]: (r[1], r[2] or 0) for r in rows}
+    if code not in pop:
+        return {}
+    mine = pop[code][1]
+
+    def distance(c: str) -> float:
+        p = pop[c][1]
+        return abs(math.log((p or 1) / (mine or 1)))
+
+    out: dict[str, dict[str, Any]] = {}
+    for ind in indicateurs:
+        vals = {r[0]: r for r in rows if r[3] == ind["indicateur"]}
+        if code not in vals:
+            continue
+        hausse = ind.get("polarite", "hausse_favorable") != "baisse_favorable"
+        x = vals[code][6]
+        meilleurs = sum(1 for r in vals.values() if (r[6] > x if hausse else r[6] < x))
+        sur = len(vals)
+        autres = sorted((c for c in vals if c != code), key=lambda c: (distance(c), c))[:VOISINS_POPULATION]
+        out[ind["indicateur"]] = {
+            "rang": meilleurs + 1, "sur": sur, "taux": x, "base": int(vals[code][5]),
+            "numerateur": int(vals[code][4] or 0),
+            "similaires": [(c, vals[c][1]) for c in autres],
+            "mediane_similaires": statistics.median(vals[c][6] for c in autres) if autres else None,
+        }
+    return out
+
+
+def texte_rang(niveau: str, r: dict[str, Any] | None) -> str:
+    """« Rang : 5e sur 10 départements (deuxième quart) », or "" (too few peers)."""
+    from territoires.reports import retenir
+
+    if not r or r["sur"] < 3:
+        return ""
+    pairs = retenir.PAIRS.get(niveau, "").removesuffix(" de l'alliance")
+    return f"Rang : {retenir._rang(r['rang'])} sur {formats.entier(r['sur'])} {pairs} ({retenir.quart(r['rang'], r['sur'])})"
+
+
+def _base(ind: dict[str, Any], r: dict[str, Any]) -> str:
+    n = r["base"] // 100 if ind.get("unite") != "%" else r["base"]  # the score's base is 100 × communes
+    return f"{formats.entier(n)} commune{'s' if n > 1 else ''}"
+
+
+def section_rang(t, indicateurs: list[dict[str, Any]], valeur) -> Bloc | None:
+    """The section « Rang parmi les territoires comparables », or None (too few peers)."""
+    from territoires.reports import retenir
+
+    rangs = classement(t.con, t.niveau, t.code, indicateurs)
+    rangs = {k: v for k, v in rangs.items() if v["sur"] >= 3}
+    if not rangs:
+        return None
+    rows = []
+    similaires: list[tuple[str, str]] = []
+    for ind in indicateurs:
+        r = rangs.get(ind["indicateur"])
+        if not r:
+            continue
+        similaires = similaires or r["similaires"]
+        rows.append([ind["libelle"], num(valeur(ind, r)), num(_base(ind, r)),
+                     num(f"{retenir._rang(r['rang'])} sur {formats.entier(r['sur'])}"), retenir.quart(r["rang"], r["sur"]),
+                     num(valeur(ind, {"taux": r["mediane_similaires"]}))])
+    pairs = retenir.PAIRS.get(t.niveau, niveaux.libelle_pluriel(t.niveau))
+    table = table_html(["Indicateur", "Valeur", "Base", "Rang", "Quart", "Médiane des territoires de population comparable"],
+                       rows, legende=f"Rang parmi les {pairs}", numeriques=[1, 2, 3, 5])
+    noms = ", ".join(n for _, n in similaires)
+    intro = (f"Rang 1 : la meilleure valeur parmi les {pairs} ayant des données. Territoires de population comparable "
+             f"({formats.entier(len(similaires))}, les plus proches en nombre d'habitants) : {noms}.")
+    return Bloc(section("Rang parmi les territoires comparables", table, ident="rang", intro=e(intro)))
