@@ -26,9 +26,13 @@ def _staging(nom_fichier: str) -> str:
     ("Communauté de communes Loudéac Communauté - Bretagne Centre", "Loudéac Communauté - Bretagne Centre"),
     ("Communauté d'agglomération Quimperlé Communauté", "Quimperlé Communauté"),
     ("Communauté de communes Poher communauté", "Poher communauté"),
+    ("Communauté d'agglomération Lorient Agglomération", "Lorient Agglomération"),
+    ("Communauté d'agglomération Cœur d'Essonne Agglomération", "Cœur d'Essonne Agglomération"),
+    ("Communauté d'agglomération Golfe du Morbihan - Vannes Agglomération", "Golfe du Morbihan - Vannes Agglomération"),
     # a name that does not repeat its form keeps it
     ("Communauté de communes du Pays de Landerneau-Daoulas", "Communauté de communes du Pays de Landerneau-Daoulas"),
     ("Communauté d'agglomération du Pays de Saint-Malo", "Communauté d'agglomération du Pays de Saint-Malo"),
+    ("Communauté d'agglomération Paris - Vallée de la Marne", "Communauté d'agglomération Paris - Vallée de la Marne"),
     ("Brest Métropole", "Brest Métropole"),
     # « Communautés » or a word that merely begins the same is not the form repeated
     ("Communauté de communes des Communautés unies", "Communauté de communes des Communautés unies"),

@@ -329,8 +329,11 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
         theirs = taux(con, n, c)
         a = mine.get("part_communes_adherentes") or {}
         if a.get("denominateur"):
+            pa = theirs.get("part_communes_adherentes") or {}
+            # a parent whose registers cover the same communes (one operator's register
+            # loaded) gives the same figure: no comparison then
             f.adoption = {"taux": a.get("taux"), "numerateur": a.get("numerateur"), "base": a["denominateur"],
-                          "taux_parent": (theirs.get("part_communes_adherentes") or {}).get("taux")}
+                          "taux_parent": pa.get("taux") if pa.get("denominateur") != a["denominateur"] else None}
         for ind in cat.values():
             if not ind.get("tableau") or ind["unite"] != "%" or not renseigne(ind):
                 continue

@@ -3,7 +3,8 @@
 -- with its legal form, doubling it where the official name already says it
 -- (« Communauté de communes Communauté Lesneven Côte des Légendes », « Communauté
 -- d'agglomération Lannion-Trégor Communauté », « Communauté urbaine Le Mans Métropole »):
--- the prefix is dropped when the rest names a « Communauté » or a « Métropole »
+-- the prefix is dropped when the rest names a « Communauté », a « Métropole » or an
+-- « Agglomération » (« Lorient Agglomération », « Cœur d'Essonne Agglomération »)
 -- (tests/test_noms.py).
 -- unique: code
 -- not_null: code, nom, nature
@@ -15,7 +16,7 @@ renamed as (
         id::integer as id_source,
         code::varchar as code,
         case when regexp_matches(nom, '^(Communauté de communes|Communauté d''agglomération|Communauté urbaine)'
-                                         || '.*[ (''-]([Cc]ommunauté|[Mm]étropole)([ ,)-]|$)')
+                                         || '.*[ (''-]([Cc]ommunauté|[Mm]étropole|[Aa]gglomération|[Aa]gglo)([ ,)-]|$)')
              then regexp_replace(nom, '^(Communauté de communes|Communauté d''agglomération|Communauté urbaine) ', '')
              else nom end::varchar as nom,
         type::varchar as nature   -- CC, CA, CU, ME (métropole)
