@@ -58,8 +58,10 @@ def _ouvrir(b: Chromium, page: Path) -> None:
     b.send("Page.navigate", url=page.as_uri())
     b.wait_event("Page.loadEventFired")
     # figures drawn (or at least their preview), so axe sees what the reader sees
+    # (a page without figure, the index, has nothing to wait for)
     b.eval("new Promise(function (r) { var t0 = Date.now(); (function f() {"
-           " if (document.documentElement.getAttribute('data-figures') || Date.now() - t0 > 15000) r();"
+           " if (!document.querySelector('figure.graphique')"
+           " || document.documentElement.getAttribute('data-figures') || Date.now() - t0 > 15000) r();"
            " else setTimeout(f, 50); })(); })")
 
 
