@@ -7,6 +7,7 @@ The fixture is built once per test session, in a temporary TERRITOIRES_HOME.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,28 @@ def fixture_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def fixture_warehouse(fixture_home) -> Path:
     return fixture_home / "data" / "processed" / "territoires.duckdb"
+
+
+@pytest.fixture(scope="session")
+def site_home(tmp_path_factory, fixture_warehouse) -> Path:
+    """A home of its own (its own reports/) reading the fixture warehouse."""
+    home = tmp_path_factory.mktemp("site")
+    (home / "data" / "processed").mkdir(parents=True)
+    os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
+    return home
+
+
+@pytest.fixture(scope="session")
+def batch(site_home):
+    """The whole fixture site (26 pages), two workers, made once for the session: the
+    page tests (reports, browser, accessibility, honest figures) read it, never change it
+    (test_reports re-runs it last, leaving every page as it was)."""
+    from territoires.reports import runner
+
+    rapport = runner.run("all", jobs=2, quiet=True, home=site_home,
+                         notebooks_dir=Path(__file__).resolve().parents[1] / "notebooks" / "reports")
+    assert not rapport.echecs, rapport.echecs
+    return site_home / "reports", rapport
 
 
 @pytest.fixture()

@@ -32,15 +32,10 @@ if not AXE.is_file():  # pragma: no cover - vendored
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, fixture_warehouse) -> Path:
-    home = tmp_path_factory.mktemp("accessibilite")
-    (home / "data" / "processed").mkdir(parents=True)
-    os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
-    portee = ",".join(f"{k}:{Path(v).stem}" if k != "alliance" else k
-                      for k, v in PAGES.items() if k != "index") + ",epci:242900744"  # + a CC (Poher)
-    rapport = runner.run(portee, jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
-    assert not rapport.echecs, rapport.echecs
-    return home / "reports"
+def site(batch) -> Path:
+    """The fixture site (conftest.batch: every page of the Finistère slice, a CC over two
+    départements, Poher, included)."""
+    return batch[0]
 
 
 @pytest.fixture()

@@ -132,13 +132,9 @@ class Chromium:
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory, fixture_warehouse) -> Path:
-    home = tmp_path_factory.mktemp("navigateur")
-    (home / "data" / "processed").mkdir(parents=True)
-    os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
-    rapport = runner.run("region:53,alliance", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
-    assert not rapport.echecs, rapport.echecs
-    return home / "reports"
+def pages(batch) -> Path:
+    """The fixture site (conftest.batch: every page of the Finistère slice, made once)."""
+    return batch[0]
 
 
 @pytest.fixture()
@@ -260,7 +256,7 @@ def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser
     browser.send("Page.navigate", url=(pages / "index.html").as_uri())
     browser.wait_event("Page.loadEventFired")
     assert browser.eval("document.documentElement.getAttribute('data-recherche')") == "communes"
-    assert browser.eval("document.querySelectorAll('#liste-pages li').length") == 2
+    assert browser.eval("document.querySelectorAll('#liste-pages li').length") == 25  # the fixture site
     assert _chercher(browser, "plougastel daoulas")["communes"] == ["Plougastel-Daoulas"]  # no hyphen
     assert _chercher(browser, "PLOUGASTEL")["communes"] == ["Plougastel-Daoulas"]  # a prefix, any case
     assert _chercher(browser, "chateaulin")["communes"] == ["Châteaulin"]  # no accent
@@ -270,7 +266,8 @@ def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser
     r = _chercher(browser, "53")
     assert r["communes"] == [] and len(r["pages"]) == 1 and r["pages"][0].startswith("Bretagne")
     assert r["compte"] == "0 commune et 1 page trouvées"
-    assert _chercher(browser, "29")["pages"] == []  # no page of Finistère here, and no SIREN containing 29
+    r = _chercher(browser, "29")  # the département's page, never an EPCI whose SIREN holds « 29 »
+    assert r["communes"] == [] and [p.split()[0] for p in r["pages"]] == ["Finistère"], r["pages"]
     # from the keyboard: type, Enter opens the first commune's card, which takes the focus
     _chercher(browser, "")
     browser.eval("document.getElementById('recherche').focus()")

@@ -20,12 +20,9 @@ EPCI_POHER = "242900744"  # over Côtes-d'Armor and Finistère
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory, fixture_warehouse) -> Path:
-    home = tmp_path_factory.mktemp("honnete")
-    (home / "data" / "processed").mkdir(parents=True)
-    os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
-    runner.run(f"alliance,departement:29,epci:{EPCI_POHER}", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
-    return home / "reports"
+def pages(batch) -> Path:
+    """The fixture site (conftest.batch: every page of the Finistère slice, made once)."""
+    return batch[0]
 
 
 def _texte(path: Path) -> str:

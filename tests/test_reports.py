@@ -40,18 +40,6 @@ def _home_with(fixture_warehouse: Path, home: Path) -> Path:
     return home
 
 
-@pytest.fixture(scope="module")
-def site_home(tmp_path_factory, fixture_warehouse) -> Path:
-    return _home_with(fixture_warehouse, tmp_path_factory.mktemp("site"))
-
-
-@pytest.fixture(scope="module")
-def batch(site_home):
-    """The whole fixture site, two workers."""
-    rapport = runner.run("all", jobs=2, quiet=True, home=site_home, notebooks_dir=NOTEBOOKS)
-    return site_home / "reports", rapport
-
-
 class _Page(HTMLParser):
     """Links, resources, figures and visible text of a page."""
 
