@@ -9,20 +9,16 @@ MPL-2.0, see its README) and injected through the DevTools protocol.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from territoires.reports import runner
 
 pytestmark = pytest.mark.browser
 
 from test_browser import CHROMIUM, Chromium  # noqa: E402 - skips the module without chromium
 
 AXE = Path(__file__).parent / "fixtures" / "axe-core" / "axe.min.js"
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks" / "reports"
 #: one page of each kind, from the Finistère fixture warehouse
 PAGES = {"alliance": "alliance.html", "operateur": "operateur/megalis.html", "region": "region/53.html",
          "departement": "departement/29.html", "epci": "epci/242900314.html", "index": "index.html"}

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from html import unescape
 from pathlib import Path
 
 import pytest
 
-from territoires.reports import runner
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks" / "reports"
 EPCI_POHER = "242900744"  # over Côtes-d'Armor and Finistère
 
 
