@@ -108,6 +108,8 @@ def _rebuild_after_import(repeat: int) -> dict:
     from territoires.members.identifiants import siret_avec_cle
 
     home = WORK / "build-registre"
+    # a fresh home each time: registers and history do not pile up from one bench to the next
+    shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     (home / "operateurs.toml").write_text(
         operateurs.PAQUET.read_text(encoding="utf-8").replace('code = "megalis"', 'code = "fictif"')
@@ -123,7 +125,9 @@ def _rebuild_after_import(repeat: int) -> dict:
     values = []
     jeton = time.time_ns()  # each run imports a register never seen (an identical one is not re-imported)
     for k in range(repeat):
-        registre = WORK / f"registre-{k}.csv"
+        # the operator's new export, under the same name: it replaces the previous import
+        (WORK / f"registre-{k}").mkdir(exist_ok=True)
+        registre = WORK / f"registre-{k}" / "registre-fictif.csv"
         lignes = ["SIRET;Raison sociale;Type de collectivité;Code INSEE;Date d'adhésion;Services souscrits"]
         for i, code in enumerate(communes[k::3]):
             lignes.append(f"{siret_avec_cle(f'{80000000 + i:08d}{k + 1:04d}0')};Commune fictive {i} ({jeton});Commune;{code};"

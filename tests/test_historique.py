@@ -51,6 +51,14 @@ def test_two_vintages_give_two_snapshots_and_the_evolution(tmp_path):
     assert snaps["construit_le"].to_list() == [t1, t2]
     assert snaps["empreinte"].to_list() == ["fp1", "fp2"]
 
+    # a reused table reads only the snapshot it lacks; a pruned snapshot leaves it
+    assert historique.attacher(con2, path) == 6
+    (premier,) = [f for f in path.glob("*.parquet") if historique.instantanes(con2)["empreinte"][0][:12] in f.name]
+    premier.rename(tmp_path / premier.name)
+    assert historique.attacher(con2, path) == 3
+    (tmp_path / premier.name).rename(premier)
+    assert historique.attacher(con2, path) == 6
+
     evo = historique.evolution(con2, "departement")
     assert evo.height == 3
     site29 = evo.filter((pl.col("code") == "29") & (pl.col("indicateur") == "part_site")).row(0, named=True)

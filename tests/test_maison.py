@@ -97,6 +97,11 @@ def test_fragments_and_views_in_models(con, tmp_path):
     assert {"marts.appartenances", "marts.presence_numerique"} <= references(presence.sql)
     vue = parse_model(SQL_DIR / "marts" / "17_indicateurs.sql", "marts")
     assert vue.sorte == "view"
+    # the parts never share an indicator: the view's key is unique
+    assert con.execute("select count(*) from (select niveau, code, tranche_taille, indicateur from marts.indicateurs "
+                       "group by all having count(*) > 1)").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.indicateurs").fetchone()[0] == sum(
+        con.execute(f"select count(*) from marts.indicateurs_{p}").fetchone()[0] for p in ("presence", "adhesion", "sources"))
     assert con.execute("select count(*) from duckdb_views() where schema_name = 'marts' "
                        "and view_name = 'indicateurs'").fetchone()[0] == 1
     faux = tmp_path / "x.sql"

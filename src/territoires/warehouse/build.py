@@ -140,9 +140,10 @@ def _preparer(con, sql: str, prets: set[str]) -> None:
     reading a geometry with a coordinate system (GEOMETRY('EPSG:4326')) needs the spatial
     extension too, even without calling an ``ST_`` function."""
     if "spatial" not in prets:
-        crs = {f"{s}.{t}" for s, t in con.execute(
-            "select distinct schema_name, table_name from duckdb_columns() where data_type like 'GEOMETRY(%'").fetchall()}
-        if crs & references(sql):
+        lues = references(sql)
+        if lues and con.execute(
+                "select count(*) from duckdb_columns() where data_type like 'GEOMETRY(%' "
+                "and schema_name || '.' || table_name in (select unnest(?::varchar[]))", [sorted(lues)]).fetchone()[0]:
             load_spatial(con)
             prets.add("spatial")
     for besoin, motif in _BESOINS.items():

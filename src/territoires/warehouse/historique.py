@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -164,18 +165,26 @@ def attacher(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLik
         con.execute(f"create table marts.historique_indicateurs as select * from {_lecture(fichiers)} "
                     f"order by construit_le, {', '.join(CLE)}")
     else:
-        total = con.execute(f"select count(*) from {_lecture(fichiers)}").fetchone()[0]  # Parquet metadata only
-        if con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0] != total:
-            # read only the snapshots the table lacks: a file is named after its fingerprint
-            presentes = {e[:12] for (e,) in con.execute(
-                "select distinct empreinte from marts.historique_indicateurs").fetchall()}
-            nouveaux = [f for f in fichiers if f.stem.rpartition("-")[2] not in presentes] or fichiers
-            con.execute(f"insert into marts.historique_indicateurs by name select * from {_lecture(nouveaux)} "
-                        "where (construit_le, empreinte) not in "
-                        "(select distinct construit_le, empreinte from marts.historique_indicateurs)")
-            if con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0] != total:
-                con.execute(f"create or replace table marts.historique_indicateurs as select * from "
-                            f"{_lecture(fichiers)} order by construit_le, {', '.join(CLE)}")
+        # a snapshot file is named after its fingerprint (``…-<12 first hex>.parquet``):
+        # read only the files the table lacks; a snapshot whose file is gone (history
+        # pruned by hand) rebuilds the table from the files
+        presentes = {e[:12] for (e,) in con.execute(
+            "select distinct empreinte from marts.historique_indicateurs").fetchall()}
+        suffixes = {f.stem.rpartition("-")[2] for f in fichiers}
+        # (the first layout's file, « …-premier », holds several snapshots: compare rows then)
+        nommes = all(re.fullmatch(r"[0-9a-f]{12}", x) for x in suffixes)
+        if not nommes and con.execute(f"select count(*) from {_lecture(fichiers)}").fetchone()[0] != \
+                con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0]:
+            presentes = set()  # read again below
+        if nommes and not presentes <= suffixes or not nommes and not presentes:
+            con.execute(f"create or replace table marts.historique_indicateurs as select * from "
+                        f"{_lecture(fichiers)} order by construit_le, {', '.join(CLE)}")
+        else:
+            nouveaux = [f for f in fichiers if f.stem.rpartition("-")[2] not in presentes]
+            if nouveaux:
+                con.execute(f"insert into marts.historique_indicateurs by name select * from {_lecture(nouveaux)} "
+                            "where (construit_le, empreinte) not in "
+                            "(select distinct construit_le, empreinte from marts.historique_indicateurs)")
     return con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0]
 
 
