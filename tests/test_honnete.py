@@ -74,9 +74,13 @@ def test_an_epci_over_two_departements_gets_them_side_by_side_in_its_breadcrumb(
     ariane = re.search(r'<nav class="ariane".*?</nav>', body, flags=re.S).group(0)
     crumbs = re.findall(r"<li>(.*?)</li>", ariane)
     assert any("Finistère" in c and "Côtes-d&#x27;Armor" in c for c in crumbs), crumbs
-    # its rates count the 4 communes outside the fixture's scope, its map cannot show them: said where the base is
+    # its rates count the 4 communes outside the fixture's scope, and its map draws them: said where the base is
     texte = _texte(pages / "epci" / f"{EPCI_POHER}.html")
-    assert "Les taux portent sur les 11 communes" in texte and "4 d'entre elles sont hors des régions de l'entrepôt" in texte
+    assert "Les taux portent sur les 11 communes" in texte
+    assert "4 d'entre elles sont hors des régions de l'entrepôt : comptées dans les taux et dessinées sur la carte" in texte
+    carte = body[body.index('id="carte"'):]
+    carte = carte[:carte.index("</figure>")]
+    assert len(set(re.findall(r'"(22\d{3})"', carte))) == 4, "les 4 communes des Côtes-d'Armor sur la carte"
 
 
 def test_pages_open_with_findings_and_show_their_rank(pages):

@@ -255,9 +255,9 @@ def note_base(t: Territoire) -> str:
                 f"{formats.entier(t.nb_communes)} n'en {'ont' if len(absentes) > 1 else 'a'} pas et "
                 + ("ne sont pas comptées" if len(absentes) > 1 else "n'est pas comptée") + f" : {noms}")
     hors = t.nb_communes - (getattr(t, "nb_communes_perimetre", None) or t.nb_communes)
-    if hors > 0 and base:  # an EPCI reaching outside the built regions: its rates count them, its map cannot
-        txt += (f" ; {formats.entier(hors)} d'entre elles sont hors des régions de l'entrepôt : comptées dans les taux, "
-                "elles n'apparaissent pas sur la carte")
+    if hors > 0 and base:  # an EPCI reaching outside the built regions: its rates and its map count them all
+        txt += (f" ; {formats.entier(hors)} d'entre elles sont hors des régions de l'entrepôt : comptées dans les taux "
+                "et dessinées sur la carte comme les autres")
     if not base:
         txt = (f"L'Annuaire de l'administration ne contient aucune fiche mairie pour "
                f"{'les ' + formats.entier(t.nb_communes) + ' communes' if t.nb_communes > 1 else 'la commune'} "
