@@ -1,11 +1,25 @@
 -- Fragment shared by marts.indicateurs_presence, _adhesion and _sources (the three parts
 -- of marts.indicateurs), written where a model names it between double braces.
 -- It expects the CTEs `presence` (marts.presence_numerique), `appartenances`
--- (marts.appartenances) and `par_commune` (indicateur, code_commune, num, den: the
--- integers each commune contributes), and ends with the CTE `final`.
+-- (marts.appartenances), `catalogue` (indicateur, numerateur, denominateur: the part's
+-- indicators), `valeurs` (code, critere, valeur: each commune's integer per criterion) and
+-- `controle` (a row calling error() when a declared criterion has no column), and ends
+-- with the CTE `final`.
+-- Each commune contributes integers: num (the numerator's value, counted only where the
+-- denominator holds) and den (the denominator's value).
 -- Membership: an EPCI is aggregated over ALL its member communes (out-of-scope members
 -- of a straddling EPCI included); commune, departement, region, operateur and alliance
 -- over the communes of the scope only (marts.appartenances.dans_perimetre).
+par_commune as (
+    select
+        c.indicateur,
+        d.code as code_commune,
+        case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
+        d.valeur::bigint as den
+    from catalogue c
+    join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
+    join valeurs n on n.critere = c.numerateur and n.code = d.code
+),
 membres as (
     select code as code_commune, 'commune' as niveau, code from presence where dans_perimetre
     union all

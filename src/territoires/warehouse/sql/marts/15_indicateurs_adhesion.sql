@@ -41,15 +41,5 @@ controle as (
                     where schema_name = 'marts' and table_name = 'adhesion_communes')
     having count(*) > 0
 ),
-par_commune as (
-    select
-        c.indicateur,
-        d.code as code_commune,
-        case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
-        d.valeur::bigint as den
-    from catalogue c
-    join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
-    join valeurs n on n.critere = c.numerateur and n.code = d.code
-),
 {{ agregation_indicateurs }}
 select * from final order by niveau, code, tranche_taille, indicateur
