@@ -188,7 +188,13 @@
         l.li.hidden = !ok;
         if (ok) n++;
       });
-      liste.querySelectorAll("[data-groupe]").forEach(function (g) { g.hidden = !g.querySelector("li[data-texte]:not([hidden])"); });
+      liste.querySelectorAll("[data-groupe]").forEach(function (g) {
+        var vues = g.querySelectorAll("li[data-texte]:not([hidden])").length, c = g.querySelector("h2 .code");
+        g.hidden = !vues;
+        // the group's count says what is shown: « (1 sur 308) » while searching
+        if (c) { c.dataset.total = c.dataset.total || c.textContent.replace(/[()]/g, "");
+                 c.textContent = "(" + (q ? entier(vues) + " sur " : "") + c.dataset.total + ")"; }
+      });
       var trouvees = [];
       if (q && D) {
         var qn = norm(q);
