@@ -266,6 +266,8 @@ def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser
     r = _chercher(browser, "53")
     assert r["communes"] == [] and len(r["pages"]) == 1 and r["pages"][0].startswith("Bretagne")
     assert r["compte"] == "0 commune et 1 page trouvées"
+    # the group's count says what is shown, out of how many
+    assert browser.eval("document.querySelector('[data-groupe]:not([hidden]) h2 .code').textContent") == "(1 sur 1)"
     r = _chercher(browser, "29")  # the département's page, never an EPCI whose SIREN holds « 29 »
     assert r["communes"] == [] and [p.split()[0] for p in r["pages"]] == ["Finistère"], r["pages"]
     # from the keyboard: type, Enter opens the first commune's card, which takes the focus
