@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 import territoires
-from territoires.reports import categories, tableau_de_bord
+from territoires import couleurs
+from territoires.reports import tableau_de_bord
 
 
 def test_import_is_light():
@@ -118,21 +119,19 @@ def test_carte_uses_the_dashboard_classes_colours_and_labels(con, fixture_wareho
         assert (trace.zmin, trace.zmax) == (args["zmin"], args["zmax"])
     score = territoires.carte("commune", "score_presence", region="53", con=con).data[0]
     assert dict(zip(score.locations, score.z)) == {c: by_code[c] for c in score.locations}
-    assert list(score.colorbar.ticktext)[:len(categories.CLASSES_SCORE)] == [lab for _, lab in categories.CLASSES_SCORE]
+    assert list(score.colorbar.ticktext)[:len(couleurs.CLASSES_POINTS)] == [lab for _, lab in couleurs.CLASSES_POINTS]
 
 
 def test_carte_of_a_geodataframe_and_of_a_level(con):
-    from territoires import charts
-
     gdf = territoires.contours("epci", region="53", crs="EPSG:2154", con=con)
     fig = territoires.carte(gdf, "part_site", con=con)
     (trace,) = fig.data
     assert len(trace.locations) == len(gdf)
     # rates binned on the classes of every map (percentages), then « donnée absente »
-    assert list(trace.colorbar.ticktext) == [lab for _, lab in charts.CLASSES_TAUX] + ["Donnée absente"]
-    assert trace.colorscale[0][1] == charts.CLASSES[0]  # the weakest class, the most visible
+    assert list(trace.colorbar.ticktext) == [lab for _, lab in couleurs.CLASSES_TAUX] + ["Donnée absente"]
+    assert trace.colorscale[0][1] == couleurs.CLASSES[0]  # the weakest class, the most visible
     webmail = territoires.carte("epci", "part_webmail_grand_public", region="53", con=con).data[0]
-    assert webmail.colorscale[-3][1] == charts.CLASSES[0]  # more is worse: the highest class is the weakest
+    assert webmail.colorscale[-3][1] == couleurs.CLASSES[0]  # more is worse: the highest class is the weakest
     assert fig.layout.separators == ",\u202f"  # French number format
     with pytest.raises(ValueError, match="indicateur « nope » inconnu"):
         territoires.carte("epci", "nope", con=con)

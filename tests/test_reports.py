@@ -21,7 +21,7 @@ import papermill
 import pytest
 
 import territoires
-from territoires import charts, formats, geo
+from territoires import charts, couleurs, formats, geo
 from territoires.reports import html, publication, runner, site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -413,7 +413,7 @@ def test_figures_are_valid_plotly(con):
     assert list(plotly_fig.data[-1].z) == [0, 0, 5, 1, 1, 1, 2, 3][: len(g)]
     assert list(plotly_fig.data[-1].colorbar.ticktext)[-1] == "Donnée absente"
     assert plotly_fig.data[-1].text[2] == "Score : –"
-    assert fig.figure["legendes"][0]["classes"][0] == ["0 à 39", charts.CLASSES[0]]  # the weakest, most visible
+    assert fig.figure["legendes"][0]["classes"][0] == ["0 à 39", couleurs.CLASSES[0]]  # the weakest, most visible
     bar = charts.barres(["a", "b"], [{"nom": "x", "valeurs": [0.5, None]}], titre="t", alt="a")
     import plotly.graph_objects as go
 
@@ -500,7 +500,7 @@ def test_a_value_has_the_same_class_and_colour_on_every_map():
     b = charts.variante("Site", [0.35, 0.36, 0.34], polarite="hausse_favorable", zmin=0, zmax=1)
     assert a["valeurs"][0] == b["valeurs"][0] == 1  # « 20 à 39 % » on both pages
     assert a["categories"] == b["categories"]
-    assert a["categories"][int(a["valeurs"][2])] == (charts.DONNEE_ABSENTE, charts.SANS_DONNEE)
-    assert a["categories"][0][1] == charts.CLASSES[0] == "#a63603"
+    assert a["categories"][int(a["valeurs"][2])] == (couleurs.DONNEE_ABSENTE, couleurs.SANS_DONNEE)
+    assert a["categories"][0][1] == couleurs.CLASSES[0] == "#a63603"
     pire = charts.variante("Webmail", [0.9], polarite="baisse_favorable", zmin=0, zmax=1)
-    assert pire["categories"][int(pire["valeurs"][0])][1] == charts.CLASSES[0]  # more is worse: 90 % is the weakest
+    assert pire["categories"][int(pire["valeurs"][0])][1] == couleurs.CLASSES[0]  # more is worse: 90 % is the weakest

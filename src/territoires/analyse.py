@@ -254,9 +254,9 @@ def carte(niveau_ou_gdf: "str | gpd.GeoDataFrame", indicateur: str = "score_pres
     to narrow it), or a GeoDataFrame from :func:`contours` (its ``code`` and ``niveau``
     columns say which territories; any CRS). Values come from the warehouse, styled as
     the dashboards style them: by commune, the score in the dashboard's classes
-    (``reports.categories.CLASSES_SCORE``) and the yes / no / no directory entry categories of
+    (``territoires.couleurs.CLASSES_POINTS``) and the yes / no / no directory entry categories of
     website, e-mail, HTTPS and opening hours (``reports.categories.variantes_communes``); for other
-    levels and indicators, the rate in the classes of every map (``charts.CLASSES_TAUX``: the
+    levels and indicators, the rate in the classes of every map (``territoires.couleurs.CLASSES_TAUX``: the
     weakest class dark orange, the best blue, « donnée absente » grey and labelled).
 
     >>> carte("commune", "score_presence", region="53")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from territoires import charts, formats, geo, niveaux
+from territoires import charts, couleurs, formats, geo, niveaux
 from territoires.reports import adhesion, donnees, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.reports.html import Bloc, e, num, section
@@ -144,14 +144,14 @@ def carte(a: Adoption) -> None:
         faits = {r[0]: r[1:] for r in con.execute(
             "select code, adherente, services from marts.adhesion_communes").fetchall()}
         noms = dict(con.execute("select code, nom from marts.territoires where niveau = 'commune'").fetchall())
-        cats = [("Adhérente", charts.OUI), ("Non adhérente", charts.NON), (f"{charts.DONNEE_ABSENTE} (registre non chargé)", charts.INCONNU)]
+        cats = [("Adhérente", couleurs.OUI), ("Non adhérente", couleurs.NON), (f"{couleurs.DONNEE_ABSENTE} (registre non chargé)", couleurs.INCONNU)]
         def cat(code: str) -> int:
             f = faits.get(code)
             return 2 if f is None else (0 if f[0] else 1)
         variantes = [charts.variante("Communes adhérentes", [cat(c) for c in geoms.ids], categories_=cats)]
         for s in svcs[:8]:
-            cs = [("Utilise le service", charts.OUI), ("Adhérente, sans ce service", "#6b6b6b"),
-                  ("Non adhérente", charts.NON), (f"{charts.DONNEE_ABSENTE} (registre non chargé)", charts.INCONNU)]
+            cs = [("Utilise le service", couleurs.OUI), ("Adhérente, sans ce service", "#6b6b6b"),
+                  ("Non adhérente", couleurs.NON), (f"{couleurs.DONNEE_ABSENTE} (registre non chargé)", couleurs.INCONNU)]
             def catsvc(code: str, s=s) -> int:
                 f = faits.get(code)
                 if f is None:

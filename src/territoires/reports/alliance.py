@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from territoires import charts, formats, geo
+from territoires import charts, couleurs, formats, geo
 from territoires.reports import donnees, page, retenir, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.reports.html import Bloc, brut, e, num, section
 from territoires.reports.html import table as table_html
 from territoires.reports.page import catalogue, display, taux, valeur
 
-COULEURS_REGIONS = (charts.BLEU, charts.VERMILLON, charts.VERT, charts.POURPRE)
+COULEURS_REGIONS = (couleurs.BLEU, couleurs.VERMILLON, couleurs.VERT, couleurs.POURPRE)
 
 
 @dataclass
@@ -153,7 +153,7 @@ def comparaison(p: Perimetre) -> None:
                        numeriques=range(1, len(cols) + 1))
     pct = [c for c in cat if c.get("tableau") and c["unite"] == "%" and page.renseigne(c)]
     series = [{"nom": lbl, "valeurs": [(rates[k].get(c["indicateur"]) or {}).get("taux") for c in pct],
-               "couleur": COULEURS_REGIONS[i % 4] if k != "alliance" else charts.GRIS}
+               "couleur": COULEURS_REGIONS[i % 4] if k != "alliance" else couleurs.GRIS}
               for i, (k, lbl) in enumerate(cols)]
     display(Bloc(section("Comparaison des régions", table, ident="comparaison",
                          intro="Chaque taux porte sur les communes ayant une fiche mairie ; le score va de 0 à 100.")))
@@ -220,7 +220,7 @@ def tranches(p: Perimetre) -> None:
     presentes = [b for b in bandes if any((rates[k].get((b["tranche_taille"], "part_site")) or {}).get("denominateur")
                                           for k, _ in cols)]
     series = [{"nom": lbl, "valeurs": [(rates[k].get((b["tranche_taille"], "part_site")) or {}).get("taux") for b in presentes],
-               "couleur": COULEURS_REGIONS[i % 4] if k != "alliance" else charts.GRIS}
+               "couleur": COULEURS_REGIONS[i % 4] if k != "alliance" else couleurs.GRIS}
               for i, (k, lbl) in enumerate(cols)]
     rows = [[b["libelle"]] + [num(
         f"{formats.pourcent((rates[k].get((b['tranche_taille'], 'part_site')) or {}).get('taux'))} "

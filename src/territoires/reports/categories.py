@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import charts, formats
+from territoires import charts, couleurs, formats
 
-#: score bands of the map: (lower bound, label), ascending
-
-CLASSES_SCORE = ((0, "0 à 39"), (40, "40 à 64"), (65, "65 à 79"), (80, "80 à 99"), (100, "100"))
 #: the « donnée absente » class of the commune maps
-ABSENTE = f"{charts.DONNEE_ABSENTE} (pas de fiche mairie)"
-CAT_SITE = [("Site déclaré", charts.OUI), ("Pas de site déclaré", charts.NON), (ABSENTE, charts.INCONNU)]
-CAT_EMAIL = [("Domaine propre ou public", charts.OUI), ("Messagerie grand public", charts.NON),
-             ("Autre ou non déclarée", "#6b6b6b"), (ABSENTE, charts.INCONNU)]
-CAT_OUI_NON = [("Oui", charts.OUI), ("Non", charts.NON), (ABSENTE, charts.INCONNU)]
+ABSENTE = f"{couleurs.DONNEE_ABSENTE} (pas de fiche mairie)"
+CAT_SITE = [("Site déclaré", couleurs.OUI), ("Pas de site déclaré", couleurs.NON), (ABSENTE, couleurs.INCONNU)]
+CAT_EMAIL = [("Domaine propre ou public", couleurs.OUI), ("Messagerie grand public", couleurs.NON),
+             ("Autre ou non déclarée", "#6b6b6b"), (ABSENTE, couleurs.INCONNU)]
+CAT_OUI_NON = [("Oui", couleurs.OUI), ("Non", couleurs.NON), (ABSENTE, couleurs.INCONNU)]
 
 
 def cat_oui_non(r: dict | None, col: str) -> int:
@@ -39,13 +36,11 @@ def variantes_communes(ids: list[str], pres: dict[str, dict[str, Any]], cat: dic
     """The map's indicators at commune level: score, website, e-mail, HTTPS, opening hours."""
     rows = [pres.get(c) for c in ids]
     score = [(r or {}).get("score_presence") for r in rows]
-    classe = [len(CLASSES_SCORE) if s is None else max(i for i, (lo, _) in enumerate(CLASSES_SCORE) if s >= lo)
-              for s in score]
+    classe = charts.classer(score, 1, couleurs.CLASSES_POINTS)  # the score bands of every map
     out = [charts.variante(
         cat.get("score_presence", {}).get("libelle", "Score de présence numérique"), classe,
         [("Score : " + (formats.entier(s) + "\u202f/\u202f100" if s is not None else "pas de fiche mairie")) for s in score],
-        categories_=[(label, c) for (_, label), c in zip(CLASSES_SCORE, charts.CLASSES)]
-        + [(ABSENTE, charts.INCONNU)],
+        categories_=couleurs.categories_classes(couleurs.CLASSES_POINTS)[:-1] + [(ABSENTE, couleurs.INCONNU)],
     )]
 
     def cat_var(libelle: str, values: list[int], cats: list[tuple[str, str]]) -> dict:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import charts, formats, geo, niveaux
+from territoires import charts, couleurs, formats, geo, niveaux
 from territoires.reports import donnees, pairs, retenir
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
@@ -249,8 +249,8 @@ def comparaison(t: Territoire) -> None:
     series = []
     for i, (n, c, nom) in enumerate(refs):
         series.append({"nom": nom_court(n, nom), "valeurs": [(rates[(n, c)].get(x["indicateur"]) or {}).get("taux") for x in pct],
-                       "couleur": [charts.BLEU, charts.VERMILLON, charts.VERT, charts.POURPRE][i % 4]
-                       if n != "alliance" else charts.GRIS})
+                       "couleur": [couleurs.BLEU, couleurs.VERMILLON, couleurs.VERT, couleurs.POURPRE][i % 4]
+                       if n != "alliance" else couleurs.GRIS})
     rows = []
     for x in cat:
         rows.append([x["libelle"]] + [num(valeur(x, rates[(n, c)].get(x["indicateur"]))) for n, c, _ in refs])
@@ -291,7 +291,7 @@ def tranches(t: Territoire) -> None:
         display(Bloc(section("Par taille de commune", "<p>Aucune donnée par tranche de taille.</p>", ident="tranches")))
         return
     inds = [i for i in TRANCHES_GRAPHIQUE if i in cat]
-    series = [{"nom": court(cat[i]), "couleur": (charts.BLEU, charts.VERMILLON, charts.VERT)[k % 3],
+    series = [{"nom": court(cat[i]), "couleur": (couleurs.BLEU, couleurs.VERMILLON, couleurs.VERT)[k % 3],
                "valeurs": [(rates.get((b["tranche_taille"], i)) or {}).get("taux") for b in presentes]}
               for k, i in enumerate(inds)]
     cols = [i for i in ("score_presence", "part_site", "part_email_non_generique", "part_https", "part_horaires") if i in cat]

@@ -31,7 +31,7 @@ from territoires import interruptions, niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, load_registry
-from territoires.warehouse import chargement, dictionnaire, historique
+from territoires.warehouse import chargement, dictionnaire, historique, telechargees
 from territoires.warehouse.chargement import (EMBEDDED_TABLES, BuildError, repo_file,  # noqa: F401
                                               valid_departements, valid_regions)
 from territoires.warehouse.connect import WarehouseError, load_spatial
@@ -39,7 +39,8 @@ from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, mo
 from territoires.warehouse.reprise import Reprise, references
 
 #: code whose change invalidates every table (the reuse between builds included)
-_CODE = tuple(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "reprise.py", "modeles.py"))
+_CODE = tuple(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "telechargees.py", "reprise.py",
+                                                    "modeles.py"))
 
 
 @dataclass
@@ -162,7 +163,8 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
-    for etape in chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file):
+    for etape in (chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file)
+                  + telechargees.etapes(registry, raw_dir, regions, departements)):
         if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):
@@ -181,7 +183,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             apres_staging = False
             etape = chargement.etape_adherents(
                 raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
-                cfg.operateurs_file, chargement.anct_telechargees(raw_dir, registry))
+                cfg.operateurs_file, telechargees.anct_telechargees(raw_dir, registry))
             if not reprise.a_jour(etape.tables, etape.empreinte):
                 with progress.step(etape.libelle):
                     reprise.supprimer(etape.tables)

