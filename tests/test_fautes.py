@@ -149,6 +149,19 @@ def _vivants(pids: list[int]) -> list[int]:
     return [p for p in pids if interruptions.pid_vivant(p) and not interruptions._zombie(p)]
 
 
+def _arreter(proc: subprocess.Popen, signum: int, status: int) -> tuple[str, list]:
+    """Send ``signum`` to a running command: it must exit with ``status`` within two
+    seconds. Returns its stderr and the processes it had started."""
+    enfants = interruptions.descendants(proc.pid)
+    t0 = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    duree = time.monotonic() - t0
+    assert proc.returncode == status, err
+    assert duree < 2.0, f"stopped after {duree:.1f} s"
+    return err, enfants
+
+
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_a_build_within_two_seconds_leaving_no_temporary(fixture_warehouse, tmp_path, signum, status):
     home = _home_copie(fixture_warehouse, tmp_path / "home")
@@ -158,13 +171,7 @@ def test_a_signal_stops_a_build_within_two_seconds_leaving_no_temporary(fixture_
                             cwd=home, env=_env_sans_home(), stderr=subprocess.PIPE, text=True)
     # well into the build: the temporary warehouse exists and DuckDB is at work
     _attendre(lambda: any(p.stat().st_size > 1 << 20 for p in wh.parent.glob(".territoires.duckdb.tmp-*")), 60, proc)
-    enfants = interruptions.descendants(proc.pid)
-    t0 = time.monotonic()
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=30)
-    duree = time.monotonic() - t0
-    assert proc.returncode == status, err
-    assert duree < 2.0, f"stopped after {duree:.1f} s"
+    err, enfants = _arreter(proc, signum, status)
     assert err.strip().splitlines()[-1].endswith("l'entrepôt précédent est intact.")
     assert wh.read_bytes() == avant
     assert not _temporaires(wh.parent)
@@ -205,13 +212,7 @@ def test_a_signal_stops_a_report_within_two_seconds_leaving_no_process_and_no_te
         return len(kernels) >= 2 and bool(_temporaires(reports, home / "audit"))
 
     _attendre(noyaux_au_travail, 120, proc)
-    enfants = interruptions.descendants(proc.pid)
-    t0 = time.monotonic()
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=30)
-    duree = time.monotonic() - t0
-    assert proc.returncode == status, err
-    assert duree < 2.0, f"stopped after {duree:.1f} s"
+    err, enfants = _arreter(proc, signum, status)
     assert "les pages déjà écrites sont complètes" in err.strip().splitlines()[-1]
     time.sleep(0.2)  # orphans are reaped by init
     assert not _vivants(enfants), [_cmdline(p) for p in _vivants(enfants)]
