@@ -17,6 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from territoires.reports.donnees import a_table
+
 #: what a mairie can do to meet each criterion of the score (the card's « ce qui le ferait
 #: progresser »); a criterion without an entry gets « Remplir le critère : <libellé> »
 ACTIONS = {
@@ -47,7 +49,7 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict
     """
     pages = pages or {}
     libelles = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall()) \
-        if _table(con, "raw", "indicateurs_criteres") else {}
+        if a_table(con, "raw.indicateurs_criteres") else {}
     poids = con.execute("select critere, poids from raw.score_ponderations order by ordre").fetchall()
     criteres = [[c, libelles.get(c, c.replace("_", " ")), int(w), ACTIONS.get(c, f"remplir le critère : {libelles.get(c, c)}")]
                 for c, w in poids]
@@ -76,11 +78,6 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict
         "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres"],
         "communes": communes,
     }
-
-
-def _table(con, schema: str, nom: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, nom]).fetchone()[0])
 
 
 def script_communes(donnees: dict[str, Any]) -> str:
