@@ -24,6 +24,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from territoires.warehouse.litteraux import inserer
+
 HERE = Path(__file__).parent
 SITES_FILE = HERE / "sites.csv"
 MESSAGERIES_FILE = HERE / "messageries.csv"
@@ -282,15 +284,6 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     }
 
 
-def _inserer(con, table: str, rows: list[tuple]) -> None:
-    """Insert rows in one statement (much faster than ``executemany`` for small tables)."""
-    if not rows:
-        return
-    row = "(" + ", ".join("?" for _ in rows[0]) + ")"
-    con.execute(f"insert into {table} values " + ", ".join(row for _ in rows),
-                [v for r in rows for v in r])
-
-
 def set_criteres(con) -> None:
     """The variables ``criteres``, ``criteres_adhesion`` and ``criteres_sources`` that the
     indicator models (marts.indicateurs_presence, _adhesion, _sources) read: the criteria
@@ -322,27 +315,27 @@ def load_raw(con, registry=None) -> dict[str, int]:
             f"create or replace table raw.{table} (domaine varchar, classe varchar, libelle varchar,"
             " commune_titulaire varchar, origine varchar, ligne integer)"
         )
-    _inserer(con, "raw.classement_sites", sites)
-    _inserer(con, "raw.classement_messageries", messageries)
+    inserer(con, "raw.classement_sites", sites)
+    inserer(con, "raw.classement_messageries", messageries)
     con.execute(
         "create or replace table raw.extensions_domaine (extension varchar, type varchar,"
         " souveraine boolean, libelle varchar, origine varchar)"
     )
-    _inserer(con, "raw.extensions_domaine", extensions)
+    inserer(con, "raw.extensions_domaine", extensions)
     con.execute(
         "create or replace table raw.indicateurs_catalogue (indicateur varchar, ordre integer,"
         " libelle varchar, libelle_court varchar, definition varchar, unite varchar, polarite varchar,"
         " numerateur varchar, denominateur varchar, sources varchar[], millesimes varchar[],"
         " tableau boolean, formule varchar)"
     )
-    _inserer(con, "raw.indicateurs_catalogue", cat["indicateurs"])
+    inserer(con, "raw.indicateurs_catalogue", cat["indicateurs"])
     con.execute("create or replace table raw.indicateurs_criteres (critere varchar, libelle varchar, famille varchar)")
-    _inserer(con, "raw.indicateurs_criteres", cat["criteres"])
+    inserer(con, "raw.indicateurs_criteres", cat["criteres"])
     set_criteres(con)
     con.execute("create or replace table raw.score_ponderations (critere varchar, poids integer, ordre integer)")
-    _inserer(con, "raw.score_ponderations", cat["ponderations"])
+    inserer(con, "raw.score_ponderations", cat["ponderations"])
     con.execute("create or replace table raw.millesimes_libelles (cle varchar, libelle varchar)")
-    _inserer(con, "raw.millesimes_libelles", cat["millesimes"])
+    inserer(con, "raw.millesimes_libelles", cat["millesimes"])
     return {
         "classement-sites": len(sites),
         "classement-messageries": len(messageries),

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
+import tempfile
 
 from territoires import operateurs
 from territoires.members.registres import (DOSSIER_ANCT, HORODATAGE, OPERATEUR_MOTIF, FichierRegistre,  # noqa: F401
@@ -47,6 +47,7 @@ from territoires.members.lecture import ErreurFichier, ouvrir
 from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
+from territoires.warehouse.litteraux import Tampon
 
 __all__ = ["fichiers_registres", "load_raw", "charger_taxonomie", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]
@@ -55,21 +56,22 @@ __all__ = ["fichiers_registres", "load_raw", "charger_taxonomie", "dossier_ignor
 PREFIXE_SOURCE = "registre-adherents:"
 
 
-SCHEMA_ADHERENTS = pa.schema([
-    ("operateur", pa.string()), ("identifiant", pa.string()), ("siret", pa.string()), ("siren", pa.string()),
-    ("code_insee", pa.string()), ("nom", pa.string()), ("type", pa.string()),
-    ("date_adhesion", pa.date32()), ("statut_rattachement", pa.string()), ("code_territoire", pa.string()),
-    ("niveau_territoire", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("sha256", pa.string()),
-    ("type_source", pa.string()),  # le type tel qu'écrit dans le registre
-])
-SCHEMA_ABONNEMENTS = pa.schema([
-    ("operateur", pa.string()), ("identifiant", pa.string()), ("service", pa.string()),
-    ("service_source", pa.string()), ("date_debut", pa.date32()), ("fichier", pa.string()), ("ligne", pa.int64()),
-])
-SCHEMA_REJETS = pa.schema([
-    ("operateur", pa.string()), ("fichier", pa.string()), ("ligne", pa.int64()), ("colonne", pa.string()),
-    ("valeur", pa.string()), ("raison", pa.string()), ("niveau", pa.string()),
-])
+#: colonnes et types des tables ``raw`` écrites ici
+COLONNES_ADHERENTS = (
+    ("operateur", "varchar"), ("identifiant", "varchar"), ("siret", "varchar"), ("siren", "varchar"),
+    ("code_insee", "varchar"), ("nom", "varchar"), ("type", "varchar"),
+    ("date_adhesion", "date"), ("statut_rattachement", "varchar"), ("code_territoire", "varchar"),
+    ("niveau_territoire", "varchar"), ("fichier", "varchar"), ("ligne", "bigint"), ("sha256", "varchar"),
+    ("type_source", "varchar"),  # le type tel qu'écrit dans le registre
+)
+COLONNES_ABONNEMENTS = (
+    ("operateur", "varchar"), ("identifiant", "varchar"), ("service", "varchar"),
+    ("service_source", "varchar"), ("date_debut", "date"), ("fichier", "varchar"), ("ligne", "bigint"),
+)
+COLONNES_REJETS = (
+    ("operateur", "varchar"), ("fichier", "varchar"), ("ligne", "bigint"), ("colonne", "varchar"),
+    ("valeur", "varchar"), ("raison", "varchar"), ("niveau", "varchar"),
+)
 
 
 def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: str, val_col: str) -> dict[str, str]:
@@ -91,34 +93,6 @@ def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: 
         except ErreurFichier:
             continue
     return out
-
-
-class _Colonnes:
-    """Accumule des lignes (tuples dans l'ordre du schéma) et les convertit en lots pyarrow
-    au fil de l'eau : la mémoire Python reste bornée à un lot, le reste est en colonnes."""
-
-    LOT = 16384
-
-    def __init__(self, schema: pa.Schema) -> None:
-        self.schema = schema
-        self.lignes: list[tuple] = []
-        self.lots: list[pa.RecordBatch] = []
-
-    def ajouter(self, ligne: tuple) -> None:
-        self.lignes.append(ligne)
-        if len(self.lignes) >= self.LOT:
-            self._vider()
-
-    def _vider(self) -> None:
-        if self.lignes:
-            colonnes = list(zip(*self.lignes))
-            self.lots.append(pa.RecordBatch.from_arrays(
-                [pa.array(c, type=f.type) for c, f in zip(colonnes, self.schema)], schema=self.schema))
-            self.lignes = []
-
-    def table(self) -> pa.Table:
-        self._vider()
-        return pa.Table.from_batches(self.lots, schema=self.schema)
 
 
 def _genre(f: FichierRegistre, correspondance) -> str:
@@ -144,13 +118,29 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable) ;
     ``anct_telechargees`` : les exports de la Suite territoriale téléchargés, lus comme ``anct/``.
     """
-    adherents_dir = Path(adherents_dir)
     con.execute("create schema if not exists raw")
-    lignes: dict[str, int] = {}
+    # les lignes vont dans des fichiers au fil de la lecture (mémoire bornée), lus d'un coup
+    with tempfile.TemporaryDirectory(prefix="territoires-registres-") as dossier:
+        tampons = [Tampon(dossier, nom, cols) for nom, cols in (
+            ("adherents", COLONNES_ADHERENTS), ("abonnements", COLONNES_ABONNEMENTS),
+            ("adherents_rejets", COLONNES_REJETS))]
+        try:
+            lignes = _valider(Path(adherents_dir), referentiel, *tampons, selection=selection,
+                              operateurs_file=operateurs_file, anct_telechargees=anct_telechargees)
+            for t in tampons:
+                t.creer(con, f"raw.{t.chemin.stem}")
+        finally:
+            for t in tampons:
+                t.fermer()
+    return lignes
 
-    adh = _Colonnes(SCHEMA_ADHERENTS)
-    abo = _Colonnes(SCHEMA_ABONNEMENTS)
-    rej = _Colonnes(SCHEMA_REJETS)
+
+def _valider(adherents_dir: Path, referentiel: Referentiel, adh: Tampon, abo: Tampon, rej: Tampon, *,
+             selection: dict[str, str] | None, operateurs_file: Path | None,
+             anct_telechargees: tuple[Path, ...]) -> dict[str, int]:
+    """Lit et valide les registres : les lignes vont dans ``adh``, ``abo`` et ``rej`` ; rend
+    les lignes acceptées par source (voir :func:`load_raw`)."""
+    lignes: dict[str, int] = {}
     chemin_operateurs = operateurs_file or operateurs.PAQUET
     fichiers = fichiers_registres(adherents_dir, selection, chemin_operateurs, anct_telechargees)
     codes = set(operateurs.codes(chemin_operateurs))
@@ -202,33 +192,22 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
                 rej.ajouter((operateur, p.fichier, p.ligne, p.colonne, p.valeur, p.raison, p.niveau))
             lignes[f"{PREFIXE_SOURCE}{f.nom}"] = bilan.acceptees
 
-    for nom, acc in (("adherents", adh), ("abonnements", abo), ("adherents_rejets", rej)):
-        t = acc.table()
-        acc.lots = []
-        con.register("_territoires_tmp", t)
-        try:
-            con.execute(f"create or replace table raw.{nom} as select * from _territoires_tmp")
-        finally:
-            con.unregister("_territoires_tmp")
-        del t
     return lignes
 
 
 def charger_taxonomie(con) -> dict[str, int]:
     """``raw.types_entites``, ``raw.services``, ``raw.services_correspondances`` depuis les
-    fichiers du paquet (une étape du build à part : un import de registre ne les recharge pas).
-    Une centaine de lignes : insérées telles quelles, sans passer par pyarrow."""
+    fichiers du paquet (une étape du build à part : un import de registre ne les recharge pas)."""
     out = {}
     con.execute("create schema if not exists raw")
-    for table, source, colonnes in (
-        ("types_entites", "types-entites", ("type", "libelle", "variantes", "origine")),
-        ("services", "taxonomie-services", ("service", "libelle", "famille", "origine")),
-        ("services_correspondances", "correspondances-services", ("operateur", "nom_source", "service", "origine")),
-    ):
-        rows = lire_donnees(FICHIERS[table])
-        con.execute(f"create or replace table raw.{table} ({', '.join(f'{c} varchar' for c in colonnes)})")
-        if rows:
-            con.executemany(f"insert into raw.{table} values ({', '.join('?' * len(colonnes))})",
-                            [tuple(r.get(c) for c in colonnes) for r in rows])
-        out[source] = len(rows)
+    with tempfile.TemporaryDirectory(prefix="territoires-taxonomie-") as dossier:
+        for table, source, colonnes in (
+            ("types_entites", "types-entites", ("type", "libelle", "variantes", "origine")),
+            ("services", "taxonomie-services", ("service", "libelle", "famille", "origine")),
+            ("services_correspondances", "correspondances-services", ("operateur", "nom_source", "service", "origine")),
+        ):
+            rows = lire_donnees(FICHIERS[table])
+            tampon = Tampon(dossier, table, [(c, "varchar") for c in colonnes])
+            tampon.ajouter_tout(tuple(r.get(c) for c in colonnes) for r in rows)
+            out[source] = tampon.creer(con, f"raw.{table}")
     return out

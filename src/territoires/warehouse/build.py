@@ -35,6 +35,7 @@ from territoires.warehouse import chargement, dictionnaire, historique, telechar
 from territoires.warehouse.chargement import (EMBEDDED_TABLES, BuildError, repo_file,  # noqa: F401
                                               valid_departements, valid_regions)
 from territoires.warehouse.connect import WarehouseError, load_spatial
+from territoires.warehouse.litteraux import liste_texte, litteral
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 from territoires.warehouse.reprise import Reprise, references
 
@@ -144,7 +145,7 @@ def _preparer(con, sql: str, prets: set[str]) -> None:
         lues = references(sql)
         if lues and con.execute(
                 "select count(*) from duckdb_columns() where data_type like 'GEOMETRY(%' "
-                "and schema_name || '.' || table_name in (select unnest(?::varchar[]))", [sorted(lues)]).fetchone()[0]:
+                f"and schema_name || '.' || table_name in (select unnest({liste_texte(sorted(lues))}))").fetchone()[0]:
             load_spatial(con)
             prets.add("spatial")
     for besoin, motif in _BESOINS.items():
@@ -202,7 +203,8 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             if failures:
                 raise BuildError(f"{model.path}: tests du modèle en échec : " + " ; ".join(failures))
     reprise.nouvelles["raw.sources"] = reprise.jeton
-    reprise.nouvelles["marts.historique_indicateurs"] = "historique"  # kept: not derived from raw data
+    for t in historique.OBJETS:  # kept: not derived from raw data
+        reprise.nouvelles[f"marts.{t}"] = "historique"
     reprise.nettoyer(("raw", *LAYERS))
 
 
@@ -281,13 +283,12 @@ def build(
                                 + ", ".join(sans_description))
             seconds = time.perf_counter() - t0
             reprise.enregistrer()
-            con.execute(
-                "create or replace table meta.build as select ? as fingerprint, ? as regions, ? as departements,"
-                " ? as version, ?::timestamp as construit_le, ? as duree_s, ? as avertissements",
-                [fingerprint, "all" if regions is None else ",".join(regions),
-                 ",".join(departements or ()),
-                 territoires.__version__, construit_le, round(seconds, 3), warnings],
-            )
+            valeurs = {"fingerprint": fingerprint, "regions": "all" if regions is None else ",".join(regions),
+                       "departements": ",".join(departements or ()), "version": territoires.__version__,
+                       "construit_le": construit_le, "duree_s": round(seconds, 3)}
+            con.execute("create or replace table meta.build as select "
+                        + ", ".join(f"{litteral(v)} as {k}" for k, v in valeurs.items())
+                        + f", {liste_texte(warnings)} as avertissements")
             con.execute("checkpoint")
         finally:
             con.close()

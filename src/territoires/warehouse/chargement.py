@@ -19,6 +19,7 @@ import territoires
 from territoires import niveaux, operateurs
 from territoires.sources import Source, extract_embedded, sha256_file
 from territoires.sources.presence import ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_TELECHARGEE
+from territoires.warehouse.litteraux import inserer, liste_texte, litteral
 
 #: embedded source id → raw table name
 EMBEDDED_TABLES = {
@@ -60,10 +61,6 @@ class Etape:
     facultatives: bool = False
 
 
-def _sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def repo_file(src: Source) -> Path | None:
     """The file of a source that ships with this package (``file`` under ``territoires/``,
     no package): its sha256 is recorded at build time rather than pinned in the registry."""
@@ -78,7 +75,7 @@ def _embarque(src: Source, table: str, raw_dir: Path) -> Callable:
         try:
             con.execute(
                 f"create table raw.{table} as select * from read_csv("
-                f"{_sql_literal(csv_path.as_posix())}, header = true, all_varchar = true, "
+                f"{litteral(csv_path)}, header = true, all_varchar = true, "
                 "delim = ',', quote = '\"', escape = '\"', nullstr = '\\N', "
                 "max_line_size = 100000000)"
             )
@@ -103,8 +100,8 @@ def _charger_operateurs(con, chemin: Path) -> None:
         " departements varchar[], site varchar, siret varchar, alliance boolean, decp_plateforme varchar)"
     )
     if ops:
-        con.executemany(
-            "insert into raw.operateurs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        inserer(
+            con, "raw.operateurs",
             [(o["code"], o["nom"], o.get("nom_long", o["nom"]), str(o["region"]),
               [str(d) for d in o.get("departements", [])], o.get("site", ""),
               o.get("siret", ""), bool(o.get("alliance", False)), o.get("decp_plateforme", "")) for o in ops],
@@ -117,8 +114,8 @@ def _niveaux(con) -> None:
         "create table raw.niveaux (niveau varchar, ordre integer, libelle varchar, libelle_pluriel varchar,"
         " du varchar, devant_nom varchar, tolerance double, precision integer, page boolean, tableau boolean)"
     )
-    con.executemany(
-        "insert into raw.niveaux values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    inserer(
+        con, "raw.niveaux",
         [(n.niveau, n.ordre, n.libelle, n.libelle_pluriel, n.du, n.devant_nom, n.tolerance, n.precision,
           n.page, n.tableau) for n in niveaux.tous()],
     )
@@ -128,8 +125,8 @@ def _provenance(registry: dict[str, Source]) -> Callable:
     """The vintage of each part of each source, with its evidence."""
     def charger(con):
         con.execute("create table raw.provenance (source_id varchar, cle varchar, millesime varchar, preuve varchar)")
-        con.executemany(
-            "insert into raw.provenance values (?, ?, ?, ?)",
+        inserer(
+            con, "raw.provenance",
             [(src.id, key, str(v.get("millesime", "inconnu")), v.get("preuve", ""))
              for src in registry.values() for key, v in src.vintages.items()],
         )
@@ -141,14 +138,12 @@ def _perimetre(regions: tuple[str, ...] | None, departements: tuple[str, ...] | 
     def charger(con):
         con.execute("create table raw.perimetre (code_departement varchar)")
         if departements:
-            con.executemany("insert into raw.perimetre values (?)", [(d,) for d in departements])
+            inserer(con, "raw.perimetre", [(d,) for d in departements])
         else:
             con.execute(
                 "insert into raw.perimetre select d.code from raw.departements d "
                 "join raw.regions r on r.id = d.region_id"
-                + ("" if regions is None else " where r.code in (select unnest(?::varchar[]))"),
-                [] if regions is None else [list(regions)],
-            )
+                + ("" if regions is None else f" where r.code in (select unnest({liste_texte(regions)}))"))
     return charger
 
 
@@ -221,8 +216,8 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
         con.execute("create or replace table raw.registres (operateur varchar, fichier varchar, sha256 varchar,"
                     " importe_le timestamp, source_id varchar, chemin varchar)")
         if fichiers:
-            con.executemany("insert into raw.registres values (?, ?, ?, ?, ?, ?)",
-                            [(f.operateur, f.nom, f.sha256, _date_import(f.chemin), telechargees.get(f.chemin),
+            inserer(con, "raw.registres",
+                    [(f.operateur, f.nom, f.sha256, _date_import(f.chemin), telechargees.get(f.chemin),
                               str(f.chemin) if f.chemin in telechargees else None) for f in fichiers])
 
     return Etape("raw.adherents ← data/raw/adherents/", TABLES_ADHERENTS, fp, charger)
@@ -264,58 +259,51 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
         " url varchar, package_version varchar, vintage varchar, vintages json, sha256 varchar,"
         " rows bigint, loaded_at timestamp, etat varchar, chemin varchar, usage varchar)"
     )
+    lignes = []
     for source_id, table in TABLES_SOURCES.items():
         src = registry[source_id]
         n = con.execute(f"select count(*) from {table}").fetchone()[0]
         path = repo_file(src)
         digest = src.sha256 or (sha256_file(path) if path is not None else "")
-        con.execute(
-            "insert into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [src.id, src.producer, src.title, src.licence, src.url, src.package_version,
-             src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now,
-             ETAT_EMBARQUEE if src.embedded else ETAT_DEPOT, src.file, None],
-        )
+        lignes.append((src.id, src.producer, src.title, src.licence, src.url, src.package_version,
+                       src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now,
+                       ETAT_EMBARQUEE if src.embedded else ETAT_DEPOT, src.file, None))
     # the official sources fetched under data/raw/ (raw.telechargees): vintage = the vintage
     # folder for a file republished in place, the registry's otherwise
-    for sid, lignes, mil, sha, chemin, usage in con.execute(
+    for sid, n, mil, sha, chemin, usage in con.execute(
             "select id, lignes, millesime, sha256, chemin, usage from raw.telechargees order by id").fetchall():
         src = registry[sid]
-        con.execute(
-            "insert into raw.sources values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [src.id, src.producer, src.title, src.licence, src.url,
-             mil if src.empreinte == "variable" else src.vintage, json.dumps(src.vintages, ensure_ascii=False),
-             sha, lignes, now, ETAT_TELECHARGEE, chemin, usage],
-        )
+        lignes.append((src.id, src.producer, src.title, src.licence, src.url, None,
+                       mil if src.empreinte == "variable" else src.vintage, json.dumps(src.vintages, ensure_ascii=False),
+                       sha, n, now, ETAT_TELECHARGEE, chemin, usage))
+    inserer(con, "raw.sources", lignes)
     # the member registers: the whole (what indicators cite), then each file imported with
     # its own hash, its accepted rows, its import date
     src = registry["registres-adherents"]
+    valeurs = ", ".join(litteral(v) for v in (src.id, src.producer, src.title, src.licence, src.url, None, src.vintage,
+                                               json.dumps(src.vintages, ensure_ascii=False), ""))
     con.execute(
-        "insert into raw.sources select ?, ?, ?, ?, ?, null, ?, ?, '', (select count(*) from raw.adherents), ?,"
-        " ?, ?, null where exists (select 1 from raw.registres where source_id is null)",
-        [src.id, src.producer, src.title, src.licence, src.url, src.vintage,
-         json.dumps(src.vintages, ensure_ascii=False), now, ETAT_REGISTRE, src.file],
-    )
+        f"insert into raw.sources select {valeurs}, (select count(*) from raw.adherents), {litteral(now)},"
+        f" {litteral(ETAT_REGISTRE)}, {litteral(src.file)}, null"
+        " where exists (select 1 from raw.registres where source_id is null)")
     con.execute(
         "insert into raw.sources select 'registre:' || r.fichier, o.nom, 'Registre des adhérents : ' || r.fichier,"
-        " ?, '', null, strftime(r.importe_le, '%Y-%m-%d'), null, r.sha256,"
-        " (select count(*) from raw.adherents a where a.fichier = r.fichier), ?, ?, 'data/raw/adherents/' || r.fichier,"
-        " null from raw.registres r left join raw.operateurs o on o.code = r.operateur where r.source_id is null",
-        [src.licence, now, ETAT_REGISTRE],
-    )
+        f" {litteral(src.licence)}, '', null, strftime(r.importe_le, '%Y-%m-%d'), null, r.sha256,"
+        f" (select count(*) from raw.adherents a where a.fichier = r.fichier), {litteral(now)}, {litteral(ETAT_REGISTRE)},"
+        " 'data/raw/adherents/' || r.fichier,"
+        " null from raw.registres r left join raw.operateurs o on o.code = r.operateur where r.source_id is null")
     # the Suite territoriale exports fetched under data/raw/anct/, read as registers
     for sid, fichier, sha, chemin in con.execute(
             "select source_id, fichier, sha256, chemin from raw.registres where source_id is not null"
             " and source_id not in (select id from raw.sources)").fetchall():  # operators, services: loaded above
         s = registry[sid]
-        lignes = con.execute("select (select count(*) from raw.adherents where fichier = ?)"
-                             " + (select count(*) from raw.abonnements where fichier = ?)", [fichier, fichier]).fetchone()[0]
-        con.execute(
-            "insert into raw.sources values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [s.id, s.producer, s.title, s.licence, s.url, Path(chemin).parent.name,
-             json.dumps(s.vintages, ensure_ascii=False), sha, lignes, now, ETAT_TELECHARGEE, chemin,
-             "adhérents et abonnements des opérateurs présents dans la Suite territoriale (rapprochés par SIRET), "
-             "lus comme un registre"],
-        )
+        n = con.execute(f"select (select count(*) from raw.adherents where fichier = {litteral(fichier)})"
+                        f" + (select count(*) from raw.abonnements where fichier = {litteral(fichier)})").fetchone()[0]
+        inserer(con, "raw.sources", [(
+            s.id, s.producer, s.title, s.licence, s.url, None, Path(chemin).parent.name,
+            json.dumps(s.vintages, ensure_ascii=False), sha, n, now, ETAT_TELECHARGEE, chemin,
+            "adhérents et abonnements des opérateurs présents dans la Suite territoriale (rapprochés par SIRET), "
+            "lus comme un registre")])
 
 
 def _read_small(registry, source_id: str, raw_dir: Path) -> list[dict[str, str]]:

@@ -10,6 +10,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from territoires.warehouse.litteraux import litteral
+
 FICHIER = Path(__file__).with_name("dictionnaire.toml")
 
 
@@ -18,13 +20,19 @@ def _donnees() -> dict:
     return tomllib.loads(FICHIER.read_text(encoding="utf-8"))
 
 
-def _litteral(texte: str) -> str:
-    return "'" + texte.replace("'", "''") + "'"
-
-
 #: the marts' tables and views: name, kind, comment
 _OBJETS_MARTS = ("select table_name, 'table', comment from duckdb_tables() where schema_name = 'marts' union all "
                  "select view_name, 'view', comment from duckdb_views() where schema_name = 'marts' and not internal")
+
+
+def _propres(d: dict, table: str) -> dict[str, str]:
+    """The column descriptions of ``table``: its own, then those of the tables named in its
+    ``colonnes_de`` (a view described once, by the tables it joins)."""
+    tables = d.get("tables", {})
+    out: dict[str, str] = {}
+    for t in (*reversed(tables.get(table, {}).get("colonnes_de", [])), table):
+        out.update(tables.get(t, {}).get("colonnes", {}))
+    return out
 
 
 def commenter(con) -> list[str]:
@@ -44,14 +52,14 @@ def commenter(con) -> list[str]:
         if not desc:
             manquants.append(t)
         elif objets[t][1] != desc:
-            ordres.append(f'comment on {objets[t][0]} marts."{t}" is {_litteral(desc)}')
+            ordres.append(f'comment on {objets[t][0]} marts."{t}" is {litteral(desc)}')
     for t, c, actuel in colonnes:
-        propre = d.get("tables", {}).get(t, {}).get("colonnes", {})
+        propre = _propres(d, t)
         desc = propre.get(c) or communes.get(c) or criteres.get(c)
         if not desc:
             manquants.append(f"{t}.{c}")
         elif actuel != desc:
-            ordres.append(f'comment on column marts."{t}"."{c}" is {_litteral(desc)}')
+            ordres.append(f'comment on column marts."{t}"."{c}" is {litteral(desc)}')
     if ordres:  # one transaction: one commit, not one per comment
         con.execute("begin transaction;\n" + ";\n".join(ordres) + ";\ncommit")
     return manquants

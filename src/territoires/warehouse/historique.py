@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from territoires.warehouse.litteraux import litteral
+
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
@@ -49,12 +51,13 @@ PORTEE = "niveau <> 'commune' and tranche_taille = 'ensemble'"
 CLE = ("niveau", "code", "tranche_taille", "indicateur")
 VALEURS = ("numerateur", "denominateur", "taux", "taux_pondere", "population")
 
-SCHEMA = """
-    niveau varchar, code varchar, tranche_taille varchar, indicateur varchar,
-    numerateur bigint, denominateur bigint, taux double, taux_pondere double, population bigint,
-    millesimes varchar, millesime varchar, empreinte varchar, contenu varchar, perimetre varchar,
-    construit_le timestamp
-"""
+#: the columns of marts.historique_indicateurs, in order, with their types
+SCHEMA = {
+    "niveau": "varchar", "code": "varchar", "tranche_taille": "varchar", "indicateur": "varchar",
+    "numerateur": "bigint", "denominateur": "bigint", "taux": "double", "taux_pondere": "double",
+    "population": "bigint", "millesimes": "varchar", "millesime": "varchar", "empreinte": "varchar",
+    "contenu": "varchar", "perimetre": "varchar", "construit_le": "timestamp",
+}
 
 COLONNES_EVOLUTION = {
     "niveau": "String", "code": "String", "tranche_taille": "String", "indicateur": "String",
@@ -62,10 +65,6 @@ COLONNES_EVOLUTION = {
     "taux": "Float64", "taux_precedent": "Float64", "evolution": "Float64",
     "numerateur": "Int64", "numerateur_precedent": "Int64",
 }
-
-
-def _litteral(path: Path) -> str:
-    return "'" + Path(path).as_posix().replace("'", "''") + "'"
 
 
 def millesimes(con: "duckdb.DuckDBPyConnection") -> dict[str, str]:
@@ -102,7 +101,7 @@ def _fichiers(path: Path) -> list[Path]:
 
 
 def _lecture(fichiers: list[Path]) -> str:
-    return "read_parquet([" + ", ".join(_litteral(f) for f in fichiers) + "], union_by_name = true)"
+    return "read_parquet([" + ", ".join(litteral(f) for f in fichiers) + "], union_by_name = true)"
 
 
 def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLike, fingerprint: str,
@@ -122,9 +121,9 @@ def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.Path
     fichiers = _fichiers(path)
     if fichiers:
         deja = con.execute(
-            f"select count(*) from {_lecture(fichiers)} where empreinte = ? "
-            "or (perimetre = ? and millesimes = ? and contenu = ?)",
-            [fingerprint, perimetre, mil, contenu]).fetchone()[0]
+            f"select count(*) from {_lecture(fichiers)} where empreinte = {litteral(fingerprint)} "
+            f"or (perimetre = {litteral(perimetre)} and millesimes = {litteral(mil)} "
+            f"and contenu = {litteral(contenu)})").fetchone()[0]
         if deja:
             return 0
     n = con.execute(f"select count(*) from marts.indicateurs where {PORTEE}").fetchone()[0]
@@ -139,53 +138,99 @@ def enregistrer(con: "duckdb.DuckDBPyConnection", historique_path: str | os.Path
     cible = path / f"{construit_le:%Y%m%dT%H%M%S}-{fingerprint[:12]}.parquet"
     tmp = path / f".{cible.name}.tmp-{os.getpid()}"
     cols = ", ".join((*CLE, *VALEURS))
-    nouveau = (f"select {cols}, ?::varchar as millesimes, ?::varchar as millesime, ?::varchar as empreinte, "
-               f"?::varchar as contenu, ?::varchar as perimetre, ?::timestamp as construit_le "
+    instantane = {"millesimes": mil, "millesime": _libelle(millesimes), "empreinte": fingerprint,
+                  "contenu": contenu, "perimetre": perimetre}
+    nouveau = (f"select {cols}, " + ", ".join(f"{litteral(v)}::varchar as {k}" for k, v in instantane.items())
+               + f", {litteral(construit_le)}::timestamp as construit_le "
                f"from marts.indicateurs where {PORTEE} order by {', '.join(CLE)}")
-    params = [mil, _libelle(millesimes), fingerprint, contenu, perimetre, construit_le]
     try:
-        con.execute(f"copy ({nouveau}) to {_litteral(tmp)} (format parquet, compression zstd)", params)
+        con.execute(f"copy ({nouveau}) to {litteral(tmp)} (format parquet, compression zstd)")
         os.replace(tmp, cible)
     finally:
         tmp.unlink(missing_ok=True)
     return n
 
 
+#: one snapshot's own columns: stored once per snapshot in ``marts.historique_instantanes``
+#: (each is repeated on every row of a snapshot file: kilobytes of vintages on 12 000 rows)
+INSTANTANE = ("millesimes", "millesime", "contenu", "perimetre")
+#: the history's objects in ``marts``: the view readers use and its two tables
+OBJETS = ("historique_indicateurs", "historique_valeurs", "historique_instantanes")
+#: a snapshot's key, in its rows and in marts.historique_instantanes
+SNAP = ("construit_le", "empreinte")
+
+
+def _tables(con) -> dict[str, str]:
+    """The history's objects present in ``con``: name → « BASE TABLE » or « VIEW »."""
+    return dict(con.execute(
+        "select table_name, table_type from information_schema.tables where table_schema = 'marts' "
+        f"and table_name in ({', '.join(repr(t) for t in OBJETS)})").fetchall())
+
+
+def _colonnes(noms) -> str:
+    return ", ".join(f"{c} {SCHEMA[c]}" for c in noms)
+
+
+def _remplir(con, fichiers: list[Path], *, creer: bool) -> None:
+    """Put the snapshots of ``fichiers`` into the two tables (created when ``creer``)."""
+    lecture = _lecture(fichiers)
+    valeurs = f"select {', '.join((*CLE, *VALEURS, *SNAP))} from {lecture}"
+    instants = (f"select {', '.join(SNAP)}, {', '.join(f'any_value({c}) as {c}' for c in INSTANTANE)}, "
+                f"count(*)::bigint as lignes from {lecture} group by all")
+    if creer:
+        con.execute(f"create or replace table marts.historique_valeurs as {valeurs} "
+                    f"order by construit_le, {', '.join(CLE)}")
+        con.execute(f"create or replace table marts.historique_instantanes as {instants} order by construit_le")
+    else:  # (the figures first: both skip a snapshot already there, as the first layout's file may hold)
+        deja = "where (construit_le, empreinte) not in (select construit_le, empreinte from marts.historique_instantanes)"
+        con.execute(f"insert into marts.historique_valeurs by name {valeurs} {deja}")
+        con.execute(f"insert into marts.historique_instantanes by name {instants.replace(' group by', f' {deja} group by')}")
+
+
 def attacher(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLike) -> int:
-    """Make ``marts.historique_indicateurs`` of ``con`` hold every snapshot of the history
-    (empty, with its columns, when there is none); return its number of rows. A table
-    already there (the previous build's, reused) gets only the snapshots it lacks."""
+    """Make ``marts.historique_indicateurs`` of ``con`` show every snapshot of the history
+    (empty, with its columns, when there is none); return its number of rows.
+
+    It is a view joining two tables: ``marts.historique_valeurs`` (the figures, a
+    snapshot's key on each row) and ``marts.historique_instantanes`` (one row per
+    snapshot: its vintages, fingerprint, perimeter). The previous build's tables, reused,
+    only get the snapshots they lack."""
     fichiers = _fichiers(Path(historique_path))
     con.execute("create schema if not exists marts")
-    present = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts' "
-                          "and table_name = 'historique_indicateurs'").fetchone()[0]
-    if not fichiers:
-        con.execute(f"create or replace table marts.historique_indicateurs ({SCHEMA})")
-    elif not present:
-        con.execute(f"create table marts.historique_indicateurs as select * from {_lecture(fichiers)} "
-                    f"order by construit_le, {', '.join(CLE)}")
-    else:
+    objets = _tables(con)
+    complet = (objets.get("historique_indicateurs") == "VIEW" and "historique_valeurs" in objets
+               and "historique_instantanes" in objets)
+    if not complet:  # a first build, or a warehouse of the first layout (one wide table)
+        if objets.get("historique_indicateurs") == "BASE TABLE":
+            con.execute("drop table marts.historique_indicateurs")
+        con.execute(f"create or replace table marts.historique_valeurs ({_colonnes((*CLE, *VALEURS, *SNAP))})")
+        con.execute(f"create or replace table marts.historique_instantanes ({_colonnes((*SNAP, *INSTANTANE))}, "
+                    "lignes bigint)")
+        choisies = ", ".join(f"i.{c}" if c in INSTANTANE else f"v.{c}" for c in SCHEMA)
+        con.execute(f"create or replace view marts.historique_indicateurs as select {choisies} "
+                    "from marts.historique_valeurs v join marts.historique_instantanes i using (construit_le, empreinte)")
+        if fichiers:
+            _remplir(con, fichiers, creer=True)
+    elif fichiers:
         # a snapshot file is named after its fingerprint (``…-<12 first hex>.parquet``):
-        # read only the files the table lacks; a snapshot whose file is gone (history
-        # pruned by hand) rebuilds the table from the files
-        presentes = {e[:12] for (e,) in con.execute(
-            "select distinct empreinte from marts.historique_indicateurs").fetchall()}
+        # read only the files the tables lack; a snapshot whose file is gone (history
+        # pruned by hand) rebuilds them from the files
+        presentes = {e[:12] for (e,) in con.execute("select empreinte from marts.historique_instantanes").fetchall()}
         suffixes = {f.stem.rpartition("-")[2] for f in fichiers}
         # (the first layout's file, « …-premier », holds several snapshots: compare rows then)
         nommes = all(re.fullmatch(r"[0-9a-f]{12}", x) for x in suffixes)
         if not nommes and con.execute(f"select count(*) from {_lecture(fichiers)}").fetchone()[0] != \
-                con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0]:
+                con.execute("select sum(lignes) from marts.historique_instantanes").fetchone()[0]:
             presentes = set()  # read again below
         if nommes and not presentes <= suffixes or not nommes and not presentes:
-            con.execute(f"create or replace table marts.historique_indicateurs as select * from "
-                        f"{_lecture(fichiers)} order by construit_le, {', '.join(CLE)}")
+            _remplir(con, fichiers, creer=True)
         else:
             nouveaux = [f for f in fichiers if f.stem.rpartition("-")[2] not in presentes]
             if nouveaux:
-                con.execute(f"insert into marts.historique_indicateurs by name select * from {_lecture(nouveaux)} "
-                            "where (construit_le, empreinte) not in "
-                            "(select distinct construit_le, empreinte from marts.historique_indicateurs)")
-    return con.execute("select count(*) from marts.historique_indicateurs").fetchone()[0]
+                _remplir(con, nouveaux, creer=False)
+    else:
+        con.execute("delete from marts.historique_valeurs; delete from marts.historique_instantanes")
+    return con.execute("select coalesce(sum(lignes), 0) from marts.historique_instantanes").fetchone()[0]
 
 
 def _vide() -> "pl.DataFrame":
@@ -195,19 +240,21 @@ def _vide() -> "pl.DataFrame":
 
 
 def instantanes(con: "duckdb.DuckDBPyConnection") -> "pl.DataFrame":
-    """The snapshots of ``marts.historique_indicateurs``, oldest first: build time,
+    """The snapshots of ``marts.historique_instantanes``, oldest first: build time,
     vintages, fingerprint, perimeter, rows."""
     import polars as pl
 
-    present = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
-                          "and table_name = 'historique_indicateurs'").fetchone()[0]
-    if not present:
-        return pl.DataFrame(schema={"construit_le": pl.Datetime, "millesimes": pl.String, "millesime": pl.String,
-                                    "empreinte": pl.String, "perimetre": pl.String, "lignes": pl.Int64})
-    return con.execute(
-        "select construit_le, any_value(millesimes) as millesimes, any_value(millesime) as millesime, "
-        "empreinte, any_value(perimetre) as perimetre, count(*)::bigint as lignes "
-        "from marts.historique_indicateurs group by construit_le, empreinte order by construit_le").pl()
+    objets = _tables(con)
+    if "historique_instantanes" in objets:
+        return con.execute("select construit_le, millesimes, millesime, empreinte, perimetre, lignes "
+                           "from marts.historique_instantanes order by construit_le").pl()
+    if "historique_indicateurs" in objets:  # a warehouse of the first layout, not rebuilt yet
+        return con.execute(
+            "select construit_le, any_value(millesimes) as millesimes, any_value(millesime) as millesime, "
+            "empreinte, any_value(perimetre) as perimetre, count(*)::bigint as lignes "
+            "from marts.historique_indicateurs group by construit_le, empreinte order by construit_le").pl()
+    return pl.DataFrame(schema={"construit_le": pl.Datetime, "millesimes": pl.String, "millesime": pl.String,
+                                "empreinte": pl.String, "perimetre": pl.String, "lignes": pl.Int64})
 
 
 def _depuis(actuel: Mapping[str, str], precedent: Mapping[str, str]) -> str:

@@ -22,6 +22,8 @@ import secrets
 
 import duckdb
 
+from territoires.warehouse.litteraux import liste_texte
+
 _REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
@@ -102,5 +104,5 @@ class Reprise:
         self.con.execute("create or replace table meta.empreintes (nom varchar, empreinte varchar)")
         if self.nouvelles:  # one statement (executemany costs a round trip per row)
             noms, empreintes = zip(*sorted(self.nouvelles.items()))
-            self.con.execute("insert into meta.empreintes select unnest(?::varchar[]), unnest(?::varchar[])",
-                             [list(noms), list(empreintes)])
+            self.con.execute(f"insert into meta.empreintes select unnest({liste_texte(noms)}), "
+                             f"unnest({liste_texte(empreintes)})")

@@ -12,6 +12,7 @@ from typing import Callable
 from territoires.sources import Source
 from territoires.warehouse import chargement
 from territoires.warehouse.chargement import Etape
+from territoires.warehouse.litteraux import inserer, litteral
 
 
 #: what each table loaded from a fetched source serves in the build (marts.sources.usage)
@@ -91,8 +92,8 @@ def _provenance(registry, reparties: list[tuple]) -> Callable:
         # the raw table each source with a connector fills: sources filling the same table
         # (DPNT as JSON or CSV) are dated by whichever was loaded (12_indicateurs_catalogue)
         con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")
-        con.executemany("insert into raw.sources_tables values (?, ?)",
-                        [(s.id, connecteurs.table_de(s)) for s in registry.values() if s.connecteur])
+        inserer(con, "raw.sources_tables",
+                [(s.id, connecteurs.table_de(s)) for s in registry.values() if s.connecteur])
         con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
                     " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
                     " telecharge_le varchar, usage varchar)")
@@ -103,13 +104,13 @@ def _provenance(registry, reparties: list[tuple]) -> Callable:
             if chargee:  # the buyer profiles share their table: each counts its dataset's rows
                 partagee = table == "raw.decp_profils"
                 lignes = con.execute(f"select count(*) from {table}"
-                                     + (" where strpos(?, dataset_id) > 0" if partagee else ""),
-                                     [src.url] if partagee else []).fetchone()[0]
+                                     + (f" where strpos({litteral(src.url)}, dataset_id) > 0" if partagee else "")
+                                     ).fetchone()[0]
             usage = (USAGES.get(table, "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore")
                      if chargee else "non chargée : la même table vient d'une autre source téléchargée")
-            con.execute("insert into raw.telechargees values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
-                         src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage])
+            inserer(con, "raw.telechargees",
+                    [(src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
+                      src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage)])
     return charger
 
 

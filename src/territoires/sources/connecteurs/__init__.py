@@ -189,11 +189,6 @@ def charger(con, source_id: str, path: Path, registry: dict | None = None, **opt
 # --- helpers shared by the connectors ----------------------------------------------------
 
 
-def lit(value: str | Path) -> str:
-    """A SQL string literal (DuckDB table functions take their path as a constant)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def preparer(con, spatial: bool = False) -> None:  # noqa: ANN001
     """The ``raw`` schema, and the spatial extension for a connector that needs it (contours
     are read by ``ST_Read`` into GEOMETRY in EPSG:4326): a build loads it only then."""

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, lit, ou_null, preparer, vide_null
+from territoires.sources.connecteurs import colonnes, compter, exiger, ou_null, preparer, vide_null
+from territoires.warehouse.litteraux import litteral
 
 
 def _csv(path: Path) -> str:
-    return f"read_csv({lit(path)}, delim=';', quote='\"', escape='\"', header=true, all_varchar=true, encoding='utf-8')"
+    return f"read_csv({litteral(path)}, delim=';', quote='\"', escape='\"', header=true, all_varchar=true, encoding='utf-8')"
 
 
 def _liste(nom: str) -> str:

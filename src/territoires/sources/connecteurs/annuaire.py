@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import compter, exiger, lit, preparer
+from territoires.sources.connecteurs import compter, exiger, preparer
+from territoires.warehouse.litteraux import litteral
 
 CHAMPS = ["id", "nom", "siret", "siren", "pivot", "adresse_courriel", "site_internet", "telephone", "adresse",
           "url_service_public", "date_modification"]
@@ -30,9 +31,9 @@ def charger_annuaire(con, path: Path) -> int:  # noqa: ANN001
     ``telephones`` (lists of text) parsed out of their JSON strings."""
     preparer(con)
     spec = ", ".join(f"\"{c}\": 'VARCHAR'" for c in CHAMPS)  # pivot is a reserved word
-    rel = f"read_json({lit(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
+    rel = f"read_json({litteral(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
     cles = {r[0] for r in con.execute(
-        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({lit(path)}, format='array') limit 50)"
+        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({litteral(path)}, format='array') limit 50)"
     ).fetchall()}
     exiger(path, sorted(cles), ["id", "nom", "pivot", "adresse_courriel", "site_internet"])
     pivot = _json('"pivot"', '[{"type_service_local":"VARCHAR","code_insee_commune":["VARCHAR"]}]')

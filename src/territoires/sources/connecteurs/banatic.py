@@ -19,14 +19,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, lit, preparer, vide_null
+from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, preparer, vide_null
 from territoires.sources.erreurs import SourceError
+from territoires.warehouse.litteraux import litteral
 
 
 def charger_perimetre(con, path: Path) -> int:  # noqa: ANN001
     """The perimeter file → ``raw.banatic_perimetre``."""
     preparer(con)
-    rel = (f"read_csv({lit(path)}, delim=';', quote='\"', header=true, all_varchar=true, "
+    rel = (f"read_csv({litteral(path)}, delim=';', quote='\"', header=true, all_varchar=true, "
            f"encoding='{encodage(path)}')")
     cols = colonnes(con, rel)
     exiger(path, cols, ["siren", "raison_sociale", "insee", "siren_membre"])

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, lit, preparer
+from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
+from territoires.warehouse.litteraux import litteral
 
 PROPRIETES = {
     "communes": ["code", "nom", "departement", "region", "epci", "plm", "commune", "collectiviteOutremer"],
@@ -31,7 +32,7 @@ def _charger(con, path: Path, niveau: str) -> int:  # noqa: ANN001
     path = Path(path)
     with open(path, "rb") as f:
         gz = f.read(2) == b"\x1f\x8b"
-    rel = f"ST_Read({lit(('/vsigzip/' if gz else '') + str(path.resolve()))})"
+    rel = f"ST_Read({litteral(('/vsigzip/' if gz else '') + str(path.resolve()))})"
     cols = colonnes(con, rel)
     exiger(path, cols, ["code", "nom"])
     select = []

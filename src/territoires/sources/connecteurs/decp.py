@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from territoires.config import ALLIANCE_REGIONS
-from territoires.sources.connecteurs import colonnes, compter, exiger, lit, preparer
+from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
 from territoires.sources.erreurs import SourceError
+from territoires.warehouse.litteraux import litteral
 
 #: parquet column → raw column, and the type it is loaded as
 COLONNES = {
@@ -51,7 +52,7 @@ REQUISES = ["uid", "acheteur_id", "sourceDataset", "dateNotification"]
 
 
 def _liste(valeurs: Iterable[str]) -> str:
-    return ", ".join(lit(v) for v in valeurs)
+    return ", ".join(litteral(v) for v in valeurs)
 
 
 def requete_decp(
@@ -63,7 +64,7 @@ def requete_decp(
     sirets: Iterable[str] | None = None,
 ) -> str:
     """The SELECT reading ``path``: only the known columns, filtered (pushed down)."""
-    rel = f"read_parquet({lit(path)})"
+    rel = f"read_parquet({litteral(path)})"
     cols = colonnes(con, rel)
     exiger(path, cols, REQUISES)
     select = ", ".join(
@@ -114,7 +115,7 @@ def charger_profil(con, path: Path) -> int:  # noqa: ANN001
     """A data.gouv.fr dataset description (API v1 JSON) → rows of ``raw.decp_profils``,
     one per resource; the rows of that dataset are replaced, the others kept."""
     preparer(con)
-    rel = (f"read_json({lit(path)}, format='auto', columns={{id: 'varchar', title: 'varchar', "
+    rel = (f"read_json({litteral(path)}, format='auto', columns={{id: 'varchar', title: 'varchar', "
            "resources: 'struct(id varchar, title varchar, format varchar, url varchar, filesize bigint, "
            "created_at varchar, last_modified varchar)[]'})")
     con.execute("""
@@ -125,11 +126,11 @@ def charger_profil(con, path: Path) -> int:  # noqa: ANN001
     ids = [r[0] for r in con.execute(f"select id from {rel}").fetchall()]
     if len(ids) != 1 or not ids[0]:
         raise SourceError(f"{path}: description de jeu de données data.gouv.fr attendue (un objet avec « id »)")
-    con.execute("delete from raw.decp_profils where dataset_id = ?", [ids[0]])
+    con.execute(f"delete from raw.decp_profils where dataset_id = {litteral(ids[0])}")
     con.execute(f"""
         insert into raw.decp_profils
         select id, title, r.id, r.title, lower(r.format), r.url, r.filesize,
                try_cast(r.created_at as timestamptz), try_cast(r.last_modified as timestamptz)
         from (select id, title, unnest(resources) as r from {rel})
     """)
-    return con.execute("select count(*) from raw.decp_profils where dataset_id = ?", [ids[0]]).fetchone()[0]
+    return con.execute(f"select count(*) from raw.decp_profils where dataset_id = {litteral(ids[0])}").fetchone()[0]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, lit, preparer, vide_null
+from territoires.sources.connecteurs import colonnes, compter, exiger, preparer, vide_null
+from territoires.warehouse.litteraux import litteral
 
 TEXTES = ["type", "siret", "siren", "libelle", "code_insee", "code_postal", "epci_libelle", "epci_siren",
           "epci_siret", "departement_code_insee", "departement_siret", "region_code_insee", "region_siret",
@@ -32,10 +33,10 @@ def charger_json(con, path: Path) -> int:  # noqa: ANN001
     preparer(con)
     types = {**{c: "VARCHAR" for c in TEXTES}, **{c: "VARCHAR" for c in ENTIERS}, "rpnt": "VARCHAR[]"}
     spec = ", ".join(f"{c}: '{types[c]}'" for c in ORDRE)
-    rel = f"read_json({lit(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
+    rel = f"read_json({litteral(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
     # keys absent from the file would be silently NULL with explicit columns: check a sample
     cles = {r[0] for r in con.execute(
-        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({lit(path)}, format='array') limit 50)"
+        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({litteral(path)}, format='array') limit 50)"
     ).fetchall()}
     exiger(path, sorted(cles), REQUISES)
     select = ", ".join(
@@ -50,7 +51,7 @@ def charger_json(con, path: Path) -> int:  # noqa: ANN001
 def charger_csv(con, path: Path) -> int:  # noqa: ANN001
     """``dpnt-quotidien.csv.gz`` → ``raw.dpnt_organisations`` (same table as the JSON)."""
     preparer(con)
-    rel = f"read_csv({lit(path)}, delim=';', quote='\"', escape='\"', header=true, all_varchar=true, encoding='utf-8')"
+    rel = f"read_csv({litteral(path)}, delim=';', quote='\"', escape='\"', header=true, all_varchar=true, encoding='utf-8')"
     cols = colonnes(con, rel)
     exiger(path, cols, REQUISES)
     select = ", ".join(

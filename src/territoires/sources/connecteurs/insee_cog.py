@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, lit, preparer
+from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
 from territoires.sources.erreurs import SourceError
+from territoires.warehouse.litteraux import inserer, litteral
 
 #: MOD codes whose (COM_AV → COM_AP) moves a former code to another commune
 MODS_PASSAGE = {"31", "32", "33", "34", "41", "50"}
@@ -28,7 +29,7 @@ MODS_PASSAGE = {"31", "32", "33", "34", "41", "50"}
 
 def _charger(con, path: Path, table: str, requises: list[str]) -> int:  # noqa: ANN001
     preparer(con)
-    rel = f"read_csv({lit(path)}, delim=',', quote='\"', header=true, all_varchar=true, encoding='utf-8')"
+    rel = f"read_csv({litteral(path)}, delim=',', quote='\"', header=true, all_varchar=true, encoding='utf-8')"
     cols = colonnes(con, rel)
     exiger(path, cols, requises)
     select = ", ".join(f"nullif(trim(\"{c}\"), '') as \"{c.lower()}\"" for c in cols)
@@ -75,7 +76,7 @@ def construire_passage(con) -> int:  # noqa: ANN001
     aretes: dict[str, list[tuple]] = {}
     for mod, date, av, ap in con.execute(f"""
         select mod, date_eff, com_av, com_ap from raw.cog_mouvements
-        where mod in ({', '.join(lit(m) for m in sorted(MODS_PASSAGE))})
+        where mod in ({', '.join(litteral(m) for m in sorted(MODS_PASSAGE))})
           and typecom_av = 'COM' and typecom_ap = 'COM' and com_av <> com_ap
         order by date_eff, com_av
     """).fetchall():
@@ -95,6 +96,4 @@ def construire_passage(con) -> int:  # noqa: ANN001
         if code != ancien:
             lignes.append((ancien, code, depuis))
     con.execute("create or replace table raw.cog_passage (code_ancien varchar, code_actuel varchar, date_effet date)")
-    if lignes:
-        con.executemany("insert into raw.cog_passage values (?, ?, ?)", lignes)
-    return len(lignes)
+    return inserer(con, "raw.cog_passage", lignes)

@@ -26,8 +26,9 @@ import tempfile
 from pathlib import Path
 
 from territoires.sources.archives import extraire_zip
-from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, lit, preparer
+from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, preparer
 from territoires.sources.erreurs import SourceError
+from territoires.warehouse.litteraux import litteral
 
 MEMBRES = ["donnees_communes.csv", "donnees_collectivites.csv", "donnees_communes_mayotte.csv"]
 #: arrondissement code prefix → the commune they make up
@@ -47,7 +48,7 @@ def _code(cols: list[str], path: Path) -> str:
 
 
 def _lire(con, fichier: Path, niveau_defaut: str) -> str:  # noqa: ANN001
-    rel = f"read_csv({lit(fichier)}, delim=';', quote='\"', header=true, all_varchar=true, encoding='{encodage(fichier)}')"
+    rel = f"read_csv({litteral(fichier)}, delim=';', quote='\"', header=true, all_varchar=true, encoding='{encodage(fichier)}')"
     cols = colonnes(con, rel)
     exiger(fichier, cols, ["PMUN"])
     code = _code(cols, fichier)
@@ -55,7 +56,7 @@ def _lire(con, fichier: Path, niveau_defaut: str) -> str:  # noqa: ANN001
     opt = {c: (entier(f'"{c}"') if c in cols else "null") for c in ("PCAP", "PTOT")}
     return f"""
         select code, pmun, pcap, ptot,
-               case when '{niveau_defaut}' = 'commune' and ({plm}) and code not in ({', '.join(lit(v) for v in PLM.values())})
+               case when '{niveau_defaut}' = 'commune' and ({plm}) and code not in ({', '.join(litteral(v) for v in PLM.values())})
                     then 'arrondissement' else '{niveau_defaut}' end as niveau,
                false as reconstituee
         from (select {code} as code, {entier('"PMUN"')} as pmun, {opt['PCAP']} as pcap, {opt['PTOT']} as ptot
