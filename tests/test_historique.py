@@ -173,3 +173,21 @@ def test_without_an_earlier_vintage_the_dashboard_says_nothing(fixture_warehouse
     monkeypatch.setattr(tableau_de_bord, "display", lambda *objs: shown.extend(objs))
     tableau_de_bord.entete(tableau_de_bord.territoire("departement", "29", str(fixture_warehouse)))
     assert "Évolution depuis" not in shown[0].html
+
+
+def test_a_warehouse_of_the_wide_layout_gets_the_view(tmp_path):
+    """A warehouse built before the snapshots had their own table (one wide table repeating
+    each snapshot's vintages on every row): the next build replaces it by the view, same rows."""
+    path = tmp_path / historique.FICHIER
+    con = _entrepot(PREMIER)
+    historique.enregistrer(con, path, "fp1", V2017, datetime(2026, 1, 5), perimetre="départements 29, 56")
+    con.execute(f"create table marts.historique_indicateurs as select * from "
+                f"read_parquet('{next(path.glob('*.parquet')).as_posix()}')")
+    avant = con.execute("select * from marts.historique_indicateurs order by all").fetchall()
+    assert historique.instantanes(con)["lignes"].to_list() == [3]  # still readable before the rebuild
+    assert historique.attacher(con, path) == 3
+    assert con.execute("select table_type from information_schema.tables "
+                       "where table_name = 'historique_indicateurs'").fetchone()[0] == "VIEW"
+    assert con.execute("select * from marts.historique_indicateurs order by all").fetchall() == avant
+    snaps = historique.instantanes(con)
+    assert snaps["empreinte"].to_list() == ["fp1"] and snaps["millesimes"][0] == historique._json(V2017)
