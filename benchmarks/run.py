@@ -105,7 +105,7 @@ def _rebuild_after_import(repeat: int) -> dict:
     operator is fictitious (the home's own operateurs.toml), the register generated with
     fictitious names: no figure of a real operator is ever made here."""
     from territoires import operateurs
-    from territoires.members.identifiants import siret_avec_cle
+    from territoires.members.identifiants import siren_avec_cle, siret_avec_cle
 
     home = WORK / "build-registre"
     # a fresh home each time: registers and history do not pile up from one bench to the next
@@ -130,13 +130,19 @@ def _rebuild_after_import(repeat: int) -> dict:
         registre = WORK / f"registre-{k}" / "registre-fictif.csv"
         lignes = ["SIRET;Raison sociale;Type de collectivité;Code INSEE;Date d'adhésion;Services souscrits"]
         for i, code in enumerate(communes[k::3]):
-            lignes.append(f"{siret_avec_cle(f'{80000000 + i:08d}{k + 1:04d}0')};Commune fictive {i} ({jeton});Commune;{code};"
+            siret = siret_avec_cle(siren_avec_cle(f"{80000000 + i:08d}") + f"{k + 1:04d}")  # valid, as a real export's
+            lignes.append(f"{siret};Commune fictive {i} ({jeton});Commune;{code};"
                           f"15/03/{2014 + i % 9};Actes|Parapheur électronique")
         registre.write_text("\n".join(lignes) + "\n", encoding="utf-8")
         run([tb, "adherents", "import", str(registre), "--operateur", "fictif"], home)
         t = time.perf_counter()
         run([tb, "build"], home)
         values.append(time.perf_counter() - t)
+        con = duckdb.connect(str(home / "data/processed/territoires.duckdb"), read_only=True)
+        acceptes = con.execute("select count(*) from marts.adherents where operateur = 'fictif'").fetchone()[0]
+        con.close()
+        if acceptes != len(lignes) - 1:  # the bench times a register actually loaded, every row a member
+            raise RuntimeError(f"registre du banc : {acceptes} adhérents chargés sur {len(lignes) - 1} lignes")
     return stats(values)
 
 

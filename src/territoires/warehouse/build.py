@@ -237,7 +237,8 @@ def build(
     fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents",
                                cfg.raw_dir)
     target = cfg.warehouse
-    if not force and _stored_fingerprint(target) == fingerprint:
+    precedente = None if force else _stored_fingerprint(target)
+    if precedente == fingerprint:
         progress.say(f"Entrepôt à jour : {target}")
         return BuildResult(target, True, time.perf_counter() - t0, regions)
 
@@ -256,7 +257,7 @@ def build(
     garde = contextlib.ExitStack()
     garde.enter_context(interruptions.temporaire(tmp, tmp.with_name(tmp.name + ".wal")))
     try:
-        if not force and _stored_fingerprint(target) is not None:
+        if precedente is not None:
             shutil.copyfile(target, tmp)  # start from the previous build: unchanged tables are kept
         con = duckdb.connect(str(tmp))
         con.execute("SET enable_progress_bar = false")  # the build says its own progress

@@ -146,28 +146,33 @@ def models() -> list[Model]:
 
 
 def model_test_failures(con: duckdb.DuckDBPyConnection, model: Model) -> list[str]:
-    """Run a model's declared tests, all in one statement; return one French message per
-    failure."""
+    """Run a model's declared tests; return one French message per failure."""
+    failures = []
     t = model.table
     qt = _table(t)
-    mesures: list[tuple[str, str]] = []  # (SQL of one value, message template)
     for key in model.keys:
         cols = ", ".join(q(c) for c in key)
-        mesures.append((f"(select count(*) from (select {cols} from {qt} group by all having count(*) > 1))",
-                        f"{t}: {{}} doublon(s) sur ({', '.join(key)})"))
-    for col in model.not_null:
-        mesures.append((f"(select count(*) from {qt} where {q(col)} is null)", f"{t}.{col}: {{}} valeur(s) nulle(s)"))
+        n = con.execute(
+            f"select count(*) from (select {cols} from {qt} group by all having count(*) > 1)"
+        ).fetchone()[0]
+        if n:
+            failures.append(f"{t}: {n} doublon(s) sur ({', '.join(key)})")
+    if model.not_null:  # one scan for every column
+        nuls = con.execute("select " + ", ".join(f"count(*) filter (where {q(c)} is null)" for c in model.not_null)
+                           + f" from {qt}").fetchone()
+        failures += [f"{t}.{col}: {n} valeur(s) nulle(s)" for col, n in zip(model.not_null, nuls) if n]
     for col, values in model.accepted.items():
-        mesures.append((f"(select list(distinct {q(col)}::varchar order by {q(col)}::varchar) from {qt} "
-                        f"where {q(col)} is not null "
-                        f"and {q(col)}::varchar not in ({', '.join(litteral(str(v)) for v in values)}))",
-                        f"{t}.{col}: valeurs inattendues {{}}"))
+        rows = con.execute(
+            f"select distinct {q(col)}::varchar from {qt} where {q(col)} is not null "
+            f"and {q(col)}::varchar not in ({', '.join(litteral(str(v)) for v in values)})"
+        ).fetchall()
+        if rows:
+            failures.append(f"{t}.{col}: valeurs inattendues {[r[0] for r in rows]}")
     for col, ref_table, ref_col in model.references:
-        mesures.append((f"(select list(distinct {q(col)}::varchar order by {q(col)}::varchar)[:10] from {qt} "
-                        f"where {q(col)} is not null and {q(col)} not in "
-                        f"(select {q(ref_col)} from {_table(ref_table)} where {q(ref_col)} is not null))",
-                        f"{t}.{col}: valeurs absentes de {ref_table}.{ref_col} {{}}"))
-    if not mesures:
-        return []
-    valeurs = con.execute("select " + ", ".join(m for m, _ in mesures)).fetchone()
-    return [message.format(v) for (_, message), v in zip(mesures, valeurs) if v]
+        rows = con.execute(
+            f"select distinct {q(col)}::varchar from {qt} where {q(col)} is not null "
+            f"and {q(col)} not in (select {q(ref_col)} from {_table(ref_table)} where {q(ref_col)} is not null)"
+        ).fetchall()
+        if rows:
+            failures.append(f"{t}.{col}: valeurs absentes de {ref_table}.{ref_col} {[r[0] for r in rows][:10]}")
+    return failures
