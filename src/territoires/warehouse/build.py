@@ -137,17 +137,22 @@ def _valid_scope(registry, raw_dir: Path, regions, departements):
 _BESOINS = {"fonctions": re.compile(r"\btn_[a-z_]+\s*\(", re.I), "spatial": re.compile(r"\bST_[a-z_]+\s*\(", re.I)}
 
 
-def _preparer(con, sql: str, prets: set[str]) -> None:
+def _tables_crs(con) -> set[str]:
+    """The tables holding a geometry with a coordinate system (GEOMETRY('EPSG:4326')).
+    Read once, before the models: a model can only make a new one by reading one of these
+    or calling an ``ST_`` function, and either loads the spatial extension first, after
+    which :func:`_preparer` no longer asks."""
+    return {f"{s}.{t}" for s, t in con.execute(
+        "select distinct schema_name, table_name from duckdb_columns() where data_type like 'GEOMETRY(%'").fetchall()}
+
+
+def _preparer(con, sql: str, prets: set[str], crs: set[str]) -> None:
     """Load on ``con`` what ``sql`` needs and is not loaded yet (:data:`_BESOINS`); a model
-    reading a geometry with a coordinate system (GEOMETRY('EPSG:4326')) needs the spatial
-    extension too, even without calling an ``ST_`` function."""
-    if "spatial" not in prets:
-        lues = references(sql)
-        if lues and con.execute(
-                "select count(*) from duckdb_columns() where data_type like 'GEOMETRY(%' "
-                f"and schema_name || '.' || table_name in (select unnest({liste_texte(sorted(lues))}))").fetchone()[0]:
-            load_spatial(con)
-            prets.add("spatial")
+    reading a geometry with a coordinate system (``crs``, :func:`_tables_crs`) needs the
+    spatial extension too, even without calling an ``ST_`` function."""
+    if "spatial" not in prets and references(sql) & crs:
+        load_spatial(con)
+        prets.add("spatial")
     for besoin, motif in _BESOINS.items():
         if besoin not in prets and motif.search(sql):
             if besoin == "spatial":
@@ -175,6 +180,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
 
     set_criteres(con)
     prets: set[str] = set()
+    crs = _tables_crs(con)
     for schema in LAYERS:
         con.execute(f"create schema if not exists {schema}")
     apres_staging = True
@@ -193,7 +199,7 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
         if reprise.a_jour((model.table,), reprise.empreinte_modele(model.sql)):
             continue
         with progress.step(model.table):
-            _preparer(con, model.sql, prets)
+            _preparer(con, model.sql, prets, crs)
             reprise.preparer(model.table, model.sorte)
             try:
                 con.execute(f"create or replace {model.sorte} {model.table} as\n{model.sql}")
