@@ -134,3 +134,48 @@ def test_temporaires_et_fichiers_annexes_jamais_lus(tmp_path):
     (d / "arnia" / "correspondance.toml").write_text("", encoding="utf-8")
     (d / "README.md").write_text("x", encoding="utf-8")
     assert [f.nom for f in fichiers_registres(d)] == ["arnia/20261201T080000-r.csv"]
+
+
+def test_un_import_ne_fait_revalider_que_son_operateur(tmp_path, monkeypatch):
+    """Le cache des registres validés : un nouveau registre chez recia fait revalider recia
+    seul ; megalis et l'ANCT sont relus tels quels, et les tables sont celles d'une
+    validation complète. Le référentiel n'est lu que s'il faut valider."""
+    from territoires.members import load as membres
+
+    d = _dossier(tmp_path)
+    cache = tmp_path / "cache"
+    valides: list[str] = []
+    lectures: list[int] = []
+    vraie = membres._valider_operateur
+    monkeypatch.setattr(membres, "_valider_operateur",
+                        lambda dossier, operateur, *a: (valides.append(operateur), vraie(dossier, operateur, *a)))
+
+    def referentiel():
+        lectures.append(1)
+        return referentiel_mini()
+
+    def tables(con):
+        return {t: con.execute(f"select * from raw.{t} order by all").fetchall()
+                for t in ("adherents", "abonnements", "adherents_rejets")}
+
+    con = duckdb.connect()
+    premier = load_raw(con, d, referentiel, cache=cache, cle_cache="v1")
+    assert sorted(valides) == ["anct", "megalis", "recia"] and lectures == [1]
+    assert len(list(cache.iterdir())) == 3
+
+    valides.clear()
+    assert load_raw(con, d, referentiel, cache=cache, cle_cache="v1") == premier
+    assert valides == [] and lectures == [1]  # nothing validated, the reference not even read
+
+    ecrire_xlsx(d / "recia" / "20261202T080000-export.xlsx",
+                [["SIREN", "Nom", "Type", "ENT"], [siret(21)[:9], "Collège fictif", "Collège", "oui"]])
+    load_raw(con, d, referentiel, cache=cache, cle_cache="v1")
+    assert valides == ["recia"]
+    attendu = duckdb.connect()
+    load_raw(attendu, d, referentiel_mini())  # no cache: everything validated again
+    assert tables(con) == tables(attendu)
+    assert len(list(cache.iterdir())) == 3  # recia's previous result is gone
+
+    valides.clear()
+    load_raw(con, d, referentiel, cache=cache, cle_cache="v2")  # new code or communes: all again
+    assert sorted(valides) == ["anct", "megalis", "recia"]

@@ -38,7 +38,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hashlib
+import json
+import os
+import shutil
 import tempfile
+from datetime import date
+from typing import Callable
 
 from territoires import operateurs
 from territoires.members.registres import (DOSSIER_ANCT, HORODATAGE, OPERATEUR_MOTIF, FichierRegistre,  # noqa: F401
@@ -47,7 +53,7 @@ from territoires.members.lecture import ErreurFichier, ouvrir
 from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
-from territoires.warehouse.litteraux import Tampon
+from territoires.warehouse.litteraux import Tampon, charger_csv
 
 __all__ = ["fichiers_registres", "load_raw", "charger_taxonomie", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]
@@ -107,9 +113,15 @@ def _genre(f: FichierRegistre, correspondance) -> str:
     return col.genre
 
 
-def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
+#: les tables ``raw`` écrites par :func:`load_raw`, et leurs colonnes
+TABLES = {"adherents": COLONNES_ADHERENTS, "abonnements": COLONNES_ABONNEMENTS,
+          "adherents_rejets": COLONNES_REJETS}
+
+
+def load_raw(con, adherents_dir: Path, referentiel: Referentiel | Callable[[], Referentiel], *,
              selection: dict[str, str] | None = None, operateurs_file: Path | None = None,
-             anct_telechargees: tuple[Path, ...] = ()) -> dict[str, int]:
+             anct_telechargees: tuple[Path, ...] = (), cache: Path | None = None,
+             cle_cache: str = "") -> dict[str, int]:
     """Valide et charge tous les registres importés dans ``raw`` ; rend les lignes par source.
 
     Clés du dictionnaire rendu, par fichier lu : ``registre-adherents:<fichier relatif>``
@@ -117,82 +129,134 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel, *,
     de fichier vont dans ``raw.adherents_rejets`` (une erreur de fichier : ligne nulle).
     ``selection`` : voir :func:`fichiers_registres` (un import antérieur reste sélectionnable) ;
     ``anct_telechargees`` : les exports de la Suite territoriale téléchargés, lus comme ``anct/``.
+
+    ``cache`` : un dossier où garder le résultat validé de chaque opérateur (ses lignes, en
+    CSV), sous une clé qui réunit ses fichiers (sha256), sa correspondance, les
+    correspondances ANCT, la date du jour et ``cle_cache`` (le code et le référentiel) : un
+    import chez un opérateur ne fait revalider que ses registres. ``referentiel`` peut
+    être une fonction : il n'est alors lu que si un opérateur est à revalider.
     """
     con.execute("create schema if not exists raw")
-    # les lignes vont dans des fichiers au fil de la lecture (mémoire bornée), lus d'un coup
-    with tempfile.TemporaryDirectory(prefix="territoires-registres-") as dossier:
-        tampons = [Tampon(dossier, nom, cols) for nom, cols in (
-            ("adherents", COLONNES_ADHERENTS), ("abonnements", COLONNES_ABONNEMENTS),
-            ("adherents_rejets", COLONNES_REJETS))]
-        try:
-            lignes = _valider(Path(adherents_dir), referentiel, *tampons, selection=selection,
-                              operateurs_file=operateurs_file, anct_telechargees=anct_telechargees)
-            for t in tampons:
-                t.creer(con, f"raw.{t.chemin.stem}")
-        finally:
-            for t in tampons:
-                t.fermer()
-    return lignes
-
-
-def _valider(adherents_dir: Path, referentiel: Referentiel, adh: Tampon, abo: Tampon, rej: Tampon, *,
-             selection: dict[str, str] | None, operateurs_file: Path | None,
-             anct_telechargees: tuple[Path, ...]) -> dict[str, int]:
-    """Lit et valide les registres : les lignes vont dans ``adh``, ``abo`` et ``rej`` ; rend
-    les lignes acceptées par source (voir :func:`load_raw`)."""
-    lignes: dict[str, int] = {}
+    adherents_dir = Path(adherents_dir)
     chemin_operateurs = operateurs_file or operateurs.PAQUET
     fichiers = fichiers_registres(adherents_dir, selection, chemin_operateurs, anct_telechargees)
-    codes = set(operateurs.codes(chemin_operateurs))
-    if adherents_dir.is_dir():
-        for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            raison = dossier_ignore(dossier.name, codes)
-            if raison:
-                rej.ajouter((dossier.name, f"{dossier.name}/", None, "", "", raison, "erreur"))
+    lus: dict[str, list[Path]] = {t: [] for t in TABLES}
+    lignes: dict[str, int] = {}
+    ref: list[Referentiel] = []  # lu au premier opérateur à valider
 
-    anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
-    operateurs_anct: dict[str, str] = {}
-    if anct:
-        par_siret = operateurs.par_siret(chemin_operateurs)
-        for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
-            if siret.replace(" ", "") in par_siret:
-                operateurs_anct[oid] = par_siret[siret.replace(" ", "")]
-    services_anct = _correspondances_anct(anct, "service", "id", "nom") if anct else {}
+    def lire_referentiel() -> Referentiel:
+        if not ref:
+            ref.append(referentiel() if callable(referentiel) else referentiel)
+        return ref[0]
 
-    par_operateur: dict[str, list[FichierRegistre]] = {}
-    for f in fichiers:
-        par_operateur.setdefault(f.operateur, []).append(f)
-    for operateur, liste in par_operateur.items():
-        correspondance = None
-        chemin_corr = adherents_dir / operateur / "correspondance.toml"
-        if operateur != DOSSIER_ANCT and chemin_corr.is_file():
-            try:
-                correspondance = lire_correspondance(chemin_corr)
-            except CorrespondanceError as exc:
-                rej.ajouter((operateur, f"{operateur}/correspondance.toml", None, "", "", str(exc), "erreur"))
-                continue
-        if operateur == DOSSIER_ANCT:
-            liste = [f for f in liste if any(m in Path(f.nom).name.lower() for m in ("adherent", "souscription"))]
-        v = Validateur(operateur, referentiel, correspondance=correspondance,
-                       operateurs_anct=operateurs_anct, services_anct=services_anct)
-        genres = {f.nom: _genre(f, correspondance) for f in liste}
-        # registres d'abord : les abonnements se rattachent aux adhérents connus
-        for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):
-            def sur_adherent(a: Adherent, _h=f.sha256, _ajouter=adh.ajouter) -> None:
-                _ajouter((a.operateur, a.identifiant, a.siret, a.siren, a.code_insee, a.nom, a.type,
-                          a.date_adhesion, a.statut_rattachement, a.code_territoire, a.niveau_territoire,
-                          a.fichier, a.ligne, _h, a.type_source))
+    # les lignes vont dans des fichiers au fil de la lecture (mémoire bornée), lus d'un coup
+    with tempfile.TemporaryDirectory(prefix="territoires-registres-") as tmp:
+        rej = Tampon(tmp, "dossiers", COLONNES_REJETS)
+        try:
+            codes = set(operateurs.codes(chemin_operateurs))
+            if adherents_dir.is_dir():
+                for dossier in sorted(p for p in adherents_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                    raison = dossier_ignore(dossier.name, codes)
+                    if raison:
+                        rej.ajouter((dossier.name, f"{dossier.name}/", None, "", "", raison, "erreur"))
+        finally:
+            rej.fermer()
+        lus["adherents_rejets"].append(rej.chemin)
 
-            def sur_abonnement(b: Abonnement, _ajouter=abo.ajouter) -> None:
-                _ajouter((b.operateur, b.identifiant, b.service, b.service_source, b.date_debut, b.fichier, b.ligne))
+        anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
+        operateurs_anct: dict[str, str] = {}
+        if anct:
+            par_siret = operateurs.par_siret(chemin_operateurs)
+            for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
+                if siret.replace(" ", "") in par_siret:
+                    operateurs_anct[oid] = par_siret[siret.replace(" ", "")]
+        services_anct = _correspondances_anct(anct, "service", "id", "nom") if anct else {}
 
-            bilan: Bilan = v.fichier(f.chemin, nom=f.nom, genre=genres[f.nom],
-                                     sur_adherent=sur_adherent, sur_abonnement=sur_abonnement)
-            for p in bilan.erreurs + bilan.rejets:
-                rej.ajouter((operateur, p.fichier, p.ligne, p.colonne, p.valeur, p.raison, p.niveau))
-            lignes[f"{PREFIXE_SOURCE}{f.nom}"] = bilan.acceptees
-
+        par_operateur: dict[str, list[FichierRegistre]] = {}
+        for f in fichiers:
+            par_operateur.setdefault(f.operateur, []).append(f)
+        gardes = set()
+        for operateur, liste in par_operateur.items():
+            chemin_corr = adherents_dir / operateur / "correspondance.toml"
+            corr = chemin_corr.read_bytes() if operateur != DOSSIER_ANCT and chemin_corr.is_file() else None
+            cle = hashlib.sha256(repr((
+                operateur, [(f.nom, f.sha256) for f in liste], corr, sorted(operateurs_anct.items()),
+                sorted(services_anct.items()), date.today().isoformat(), cle_cache)).encode()).hexdigest()[:16]
+            dossier = (Path(cache) if cache else Path(tmp)) / f"{operateur.replace(':', '_')}-{cle}"
+            gardes.add(dossier.name)
+            if not (cache and (dossier / "lignes.json").is_file()):
+                _valider_operateur(dossier, operateur, liste, adherents_dir, lire_referentiel,
+                                   operateurs_anct, services_anct)
+            lignes.update(json.loads((dossier / "lignes.json").read_text(encoding="utf-8")))
+            for t in TABLES:
+                lus[t].append(dossier / f"{t}.csv")
+        for t, colonnes in TABLES.items():
+            charger_csv(con, f"raw.{t}", colonnes, lus[t])
+    if cache and Path(cache).is_dir():  # the results no register selects any more
+        for vieux in Path(cache).iterdir():
+            if vieux.is_dir() and vieux.name not in gardes:
+                shutil.rmtree(vieux, ignore_errors=True)
     return lignes
+
+
+def _valider_operateur(dossier: Path, operateur: str, liste: list[FichierRegistre], adherents_dir: Path,
+                       referentiel: Callable[[], Referentiel], operateurs_anct: dict[str, str],
+                       services_anct: dict[str, str]) -> None:
+    """Valide les fichiers d'un opérateur ; écrit dans ``dossier`` ses trois tables en CSV et
+    ``lignes.json`` (lignes acceptées par source), d'un coup : dossier écrit à côté, puis
+    renommé (un build interrompu ne laisse pas de résultat à moitié écrit)."""
+    provisoire = dossier.with_name(f".{dossier.name}.tmp-{os.getpid()}")
+    shutil.rmtree(provisoire, ignore_errors=True)
+    provisoire.mkdir(parents=True)
+    try:
+        adh, abo, rej = (Tampon(provisoire, t, colonnes) for t, colonnes in TABLES.items())
+        lignes: dict[str, int] = {}
+        try:
+            _valider(operateur, liste, adherents_dir, referentiel, adh, abo, rej, lignes,
+                     operateurs_anct, services_anct)
+        finally:
+            for t in (adh, abo, rej):
+                t.fermer()
+        (provisoire / "lignes.json").write_text(json.dumps(lignes), encoding="utf-8")
+        shutil.rmtree(dossier, ignore_errors=True)
+        os.replace(provisoire, dossier)
+    finally:
+        shutil.rmtree(provisoire, ignore_errors=True)
+
+
+def _valider(operateur: str, liste: list[FichierRegistre], adherents_dir: Path,
+             referentiel: Callable[[], Referentiel], adh: Tampon, abo: Tampon, rej: Tampon,
+             lignes: dict[str, int], operateurs_anct: dict[str, str], services_anct: dict[str, str]) -> None:
+    """Lit et valide les fichiers d'un opérateur : les lignes vont dans ``adh``, ``abo`` et
+    ``rej``, les lignes acceptées par source dans ``lignes``."""
+    correspondance = None
+    chemin_corr = adherents_dir / operateur / "correspondance.toml"
+    if operateur != DOSSIER_ANCT and chemin_corr.is_file():
+        try:
+            correspondance = lire_correspondance(chemin_corr)
+        except CorrespondanceError as exc:
+            rej.ajouter((operateur, f"{operateur}/correspondance.toml", None, "", "", str(exc), "erreur"))
+            return
+    if operateur == DOSSIER_ANCT:
+        liste = [f for f in liste if any(m in Path(f.nom).name.lower() for m in ("adherent", "souscription"))]
+    v = Validateur(operateur, referentiel(), correspondance=correspondance,
+                   operateurs_anct=operateurs_anct, services_anct=services_anct)
+    genres = {f.nom: _genre(f, correspondance) for f in liste}
+    # registres d'abord : les abonnements se rattachent aux adhérents connus
+    for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):
+        def sur_adherent(a: Adherent, _h=f.sha256, _ajouter=adh.ajouter) -> None:
+            _ajouter((a.operateur, a.identifiant, a.siret, a.siren, a.code_insee, a.nom, a.type,
+                      a.date_adhesion, a.statut_rattachement, a.code_territoire, a.niveau_territoire,
+                      a.fichier, a.ligne, _h, a.type_source))
+
+        def sur_abonnement(b: Abonnement, _ajouter=abo.ajouter) -> None:
+            _ajouter((b.operateur, b.identifiant, b.service, b.service_source, b.date_debut, b.fichier, b.ligne))
+
+        bilan: Bilan = v.fichier(f.chemin, nom=f.nom, genre=genres[f.nom],
+                                 sur_adherent=sur_adherent, sur_abonnement=sur_abonnement)
+        for p in bilan.erreurs + bilan.rejets:
+            rej.ajouter((operateur, p.fichier, p.ligne, p.colonne, p.valeur, p.raison, p.niveau))
+        lignes[f"{PREFIXE_SOURCE}{f.nom}"] = bilan.acceptees
 
 
 def charger_taxonomie(con) -> dict[str, int]:

@@ -190,7 +190,8 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             apres_staging = False
             etape = chargement.etape_adherents(
                 raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
-                cfg.operateurs_file, telechargees.anct_telechargees(raw_dir, registry))
+                cfg.operateurs_file, telechargees.anct_telechargees(raw_dir, registry),
+                cache=cfg.processed_dir / chargement.CACHE_REGISTRES)
             if not reprise.a_jour(etape.tables, etape.empreinte):
                 with progress.step(etape.libelle):
                     reprise.supprimer(etape.tables)

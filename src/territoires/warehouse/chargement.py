@@ -7,6 +7,7 @@ Every step names its file in its errors (:class:`BuildError`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -191,28 +192,34 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
 
 
 def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, ...], operateurs_file: Path,
-                    telechargees: dict[Path, str] | None = None) -> Etape:
+                    telechargees: dict[Path, str] | None = None, cache: Path | None = None) -> Etape:
     """The member registers under ``data/raw/adherents/`` (validated, attached to the
     territories of ``staging.communes`` / ``staging.epci``): run once
     staging is built; ``telechargees`` (:func:`.telechargees.anct_telechargees`): the fetched Suite
     territoriale exports, read by the same reader, so an operator present there (matched
     by SIRET) gets its members and subscriptions without a file of its own. Its
     fingerprint: the registers' bytes, the members' code and data files, and the
-    reference it attaches to."""
+    reference it attaches to. ``cache``: where each operator's validated rows are kept
+    (:func:`territoires.members.load.load_raw`), so that a register imported by one operator
+    does not make the others' be validated again."""
     from territoires.members import load as membres
 
     telechargees = telechargees or {}
     fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file,
                                           anct_telechargees=tuple(telechargees))
     code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
-    fp = repr([(f.nom, f.sha256) for f in fichiers] + [p.read_bytes().hex() for p in code]
-              + [operateurs_file.read_bytes().hex(), empreintes_staging])
+    # what every operator's validation depends on besides its own files: the code and data
+    # files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
+    cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
+        operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
+    fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])
 
     def charger(con):
         from territoires.members.validation import Referentiel
 
-        membres.load_raw(con, adherents_dir, Referentiel.depuis_entrepot(con), operateurs_file=operateurs_file,
-                         anct_telechargees=tuple(telechargees))
+        membres.load_raw(con, adherents_dir, lambda: Referentiel.depuis_entrepot(con),
+                         operateurs_file=operateurs_file, anct_telechargees=tuple(telechargees), cache=cache,
+                         cle_cache=cle_commune)
         con.execute("create or replace table raw.registres (operateur varchar, fichier varchar, sha256 varchar,"
                     " importe_le timestamp, source_id varchar, chemin varchar)")
         if fichiers:
@@ -222,6 +229,9 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
 
     return Etape("raw.adherents ← data/raw/adherents/", TABLES_ADHERENTS, fp, charger)
 
+
+#: the folder, in ``data/processed/``, of each operator's validated register rows
+CACHE_REGISTRES = "registres-valides"
 
 #: tables made by :func:`etape_adherents`
 TABLES_ADHERENTS = ("raw.adherents", "raw.abonnements", "raw.adherents_rejets", "raw.registres")

@@ -74,15 +74,24 @@ class Tampon:
     def creer(self, con, table: str) -> int:
         """``create or replace table <table>`` from the rows written; return their count."""
         self._f.close()
-        noms = "{" + ", ".join(f"{litteral(n)}: 'VARCHAR'" for n, _ in self.colonnes) + "}"
-        choix = ", ".join(f'substr("{n}", 2)::{t} as "{n}"' for n, t in self.colonnes)
-        con.execute(f"create or replace table {table} as select {choix} from read_csv({litteral(self.chemin)}, "
-                    f"header = false, columns = {noms}, delim = ',', quote = '\"', escape = '\"', "
-                    "new_line = '\\n', auto_detect = false, strict_mode = true)")
+        charger_csv(con, table, self.colonnes, [self.chemin])
         return self.lignes
 
     def fermer(self) -> None:
         self._f.close()
+
+
+def charger_csv(con, table: str, colonnes: Sequence[tuple[str, str]], chemins: Sequence[Path]) -> None:
+    """``create or replace table <table>`` from the CSV files a :class:`Tampon` wrote
+    (several read as one; none: an empty table with its columns)."""
+    if not chemins:
+        con.execute(f"create or replace table {table} (" + ", ".join(f'"{n}" {t}' for n, t in colonnes) + ")")
+        return
+    noms = "{" + ", ".join(f"{litteral(n)}: 'VARCHAR'" for n, _ in colonnes) + "}"
+    choix = ", ".join(f'substr("{n}", 2)::{t} as "{n}"' for n, t in colonnes)
+    con.execute(f"create or replace table {table} as select {choix} from read_csv({litteral(list(chemins))}, "
+                f"header = false, columns = {noms}, delim = ',', quote = '\"', escape = '\"', "
+                "new_line = '\\n', auto_detect = false, strict_mode = true)")
 
 
 def inserer(con, table: str, lignes: Iterable[Sequence[Any]]) -> int:
