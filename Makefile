@@ -38,4 +38,4 @@ bench: $(STAMP)
 	@$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) data/processed/*.duckdb* reports/* audit/
+	rm -rf $(VENV) data/processed/*.duckdb* data/processed/registres-valides reports/* audit/
