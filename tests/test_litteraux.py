@@ -11,7 +11,7 @@ import pytest
 
 from territoires.warehouse.litteraux import Tampon, inserer, liste_texte, litteral
 
-TEXTES = ["", "simple", "l'apostrophe", 'des "guillemets"', "a,b;c\td", "deux\nlignes", "retour\r\nchariot",
+TEXTES = ["", "simple", "l'apostrophe", 'des "guillemets"', "a,b;c\td", "deux\nlignes", "retour\r\nchariot", "seul\rretour", "\ttab",
           "\\", "_", "__x", "=SOMME(A1)", "é à ç œ — « »", "  espaces  ", "NULL", "\\N"]
 
 
@@ -58,3 +58,18 @@ def test_inserer_writes_rows_of_literals():
     lignes = [("l'un", 1, ["x", "y"], True), (None, None, [], False)]
     assert inserer(con, "t", lignes) == 2
     assert con.execute("select * from t").fetchall() == lignes
+
+
+def test_a_buffer_keeps_random_texts_of_awkward_characters(tmp_path):
+    """Texts drawn from the characters that break CSV readers (a lone carriage return,
+    quotes, separators, NUL, the buffer's own escape « % »): each reads back as written."""
+    import random
+
+    hasard = random.Random(20261202)
+    alphabet = ['a', '"', ',', '\n', '\r', '\t', '\\', '_', ';', "'", 'é', '\x00', '\x0b', ' ', '%', '0', 'D', '2', '5']
+    lignes = [("".join(hasard.choice(alphabet) for _ in range(hasard.randint(0, 14))), i) for i in range(3000)]
+    t = Tampon(tmp_path, "hasard", [("texte", "varchar"), ("n", "bigint")])
+    t.ajouter_tout(lignes)
+    con = duckdb.connect()
+    t.creer(con, "hasard")
+    assert con.execute("select texte, n from hasard order by n").fetchall() == lignes

@@ -41,7 +41,7 @@ from territoires.warehouse.reprise import Reprise, references
 
 #: code whose change invalidates every table (the reuse between builds included)
 _CODE = tuple(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "telechargees.py", "reprise.py",
-                                                    "modeles.py"))
+                                                    "modeles.py", "litteraux.py"))
 
 
 @dataclass

@@ -210,6 +210,8 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
     # what every operator's validation depends on besides its own files: the code and data
     # files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
+    # (and the way the rows are written, warehouse/litteraux.py: the cache holds them so)
+    code.append(Path(__file__).with_name("litteraux.py"))
     cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
         operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])

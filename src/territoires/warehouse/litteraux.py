@@ -53,7 +53,9 @@ class Tampon:
 
     Every value is written behind a one-character mark (``_valeur``) and a missing one as
     an empty field: an empty text stays an empty text, a missing value becomes NULL,
-    whatever the text holds (quotes, separators, line breaks).
+    whatever the text holds (quotes, separators, line breaks). DuckDB's CSV reader refuses
+    a lone carriage return even quoted: it is written ``%0D`` (and ``%`` itself ``%25``),
+    and read back by :func:`charger_csv`.
     """
 
     def __init__(self, dossier: str | Path, nom: str, colonnes: Sequence[tuple[str, str]]) -> None:
@@ -64,7 +66,7 @@ class Tampon:
         self._ecrire = csv.writer(self._f, lineterminator="\n").writerow
 
     def ajouter(self, ligne: Sequence[Any]) -> None:
-        self._ecrire([None if v is None else f"_{v}" for v in ligne])
+        self._ecrire([None if v is None else _marque(v) for v in ligne])
         self.lignes += 1
 
     def ajouter_tout(self, lignes: Iterable[Sequence[Any]]) -> None:
@@ -81,6 +83,15 @@ class Tampon:
         self._f.close()
 
 
+def _marque(valeur: Any) -> str:
+    """A value as :class:`Tampon` writes it (see there)."""
+    if isinstance(valeur, str):
+        if "%" in valeur or "\r" in valeur:
+            valeur = valeur.replace("%", "%25").replace("\r", "%0D")
+        return "_" + valeur
+    return f"_{valeur}"
+
+
 def charger_csv(con, table: str, colonnes: Sequence[tuple[str, str]], chemins: Sequence[Path]) -> None:
     """``create or replace table <table>`` from the CSV files a :class:`Tampon` wrote
     (several read as one; none: an empty table with its columns)."""
@@ -88,7 +99,9 @@ def charger_csv(con, table: str, colonnes: Sequence[tuple[str, str]], chemins: S
         con.execute(f"create or replace table {table} (" + ", ".join(f'"{n}" {t}' for n, t in colonnes) + ")")
         return
     noms = "{" + ", ".join(f"{litteral(n)}: 'VARCHAR'" for n, _ in colonnes) + "}"
-    choix = ", ".join(f'substr("{n}", 2)::{t} as "{n}"' for n, t in colonnes)
+    choix = ", ".join(
+        f"replace(replace(substr(\"{n}\", 2), '%0D', chr(13)), '%25', '%') as \"{n}\"" if t.lower() == "varchar"
+        else f'substr("{n}", 2)::{t} as "{n}"' for n, t in colonnes)
     con.execute(f"create or replace table {table} as select {choix} from read_csv({litteral(list(chemins))}, "
                 f"header = false, columns = {noms}, delim = ',', quote = '\"', escape = '\"', "
                 "new_line = '\\n', auto_detect = false, strict_mode = true)")
