@@ -36,14 +36,13 @@ les lignes sont gardées sous cet opérateur, jamais perdues.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Callable
 
 from territoires import operateurs

@@ -172,19 +172,21 @@ def _colonnes(noms) -> str:
 
 
 def _remplir(con, fichiers: list[Path], *, creer: bool) -> None:
-    """Put the snapshots of ``fichiers`` into the two tables (created when ``creer``)."""
-    lecture = _lecture(fichiers)
-    valeurs = f"select {', '.join((*CLE, *VALEURS, *SNAP))} from {lecture}"
+    """Put the snapshots of ``fichiers`` into the two tables: created when ``creer``, else
+    appended, skipping a snapshot already there (the first layout's file holds several;
+    the figures are appended first, while the snapshots table does not have the new one)."""
+    source = _lecture(fichiers) + ("" if creer else " where (construit_le, empreinte) not in "
+                                   "(select construit_le, empreinte from marts.historique_instantanes)")
+    valeurs = f"select {', '.join((*CLE, *VALEURS, *SNAP))} from {source}"
     instants = (f"select {', '.join(SNAP)}, {', '.join(f'any_value({c}) as {c}' for c in INSTANTANE)}, "
-                f"count(*)::bigint as lignes from {lecture} group by all")
+                f"count(*)::bigint as lignes from {source} group by all")
     if creer:
         con.execute(f"create or replace table marts.historique_valeurs as {valeurs} "
                     f"order by construit_le, {', '.join(CLE)}")
         con.execute(f"create or replace table marts.historique_instantanes as {instants} order by construit_le")
-    else:  # (the figures first: both skip a snapshot already there, as the first layout's file may hold)
-        deja = "where (construit_le, empreinte) not in (select construit_le, empreinte from marts.historique_instantanes)"
-        con.execute(f"insert into marts.historique_valeurs by name {valeurs} {deja}")
-        con.execute(f"insert into marts.historique_instantanes by name {instants.replace(' group by', f' {deja} group by')}")
+    else:
+        con.execute(f"insert into marts.historique_valeurs by name {valeurs}")
+        con.execute(f"insert into marts.historique_instantanes by name {instants}")
 
 
 def attacher(con: "duckdb.DuckDBPyConnection", historique_path: str | os.PathLike) -> int:
