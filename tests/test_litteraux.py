@@ -1,4 +1,4 @@
-"""Values into DuckDB without bound parameters (territoires.warehouse.litteraux): every
+"""Values into DuckDB without bound parameters (territoires.entrepot.litteraux): every
 literal reads back as the Python value, and the bulk rows' CSV keeps every text as it was."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from territoires.warehouse.litteraux import Tampon, inserer, liste_texte, litteral
+from territoires.entrepot.litteraux import Tampon, inserer, liste_texte, litteral
 
 TEXTES = ["", "simple", "l'apostrophe", 'des "guillemets"', "a,b;c\td", "deux\nlignes", "retour\r\nchariot", "seul\rretour", "\ttab",
           "\\", "_", "__x", "=SOMME(A1)", "é à ç œ — « »", "  espaces  ", "NULL", "\\N"]

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 import territoires.warehouse
-from territoires.warehouse.connect import load_spatial
+from territoires.entrepot.connexion import load_spatial
 
 
 SQL = Path(territoires.warehouse.__file__).parent / "sql" / "staging"

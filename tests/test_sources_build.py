@@ -137,7 +137,7 @@ def test_partial_boundaries_are_not_mixed_with_the_embedded_ones(tc, con):
     feats = json.loads(gzip.decompress((F / FIXTURES["etalab-contours-2025-communes-1000m"]).read_bytes()))["features"]
     codes = {f["properties"]["code"] for f in feats}
     assert _ecarts(tc, "contour_commune") == {(c, "présent", "absent") for c in emb if c not in codes}
-    from territoires.warehouse.connect import load_spatial
+    from territoires.entrepot.connexion import load_spatial
 
     for c in (con, tc):
         load_spatial(c)
@@ -357,7 +357,7 @@ def test_empty_tables_match_what_connectors_load():
     """A source not fetched leaves its raw table empty with the columns and types its
     connector gives (connecteurs.VIDES): the models read one shape either way."""
     from territoires.sources.connecteurs import VIDES, charger, creer_vides
-    from territoires.warehouse.connect import load_spatial
+    from territoires.entrepot.connexion import load_spatial
 
     par_table = {"raw.populations": "insee-populations-2022", "raw.cog_communes": "insee-cog-2025-communes",
                  "raw.annuaire": "dila-annuaire", "raw.banatic_perimetre": "banatic-perimetre-epci",

@@ -35,8 +35,8 @@ __all__ = ["connect", "table", "indicateurs", "contours", "carte", "notebooks_di
 def connect(path=None, *, read_only: bool = True, spatial: bool = True, threads: int | None = None,
             cached: bool = False):
     """Open the warehouse (read-only by default, spatial loaded): see
-    :func:`territoires.warehouse.connect.connect`."""
-    from territoires.warehouse.connect import connect as _connect
+    :func:`territoires.entrepot.connexion.connect`."""
+    from territoires.entrepot.connexion import connect as _connect
 
     return _connect(path, read_only=read_only, spatial=spatial, threads=threads, cached=cached)
 

@@ -94,7 +94,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from territoires.warehouse.connect import connect
+    from territoires.entrepot.connexion import connect
 
     cfg = settings()
     con = connect(cfg.warehouse)

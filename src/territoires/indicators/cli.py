@@ -78,7 +78,7 @@ def _inconnus(con, limite: int) -> int:
 
 def cmd_indicateurs(args: argparse.Namespace) -> int:
     from territoires.indicators.api import requete_indicateurs, verifier_territoire
-    from territoires.warehouse.connect import connect
+    from territoires.entrepot.connexion import connect
 
     con = connect()
     try:

@@ -24,7 +24,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from territoires.warehouse.litteraux import inserer
+from territoires.entrepot.litteraux import inserer
 
 HERE = Path(__file__).parent
 SITES_FILE = HERE / "sites.csv"

@@ -52,7 +52,7 @@ from territoires.members.lecture import ErreurFichier, ouvrir
 from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
-from territoires.warehouse.litteraux import Tampon, charger_csv
+from territoires.entrepot.litteraux import Tampon, charger_csv
 
 __all__ = ["fichiers_registres", "load_raw", "charger_taxonomie", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from territoires import niveaux
 from territoires.reports import site
-from territoires.warehouse.connect import connect
+from territoires.entrepot.connexion import connect
 
 
 class ParametreInvalide(ValueError):

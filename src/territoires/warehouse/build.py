@@ -32,16 +32,18 @@ from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.progress import Progress
 from territoires.sources import Source, SourceError, load_registry
 from territoires.warehouse import chargement, dictionnaire, historique, telechargees
-from territoires.warehouse.chargement import (EMBEDDED_TABLES, BuildError, repo_file,  # noqa: F401
+from territoires.entrepot.etapes import BuildError
+from territoires.warehouse.chargement import (EMBEDDED_TABLES, repo_file,  # noqa: F401
                                               valid_departements, valid_regions)
-from territoires.warehouse.connect import WarehouseError, load_spatial
-from territoires.warehouse.litteraux import liste_texte, litteral
+from territoires.entrepot.connexion import WarehouseError, load_spatial
+from territoires.entrepot.litteraux import liste_texte, litteral
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 from territoires.warehouse.reprise import Reprise, references
 
 #: code whose change invalidates every table (the reuse between builds included)
-_CODE = tuple(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "telechargees.py", "reprise.py",
-                                                    "modeles.py", "litteraux.py"))
+_CODE = (*(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "telechargees.py", "reprise.py",
+                                                 "modeles.py")),
+         *sorted((Path(__file__).parent.parent / "entrepot").glob("*.py")))
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -20,7 +19,8 @@ import territoires
 from territoires import niveaux, operateurs
 from territoires.sources import Source, extract_embedded, sha256_file
 from territoires.sources.presence import ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_TELECHARGEE
-from territoires.warehouse.litteraux import inserer, liste_texte, litteral
+from territoires.entrepot.etapes import BuildError, Etape
+from territoires.entrepot.litteraux import inserer, liste_texte, litteral
 
 #: embedded source id → raw table name
 EMBEDDED_TABLES = {
@@ -42,24 +42,6 @@ TABLES_SOURCES = {
     "taxonomie-services": "raw.services",
     "correspondances-services": "raw.services_correspondances",
 }
-
-
-class BuildError(RuntimeError):
-    """A build failed; the message names the file (source, SQL model) and the reason."""
-
-
-@dataclass(frozen=True)
-class Etape:
-    """A loading step: the tables it creates, the fingerprint of its inputs (``None``:
-    always run), what it shows in the progress output, and the loader. ``facultatives``:
-    the step may create none of its tables (a source not fetched, that no model reads);
-    it is then kept as it is while its inputs are unchanged."""
-
-    libelle: str
-    tables: tuple[str, ...]
-    empreinte: str | None
-    charger: Callable[[duckdb.DuckDBPyConnection], None]
-    facultatives: bool = False
 
 
 def repo_file(src: Source) -> Path | None:
@@ -210,8 +192,8 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
     # what every operator's validation depends on besides its own files: the code and data
     # files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
-    # (and the way the rows are written, warehouse/litteraux.py: the cache holds them so)
-    code.append(Path(__file__).with_name("litteraux.py"))
+    # (and the way the rows are written, entrepot/litteraux.py: the cache holds them so)
+    code.append(Path(__file__).parent.parent / "entrepot" / "litteraux.py")
     cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
         operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])

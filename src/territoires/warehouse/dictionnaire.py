@@ -10,7 +10,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 FICHIER = Path(__file__).with_name("dictionnaire.toml")
 

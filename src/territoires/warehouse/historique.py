@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 SQL_DIR = Path(__file__).with_name("sql")
 LAYERS = ("staging", "intermediate", "marts")

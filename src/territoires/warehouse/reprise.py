@@ -22,7 +22,7 @@ import secrets
 
 import duckdb
 
-from territoires.warehouse.litteraux import liste_texte
+from territoires.entrepot.litteraux import liste_texte
 
 _REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 

@@ -11,8 +11,8 @@ from typing import Callable
 
 from territoires.sources import Source
 from territoires.warehouse import chargement
-from territoires.warehouse.chargement import Etape
-from territoires.warehouse.litteraux import inserer, litteral
+from territoires.entrepot.etapes import BuildError, Etape
+from territoires.entrepot.litteraux import inserer, litteral
 
 
 #: what each table loaded from a fetched source serves in the build (marts.sources.usage)
@@ -80,7 +80,7 @@ def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Calla
         try:
             connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps, tables={table})
         except SourceError as exc:
-            raise chargement.BuildError(str(exc)) from exc
+            raise BuildError(str(exc)) from exc
         connecteurs.creer_vides(con, {table})
     return charger
 

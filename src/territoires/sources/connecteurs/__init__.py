@@ -194,7 +194,7 @@ def preparer(con, spatial: bool = False) -> None:  # noqa: ANN001
     are read by ``ST_Read`` into GEOMETRY in EPSG:4326): a build loads it only then."""
     con.execute("create schema if not exists raw")
     if spatial:
-        from territoires.warehouse.connect import load_spatial
+        from territoires.entrepot.connexion import load_spatial
 
         load_spatial(con)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from territoires.sources.connecteurs import colonnes, compter, exiger, ou_null, preparer, vide_null
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 
 def _csv(path: Path) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from territoires.sources.connecteurs import compter, exiger, preparer
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 CHAMPS = ["id", "nom", "siret", "siren", "pivot", "adresse_courriel", "site_internet", "telephone", "adresse",
           "url_service_public", "date_modification"]

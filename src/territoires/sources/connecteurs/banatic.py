@@ -21,7 +21,7 @@ from pathlib import Path
 
 from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, preparer, vide_null
 from territoires.sources.erreurs import SourceError
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 
 def charger_perimetre(con, path: Path) -> int:  # noqa: ANN001

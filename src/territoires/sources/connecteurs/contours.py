@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 PROPRIETES = {
     "communes": ["code", "nom", "departement", "region", "epci", "plm", "commune", "collectiviteOutremer"],
@@ -25,7 +25,7 @@ PROPRIETES = {
 
 
 def _charger(con, path: Path, niveau: str) -> int:  # noqa: ANN001
-    from territoires.warehouse.connect import load_spatial
+    from territoires.entrepot.connexion import load_spatial
 
     load_spatial(con)
     preparer(con, spatial=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from territoires.config import ALLIANCE_REGIONS
 from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
 from territoires.sources.erreurs import SourceError
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 #: parquet column → raw column, and the type it is loaded as
 COLONNES = {

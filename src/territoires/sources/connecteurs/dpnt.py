@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from territoires.sources.connecteurs import colonnes, compter, exiger, preparer, vide_null
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 TEXTES = ["type", "siret", "siren", "libelle", "code_insee", "code_postal", "epci_libelle", "epci_siren",
           "epci_siret", "departement_code_insee", "departement_siret", "region_code_insee", "region_siret",

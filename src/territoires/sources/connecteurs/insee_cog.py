@@ -21,7 +21,7 @@ from pathlib import Path
 
 from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
 from territoires.sources.erreurs import SourceError
-from territoires.warehouse.litteraux import inserer, litteral
+from territoires.entrepot.litteraux import inserer, litteral
 
 #: MOD codes whose (COM_AV → COM_AP) moves a former code to another commune
 MODS_PASSAGE = {"31", "32", "33", "34", "41", "50"}

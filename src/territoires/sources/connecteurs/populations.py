@@ -28,7 +28,7 @@ from pathlib import Path
 from territoires.sources.archives import extraire_zip
 from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, preparer
 from territoires.sources.erreurs import SourceError
-from territoires.warehouse.litteraux import litteral
+from territoires.entrepot.litteraux import litteral
 
 MEMBRES = ["donnees_communes.csv", "donnees_collectivites.csv", "donnees_communes_mayotte.csv"]
 #: arrondissement code prefix → the commune they make up
