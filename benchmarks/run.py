@@ -74,10 +74,9 @@ def floor_read(files: list[Path]) -> None:
 
 def bench_build(repeat: int) -> dict:
     from territoires.sources import embedded_path, load_registry
-    from territoires.warehouse.chargement import EMBEDDED_TABLES
+    from territoires.sources.etapes import embarquees
 
-    reg = load_registry()
-    files = [embedded_path(reg[s]) for s in EMBEDDED_TABLES]
+    files = [embedded_path(s) for s in embarquees(load_registry())]
     home = WORK / "build"
     home.mkdir(parents=True, exist_ok=True)
     tb = str(BIN / "territoires")

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from territoires.sources import SourceError, load_registry
-from territoires.sources.connecteurs import TABLES, charger
+from territoires.sources.connecteurs import charger
 from territoires.sources.connecteurs import decp as decp_mod
 
 F = Path(__file__).parent / "fixtures" / "sources"
@@ -40,7 +40,7 @@ def test_every_registered_connector_exists():
     for src in reg.values():
         if src.connecteur:
             module, _, fonction = src.connecteur.partition(":")
-            assert module in TABLES, src.id
+            assert src.table and src.table.startswith("raw."), src.id
             assert callable(getattr(importlib.import_module(f"territoires.sources.connecteurs.{module}"), fonction)), src.id
     # the two register files are read by territoires.members, not by a connector
     assert reg["anct-st-adherents"].connecteur is None and reg["anct-st-souscriptions"].connecteur is None
@@ -254,9 +254,22 @@ def test_annuaire_bad_json_string_is_null_not_an_error(con, tmp_path):
 
 
 def test_every_connector_names_its_table():
-    from territoires.sources.connecteurs import CIBLES
+    """The registry declares each source's raw table once; every ``[[table]]`` entry is the
+    table of some source, and a registry entry naming a connector without a table is refused."""
+    from territoires.sources import load_tables
 
-    assert {s.connecteur for s in load_registry().values() if s.connecteur} == set(CIBLES)
+    reg = load_registry()
+    assert all(s.table for s in reg.values() if s.connecteur)
+    assert set(load_tables()) <= {s.table for s in reg.values() if s.table}
+
+
+def test_a_connector_without_its_table_is_refused(tmp_path):
+    from territoires.sources import REGISTRY_PATH
+
+    texte = REGISTRY_PATH.read_text(encoding="utf-8").replace('table = "raw.banatic_perimetre"\n', "", 1)
+    (tmp_path / "registry.toml").write_text(texte, encoding="utf-8")
+    with pytest.raises(SourceError, match="banatic-perimetre-epci.*champ « table » manquant"):
+        load_registry(tmp_path / "registry.toml")
 
 
 def test_fetched_sources_are_loaded_with_their_provenance(con, tmp_path):

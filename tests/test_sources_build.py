@@ -355,14 +355,17 @@ def test_malformed_fetched_file_names_it_and_keeps_the_warehouse(tmp_path, monke
 
 def test_empty_tables_match_what_connectors_load():
     """A source not fetched leaves its raw table empty with the columns and types its
-    connector gives (connecteurs.VIDES): the models read one shape either way."""
-    from territoires.sources.connecteurs import VIDES, charger, creer_vides
+    connector gives (the ``vide`` of its ``[[table]]`` entry in the registry): the models
+    read one shape either way."""
     from territoires.entrepot.connexion import load_spatial
+    from territoires.sources import load_registry, load_tables
+    from territoires.sources.connecteurs import charger, creer_vides
 
-    par_table = {"raw.populations": "insee-populations-2022", "raw.cog_communes": "insee-cog-2025-communes",
-                 "raw.annuaire": "dila-annuaire", "raw.banatic_perimetre": "banatic-perimetre-epci",
-                 "raw.dpnt_organisations": "anct-dpnt-json", "raw.contours_communes": "etalab-contours-2025-communes-1000m",
-                 "raw.decp_marches": "decp-consolide", "raw.anct_deploiement": "anct-st-deploiement"}
+    avec_vide = {t.nom for t in load_tables().values() if t.vide}
+    par_table = {}
+    for src in load_registry().values():  # the first source of each such table with a fixture
+        if src.table in avec_vide and src.id in FIXTURES:
+            par_table.setdefault(src.table, src.id)
     vide, plein = duckdb.connect(), duckdb.connect()
     load_spatial(vide)
     creer_vides(vide)
@@ -371,4 +374,4 @@ def test_empty_tables_match_what_connectors_load():
         attendu = {r[0]: r[1] for r in vide.execute(f"describe {table}").fetchall()}
         charge = {r[0]: r[1] for r in plein.execute(f"describe {table}").fetchall()}
         assert {c: charge.get(c) for c in attendu} == attendu, table
-    assert set(VIDES) | {"raw.decp_marches"} == set(par_table)
+    assert avec_vide == set(par_table)

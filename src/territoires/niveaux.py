@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from territoires.entrepot.etapes import Etape
+from territoires.entrepot.litteraux import inserer
+
 FICHIER = Path(__file__).with_name("data") / "niveaux.toml"
 _CHAMPS = ("niveau", "libelle", "libelle_pluriel", "du", "devant_nom", "tolerance", "precision", "page", "tableau")
 
@@ -87,3 +90,16 @@ NOMS: tuple[str, ...] = tuple(n.niveau for n in tous())
 PAGES: tuple[str, ...] = tuple(n.niveau for n in reversed(tous()) if n.page)
 #: levels accepted by tableau_de_bord.ipynb (the alliance has its own notebook)
 TABLEAU: tuple[str, ...] = tuple(n.niveau for n in reversed(tous()) if n.tableau)
+
+
+def etape() -> Etape:
+    """The loading step of ``raw.niveaux`` (read by SQL as Python reads :func:`tous`)."""
+    def charger(con):
+        con.execute(
+            "create table raw.niveaux (niveau varchar, ordre integer, libelle varchar, libelle_pluriel varchar,"
+            " du varchar, devant_nom varchar, tolerance double, precision integer, page boolean, tableau boolean)"
+        )
+        inserer(con, "raw.niveaux", [(n.niveau, n.ordre, n.libelle, n.libelle_pluriel, n.du, n.devant_nom,
+                                      n.tolerance, n.precision, n.page, n.tableau) for n in tous()])
+
+    return Etape("raw.niveaux", ("raw.niveaux",), FICHIER.read_bytes().hex(), charger)

@@ -12,6 +12,9 @@ import re
 import tomllib
 from pathlib import Path
 
+from territoires.entrepot.etapes import BuildError, Etape
+from territoires.entrepot.litteraux import inserer
+
 PAQUET = Path(__file__).with_name("data") / "operateurs.toml"
 NOM_FICHIER = "operateurs.toml"
 #: an operator code: a folder name and a page name
@@ -79,3 +82,25 @@ def codes(chemin: Path = PAQUET) -> list[str]:
 def par_siret(chemin: Path = PAQUET) -> dict[str, str]:
     """SIRET → operator code (to recognise operators in the ANCT exports)."""
     return {str(o["siret"]).replace(" ", ""): str(o["code"]) for o in lire(chemin) if o.get("siret")}
+
+
+def etape(chemin: Path) -> Etape:
+    """The loading step of ``raw.operateurs`` from the operators' file in force."""
+    def charger(con):
+        try:
+            ops = lire(chemin)
+        except OperateursError as exc:
+            raise BuildError(str(exc)) from exc
+        con.execute(
+            "create table raw.operateurs (code varchar, nom varchar, nom_long varchar, region varchar,"
+            " departements varchar[], site varchar, siret varchar, alliance boolean, decp_plateforme varchar)"
+        )
+        if ops:
+            inserer(
+                con, "raw.operateurs",
+                [(o["code"], o["nom"], o.get("nom_long", o["nom"]), str(o["region"]),
+                  [str(d) for d in o.get("departements", [])], o.get("site", ""),
+                  o.get("siret", ""), bool(o.get("alliance", False)), o.get("decp_plateforme", "")) for o in ops],
+            )
+
+    return Etape("raw.operateurs", ("raw.operateurs",), chemin.read_bytes().hex(), charger)

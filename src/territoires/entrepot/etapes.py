@@ -9,9 +9,10 @@ steps; :mod:`territoires.warehouse.build` only runs them in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import duckdb
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
 
 
 class BuildError(RuntimeError):
@@ -28,5 +29,5 @@ class Etape:
     libelle: str
     tables: tuple[str, ...]
     empreinte: str | None
-    charger: Callable[[duckdb.DuckDBPyConnection], None]
+    charger: Callable[["duckdb.DuckDBPyConnection"], None]
     facultatives: bool = False

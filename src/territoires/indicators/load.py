@@ -24,6 +24,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from territoires.entrepot.etapes import Etape
 from territoires.entrepot.litteraux import inserer
 
 HERE = Path(__file__).parent
@@ -342,3 +343,26 @@ def load_raw(con, registry=None) -> dict[str, int]:
         "extensions-domaine": len(extensions),
         "indicateurs-catalogue": len(cat["indicateurs"]),
     }
+
+
+def _version(paquet: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(paquet)
+    except PackageNotFoundError:
+        return ""
+
+
+#: the raw tables of :func:`load_raw`
+TABLES = ("raw.classement_sites", "raw.classement_messageries", "raw.extensions_domaine",
+          "raw.indicateurs_catalogue", "raw.indicateurs_criteres", "raw.score_ponderations",
+          "raw.millesimes_libelles")
+
+
+def etape() -> Etape:
+    """The indicators' loading step: classification lists and catalogue (fingerprint: their
+    files, this code, and the IDNA and Public Suffix List versions that classify hosts)."""
+    return Etape("raw.indicateurs", TABLES,
+                 repr([p.read_bytes().hex() for p in FICHIERS] + [_version("idna"), _version("publicsuffixlist")]),
+                 lambda con: load_raw(con))

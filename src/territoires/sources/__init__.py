@@ -50,7 +50,12 @@ class Source:
     #: the page describing the dataset (data.gouv.fr, insee.fr…), for people
     page: str = ""
     #: connector loading the file into DuckDB: ``module:fonction`` under ``connecteurs``
+    #: (or a dotted module path of its own, ``paquet.module:fonction``, for a project's source)
     connecteur: str | None = None
+    #: the ``raw`` table it fills (its use, empty shape and annexes: :class:`TableRaw`)
+    table: str | None = None
+    #: also read by the member registers' reader (the Suite territoriale exports)
+    registre: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -67,14 +72,54 @@ class Source:
         return self.dossier or slug(self.producer.split()[0] if self.producer.split() else self.id)
 
 
-def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
-    """Read the registry file into ``{id: Source}``."""
+@dataclass(frozen=True)
+class TableRaw:
+    """A ``raw`` table filled by one or more sources (``[[table]]`` in the registry)."""
+
+    nom: str
+    #: what it serves in the build (``marts.sources.usage``)
+    usage: str = ""
+    #: its columns when no source filled it (``col type, …``): the models read one shape
+    vide: str = ""
+    #: tables its connector makes beside it
+    annexes: list = field(default_factory=list)
+    #: several sources add their rows to it by design (the buyer profiles)
+    partagee: bool = False
+
+
+def _lire(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise SourceError(f"{path}: registre des sources introuvable") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"{path}: registre illisible ({exc})") from exc
+
+
+def load_tables(path: Path = REGISTRY_PATH) -> dict[str, TableRaw]:
+    """The ``[[table]]`` entries of the registry, by name; a table that some source names
+    but no entry declares gets the defaults (no use said, no empty shape)."""
+    data = _lire(path)
+    known = {f.name for f in fields(TableRaw)}
+    out: dict[str, TableRaw] = {}
+    for n, entry in enumerate(data.get("table", []), start=1):
+        unknown = sorted(set(entry) - known)
+        if unknown or "nom" not in entry:
+            raise SourceError(f"{path}: table n° {n} ({entry.get('nom', '?')}) — "
+                              + (f"champ(s) inconnu(s) : {', '.join(unknown)} (choix : {', '.join(sorted(known))})"
+                                 if unknown else "champ « nom » manquant"))
+        if entry["nom"] in out:
+            raise SourceError(f"{path}: table déclarée deux fois « {entry['nom']} »")
+        out[entry["nom"]] = TableRaw(**entry)
+    for src in load_registry(path).values():
+        if src.table and src.table not in out:
+            out[src.table] = TableRaw(src.table)
+    return out
+
+
+def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
+    """Read the registry file into ``{id: Source}``."""
+    data = _lire(path)
     known = {f.name for f in fields(Source)}
     from territoires import noms
 
@@ -96,6 +141,9 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
                 f"(choix : {', '.join(EMPREINTES)})"
             )
         src = Source(**entry)
+        if src.connecteur and not (src.table or "").startswith("raw."):
+            raise SourceError(f"{path}: source {src.id} — un connecteur remplit une table du schéma raw : "
+                              f"champ « table » manquant ou invalide (« {src.table or ''} », attendu raw.<nom>)")
         # ids, packages and their versions become folder names under data/raw/
         try:
             noms.verifier("source", src.id, fichier=path, ligne=noms.ligne_de(texte, f'"{src.id}"', "id"))

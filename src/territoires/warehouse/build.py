@@ -29,20 +29,23 @@ import duckdb
 import territoires
 from territoires import interruptions, niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
+from territoires.entrepot.connexion import WarehouseError, load_spatial  # noqa: F401
+from territoires.entrepot.etapes import BuildError, Etape
+from territoires.entrepot.litteraux import inserer, liste_texte, litteral
+from territoires.indicators import load as indicateurs
+from territoires.members import etapes as etapes_membres
+from territoires.members.registres import fichiers_registres
 from territoires.progress import Progress
-from territoires.sources import Source, SourceError, load_registry
-from territoires.warehouse import chargement, dictionnaire, historique, telechargees
-from territoires.entrepot.etapes import BuildError
-from territoires.warehouse.chargement import (EMBEDDED_TABLES, repo_file,  # noqa: F401
-                                              valid_departements, valid_regions)
-from territoires.entrepot.connexion import WarehouseError, load_spatial
-from territoires.entrepot.litteraux import liste_texte, litteral
+from territoires.sources import Source, SourceError, embedded_path, load_registry, verify  # noqa: F401
+from territoires.sources import etapes as etapes_sources
+from territoires.sources.etapes import repo_file, valid_departements, valid_regions
+from territoires.sources.presence import empreinte_telechargees
+from territoires.warehouse import dictionnaire, historique
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 from territoires.warehouse.reprise import Reprise, references
 
 #: code whose change invalidates every table (the reuse between builds included)
-_CODE = (*(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "telechargees.py", "reprise.py",
-                                                 "modeles.py")),
+_CODE = (*(Path(__file__).with_name(n) for n in ("build.py", "reprise.py", "modeles.py")),
          *sorted((Path(__file__).parent.parent / "entrepot").glob("*.py")))
 
 
@@ -75,13 +78,9 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
     h.update(json.dumps(regions).encode())
     h.update((operateurs_file or operateurs.PAQUET).read_bytes())
     if adherents_dir is not None:  # the member registers: an import changes the warehouse
-        from territoires.members.registres import fichiers_registres
-
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
                       ).encode())
     if raw_dir is not None:  # the official sources fetched under data/raw/ (recorded hash, size, date)
-        from territoires.sources.presence import empreinte_telechargees
-
         h.update(repr(empreinte_telechargees(raw_dir, registry)).encode())
     h.update(niveaux.FICHIER.read_bytes())
     h.update(dictionnaire.FICHIER.read_bytes())
@@ -90,9 +89,7 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
         path = repo_file(src)
         if path is not None and path.is_file():
             h.update(path.read_bytes())
-    from territoires.indicators.load import FICHIERS
-
-    for path in FICHIERS:  # indicator lists, catalogue and the code loading them
+    for path in indicateurs.FICHIERS:  # indicator lists, catalogue and the code loading them
         h.update(path.read_bytes())
     for m in models():
         h.update(m.path.name.encode())
@@ -160,10 +157,32 @@ def _preparer(con, sql: str, prets: set[str], crs: set[str]) -> None:
             if besoin == "spatial":
                 load_spatial(con)
             else:
-                from territoires.indicators.load import register_functions
-
-                register_functions(con)
+                indicateurs.register_functions(con)
             prets.add(besoin)
+
+
+def _perimetre(regions: tuple[str, ...] | None, departements: tuple[str, ...] | None) -> Etape:
+    """The scope, as départements: whole regions, or a slice (tests, --departements)."""
+    def charger(con):
+        con.execute("create table raw.perimetre (code_departement varchar)")
+        if departements:
+            inserer(con, "raw.perimetre", [(d,) for d in departements])
+        else:
+            con.execute(
+                "insert into raw.perimetre select d.code from raw.departements d "
+                "join raw.regions r on r.id = d.region_id"
+                + ("" if regions is None else f" where r.code in (select unnest({liste_texte(regions)}))"))
+    return Etape("raw.perimetre", ("raw.perimetre",), json.dumps([regions, departements]), charger)
+
+
+def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, operateurs_file: Path) -> list[Etape]:
+    """The loading steps of ``raw``, in order, each from the package that owns its input
+    (the member registers' step runs later, once staging is built: :func:`_run`)."""
+    deps = etapes_sources.departements_du_perimetre(registry, raw_dir, regions, departements)
+    return [*etapes_sources.etapes_embarquees(registry, raw_dir),
+            operateurs.etape(operateurs_file), niveaux.etape(), indicateurs.etape(),
+            _perimetre(regions, departements), etapes_membres.etape_taxonomie(),
+            *etapes_sources.etapes_telechargees(registry, raw_dir, deps)]
 
 
 def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions, departements,
@@ -171,16 +190,13 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
-    for etape in (chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file)
-                  + telechargees.etapes(registry, raw_dir, regions, departements)):
+    for etape in etapes(registry, raw_dir, regions, departements, cfg.operateurs_file):
         if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):
             reprise.supprimer(etape.tables)
             etape.charger(con)
-    from territoires.indicators.load import set_criteres
-
-    set_criteres(con)
+    indicateurs.set_criteres(con)
     prets: set[str] = set()
     crs = _tables_crs(con)
     for schema in LAYERS:
@@ -190,15 +206,15 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
         if apres_staging and model.schema != "staging":
             # the member registers attach to staging.communes / staging.epci
             apres_staging = False
-            etape = chargement.etape_adherents(
+            etape = etapes_membres.etape_adherents(
                 raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
-                cfg.operateurs_file, telechargees.anct_telechargees(raw_dir, registry),
-                cache=cfg.processed_dir / chargement.CACHE_REGISTRES)
+                cfg.operateurs_file, etapes_sources.anct_telechargees(raw_dir, registry),
+                cache=cfg.processed_dir / etapes_membres.CACHE_REGISTRES)
             if not reprise.a_jour(etape.tables, etape.empreinte):
                 with progress.step(etape.libelle):
                     reprise.supprimer(etape.tables)
                     etape.charger(con)
-            chargement.enregistrer_sources(con, registry)
+            etapes_sources.enregistrer_sources(con, registry)
         if reprise.a_jour((model.table,), reprise.empreinte_modele(model.sql)):
             continue
         with progress.step(model.table):
@@ -237,10 +253,7 @@ def build(
     registry = load_registry()
     # verify every embedded file, even for an unchanged rebuild: a corrupted
     # file must stop the build whatever the fingerprint says
-    from territoires.sources import embedded_path, verify
-
-    for source_id in EMBEDDED_TABLES:
-        src = registry[source_id]
+    for src in etapes_sources.embarquees(registry):
         verify(embedded_path(src), src.sha256, src.id)
     regions, departements = _valid_scope(registry, cfg.raw_dir, regions, departements)
     fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents",
@@ -259,7 +272,7 @@ def build(
                    else "France entière" if regions is None else "régions " + ", ".join(regions))
     progress.say(f"Construction de l'entrepôt ({scope_label}) …")
     all_models = models()
-    progress.total = len(EMBEDDED_TABLES) + len(all_models)
+    progress.total = len(etapes_sources.embarquees(registry)) + len(all_models)
     warnings: list[str] = []
     # a signal interrupts the running statement at once (con.interrupt()); if the build
     # cannot end in time, these files are removed before the process exits

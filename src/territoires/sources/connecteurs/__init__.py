@@ -14,7 +14,9 @@ connection it is given, then returns the number of rows loaded. Conventions:
   filter pushdown for parquet.
 
 The registry's ``connecteur`` field (``module:fonction``) names the loader of each
-source; :func:`charger` dispatches on it. The ANCT ``adherents`` and ``souscriptions``
+source and its ``table`` field the raw table it fills; the ``[[table]]`` entries say
+what each table serves, its annexes and its empty shape (:class:`~territoires.sources.TableRaw`).
+:func:`charger` dispatches on the connector; nothing here lists the sources. The ANCT ``adherents`` and ``souscriptions``
 exports are read by the register readers of :mod:`territoires.members`, not here.
 """
 
@@ -25,89 +27,16 @@ from pathlib import Path
 
 from territoires.sources.erreurs import SourceError
 
-#: tables created by each connector module (documentation and tests)
-TABLES = {
-    "anct": ("raw.anct_operateurs", "raw.anct_services", "raw.anct_deploiement"),
-    "decp": ("raw.decp_marches", "raw.decp_profils"),
-    "banatic": ("raw.banatic_perimetre",),
-    "dpnt": ("raw.dpnt_organisations",),
-    "insee_cog": ("raw.cog_communes", "raw.cog_departements", "raw.cog_regions", "raw.cog_mouvements",
-                  "raw.cog_passage"),
-    "populations": ("raw.populations",),
-    "contours": ("raw.contours_communes", "raw.contours_epci", "raw.contours_departements", "raw.contours_regions"),
-    "annuaire": ("raw.annuaire",),
-}
+def creer_vides(con, tables: set[str] | None = None, declarees: dict | None = None) -> None:  # noqa: ANN001
+    """Create, empty, every table of the registry with an empty shape (``vide``) that no
+    source filled (only those of ``tables`` when given)."""
+    from territoires.sources import load_tables
 
-#: tables a connector makes beside its own (the change file's code passage table)
-ANNEXES = {"raw.cog_mouvements": ("raw.cog_passage",)}
-
-#: the raw table each connector (re)creates; ``None``: it adds the rows of its source
-#: beside those of the others (the three buyer-profile datasets share one table)
-CIBLES = {
-    "anct:charger_operateurs": "raw.anct_operateurs",
-    "anct:charger_services": "raw.anct_services",
-    "anct:charger_deploiement": "raw.anct_deploiement",
-    "decp:charger_decp": "raw.decp_marches",
-    "decp:charger_profil": None,
-    "banatic:charger_perimetre": "raw.banatic_perimetre",
-    "dpnt:charger_json": "raw.dpnt_organisations",
-    "dpnt:charger_csv": "raw.dpnt_organisations",
-    "insee_cog:charger_communes": "raw.cog_communes",
-    "insee_cog:charger_departements": "raw.cog_departements",
-    "insee_cog:charger_regions": "raw.cog_regions",
-    "insee_cog:charger_mouvements": "raw.cog_mouvements",
-    "populations:charger_populations": "raw.populations",
-    "contours:charger_communes": "raw.contours_communes",
-    "contours:charger_epci": "raw.contours_epci",
-    "contours:charger_departements": "raw.contours_departements",
-    "contours:charger_regions": "raw.contours_regions",
-    "annuaire:charger_annuaire": "raw.annuaire",
-}
-
-
-#: the raw tables the build's models read, created empty when their source is not fetched
-#: (the embedded data then serve and every comparison with them is empty); a test checks
-#: each connector's fixture loads at least these columns with these types
-VIDES = {
-    "raw.populations": "code_insee varchar, pmun bigint, pcap bigint, ptot bigint, niveau varchar, "
-                       "reconstituee boolean",
-    "raw.cog_communes": "typecom varchar, com varchar, reg varchar, dep varchar, libelle varchar, comparent varchar",
-    "raw.annuaire": "id varchar, nom varchar, siret varchar, siren varchar, type_service_local varchar, "
-                    "codes_insee varchar[], courriels varchar[], sites varchar[], telephones varchar[]",
-    "raw.banatic_perimetre": "epci_siren varchar, epci_nom varchar, commune_insee varchar, commune_siren varchar, "
-                             "commune_population_municipale bigint, millesime_population varchar",
-    "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
-                              "population bigint, rpnt varchar[]",
-    "raw.contours_communes": "code varchar, nom varchar, geom geometry('EPSG:4326')",
-    "raw.anct_deploiement": "type varchar, siret varchar, insee varchar, population bigint, service_id varchar, "
-                            "active boolean",
-}
-
-
-def _vide_decp() -> str:
-    from territoires.sources.connecteurs.decp import COLONNES
-
-    return ", ".join(f"{dst} {typ}" for dst, typ in COLONNES.values())
-
-
-def creer_vides(con, tables: set[str] | None = None) -> None:  # noqa: ANN001
-    """Create, empty, every table of :data:`VIDES` (and ``raw.decp_marches``) not loaded
-    (only those of ``tables`` when given)."""
     existantes = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
-    for table, colonnes_sql in {**VIDES, "raw.decp_marches": _vide_decp()}.items():
-        if table not in existantes and (tables is None or table in tables):
-            preparer(con, spatial="geometry(" in colonnes_sql.lower())
-            con.execute(f"create table {table} ({colonnes_sql})")
-
-
-def table_de(src) -> str:  # noqa: ANN001
-    """The raw table a source's connector fills (a table shared by several sources, such as
-    the buyer profiles', included)."""
-    cible = CIBLES.get(src.connecteur, "?")
-    if cible is None:
-        module = src.connecteur.partition(":")[0]
-        return next(t for t in TABLES[module] if t not in CIBLES.values())
-    return cible
+    for t in (declarees or load_tables()).values():
+        if t.vide and t.nom not in existantes and (tables is None or t.nom in tables):
+            preparer(con, spatial="geometry(" in t.vide.lower())
+            con.execute(f"create table {t.nom} ({t.vide})")
 
 
 def repartir(raw_dir: Path, registry: dict) -> list[tuple]:
@@ -118,12 +47,14 @@ def repartir(raw_dir: Path, registry: dict) -> list[tuple]:
     buyer profiles) all load."""
     from territoires.sources.presence import telechargements_presents
 
+    from territoires.sources import load_tables
+
+    partagees = {t.nom for t in load_tables().values() if t.partagee}
     remplies: set[str] = set()
     out = []
     for t in telechargements_presents(Path(raw_dir), registry):
-        src = registry[t.source_id]
-        table, partagee = table_de(src), CIBLES.get(src.connecteur, "?") is None
-        out.append((t, table, partagee or table not in remplies))
+        table = registry[t.source_id].table
+        out.append((t, table, table in partagees or table not in remplies))
         remplies.add(table)
     return out
 
@@ -178,11 +109,14 @@ def charger(con, source_id: str, path: Path, registry: dict | None = None, **opt
     if not nom:
         raise SourceError(f"{source_id}: pas de connecteur déclaré dans le registre")
     module, _, fonction = nom.partition(":")
-    if module not in TABLES or not fonction.startswith("charger"):
-        raise SourceError(f"{source_id}: connecteur « {nom} » inconnu")
-    fn = getattr(importlib.import_module(f"{__name__}.{module}"), fonction, None)
+    chemin = module if "." in module else f"{__name__}.{module}"
+    try:
+        fn = getattr(importlib.import_module(chemin), fonction, None) if fonction.startswith("charger") else None
+    except ModuleNotFoundError:
+        fn = None
     if fn is None:
-        raise SourceError(f"{source_id}: connecteur « {nom} » introuvable")
+        raise SourceError(f"{source_id}: connecteur « {nom} » introuvable (attendu : module:charger_…, le module "
+                          f"sous territoires.sources.connecteurs ou un chemin pointé)")
     return fn(con, Path(path), **options)
 
 
