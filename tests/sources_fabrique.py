@@ -15,6 +15,7 @@ FIXTURES = {
     "anct-st-adherents": "anct/adherents-quotidien.csv.gz",
     "anct-st-souscriptions": "anct/souscriptions-quotidien.csv.gz",
     "anct-st-deploiement": "anct/deploiement-quotidien.csv.gz",
+    "datagouv-organisations": "datagouv/organisations-datagouv.csv",
     "decp-consolide": "decp/decp.parquet",
     "decp-profil-megalis": "decp/profil-megalis.json",
     "banatic-perimetre-epci": "banatic/perimetre-epci-fp.csv",

@@ -253,6 +253,37 @@ def test_actual_use_of_suite_territoriale_services(tc):
     assert got == (len(actives), len({r["insee"] for r in rows})) and rows
 
 
+def test_open_data_publishers_recounted_from_the_export(tc):
+    """data.gouv.fr organisations (udata's export format) matched to communes by the SIREN
+    the fetched references give; recounted from the file in plain Python."""
+    with open(F / FIXTURES["datagouv-organisations"], encoding="utf-8", newline="") as f:
+        lignes = list(csv.reader(f, delimiter=";"))
+    entete, orgs = lignes[0], lignes[1:]
+    assert entete.count("metric.dataservices") == 2  # udata's header, as written
+    jeux: dict[str, int] = {}
+    for r in orgs:
+        ligne = dict(zip(entete, r))
+        if len(ligne["business_number_id"]) == 14:
+            jeux[ligne["business_number_id"][:9]] = jeux.get(ligne["business_number_id"][:9], 0) + int(ligne["metric.datasets"])
+    sirens = dict(tc.execute(
+        "select code, min(siren) from (select code, siren from staging.banatic_perimetre union all "
+        "select code, siren from staging.dpnt_communes union all select code, siren from staging.annuaire_mairies) "
+        "where siren is not null and code in (select code from intermediate.perimetre_communes) group by code").fetchall())
+    publie = {c for c, s in sirens.items() if jeux.get(s, 0) > 0}
+    got = tc.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                     "and tranche_taille = 'ensemble' and indicateur = 'part_donnees_ouvertes'").fetchone()
+    assert got == (len(publie), len(sirens)) and publie
+    usage = tc.execute("select usage from marts.sources where id = 'datagouv-organisations'").fetchone()[0]
+    assert usage.startswith("communes publiant des données ouvertes")
+
+
+def test_open_data_is_not_catalogued_without_its_export(con):
+    """Not fetched: no 0 %, the indicator is absent (the embedded build)."""
+    assert con.execute("select count(*) from marts.indicateurs where indicateur = 'part_donnees_ouvertes'").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.indicateurs_catalogue "
+                       "where indicateur = 'part_donnees_ouvertes'").fetchone()[0] == 0
+
+
 def test_suite_territoriale_members_through_the_register_reader(tc):
     rows = tc.execute("select code_territoire, fichier from marts.adherents where operateur = 'megalis' "
                       "and niveau_territoire = 'commune' order by 1").fetchall()

@@ -3,7 +3,9 @@
 -- [criteres_sources]): the ANCT's own tests of the town hall's website and e-mail (DPNT,
 -- RPNT criteria 1.3, 1.4, 2.2) and the commune as a public buyer in the DECP, publishing
 -- through its operator's procurement platform or not (operateurs.toml decp_plateforme), and
--- its actual use of the Suite territoriale's services (ANCT deploiement).
+-- its actual use of the Suite territoriale's services (ANCT deploiement), and whether it
+-- publishes open data on data.gouv.fr (organisations export, matched by SIREN: only where a
+-- fetched reference gives the commune's SIREN and the export is fetched).
 -- A buyer is the commune when its SIREN is the commune's by a fetched reference (BANATIC,
 -- DPNT, DILA); without one, a buyer located in the commune whose SIREN follows the
 -- communes' pattern (21 + département…) is presumed to be it.
@@ -11,7 +13,7 @@
 -- where the operator's platform is unknown; the indicators built on them are catalogued
 -- only where their denominator holds somewhere (12_indicateurs_catalogue).
 -- unique: code
--- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme
+-- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
 sirens as (
@@ -33,6 +35,14 @@ presumes as (
     join acheteurs a on a.acheteur_commune_code = c.code and starts_with(a.acheteur_siren, '21' || left(c.code, 2))
     where c.code not in (select code from sirens)
 ),
+-- data.gouv.fr: the commune's SIREN by a fetched reference, when the export is fetched
+siren_commune as (select code, min(siren) as siren from sirens group by code),
+opendata as (
+    select s.code, o.nb_organisations, o.jeux, o.modifie_le
+    from siren_commune s
+    join staging.datagouv_organisations o using (siren)
+),
+opendata_charge as (select count(*) > 0 as oui from staging.datagouv_organisations),
 par_commune as (
     select code, sum(nb_marches)::bigint as marches, sum(nb_marches_plateforme)::bigint as marches_plateforme
     from (select * from par_siren union all select * from presumes)
@@ -50,10 +60,17 @@ final as (
         coalesce(a.marches > 0, false) as decp_acheteur,
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
-        coalesce(a.marches_plateforme, 0) as decp_marches_plateforme
+        coalesce(a.marches_plateforme, 0) as decp_marches_plateforme,
+        (sc.code is not null and (select oui from opendata_charge)) as opendata_rapprochable,
+        o.code is not null as opendata_organisation,
+        coalesce(o.jeux > 0, false) as opendata_publie,
+        coalesce(o.jeux, 0) as opendata_jeux,
+        o.modifie_le as opendata_modifie_le
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)
     left join staging.anct_deploiement u using (code)
+    left join siren_commune sc using (code)
+    left join opendata o using (code)
 )
 select * from final
