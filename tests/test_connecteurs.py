@@ -388,3 +388,18 @@ def test_json_documents_above_duckdbs_default_object_size(con, tmp_path):
     with pytest.raises(duckdb.Error, match="maximum_object_size"):
         con.execute(f"select id from read_json('{f}', format='auto')").fetchall()
     assert charger(con, "decp-profil-megalis", f) == n
+
+
+@pytest.mark.parametrize("compresse", [True, False])
+def test_contours_real_regions_slice(con, tmp_path, compresse):
+    """Three whole features of a real Etalab « regions-1000m.geojson » (copy committed in
+    sebprunier/sanson, see the fixtures' README), its head and tail kept: served gzip as
+    the publisher does, or already decompressed."""
+    reel = (F / "contours" / "regions-1000m-extrait.geojson").read_bytes()
+    f = tmp_path / "regions-1000m.geojson.gz"
+    f.write_bytes(gzip.compress(reel, mtime=0) if compresse else reel)
+    assert charger(con, "etalab-contours-2025-regions-1000m", f) == 3
+    rows = con.execute("select code, nom, ST_GeometryType(geom), ST_NumGeometries(geom), ST_IsValid(geom) "
+                       "from raw.contours_regions order by code").fetchall()
+    assert rows == [("02", "Martinique", "POLYGON", 1, True), ("06", "Mayotte", "MULTIPOLYGON", 2, True),
+                    ("989", "Île de Clipperton", "POLYGON", 1, True)]
