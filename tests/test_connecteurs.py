@@ -218,36 +218,66 @@ def test_dpnt_json_and_csv_agree(con):
     assert con.execute("select count(*) from (from j except from raw.dpnt_organisations)").fetchone()[0] == 0
 
 
+def _csv_reel(chemin: Path, sep: str = ",") -> list[dict]:
+    """A real slice read in plain Python (UTF-8, CRLF)."""
+    import csv
+    import io
+
+    octets = chemin.read_bytes()
+    assert octets.endswith(b"\r\n") and b"\n" not in octets.replace(b"\r\n", b"")
+    return list(csv.DictReader(io.StringIO(octets.decode("utf-8"), newline=""), delimiter=sep))
+
+
 def test_cog_2025(con):
-    assert charger(con, "insee-cog-2025-communes", F / "insee" / "v_commune_2025.csv") == 11
-    assert charger(con, "insee-cog-2025-departements", F / "insee" / "v_departement_2025.csv") == 5
-    assert charger(con, "insee-cog-2025-regions", F / "insee" / "v_region_2025.csv") == 5
+    """Real slices of INSEE's files (see the fixtures' README): every row loaded, as text."""
+    for source, fichier in [("communes", "v_commune_2025.csv"), ("departements", "v_departement_2025.csv"),
+                            ("regions", "v_region_2025.csv")]:
+        assert charger(con, f"insee-cog-2025-{source}", F / "insee" / fichier) == len(_csv_reel(F / "insee" / fichier))
     assert set(types(con, "raw.cog_communes").values()) == {"VARCHAR"}
     assert con.execute("select com, reg, dep from raw.cog_communes where libelle = 'Ajaccio'").fetchone() == (
         "2A004", "94", "2A")
-    assert con.execute("select comparent from raw.cog_communes where typecom = 'ARM'").fetchone() == ("75056",)
+    assert con.execute("select distinct comparent from raw.cog_communes where typecom = 'ARM'").fetchall() == [
+        ("75056",)]
     assert con.execute("select dep from raw.cog_departements where reg = '06'").fetchone() == ("976",)
+    assert con.execute("select libelle from raw.cog_communes where com = '29076' and typecom = 'COM'").fetchone() == (
+        "Milizac-Guipronvel",)
+    assert con.execute("select count(*) from raw.cog_communes where typecom = 'COM' and dep = '29'").fetchone() == (
+        sum(r["TYPECOM"] == "COM" and r["DEP"] == "29" for r in _csv_reel(F / "insee" / "v_commune_2025.csv")),)
 
 
 def test_cog_change_file_carries_former_codes_forward(con):
-    assert charger(con, "insee-cog-2025-mouvements", F / "insee" / "v_mvt_commune_2025.csv") == 8
+    """Real events (INSEE's change file, sliced): merges of Finistère and a two-step merge
+    in Maine-et-Loire."""
+    fichier = F / "insee" / "v_mvt_commune_2025.csv"
+    assert charger(con, "insee-cog-2025-mouvements", fichier) == len(_csv_reel(fichier))
     assert types(con, "raw.cog_mouvements")["date_eff"] == "DATE"
     passage = dict(con.execute("select code_ancien, code_actuel from raw.cog_passage").fetchall())
-    assert passage["29998"] == "29042", "two merges in a row (1973, 2017)"
-    assert passage["29999"] == "29042" and passage["49019"] == "49018" and passage["69999"] == "69998"
-    assert "29042" not in passage and "01001" not in passage, "continuing communes and renames keep their code"
+    assert passage["49051"] == "49080", "Brissarthe: into 49065 on 2016-12-15, 49065 into 49080 on 2019-01-01"
+    assert passage["49065"] == "49080" and passage["49335"] == "49080"
+    assert passage["29149"] == "29076", "Milizac into Milizac-Guipronvel (2017)"
+    assert passage["29219"] == "29199" and passage["29283"] == "29046" and passage["14513"] == "50649"
+    assert "29076" not in passage and "29042" not in passage and "49080" not in passage, \
+        "communes that continue keep their code"
 
 
 def test_populations_zip(con):
-    assert charger(con, "insee-populations-2022", F / "populations" / "ensemble.zip") == 13
+    """donnees_communes.csv is a real slice (populations de référence 2023); the other
+    members are hand-made (see the fixtures' README)."""
+    with zipfile.ZipFile(F / "populations" / "ensemble.zip") as zf:
+        reel = zf.read("donnees_communes.csv")
+    lignes = [ligne.split(";") for ligne in reel.decode("utf-8").split("\r\n")[1:-1]]
+    pmun = {r[6]: int(r[8]) for r in lignes}
+    assert charger(con, "insee-populations-2022", F / "populations" / "ensemble.zip") == len(lignes) + 2 + 3
     t = types(con, "raw.populations")
     assert (t["code_insee"], t["pmun"]) == ("VARCHAR", "BIGINT")
     pop = {c: (p, n, r) for c, p, n, r in con.execute(
         "select code_insee, pmun, niveau, reconstituee from raw.populations").fetchall()}
-    assert pop["75056"] == (15917 + 20433, "commune", True), "Paris rebuilt from its arrondissements"
-    assert pop["69123"] == (29573, "commune", True) and pop["13055"] == (39904, "commune", True)
-    assert pop["75101"][1] == "arrondissement"
-    assert pop["2A004"][0] == 73874 and pop["97101"][0] == 53514
+    for commune, prefixe, n in [("75056", "751", 20), ("69123", "6938", 9), ("13055", "132", 16)]:
+        arr = [v for c, v in pmun.items() if c.startswith(prefixe)]
+        assert len(arr) == n and pop[commune] == (sum(arr), "commune", True), f"{commune} rebuilt from its arrondissements"
+    assert pop["75101"] == (15114, "arrondissement", False)
+    assert pop["2A004"][0] == 76320 and pop["97101"][0] == 51055 and pop["29019"][0] == 142346
+    assert all(pop[c][0] == v for c, v in pmun.items())
     assert pop["97501"][1] == "collectivite_outre_mer"
     assert not [c for c in pop if c.startswith("976")], "Mayotte is absent from the archive: nothing invented"
 
