@@ -110,3 +110,25 @@ def test_duckdb_gets_utf8_and_the_copy_is_removed(tmp_path, encodage):
         copie = lisible.chemin
     assert rows == [("Cœuvres-et-Valsery", "02201"), ("Val-d’Arguenon", "22237")]
     assert not copie.exists() and not copie.parent.exists()
+
+
+def test_every_connector_reads_text_through_the_one_decision():
+    """No connector calls DuckDB's text readers itself: each goes through
+    connecteurs.texte / csv_duckdb / json_duckdb (encoding decided from the bytes, gzip
+    told by its magic bytes, JSON objects up to TAILLE_OBJET_JSON)."""
+    import re
+    from pathlib import Path
+
+    import territoires.sources.connecteurs as connecteurs
+
+    dossier = Path(connecteurs.__file__).parent
+    fautes = []
+    for module in sorted(dossier.glob("*.py")):
+        if module.name == "__init__.py":
+            continue
+        texte = module.read_text(encoding="utf-8")
+        fautes += [f"{module.name}: {m.group(0)}" for m in re.finditer(r"\b(read_csv|read_json\w*|encoding)\s*[(=]",
+                                                                        texte)]
+        if "ST_Read(" in texte or "read_" in texte.replace("read_parquet", ""):
+            assert "texte(path)" in texte, module.name
+    assert not fautes
