@@ -163,10 +163,12 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  #
             try:
                 ligne["lignes"] = charger(con, src.id, t.chemin, reg, **options)
             except duckdb.Error as exc:
+                # the same bytes fetched again fail the same way: say so, and what helps
                 raise SourceError(f"{t.chemin}: fichier téléchargé illisible pour la source {src.id} "
-                                  f"({str(exc).splitlines()[0]}) — s'il est tronqué, téléchargez-le à nouveau "
-                                  f"(territoires fetch {src.id}) ; sinon le format du producteur a changé : "
-                                  "supprimez-le (les données embarquées serviront) et signalez-le") from exc
+                                  f"({str(exc).splitlines()[0]}) — le format du producteur a sans doute changé : "
+                                  "supprimez ce fichier (les données embarquées serviront) et signalez-le ; "
+                                  f"s'il a été modifié ou abîmé après son téléchargement, `territoires fetch {src.id}` "
+                                  "le remplace") from exc
         sortie.append(ligne)
     return sortie
 
