@@ -88,31 +88,28 @@ def detecter(chemin: Path, *, nom: str | None = None, conseil: str = "",
             return "utf-16"
         utf8 = codecs.getincrementaldecoder("utf-8")()
         position = 0  # offset of ``bloc`` in the (decompressed) file
-        invalide_utf8: int | None = None  # offset of the first byte that is not UTF-8
-        interdit: tuple[int, int] | None = None  # (offset, byte) of the first byte cp1252 lacks
         bloc = debut
-        while bloc:
-            if invalide_utf8 is None:
-                try:
-                    utf8.decode(bloc)
-                except UnicodeDecodeError as exc:
-                    # the decoder keeps an incomplete sequence from the previous block
-                    invalide_utf8 = max(0, position + exc.start - len(exc.object) + len(bloc))
-            if interdit is None and (m := _INTERDITS.search(bloc)):
+        try:
+            while bloc:
+                utf8.decode(bloc)
+                position += len(bloc)
+                bloc = f.read(BLOC)
+            utf8.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError as exc:
+            # the decoder keeps an incomplete sequence from the previous block
+            invalide_utf8 = max(0, position + exc.start - len(exc.object) + len(bloc))
+    # not UTF-8: cp1252 unless a byte it lacks is found (a second pass, from the start)
+    interdit: tuple[int, int] | None = None
+    with ouvrir_octets(chemin) as f:
+        position = 0
+        while bloc := f.read(BLOC):
+            if m := _INTERDITS.search(bloc):
                 interdit = (position + m.start(), bloc[m.start()])
-            if invalide_utf8 is not None and interdit is not None:
                 break
             position += len(bloc)
-            bloc = f.read(BLOC)
-        if invalide_utf8 is None:
-            try:
-                utf8.decode(b"", final=True)
-            except UnicodeDecodeError:
-                invalide_utf8 = position - 1
-        if invalide_utf8 is None:
-            return "utf-8"
-        if interdit is None:
-            return "cp1252"
+    if interdit is None:
+        return "cp1252"
     decompresse = " (après décompression)" if est_gzip(chemin) else ""
     pos, octet = interdit
     if octet == 0:
