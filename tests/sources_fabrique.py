@@ -18,7 +18,7 @@ FIXTURES = {
     "datagouv-organisations": "datagouv/organisations-datagouv.csv",
     "decp-consolide": "decp/decp.parquet",
     "decp-profil-megalis": "decp/profil-megalis.json",
-    "banatic-perimetre-epci": "banatic/perimetre-epci-fp.csv",
+    "banatic-perimetre-epci": "banatic/perimetre-epci-a-fp.csv",
     "anct-dpnt-json": "dpnt/dpnt-quotidien.json.gz",
     "insee-cog-2025-communes": "insee/v_commune_2025.csv",
     "insee-cog-2025-departements": "insee/v_departement_2025.csv",

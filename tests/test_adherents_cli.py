@@ -206,3 +206,37 @@ def test_import_occupe_quand_un_autre_ecrit(home, tmp_path, capsys):
     finally:
         autre.rendre()
     assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis", "--sans-attendre"]) == 0
+
+
+def test_registre_excel_windows_cp1252_lu_tel_qu_ecrit(home, tmp_path, capsys):
+    """Un registre enregistré par Excel sous Windows (« CSV (séparateur : point-virgule) » :
+    cp1252, CRLF, sans BOM) avec ’, œ et Œ dans les noms (fictifs) : lu tel qu'il est écrit."""
+    from adherents_fabrique import ENTETE
+
+    from territoires.members.validation import valider
+
+    noms = ["Commune fictive de Cœur-d’Amont", "Syndicat fictif des Œuvres d’Aval"]
+    lignes = [ENTETE,
+              [siret(1), noms[0], "Commune", "29019", "15/03/2021", "Actes"],
+              [siret(2), noms[1], "Œuvre d’intérêt fictive", "", "2021-09-01", ""]]
+    octets = ("\r\n".join(";".join(ligne) for ligne in lignes) + "\r\n").encode("cp1252")
+    assert all(o in octets for o in (0x92, 0x9C, 0x8C))  # ’ œ Œ : absents de Latin-1
+    chemin = tmp_path / "exports" / "registre.csv"
+    chemin.parent.mkdir()
+    chemin.write_bytes(octets)
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert f"{chemin} : CSV, encodage cp1252, séparateur « ; »" in out
+    assert "« Œuvre d’intérêt fictive », type d'entité non reconnu" in out
+    assert "lues : 2 · acceptées : 2 · rejetées : 0" in out
+    assert [a.nom for a in valider(chemin, "megalis").adherents] == noms
+
+
+def test_registre_ni_utf8_ni_cp1252_refuse_avec_la_position(home, tmp_path, capsys):
+    chemin = tmp_path / "registre.csv"
+    chemin.write_bytes("SIRET;Nom\r\n".encode("cp1252") + siret(1).encode() + b";Commune fictive \x9d\r\n")
+    assert chemin.read_bytes().index(b"\x9d") == 42
+    assert main(["adherents", "validate", str(chemin), "--operateur", "megalis"]) == 1
+    sortie = capsys.readouterr()
+    assert f"{chemin}: encodage illisible à l'octet 42 — octet 0x9D, qui n'existe pas en Windows-1252" in sortie.out
+    assert "enregistrez-le au format « CSV UTF-8 »" in sortie.out and "Traceback" not in sortie.out + sortie.err

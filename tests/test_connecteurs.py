@@ -134,23 +134,70 @@ def test_decp_buyer_profile_dataset(con):
     assert types(con, "raw.decp_profils")["modifie_le"] == "TIMESTAMP WITH TIME ZONE"
 
 
-def test_banatic_perimetre(con):
-    assert charger(con, "banatic-perimetre-epci", F / "banatic" / "perimetre-epci-fp.csv") == 4
-    crozon = con.execute("select epci_siren, commune_insee, commune_siren, commune_population_municipale, "
+BANATIC_REEL = F / "banatic" / "perimetre-epci-a-fp.csv"
+
+
+def _banatic_lignes() -> list[list[str]]:
+    """The real slice's data rows, decoded in plain Python (cp1252, as its source says)."""
+    texte = BANATIC_REEL.read_bytes().decode("cp1252")
+    assert texte.endswith("\r\n") and "\n" not in texte.replace("\r\n", "")
+    return [ligne.split(";") for ligne in texte.split("\r\n")[1:-1]]
+
+
+def test_banatic_real_slice_loads_whole(con):
+    """The real file's bytes (Windows-1252, CRLF): every row loaded, names as written."""
+    lignes = _banatic_lignes()
+    assert len(lignes) == 392
+    assert charger(con, "banatic-perimetre-epci", BANATIC_REEL) == len(lignes)
+    crozon = con.execute("select epci_siren, epci_nom, commune_insee, commune_siren, commune_population_municipale, "
                          "epci_population_municipale, millesime_population from raw.banatic_perimetre "
                          "where commune_insee = '29042'").fetchone()
-    assert crozon == ("242900314", "29042", "200068112", 7761, 23512, "2025")
+    assert crozon == ("200066868", "CC Presqu'île de Crozon-Aulne maritime", "29042", "212900427", 7410, 22603,
+                      "2025")
+    noms = dict(con.execute("select commune_insee, commune_nom from raw.banatic_perimetre").fetchall())
+    assert noms["02201"] == "Cœuvres-et-Valsery" and noms["02565"] == noms["51410"] == "Œuilly"
+    assert noms["22237"] == "Val-d’Arguenon" and noms["59006"] == "L’Orée de Mormal"
+    assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '42043'").fetchone() == (
+        "Saint-Étienne Métropole",)
+    # every row as Python reads the same bytes: no name altered, no row lost or added
+    assert sorted(con.execute("select commune_insee, commune_nom, epci_siren, epci_nom "
+                              "from raw.banatic_perimetre").fetchall()) == sorted(
+        (r[9], r[11], r[1], r[2]) for r in lignes)
+    textes = "".join(n + e for n, e in con.execute("select commune_nom, epci_nom from raw.banatic_perimetre").fetchall())
+    assert not [c for c in textes if "\x80" <= c <= "\x9f" or c == "\ufffd"], "no C1 control character, no U+FFFD"
+    assert {c for c in textes if c in "’Œœ"} == set("’Œœ")
 
 
-def test_banatic_latin1_fixture_and_utf8_variant(con, tmp_path):
-    assert charger(con, "banatic-perimetre-epci", F / "banatic" / "perimetre-epci-fp.csv") == 4
-    assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '35238'").fetchone() == (
-        "Rennes Métropole",)
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_banatic_utf8_variant_gives_the_same_rows(con, tmp_path, bom):
+    charger(con, "banatic-perimetre-epci", BANATIC_REEL)
+    attendu = sorted(con.execute("select * from raw.banatic_perimetre").fetchall())
     utf8 = tmp_path / "perimetre.csv"
-    utf8.write_bytes((F / "banatic" / "perimetre-epci-fp.csv").read_text(encoding="latin-1").encode("utf-8"))
-    assert charger(con, "banatic-perimetre-epci", utf8) == 4
-    assert con.execute("select epci_nom from raw.banatic_perimetre where commune_insee = '35238'").fetchone() == (
-        "Rennes Métropole",)
+    utf8.write_bytes(bom + BANATIC_REEL.read_bytes().decode("cp1252").encode("utf-8"))
+    assert charger(con, "banatic-perimetre-epci", utf8) == 392
+    assert sorted(con.execute("select * from raw.banatic_perimetre").fetchall()) == attendu
+
+
+def test_unreadable_encoding_names_offset_and_never_says_download_again(con, tmp_path):
+    """A byte cp1252 does not define: refused with the file, the offset and the reason,
+    through the build's loader too, without the « download again » advice a new download
+    cannot follow."""
+    from serveur_local import ServeurLocal
+    from territoires.sources.connecteurs import charger_telechargees
+    from territoires.sources.telechargement import fetch
+
+    octets = BANATIC_REEL.read_bytes()
+    i = octets.index("Cœuvres".encode("cp1252")) + 1
+    casse = octets[:i] + b"\x81" + octets[i + 1:]
+    raw = tmp_path / "raw"
+    with ServeurLocal() as s:
+        fetch("banatic-perimetre-epci", raw, url=s.servir("/b", casse), progress=False)
+    with pytest.raises(SourceError) as e:
+        charger_telechargees(con, raw)
+    msg = str(e.value)
+    assert f"encodage illisible à l'octet {i} — octet 0x81, qui n'existe pas en Windows-1252" in msg
+    assert "perimetre-epci-fp.csv" in msg and "signalez le fichier à son producteur" in msg
+    assert "téléchargez-le à nouveau" not in msg and "télécharger à nouveau donnerait les mêmes octets" in msg
 
 
 @pytest.mark.parametrize("source, fichier", [("anct-dpnt-json", "dpnt-quotidien.json.gz"),
@@ -171,36 +218,66 @@ def test_dpnt_json_and_csv_agree(con):
     assert con.execute("select count(*) from (from j except from raw.dpnt_organisations)").fetchone()[0] == 0
 
 
+def _csv_reel(chemin: Path, sep: str = ",") -> list[dict]:
+    """A real slice read in plain Python (UTF-8, CRLF)."""
+    import csv
+    import io
+
+    octets = chemin.read_bytes()
+    assert octets.endswith(b"\r\n") and b"\n" not in octets.replace(b"\r\n", b"")
+    return list(csv.DictReader(io.StringIO(octets.decode("utf-8"), newline=""), delimiter=sep))
+
+
 def test_cog_2025(con):
-    assert charger(con, "insee-cog-2025-communes", F / "insee" / "v_commune_2025.csv") == 11
-    assert charger(con, "insee-cog-2025-departements", F / "insee" / "v_departement_2025.csv") == 5
-    assert charger(con, "insee-cog-2025-regions", F / "insee" / "v_region_2025.csv") == 5
+    """Real slices of INSEE's files (see the fixtures' README): every row loaded, as text."""
+    for source, fichier in [("communes", "v_commune_2025.csv"), ("departements", "v_departement_2025.csv"),
+                            ("regions", "v_region_2025.csv")]:
+        assert charger(con, f"insee-cog-2025-{source}", F / "insee" / fichier) == len(_csv_reel(F / "insee" / fichier))
     assert set(types(con, "raw.cog_communes").values()) == {"VARCHAR"}
     assert con.execute("select com, reg, dep from raw.cog_communes where libelle = 'Ajaccio'").fetchone() == (
         "2A004", "94", "2A")
-    assert con.execute("select comparent from raw.cog_communes where typecom = 'ARM'").fetchone() == ("75056",)
+    assert con.execute("select distinct comparent from raw.cog_communes where typecom = 'ARM'").fetchall() == [
+        ("75056",)]
     assert con.execute("select dep from raw.cog_departements where reg = '06'").fetchone() == ("976",)
+    assert con.execute("select libelle from raw.cog_communes where com = '29076' and typecom = 'COM'").fetchone() == (
+        "Milizac-Guipronvel",)
+    assert con.execute("select count(*) from raw.cog_communes where typecom = 'COM' and dep = '29'").fetchone() == (
+        sum(r["TYPECOM"] == "COM" and r["DEP"] == "29" for r in _csv_reel(F / "insee" / "v_commune_2025.csv")),)
 
 
 def test_cog_change_file_carries_former_codes_forward(con):
-    assert charger(con, "insee-cog-2025-mouvements", F / "insee" / "v_mvt_commune_2025.csv") == 8
+    """Real events (INSEE's change file, sliced): merges of Finistère and a two-step merge
+    in Maine-et-Loire."""
+    fichier = F / "insee" / "v_mvt_commune_2025.csv"
+    assert charger(con, "insee-cog-2025-mouvements", fichier) == len(_csv_reel(fichier))
     assert types(con, "raw.cog_mouvements")["date_eff"] == "DATE"
     passage = dict(con.execute("select code_ancien, code_actuel from raw.cog_passage").fetchall())
-    assert passage["29998"] == "29042", "two merges in a row (1973, 2017)"
-    assert passage["29999"] == "29042" and passage["49019"] == "49018" and passage["69999"] == "69998"
-    assert "29042" not in passage and "01001" not in passage, "continuing communes and renames keep their code"
+    assert passage["49051"] == "49080", "Brissarthe: into 49065 on 2016-12-15, 49065 into 49080 on 2019-01-01"
+    assert passage["49065"] == "49080" and passage["49335"] == "49080"
+    assert passage["29149"] == "29076", "Milizac into Milizac-Guipronvel (2017)"
+    assert passage["29219"] == "29199" and passage["29283"] == "29046" and passage["14513"] == "50649"
+    assert "29076" not in passage and "29042" not in passage and "49080" not in passage, \
+        "communes that continue keep their code"
 
 
 def test_populations_zip(con):
-    assert charger(con, "insee-populations-2022", F / "populations" / "ensemble.zip") == 13
+    """donnees_communes.csv is a real slice (populations de référence 2023); the other
+    members are hand-made (see the fixtures' README)."""
+    with zipfile.ZipFile(F / "populations" / "ensemble.zip") as zf:
+        reel = zf.read("donnees_communes.csv")
+    lignes = [ligne.split(";") for ligne in reel.decode("utf-8").split("\r\n")[1:-1]]
+    pmun = {r[6]: int(r[8]) for r in lignes}
+    assert charger(con, "insee-populations-2022", F / "populations" / "ensemble.zip") == len(lignes) + 2 + 3
     t = types(con, "raw.populations")
     assert (t["code_insee"], t["pmun"]) == ("VARCHAR", "BIGINT")
     pop = {c: (p, n, r) for c, p, n, r in con.execute(
         "select code_insee, pmun, niveau, reconstituee from raw.populations").fetchall()}
-    assert pop["75056"] == (15917 + 20433, "commune", True), "Paris rebuilt from its arrondissements"
-    assert pop["69123"] == (29573, "commune", True) and pop["13055"] == (39904, "commune", True)
-    assert pop["75101"][1] == "arrondissement"
-    assert pop["2A004"][0] == 73874 and pop["97101"][0] == 53514
+    for commune, prefixe, n in [("75056", "751", 20), ("69123", "6938", 9), ("13055", "132", 16)]:
+        arr = [v for c, v in pmun.items() if c.startswith(prefixe)]
+        assert len(arr) == n and pop[commune] == (sum(arr), "commune", True), f"{commune} rebuilt from its arrondissements"
+    assert pop["75101"] == (15114, "arrondissement", False)
+    assert pop["2A004"][0] == 76320 and pop["97101"][0] == 51055 and pop["29019"][0] == 142346
+    assert all(pop[c][0] == v for c, v in pmun.items())
     assert pop["97501"][1] == "collectivite_outre_mer"
     assert not [c for c in pop if c.startswith("976")], "Mayotte is absent from the archive: nothing invented"
 
@@ -295,3 +372,77 @@ def test_fetched_sources_are_loaded_with_their_provenance(con, tmp_path):
 
 def compter_lignes(con, table: str) -> int:
     return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+#: a fixture for each connector of a ``.gz`` source
+FIXTURE_GZ = {
+    "anct:charger_deploiement": "anct/deploiement-quotidien.csv.gz",
+    "dpnt:charger_json": "dpnt/dpnt-quotidien.json.gz",
+    "dpnt:charger_csv": "dpnt/dpnt-quotidien.csv.gz",
+    "contours:charger_communes": "contours/communes-1000m.geojson.gz",
+    "contours:charger_epci": "contours/epci-1000m.geojson.gz",
+    "contours:charger_departements": "contours/departements-1000m.geojson.gz",
+    "contours:charger_regions": "contours/regions-1000m.geojson.gz",
+}
+SOURCES_GZ = sorted((s.id, s.connecteur) for s in load_registry().values() if s.connecteur and s.file.endswith(".gz"))
+
+
+def test_every_gz_source_has_a_fixture():
+    assert {c for _, c in SOURCES_GZ} == set(FIXTURE_GZ)
+
+
+@pytest.mark.parametrize("source, connecteur", SOURCES_GZ)
+def test_every_gz_source_accepts_a_file_served_decompressed(con, tmp_path, source, connecteur):
+    """A server (or a proxy) that decompresses on the fly leaves plain bytes behind a
+    ``.gz`` name: read as they are, the same rows as the compressed file."""
+    from serveur_local import ServeurLocal
+    from territoires.sources.connecteurs import charger_telechargees
+    from territoires.sources.telechargement import fetch
+
+    reg = load_registry()
+    gz = (F / FIXTURE_GZ[connecteur]).read_bytes()
+    assert gz[:2] == b"\x1f\x8b"
+    table = reg[source].table
+    n = charger(con, source, F / FIXTURE_GZ[connecteur])
+    attendu = sorted(map(str, con.execute(f"select * from {table}").fetchall()))
+    con.execute(f"drop table {table}")
+    raw = tmp_path / "raw"
+    with ServeurLocal() as s:
+        fetch(source, raw, url=s.servir("/f", gzip.decompress(gz)), progress=False, accepter_nouvelle_empreinte=True)
+    (ligne,) = charger_telechargees(con, raw)
+    assert ligne["chemin"].endswith(".gz") and ligne["lignes"] == n > 0
+    assert sorted(map(str, con.execute(f"select * from {table}").fetchall())) == attendu
+
+
+def test_json_documents_above_duckdbs_default_object_size(con, tmp_path):
+    """A data.gouv.fr dataset description larger than DuckDB's 16 MiB default object size
+    (a long description, thousands of resources) loads whole."""
+    import json
+
+    from territoires.sources.connecteurs import TAILLE_OBJET_JSON
+
+    ds = json.loads((F / "decp" / "profil-megalis.json").read_text(encoding="utf-8"))
+    n = 40_000
+    ds["resources"] = [{**ds["resources"][0], "id": f"r{i}", "title": f"decp-{i}.json",
+                        "description": "Données essentielles de la commande publique " * 8} for i in range(n)]
+    f = tmp_path / "profil.json"
+    f.write_text(json.dumps(ds, ensure_ascii=False), encoding="utf-8")
+    assert 16 * 1024 * 1024 < f.stat().st_size < TAILLE_OBJET_JSON
+    with pytest.raises(duckdb.Error, match="maximum_object_size"):
+        con.execute(f"select id from read_json('{f}', format='auto')").fetchall()
+    assert charger(con, "decp-profil-megalis", f) == n
+
+
+@pytest.mark.parametrize("compresse", [True, False])
+def test_contours_real_regions_slice(con, tmp_path, compresse):
+    """Three whole features of a real Etalab « regions-1000m.geojson » (copy committed in
+    sebprunier/sanson, see the fixtures' README), its head and tail kept: served gzip as
+    the publisher does, or already decompressed."""
+    reel = (F / "contours" / "regions-1000m-extrait.geojson").read_bytes()
+    f = tmp_path / "regions-1000m.geojson.gz"
+    f.write_bytes(gzip.compress(reel, mtime=0) if compresse else reel)
+    assert charger(con, "etalab-contours-2025-regions-1000m", f) == 3
+    rows = con.execute("select code, nom, ST_GeometryType(geom), ST_NumGeometries(geom), ST_IsValid(geom) "
+                       "from raw.contours_regions order by code").fetchall()
+    assert rows == [("02", "Martinique", "POLYGON", 1, True), ("06", "Mayotte", "MULTIPOLYGON", 2, True),
+                    ("989", "Île de Clipperton", "POLYGON", 1, True)]

@@ -146,15 +146,50 @@ def test_partial_boundaries_are_not_mixed_with_the_embedded_ones(tc, con):
     assert area["emb"] == pytest.approx(area["tc"])
 
 
+def _banatic_appartenance(octets: bytes) -> dict[str, str]:
+    """commune INSEE → EPCI SIREN, read in plain Python from the file's bytes (cp1252)."""
+    return {r["insee"]: r["siren"] for r in csv.DictReader(io.StringIO(octets.decode("cp1252"), newline=""),
+                                                           delimiter=";")}
+
+
 def test_banatic_membership_compared(tc, con):
+    """The real slice holds every commune of Finistère in an EPCI: each is compared, and
+    the disagreements listed are exactly those recomputed here (none in that file)."""
     emb = _communes_embarquees(con)
-    texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes().decode("latin-1")
-    banatic = {r["insee"]: r["siren"] for r in csv.DictReader(io.StringIO(texte), delimiter=";")}
+    banatic = _banatic_appartenance((F / FIXTURES["banatic-perimetre-epci"]).read_bytes())
+    # every commune of the scope is there but Île-de-Sein and Ouessant, islands exempt from
+    # belonging to an EPCI (none in the embedded data either)
+    assert set(emb) - set(banatic) == {c for c in emb if emb[c]["code_epci"] is None} == {"29083", "29155"}
     attendus = {(c, emb[c]["code_epci"], e) for c, e in banatic.items() if c in emb and emb[c]["code_epci"] != e}
-    assert attendus and _ecarts(tc, "appartenance_epci") == attendus
-    # compared only: the embedded membership stays in use
-    assert tc.execute("select count(*) from marts.ecarts_sources where sujet = 'appartenance_epci' "
-                      "and retenue is not null").fetchone()[0] == 0
+    assert _ecarts(tc, "appartenance_epci") == attendus
+
+
+def test_banatic_disagreement_is_listed_and_only_compared(tmp_path, con):
+    """The real slice with one change (Crozon's row given Brest Métropole's SIREN): that
+    commune, and only it, is listed; the embedded membership stays in use."""
+    from territoires.warehouse.build import build
+
+    octets = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes()
+    assert octets.count(b";29042;") == 1
+    i = octets.index(b";29042;")
+    debut = octets.rindex(b"\r\n", 0, i)
+    ligne = octets[debut:octets.index(b"\r\n", i)]
+    modifiee = ligne.replace(b";200066868;", b";242900314;", 1)
+    assert modifiee != ligne
+    home = tmp_path / "h"
+    telecharger_fixtures(home / "data" / "raw", ["banatic-perimetre-epci"],
+                         contenus={"banatic-perimetre-epci": octets.replace(ligne, modifiee)})
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    emb = _communes_embarquees(con)
+    assert emb["29042"]["code_epci"] == "200066868"
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        assert _ecarts(c, "appartenance_epci") == {("29042", "200066868", "242900314")}
+        assert c.execute("select count(*) from marts.ecarts_sources where sujet = 'appartenance_epci' "
+                         "and retenue is not null").fetchone()[0] == 0
+        assert c.execute("select code_epci from marts.territoires where code = '29042'").fetchone() == ("200066868",)
+    finally:
+        c.close()
 
 
 def test_dila_directory_replaces_the_embedded_entries(tc, con):
@@ -268,7 +303,8 @@ def test_open_data_publishers_recounted_from_the_export(tc):
     sirens = dict(tc.execute(
         "select code, min(siren) from (select code, siren from staging.banatic_perimetre union all "
         "select code, siren from staging.dpnt_communes union all select code, siren from staging.annuaire_mairies) "
-        "where siren is not null and code in (select code from intermediate.perimetre_communes) group by code").fetchall())
+        "where siren is not null and code in (select code from intermediate.perimetre_communes where code_departement = ?) "
+        "group by code", [FIXTURE_DEPARTEMENT]).fetchall())
     publie = {c for c, s in sirens.items() if jeux.get(s, 0) > 0}
     got = tc.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
                      "and tranche_taille = 'ensemble' and indicateur = 'part_donnees_ouvertes'").fetchone()
@@ -406,3 +442,40 @@ def test_empty_tables_match_what_connectors_load():
         charge = {r[0]: r[1] for r in plein.execute(f"describe {table}").fetchall()}
         assert {c: charge.get(c) for c in attendu} == attendu, table
     assert avec_vide == set(par_table)
+
+
+# ── real bytes (issue 22) ──────────────────────────────────────────────────────
+
+
+def test_real_banatic_file_fetched_then_built_through_the_cli(tmp_path, monkeypatch):
+    """The real « périmètre des EPCI à fiscalité propre » bytes (a slice of the copy committed
+    in incubateur-ademe/territoires-en-transitions: Windows-1252, CRLF, names with ’ Œ œ)
+    served on loopback, `territoires fetch banatic-perimetre-epci --url …` then `territoires
+    build`: exit 0, every row in raw.banatic_perimetre, names as written."""
+    from serveur_local import ServeurLocal
+
+    from territoires.cli import main
+
+    home = tmp_path / "h"
+    home.mkdir()
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    monkeypatch.chdir(home)
+    octets = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes()
+    assert b"\x8c" in octets and b"\x9c" in octets and b"\x92" in octets  # Œ œ ’ in cp1252
+    with ServeurLocal() as s:
+        url = s.servir("/perimetre-epci-a-fp.csv", octets)
+        assert main(["fetch", "banatic-perimetre-epci", "--url", url, "--quiet"]) == 0
+    assert main(["build", "--departements", FIXTURE_DEPARTEMENT, "--quiet"]) == 0
+    lignes = [ligne.split(";") for ligne in octets.decode("cp1252").split("\r\n")[1:-1]]
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        assert sorted(c.execute("select commune_insee, commune_nom, epci_siren, epci_nom "
+                                "from raw.banatic_perimetre").fetchall()) == sorted(
+            (r[9], r[11], r[1], r[2]) for r in lignes)
+        assert c.execute("select etat, lignes from marts.sources where id = 'banatic-perimetre-epci'").fetchone() == (
+            "téléchargée", 392)
+        noms = dict(c.execute("select commune_insee, commune_nom from raw.banatic_perimetre").fetchall())
+        assert (noms["02201"], noms["02565"], noms["22237"], noms["85223"]) == (
+            "Cœuvres-et-Valsery", "Œuilly", "Val-d’Arguenon", "Saint-Jean-d’Hermine")
+    finally:
+        c.close()

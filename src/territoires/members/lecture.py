@@ -7,8 +7,10 @@ première ligne). Les lignes vides sont sautées et comptées.
 
 CSV :
 
-- encodage : marque d'ordre d'octets UTF-8 ou UTF-16, sinon UTF-8 si tout le fichier se
-  décode ainsi, sinon cp1252 (Windows, sur-ensemble pratique de latin-1) ;
+- encodage : la règle unique de :mod:`territoires.encodages` (marque d'ordre d'octets
+  UTF-8 ou UTF-16, sinon UTF-8 si tout le fichier se décode ainsi, sinon cp1252 — ce
+  qu'écrit Excel sous Windows, ’ et œ compris — ; un fichier qui n'est ni l'un ni l'autre
+  est refusé avec la position de l'octet fautif) ;
 - séparateur : ``;``, ``,``, tabulation ou ``|``, deviné sur la ligne d'en-tête (le plus
   fréquent hors guillemets) ;
 - compression gzip reconnue à ses premiers octets (``.csv.gz`` des exports ANCT).
@@ -33,13 +35,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from territoires.encodages import detecter
+
 __all__ = ["ErreurFichier", "Ligne", "Lecteur", "ouvrir", "SEPARATEURS"]
 
 SEPARATEURS: tuple[str, ...] = (";", "\t", ",", "|")
 NOMS_SEPARATEURS = {";": "« ; »", ",": "« , »", "\t": "tabulation", "|": "« | »"}
-_BLOC = 1 << 20
 #: taille maximale d'une cellule CSV (16 Mo ; 128 ko par défaut dans le module csv)
 TAILLE_CELLULE = 1 << 24
+CONSEIL_ENCODAGE = ("ouvrez-le dans votre tableur et enregistrez-le au format « CSV UTF-8 », "
+                    "ou en XLSX")
 
 
 class ErreurFichier(ValueError):
@@ -72,25 +77,6 @@ def _format(chemin: Path) -> str:
 
 def _ouvrir_binaire(chemin: Path, fmt: str):
     return gzip.open(chemin, "rb") if fmt == "csv.gz" else chemin.open("rb")
-
-
-def _detecter_encodage(chemin: Path, fmt: str) -> str:
-    """``utf-8-sig``, ``utf-16``, ``utf-8`` si tout se décode, sinon ``cp1252``."""
-    with _ouvrir_binaire(chemin, fmt) as f:
-        debut = f.read(4)
-        if debut.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if debut.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        dec = codecs.getincrementaldecoder("utf-8")()
-        try:
-            dec.decode(debut)
-            while bloc := f.read(_BLOC):
-                dec.decode(bloc)
-            dec.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
 
 
 def _compter_hors_guillemets(texte: str) -> dict[str, int]:
@@ -151,13 +137,13 @@ class Lecteur:
 
     # ------------------------------------------------------------------ CSV
     def _ouvrir_csv(self, separateur: str | None, encodage: str | None) -> Iterator[tuple[int, list]]:
-        self.encodage = encodage or _detecter_encodage(self.chemin, self.format)
+        self.encodage = encodage or detecter(self.chemin, nom=self.nom, conseil=CONSEIL_ENCODAGE, erreur=ErreurFichier)
         try:
             codecs.lookup(self.encodage)
         except LookupError as exc:
             raise ErreurFichier(f"{self.nom}: encodage inconnu {self.encodage!r}") from exc
         binaire = _ouvrir_binaire(self.chemin, self.format)
-        texte = io.TextIOWrapper(binaire, encoding=self.encodage, errors="replace", newline="")
+        texte = io.TextIOWrapper(binaire, encoding=self.encodage, newline="")
         self._fermer.append(texte)
         # la ligne d'en-tête : la première non vide, lue à part pour deviner le séparateur
         numero = 0

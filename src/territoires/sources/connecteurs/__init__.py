@@ -23,8 +23,12 @@ exports are read by the register readers of :mod:`territoires.members`, not here
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from territoires.encodages import Lisible, en_utf8
+from territoires.entrepot.litteraux import litteral
 from territoires.sources.erreurs import SourceError
 
 def creer_vides(con, tables: set[str] | None = None, declarees: dict | None = None) -> None:  # noqa: ANN001
@@ -90,9 +94,12 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  #
             try:
                 ligne["lignes"] = charger(con, src.id, t.chemin, reg, **options)
             except duckdb.Error as exc:
+                # the same bytes fetched again fail the same way: say so, and what helps
                 raise SourceError(f"{t.chemin}: fichier téléchargé illisible pour la source {src.id} "
-                                  f"({str(exc).splitlines()[0]}) — supprimez-le ou téléchargez-le à nouveau "
-                                  f"(territoires fetch {src.id})") from exc
+                                  f"({str(exc).splitlines()[0]}) — le format du producteur a sans doute changé : "
+                                  "supprimez ce fichier (les données embarquées serviront) et signalez-le ; "
+                                  f"s'il a été modifié ou abîmé après son téléchargement, `territoires fetch {src.id}` "
+                                  "le remplace") from exc
         sortie.append(ligne)
     return sortie
 
@@ -163,20 +170,36 @@ def entier(expr: str) -> str:
             " as bigint)")
 
 
-def encodage(path: Path, echantillon: int = 1 << 20) -> str:
-    """``utf-8`` when the first megabyte decodes as UTF-8, else ``latin-1``."""
-    import gzip
+#: advice of an encoding error: a new download gives the same bytes
+CONSEIL_ENCODAGE = ("télécharger à nouveau donnerait les mêmes octets : signalez le fichier à son producteur ; "
+                    "en attendant, supprimez-le (les données embarquées serviront à sa place)")
 
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read(echantillon)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 4:  # a character cut by the sample's end
-            return "utf-8"
-        return "latin-1"
-    return "utf-8"
+#: ``maximum_object_size`` of every ``read_json``: one JSON value (the whole document for
+#: a data.gouv.fr dataset description, one record of an array) may reach 256 MiB; DuckDB's
+#: default, 16 MiB, is below the buyer-profile descriptions' possible size
+TAILLE_OBJET_JSON = 256 * 1024 * 1024
+
+
+@contextmanager
+def texte(path: Path) -> Iterator[Lisible]:
+    """The downloaded text file as DuckDB must read it (:func:`territoires.encodages.en_utf8`:
+    UTF-8 with or without BOM, else cp1252 transcoded; gzip told by its bytes, so a ``.gz``
+    served already decompressed is read as it is); an unreadable encoding raises a
+    :class:`SourceError` with the byte offset."""
+    with en_utf8(path, conseil=CONSEIL_ENCODAGE, erreur=SourceError) as lisible:
+        yield lisible
+
+
+def csv_duckdb(lisible: Lisible, options: str) -> str:
+    """``read_csv`` of a :func:`texte` with the connector's ``options`` (delimiter, quoting…)."""
+    return f"read_csv({litteral(lisible.chemin)}, {options}, compression='{lisible.compression}')"
+
+
+def json_duckdb(lisible: Lisible, options: str, fonction: str = "read_json") -> str:
+    """``read_json`` (or ``read_json_objects``) of a :func:`texte`, objects up to
+    :data:`TAILLE_OBJET_JSON`."""
+    return (f"{fonction}({litteral(lisible.chemin)}, {options}, compression='{lisible.compression}', "
+            f"maximum_object_size={TAILLE_OBJET_JSON})")
 
 
 def compter(con, table: str) -> int:  # noqa: ANN001

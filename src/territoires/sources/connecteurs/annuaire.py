@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import compter, exiger, preparer
-from territoires.entrepot.litteraux import litteral
+from territoires.sources.connecteurs import compter, exiger, json_duckdb, preparer, texte
 
 CHAMPS = ["id", "nom", "siret", "siren", "pivot", "adresse_courriel", "site_internet", "telephone", "adresse",
           "url_service_public", "date_modification"]
@@ -31,12 +30,18 @@ def charger_annuaire(con, path: Path) -> int:  # noqa: ANN001
     ``telephones`` (lists of text) parsed out of their JSON strings."""
     preparer(con)
     spec = ", ".join(f"\"{c}\": 'VARCHAR'" for c in CHAMPS)  # pivot is a reserved word
-    rel = f"read_json({litteral(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
-    cles = {r[0] for r in con.execute(
-        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({litteral(path)}, format='array') limit 50)"
-    ).fetchall()}
-    exiger(path, sorted(cles), ["id", "nom", "pivot", "adresse_courriel", "site_internet"])
     pivot = _json('"pivot"', '[{"type_service_local":"VARCHAR","code_insee_commune":["VARCHAR"]}]')
+    with texte(path) as lisible:
+        rel = json_duckdb(lisible, f"format='array', columns={{{spec}}}")
+        objets = json_duckdb(lisible, "format='array'", "read_json_objects")
+        cles = {r[0] for r in con.execute(
+            f"select unnest(json_keys(j)) from (select json as j from {objets} limit 50)").fetchall()}
+        exiger(path, sorted(cles), ["id", "nom", "pivot", "adresse_courriel", "site_internet"])
+        _creer(con, rel, pivot)
+    return compter(con, "raw.annuaire")
+
+
+def _creer(con, rel: str, pivot: str) -> None:  # noqa: ANN001
     con.execute(f"""
         create or replace table raw.annuaire as
         with brut as (select * from {rel}),
@@ -58,4 +63,3 @@ def charger_annuaire(con, path: Path) -> int:  # noqa: ANN001
                try_cast(date_modification as timestamp) as date_modification
         from lu
     """)
-    return compter(con, "raw.annuaire")

@@ -5,10 +5,11 @@ nb_membres;total_pop_tot;total_pop_mun;dep_com;insee;siren_membre;nom_membre;
 ptot_<année>;pmun_<année>``. Checked: the 14 columns and the names ``siren``,
 ``raison_sociale``, ``total_pop_mun``, ``insee``, ``siren_membre``, ``pmun_2025`` (read by
 github.com/suitenumerique/st-home ``data/tasks/dumps.py`` and ``sync.py``, which strip
-spaces from populations: thousands are separated by spaces); ISO-8859-1 and the first 12
-names in this order (a public reader of the same resource). Uncertain: ``ptot_<année>``
-as 13th column. UTF-8 is tried first, Latin-1 used when the file is not UTF-8. The year of
-the population columns is read from their names and kept in ``millesime_population``.
+spaces from populations: thousands are separated by spaces). The real file (a copy is
+committed in github.com/incubateur-ademe/territoires-en-transitions; a slice of its bytes is
+the test fixture) is Windows-1252 with CRLF: 113 member names hold ’ Œ œ, bytes Latin-1
+lacks. Read through :func:`territoires.encodages.en_utf8` (UTF-8, else cp1252). The year
+of the population columns is read from their names and kept in ``millesime_population``.
 
 It gives the commune SIREN ↔ INSEE mapping registers need (``commune_siren``,
 ``commune_insee``) and current EPCI membership.
@@ -19,16 +20,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, preparer, vide_null
+from territoires.sources.connecteurs import colonnes, compter, csv_duckdb, entier, exiger, preparer, texte, vide_null
 from territoires.sources.erreurs import SourceError
-from territoires.entrepot.litteraux import litteral
 
 
 def charger_perimetre(con, path: Path) -> int:  # noqa: ANN001
     """The perimeter file → ``raw.banatic_perimetre``."""
     preparer(con)
-    rel = (f"read_csv({litteral(path)}, delim=';', quote='\"', header=true, all_varchar=true, "
-           f"encoding='{encodage(path)}')")
+    with texte(path) as lisible:
+        _creer(con, path, csv_duckdb(lisible, "delim=';', quote='\"', header=true, all_varchar=true"))
+    return compter(con, "raw.banatic_perimetre")
+
+
+def _creer(con, path: Path, rel: str) -> None:  # noqa: ANN001
     cols = colonnes(con, rel)
     exiger(path, cols, ["siren", "raison_sociale", "insee", "siren_membre"])
     pmun = sorted(c for c in cols if re.fullmatch(r"pmun_\d{4}", c))
@@ -55,4 +59,3 @@ def charger_perimetre(con, path: Path) -> int:  # noqa: ANN001
                '{annee}' as millesime_population
         from {rel}
     """)
-    return compter(con, "raw.banatic_perimetre")

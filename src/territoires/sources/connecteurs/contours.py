@@ -6,14 +6,16 @@ when they apply, ``epci``, ``plm`` (Paris, Lyon, Marseille), ``commune`` (the pa
 arrondissement), ``collectiviteOutremer``; EPCI ``code, nom``; départements ``code, nom,
 region``; régions ``code, nom``. Read with DuckDB spatial's ``ST_Read`` (GDAL) through
 ``/vsigzip/``, streamed feature by feature — the 5 m communes file is hundreds of MB.
-A file served already decompressed (no gzip magic) is read as plain GeoJSON.
+A file served already decompressed (no gzip magic) is read as plain GeoJSON; like every
+text source, it is read through :func:`territoires.sources.connecteurs.texte` (UTF-8, else
+cp1252 transcoded).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
+from territoires.sources.connecteurs import colonnes, compter, exiger, preparer, texte
 from territoires.entrepot.litteraux import litteral
 
 PROPRIETES = {
@@ -30,9 +32,12 @@ def _charger(con, path: Path, niveau: str) -> int:  # noqa: ANN001
     load_spatial(con)
     preparer(con, spatial=True)
     path = Path(path)
-    with open(path, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"
-    rel = f"ST_Read({litteral(('/vsigzip/' if gz else '') + str(path.resolve()))})"
+    with texte(path) as lisible:
+        rel = f"ST_Read({litteral(('/vsigzip/' if lisible.gzip else '') + str(lisible.chemin.absolute()))})"
+        return _creer(con, path, rel, niveau)
+
+
+def _creer(con, path: Path, rel: str, niveau: str) -> int:  # noqa: ANN001
     cols = colonnes(con, rel)
     exiger(path, cols, ["code", "nom"])
     select = []

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.entrepot.litteraux import litteral
-from territoires.sources.connecteurs import colonnes, compter, entier, exiger, ou_null, preparer, vide_null
+from territoires.sources.connecteurs import (colonnes, compter, csv_duckdb, entier, exiger, ou_null, preparer, texte,
+                                             vide_null)
 
 REQUISES = ["id", "name", "business_number_id", "metric.datasets"]
 
@@ -28,8 +28,13 @@ def charger_organisations(con, path: Path) -> int:  # noqa: ANN001
     """The organisations export → ``raw.datagouv_organisations`` (one row per organisation
     with a SIRET: the others cannot be matched to a collectivité)."""
     preparer(con)
-    rel = (f"read_csv({litteral(path)}, delim=';', quote='\"', escape='\"', header=true, all_varchar=true, "
-           "encoding='utf-8', max_line_size=100000000)")
+    with texte(path) as lisible:
+        _charger(con, path, csv_duckdb(lisible, "delim=';', quote='\"', escape='\"', header=true, all_varchar=true, "
+                                                "max_line_size=100000000"))
+    return compter(con, "raw.datagouv_organisations")
+
+
+def _charger(con, path: Path, rel: str) -> None:  # noqa: ANN001
     cols = colonnes(con, rel)
     exiger(path, cols, REQUISES)
     siret = f"regexp_replace(coalesce({vide_null('business_number_id')}, ''), '[^0-9]', '', 'g')"
@@ -44,4 +49,3 @@ def charger_organisations(con, path: Path) -> int:  # noqa: ANN001
         from {rel}
         where length({siret}) = 14
     """)
-    return compter(con, "raw.datagouv_organisations")

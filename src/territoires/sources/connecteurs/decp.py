@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from territoires.config import ALLIANCE_REGIONS
-from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
+from territoires.sources.connecteurs import colonnes, compter, exiger, json_duckdb, preparer, texte
 from territoires.sources.erreurs import SourceError
 from territoires.entrepot.litteraux import litteral
 
@@ -115,9 +115,14 @@ def charger_profil(con, path: Path) -> int:  # noqa: ANN001
     """A data.gouv.fr dataset description (API v1 JSON) → rows of ``raw.decp_profils``,
     one per resource; the rows of that dataset are replaced, the others kept."""
     preparer(con)
-    rel = (f"read_json({litteral(path)}, format='auto', columns={{id: 'varchar', title: 'varchar', "
-           "resources: 'struct(id varchar, title varchar, format varchar, url varchar, filesize bigint, "
-           "created_at varchar, last_modified varchar)[]'})")
+    with texte(path) as lisible:
+        return _inserer_profil(con, path, json_duckdb(
+            lisible, "format='auto', columns={id: 'varchar', title: 'varchar', "
+            "resources: 'struct(id varchar, title varchar, format varchar, url varchar, filesize bigint, "
+            "created_at varchar, last_modified varchar)[]'}"))
+
+
+def _inserer_profil(con, path: Path, rel: str) -> int:  # noqa: ANN001
     con.execute("""
         create table if not exists raw.decp_profils (
             dataset_id varchar, dataset_titre varchar, ressource_id varchar, titre varchar, format varchar,

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, preparer, vide_null
-from territoires.entrepot.litteraux import litteral
+from territoires.sources.connecteurs import colonnes, compter, csv_duckdb, exiger, json_duckdb, preparer, texte, vide_null
 
 TEXTES = ["type", "siret", "siren", "libelle", "code_insee", "code_postal", "epci_libelle", "epci_siren",
           "epci_siret", "departement_code_insee", "departement_siret", "region_code_insee", "region_siret",
@@ -33,32 +32,34 @@ def charger_json(con, path: Path) -> int:  # noqa: ANN001
     preparer(con)
     types = {**{c: "VARCHAR" for c in TEXTES}, **{c: "VARCHAR" for c in ENTIERS}, "rpnt": "VARCHAR[]"}
     spec = ", ".join(f"{c}: '{types[c]}'" for c in ORDRE)
-    rel = f"read_json({litteral(path)}, format='array', columns={{{spec}}}, maximum_object_size=16777216)"
-    # keys absent from the file would be silently NULL with explicit columns: check a sample
-    cles = {r[0] for r in con.execute(
-        f"select unnest(json_keys(j)) from (select json as j from read_json_objects({litteral(path)}, format='array') limit 50)"
-    ).fetchall()}
-    exiger(path, sorted(cles), REQUISES)
-    select = ", ".join(
-        [f"nullif(trim({c}), '') as {c}" for c in TEXTES]
-        + [f"try_cast({c} as bigint) as {c}" for c in ENTIERS]
-        + ["coalesce(rpnt, []) as rpnt"]
-    )
-    con.execute(f"create or replace table raw.dpnt_organisations as select {select} from {rel}")
+    with texte(path) as lisible:
+        rel = json_duckdb(lisible, f"format='array', columns={{{spec}}}")
+        # keys absent from the file would be silently NULL with explicit columns: check a sample
+        objets = json_duckdb(lisible, "format='array'", "read_json_objects")
+        cles = {r[0] for r in con.execute(
+            f"select unnest(json_keys(j)) from (select json as j from {objets} limit 50)").fetchall()}
+        exiger(path, sorted(cles), REQUISES)
+        select = ", ".join(
+            [f"nullif(trim({c}), '') as {c}" for c in TEXTES]
+            + [f"try_cast({c} as bigint) as {c}" for c in ENTIERS]
+            + ["coalesce(rpnt, []) as rpnt"]
+        )
+        con.execute(f"create or replace table raw.dpnt_organisations as select {select} from {rel}")
     return compter(con, "raw.dpnt_organisations")
 
 
 def charger_csv(con, path: Path) -> int:  # noqa: ANN001
     """``dpnt-quotidien.csv.gz`` → ``raw.dpnt_organisations`` (same table as the JSON)."""
     preparer(con)
-    rel = f"read_csv({litteral(path)}, delim=';', quote='\"', escape='\"', header=true, all_varchar=true, encoding='utf-8')"
-    cols = colonnes(con, rel)
-    exiger(path, cols, REQUISES)
-    select = ", ".join(
-        [(vide_null(c) if c in cols else "null") + f" as {c}" for c in TEXTES]
-        + [(f"try_cast({vide_null(c)} as bigint)" if c in cols else "null") + f" as {c}" for c in ENTIERS]
-        + ["list_filter(list_transform(string_split(coalesce(rpnt, ''), ','), x -> trim(x)), x -> x <> '') as rpnt"
-           if "rpnt" in cols else "[]::varchar[] as rpnt"]
-    )
-    con.execute(f"create or replace table raw.dpnt_organisations as select {select} from {rel}")
+    with texte(path) as lisible:
+        rel = csv_duckdb(lisible, "delim=';', quote='\"', escape='\"', header=true, all_varchar=true")
+        cols = colonnes(con, rel)
+        exiger(path, cols, REQUISES)
+        select = ", ".join(
+            [(vide_null(c) if c in cols else "null") + f" as {c}" for c in TEXTES]
+            + [(f"try_cast({vide_null(c)} as bigint)" if c in cols else "null") + f" as {c}" for c in ENTIERS]
+            + ["list_filter(list_transform(string_split(coalesce(rpnt, ''), ','), x -> trim(x)), x -> x <> '') as rpnt"
+               if "rpnt" in cols else "[]::varchar[] as rpnt"]
+        )
+        con.execute(f"create or replace table raw.dpnt_organisations as select {select} from {rel}")
     return compter(con, "raw.dpnt_organisations")

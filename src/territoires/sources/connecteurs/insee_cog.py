@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, exiger, preparer
+from territoires.sources.connecteurs import colonnes, compter, csv_duckdb, exiger, preparer, texte
 from territoires.sources.erreurs import SourceError
 from territoires.entrepot.litteraux import inserer, litteral
 
@@ -29,11 +29,12 @@ MODS_PASSAGE = {"31", "32", "33", "34", "41", "50"}
 
 def _charger(con, path: Path, table: str, requises: list[str]) -> int:  # noqa: ANN001
     preparer(con)
-    rel = f"read_csv({litteral(path)}, delim=',', quote='\"', header=true, all_varchar=true, encoding='utf-8')"
-    cols = colonnes(con, rel)
-    exiger(path, cols, requises)
-    select = ", ".join(f"nullif(trim(\"{c}\"), '') as \"{c.lower()}\"" for c in cols)
-    con.execute(f"create or replace table {table} as select {select} from {rel}")
+    with texte(path) as lisible:
+        rel = csv_duckdb(lisible, "delim=',', quote='\"', header=true, all_varchar=true")
+        cols = colonnes(con, rel)
+        exiger(path, cols, requises)
+        select = ", ".join(f"nullif(trim(\"{c}\"), '') as \"{c.lower()}\"" for c in cols)
+        con.execute(f"create or replace table {table} as select {select} from {rel}")
     return compter(con, table)
 
 

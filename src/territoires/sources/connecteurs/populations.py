@@ -23,10 +23,11 @@ Special cases, said where they are handled:
 from __future__ import annotations
 
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from territoires.sources.archives import extraire_zip
-from territoires.sources.connecteurs import colonnes, compter, encodage, entier, exiger, preparer
+from territoires.sources.connecteurs import colonnes, compter, csv_duckdb, entier, exiger, preparer, texte
 from territoires.sources.erreurs import SourceError
 from territoires.entrepot.litteraux import litteral
 
@@ -47,8 +48,9 @@ def _code(cols: list[str], path: Path) -> str:
     raise SourceError(f"{path}: ni colonne COM ni DEP + CODCOM (trouvées : {', '.join(cols)})")
 
 
-def _lire(con, fichier: Path, niveau_defaut: str) -> str:  # noqa: ANN001
-    rel = f"read_csv({litteral(fichier)}, delim=';', quote='\"', header=true, all_varchar=true, encoding='{encodage(fichier)}')"
+def _lire(con, fichier: Path, niveau_defaut: str, fichiers: ExitStack) -> str:  # noqa: ANN001
+    """The SQL of one member file; its UTF-8 copy, if any, lives as long as ``fichiers``."""
+    rel = csv_duckdb(fichiers.enter_context(texte(fichier)), "delim=';', quote='\"', header=true, all_varchar=true")
     cols = colonnes(con, rel)
     exiger(fichier, cols, ["PMUN"])
     code = _code(cols, fichier)
@@ -70,7 +72,7 @@ def charger_populations(con, path: Path) -> int:  # noqa: ANN001
     (``code_insee``, ``pmun``, ``pcap``, ``ptot`` BIGINT, ``niveau``, ``reconstituee``)."""
     preparer(con)
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="territoires-pop-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="territoires-pop-") as tmp, ExitStack() as fichiers:
         if path.is_dir():
             dossier = path
         elif path.name.endswith(".zip"):
@@ -85,11 +87,11 @@ def charger_populations(con, path: Path) -> int:  # noqa: ANN001
         communes = dossier / MEMBRES[0]
         if not communes.is_file():
             raise SourceError(f"{path}: {MEMBRES[0]} absent de l'archive")
-        parties = [_lire(con, communes, "commune")]
+        parties = [_lire(con, communes, "commune", fichiers)]
         if (dossier / MEMBRES[1]).is_file():
-            parties.append(_lire(con, dossier / MEMBRES[1], "collectivite_outre_mer"))
+            parties.append(_lire(con, dossier / MEMBRES[1], "collectivite_outre_mer", fichiers))
         if (dossier / MEMBRES[2]).is_file():  # Mayotte, when an edition ships it apart
-            parties.append(_lire(con, dossier / MEMBRES[2], "commune"))
+            parties.append(_lire(con, dossier / MEMBRES[2], "commune", fichiers))
         con.execute(f"""
             create or replace table raw.populations as
             select code as code_insee, pmun, pcap, ptot, niveau, reconstituee
