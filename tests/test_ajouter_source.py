@@ -96,14 +96,14 @@ def _ajouter(racine: Path) -> None:
     (staging / nom).write_text(STAGING, encoding="utf-8")
     faits = next((racine / "warehouse" / "sql" / "intermediate").glob("*faits_sources.sql"))
     sql = faits.read_text(encoding="utf-8")
-    sql = sql.replace("        coalesce(a.marches_plateforme, 0) as decp_marches_plateforme\n",
-                      "        coalesce(a.marches_plateforme, 0) as decp_marches_plateforme,\n"
+    assert sql.count("        c.code,\n") == 1  # the first column of the final select
+    sql = sql.replace("        c.code,\n", "        c.code,\n"
                       "        b.code is not null as essai_commune,\n"
-                      "        coalesce(b.bornes > 0, false) as essai_borne\n")
+                      "        coalesce(b.bornes > 0, false) as essai_borne,\n")
     sql = sql.replace("    left join staging.anct_deploiement u using (code)\n",
                       "    left join staging.anct_deploiement u using (code)\n"
                       "    left join staging.essai_bornes b using (code)\n")
-    assert "essai_borne" in sql and "staging.essai_bornes" in sql
+    assert "as essai_borne," in sql and "left join staging.essai_bornes b" in sql
     faits.write_text(sql, encoding="utf-8")
     cat = racine / "indicators" / "catalogue.toml"
     texte = cat.read_text(encoding="utf-8").replace(
