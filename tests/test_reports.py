@@ -221,6 +221,27 @@ def test_rerun_skips_up_to_date_pages_unless_forced(batch, site_home):
     assert len(manifest["pages"]) == 25  # the other pages stay listed
 
 
+def test_a_colour_change_rebuilds_the_pages_and_an_unchanged_run_none(tmp_path, fixture_warehouse, monkeypatch):
+    from territoires import empreintes
+
+    home = _home_with(fixture_warehouse, tmp_path / "maison")
+    assert len(runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS).produites) == 1
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.a_jour) == 1 and not rapport.produites  # « déjà à jour »
+    # the same package, one colour changed (couleurs.py: listed nowhere, found from imports)
+    copie = tmp_path / "territoires"
+    shutil.copytree(empreintes.RACINE, copie, ignore=shutil.ignore_patterns("__pycache__"))
+    texte = (copie / "couleurs.py").read_text(encoding="utf-8")
+    i = texte.index('"#') + 1
+    (copie / "couleurs.py").write_text(texte[:i] + ("#123456" if texte[i:i + 7] != "#123456" else "#654321")
+                                       + texte[i + 7:], encoding="utf-8")
+    monkeypatch.setattr(empreintes, "RACINE", copie)
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.produites) == 1 and not rapport.a_jour
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.a_jour) == 1 and not rapport.produites
+
+
 def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, fixture_warehouse, monkeypatch, capsys):
     from territoires.cli import main
 

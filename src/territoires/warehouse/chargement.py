@@ -16,7 +16,7 @@ from typing import Callable
 import duckdb
 
 import territoires
-from territoires import niveaux, operateurs
+from territoires import empreintes, niveaux, operateurs
 from territoires.sources import Source, extract_embedded, sha256_file
 from territoires.sources.presence import ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_TELECHARGEE
 from territoires.entrepot.etapes import BuildError, Etape
@@ -189,11 +189,10 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     telechargees = telechargees or {}
     fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file,
                                           anct_telechargees=tuple(telechargees))
-    code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
-    # what every operator's validation depends on besides its own files: the code and data
-    # files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
-    # (and the way the rows are written, entrepot/litteraux.py: the cache holds them so)
-    code.append(Path(__file__).parent.parent / "entrepot" / "litteraux.py")
+    # what every operator's validation depends on besides its own files: the code it runs
+    # (found from imports: the way the rows are written included, the cache holds them so),
+    # the data files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
+    code = [*empreintes.fichiers(membres.__name__), *sorted(Path(membres.__file__).parent.glob("*.csv"))]
     cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
         operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])
