@@ -13,15 +13,13 @@ from pathlib import Path
 from territoires import formats, interruptions
 from territoires.arguments import Parseur, codes, non_vide
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
-from territoires.interruptions import Arret  # noqa: F401 - raised on SIGTERM (was defined here)
+from territoires.interruptions import Arret
+from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM,  # noqa: F401
+                                 EXIT_USAGE, UsageError, Verrou)
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
               "territoires.members.cli")
-
-
-class UsageError(ValueError):
-    """Wrong arguments, found after parsing: exit status 2, as argparse's own errors."""
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -206,9 +204,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-#: exit statuses (sysexits.h and the shell's 128 + signal): what schedulers act on
-EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 75, 130, 143
-
 #: commands that write into the home: one at a time per home
 ECRIVAINS = ("build", "report", "fetch")
 
@@ -225,59 +220,6 @@ def _message_interruption(command: str, sigterm: bool) -> str:
 def _interruption(command: str, sigterm: bool) -> int:
     print(_message_interruption(command, sigterm), file=sys.stderr)
     return EXIT_SIGTERM if sigterm else EXIT_SIGINT
-
-
-class Verrou:
-    """One writer per home: an exclusive ``flock`` on ``data/processed/.territoires.lock``,
-    released when the process ends, however it ends (a lock held by a dead process is
-    thus taken over at once). A second writer waits, saying so, until the first one is
-    done; with ``--sans-attendre`` it exits with status 75 (EX_TEMPFAIL, « try again later »)."""
-
-    def __init__(self, home: Path) -> None:
-        self.path = home / "data" / "processed" / ".territoires.lock"
-        self.fd: int | None = None
-
-    def prendre(self, attendre: bool = False) -> bool:
-        """Take the lock; when another process holds it, wait for it (``attendre``, with a
-        message) or give up (``False``)."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: no lock
-            return True
-        import os
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not attendre:
-                os.close(fd)
-                return False
-            print(f"En attente : une autre commande territoires (processus {self.qui()}) écrit dans ce projet ; "
-                  "elle se terminera d'abord (--sans-attendre pour sortir aussitôt, code 75).", file=sys.stderr)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except BaseException:
-                os.close(fd)
-                raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
-        return True
-
-    def qui(self) -> str:
-        try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
-
-    def rendre(self) -> None:
-        if self.fd is not None:
-            import os
-
-            os.close(self.fd)  # closing the descriptor releases the flock
-            self.fd = None
 
 
 def main(argv: list[str] | None = None) -> int:

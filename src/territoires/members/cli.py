@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from territoires import formats
-from territoires.cli import EXIT_OCCUPE, UsageError, Verrou
+from territoires.sorties import EXIT_OCCUPE, UsageError, Verrou
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
 
 __all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
@@ -76,10 +76,10 @@ def _referentiel(entrepot: Path):
         return None
     import duckdb
 
-    import territoires
+    from territoires.entrepot.connexion import connect
 
     try:
-        con = territoires.connect(entrepot)
+        con = connect(entrepot)
     except (RuntimeError, duckdb.Error) as exc:
         print(f"Attention : {exc} — l'existence des codes INSEE n'est pas vérifiée (forme seulement).")
         return None

@@ -25,6 +25,7 @@ from typing import Any
 import territoires
 from territoires import interruptions, niveaux
 from territoires.config import settings
+from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
 from territoires.reports import manifeste, site
 from territoires.reports.noyau import Noyau, kernel_env
@@ -101,7 +102,7 @@ def run(
             early = None
     try:
         # names, codes and vintages only: no spatial extension
-        con = territoires.connect(cfg.warehouse, spatial=False)
+        con = connect(cfg.warehouse, spatial=False)
     except BaseException:
         if early:
             early.arreter()
