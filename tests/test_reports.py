@@ -107,6 +107,13 @@ def test_notebook_has_one_typed_commented_parameters_cell_then_library_calls(nam
             assert len(cell.source.splitlines()) <= 4  # calls into the library, no heavy logic
 
 
+@pytest.mark.parametrize("name", ["tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb"])
+def test_every_report_notebook_takes_the_warehouse_as_a_parameter(name):
+    parametres = papermill.inspect_notebook(str(NOTEBOOKS / name))
+    assert parametres["entrepot"]["inferred_type_name"] == "str" and parametres["entrepot"]["default"] == '""'
+    assert "entrepôt" in parametres["entrepot"]["help"]
+
+
 def test_plain_papermill_cli_runs_the_region_dashboard(tmp_path, fixture_home):
     out = tmp_path / "out.ipynb"
     env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home))
@@ -202,7 +209,9 @@ def test_batch_writes_every_page_a_manifest_and_an_index(batch):
         assert p["carnet_execute"].startswith("audit/notebooks/")
         assert (reports / p["page"]).is_file() and (reports.parent / p["carnet_execute"]).is_file()
         nb = nbformat.read(reports.parent / p["carnet_execute"], as_version=4)
-        assert nb.metadata.papermill.parameters == p["parametres"]
+        # the warehouse read is recorded with the page's parameters: papermill passed it
+        entrepot = str(reports.parent.resolve() / "data" / "processed" / "territoires.duckdb")
+        assert nb.metadata.papermill.parameters == {**p["parametres"], "entrepot": entrepot}
     assert manifest["derniere_execution"]["jobs"] == 2
     assert not list(reports.rglob("*.ipynb"))  # nothing executed is published
     assert (reports / "assets" / "plotly.min.js").stat().st_size > 1_000_000

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from territoires import formats, interruptions
 from territoires.arguments import Parseur, codes, non_vide
-from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
+from territoires.config import ALLIANCE_REGIONS, quiet_by_default
 from territoires.interruptions import Arret
 from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM,  # noqa: F401
-                                 EXIT_USAGE, UsageError, Verrou)
+                                 EXIT_USAGE, UsageError, Verrou, reglages)
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
@@ -29,6 +29,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     regions = None if args.all_france else (args.regions if args.regions is not None else ALLIANCE_REGIONS)
     result = build(
         regions,
+        home=reglages(args).home,
         quiet=args.quiet,
         force=args.force,
         departements=args.departements,
@@ -45,7 +46,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     rows = [
         {"source": r["id"], "état": r["etat"] + (f" ({r['paquet']})" if r.get("paquet") else ""),
          "millésime utilisé": r["millesime"], "producteur": r["producteur"].split(" (")[0].split(",")[0]}
-        for r in etat_sources(settings().raw_dir)
+        for r in etat_sources(reglages(args).raw_dir)
     ]
     print(formats.table_ajustee(rows, largeur=80, aligner_nombres=False))
     return 0
@@ -76,7 +77,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     echecs = []
     for sid in ids:
         try:
-            path = fetch(sid, settings().raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
+            path = fetch(sid, reglages(args).raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
                          progress=not args.quiet, url=args.url, registry=reg)
         except SourceError as exc:
             if len(ids) == 1:
@@ -94,7 +95,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from territoires.entrepot.connexion import connect
 
-    cfg = settings()
+    cfg = reglages(args)
     con = connect(cfg.warehouse)
     if getattr(args, "dictionnaire", False):
         from territoires.warehouse.dictionnaire import lister
@@ -222,6 +223,14 @@ def _interruption(command: str, sigterm: bool) -> int:
     return EXIT_SIGTERM if sigterm else EXIT_SIGINT
 
 
+def _reglages_connus(args: argparse.Namespace):
+    """The command's settings, if a home can be found (an error message names its folders)."""
+    try:
+        return reglages(args)
+    except RuntimeError:  # no home (HomeError): the message names the working directory
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status: 0 done, 1 error (or some pages failed),
     2 wrong usage, 75 another command is writing into the same home, 130 interrupted
@@ -240,15 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     with interruptions.Garde(lambda sigterm: _message_interruption(args.command, sigterm)):
         try:
             if args.command in ECRIVAINS:
-                cfg = settings()
-                verrou = Verrou(cfg.home)
+                verrou = Verrou(reglages(args).home)
                 if not verrou.prendre(attendre=not getattr(args, "sans_attendre", False)):
                     print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
                           "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
                     return EXIT_OCCUPE
             if args.command in ECRIVAINS or args.command == "export":
                 # only files whose process is gone (checked with os.kill(pid, 0)): safe without the lock
-                interruptions.nettoyer_orphelins(settings().home, lambda m: print(m, file=sys.stderr))
+                interruptions.nettoyer_orphelins(reglages(args).home, lambda m: print(m, file=sys.stderr))
             return args.func(args)
         except KeyboardInterrupt as exc:
             return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in interruptions.SIGNAUX)
@@ -260,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _interruption(args.command, signal.SIGTERM in interruptions.SIGNAUX)
             from territoires.espace import message_disque_plein
 
-            print(message_disque_plein(exc, args.command) or f"Erreur : {exc}", file=sys.stderr)
+            print(message_disque_plein(exc, args.command, _reglages_connus(args)) or f"Erreur : {exc}",
+                  file=sys.stderr)
             return EXIT_ERREUR
         finally:
             if verrou is not None:

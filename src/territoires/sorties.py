@@ -2,13 +2,17 @@
 the lock that lets one command at a time write into a home.
 
 Ground floor: :mod:`territoires.cli` (the entry point) and the sub-commands of the input
-packages (``territoires adherents …``) use it, so none of them imports the entry point.
+packages (``territoires adherents …``) use it, so none of them imports the entry point;
+:func:`reglages` resolves the home once per command.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+
+from territoires.config import Settings, settings
 
 #: exit statuses (sysexits.h and the shell's 128 + signal): what schedulers act on
 EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 75, 130, 143
@@ -16,6 +20,16 @@ EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1,
 
 class UsageError(ValueError):
     """Wrong arguments, found after parsing: exit status 2, as argparse's own errors."""
+
+
+def reglages(args: argparse.Namespace) -> Settings:
+    """The home's settings for this command: resolved once (``TERRITOIRES_HOME``, else the
+    marked folder above the working directory), by the first part of the command that needs
+    them, then kept on ``args``; every library call below gets them, or their paths, passed."""
+    cfg = getattr(args, "reglages", None)
+    if cfg is None:
+        cfg = args.reglages = settings()
+    return cfg
 
 
 class Verrou:
