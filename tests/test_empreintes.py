@@ -49,11 +49,16 @@ def test_imports_of_every_kind_are_followed(tmp_path):
     racine = tmp_path / "territoires"
     (racine / "a" / "plugins").mkdir(parents=True)
     fichiers = {
-        "__init__.py": "def outil():\n    from territoires import lourd\n    return lourd\n",
+        "__init__.py": ('"""Exemple :\n\n    territoires.outil()\n"""\n\n'
+                        "def outil():\n    from territoires import lourd\n    return lourd\n"),
         "lourd.py": "",
+        "e/__init__.py": "", "e/f.py": "", "e/g.py": "",
+        "h.py": "# from territoires import seul\ntexte = 'import territoires.seul'\n",
         "a/__init__.py": "",
         "a/entree.py": ("import json\nfrom . import voisin\nfrom .plugins import choix\n"
-                        "import territoires\n\ndef f():\n    from territoires.b import c\n    return territoires.outil()\n"),
+                        "import territoires\nimport territoires.e as paquet_e\nfrom territoires import (  # deux\n"
+                        "    h,\n    e as autre,\n)\n\ndef f():\n    from territoires.b import c\n"
+                        "    paquet_e.f.x, autre.g\n    return territoires.outil()\n"),
         "a/voisin.py": "from ..d import e\n",
         "a/plugins/__init__.py": ("import importlib\n\ndef choix(nom):\n    return charge(nom)\n\n"
                                   "def charge(nom):\n    return importlib.import_module(f'{__name__}.{nom}')\n"),
@@ -61,9 +66,13 @@ def test_imports_of_every_kind_are_followed(tmp_path):
         "b/__init__.py": "", "b/c.py": "", "d.py": "", "seul.py": "",
     }
     (racine / "b").mkdir()
+    (racine / "e").mkdir()
     for nom, texte in fichiers.items():
         (racine / nom).write_text(texte, encoding="utf-8")
     assert _rel(empreintes.fichiers("territoires.a.entree", racine=racine), racine) == (set(fichiers) - {"seul.py"})
+    # an example in a docstring, an import in a comment or a string: not imports
+    (racine / "y.py").write_text('import territoires\n"""territoires.outil()"""\n', encoding="utf-8")
+    assert _rel(empreintes.fichiers("territoires.y", racine=racine), racine) == {"__init__.py", "y.py"}
     # a package root used for its version only does not bring its functions' imports
     (racine / "x.py").write_text("import territoires\nV = territoires.__doc__\n", encoding="utf-8")
     assert _rel(empreintes.fichiers("territoires.x", racine=racine), racine) == {"__init__.py", "x.py"}
@@ -143,3 +152,26 @@ def test_library_code_opens_the_warehouse_through_the_ground_floor():
             if isinstance(node, ast.Attribute) and node.attr == "connect" and getattr(node.value, "id", "") == "territoires":
                 fautifs.append(f"{path.relative_to(empreintes.RACINE)}:{node.lineno}")
     assert not fautifs
+
+
+def test_the_text_scan_sees_every_import_ast_sees():
+    """The scan reads the text (faster); every import statement of the package, as ``ast``
+    finds it, must be among what it found: a fingerprint may be too wide, never too narrow."""
+    import ast
+
+    for module in _modules():
+        path = empreintes._fichier(module, empreintes.RACINE)
+        courant = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        vus, fonctions, _ = empreintes._imports(path, module, "territoires")
+        vus = set(vus).union(*fonctions.values())
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                attendus = {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = courant.split(".")[:len(courant.split(".")) - node.level + 1] if node.level else []
+                origine = ".".join(base + ([node.module] if node.module else []))
+                attendus = {origine} | {f"{origine}.{a.name}" for a in node.names}
+            else:
+                continue
+            attendus = {n for n in attendus if n.startswith("territoires")}
+            assert attendus <= vus, (module, node.lineno, attendus - vus)
