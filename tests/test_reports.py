@@ -177,6 +177,10 @@ def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_h
             first = code_cells[2]  # the first cell after the parameters fails…
             assert [o.output_type for o in first.outputs] == ["error"]
             assert all(c.execution_count is None for c in code_cells[3:])  # …and nothing runs after it
+        # the pages got the warehouse the kernel opened as it started (their entrepot
+        # parameter): one cached connection, not a second one per path spelling
+        w.noyau.executer("from territoires.entrepot import connexion as _c\n"
+                         f"assert list(_c._CACHE) == [{str(fixture_home / 'data' / 'processed' / 'territoires.duckdb')!r}]")
     finally:
         w.noyau.arreter()
 
