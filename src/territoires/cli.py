@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
 
 from territoires import formats, interruptions
 from territoires.arguments import Parseur, codes, non_vide
