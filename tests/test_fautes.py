@@ -424,11 +424,15 @@ def test_a_full_disk_during_a_build_or_an_export_is_said_in_french(tmp_path, mon
 
     from territoires import espace, tableurs
 
+    from territoires.config import settings
+
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
     (tmp_path / "territoires.toml").write_text("#\n")
-    msg = espace.message_disque_plein(duckdb.IOException('Could not write file "x": No space left on device'), "build")
+    cfg = settings(tmp_path)
+    msg = espace.message_disque_plein(duckdb.IOException('Could not write file "x": No space left on device'), "build",
+                                      cfg)
     assert msg.startswith(f"Erreur : disque plein : impossible d'écrire dans {tmp_path / 'data' / 'processed'}")
-    assert espace.message_disque_plein(ValueError("autre"), "build") is None
+    assert espace.message_disque_plein(ValueError("autre"), "build", cfg) is None
 
     import polars as pl
 

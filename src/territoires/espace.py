@@ -12,6 +12,10 @@ import errno
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from territoires.config import Settings
 
 #: errno values meaning « no room left » (disk full, quota exceeded)
 ERRNOS = (errno.ENOSPC, errno.EDQUOT)
@@ -69,17 +73,14 @@ def verifier(exc: BaseException, dossier: Path, besoin: int | None = None) -> No
         raise DisquePlein(dossier, besoin) from exc
 
 
-def message_disque_plein(exc: BaseException, command: str) -> str | None:
-    """The French line for a command that ran out of space, else ``None``."""
+def message_disque_plein(exc: BaseException, command: str, cfg: "Settings | None") -> str | None:
+    """The French line for a command that ran out of space, else ``None``; ``cfg``: the
+    command's settings (``None``: no home, the working directory is named)."""
     if isinstance(exc, DisquePlein):
         return f"Erreur : {exc}"
     if not est_disque_plein(exc):
         return None
-    from territoires.config import settings
-
-    try:
-        cfg = settings()
-    except Exception:  # noqa: BLE001 - no home: name the working directory
+    if cfg is None:
         return f"Erreur : {texte(Path(os.getcwd()), None)}"
     if command == "build":
         besoin = cfg.warehouse.stat().st_size * 2 if cfg.warehouse.is_file() else None

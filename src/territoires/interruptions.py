@@ -31,9 +31,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from territoires.sorties import EXIT_SIGINT, EXIT_SIGTERM
+
 #: seconds between a signal and the forced end of a command that did not stop by itself
 DELAI = 1.5
-EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 
 #: ``.<name>.tmp-<pid>`` then anything (``.wal``, ``-<random>``, ``.ipynb``)
 MOTIF_TEMPORAIRE = re.compile(r"^\..+\.tmp-(\d+)(?:[-.].*)?$")

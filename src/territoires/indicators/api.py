@@ -1,7 +1,7 @@
 """Digital-footprint indicators as polars DataFrames, for notebooks and dashboards.
 
 Every function takes an optional DuckDB connection ``con``; without one it opens the
-warehouse read-only (``territoires.connect()``) and closes it afterwards.
+warehouse read-only (:func:`territoires.entrepot.connexion.connect`) and closes it afterwards.
 
 - :func:`catalogue`  one row per indicator: label, definition, unit, polarity, sources,
   vintage (millésime), formula, order.
@@ -37,9 +37,9 @@ def connexion_empruntee(con) -> Iterator["duckdb.DuckDBPyConnection"]:
     if con is not None:
         yield con
         return
-    import territoires
+    from territoires.entrepot.connexion import connect  # duckdb loads on first use
 
-    own = territoires.connect()
+    own = connect()  # the analysts' entry point: the home is resolved here
     try:
         yield own
     finally:

@@ -10,6 +10,7 @@ import argparse
 
 from territoires import formats
 from territoires import niveaux
+from territoires.sorties import reglages
 
 
 def _liste(text: str | None) -> list[str] | None:
@@ -80,7 +81,7 @@ def cmd_indicateurs(args: argparse.Namespace) -> int:
     from territoires.indicators.api import requete_indicateurs, verifier_territoire
     from territoires.entrepot.connexion import connect
 
-    con = connect()
+    con = connect(reglages(args).warehouse)
     try:
         if args.inconnus is not None:
             return _inconnus(con, args.inconnus)
@@ -179,10 +180,16 @@ def _evolution(con, args, cat: dict[str, dict], shown: list[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from territoires.entrepot.connexion import connect
     from territoires.indicators.export import exporter
 
-    paths = exporter(args.niveau, args.format, region=args.region, output=args.output,
-                     forme=args.forme, tranches=args.tranches)
+    cfg = reglages(args)
+    con = connect(cfg.warehouse)
+    try:
+        paths = exporter(args.niveau, args.format, region=args.region, output=args.output, con=con,
+                         forme=args.forme, tranches=args.tranches, home=cfg.home)
+    finally:
+        con.close()
     for p in paths:
         print(f"Écrit : {p} ({formats.taille(p.stat().st_size)})")
     return 0

@@ -47,10 +47,10 @@ FORMATS = ("csv", "xlsx", "parquet", "gpkg")
 EPSG = 4326
 
 
-def chemin_par_defaut(niveau: str, fmt: str, region: str | None, forme: str) -> Path:
+def chemin_par_defaut(processed_dir: Path, niveau: str, fmt: str, region: str | None, forme: str) -> Path:
     """``data/processed/exports/presence_numerique_<niveau>[_<region>][_longue].<fmt>``."""
     name = f"presence_numerique_{niveau}" + (f"_{region}" if region else "") + ("_longue" if forme == "longue" else "")
-    return settings().processed_dir / "exports" / f"{name}.{fmt}"
+    return processed_dir / "exports" / f"{name}.{fmt}"
 
 
 def _donnees(con, niveau: str, region: str | None, forme: str, tranches: bool) -> "pl.DataFrame":
@@ -180,6 +180,7 @@ def exporter(
     *,
     forme: str = "large",
     tranches: bool = False,
+    home: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write the indicators of ``niveau`` (optionally of one ``region``) as ``fmt`` (csv,
     xlsx, parquet, gpkg) to ``output`` (default under ``data/processed/exports/``).
@@ -192,7 +193,8 @@ def exporter(
         raise ValueError(f"forme « {forme} » inconnue ; choix : {', '.join(api.FORMES)}")
     if fmt == "gpkg" and forme == "longue":
         raise ValueError("le GeoPackage s'écrit en forme large (une géométrie par territoire)")
-    path = Path(output) if output else chemin_par_defaut(niveau, fmt, region, forme)
+    # the analysts' entry point: without ``output``, the home (``home``, else found) says where
+    path = Path(output) if output else chemin_par_defaut(settings(home).processed_dir, niveau, fmt, region, forme)
     if path.suffix.lower() != f".{fmt}":
         raise ValueError(f"{path}: l'extension du fichier doit être .{fmt}")
     with api.connexion_empruntee(con) as c:

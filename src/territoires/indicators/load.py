@@ -34,8 +34,9 @@ EXTENSIONS_FILE = HERE / "extensions.csv"
 CATALOGUE_FILE = HERE / "catalogue.toml"
 MACROS_FILE = HERE / "macros.sql"
 
-#: files whose content changes the warehouse (hashed into the build fingerprint)
-FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, MACROS_FILE, Path(__file__))
+#: data files whose content changes the warehouse (hashed into the build fingerprint; the
+#: code is found from the build's imports, :mod:`territoires.empreintes`)
+FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, MACROS_FILE)
 
 CLASSES_SITE = ("domaine_propre", "plateforme_publique", "constructeur_commercial", "pages_perso_fai")
 CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public", "fournisseur_partage")

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from territoires import formats
-from territoires.cli import EXIT_OCCUPE, UsageError, Verrou
+from territoires.sorties import EXIT_OCCUPE, UsageError, Verrou, reglages
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
 
 __all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
@@ -76,10 +76,10 @@ def _referentiel(entrepot: Path):
         return None
     import duckdb
 
-    import territoires
+    from territoires.entrepot.connexion import connect
 
     try:
-        con = territoires.connect(entrepot)
+        con = connect(entrepot)
     except (RuntimeError, duckdb.Error) as exc:
         print(f"Attention : {exc} — l'existence des codes INSEE n'est pas vérifiée (forme seulement).")
         return None
@@ -141,9 +141,7 @@ def _code_sortie(bilans, strict: bool) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from territoires.config import settings
-
-    cfg = settings()
+    cfg = reglages(args)
     operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
     fichier = _fichier(args.fichier)
     abonnements = _fichier(args.abonnements) if args.abonnements else None
@@ -230,9 +228,7 @@ def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datet
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from territoires.config import settings
-
-    cfg = settings()
+    cfg = reglages(args)
     operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
     fichier = _fichier(args.fichier)
     abonnements = _fichier(args.abonnements) if args.abonnements else None
@@ -272,7 +268,6 @@ def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | 
 
 
 def cmd_services(args: argparse.Namespace) -> int:
-    from territoires.config import settings
     from territoires.members.load import DOSSIER_ANCT, fichiers_registres
     from territoires.members.taxonomie import taxonomie
     from territoires.members.validation import Validateur
@@ -282,7 +277,7 @@ def cmd_services(args: argparse.Namespace) -> int:
         print(formats.table([{"service": s, "famille": r["famille"], "libellé": r["libelle"]}
                              for s, r in tax.services.items()]))
         return 0
-    cfg = settings()
+    cfg = reglages(args)
     adherents_dir = cfg.raw_dir / "adherents"
     compte: Counter = Counter()
     fichiers: dict[tuple[str, str], set[str]] = {}

@@ -10,6 +10,7 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+from territoires import empreintes
 from territoires.entrepot.etapes import Etape
 from territoires.entrepot.litteraux import inserer
 from territoires.members import load as membres
@@ -45,11 +46,10 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     telechargees = telechargees or {}
     fichiers = membres.fichiers_registres(adherents_dir, operateurs_file=operateurs_file,
                                           anct_telechargees=tuple(telechargees))
-    code = sorted(p for p in Path(membres.__file__).parent.iterdir() if p.suffix in (".py", ".csv"))
-    # what every operator's validation depends on besides its own files: the code and data
-    # files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
-    # (and the way the rows are written, entrepot/litteraux.py: the cache holds them so)
-    code.append(Path(inserer.__code__.co_filename))
+    # what every operator's validation depends on besides its own files: the code it runs
+    # (found from imports: the way the rows are written included, the cache holds them so),
+    # the data files of territoires.members, operateurs.toml, the communes and EPCI it attaches to
+    code = [*empreintes.fichiers(membres.__name__), *sorted(Path(membres.__file__).parent.glob("*.csv"))]
     cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
         operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
     fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])

@@ -8,6 +8,7 @@ import sys
 
 from territoires import formats
 from territoires.arguments import entier_positif, non_vide, secondes
+from territoires.sorties import reglages
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -19,6 +20,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         force=args.force,
         single_file=args.single_file,
         quiet=args.quiet,
+        home=reglages(args).home,
         notebooks_dir=args.carnets,
         timeout=args.timeout,
     )

@@ -90,11 +90,11 @@ def script_communes(donnees: dict[str, Any]) -> str:
 def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]) -> Path | None:
     """Write ``reports/communes.js`` from the warehouse; ``None`` when it cannot be read
     (the index still lists the pages)."""
-    import territoires
+    from territoires.entrepot.connexion import connect  # duckdb loads on first use
     from territoires.reports.publication import write_atomic
 
     try:
-        con = territoires.connect(warehouse, spatial=False)
+        con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return None
     try:

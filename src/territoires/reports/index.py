@@ -16,6 +16,7 @@ from typing import Any
 
 import territoires
 from territoires import formats, niveaux, noms
+from territoires.entrepot.connexion import connect
 from territoires.reports import communes
 from territoires.reports.publication import TEMPLATES_DIR, write_atomic
 
@@ -28,7 +29,7 @@ NATURES = {"CC": "cc communauté de communes", "CA": "ca communauté d'agglomér
 
 def _natures(warehouse: Path) -> dict[str, str]:
     try:
-        con = territoires.connect(warehouse, spatial=False)
+        con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return {}
     try:
@@ -42,7 +43,7 @@ def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
     """A short description per page: EPCI → their départements, départements → region…"""
     out: dict[tuple[str, str], str] = {}
     try:
-        con = territoires.connect(warehouse, spatial=False)
+        con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return out
     try:

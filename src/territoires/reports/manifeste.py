@@ -4,30 +4,52 @@ page is up to date: same warehouse build, same notebook and parameters, same rep
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import territoires
+from territoires import empreintes
 from territoires.reports import site
-from territoires.reports.publication import assets_fingerprint
+from territoires.reports.publication import ASSETS_DIR, TEMPLATES_DIR
+
+#: the code turning an executed notebook into a page (besides what the notebooks import)
+EXPORT = "territoires.reports.publication"
+
+
+def modules_carnet(path: Path) -> set[str]:
+    """The modules the code cells of the notebook ``path`` import (``from territoires.reports
+    import alliance`` → ``territoires.reports``, ``territoires.reports.alliance``)."""
+    noms: set[str] = set()
+    for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", ""))
+        try:
+            arbre = ast.parse(source)
+        except SyntaxError:  # a magic (%…) line: the page fingerprint hashes the notebook anyway
+            continue
+        for node in ast.walk(arbre):
+            if isinstance(node, ast.Import):
+                noms.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                noms.add(node.module)
+                noms.update(f"{node.module}.{a.name}" for a in node.names)
+    return noms
 
 
 def code_fingerprint(notebooks_dir: Path) -> str:
-    """Hash of what shapes a page besides the data: notebooks, report code, template, assets."""
-    import territoires as pkg
-
-    root = Path(pkg.__file__).parent
-    files = sorted([*root.joinpath("reports").rglob("*.py"), root / "charts.py", root / "geo.py",
-                    root / "formats.py", *root.joinpath("indicators").glob("*.py"),
-                    *notebooks_dir.glob("*.ipynb")])
-    h = hashlib.sha256(assets_fingerprint().encode())
-    for p in files:
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
+    """Hash of what shapes a page besides the data: the notebooks, the project's code they
+    reach by import (:mod:`territoires.empreintes`) with the HTML export's, the template
+    and the assets."""
+    carnets = sorted(notebooks_dir.glob("*.ipynb"))
+    entrees = {EXPORT}
+    for carnet in carnets:
+        entrees |= modules_carnet(carnet)
+    donnees = [*carnets, *(p for p in TEMPLATES_DIR.rglob("*") if p.is_file()), *ASSETS_DIR.glob("*")]
+    return empreintes.empreinte(*sorted(entrees), donnees=donnees)
 
 
 def page_key(page: site.Page, build_fp: str, code_fp: str, single_file: bool) -> str:

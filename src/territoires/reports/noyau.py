@@ -21,15 +21,23 @@ from pathlib import Path
 
 ENGINE_NAME = "territoires"
 KERNEL_NAME = "python3"
-#: run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready: the
-#: heavy imports, the warehouse connection with spatial loaded, and a query with a bound
-#: parameter (DuckDB then imports pandas, 0.4 s) happen while this process imports
-#: papermill and nbconvert, not during the first page
-WARMUP = (
-    "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
-    "import polars, numpy, shapely",
-    "territoires.connect(**territoires.reports.donnees.OUVERTURE).execute('select ?', [1]).fetchall()",
-)
+
+
+def echauffement(entrepot: Path) -> tuple[str, ...]:
+    """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready: the
+    heavy imports, the connection to ``entrepot`` (the one the pages get as their
+    ``entrepot`` parameter: the same cached connection), and a query with a bound parameter
+    (DuckDB then imports pandas, 0.4 s) happen while this process imports papermill and
+    nbconvert, not during the first page."""
+    return (
+        "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
+        "import polars, numpy, shapely",
+        "from territoires.entrepot.connexion import connect as _connect",
+        f"_connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE).execute('select ?', [1]).fetchall()",
+        "del _connect",
+    )
+
+
 #: between two pages: the previous page's variables go (what ``%reset`` does, without
 #: its history and garbage-collection work, 70 ms); imported modules and the cached
 #: warehouse connection stay
@@ -43,10 +51,12 @@ RESET = (
 
 
 
-def kernel_env(home: Path) -> dict[str, str]:
-    """Environment of the report kernels: the project's home, one thread each."""
+def kernel_env() -> dict[str, str]:
+    """Environment of the report kernels: one thread each. The warehouse reaches the pages
+    as their ``entrepot`` parameter (recorded in the executed notebook), not through
+    ``TERRITOIRES_HOME``, which stays the user's own override."""
     env = dict(os.environ)
-    env.update(TERRITOIRES_HOME=str(home), TERRITOIRES_THREADS="1", POLARS_MAX_THREADS="1",
+    env.update(TERRITOIRES_THREADS="1", POLARS_MAX_THREADS="1",
                OMP_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1", JUPYTER_PLATFORM_DIRS="1")
     env.pop("MPLBACKEND", None)
     return env
@@ -95,9 +105,10 @@ def register_engine() -> None:
 class Noyau:
     """One Jupyter kernel kept alive for many notebooks."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, entrepot: Path) -> None:
         self.env = env
         self.cwd = cwd
+        self.entrepot = entrepot  # opened as the kernel starts (:func:`echauffement`)
         self.km = None
         self.kc = None
         self.pages = 0  # pages run in this kernel (the first needs no reset)
@@ -111,7 +122,7 @@ class Noyau:
         run_sync(self.km.start_kernel)(
             env=self.env, cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             extra_arguments=["--HistoryManager.hist_file=:memory:",
-                             *(f"--IPKernelApp.exec_lines={line}" for line in WARMUP)],
+                             *(f"--IPKernelApp.exec_lines={line}" for line in echauffement(self.entrepot))],
         )
 
     def pret(self) -> None:

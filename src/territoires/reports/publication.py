@@ -11,7 +11,6 @@ site to ``reports/assets/`` and referenced by a relative path; ``single_file`` i
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import re
@@ -102,16 +101,6 @@ def write_assets(reports_dir: Path) -> list[Path]:
             write_atomic(dst, data)
         written.append(dst)
     return written
-
-
-def assets_fingerprint() -> str:
-    """Hash of the template and assets: pages are stale when any of them changes."""
-    h = hashlib.sha256()
-    for p in sorted([*TEMPLATES_DIR.rglob("*"), *ASSETS_DIR.glob("*")]):
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def _json_script(value: Any) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 import territoires
 from territoires import interruptions, niveaux
 from territoires.config import settings
+from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
 from territoires.reports import manifeste, site
 from territoires.reports.noyau import Noyau, kernel_env
@@ -88,12 +89,12 @@ def run(
         if not (nb_dir / name).is_file():
             raise RuntimeError(f"{nb_dir / name}: carnet introuvable — lancez depuis la racine du projet "
                                "(ou TERRITOIRES_HOME) ou passez --carnets")
-    env = kernel_env(cfg.home)
+    env = kernel_env()
     cpu = os.cpu_count() or 1
     early: Noyau | None = None
     if (jobs or cpu) == 1 and cfg.warehouse.is_file():
         # one worker, and this process will be it: its kernel boots while we look at the site
-        early = Noyau(env, cfg.home)
+        early = Noyau(env, cfg.home, cfg.warehouse)
         try:
             early.lancer()
         except Exception:  # noqa: BLE001 - the worker starts its own
@@ -101,7 +102,7 @@ def run(
             early = None
     try:
         # names, codes and vintages only: no spatial extension
-        con = territoires.connect(cfg.warehouse, spatial=False)
+        con = connect(cfg.warehouse, spatial=False)
     except BaseException:
         if early:
             early.arreter()
@@ -141,6 +142,7 @@ def run(
 
     jobs = max(1, min(jobs or cpu, len(todo) or 1))
     worker_args = {"home": str(cfg.home), "reports_dir": str(reports_dir), "audit_dir": str(cfg.audit_dir),
+                   "entrepot": str(cfg.warehouse),
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 

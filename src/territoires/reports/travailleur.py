@@ -25,6 +25,7 @@ from typing import Any
 
 from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, imports_legers, register_engine
 from territoires import noms
+from territoires.config import Settings
 
 #: the report notebooks, in notebooks/reports/
 NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb")
@@ -41,15 +42,17 @@ class Travailleur:
 
     def __init__(self, home: str, reports_dir: str, notebooks_dir: str, single_file: bool,
                  timeout: float | None, env: dict[str, str], noyau: Noyau | None = None,
-                 audit_dir: str | None = None) -> None:
+                 audit_dir: str | None = None, entrepot: str | None = None) -> None:
         self.reports_dir = Path(reports_dir)
+        #: the warehouse the pages read: their ``entrepot`` parameter (``<home>``'s by default)
+        self.entrepot = Path(entrepot) if entrepot else Settings(Path(home)).warehouse
         #: executed notebooks, outside the published folder (``<home>/audit``)
         self.audit_dir = Path(audit_dir) if audit_dir else Path(home) / "audit"
         self.notebooks_dir = Path(notebooks_dir)
         self.single_file = single_file
         self.timeout = secondes_papermill(timeout)
         self.temporaires: set[Path] = set()
-        self.noyau = noyau or Noyau(env, Path(home))
+        self.noyau = noyau or Noyau(env, Path(home), self.entrepot)
         atexit.register(self.noyau.arreter)
         # the kernel boots in its own process while this one imports papermill and nbconvert
         if self.noyau.km is None:
@@ -110,7 +113,8 @@ class Travailleur:
                 self.noyau.executer(RESET)
             self.noyau.pages += 1
             nb = papermill.execute_notebook(
-                copy.deepcopy(source), str(tmp_nb), parameters=page["parametres"], engine_name=ENGINE_NAME,
+                copy.deepcopy(source), str(tmp_nb), parameters={**page["parametres"], "entrepot": str(self.entrepot)},
+                engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
             )

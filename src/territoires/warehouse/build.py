@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 import territoires
-from territoires import interruptions, niveaux, operateurs
+from territoires import empreintes, interruptions, niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.entrepot.connexion import WarehouseError, load_spatial  # noqa: F401
 from territoires.entrepot.etapes import BuildError, Etape
@@ -44,9 +44,9 @@ from territoires.warehouse import dictionnaire, historique
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 from territoires.warehouse.reprise import Reprise, references
 
-#: code whose change invalidates every table (the reuse between builds included)
-_CODE = (*(Path(__file__).with_name(n) for n in ("build.py", "reprise.py", "modeles.py")),
-         *sorted((Path(__file__).parent.parent / "entrepot").glob("*.py")))
+#: the module whose reachable code (:mod:`territoires.empreintes`) invalidates every table
+#: when it changes (the reuse between builds included)
+ENTREE = __name__
 
 
 @dataclass
@@ -65,8 +65,7 @@ def _sel() -> str:
     h = hashlib.sha256()
     h.update(territoires.__version__.encode())
     h.update(duckdb.__version__.encode())
-    for path in _CODE:
-        h.update(path.read_bytes())
+    h.update(empreintes.empreinte(ENTREE).encode())
     return h.hexdigest()
 
 
@@ -89,7 +88,7 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
         path = repo_file(src)
         if path is not None and path.is_file():
             h.update(path.read_bytes())
-    for path in indicateurs.FICHIERS:  # indicator lists, catalogue and the code loading them
+    for path in indicateurs.FICHIERS:  # indicator lists and catalogue (their code is in _sel)
         h.update(path.read_bytes())
     for m in models():
         h.update(m.path.name.encode())
