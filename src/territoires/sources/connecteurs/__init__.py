@@ -13,6 +13,12 @@ connection it is given, then returns the number of rows loaded. Conventions:
 - big files are never read whole into Python: DuckDB streams them, with projection and
   filter pushdown for parquet.
 
+A connector module may also define ``millesimes(con) -> {cle: (millesime, preuve)}``:
+the vintages the loaded file itself carries (a column named ``pmun_2025``, a title, a
+date field), read from the table it filled; :func:`millesimes_lus` calls it. The
+vintage shown is then the file's, and a registry vintage that disagrees is a build
+warning (:func:`territoires.warehouse.telechargees.desaccords_millesimes`).
+
 The registry's ``connecteur`` field (``module:fonction``) names the loader of each
 source; :func:`charger` dispatches on it. The ANCT ``adherents`` and ``souscriptions``
 exports are read by the register readers of :mod:`territoires.members`, not here.
@@ -184,6 +190,16 @@ def charger(con, source_id: str, path: Path, registry: dict | None = None, **opt
     if fn is None:
         raise SourceError(f"{source_id}: connecteur « {nom} » introuvable")
     return fn(con, Path(path), **options)
+
+
+def millesimes_lus(con, src) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+    """The vintages the loaded file of ``src`` carries (``{cle: (millesime, preuve)}``),
+    from its connector module's ``millesimes`` when it has one; ``{}`` otherwise."""
+    if not src.connecteur:
+        return {}
+    module = importlib.import_module(f"{__name__}.{src.connecteur.partition(':')[0]}")
+    lire = getattr(module, "millesimes", None)
+    return lire(con) if lire is not None else {}
 
 
 # --- helpers shared by the connectors ----------------------------------------------------
