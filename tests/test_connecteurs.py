@@ -235,9 +235,9 @@ def test_contours(con, niveau, n):
 
 def test_annuaire(con):
     assert charger(con, "dila-annuaire", F / "annuaire" / "api-lannuaire-administration.json") == 3
-    argol = con.execute("select type_service_local, codes_insee, courriels, sites, telephones, siret "
+    argol = con.execute("select types_service_local, codes_insee, courriels, sites, telephones, siret "
                         "from raw.annuaire where nom = 'Mairie - Argol'").fetchone()
-    assert argol == ("mairie", ["29001"], ["mairie@argol.fr", "secretariat@argol.fr"], ["https://www.argol.fr"],
+    assert argol == (["mairie"], ["29001"], ["mairie@argol.fr", "secretariat@argol.fr"], ["https://www.argol.fr"],
                      ["02 98 27 75 30"], "21290001300013")
     sein = con.execute("select codes_insee, courriels, sites, telephones from raw.annuaire "
                        "where nom like '%Sein'").fetchone()
@@ -249,8 +249,34 @@ def test_annuaire_bad_json_string_is_null_not_an_error(con, tmp_path):
     f.write_text('[{"id": "x", "nom": "Mairie - X", "pivot": "{pas du json", "adresse_courriel": "a@x.fr ; ;b@x.fr",'
                  ' "site_internet": null}]', encoding="utf-8")
     assert charger(con, "dila-annuaire", f) == 1
-    assert con.execute("select codes_insee, courriels, type_service_local from raw.annuaire").fetchone() == (
-        [], ["a@x.fr", "b@x.fr"], None)
+    assert con.execute("select codes_insee, courriels, types_service_local, codes_mairie from raw.annuaire"
+                       ).fetchone() == ([], ["a@x.fr", "b@x.fr"], [], [])
+
+
+def test_annuaire_real_town_hall_records_every_pivot_entry(con):
+    """Ten records captured verbatim from the export (fixtures README): Saint-Barthélemy's
+    council, `cg` then `mairie`, is a town hall of 97701; a mairie déléguée serving two
+    communes lists both; fields the capture did not select load as NULL."""
+    assert charger(con, "dila-annuaire", F / "annuaire" / "mairies-export-dila.json") == 10
+    sb = con.execute("select types_service_local, codes_mairie, code_insee_commune, sites, courriels "
+                     "from raw.annuaire where nom = 'Conseil territorial de Saint-Barthélemy'").fetchone()
+    assert sb == (["cg", "mairie"], ["97701"], "97701",
+                  ["https://www.comstbarth.fr", "https://www.comstbarth.fr/Demande-de-rendez-vous"], [])
+    assert con.execute("select codes_mairie from raw.annuaire where nom = 'Mairie déléguée - Coudreceau'"
+                       ).fetchone() == (["28112", "28236"],)
+    assert con.execute("select count(*) from raw.annuaire where date_modification is null").fetchone() == (10,), \
+        "the capture did not select date_modification"
+
+
+def test_annuaire_registry_url_requests_only_what_is_read():
+    """The export is asked for the town-hall records and the connector's fields only."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from territoires.sources.connecteurs.annuaire import CHAMPS
+
+    q = parse_qs(urlsplit(load_registry()["dila-annuaire"].url).query)
+    assert q["select"] == [",".join(CHAMPS)]
+    assert q["where"] == ['pivot like "mairie"']
 
 
 def test_every_connector_names_its_table():

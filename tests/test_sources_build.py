@@ -161,10 +161,12 @@ def test_dila_directory_replaces_the_embedded_entries(tc, con):
     dila = {}
     for r in json.loads((F / FIXTURES["dila-annuaire"]).read_text(encoding="utf-8")):
         pivot = json.loads(r["pivot"]) if r["pivot"] else []
-        if pivot and pivot[0]["type_service_local"] == "mairie":
+        for p in pivot:
+            if p["type_service_local"] != "mairie":
+                continue
             sites = [s["valeur"] for s in json.loads(r["site_internet"] or "[]")]
             mails = [m.strip() for m in (r["adresse_courriel"] or "").split(";") if m.strip()]
-            for code in pivot[0]["code_insee_commune"]:
+            for code in p["code_insee_commune"]:
                 dila[code] = (sites[0] if sites else None, ";".join(mails) or None)
     emb = dict((c, (s, m)) for c, s, m in con.execute(
         "select code, mairie_site, mairie_email from marts.presence_numerique where dans_perimetre").fetchall())
@@ -326,6 +328,44 @@ def test_a_registry_vintage_the_file_contradicts_is_a_build_warning(tmp_path, mo
         assert c.execute("select distinct millesime_population from staging.banatic_perimetre").fetchall() == [("2026",)]
     finally:
         c.close()
+
+
+#: a principal town hall for Saint-Malo, MADE BY HAND (plainly fictitious site and e-mail):
+#: the real capture holds only its annexe Saint-Servan; its id sorts after the annexe's
+MAIRIE_PRINCIPALE_FICTIVE = (
+    b',\n  {\n    "id": "ffffffff-0000-4000-8000-000000000001",\n    "nom": "Mairie - Saint-Malo",\n'
+    b'    "code_insee_commune": "35288",\n    "site_internet": "[{\\"libelle\\": \\"\\", \\"valeur\\": '
+    b'\\"https://mairie-principale.example.invalid\\"}]",\n    "pivot": "[{\\"type_service_local\\": '
+    b'\\"mairie\\", \\"code_insee_commune\\": [\\"35288\\"]}]",\n'
+    b'    "adresse_courriel": "accueil@mairie-principale.example.invalid"\n  }\n]')
+
+
+def test_directory_principal_town_hall_by_rule(tmp_path):
+    """The real town-hall records (fixtures README), fetched and built: Saint-Barthélemy
+    (`cg` then `mairie`) keeps its town hall; Saint-Malo gets its principal town hall's
+    site and e-mail, not its annexe's, whatever the ids' order; a commune whose only
+    records are an annexe or a mairie déléguée gets none (its embedded entry stays)."""
+    from territoires.warehouse.build import build
+
+    reel = (F / "annuaire" / "mairies-export-dila.json").read_bytes()
+    assert reel.endswith(b"\n  }\n]")
+    fichier = reel[:-len(b"\n]")] + MAIRIE_PRINCIPALE_FICTIVE
+    json.loads(fichier)
+    home = tmp_path / "h"
+    telecharger_fixtures(home / "data" / "raw", ["dila-annuaire"], {"dila-annuaire": fichier})
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        rows = {r[0]: r[1:] for r in c.execute(
+            "select code, nom_annuaire, site, email, nb_secondaires from staging.annuaire_mairies").fetchall()}
+    finally:
+        c.close()
+    assert rows["97701"] == ("Conseil territorial de Saint-Barthélemy", "https://www.comstbarth.fr", None, 0)
+    assert rows["35288"] == ("Mairie - Saint-Malo", "https://mairie-principale.example.invalid",
+                             "accueil@mairie-principale.example.invalid", 1)
+    for code in ("14098", "28112", "28236", "14431"):  # an annexe, mairies déléguées only
+        assert code not in rows
+    assert rows["71162"][:2] == ("Mairie - Curgy", "https://www.curgy.fr/")
 
 
 def test_pages_name_embedded_and_missing_sources(tc, con):

@@ -22,7 +22,10 @@ USAGES = {
     "raw.cog_communes": "remplace le nom des communes embarquées ; liste comparée à la liste embarquée",
     "raw.contours_communes": "remplace les contours embarqués quand elle couvre toutes les communes du périmètre "
                              "(sinon comparée seulement : les communes absentes sont listées)",
-    "raw.annuaire": "remplace la fiche mairie embarquée (site, adresse électronique) des communes qu'elle contient",
+    "raw.annuaire": "remplace la fiche mairie embarquée (site, adresse électronique) des communes qu'elle contient ; "
+                    "fiche retenue : la mairie principale (un des rôles de la fiche est « mairie » ; jamais une "
+                    "annexe ni une mairie déléguée ; puis celle dont le code commune est celui de la commune, "
+                    "puis celle qui ne sert que cette commune, puis la plus récemment modifiée)",
     "raw.banatic_perimetre": "appartenance des communes aux EPCI comparée à celle des données embarquées",
     "raw.dpnt_organisations": "https et messagerie vérifiés par l'ANCT, à côté des faits déclarés",
     "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés",

@@ -78,8 +78,9 @@ VIDES = {
     "raw.populations": "code_insee varchar, pmun bigint, pcap bigint, ptot bigint, niveau varchar, "
                        "reconstituee boolean",
     "raw.cog_communes": "typecom varchar, com varchar, reg varchar, dep varchar, libelle varchar, comparent varchar",
-    "raw.annuaire": "id varchar, nom varchar, siret varchar, siren varchar, type_service_local varchar, "
-                    "codes_insee varchar[], courriels varchar[], sites varchar[], telephones varchar[]",
+    "raw.annuaire": "id varchar, nom varchar, siret varchar, siren varchar, types_service_local varchar[], "
+                    "codes_insee varchar[], codes_mairie varchar[], code_insee_commune varchar, "
+                    "courriels varchar[], sites varchar[], telephones varchar[], date_modification timestamp",
     "raw.banatic_perimetre": "epci_siren varchar, epci_nom varchar, commune_insee varchar, commune_siren varchar, "
                              "commune_population_municipale bigint, millesime_population varchar",
     "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
