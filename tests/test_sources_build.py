@@ -245,6 +245,60 @@ def test_public_buyers_of_every_kind_and_their_platform(tc, telechargee):
                    "adherents": sum(d == "megalis_bretagne" and s in adherents for s, d in dans.items())}
 
 
+def _decp_avec_doublon(ordre: int) -> bytes:
+    """The DECP fixture plus one contract of a Finistère buyer published by two sources, as
+    decp-processing leaves it (two titulaire rows, one kept from the operator's platform,
+    one from another dataset), rows in the given order (1: as written, -1: reversed, the
+    order `unique(…, maintain_order=False)` does not keep), written in small row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"])
+    rows = t.to_pylist()
+    modele = next(r for r in rows if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT)
+    uid = modele["acheteur_id"] + "20259999"
+    for titulaire, source in (("80000000300015", "decp_minef_marches-publics.info"),
+                              ("80000000400013", "megalis_bretagne")):
+        rows.append({**modele, "uid": uid, "id": "20259999", "titulaire_id": titulaire, "sourceDataset": source})
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows[::ordre], schema=t.schema), buf, row_group_size=5)
+    return buf.getvalue()
+
+
+def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contract_once(tmp_path):
+    """Two builds on the same DECP contracts (rows in another order) give the same platform
+    figures; a contract whose rows come from the platform and from another dataset is
+    counted once and attributed to the platform (the rule stated on the page)."""
+    from territoires.reports import donnees, tableau_de_bord
+    from territoires.warehouse.build import build
+
+    figures = []
+    for ordre in (1, -1):
+        home = tmp_path / f"h{ordre}"
+        telecharger_fixtures(home / "data" / "raw", ["decp-consolide"], {"decp-consolide": _decp_avec_doublon(ordre)})
+        build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+        base = str(home / "data" / "processed" / "territoires.duckdb")
+        c = duckdb.connect(base, read_only=True)
+        try:
+            figures.append(c.execute("select acheteur_siret, nb_marches, nb_marches_plateforme, par_plateforme "
+                                     "from marts.acheteurs_publics order by all").fetchall())
+            assert c.execute("select sources from staging.decp_marches where marche like '%20259999'").fetchall() == [
+                (["decp_minef_marches-publics.info", "megalis_bretagne"],)]
+        finally:
+            c.close()
+        html = tableau_de_bord.sources_officielles(donnees.territoire("departement", FIXTURE_DEPARTEMENT, base), [])
+        assert "chaque marché est compté une fois" in html and "l&#x27;une au moins de ses lignes" in html
+    assert figures[0] == figures[1]
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
+    siret = next(r["acheteur_id"] for r in t if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT)
+    avant = sum(r["acheteur_id"] == siret for r in t)  # one row per contract in the fixture
+    plateforme = sum(r["acheteur_id"] == siret and r["sourceDataset"] == "megalis_bretagne" for r in t)
+    ligne = next(f for f in figures[0] if f[0] == siret)
+    assert ligne == (siret, avant + 1, plateforme + 1, True)
+
+
 def test_actual_use_of_suite_territoriale_services(tc):
     texte = gzip.decompress((F / FIXTURES["anct-st-deploiement"]).read_bytes()).decode("utf-8")
     rows = [r for r in csv.DictReader(io.StringIO(texte), delimiter=";")

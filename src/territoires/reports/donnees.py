@@ -252,6 +252,15 @@ def sources_officielles(con) -> dict[str, Any]:
     }
 
 
+#: how « publishes through its operator's platform » is counted (intermediate.acheteurs_publics)
+COMPTAGE_PLATEFORME = (
+    "Comptage : chaque marché est compté une fois (son identifiant uid), quel que soit le nombre de ses "
+    "lignes ; il passe par la plateforme de l'opérateur quand l'une au moins de ses lignes dans les DECP "
+    "consolidées vient du jeu de données de cette plateforme. Les DECP consolidées ne gardent d'un marché "
+    "publié par plusieurs sources qu'une copie par titulaire, choisie sans règle : ces nombres sont des "
+    "minimums, identiques d'une construction à l'autre pour un même fichier.")
+
+
 def acheteurs_publics(t: Territoire) -> dict[str, int] | None:
     """For a territory made of whole départements: the public buyers of all kinds located
     there in the fetched DECP, those publishing through their operator's platform, and

@@ -351,7 +351,8 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
         parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
                      f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
                      f"par la plateforme de leur opérateur ({formats.entier(ach['adherents'])} adhérents de cet "
-                     "opérateur d'après les registres chargés).</p>")
+                     "opérateur d'après les registres chargés).</p>"
+                     f'<p class="note">{e(donnees.COMPTAGE_PLATEFORME)}</p>')
     if so["indicateurs"]:
         par_id = {c["indicateur"]: c for c in cat}
         mine = taux(t.con, t.niveau, t.code)

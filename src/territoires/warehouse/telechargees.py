@@ -28,7 +28,8 @@ USAGES = {
                     "puis celle qui ne sert que cette commune, puis la plus récemment modifiée)",
     "raw.banatic_perimetre": "appartenance des communes aux EPCI comparée à celle des données embarquées",
     "raw.dpnt_organisations": "https et messagerie vérifiés par l'ANCT, à côté des faits déclarés",
-    "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés",
+    "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés (un marché compté une "
+                        "fois ; attribué à la plateforme de l'opérateur quand l'une de ses lignes en vient)",
     "raw.anct_operateurs": "opérateurs de la Suite territoriale, rapprochés par SIRET",
     "raw.anct_services": "services de la Suite territoriale",
     "raw.anct_deploiement": "usage effectif des services de la Suite territoriale par les communes (indicateur)",
