@@ -235,6 +235,26 @@ def test_contours(con, niveau, n):
         assert con.execute("select region from raw.contours_departements where code = '2A'").fetchone() == ("94",)
 
 
+def test_banatic_groupements_xlsx(con, tmp_path):
+    """BANATIC's XLSX export (hand-made in the real layout, fixtures README): read by name,
+    SIRENs stored as numbers written back on 9 digits, dates as DATE; a sheet without the
+    member columns is refused naming them."""
+    assert charger(con, "banatic-groupements", F / "banatic" / "banatic-export-france.xlsx") == 6
+    t = types(con, "raw.banatic_groupements")
+    assert (t["groupement_siren"], t["membre_siren"], t["date_effet"]) == ("VARCHAR", "VARCHAR", "DATE")
+    crozon = con.execute("select groupement_siren, nature_juridique, membre_siren, categorie_membre, departement, "
+                         "date_effet::varchar from raw.banatic_groupements where membre_nom = 'Crozon'").fetchone()
+    assert crozon == ("200099990", "CC", "200068112", "commune", "29 - Finistère", "2026-01-01")
+    import xlsxwriter
+
+    bad = tmp_path / "banatic.xlsx"
+    wb = xlsxwriter.Workbook(str(bad))
+    wb.add_worksheet().write_row(0, 0, ["N° SIREN", "Nom du groupement", "Nature juridique"])
+    wb.close()
+    with pytest.raises(SourceError, match="colonne\\(s\\) manquante\\(s\\) : Siren membre, Nom membre"):
+        charger(con, "banatic-groupements", bad)
+
+
 def test_annuaire(con):
     assert charger(con, "dila-annuaire", F / "annuaire" / "api-lannuaire-administration.json") == 3
     argol = con.execute("select types_service_local, codes_insee, courriels, sites, telephones, siret "

@@ -157,6 +157,37 @@ def test_banatic_membership_compared(tc, con):
                       "and retenue is not null").fetchone()[0] == 0
 
 
+def test_current_banatic_membership_from_the_xlsx_export_compared(tc, con, telechargee):
+    """BANATIC's pre-generated XLSX export beside the CSV: its EPCI à fiscalité propre
+    members (communes, found by SIREN) compared with the embedded membership, recomputed
+    here from the fixture's cells; the page says which membership is used and the dates."""
+    from python_calamine import CalamineWorkbook
+
+    from territoires.reports import donnees, tableau_de_bord
+
+    emb = _communes_embarquees(con)
+    texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes().decode("latin-1")
+    insee = {r["siren_membre"]: r["insee"] for r in csv.DictReader(io.StringIO(texte), delimiter=";")}
+    rows = CalamineWorkbook.from_path(str(F / FIXTURES["banatic-groupements"])).get_sheet_by_index(0).to_python()
+    h = rows[0]
+    courante = {}
+    for r in rows[1:]:
+        siren = str(int(r[h.index("Siren membre")])).zfill(9)
+        if r[h.index("Catégorie des membres du groupement")] == "commune" and \
+                r[h.index("Nature juridique")] in ("CC", "CA", "CU", "METRO", "MET69") and siren in insee:
+            courante[insee[siren]] = str(int(r[h.index("N° SIREN")]))
+    attendus = {(c, emb[c]["code_epci"], e) for c, e in courante.items() if c in emb and emb[c]["code_epci"] != e}
+    assert attendus and _ecarts(tc, "appartenance_epci_courante") == attendus
+    assert ("29042", emb["29042"]["code_epci"], "200099990") in attendus, "Crozon's change of 1 January 2026"
+    assert _ecarts(tc, "appartenance_epci") != attendus, "the CSV does not know it"
+    mil = tc.execute("select millesime from marts.sources where id = 'banatic-groupements'").fetchone()[0]
+    assert mil == (telechargee / "data" / "raw" / "dgcl" / "banatic-groupements").iterdir().__next__().name
+    t = donnees.territoire("departement", FIXTURE_DEPARTEMENT, str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    html = tableau_de_bord.sources_officielles(t, [])
+    assert "Appartenance des communes aux EPCI utilisée : celle des données embarquées" in html
+    assert f"BANATIC, export national pré-généré" in html and f"(téléchargé le {mil}) : {len(attendus)} écart" in html
+
+
 def test_dila_directory_replaces_the_embedded_entries(tc, con):
     dila = {}
     for r in json.loads((F / FIXTURES["dila-annuaire"]).read_text(encoding="utf-8")):
@@ -508,6 +539,7 @@ def test_empty_tables_match_what_connectors_load():
 
     par_table = {"raw.populations": "insee-populations-2022", "raw.cog_communes": "insee-cog-2025-communes",
                  "raw.annuaire": "dila-annuaire", "raw.banatic_perimetre": "banatic-perimetre-epci",
+                 "raw.banatic_groupements": "banatic-groupements",
                  "raw.dpnt_organisations": "anct-dpnt-json", "raw.contours_communes": "etalab-contours-2025-communes-1000m",
                  "raw.decp_marches": "decp-consolide", "raw.anct_deploiement": "anct-st-deploiement"}
     vide, plein = duckdb.connect(), duckdb.connect()

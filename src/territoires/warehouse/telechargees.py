@@ -27,6 +27,8 @@ USAGES = {
                     "annexe ni une mairie déléguée ; puis celle dont le code commune est celui de la commune, "
                     "puis celle qui ne sert que cette commune, puis la plus récemment modifiée)",
     "raw.banatic_perimetre": "appartenance des communes aux EPCI comparée à celle des données embarquées",
+    "raw.banatic_groupements": "appartenance courante des communes aux EPCI (export BANATIC), comparée à celle "
+                               "des données embarquées (communes rapprochées par leur SIREN)",
     "raw.dpnt_organisations": "https et messagerie vérifiés par l'ANCT, à côté des faits déclarés",
     "raw.decp_marches": "acheteurs publics et plateforme de publication de leurs marchés (un marché compté une "
                         "fois ; attribué à la plateforme de l'opérateur quand l'une de ses lignes en vient)",

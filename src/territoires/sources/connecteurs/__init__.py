@@ -36,6 +36,7 @@ TABLES = {
     "anct": ("raw.anct_operateurs", "raw.anct_services", "raw.anct_deploiement"),
     "decp": ("raw.decp_marches", "raw.decp_profils"),
     "banatic": ("raw.banatic_perimetre",),
+    "banatic_groupements": ("raw.banatic_groupements",),
     "dpnt": ("raw.dpnt_organisations",),
     "insee_cog": ("raw.cog_communes", "raw.cog_departements", "raw.cog_regions", "raw.cog_mouvements",
                   "raw.cog_passage"),
@@ -56,6 +57,7 @@ CIBLES = {
     "decp:charger_decp": "raw.decp_marches",
     "decp:charger_profil": None,
     "banatic:charger_perimetre": "raw.banatic_perimetre",
+    "banatic_groupements:charger_groupements": "raw.banatic_groupements",
     "dpnt:charger_json": "raw.dpnt_organisations",
     "dpnt:charger_csv": "raw.dpnt_organisations",
     "insee_cog:charger_communes": "raw.cog_communes",
@@ -83,6 +85,9 @@ VIDES = {
                     "courriels varchar[], sites varchar[], telephones varchar[], date_modification timestamp",
     "raw.banatic_perimetre": "epci_siren varchar, epci_nom varchar, commune_insee varchar, commune_siren varchar, "
                              "commune_population_municipale bigint, millesime_population varchar",
+    "raw.banatic_groupements": "groupement_siren varchar, groupement_nom varchar, nature_juridique varchar, "
+                               "membre_siren varchar, membre_nom varchar, categorie_membre varchar, "
+                               "departement varchar, date_creation date, date_effet date",
     "raw.dpnt_organisations": "type varchar, siret varchar, siren varchar, libelle varchar, code_insee varchar, "
                               "population bigint, rpnt varchar[]",
     "raw.contours_communes": "code varchar, nom varchar, geom geometry('EPSG:4326')",
