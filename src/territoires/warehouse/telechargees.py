@@ -72,8 +72,10 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements) ->
                   + [(dossier / f"{m}.py").read_bytes().hex() for m in ["__init__", *modules]])
         out.append(Etape(f"{table} ← sources téléchargées", (table, *connecteurs.ANNEXES.get(table, ())), fp,
                          _telechargees(registry, raw_dir, deps, table), facultatives=True))
+    # the connectors' code too: it reads the vintages the files carry (raw.millesimes_fichiers)
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
-                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
+                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties]
+              + [p.read_bytes().hex() for p in sorted(dossier.glob("*.py"))])
     out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables", "raw.millesimes_fichiers"), fp,
                      _provenance(registry, reparties)))
     return out
