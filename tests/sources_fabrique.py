@@ -19,6 +19,7 @@ FIXTURES = {
     "decp-consolide": "decp/decp.parquet",
     "decp-profil-megalis": "decp/profil-megalis.json",
     "banatic-perimetre-epci": "banatic/perimetre-epci-a-fp.csv",
+    "banatic-groupements": "banatic/banatic-export-france.xlsx",
     "anct-dpnt-json": "dpnt/dpnt-quotidien.json.gz",
     "insee-cog-2025-communes": "insee/v_commune_2025.csv",
     "insee-cog-2025-departements": "insee/v_departement_2025.csv",

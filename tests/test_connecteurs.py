@@ -109,7 +109,8 @@ def test_decp_filtered_by_region_by_default(con):
                             [str(F / "decp" / "decp.parquet")]).fetchone()[0]
     assert n < 24, "Marseille's buyer (region 93) is left out"
     t = types(con, "raw.decp_marches")
-    assert (t["acheteur_siret"], t["date_notification"], t["montant"]) == ("VARCHAR", "DATE", "DOUBLE")
+    assert (t["acheteur_siret"], t["date_notification"]) == ("VARCHAR", "DATE")
+    assert "montant" not in t, "only the columns the models read are loaded"
     plateformes = dict(con.execute("select source_dataset, count(distinct acheteur_siret) from raw.decp_marches "
                                    "group by all").fetchall())
     assert plateformes == {"megalis_bretagne": 2, "arnia": 1, "atexo_maximilien": 1}
@@ -120,7 +121,8 @@ def test_decp_pushdown_reads_only_the_columns_and_rows_asked(con):
     plan = con.execute("explain " + sql).fetchall()[0][1]
     scan = re.sub(r"[│\s]+", "", plan[plan.index("READ_PARQUET"):])  # the plan box wraps long lines
     assert "Filters:" in scan and "acheteur_departement_code='29'" in scan, "filter pushed down to the scan"
-    assert "titulaire_typeIdentifiant" not in scan, "columns not asked are not read"
+    for colonne in ("titulaire_typeIdentifiant", "titulaire_id", "montant", "objet", "codeCPV"):
+        assert colonne not in scan, f"{colonne}: columns the models do not read are not read"
     con.execute(f"create table t as {sql}")
     assert con.execute("select distinct acheteur_siret from t").fetchall() == [("21290001300013",)]
     with pytest.raises(SourceError, match="invalide"):
@@ -310,11 +312,31 @@ def test_contours(con, niveau, n):
         assert con.execute("select region from raw.contours_departements where code = '2A'").fetchone() == ("94",)
 
 
+def test_banatic_groupements_xlsx(con, tmp_path):
+    """BANATIC's XLSX export (hand-made in the real layout, fixtures README): read by name,
+    SIRENs stored as numbers written back on 9 digits, dates as DATE; a sheet without the
+    member columns is refused naming them."""
+    assert charger(con, "banatic-groupements", F / "banatic" / "banatic-export-france.xlsx") == 6
+    t = types(con, "raw.banatic_groupements")
+    assert (t["groupement_siren"], t["membre_siren"], t["date_effet"]) == ("VARCHAR", "VARCHAR", "DATE")
+    crozon = con.execute("select groupement_siren, nature_juridique, membre_siren, categorie_membre, departement, "
+                         "date_effet::varchar from raw.banatic_groupements where membre_nom = 'Crozon'").fetchone()
+    assert crozon == ("200099990", "CC", "212900427", "commune", "29 - Finistère", "2026-01-01")
+    import xlsxwriter
+
+    bad = tmp_path / "banatic.xlsx"
+    wb = xlsxwriter.Workbook(str(bad))
+    wb.add_worksheet().write_row(0, 0, ["N° SIREN", "Nom du groupement", "Nature juridique"])
+    wb.close()
+    with pytest.raises(SourceError, match="colonne\\(s\\) manquante\\(s\\) : Siren membre, Nom membre"):
+        charger(con, "banatic-groupements", bad)
+
+
 def test_annuaire(con):
     assert charger(con, "dila-annuaire", F / "annuaire" / "api-lannuaire-administration.json") == 3
-    argol = con.execute("select type_service_local, codes_insee, courriels, sites, telephones, siret "
+    argol = con.execute("select types_service_local, codes_insee, courriels, sites, telephones, siret "
                         "from raw.annuaire where nom = 'Mairie - Argol'").fetchone()
-    assert argol == ("mairie", ["29001"], ["mairie@argol.fr", "secretariat@argol.fr"], ["https://www.argol.fr"],
+    assert argol == (["mairie"], ["29001"], ["mairie@argol.fr", "secretariat@argol.fr"], ["https://www.argol.fr"],
                      ["02 98 27 75 30"], "21290001300013")
     sein = con.execute("select codes_insee, courriels, sites, telephones from raw.annuaire "
                        "where nom like '%Sein'").fetchone()
@@ -326,8 +348,34 @@ def test_annuaire_bad_json_string_is_null_not_an_error(con, tmp_path):
     f.write_text('[{"id": "x", "nom": "Mairie - X", "pivot": "{pas du json", "adresse_courriel": "a@x.fr ; ;b@x.fr",'
                  ' "site_internet": null}]', encoding="utf-8")
     assert charger(con, "dila-annuaire", f) == 1
-    assert con.execute("select codes_insee, courriels, type_service_local from raw.annuaire").fetchone() == (
-        [], ["a@x.fr", "b@x.fr"], None)
+    assert con.execute("select codes_insee, courriels, types_service_local, codes_mairie from raw.annuaire"
+                       ).fetchone() == ([], ["a@x.fr", "b@x.fr"], [], [])
+
+
+def test_annuaire_real_town_hall_records_every_pivot_entry(con):
+    """Ten records captured verbatim from the export (fixtures README): Saint-Barthélemy's
+    council, `cg` then `mairie`, is a town hall of 97701; a mairie déléguée serving two
+    communes lists both; fields the capture did not select load as NULL."""
+    assert charger(con, "dila-annuaire", F / "annuaire" / "mairies-export-dila.json") == 10
+    sb = con.execute("select types_service_local, codes_mairie, code_insee_commune, sites, courriels "
+                     "from raw.annuaire where nom = 'Conseil territorial de Saint-Barthélemy'").fetchone()
+    assert sb == (["cg", "mairie"], ["97701"], "97701",
+                  ["https://www.comstbarth.fr", "https://www.comstbarth.fr/Demande-de-rendez-vous"], [])
+    assert con.execute("select codes_mairie from raw.annuaire where nom = 'Mairie déléguée - Coudreceau'"
+                       ).fetchone() == (["28112", "28236"],)
+    assert con.execute("select count(*) from raw.annuaire where date_modification is null").fetchone() == (10,), \
+        "the capture did not select date_modification"
+
+
+def test_annuaire_registry_url_requests_only_what_is_read():
+    """The export is asked for the town-hall records and the connector's fields only."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from territoires.sources.connecteurs.annuaire import CHAMPS
+
+    q = parse_qs(urlsplit(load_registry()["dila-annuaire"].url).query)
+    assert q["select"] == [",".join(CHAMPS)]
+    assert q["where"] == ['pivot like "mairie"']
 
 
 def test_every_connector_names_its_table():

@@ -27,7 +27,7 @@ def test_the_build_code_holds_what_the_build_runs_and_not_the_reports():
     code = _rel(empreintes.fichiers("territoires.warehouse.build"))
     # function-level imports (members.load, indicators.load), the connectors picked by name
     # (importlib.import_module(f"{__name__}.{module}")), the ground floor
-    assert {"warehouse/build.py", "warehouse/chargement.py", "members/validation.py", "indicators/load.py",
+    assert {"warehouse/build.py", "sources/etapes.py", "members/etapes.py", "members/validation.py", "indicators/load.py",
             "sources/connecteurs/anct.py", "sources/connecteurs/contours.py", "entrepot/litteraux.py",
             "__init__.py", "warehouse/__init__.py"} <= code
     assert not {"cli.py", "reports/runner.py", "reports/tableau_de_bord.py", "couleurs.py",

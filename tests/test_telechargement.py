@@ -192,7 +192,7 @@ def test_zip_bomb_by_declared_size_is_refused(serveur, tmp_path, capsys):
     assert cli("fetch", "insee-populations-2022", "--url", url, "--accepter-nouvelle-empreinte") == 1
     err = capsys.readouterr().err
     assert "limite" in err and "refusée" in err
-    assert not (tmp_path / RAW / "insee" / "insee-populations-2022" / "populations-legales-2022" / "ensemble").exists()
+    assert not (tmp_path / RAW / "insee" / "insee-populations-2022" / "populations-de-reference-2023" / "ensemble").exists()
 
 
 def test_zip_bomb_by_ratio_is_refused(tmp_path):

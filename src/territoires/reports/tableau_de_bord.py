@@ -346,12 +346,20 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
         parts.append('<p class="note">Ces sources officielles n\'ont pas été téléchargées, les données embarquées '
                      "servent à leur place et les indicateurs qui en dépendent ne sont pas affichés : "
                      f"{e(' ; '.join(so['absentes']))}.</p>")
+    app = donnees.appartenance_epci(t.con)
+    if app:
+        comparees = " ; ".join(f"{titre} (téléchargé le {mil}) : {formats.entier(n)} écart{'s' if n > 1 else ''}"
+                               for titre, mil, n in app["comparees"])
+        parts.append(f"<p>Appartenance des communes aux EPCI utilisée : celle des données embarquées "
+                     f"({e(app['utilisee'])}, millésime {e(app['millesime'])}). Comparée à : {e(comparees)} "
+                     "(communes du périmètre ; le détail est dans marts.ecarts_sources).</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
         parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
                      f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
                      f"par la plateforme de leur opérateur ({formats.entier(ach['adherents'])} adhérents de cet "
-                     "opérateur d'après les registres chargés).</p>")
+                     "opérateur d'après les registres chargés).</p>"
+                     f'<p class="note">{e(donnees.COMPTAGE_PLATEFORME)}</p>')
     if so["indicateurs"]:
         par_id = {c["indicateur"]: c for c in cat}
         mine = taux(t.con, t.niveau, t.code)

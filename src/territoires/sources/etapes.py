@@ -115,9 +115,11 @@ def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, deps: list[s
                   + [p.read_bytes().hex() for p in code])
         out.append(Etape(f"{table} ← sources téléchargées", (table, *tables[table].annexes), fp,
                          _telechargees(registry, raw_dir, deps, table, tables), facultatives=True))
+    # the connectors' code too: it reads the vintages the files carry (raw.millesimes_fichiers)
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
-                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties] + sorted(map(repr, tables.values())))
-    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,
+                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties] + sorted(map(repr, tables.values()))
+              + [p.read_bytes().hex() for p in sorted(dossier.glob("*.py"))])
+    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables", "raw.millesimes_fichiers"), fp,
                      _provenance_telechargees(registry, reparties, tables)))
     return out
 
@@ -138,6 +140,8 @@ def _provenance_telechargees(registry, reparties: list[tuple], tables: dict[str,
         # (DPNT as JSON or CSV) are dated by whichever was loaded (indicateurs_catalogue)
         con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")
         inserer(con, "raw.sources_tables", [(s.id, s.table) for s in registry.values() if s.connecteur])
+        con.execute("create or replace table raw.millesimes_fichiers (source_id varchar, cle varchar,"
+                    " millesime varchar, preuve varchar)")
         con.execute("create or replace table raw.telechargees (id varchar, table_cible varchar, lignes bigint,"
                     " millesime varchar, sha256 varchar, empreinte varchar, url varchar, chemin varchar,"
                     " telecharge_le varchar, usage varchar)")
@@ -154,7 +158,24 @@ def _provenance_telechargees(registry, reparties: list[tuple], tables: dict[str,
             inserer(con, "raw.telechargees",
                     [(src.id, table if chargee else None, lignes, t.millesime, t.fiche.get("sha256", ""),
                       src.empreinte, url, str(t.chemin), t.fiche.get("telecharge_le", ""), usage)])
+            if chargee and not tables[table].partagee:
+                inserer(con, "raw.millesimes_fichiers",
+                        [(src.id, cle, m, preuve) for cle, (m, preuve) in connecteurs.millesimes_lus(con, src).items()])
     return charger
+
+
+def desaccords_millesimes(con, registry: dict[str, Source]) -> list[str]:  # noqa: ANN001
+    """A build warning per vintage that a fetched file carries and the registry states
+    otherwise (the file's is the one shown: :func:`enregistrer_sources`)."""
+    out = []
+    for sid, cle, lu, preuve in con.execute(
+            "select source_id, cle, millesime, preuve from raw.millesimes_fichiers order by all").fetchall():
+        declare = str(registry[sid].vintages.get(cle, {}).get("millesime", "")) if sid in registry else ""
+        if declare and declare != lu:
+            out.append(f"source {sid} : le registre des sources donne le millésime {declare} pour « {cle} », "
+                       f"le fichier téléchargé porte {lu} ({preuve}) — le millésime du fichier est affiché ; "
+                       f"corrigez le registre (sources/registry.toml) si le fichier est le bon")
+    return out
 
 
 def anct_telechargees(raw_dir: Path, registry: dict[str, Source]) -> dict[Path, str]:
@@ -190,12 +211,23 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
                        src.vintage, json.dumps(src.vintages, ensure_ascii=False), digest, n, now,
                        ETAT_EMBARQUEE if src.embedded else ETAT_DEPOT, src.file, None))
     # the official sources fetched under data/raw/ (raw.telechargees): vintage = the vintage
-    # folder for a file republished in place, the registry's otherwise
+    # folder for a file republished in place, the registry's otherwise; a vintage the file
+    # itself carries (raw.millesimes_fichiers) replaces the registry's and is said
+    lus: dict[str, dict[str, tuple[str, str]]] = {}
+    for sid, cle, m, preuve in con.execute("select source_id, cle, millesime, preuve from raw.millesimes_fichiers"
+                                           " order by all").fetchall():
+        lus.setdefault(sid, {})[cle] = (m, preuve)
     for sid, n, mil, sha, chemin, usage in con.execute(
             "select id, lignes, millesime, sha256, chemin, usage from raw.telechargees order by id").fetchall():
         src = registry[sid]
+        vintages = {cle: dict(v) for cle, v in src.vintages.items()}
+        for cle, (m, preuve) in lus.get(sid, {}).items():
+            vintages[cle] = {"millesime": m, "preuve": f"lu dans le fichier : {preuve}"}
+        millesime = mil if src.empreinte == "variable" else src.vintage
+        if lus.get(sid):
+            millesime += " (" + ", ".join(f"{cle} {m}" for cle, (m, _) in lus[sid].items()) + ", lu dans le fichier)"
         lignes.append((src.id, src.producer, src.title, src.licence, src.url, None,
-                       mil if src.empreinte == "variable" else src.vintage, json.dumps(src.vintages, ensure_ascii=False),
+                       millesime, json.dumps(vintages, ensure_ascii=False),
                        sha, n, now, ETAT_TELECHARGEE, chemin, usage))
     inserer(con, "raw.sources", lignes)
     # the member registers: the whole (what indicators cite), then each file imported with

@@ -286,6 +286,7 @@ def build(
         try:
             reprise = Reprise(con, _sel())
             _run(con, reprise, all_models, registry, cfg, regions, departements, progress)
+            warnings += etapes_sources.desaccords_millesimes(con, registry)
             missing = con.execute(
                 "select code, nom, code_departement from intermediate.perimetre_communes "
                 "where geometrie is null order by code"

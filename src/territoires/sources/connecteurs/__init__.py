@@ -13,6 +13,12 @@ connection it is given, then returns the number of rows loaded. Conventions:
 - big files are never read whole into Python: DuckDB streams them, with projection and
   filter pushdown for parquet.
 
+A connector module may also define ``millesimes(con) -> {cle: (millesime, preuve)}``:
+the vintages the loaded file itself carries (a column named ``pmun_2025``, a title, a
+date field), read from the table it filled; :func:`millesimes_lus` calls it. The
+vintage shown is then the file's, and a registry vintage that disagrees is a build
+warning (:func:`territoires.sources.etapes.desaccords_millesimes`).
+
 The registry's ``connecteur`` field (``module:fonction``) names the loader of each
 source and its ``table`` field the raw table it fills; the ``[[table]]`` entries say
 what each table serves, its annexes and its empty shape (:class:`~territoires.sources.TableRaw`).
@@ -115,16 +121,31 @@ def charger(con, source_id: str, path: Path, registry: dict | None = None, **opt
     nom = reg[source_id].connecteur
     if not nom:
         raise SourceError(f"{source_id}: pas de connecteur déclaré dans le registre")
-    module, _, fonction = nom.partition(":")
-    chemin = module if "." in module else f"{__name__}.{module}"
+    fonction = nom.partition(":")[2]
     try:
-        fn = getattr(importlib.import_module(chemin), fonction, None) if fonction.startswith("charger") else None
+        fn = getattr(_module(nom), fonction, None) if fonction.startswith("charger") else None
     except ModuleNotFoundError:
         fn = None
     if fn is None:
         raise SourceError(f"{source_id}: connecteur « {nom} » introuvable (attendu : module:charger_…, le module "
                           f"sous territoires.sources.connecteurs ou un chemin pointé)")
     return fn(con, Path(path), **options)
+
+
+def _module(connecteur: str):  # noqa: ANN202
+    """The module of a registry's ``connecteur`` (``module:fonction`` under this package, or
+    a dotted module path of its own)."""
+    module = connecteur.partition(":")[0]
+    return importlib.import_module(module if "." in module else f"{__name__}.{module}")
+
+
+def millesimes_lus(con, src) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+    """The vintages the loaded file of ``src`` carries (``{cle: (millesime, preuve)}``),
+    from its connector module's ``millesimes`` when it has one; ``{}`` otherwise."""
+    if not src.connecteur:
+        return {}
+    lire = getattr(_module(src.connecteur), "millesimes", None)
+    return lire(con) if lire is not None else {}
 
 
 # --- helpers shared by the connectors ----------------------------------------------------

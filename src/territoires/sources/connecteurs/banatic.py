@@ -59,3 +59,11 @@ def _creer(con, path: Path, rel: str) -> None:  # noqa: ANN001
                '{annee}' as millesime_population
         from {rel}
     """)
+
+
+def millesimes(con) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+    """The vintage the loaded file carries: the year of its population columns."""
+    annees = [r[0] for r in con.execute(
+        "select distinct millesime_population from raw.banatic_perimetre where millesime_population is not null"
+        " order by 1").fetchall()]
+    return {"population": (annees[-1], f"colonne pmun_{annees[-1]} du fichier")} if annees else {}

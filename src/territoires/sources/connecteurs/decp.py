@@ -6,8 +6,13 @@ contract × titulaire (``uid`` repeated), ``acheteur_id`` the buyer's SIRET (tex
 ``dateNotification`` a date, ``montant`` a number, ``acheteur_departement_code`` /
 ``acheteur_region_code`` the buyer's place, ``sourceDataset`` the code of the dataset
 the contract came from (``megalis_bretagne``, ``arnia``, ``atexo_maximilien``…, listed in
-``reference/source_datasets.json``). The file holds every French contract: it is read
-with DuckDB's parquet reader, only the columns below, filtered by the buyer's region,
+``reference/source_datasets.json``). A contract published by several sources is kept
+once per titulaire row by ``unique(subset=[uid, titulaire_id, titulaire_typeIdentifiant,
+dateNotification], maintain_order=False)`` (``src/tasks/transform.py``,
+``concat_parquet_files``): which source's copy survives is arbitrary, and two titulaire
+rows of one contract may keep different sources. The models therefore count a contract
+once and attribute it by a stated rule (staging/15_decp_marches.sql). The file holds
+every French contract: it is read with DuckDB's parquet reader, only the columns below, filtered by the buyer's region,
 département or SIRET so that row groups are skipped on their statistics — never loaded
 whole into memory.
 
@@ -26,7 +31,9 @@ from territoires.sources.connecteurs import colonnes, compter, exiger, json_duck
 from territoires.sources.erreurs import SourceError
 from territoires.entrepot.litteraux import litteral
 
-#: parquet column → raw column, and the type it is loaded as
+#: parquet column → raw column, and the type it is loaded as: only what the models read
+#: (staging/15_decp_marches.sql); the others (amounts, CPV, titulaires…) are never read
+#: from the file. A contract is one row per titulaire (``uid`` repeated).
 COLONNES = {
     "uid": ("uid", "varchar"),
     "id": ("id_marche", "varchar"),
@@ -34,19 +41,8 @@ COLONNES = {
     "acheteur_nom": ("acheteur_nom", "varchar"),
     "acheteur_commune_code": ("acheteur_commune_code", "varchar"),
     "acheteur_departement_code": ("acheteur_departement_code", "varchar"),
-    "acheteur_region_code": ("acheteur_region_code", "varchar"),
     "sourceDataset": ("source_dataset", "varchar"),
-    "nature": ("nature", "varchar"),
-    "procedure": ("procedure", "varchar"),
-    "objet": ("objet", "varchar"),
-    "codeCPV": ("code_cpv", "varchar"),
-    "montant": ("montant", "double"),
-    "dureeMois": ("duree_mois", "bigint"),
     "dateNotification": ("date_notification", "date"),
-    "datePublicationDonnees": ("date_publication", "date"),
-    "titulaire_id": ("titulaire_id", "varchar"),
-    "titulaire_nom": ("titulaire_nom", "varchar"),
-    "donneesActuelles": ("donnees_actuelles", "boolean"),
 }
 REQUISES = ["uid", "acheteur_id", "sourceDataset", "dateNotification"]
 

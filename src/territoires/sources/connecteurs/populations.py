@@ -1,7 +1,8 @@
-"""INSEE populations légales (``ensemble.zip``): municipal population per commune.
+"""INSEE populations de référence (``ensemble.zip``): municipal population per commune.
 
-The archive of https://www.insee.fr/fr/statistiques/8680726 (populations légales 2022,
-in force on 1 January 2025) holds ``donnees_communes.csv`` and
+The archive of https://www.insee.fr/fr/statistiques/8680726 (« Populations de référence
+2023 », in force on 1 January 2026: publication 8681011; adopted by ANCT's st-home on
+2026-01-05, commit 2beac59) holds ``donnees_communes.csv`` and
 ``donnees_collectivites.csv`` (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin),
 ``;``-separated, UTF-8, with ``COM`` (the commune's INSEE code) and ``PMUN`` (municipal
 population) — checked in github.com/suitenumerique/st-home ``data/tasks/dumps.py``.
@@ -14,7 +15,7 @@ Special cases, said where they are handled:
   75120, 69381–69389, 13201–13216), not the three communes. Arrondissements are kept
   (``niveau = 'arrondissement'``) and each commune is rebuilt as their sum
   (``reconstituee = true``) unless the file already has it.
-- Mayotte (976) follows its own census cycle: absent from the 2022 archive (no row is
+- Mayotte (976) follows its own census cycle: absent from the archive (no row is
   invented; the build keeps another population for it and must say so); some editions
   ship it apart as ``donnees_communes_mayotte.csv``, read when present.
 - Populations may carry a space as thousands separator (``1 226``): removed.

