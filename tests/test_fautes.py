@@ -280,7 +280,7 @@ def test_a_source_id_that_would_leave_data_raw_is_refused(tmp_path):
 def test_a_javascript_url_in_the_sources_registry_is_never_a_link(fixture_warehouse, tmp_path, monkeypatch):
     import duckdb
 
-    from territoires.reports import html
+    from territoires import html
 
     home = _home_copie(fixture_warehouse, tmp_path / "home")
     wh = home / "data" / "processed" / "territoires.duckdb"

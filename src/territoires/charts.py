@@ -111,7 +111,7 @@ def _etiquettes(attrs: dict, unwrap: bool) -> None:
 
 
 def _esc(text: str) -> str:
-    from territoires.reports.html import e
+    from territoires.html import e
 
     return e(text)
 

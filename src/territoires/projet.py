@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from territoires.config import MARKER_FILE
+from territoires import paquet
 
 #: sub-folders of notebooks/ copied into a new home
 DOSSIERS_CARNETS = ("reports", "exploration")
@@ -75,12 +76,10 @@ def init(dossier: str | os.PathLike, *, carnets: str | os.PathLike | None = None
     :func:`territoires.notebooks_dir`). Raises ``ValueError`` in French when ``dossier``
     is a file.
     """
-    import territoires
-
     home = Path(dossier).expanduser().resolve()
     if home.exists() and not home.is_dir():
         raise ValueError(f"{home} : c'est un fichier, pas un dossier — choisissez un autre chemin")
-    source = Path(carnets) if carnets else territoires.notebooks_dir()
+    source = Path(carnets) if carnets else paquet.notebooks_dir()
     out = Initialisation(home)
 
     def dossier_(path: Path) -> None:
@@ -108,7 +107,7 @@ def init(dossier: str | os.PathLike, *, carnets: str | os.PathLike | None = None
     for sub in DOSSIERS_CARNETS:
         for nb in sorted((source / sub).glob("*.ipynb")):
             fichier(home / "notebooks" / sub / nb.name, lambda tmp, nb=nb: shutil.copyfile(nb, tmp))
-    texte = MARQUEUR.format(version=territoires.__version__, jour=date.today().isoformat())
+    texte = MARQUEUR.format(version=paquet.__version__, jour=date.today().isoformat())
     fichier(home / ".gitignore", lambda tmp: tmp.write_text(GITIGNORE, encoding="utf-8"))
     # the marker last: a home is marked only once it is complete
     fichier(home / MARKER_FILE, lambda tmp: tmp.write_text(texte, encoding="utf-8"))

@@ -48,25 +48,21 @@ _CACHE: dict[str, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
 
 
 def connect(
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike,
     *,
     read_only: bool = True,
     spatial: bool = True,
     threads: int | None = None,
     cached: bool = False,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse at ``path`` (default: the home's, found by
-    :func:`territoires.config.settings`), read-only unless asked.
+    """Open the warehouse at ``path`` (the entry point resolved it: :mod:`territoires.config`),
+    read-only unless asked.
 
     ``spatial`` loads the spatial extension; ``threads`` caps DuckDB's threads (default:
     ``$TERRITOIRES_THREADS`` when set, as in report kernels); ``cached`` returns the
     process's open connection while the file is unchanged (never close a cached one).
     A rebuild swaps in a new file atomically, so an open reader keeps a consistent view.
     """
-    if path is None:
-        from territoires.config import settings
-
-        path = settings().warehouse
     target = Path(path)
     if read_only and not target.is_file():
         raise WarehouseError(f"{target}: entrepôt introuvable — lancez d'abord `territoires build`")

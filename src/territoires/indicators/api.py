@@ -37,9 +37,10 @@ def connexion_empruntee(con) -> Iterator["duckdb.DuckDBPyConnection"]:
     if con is not None:
         yield con
         return
-    from territoires.entrepot.connexion import connect  # duckdb loads on first use
+    from territoires.config import settings
+    from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
 
-    own = connect()  # the analysts' entry point: the home is resolved here
+    own = connect(settings().warehouse)  # the analysts' entry point: the home is resolved here
     try:
         yield own
     finally:

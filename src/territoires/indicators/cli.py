@@ -152,7 +152,7 @@ def _detail(con, args, cat: dict[str, dict], shown: list[str]) -> int:
 
 def _evolution(con, args, cat: dict[str, dict], shown: list[str]) -> int:
     """Change of each indicator since the previous vintage (marts.historique_indicateurs)."""
-    from territoires.warehouse.historique import evolution
+    from territoires.historique import evolution
 
     evo = evolution(con, args.niveau, args.code)
     if evo.is_empty():

@@ -8,8 +8,8 @@ from typing import Any
 
 from territoires import formats, tableurs
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, brut, defilante, e, num, section
-from territoires.reports.html import table as table_html
+from territoires.html import Bloc, brut, defilante, e, num, section
+from territoires.html import table as table_html
 from territoires.reports.page import a_accompagner, display, taux
 from territoires.reports.publication import csv_data_uri
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from territoires import formats
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, defilante, e, num, section
-from territoires.reports.html import table as table_html
+from territoires.html import Bloc, defilante, e, num, section
+from territoires.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
 from territoires.reports.publication import csv_data_uri
 

@@ -23,8 +23,8 @@ from typing import Any
 from territoires import charts, couleurs, formats, geo, niveaux
 from territoires.reports import adhesion, donnees, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
-from territoires.reports.html import Bloc, e, num, section
-from territoires.reports.html import table as table_html
+from territoires.html import Bloc, e, num, section
+from territoires.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, nouvelle_page, sommaire, taux, valeur
 
 #: levels an adoption page may be about

@@ -18,8 +18,8 @@ from typing import Any
 from territoires import charts, couleurs, formats, geo
 from territoires.reports import donnees, page, retenir, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
-from territoires.reports.html import Bloc, brut, e, num, section
-from territoires.reports.html import table as table_html
+from territoires.html import Bloc, brut, e, num, section
+from territoires.html import table as table_html
 from territoires.reports.page import catalogue, display, taux, valeur
 
 COULEURS_REGIONS = (couleurs.BLEU, couleurs.VERMILLON, couleurs.VERT, couleurs.POURPRE)

@@ -16,6 +16,7 @@ from typing import Any
 
 from territoires import niveaux
 from territoires.reports import site
+from territoires.config import settings
 from territoires.entrepot.connexion import connect
 
 
@@ -96,7 +97,8 @@ def territoire(niveau: Any, code: Any, entrepot: str | os.PathLike | None = None
         )
     niveau = niveau.strip().lower()
     code = _normalise_code(niveau, code)
-    con = connect(entrepot or None, **OUVERTURE)
+    # a notebook run by hand (papermill without -p entrepot, JupyterLab) finds its project here
+    con = connect(entrepot or settings().warehouse, **OUVERTURE)
     row = con.execute(
         "select niveau, code, nom, population, population_millesime, nb_communes, nb_communes_perimetre, "
         "departements, regions, code_region, code_operateur, code_departement, a_cheval "

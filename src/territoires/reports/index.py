@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import territoires
+from territoires import paquet
 from territoires import formats, niveaux, noms
 from territoires.entrepot.connexion import connect
 from territoires.reports import communes
@@ -127,7 +127,7 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
                             "publics de services numériques."),
-            "racine": "", "assets": "assets/", "single_file": False, "version": territoires.__version__}
+            "racine": "", "assets": "assets/", "single_file": False, "version": paquet.__version__}
     body = _environnement().get_template("site_index.html.j2").render(
         t=page, sections=sections, communes=script_communes.name if script_communes else "", n_ok=formats.entier(n_ok), n_ko=formats.entier(n_ko) if n_ko else "",
         echecs=n_ko, date=datetime.now().strftime("%d/%m/%Y à %H:%M"))
@@ -168,7 +168,7 @@ def _environnement():
 
     from markupsafe import Markup
 
-    from territoires.reports.html import lien_externe
+    from territoires.html import lien_externe
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "territoires"),
                              autoescape=True, keep_trailing_newline=True)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import territoires
+from territoires import paquet
 from territoires import empreintes
 from territoires.reports import site
 from territoires.reports.publication import ASSETS_DIR, TEMPLATES_DIR
@@ -53,7 +53,7 @@ def code_fingerprint(notebooks_dir: Path) -> str:
 
 
 def page_key(page: site.Page, build_fp: str, code_fp: str, single_file: bool) -> str:
-    data = json.dumps([build_fp, code_fp, territoires.__version__, page.notebook, page.parametres, single_file])
+    data = json.dumps([build_fp, code_fp, paquet.__version__, page.notebook, page.parametres, single_file])
     return hashlib.sha256(data.encode()).hexdigest()[:24]
 
 

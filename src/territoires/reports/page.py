@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from territoires import formats, niveaux
 from territoires.reports import donnees, site
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import e
+from territoires.html import e
 
 #: indicators of the headline, in order (ids of marts.indicateurs_catalogue)
 CHIFFRES_CLES = ("score_presence", "part_site", "part_email_non_generique")
@@ -81,7 +81,7 @@ _PLUSIEURS_MILLESIMES: dict[int, bool] = {}
 def evolutions(con, niveau: str, code: str) -> dict[str, dict[str, Any]]:
     """``{indicateur: row}`` of the change since the previous vintage (all communes), from
     ``marts.historique_indicateurs``; empty when there is no earlier vintage."""
-    from territoires.warehouse import historique
+    from territoires import historique
 
     if id(con) not in _PLUSIEURS_MILLESIMES:
         _PLUSIEURS_MILLESIMES[id(con)] = historique.instantanes(con)["millesimes"].n_unique() > 1
@@ -297,7 +297,7 @@ def producteurs_html(texte: str) -> str:
     """A producer's text with each known producer linked to its own site (HTML)."""
     import re
 
-    from territoires.reports.html import lien_externe
+    from territoires.html import lien_externe
 
     out, last = [], 0
     for m in re.finditer(r"\b(" + "|".join(PRODUCTEURS) + r")\b", texte or ""):

@@ -13,8 +13,8 @@ import statistics
 from typing import Any
 
 from territoires import formats, niveaux
-from territoires.reports.html import Bloc, e, num, section
-from territoires.reports.html import table as table_html
+from territoires.html import Bloc, e, num, section
+from territoires.html import table as table_html
 
 #: how many territories of similar population a territory is compared with (fewer if the
 #: level has fewer)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import territoires
+from territoires import paquet
 from territoires.charts import MIME_CARTE, MIME_PLOTLY
 from territoires.reports import site
 
@@ -115,7 +115,7 @@ def _json_script(value: Any) -> str:
 def _lien_externe(url: Any, texte: Any = None):
     from markupsafe import Markup
 
-    from territoires.reports.html import lien_externe
+    from territoires.html import lien_externe
 
     return Markup(lien_externe(url, texte))
 
@@ -187,7 +187,7 @@ def html_page(nb, page_path: str, *, single_file: bool = False, reports_dir: Pat
         "territoires": {
             "titre": info.get("page_titre", "Tableau de bord"),
             "description": info.get("page_description", ""),
-            "version": territoires.__version__,
+            "version": paquet.__version__,
             "date": datetime.now().strftime("%d/%m/%Y à %H:%M"),
             "racine": racine,
             "assets": racine + "assets/",

@@ -377,7 +377,7 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
 
 def section_html(liste: list[Phrase]) -> str:
     """The block « Ce qu'il faut retenir » (empty when there is nothing to say)."""
-    from territoires.reports.html import e, section
+    from territoires.html import e, section
 
     if not liste:
         return ""

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import territoires
+from territoires import paquet
 from territoires import interruptions, niveaux
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
@@ -57,11 +57,15 @@ class Rapport:
 
 
 def _default_notebooks(home: Path) -> Path:
-    """``<home>/notebooks/reports``, else those of the source checkout the package runs
-    from (an editable install, as ``make install`` does): a TERRITOIRES_HOME that only
-    holds data and reports still gets the project's notebooks."""
-    candidates = [home / "notebooks" / "reports",
-                  Path(territoires.__file__).resolve().parents[2] / "notebooks" / "reports"]
+    """``<home>/notebooks/reports``, else those the package ships (:func:`territoires.paquet.notebooks_dir`:
+    the source checkout's in an editable install, as ``make install`` does, the wheel's
+    copy otherwise): a TERRITOIRES_HOME that only holds data and reports still gets the
+    project's notebooks."""
+    candidates = [home / "notebooks" / "reports"]
+    try:
+        candidates.append(paquet.notebooks_dir() / "reports")
+    except FileNotFoundError:
+        pass
     for c in candidates:
         if all((c / n).is_file() for n in NOTEBOOKS):
             return c
@@ -129,7 +133,7 @@ def run(
             "portee": p.portee, "genre": p.genre, "niveau": p.niveau, "code": p.code, "nom": p.nom,
             "notebook": p.notebook,
             "parametres": p.parametres, "page": p.html, "carnet_execute": f"{cfg.audit_dir.name}/{p.ipynb}", "cle": key,
-            "millesimes": vintages, "version": territoires.__version__, "statut": "en_attente",
+            "millesimes": vintages, "version": paquet.__version__, "statut": "en_attente",
             "duree_s": None, "erreur": None,
         }
         prev = old.get(p.portee)
@@ -174,7 +178,7 @@ def run(
     rapport = Rapport(pages=[entries[p.portee] for p in pages], duree_s=duree)
     manifest = {
         "genere_le": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "version": territoires.__version__,
+        "version": paquet.__version__,
         "entrepot": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in construction.items()},
         "derniere_execution": {
             "portee": portee, "jobs": jobs, "force": force, "single_file": single_file, "duree_s": duree,

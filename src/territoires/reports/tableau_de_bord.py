@@ -25,8 +25,8 @@ from territoires.reports import donnees, pairs, retenir
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
-from territoires.reports.html import Bloc, brut, e, lien_externe, num, section
-from territoires.reports.html import table as table_html
+from territoires.html import Bloc, brut, e, lien_externe, num, section
+from territoires.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-import territoires
+from territoires import paquet
 from territoires import empreintes, interruptions, niveaux, operateurs
 from territoires.config import ALLIANCE_REGIONS, settings
 from territoires.entrepot.connexion import WarehouseError, load_spatial  # noqa: F401
@@ -40,7 +40,8 @@ from territoires.sources import Source, SourceError, embedded_path, load_registr
 from territoires.sources import etapes as etapes_sources
 from territoires.sources.etapes import repo_file, valid_departements, valid_regions
 from territoires.sources.presence import empreinte_telechargees
-from territoires.warehouse import dictionnaire, historique
+from territoires import historique
+from territoires.warehouse import dictionnaire
 from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
 from territoires.warehouse.reprise import Reprise, references
 
@@ -63,7 +64,7 @@ class BuildResult:
 def _sel() -> str:
     """What every table's fingerprint includes: versions and the build code."""
     h = hashlib.sha256()
-    h.update(territoires.__version__.encode())
+    h.update(paquet.__version__.encode())
     h.update(duckdb.__version__.encode())
     h.update(empreintes.empreinte(ENTREE).encode())
     return h.hexdigest()
@@ -307,7 +308,7 @@ def build(
             seconds = time.perf_counter() - t0
             reprise.enregistrer()
             valeurs = {"fingerprint": fingerprint, "regions": "all" if regions is None else ",".join(regions),
-                       "departements": ",".join(departements or ()), "version": territoires.__version__,
+                       "departements": ",".join(departements or ()), "version": paquet.__version__,
                        "construit_le": construit_le, "duree_s": round(seconds, 3)}
             con.execute("create or replace table meta.build as select "
                         + ", ".join(f"{litteral(v)} as {k}" for k, v in valeurs.items())

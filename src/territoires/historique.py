@@ -17,7 +17,7 @@ file per snapshot (``data/processed/historique_indicateurs/``) and carried forwa
 
 In ``warehouse/build.py``, once the marts are built and tested, before ``meta.build``::
 
-    from territoires.warehouse import historique
+    from territoires import historique
     historique.enregistrer(con, cfg.processed_dir / historique.FICHIER, fingerprint,
                            historique.millesimes(con), construit_le, perimetre=scope_label)
     historique.attacher(con, cfg.processed_dir / historique.FICHIER)
