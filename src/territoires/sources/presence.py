@@ -11,8 +11,8 @@ from territoires.sources.erreurs import SourceError
 from territoires.sources.telechargement import Telechargement, _fiche, dossier_source
 
 #: what a source is in this home (``territoires sources``, ``marts.sources.etat``), declared once
-ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE = (
-    "embarquée", "téléchargée", "absente", "fichier du dépôt", "registre importé")
+ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE, ETAT_SONDE = (
+    "embarquée", "téléchargée", "absente", "fichier du dépôt", "registre importé", "sonde exécutée")
 #: the vintage in use of a source not fetched: none (the embedded data, when they exist, serve)
 MILLESIME_ABSENTE = "aucun (non téléchargée)"
 

@@ -1,0 +1,213 @@
+"""The cybersecurity probe (``territoires sonde``), end to end against servers these tests
+start on the loopback interface only (``sonde_serveurs``): HTTPS with valid (a ``trustme``
+test CA), self-signed and expired certificates, redirect chains and loops, slow, failing
+and cut servers, and a DNS server answering A, MX, TXT (SPF, DMARC) and DNSKEY/RRSIG.
+The probe is pointed at them by its settings (resolver, ports, authorities), never by
+patching sockets; a guard makes any connection outside 127.0.0.0/8 fail, in this process
+and in the probes run as subprocesses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pytest
+from sonde_serveurs import Certificats, ServeurDNS, ServeurWeb, SortieInterdite, installer_garde
+
+from territoires.sonde import Reglages
+from territoires.sonde.campagne import lancer
+from territoires.sonde.cibles import Cible
+from territoires.sonde.journal import lire
+
+TESTS = Path(__file__).resolve().parent
+SRC = TESTS.parent / "src"
+
+
+@pytest.fixture(autouse=True)
+def garde():
+    retirer = installer_garde()
+    yield
+    retirer()
+
+
+def test_the_guard_refuses_any_address_outside_loopback():
+    with socket.socket() as s, pytest.raises(SortieInterdite):
+        s.connect(("192.0.2.1", 80))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, pytest.raises(SortieInterdite):
+        u.sendto(b"x", ("9.9.9.9", 53))
+    with socket.socket() as s:  # loopback is allowed (refused by the kernel: nothing listens there)
+        assert s.connect_ex(("127.0.0.1", 9)) != 0
+
+
+# ── every scenario, one campaign ─────────────────────────────────────────────────────
+
+HOTES = {
+    "ok.test": ("127.0.0.2", "ok"), "sanshsts.test": ("127.0.0.3", "sans_hsts"), "chaine.test": ("127.0.0.4", "chaine"),
+    "boucle.test": ("127.0.0.5", "boucle"), "lent.test": ("127.0.0.6", "lent"), "panne.test": ("127.0.0.7", "panne"),
+    "autosigne.test": ("127.0.0.8", "ok"), "expire.test": ("127.0.0.9", "ok"), "coupe.test": ("127.0.0.10", "coupe"),
+    "bouclehttps.test": ("127.0.0.11", "boucle_https"),
+}
+DNSKEY = "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
+RRSIG = "DNSKEY 13 1 300 20310101000000 20260101000000 2371 {} AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QA=="
+
+
+def _enregistrements() -> dict:
+    enr = {n: {"A": [a]} for n, (a, _) in HOTES.items()}
+    enr["ok.test"].update({"MX": ["10 mx.ok.test.", "20 mx2.ok.test."], "TXT": ['"v=spf1 mx -all"', '"google-site=x"'],
+                           "DNSKEY": [DNSKEY], "RRSIG:DNSKEY": [RRSIG.format("ok.test.")]})
+    enr["_dmarc.ok.test"] = {"TXT": ['"v=DMARC1; p=reject; rua=mailto:dmarc@ok.test"']}
+    # mail at a foreign webmail, DMARC « none », keys published but not signed
+    enr["faible.test"] = {"MX": ["5 aspmx.l.google.com.", "10 alt1.aspmx.l.google.com."], "TXT": ['"sans spf"'],
+                          "DNSKEY": [DNSKEY]}
+    enr["_dmarc.faible.test"] = {"TXT": ['"v=DMARC1; p=none"']}
+    enr["quarantaine.test"] = {"MX": ["10 mx1.mail.ovh.net."], "TXT": ['"v=spf1 include:mx.ovh.com ~all"']}
+    enr["_dmarc.quarantaine.test"] = {"TXT": ['"v=DMARC1;p=quarantine;pct=100"']}
+    enr["sansmx.test"] = {"TXT": ['"v=spf1 -all"']}
+    return enr
+
+
+def _reglages(web: ServeurWeb, dns_: ServeurDNS, certs: Certificats | None, **k) -> Reglages:
+    base = dict(concurrence=4, delai=0.0, timeout=0.5, tentatives=2, attente=0.02, port_http=web.port_http,
+                port_https=web.port_https, resolveur=("127.0.0.1", dns_.port),
+                ca=str(certs.fichier_ca) if certs else None, proxy_environnement=False)
+    return Reglages(**{**base, **k})
+
+
+def test_each_check_against_loopback_servers(tmp_path):
+    certs = Certificats([n for n in HOTES if n not in ("autosigne.test", "expire.test")], ["expire.test"], tmp_path)
+    contexte = certs.contexte({"autosigne.test": "autosigne", "expire.test": "expire"})
+    with ServeurDNS(_enregistrements(), valides=["ok.test"], lents=["lent-dns.test"]) as dns_, \
+            ServeurWeb(HOTES, contexte, lenteur=2.0) as web:
+        cibles = [Cible("commune", f"2900{i}", None, f"Commune fictive {i}", None, f"http://{n}/", None)
+                  for i, n in enumerate(HOTES)]
+        cibles += [Cible("commune", f"2910{i}", None, f"Commune fictive {i}", None, None, d)
+                   for i, d in enumerate(["ok.test", "faible.test", "quarantaine.test", "sansmx.test", "lent-dns.test"])]
+        cibles.append(Cible("commune", "29200", None, "Commune fictive sans nom", None, "http://inconnu.test/", None))
+        bilan = lancer(cibles, tmp_path / "sondes", _reglages(web, dns_, certs), quiet=True)
+    assert (bilan.cibles, bilan.controles, bilan.faits, bilan.deja_faits) == (16, 16, 16, 0)
+    res = {l["cle"]: l["resultat"] for l in lire(bilan.journal) if l["type"] == "controle"}
+    web_ = {urlsplit(k).hostname: v for k, v in res.items() if "://" in k}
+
+    ok = web_["ok.test"]
+    assert ok["https_joignable"] and ok["certificat_valide"] and ok["hsts"] and ok["redirection_https"]
+    assert ok["certificat_expire_le"] == "2031-05-17T12:00:00Z"  # notAfter of the test certificate
+    assert ok["hsts_valeur"] == "max-age=31536000" and not ok["boucle"]
+    assert web_["sanshsts.test"]["certificat_valide"] and not web_["sanshsts.test"]["hsts"]
+    assert not web_["sanshsts.test"]["redirection_https"] and web_["sanshsts.test"]["http_statut"] == 200
+    chaine = web_["chaine.test"]
+    assert chaine["redirection_https"] and len(chaine["redirections"]) == 3 and chaine["redirections"][-1].startswith("https://")
+    assert web_["boucle.test"]["boucle"] and not web_["boucle.test"]["redirection_https"]
+    assert web_["boucle.test"]["http_erreur"] == "boucle de redirections"
+    assert web_["bouclehttps.test"]["boucle"] and web_["bouclehttps.test"]["https_erreur"] == "boucle de redirections"
+    for hote, raison in (("autosigne.test", "autosigne"), ("expire.test", "expire")):
+        r = web_[hote]
+        assert r["certificat_valide"] is False and r["certificat_erreur"] == raison, r
+        assert r["https_joignable"] and not r["hsts"] and r["certificat_expire_le"] is None
+    lent = web_["lent.test"]
+    assert not lent["https_joignable"] and lent["https_erreur"] == "délai dépassé" and lent["http_erreur"] == "délai dépassé"
+    assert web_["panne.test"]["https_statut"] == 503 and web_["panne.test"]["http_statut"] == 503
+    assert web_["coupe.test"]["https_erreur"] == "connexion interrompue par le serveur"
+    assert web_["inconnu.test"]["https_erreur"] == "nom inconnu (DNS)"
+    # retried with back-off: twice (the setting) for the slow, failing and cut servers
+    for hote in ("lent.test", "panne.test", "coupe.test"):
+        assert web.requetes[(hote, "https", "/")] == 2, hote
+    assert web.requetes[("ok.test", "https", "/")] == 1
+    # politeness: one connection at a time per host; an honest User-Agent on every request
+    assert max(web.max_par_hote.values()) == 1
+    assert web.agents and all(a.startswith("territoires-sonde/0.1.0 (observatoire open data") for a in web.agents)
+
+    assert res["ok.test"] == {"domaine": "ok.test", "mx": ["10 mx.ok.test", "20 mx2.ok.test"], "mx_principal": "mx.ok.test",
+                              "spf": True, "spf_valeur": "v=spf1 mx -all", "dmarc": "reject",
+                              "dmarc_valeur": "v=DMARC1; p=reject; rua=mailto:dmarc@ok.test", "dnssec": True,
+                              "dnssec_ad": True, "erreur": None}
+    faible = res["faible.test"]
+    assert faible["mx_principal"] == "aspmx.l.google.com" and not faible["spf"] and faible["dmarc"] == "none"
+    assert not faible["dnssec"] and not faible["dnssec_ad"]  # keys without signature: not signed
+    assert res["quarantaine.test"]["dmarc"] == "quarantine" and res["quarantaine.test"]["spf"]
+    assert res["sansmx.test"]["mx"] == [] and res["sansmx.test"]["spf"] and res["sansmx.test"]["dmarc"] is None
+    assert res["lent-dns.test"]["erreur"] == "délai dépassé"
+    assert dns_.requetes[("lent-dns.test", "MX")] == 2  # retried
+
+
+def test_delay_between_two_requests_to_the_same_host(tmp_path):
+    hotes = {"poli.test": ("127.0.0.12", "sans_hsts")}
+    with ServeurDNS({"poli.test": {"A": ["127.0.0.12"]}}) as dns_, ServeurWeb(hotes, None) as web:
+        cibles = [Cible("commune", str(i), None, "x", None, f"http://poli.test/p{i}", None) for i in range(4)]
+        lancer(cibles, tmp_path / "s", _reglages(web, dns_, None, delai=0.15, tentatives=1), quiet=True)
+    assert sum(web.requetes.values()) == 4 and web.max_par_hote["poli.test"] == 1
+    assert web.ecarts_min["poli.test"] >= 0.14  # HTTPS refused at once, then the HTTP request: each waits its turn
+
+
+# ── 2,000 targets: limits measured by the server, kill -9 and resumption ──────────────────
+
+SCRIPT = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from sonde_serveurs import installer_garde
+installer_garde()
+from territoires.sonde import Reglages
+from territoires.sonde.campagne import lancer
+from territoires.sonde.cibles import Cible
+cfg = json.loads(sys.argv[1])
+cfg["reglages"]["resolveur"] = tuple(cfg["reglages"]["resolveur"])
+cibles = [Cible("commune", f"{{i:05d}}", None, f"Commune fictive {{i}}", None, f"http://h{{i % 20}}.test/c{{i}}", None)
+          for i in range(2000)]
+lancer(cibles, Path(cfg["dossier"]), Reglages(**cfg["reglages"]), quiet=True)
+"""
+
+
+def test_2000_targets_keep_the_limits_survive_kill_9_and_resume(tmp_path):
+    hotes = {f"h{i}.test": (f"127.0.1.{i + 1}", "sans_hsts") for i in range(20)}
+    dossier = tmp_path / "sondes"
+    with ServeurDNS({n: {"A": [a]} for n, (a, _) in hotes.items()}) as dns_, \
+            ServeurWeb(hotes, None, duree=0.004) as web:
+        reglages = dict(concurrence=8, delai=0.0, timeout=5, tentatives=1, attente=0.02, port_http=web.port_http,
+                        port_https=web.port_https, resolveur=["127.0.0.1", dns_.port], proxy_environnement=False)
+        commande = [sys.executable, "-c", SCRIPT.format(tests=str(TESTS)),
+                    json.dumps({"dossier": str(dossier), "reglages": reglages})]
+        env = {**os.environ, "PYTHONPATH": str(SRC)}
+        p = subprocess.Popen(commande, env=env)
+        fin = time.monotonic() + 60
+        faits = 0
+        while time.monotonic() < fin and p.poll() is None:
+            journaux = list(dossier.glob("*.jsonl"))
+            if journaux:
+                faits = journaux[0].read_bytes().count(b'"type":"controle"')
+                if faits >= 300:
+                    break
+            time.sleep(0.02)
+        os.kill(p.pid, signal.SIGKILL)
+        assert p.wait(10) == -signal.SIGKILL
+        (journal,) = dossier.glob("*.jsonl")
+        avant = [l["cle"] for l in lire(journal) if l["type"] == "controle"]
+        assert 300 <= len(avant) < 2000, len(avant)
+        requetes_avant = Counter(web.requetes)
+
+        fini = subprocess.run(commande, env=env, timeout=120)
+        assert fini.returncode == 0
+    lignes = lire(journal)
+    cles = [l["cle"] for l in lignes if l["type"] == "controle"]
+    # nothing lost, nothing done twice: one line per check, those finished before the kill kept
+    assert len(cles) == len(set(cles)) == 2000
+    assert set(avant) <= set(cles)
+    assert [l["type"] for l in lignes].count("cible") == 2000
+    assert {"campagne", "reprise", "fin"} <= {l["type"] for l in lignes}
+    for cle in avant:  # a finished check is never requested again
+        u = urlsplit(cle)
+        assert web.requetes[(u.hostname, "http", u.path)] == requetes_avant[(u.hostname, "http", u.path)] == 1
+    assert all(web.requetes[(f"h{i % 20}.test", "http", f"/c{i}")] >= 1 for i in range(2000))
+    # the limits, as the server measured them: one connection per host, eight at most overall
+    assert max(web.max_par_hote.values()) == 1
+    assert 2 <= web.max_total <= 8
