@@ -211,3 +211,101 @@ def test_2000_targets_keep_the_limits_survive_kill_9_and_resume(tmp_path):
     # the limits, as the server measured them: one connection per host, eight at most overall
     assert max(web.max_par_hote.values()) == 1
     assert 2 <= web.max_total <= 8
+
+
+# ── the command, then the build: marts.sondes, indicators, sources ─────────────────────────
+
+LANCER_CLI = """
+import sys
+sys.path.insert(0, {tests!r})
+from sonde_serveurs import installer_garde
+installer_garde()
+from territoires.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_no_probe_no_indicator(con):
+    """Without a probe run, no indicator of it is catalogued nor computed: never a 0 %."""
+    assert con.execute("select count(*) from marts.sondes").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.indicateurs_catalogue where 'sonde-cybersecurite' in sources"
+                       ).fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.indicateurs where indicateur like '%\\_sonde' escape '\\'"
+                       ).fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.sources where id = 'sonde-cybersecurite'").fetchone()[0] == 0
+
+
+def test_command_then_build(tmp_path, fixture_warehouse):
+    from territoires.sonde.cibles import cibles as lire_cibles
+
+    home = tmp_path / "home"
+    (home / "data" / "processed").mkdir(parents=True)
+    (home / "territoires.toml").write_text("", encoding="utf-8")
+    shutil.copyfile(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")  # reuse geometry
+    with duckdb.connect(str(fixture_warehouse), read_only=True) as c:
+        epci = c.execute(
+            "select code_epci from marts.presence_numerique where dans_perimetre and code_epci is not null "
+            "group by 1 having count(*) filter (where url_valide) between 4 and 12 order by 1 limit 1").fetchone()[0]
+        cibles = lire_cibles(c, f"epci:{epci}")
+    hotes_web = sorted({urlsplit(x.url).hostname for x in cibles if x.url})
+    domaines = sorted({x.domaine_mail for x in cibles if x.domaine_mail})
+    assert len(hotes_web) >= 3 and len(domaines) >= 2
+    expire, sans_hsts = hotes_web[0], hotes_web[1]
+    certs = Certificats(hotes_web[1:], [expire], tmp_path)
+    contexte = certs.contexte({expire: "expire"})
+    enr = {domaines[0]: {"MX": ["10 aspmx.l.google.com."], "TXT": ['"v=spf1 include:_spf.google.com ~all"'],
+                         "DNSKEY": [DNSKEY], "RRSIG:DNSKEY": [RRSIG.format(domaines[0] + ".")]},
+           "_dmarc." + domaines[0]: {"TXT": ['"v=DMARC1; p=reject"']},
+           domaines[1]: {"MX": ["10 mx1.mail.ovh.net."]}}
+    hotes = {h: ("127.0.0.2", "sans_hsts" if h == sans_hsts else "ok") for h in hotes_web}
+    env = {**os.environ, "PYTHONPATH": str(SRC), "TERRITOIRES_HOME": str(home), "CI": "true"}
+    with ServeurDNS(enr, defaut="127.0.0.2") as dns_, ServeurWeb(hotes, contexte) as web:
+        r = subprocess.run(
+            [sys.executable, "-c", LANCER_CLI.format(tests=str(TESTS)), "sonde", "--scope", f"epci:{epci}",
+             "--resolveur", f"127.0.0.1:{dns_.port}", "--ports-web", f"{web.port_http},{web.port_https}",
+             "--ca", str(certs.fichier_ca), "--delai", "0", "--timeout", "2", "--tentatives", "1",
+             "--contact", "https://example.invalid/contact"],
+            env=env, cwd=home, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"{len(cibles)} cible(s)" in r.stdout
+    assert all(a.endswith("; +https://example.invalid/contact)") for a in web.agents)
+    (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
+    lignes = lire(journal)
+    res = {(l["objet"], l["cle"]): l["resultat"] for l in lignes if l["type"] == "controle"}
+
+    r = subprocess.run([sys.executable, "-m", "territoires.cli", "build", "--departements", "29"], env=env, cwd=home,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+
+    # the same indicators recomputed in plain Python from the journal, commune by commune
+    communes = [x for x in cibles if x.genre == "commune"]
+    web_ok = [x for x in communes if x.url]
+    https = sum(1 for x in web_ok if res[("web", x.url)]["https_joignable"] and res[("web", x.url)]["certificat_valide"])
+    hsts = sum(1 for x in web_ok if res[("web", x.url)]["hsts"])
+    mail = [x for x in communes if x.domaine_mail and not res[("mail", x.domaine_mail)]["erreur"]]
+    dmarc = sum(1 for x in mail if res[("mail", x.domaine_mail)]["dmarc"] in ("reject", "quarantine"))
+    avec_mx = [x for x in mail if res[("mail", x.domaine_mail)]["mx"]]
+    etranger = sum(1 for x in avec_mx if res[("mail", x.domaine_mail)]["mx_principal"].endswith(".google.com"))
+    assert 0 < https < len(web_ok) and 0 < hsts < len(web_ok) and 0 < dmarc < len(mail)
+    with duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True) as c:
+        valeurs = dict((i, (n, d)) for i, n, d in c.execute(
+            "select indicateur, numerateur, denominateur from marts.indicateurs where niveau = 'epci' and code = ? "
+            "and tranche_taille = 'ensemble' and indicateur like '%\\_sonde' escape '\\'", [epci]).fetchall())
+        assert valeurs["part_https_valide_sonde"] == (https, len(web_ok))
+        assert valeurs["part_hsts_sonde"] == (hsts, len(web_ok))
+        assert valeurs["part_dmarc_sonde"] == (dmarc, len(mail))
+        assert valeurs["part_mx_etranger_sonde"] == (etranger, len(avec_mx))
+        jour = lignes[-1]["le"][:10]
+        (mil,) = c.execute("select millesime from marts.indicateurs_catalogue where indicateur = 'part_dmarc_sonde'"
+                           ).fetchone()
+        assert mil == f"sonde de cybersécurité (date des contrôles) : {jour}"
+        assert c.execute("select etat, lignes, millesime from marts.sources where id = 'sonde-cybersecurite'"
+                         ).fetchone() == ("sonde exécutée", len(res), jour)
+        # one row per target and check, with its time; the expired certificate named
+        x = next(x for x in communes if x.url and urlsplit(x.url).hostname == expire)
+        assert c.execute("select resultat, conforme from marts.sondes where genre = 'commune' and identifiant = ? "
+                         "and controle = 'certificat'", [x.identifiant]).fetchone() == ("expire", False)
+        assert c.execute("select count(distinct identifiant), count(*) filter (where verifie_le is null) "
+                         "from marts.sondes where genre = 'commune'").fetchone() == (len(communes), 0)
+        assert c.execute("select resultat from marts.sondes where cle = ? and controle = 'operateur_mx' limit 1",
+                         [domaines[0]]).fetchone() == ("webmail_etranger",)

@@ -82,9 +82,11 @@ def cibles(con, portee: str = "all") -> list[Cible]:
         "select code, nom, case when url_valide then mairie_site end, case when email_valide then email_hote end "
         f"from marts.presence_numerique where dans_perimetre and (url_valide or email_valide) and ({cond_c}) "
         "order by code").fetchall()
+    # the DPNT's contacts, when it was fetched (its empty shape, otherwise, has no contact columns)
+    colonnes = {c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = 'raw' "
+                                          "and table_name = 'dpnt_organisations'").fetchall()}
     dpnt = ("select siret, site_internet, split_part(adresse_messagerie, '@', 2) as domaine from raw.dpnt_organisations"
-            if con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                           "and table_name = 'dpnt_organisations'").fetchone()[0]
+            if {"siret", "site_internet", "adresse_messagerie"} <= colonnes
             else "select null::varchar as siret, null::varchar as site_internet, null::varchar as domaine")
     adherents = con.execute(
         f"""with dpnt as ({dpnt}),
