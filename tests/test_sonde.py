@@ -309,3 +309,84 @@ def test_command_then_build(tmp_path, fixture_warehouse):
                          "from marts.sondes where genre = 'commune'").fetchone() == (len(communes), 0)
         assert c.execute("select resultat from marts.sondes where cle = ? and controle = 'operateur_mx' limit 1",
                          [domaines[0]]).fetchone() == ("webmail_etranger",)
+
+
+def test_targets_members_and_scopes(tmp_path, fixture_warehouse):
+    """Members carry no site in their register: a member commune has its town hall's, another
+    member the site and e-mail the ANCT lists for its SIRET (DPNT), else it is no target."""
+    from territoires.sonde.cibles import cibles as lire_cibles
+    from territoires.sonde.controles import normaliser_url
+
+    copie = tmp_path / "entrepot.duckdb"
+    shutil.copyfile(fixture_warehouse, copie)
+    with duckdb.connect(str(copie)) as c:
+        code, site, hote = c.execute(
+            "select code, mairie_site, email_hote from marts.presence_numerique where url_valide and email_valide "
+            "and dans_perimetre order by code limit 1").fetchone()
+        c.execute("delete from marts.adherents")
+        c.execute(f"""insert into marts.adherents by name
+            select * from (values
+                ('megalis', '21290001000011', '21290001000011', 'Commune adhérente fictive', 'commune', true, '{code}'),
+                ('megalis', '20000000000001', '20000000000001', 'Syndicat fictif', 'syndicat', false, '{code}'),
+                ('megalis', '20000000000002', '20000000000002', 'Syndicat fictif sans site', 'syndicat', false, null))
+            as t(operateur, identifiant, siret, nom, type, commune_adherente, code_commune)""")
+        c.execute("create or replace table raw.dpnt_organisations as select * from (values "
+                  "('20000000000001', 'www.syndicat-fictif.fr/accueil', 'contact@Syndicat-Fictif.fr')) "
+                  "as t(siret, site_internet, adresse_messagerie)")
+        tout = lire_cibles(c, "all")
+        assert len([x for x in tout if x.genre == "commune"]) == c.execute(
+            "select count(*) from marts.presence_numerique where dans_perimetre and (url_valide or email_valide)"
+        ).fetchone()[0]
+        membres = {x.identifiant: x for x in lire_cibles(c, "operateur:megalis") if x.genre == "adherent"}
+        assert set(membres) == {"21290001000011", "20000000000001"}
+        assert membres["21290001000011"].url == normaliser_url(site)
+        assert membres["21290001000011"].domaine_mail == hote.lower()
+        assert (membres["20000000000001"].url, membres["20000000000001"].domaine_mail) == (
+            "http://www.syndicat-fictif.fr/accueil", "syndicat-fictif.fr")
+        une = lire_cibles(c, f"commune:{code}")
+        assert [(x.genre, x.identifiant) for x in une] == [("commune", code), ("adherent", "20000000000001"),
+                                                           ("adherent", "21290001000011")]
+        with pytest.raises(ValueError, match="portée « region » inconnue"):
+            lire_cibles(c, "region")
+        with pytest.raises(ValueError, match="code « 99 » inconnu pour le niveau departement"):
+            lire_cibles(c, "departement:99")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sonde", "--concurrence", "0"], "un nombre entier supérieur ou égal à 1 est attendu"),
+    (["sonde", "--delai", "-1"], "une durée positive en secondes est attendue"),
+    (["sonde", "--resolveur", "resolveur.example"], "adresse IP de résolveur attendue"),
+    (["sonde", "--ports-web", "80"], "deux ports séparés par une virgule attendus"),
+    (["sonde", "--reprendre", "--nouvelle"], "argument --nouvelle : incompatible avec l'argument --reprendre"),
+    (["sonde", "--scope", ""], "argument --scope : valeur vide"),
+])
+def test_command_usage_errors_are_french(argv, message, capsys):
+    from territoires import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == cli.EXIT_USAGE
+    assert message in capsys.readouterr().err
+
+
+def test_a_second_probe_on_the_same_journal_is_told_busy(tmp_path):
+    from territoires.sonde.journal import Journal, JournalOccupe
+
+    j = Journal.ouvrir(tmp_path / "c.jsonl")
+    try:
+        with pytest.raises(JournalOccupe, match="une autre sonde écrit déjà dans ce journal"):
+            Journal.ouvrir(tmp_path / "c.jsonl")
+    finally:
+        j.fermer()
+
+
+def test_a_torn_last_line_is_cut_off_on_reopening(tmp_path):
+    from territoires.sonde.journal import Journal
+
+    chemin = tmp_path / "c.jsonl"
+    chemin.write_bytes(b'{"type":"controle","objet":"mail","cle":"a.test","verifie_le":"x","resultat":{}}\n'
+                       b'{"type":"controle","objet":"mail","cle":"b.te')
+    j = Journal.ouvrir(chemin)
+    j.fermer()
+    assert j.faits == {("mail", "a.test")}
+    assert chemin.read_bytes().endswith(b'"resultat":{}}\n')
