@@ -236,7 +236,11 @@ def test_no_probe_no_indicator(con):
 
 
 def test_command_then_build(tmp_path, fixture_warehouse):
+    from serveur_local import ServeurLocal
+
     from territoires.sonde.cibles import cibles as lire_cibles
+    from territoires.sonde.controles import normaliser_url
+    from territoires.sources.telechargement import fetch
 
     home = tmp_path / "home"
     (home / "data" / "processed").mkdir(parents=True)
@@ -247,11 +251,17 @@ def test_command_then_build(tmp_path, fixture_warehouse):
             "select code_epci from marts.presence_numerique where dans_perimetre and code_epci is not null "
             "group by 1 having count(*) filter (where url_valide) between 4 and 12 order by 1 limit 1").fetchone()[0]
         cibles = lire_cibles(c, f"epci:{epci}")
+        # 29001: the ANCT's test (DPNT fixture) found its site not served over HTTPS
+        (site_29001,) = c.execute("select mairie_site from marts.presence_numerique where code = '29001' and url_valide"
+                                  ).fetchone()
+    portee = f"epci:{epci},commune:29001"
     hotes_web = sorted({urlsplit(x.url).hostname for x in cibles if x.url})
+    hote_29001 = urlsplit(normaliser_url(site_29001)).hostname
+    hotes_web += [hote_29001] if hote_29001 not in hotes_web else []
     domaines = sorted({x.domaine_mail for x in cibles if x.domaine_mail})
     assert len(hotes_web) >= 3 and len(domaines) >= 2
-    expire, sans_hsts = hotes_web[0], hotes_web[1]
-    certs = Certificats(hotes_web[1:], [expire], tmp_path)
+    expire, sans_hsts = [h for h in hotes_web if h != hote_29001][:2]
+    certs = Certificats([h for h in hotes_web if h != expire], [expire], tmp_path)
     contexte = certs.contexte({expire: "expire"})
     enr = {domaines[0]: {"MX": ["10 aspmx.l.google.com."], "TXT": ['"v=spf1 include:_spf.google.com ~all"'],
                          "DNSKEY": [DNSKEY], "RRSIG:DNSKEY": [RRSIG.format(domaines[0] + ".")]},
@@ -261,18 +271,21 @@ def test_command_then_build(tmp_path, fixture_warehouse):
     env = {**os.environ, "PYTHONPATH": str(SRC), "TERRITOIRES_HOME": str(home), "CI": "true"}
     with ServeurDNS(enr, defaut="127.0.0.2") as dns_, ServeurWeb(hotes, contexte) as web:
         r = subprocess.run(
-            [sys.executable, "-c", LANCER_CLI.format(tests=str(TESTS)), "sonde", "--scope", f"epci:{epci}",
+            [sys.executable, "-c", LANCER_CLI.format(tests=str(TESTS)), "sonde", "--scope", portee,
              "--resolveur", f"127.0.0.1:{dns_.port}", "--ports-web", f"{web.port_http},{web.port_https}",
              "--ca", str(certs.fichier_ca), "--delai", "0", "--timeout", "2", "--tentatives", "1",
              "--contact", "https://example.invalid/contact"],
             env=env, cwd=home, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert f"{len(cibles)} cible(s)" in r.stdout
+    assert f"{len(cibles) + ('29001' not in {x.identifiant for x in cibles})} cible(s)" in r.stdout
     assert all(a.endswith("; +https://example.invalid/contact)") for a in web.agents)
     (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
     lignes = lire(journal)
     res = {(l["objet"], l["cle"]): l["resultat"] for l in lignes if l["type"] == "controle"}
 
+    with ServeurLocal() as s:  # the ANCT's DPNT, to compare with
+        fetch("anct-dpnt-json", home / "data" / "raw", progress=False,
+              url=s.servir("/dpnt", (TESTS / "fixtures" / "sources" / "dpnt" / "dpnt-quotidien.json.gz").read_bytes()))
     r = subprocess.run([sys.executable, "-m", "territoires.cli", "build", "--departements", "29"], env=env, cwd=home,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -309,6 +322,12 @@ def test_command_then_build(tmp_path, fixture_warehouse):
                          "from marts.sondes where genre = 'commune'").fetchone() == (len(communes), 0)
         assert c.execute("select resultat from marts.sondes where cle = ? and controle = 'operateur_mx' limit 1",
                          [domaines[0]]).fetchone() == ("webmail_etranger",)
+        # the probe beside the ANCT's test: 29001 served over HTTPS with a valid certificate by
+        # the probe, not by the DPNT; the one disagreement on the communes both checked
+        assert res[("web", normaliser_url(site_29001))]["certificat_valide"]
+        assert c.execute("select code, source_a, source_b, valeur_a, valeur_b from marts.ecarts_sources "
+                         "where sujet = 'https_sonde'").fetchall() == [
+            ("29001", "sonde-cybersecurite", "anct-dpnt-json", "oui", "non")]
 
 
 def test_targets_members_and_scopes(tmp_path, fixture_warehouse):
