@@ -94,8 +94,9 @@ def test_each_check_against_loopback_servers(tmp_path):
         cibles += [Cible("commune", f"2910{i}", None, f"Commune fictive {i}", None, None, d)
                    for i, d in enumerate(["ok.test", "faible.test", "quarantaine.test", "sansmx.test", "lent-dns.test"])]
         cibles.append(Cible("commune", "29200", None, "Commune fictive sans nom", None, "http://inconnu.test/", None))
+        cibles.append(Cible("commune", "29201", None, "Commune fictive muette", None, "http://lent-dns.test/", None))
         bilan = lancer(cibles, tmp_path / "sondes", _reglages(web, dns_, certs), quiet=True)
-    assert (bilan.cibles, bilan.controles, bilan.faits, bilan.deja_faits) == (16, 16, 16, 0)
+    assert (bilan.cibles, bilan.controles, bilan.faits, bilan.deja_faits, bilan.sans_reponse) == (17, 17, 17, 0, 2)
     res = {l["cle"]: l["resultat"] for l in lire(bilan.journal) if l["type"] == "controle"}
     web_ = {urlsplit(k).hostname: v for k, v in res.items() if "://" in k}
 
@@ -118,7 +119,9 @@ def test_each_check_against_loopback_servers(tmp_path):
     assert not lent["https_joignable"] and lent["https_erreur"] == "délai dépassé" and lent["http_erreur"] == "délai dépassé"
     assert web_["panne.test"]["https_statut"] == 503 and web_["panne.test"]["http_statut"] == 503
     assert web_["coupe.test"]["https_erreur"] == "connexion interrompue par le serveur"
-    assert web_["inconnu.test"]["https_erreur"] == "nom inconnu (DNS)"
+    assert web_["inconnu.test"]["https_erreur"] == "nom inconnu (DNS)" and web_["inconnu.test"]["dns_erreur"] is None
+    # the resolver silent for a site's host: nothing concluded about the site
+    assert web_["lent-dns.test"]["dns_erreur"] == "délai dépassé" and web_["lent-dns.test"]["https_erreur"] is None
     # retried with back-off: twice (the setting) for the slow, failing and cut servers
     for hote in ("lent.test", "panne.test", "coupe.test"):
         assert web.requetes[(hote, "https", "/")] == 2, hote
@@ -259,8 +262,8 @@ def test_command_then_build(tmp_path, fixture_warehouse):
     hote_29001 = urlsplit(normaliser_url(site_29001)).hostname
     hotes_web += [hote_29001] if hote_29001 not in hotes_web else []
     domaines = sorted({x.domaine_mail for x in cibles if x.domaine_mail})
-    assert len(hotes_web) >= 3 and len(domaines) >= 2
-    expire, sans_hsts = [h for h in hotes_web if h != hote_29001][:2]
+    assert len(hotes_web) >= 5 and len(domaines) >= 2
+    expire, sans_hsts, muet = [h for h in hotes_web if h != hote_29001][:3]  # muet: the resolver never answers
     certs = Certificats([h for h in hotes_web if h != expire], [expire], tmp_path)
     contexte = certs.contexte({expire: "expire"})
     enr = {domaines[0]: {"MX": ["10 aspmx.l.google.com."], "TXT": ['"v=spf1 include:_spf.google.com ~all"'],
@@ -269,7 +272,7 @@ def test_command_then_build(tmp_path, fixture_warehouse):
            domaines[1]: {"MX": ["10 mx1.mail.ovh.net."]}}
     hotes = {h: ("127.0.0.2", "sans_hsts" if h == sans_hsts else "ok") for h in hotes_web}
     env = {**os.environ, "PYTHONPATH": str(SRC), "TERRITOIRES_HOME": str(home), "CI": "true"}
-    with ServeurDNS(enr, defaut="127.0.0.2") as dns_, ServeurWeb(hotes, contexte) as web:
+    with ServeurDNS(enr, defaut="127.0.0.2", lents=[muet]) as dns_, ServeurWeb(hotes, contexte) as web:
         r = subprocess.run(
             [sys.executable, "-c", LANCER_CLI.format(tests=str(TESTS)), "sonde", "--scope", portee,
              "--resolveur", f"127.0.0.1:{dns_.port}", "--ports-web", f"{web.port_http},{web.port_https}",
@@ -278,6 +281,7 @@ def test_command_then_build(tmp_path, fixture_warehouse):
             env=env, cwd=home, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert f"{len(cibles) + ('29001' not in {x.identifiant for x in cibles})} cible(s)" in r.stdout
+    assert "le résolveur DNS n'a pas répondu" in r.stderr
     assert all(a.endswith("; +https://example.invalid/contact)") for a in web.agents)
     (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
     lignes = lire(journal)
@@ -292,7 +296,7 @@ def test_command_then_build(tmp_path, fixture_warehouse):
 
     # the same indicators recomputed in plain Python from the journal, commune by commune
     communes = [x for x in cibles if x.genre == "commune"]
-    web_ok = [x for x in communes if x.url]
+    web_ok = [x for x in communes if x.url and not res[("web", x.url)]["dns_erreur"]]
     https = sum(1 for x in web_ok if res[("web", x.url)]["https_joignable"] and res[("web", x.url)]["certificat_valide"])
     hsts = sum(1 for x in web_ok if res[("web", x.url)]["hsts"])
     mail = [x for x in communes if x.domaine_mail and not res[("mail", x.domaine_mail)]["erreur"]]
@@ -320,6 +324,10 @@ def test_command_then_build(tmp_path, fixture_warehouse):
                          "and controle = 'certificat'", [x.identifiant]).fetchone() == ("expire", False)
         assert c.execute("select count(distinct identifiant), count(*) filter (where verifie_le is null) "
                          "from marts.sondes where genre = 'commune'").fetchone() == (len(communes), 0)
+        # nothing concluded where the resolver was silent: in no denominator, null in marts.sondes
+        assert len(web_ok) < len([x for x in communes if x.url])
+        assert set(c.execute("select resultat, conforme, detail from marts.sondes where objet = 'web' and cle like ?",
+                             [f"%//{muet}/%"]).fetchall()) == {(None, None, "délai dépassé")}
         assert c.execute("select resultat from marts.sondes where cle = ? and controle = 'operateur_mx' limit 1",
                          [domaines[0]]).fetchone() == ("webmail_etranger",)
         # the probe beside the ANCT's test: 29001 served over HTTPS with a valid certificate by

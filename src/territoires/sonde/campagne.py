@@ -31,6 +31,8 @@ class Bilan:
     faits: int              # done by this run
     secondes: float
     reprise: bool
+    #: checks of this run on which the resolver gave no answer (nothing concluded)
+    sans_reponse: int = 0
 
 
 def choisir_journal(dossier: Path, reprendre: bool = False, nouvelle: bool = False) -> tuple[Path, bool]:
@@ -62,15 +64,16 @@ def travaux(cibles: list[Cible]) -> list[tuple[str, str]]:
 
 
 async def _executer(journal: Journal, a_faire: list[tuple[str, str]], reglages: Reglages,
-                    progress: Progress) -> int:
-    faits = 0
+                    progress: Progress) -> tuple[int, int]:
+    faits = muets = 0
     async with Sondeur(reglages) as sondeur:
         async def un(objet: str, cle: str) -> None:
-            nonlocal faits
+            nonlocal faits, muets
             t0 = time.perf_counter()
             resultat = await (sondeur.controle_web(cle) if objet == "web" else sondeur.controle_mail(cle))
             journal.controle(objet, cle, resultat, time.perf_counter() - t0)
             faits += 1
+            muets += bool(resultat.get("dns_erreur") or resultat.get("erreur"))
             progress.avance("Sonde")
 
         taches = [asyncio.ensure_future(un(o, c)) for o, c in a_faire]
@@ -79,7 +82,7 @@ async def _executer(journal: Journal, a_faire: list[tuple[str, str]], reglages: 
         finally:
             for t in taches:
                 t.cancel()
-    return faits
+    return faits, muets
 
 
 def lancer(cibles: list[Cible], dossier: Path, reglages: Reglages, *, reprendre: bool = False,
@@ -105,9 +108,10 @@ def lancer(cibles: list[Cible], dossier: Path, reglages: Reglages, *, reprendre:
         progress.total = len(a_faire)
         progress.say(f"Sonde : {len(cibles)} cible(s), {len(tous)} contrôle(s) dont {len(tous) - len(a_faire)} "
                      f"déjà fait(s) ; journal {chemin}")
-        faits = asyncio.run(_executer(journal, a_faire, reglages, progress)) if a_faire else 0
+        faits, muets = asyncio.run(_executer(journal, a_faire, reglages, progress)) if a_faire else (0, 0)
         progress.fin()
         journal.ecrire({"type": "fin", "le": maintenant(), "controles": len(journal.faits)})
     finally:
         journal.fermer()
-    return Bilan(chemin, len(cibles), len(tous), len(tous) - len(a_faire), faits, time.perf_counter() - t0, reprise)
+    return Bilan(chemin, len(cibles), len(tous), len(tous) - len(a_faire), faits, time.perf_counter() - t0, reprise,
+                 muets)

@@ -83,6 +83,10 @@ def cmd_sonde(args: argparse.Namespace) -> int:
     print(f"{formats.entier(bilan.cibles)} cible(s), {formats.entier(bilan.controles)} contrôle(s) : "
           f"{formats.entier(bilan.faits)} fait(s) maintenant, {formats.entier(bilan.deja_faits)} repris du journal "
           f"— {formats.decimal(bilan.secondes)} s")
+    if bilan.sans_reponse:
+        print(f"Attention : pour {formats.entier(bilan.sans_reponse)} contrôle(s), le résolveur DNS n'a pas répondu "
+              "(délai dépassé ou échec) : rien n'en est conclu, ils ne comptent dans aucun indicateur. Vérifiez "
+              "le résolveur (--resolveur) puis lancez une nouvelle campagne (--nouvelle).", file=sys.stderr)
     print(f"Journal : {bilan.journal}")
     print("`territoires build` charge les résultats dans l'entrepôt (marts.sondes).")
     return 0

@@ -97,6 +97,15 @@ def _erreur_reseau(exc: BaseException) -> str:
     return f"erreur ({type(exc).__name__})"
 
 
+def _erreur_dns(exc: BaseException) -> str:
+    """Why the resolver gave no conclusion."""
+    if isinstance(exc, dns.exception.Timeout):
+        return DELAI_DEPASSE
+    if isinstance(exc, dns.resolver.NoNameservers):
+        return "résolveur en échec (SERVFAIL)"
+    return f"résolveur injoignable ({type(exc).__name__})"
+
+
 def _date_certificat(valeur: str | None) -> str | None:
     """``notAfter`` of ``getpeercert()`` (``'Jun  1 12:00:00 2027 GMT'``) → ISO 8601 UTC."""
     if not valeur:
@@ -324,15 +333,27 @@ class Sondeur:
         - ``hsts``: a ``Strict-Transport-Security`` header on a verified HTTPS answer of
           the chain (browsers ignore it otherwise);
         - ``redirection_https``: the http:// URL leads, through its redirects, to an
-          https:// URL; ``boucle``: a redirect chain loops (or is too long).
+          https:// URL; ``boucle``: a redirect chain loops (or is too long);
+        - ``dns_erreur``: the resolver did not answer for the site's host (timeout,
+          SERVFAIL): nothing is concluded about the site (a name that does not exist is
+          a conclusion: « nom inconnu »).
         """
         url = normaliser_url(url_declaree)
         res: dict = {"url": url, "https_joignable": False, "https_statut": None, "https_erreur": None,
                      "certificat_valide": None, "certificat_erreur": None, "certificat_expire_le": None,
                      "hsts": False, "hsts_valeur": None, "http_joignable": False, "http_statut": None,
-                     "http_erreur": None, "redirection_https": False, "redirections": [], "boucle": False}
+                     "http_erreur": None, "redirection_https": False, "redirections": [], "boucle": False,
+                     "dns_erreur": None}
         if url is None:
             res["https_erreur"] = res["http_erreur"] = "adresse illisible"
+            return res
+        try:
+            await self._adresse(urlsplit(url).hostname or "")
+        except NomInconnu as exc:
+            res["https_erreur"] = res["http_erreur"] = _erreur_reseau(exc)
+            return res
+        except (dns.exception.DNSException, OSError) as exc:
+            res["dns_erreur"] = _erreur_dns(exc)
             return res
         reste = url.split("://", 1)[1]
         url_https, url_http = "https://" + reste, "http://" + reste
@@ -350,14 +371,14 @@ class Sondeur:
                 try:  # reachable all the same? (one request, no redirect followed)
                     rep = await self.requete(url_https, verifier=False)
                     res.update(https_joignable=True, https_statut=rep.statut)
-                except (httpx.HTTPError, NomInconnu, dns.exception.DNSException) as exc2:
+                except (httpx.HTTPError, NomInconnu, dns.exception.DNSException, OSError) as exc2:
                     res["https_erreur"] = _erreur_reseau(exc2)
             else:
                 res.update(https_joignable=True, certificat_valide=True,
                            https_erreur=f"certificat refusé sur la redirection vers {exc.hote} ({exc.raison})")
         except Redirections as exc:
             res.update(https_joignable=True, certificat_valide=True, boucle=True, https_erreur=str(exc))
-        except (httpx.HTTPError, NomInconnu, dns.exception.DNSException) as exc:
+        except (httpx.HTTPError, NomInconnu, dns.exception.DNSException, OSError) as exc:
             res["https_erreur"] = _erreur_reseau(exc)
         # 2. HTTP, following redirects until an https:// URL (already checked above)
         try:
@@ -369,7 +390,7 @@ class Sondeur:
             res.update(http_joignable=True, http_erreur=f"certificat refusé ({exc.raison})")
         except Redirections as exc:
             res.update(http_joignable=True, boucle=True, http_erreur=str(exc))
-        except (httpx.HTTPError, NomInconnu, dns.exception.DNSException) as exc:
+        except (httpx.HTTPError, NomInconnu, dns.exception.DNSException, OSError) as exc:
             res["http_erreur"] = _erreur_reseau(exc)
         return res
 
@@ -412,7 +433,7 @@ class Sondeur:
                 res["dnssec"] = signe
                 res["dnssec_ad"] = bool(cles.response.flags & dns.flags.AD)
         except (dns.exception.DNSException, OSError) as exc:
-            res["erreur"] = DELAI_DEPASSE if isinstance(exc, dns.exception.Timeout) else f"résolveur : {type(exc).__name__}"
+            res["erreur"] = _erreur_dns(exc)
         return res
 
 

@@ -35,9 +35,10 @@ presumes as (
     join acheteurs a on a.acheteur_commune_code = c.code and starts_with(a.acheteur_siren, '21' || left(c.code, 2))
     where c.code not in (select code from sirens)
 ),
--- the probe's checks of each commune (a mail check whose resolver did not answer concludes nothing)
+-- the probe's checks of each commune (a check whose resolver did not answer concludes nothing:
+-- the commune is then in no denominator of the probe)
 sonde_communes as (
-    select c.identifiant as code, w.cle as cle_web, w.https_joignable, w.certificat_valide, w.redirection_https,
+    select c.identifiant as code, case when w.web_conclu then w.cle end as cle_web, w.https_joignable, w.certificat_valide, w.redirection_https,
            w.hsts, m.mail_conclu, m.mx, m.spf, m.dmarc, m.dnssec, m.classe_mx
     from staging.sondes_cibles c
     left join staging.sondes w on w.objet = 'web' and w.cle = c.cle_web

@@ -7,7 +7,8 @@
 -- none, absente), dnssec (DNSKEY signed by RRSIG; detail: the resolver's AD flag),
 -- operateur_mx (class of the primary MX by indicators/mx.csv). `conforme`: the good
 -- practice holds (null: nothing concluded — site unreachable for the certificate, or the
--- resolver did not answer). The target's commune: code_commune (the member's seat).
+-- probe's resolver did not answer: then every check of that site or domain is null, the
+-- reason in detail). The target's commune: code_commune (the member's seat).
 -- unique: genre, operateur_cle, identifiant, controle
 -- not_null: genre, operateur_cle, identifiant, controle, objet, cle, verifie_le, campagne
 -- accepted_values: genre in (commune, adherent)
@@ -16,7 +17,7 @@ with cibles as (select * from staging.sondes_cibles),
 sondes as (select * from staging.sondes),
 web as (
     select c.genre, c.operateur, c.operateur_cle, c.identifiant, c.nom, c.code_commune,
-           s.objet, s.cle, s.verifie_le, s.campagne,
+           s.objet, s.cle, s.verifie_le, s.campagne, s.web_conclu as conclu, s.dns_erreur as erreur,
            [{'controle': 'https', 'resultat': case when s.https_joignable then 'oui' else 'non' end,
              'conforme': s.https_joignable, 'detail': s.https_erreur},
             {'controle': 'certificat', 'resultat': coalesce(case when s.certificat_valide then 'valide' end, s.certificat_erreur),
@@ -29,7 +30,7 @@ web as (
 ),
 mail as (
     select c.genre, c.operateur, c.operateur_cle, c.identifiant, c.nom, c.code_commune,
-           s.objet, s.cle, s.verifie_le, s.campagne,
+           s.objet, s.cle, s.verifie_le, s.campagne, s.mail_conclu as conclu, s.mail_erreur as erreur,
            [{'controle': 'mx', 'resultat': case when s.mail_conclu then case when len(s.mx) > 0 then 'oui' else 'non' end end,
              'conforme': case when s.mail_conclu then len(s.mx) > 0 end,
              'detail': coalesce(s.mail_erreur, array_to_string(s.mx, ', '))},
@@ -47,10 +48,17 @@ mail as (
               else [] end as liste
     from cibles c join sondes s on s.objet = 'mail' and s.cle = c.cle_mail
 ),
-controles as (
+deplies as (
     select * exclude (liste, c), c.* from (select *, unnest(liste) as c from web)
     union all by name
     select * exclude (liste, c), c.* from (select *, unnest(liste) as c from mail)
+),
+-- the resolver gave no answer: nothing concluded, the reason in detail
+controles as (
+    select * exclude (resultat, conforme, detail),
+           case when conclu then resultat end as resultat, case when conclu then conforme end as conforme,
+           case when conclu then detail else erreur end as detail
+    from deplies
 ),
 final as (
     select genre, operateur, operateur_cle, identifiant, nom, code_commune, controle, objet, cle, resultat, conforme,

@@ -3,7 +3,8 @@
 -- (objet = 'web') or mail domain (objet = 'mail'), its fields typed, with its time. The
 -- primary MX host is classified by territoires/indicators/mx.csv (raw.classement_mx: the
 -- longest matching suffix; a host in no entry is « autre »; no MX: null).
--- `mail_conclu`: the resolver answered (a timeout or SERVFAIL concludes nothing).
+-- `web_conclu`, `mail_conclu`: the resolver answered for the site's host or the mail domain
+-- (a timeout or SERVFAIL of the probe's resolver concludes nothing about the commune).
 -- unique: objet, cle
 -- not_null: objet, cle, campagne, verifie_le
 -- accepted_values: objet in (web, mail)
@@ -32,6 +33,7 @@ typees as (
         (resultat -> 'redirections')::varchar[] as redirections,
         (resultat ->> 'boucle')::boolean as boucle_redirections,
         resultat ->> 'http_erreur' as http_erreur,
+        resultat ->> 'dns_erreur' as dns_erreur,
         -- mail domain
         (resultat -> 'mx')::varchar[] as mx,
         resultat ->> 'mx_principal' as mx_principal,
@@ -54,6 +56,7 @@ classes as (
 final as (
     select
         t.*,
+        t.objet = 'web' and t.dns_erreur is null as web_conclu,
         t.objet = 'mail' and t.mail_erreur is null as mail_conclu,
         case when t.mx_principal is not null then coalesce(c.classe, 'autre') end as classe_mx,
         c.libelle as operateur_mx
