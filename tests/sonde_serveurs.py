@@ -21,7 +21,7 @@ import socket
 import ssl
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import dns.flags
