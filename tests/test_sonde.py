@@ -417,3 +417,58 @@ def test_a_torn_last_line_is_cut_off_on_reopening(tmp_path):
     j.fermer()
     assert j.faits == {("mail", "a.test")}
     assert chemin.read_bytes().endswith(b'"resultat":{}}\n')
+
+
+def test_campaigns_new_resumed_or_continued(tmp_path):
+    """A finished campaign is followed by a new one; ``reprendre`` continues it (another
+    scope: only the checks not done yet are run); ``nouvelle`` starts afresh."""
+    hotes = {"a.test": ("127.0.0.13", "sans_hsts"), "b.test": ("127.0.0.14", "sans_hsts")}
+    with ServeurDNS({n: {"A": [a]} for n, (a, _) in hotes.items()}) as dns_, ServeurWeb(hotes, None) as web:
+        r = _reglages(web, dns_, None, tentatives=1)
+        a = [Cible("commune", "1", None, "x", None, "http://a.test/", None)]
+        ab = a + [Cible("commune", "2", None, "y", None, "http://b.test/", None)]
+        premier = lancer(a, tmp_path, r, quiet=True)
+        suite = lancer(ab, tmp_path, r, quiet=True, reprendre=True)
+        assert suite.journal == premier.journal and suite.reprise and (suite.deja_faits, suite.faits) == (1, 1)
+        time.sleep(1.1)  # campaigns are named by their start, to the second
+        nouvelle = lancer(ab, tmp_path, r, quiet=True)
+        assert nouvelle.journal != premier.journal and not nouvelle.reprise and nouvelle.faits == 2
+    assert web.requetes[("a.test", "http", "/")] == 2 and web.requetes[("b.test", "http", "/")] == 2
+
+
+def test_sigterm_stops_the_command_keeping_every_finished_check(tmp_path, fixture_warehouse):
+    home = tmp_path / "home"
+    (home / "data" / "processed").mkdir(parents=True)
+    (home / "territoires.toml").write_text("", encoding="utf-8")
+    shutil.copyfile(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "TERRITOIRES_HOME": str(home), "CI": "true"}
+    with ServeurDNS({}, defaut="127.0.0.15") as dns_, ServeurWeb({"x.test": ("127.0.0.15", "lent")}, None,
+                                                                 lenteur=30, defaut="lent") as web:
+        p = subprocess.Popen(
+            [sys.executable, "-c", LANCER_CLI.format(tests=str(TESTS)), "sonde", "--scope", "departement:29",
+             "--resolveur", f"127.0.0.1:{dns_.port}", "--ports-web", f"{web.port_http},{web.port_https}",
+             "--delai", "0", "--timeout", "20", "--tentatives", "1"],
+            env=env, cwd=home, stderr=subprocess.PIPE, text=True)
+        fin = time.monotonic() + 30
+        while time.monotonic() < fin and not web.requetes:
+            time.sleep(0.05)
+        assert web.requetes, "the probe never reached the server"
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=10)[1]
+    assert p.returncode == 143 and time.monotonic() - t0 < 5
+    assert "Arrêté (SIGTERM) : chaque contrôle terminé est dans le journal" in err
+    (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
+    assert journal.read_bytes().endswith(b"\n") and not any(l["type"] == "fin" for l in lire(journal))
+
+
+def test_mx_list_is_checked_line_by_line(tmp_path):
+    from territoires.indicators.load import MX_FILE, DonneesError, _classement_mx
+
+    lignes = _classement_mx(MX_FILE)
+    assert {c for _, c, *_ in lignes} == {"operateur_public_francais", "hebergeur_francais", "webmail_etranger"}
+    assert all(origine for *_, origine, _ in lignes)
+    faux = tmp_path / "mx.csv"
+    faux.write_text("# commentaire\ndomaine,classe,libelle,origine\ngoogle.com,etranger,Google,doc\n", encoding="utf-8")
+    with pytest.raises(DonneesError, match=r"mx\.csv, ligne 3 : classe « etranger » inconnue ; choix : "):
+        _classement_mx(faux)
