@@ -431,10 +431,12 @@ def report_scaling(r: dict) -> list[str]:
 
 
 import adherents  # noqa: E402 - benchmarks/adherents.py, beside this file
+import sonde  # noqa: E402 - benchmarks/sonde.py, beside this file
 
 SECTIONS = {
     "build": (bench_build, report_build),
     "adherents": (adherents.bench, adherents.report),
+    "sonde": (sonde.bench, sonde.report),
     "dashboard": (bench_dashboard, report_dashboard),
     "site": (bench_site, report_site),
     "browser": (bench_browser, report_browser),

@@ -1,4 +1,4 @@
-"""Command line: ``territoires init | build | fetch | sources | info | indicateurs | export | report | page``.
+"""Command line: ``territoires init | build | fetch | sources | info | indicateurs | export | report | page | sonde``.
 
 Every error is printed in French with the file and the reason, and exits non-zero.
 """
@@ -18,7 +18,7 @@ from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT,
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
-              "territoires.members.cli")
+              "territoires.members.cli", "territoires.sonde.cli")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -212,7 +212,9 @@ def _message_interruption(command: str, sigterm: bool) -> str:
     """The one French line saying what was kept."""
     done = {"build": "l'entrepôt précédent est intact",
             "report": "les pages déjà écrites sont complètes, les autres n'ont pas été remplacées",
-            "fetch": "les fichiers déjà vérifiés sont gardés, aucun fichier partiel n'a été laissé"}
+            "fetch": "les fichiers déjà vérifiés sont gardés, aucun fichier partiel n'a été laissé",
+            "sonde": "chaque contrôle terminé est dans le journal ; relancer `territoires sonde` reprend "
+                     "sans rien refaire"}
     quoi = "Arrêté (SIGTERM)" if sigterm else "Interrompu"
     return f"{quoi} : {done.get(command, 'rien de partiel n’a été laissé')}."
 

@@ -5,6 +5,7 @@ Data files (this folder, each one a registry source whose sha256 is recorded at 
 - ``sites.csv``        → ``raw.classement_sites``        (source ``classement-sites``)
 - ``messageries.csv``  → ``raw.classement_messageries``  (source ``classement-messageries``)
 - ``extensions.csv``   → ``raw.extensions_domaine``      (source ``extensions-domaine``)
+- ``mx.csv``           → ``raw.classement_mx``           (source ``classement-mx``: the probe's MX hosts)
 - ``catalogue.toml``   → ``raw.indicateurs_catalogue``, ``raw.indicateurs_criteres``,
   ``raw.score_ponderations``, ``raw.millesimes_libelles`` (source ``indicateurs-catalogue``)
 
@@ -31,15 +32,17 @@ HERE = Path(__file__).parent
 SITES_FILE = HERE / "sites.csv"
 MESSAGERIES_FILE = HERE / "messageries.csv"
 EXTENSIONS_FILE = HERE / "extensions.csv"
+MX_FILE = HERE / "mx.csv"
 CATALOGUE_FILE = HERE / "catalogue.toml"
 MACROS_FILE = HERE / "macros.sql"
 
 #: data files whose content changes the warehouse (hashed into the build fingerprint; the
 #: code is found from the build's imports, :mod:`territoires.empreintes`)
-FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, CATALOGUE_FILE, MACROS_FILE)
+FICHIERS = (SITES_FILE, MESSAGERIES_FILE, EXTENSIONS_FILE, MX_FILE, CATALOGUE_FILE, MACROS_FILE)
 
 CLASSES_SITE = ("domaine_propre", "plateforme_publique", "constructeur_commercial", "pages_perso_fai")
 CLASSES_EMAIL = ("domaine_propre", "plateforme_publique", "webmail_grand_public", "fournisseur_partage")
+CLASSES_MX = ("operateur_public_francais", "hebergeur_francais", "webmail_etranger", "autre")
 
 #: criteria that count communes or points rather than a yes/no fact: they may be a
 #: numerator or a denominator but never weigh in the composite score. The criteria
@@ -187,6 +190,22 @@ def _classement(path: Path, classes: tuple[str, ...]) -> list[tuple]:
     return rows
 
 
+def _classement_mx(path: Path) -> list[tuple]:
+    """``mx.csv``: suffix of an MX host name → operator class (the probe's MX, classified at build)."""
+    rows, seen = [], {}
+    for lineno, r in _read_csv(path, ("domaine", "classe", "libelle", "origine")):
+        dom = _domaine(path, lineno, r["domaine"], suffix=True)
+        if dom in seen:
+            raise DonneesError(f"{path}, ligne {lineno} : domaine « {dom} » déjà classé ligne {seen[dom]}")
+        seen[dom] = lineno
+        if r["classe"] not in CLASSES_MX:
+            raise DonneesError(f"{path}, ligne {lineno} : classe « {r['classe']} » inconnue ; choix : {', '.join(CLASSES_MX)}")
+        if not r["libelle"] or not r["origine"]:
+            raise DonneesError(f"{path}, ligne {lineno} : libellé et origine sont obligatoires")
+        rows.append((idna_ascii(dom), r["classe"], r["libelle"], r["origine"], lineno))
+    return rows
+
+
 def _extensions(path: Path) -> list[tuple]:
     rows, seen = [], set()
     for lineno, r in _read_csv(path, ("extension", "type", "souveraine", "libelle", "origine")):
@@ -324,6 +343,10 @@ def load_raw(con, registry=None) -> dict[str, int]:
         " souveraine boolean, libelle varchar, origine varchar)"
     )
     inserer(con, "raw.extensions_domaine", extensions)
+    mx = _classement_mx(MX_FILE)
+    con.execute("create or replace table raw.classement_mx (domaine varchar, classe varchar, libelle varchar,"
+                " origine varchar, ligne integer)")
+    inserer(con, "raw.classement_mx", mx)
     con.execute(
         "create or replace table raw.indicateurs_catalogue (indicateur varchar, ordre integer,"
         " libelle varchar, libelle_court varchar, definition varchar, unite varchar, polarite varchar,"
@@ -342,6 +365,7 @@ def load_raw(con, registry=None) -> dict[str, int]:
         "classement-sites": len(sites),
         "classement-messageries": len(messageries),
         "extensions-domaine": len(extensions),
+        "classement-mx": len(mx),
         "indicateurs-catalogue": len(cat["indicateurs"]),
     }
 
@@ -356,7 +380,7 @@ def _version(paquet: str) -> str:
 
 
 #: the raw tables of :func:`load_raw`
-TABLES = ("raw.classement_sites", "raw.classement_messageries", "raw.extensions_domaine",
+TABLES = ("raw.classement_sites", "raw.classement_messageries", "raw.extensions_domaine", "raw.classement_mx",
           "raw.indicateurs_catalogue", "raw.indicateurs_criteres", "raw.score_ponderations",
           "raw.millesimes_libelles")
 

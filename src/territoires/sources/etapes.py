@@ -27,8 +27,8 @@ from territoires.entrepot.etapes import BuildError, Etape
 from territoires.entrepot.litteraux import inserer, litteral
 from territoires.sources import (Source, SourceError, TableRaw, connecteurs, extract_embedded, load_tables,
                                  sha256_file)
-from territoires.sources.presence import (ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_TELECHARGEE,
-                                          dernier_telechargement)
+from territoires.sources.presence import (ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_SONDE,
+                                          ETAT_TELECHARGEE, dernier_telechargement)
 
 #: where a table's use is not declared (``[[table]]`` without ``usage``)
 USAGE_INCONNU = "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore"
@@ -245,6 +245,17 @@ def enregistrer_sources(con, registry: dict[str, Source]) -> None:
         f" (select count(*) from raw.adherents a where a.fichier = r.fichier), {litteral(now)}, {litteral(ETAT_REGISTRE)},"
         " 'data/raw/adherents/' || r.fichier,"
         " null from raw.registres r left join raw.operateurs o on o.code = r.operateur where r.source_id is null")
+    # the probe's journals (territoires sonde, raw.sondes), when it ran: dated by its checks
+    src = registry.get("sonde-cybersecurite")
+    if src is not None:
+        valeurs = ", ".join(litteral(v) for v in (src.id, src.producer, src.title, src.licence, src.url, None))
+        con.execute(
+            f"insert into raw.sources select {valeurs}, strftime(min(verifie_le), '%Y-%m-%d')"
+            " || case when min(verifie_le)::date < max(verifie_le)::date"
+            " then ' au ' || strftime(max(verifie_le), '%Y-%m-%d') else '' end,"
+            f" {litteral(json.dumps(src.vintages, ensure_ascii=False))}, '', count(*), {litteral(now)},"
+            f" {litteral(ETAT_SONDE)}, {litteral(src.file)}, {litteral(load_tables()[src.table].usage)}"
+            f" from {src.table} having count(*) > 0")
     # the Suite territoriale exports fetched under data/raw/anct/, read as registers
     for sid, fichier, sha, chemin in con.execute(
             "select source_id, fichier, sha256, chemin from raw.registres where source_id is not null"

@@ -11,8 +11,8 @@ from territoires.sources.erreurs import SourceError
 from territoires.sources.telechargement import Telechargement, _fiche, dossier_source
 
 #: what a source is in this home (``territoires sources``, ``marts.sources.etat``), declared once
-ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE = (
-    "embarquée", "téléchargée", "absente", "fichier du dépôt", "registre importé")
+ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE, ETAT_SONDE = (
+    "embarquée", "téléchargée", "absente", "fichier du dépôt", "registre importé", "sonde exécutée")
 #: the vintage in use of a source not fetched: none (the embedded data, when they exist, serve)
 MILLESIME_ABSENTE = "aucun (non téléchargée)"
 
@@ -40,7 +40,7 @@ def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa
 
 
 def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
-    """Per source: ``etat`` (embarquée, téléchargée, absente, fichier du dépôt), the
+    """Per source: ``etat`` (embarquée, téléchargée, absente, fichier du dépôt, sonde exécutée), the
     vintage in use and the path, for ``territoires sources`` and ``marts.sources``."""
     from territoires.sources import load_registry
 
@@ -56,6 +56,12 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
             else:
                 etat, chemin, sha = ETAT_TELECHARGEE, t.chemin, t.fiche.get("sha256", "")
                 millesime = t.millesime if src.empreinte == "variable" else src.vintage
+        elif src.file.startswith("data/processed/"):  # made in this home by a command (the probe's journals)
+            dossier = Path(raw_dir).parent.parent / src.file
+            journaux = sorted(dossier.glob("*.jsonl")) if dossier.is_dir() else []
+            etat, chemin, sha = (ETAT_SONDE, dossier, "") if journaux else (ETAT_ABSENTE, None, "")
+            millesime = (f"campagne du {journaux[-1].name[:4]}-{journaux[-1].name[4:6]}-{journaux[-1].name[6:8]}"
+                         if journaux else "aucun (sonde non lancée : territoires sonde)")
         else:
             etat, millesime, chemin, sha = ETAT_DEPOT, src.vintage, None, src.sha256
         rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,

@@ -36,6 +36,8 @@ from territoires.indicators import load as indicateurs
 from territoires.members import etapes as etapes_membres
 from territoires.members.registres import fichiers_registres
 from territoires.progress import Progress
+from territoires.sonde import etapes as etapes_sonde
+from territoires.sonde.journal import DOSSIER as DOSSIER_SONDES
 from territoires.sources import Source, SourceError, embedded_path, load_registry, verify  # noqa: F401
 from territoires.sources import etapes as etapes_sources
 from territoires.sources.etapes import repo_file, valid_departements, valid_regions
@@ -71,7 +73,8 @@ def _sel() -> str:
 
 
 def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_file: Path | None = None,
-                 adherents_dir: Path | None = None, raw_dir: Path | None = None) -> str:
+                 adherents_dir: Path | None = None, raw_dir: Path | None = None,
+                 sondes_dir: Path | None = None) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(departements).encode())
     h.update(_sel().encode())
@@ -82,6 +85,8 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
                       ).encode())
     if raw_dir is not None:  # the official sources fetched under data/raw/ (recorded hash, size, date)
         h.update(repr(empreinte_telechargees(raw_dir, registry)).encode())
+    if sondes_dir is not None:  # the probe's journals (territoires sonde)
+        h.update(etapes_sonde.empreinte(sondes_dir).encode())
     h.update(niveaux.FICHIER.read_bytes())
     h.update(dictionnaire.FICHIER.read_bytes())
     for src in registry.values():
@@ -175,14 +180,16 @@ def _perimetre(regions: tuple[str, ...] | None, departements: tuple[str, ...] | 
     return Etape("raw.perimetre", ("raw.perimetre",), json.dumps([regions, departements]), charger)
 
 
-def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, operateurs_file: Path) -> list[Etape]:
+def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, operateurs_file: Path,
+           sondes_dir: Path | None = None) -> list[Etape]:
     """The loading steps of ``raw``, in order, each from the package that owns its input
     (the member registers' step runs later, once staging is built: :func:`_run`)."""
     deps = etapes_sources.departements_du_perimetre(registry, raw_dir, regions, departements)
     return [*etapes_sources.etapes_embarquees(registry, raw_dir),
             operateurs.etape(operateurs_file), niveaux.etape(), indicateurs.etape(),
             _perimetre(regions, departements), etapes_membres.etape_taxonomie(),
-            *etapes_sources.etapes_telechargees(registry, raw_dir, deps)]
+            *etapes_sources.etapes_telechargees(registry, raw_dir, deps),
+            etapes_sonde.etape(sondes_dir if sondes_dir is not None else raw_dir.parent / "processed" / DOSSIER_SONDES)]
 
 
 def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions, departements,
@@ -190,7 +197,8 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
-    for etape in etapes(registry, raw_dir, regions, departements, cfg.operateurs_file):
+    for etape in etapes(registry, raw_dir, regions, departements, cfg.operateurs_file,
+                        cfg.processed_dir / DOSSIER_SONDES):
         if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):
@@ -257,7 +265,7 @@ def build(
         verify(embedded_path(src), src.sha256, src.id)
     regions, departements = _valid_scope(registry, cfg.raw_dir, regions, departements)
     fingerprint = _fingerprint(registry, regions, departements, cfg.operateurs_file, cfg.raw_dir / "adherents",
-                               cfg.raw_dir)
+                               cfg.raw_dir, cfg.processed_dir / DOSSIER_SONDES)
     target = cfg.warehouse
     precedente = None if force else _stored_fingerprint(target)
     if precedente == fingerprint:

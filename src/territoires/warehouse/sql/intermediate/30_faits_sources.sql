@@ -3,9 +3,11 @@
 -- [criteres_sources]): the ANCT's own tests of the town hall's website and e-mail (DPNT,
 -- RPNT criteria 1.3, 1.4, 2.2) and the commune as a public buyer in the DECP, publishing
 -- through its operator's procurement platform or not (operateurs.toml decp_plateforme), and
--- its actual use of the Suite territoriale's services (ANCT deploiement), and whether it
+-- its actual use of the Suite territoriale's services (ANCT deploiement), whether it
 -- publishes open data on data.gouv.fr (organisations export, matched by SIREN: only where a
--- fetched reference gives the commune's SIREN and the export is fetched).
+-- fetched reference gives the commune's SIREN and the export is fetched), and the checks of
+-- its website and mail domain by the cybersecurity probe (`territoires sonde`,
+-- staging.sondes: the latest check of the URL and domain its latest campaign listed).
 -- A buyer is the commune when its SIREN is the commune's by a fetched reference (BANATIC,
 -- DPNT, DILA); without one, a buyer located in the commune whose SIREN follows the
 -- communes' pattern (21 + département…) is presumed to be it.
@@ -13,7 +15,7 @@
 -- where the operator's platform is unknown; the indicators built on them are catalogued
 -- only where their denominator holds somewhere (12_indicateurs_catalogue).
 -- unique: code
--- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux
+-- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux, sonde_site, sonde_https_valide, sonde_redirection_https, sonde_hsts, sonde_mail, sonde_mx, sonde_spf, sonde_dmarc_protege, sonde_dnssec, sonde_mx_etranger
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
 sirens as (select siren, code from staging.communes_siren),
@@ -37,6 +39,16 @@ opendata as (
     join staging.datagouv_organisations o using (siren)
 ),
 opendata_charge as (select count(*) > 0 as oui from staging.datagouv_organisations),
+-- the probe's checks of each commune (a check whose resolver did not answer concludes nothing:
+-- the commune is then in no denominator of the probe)
+sonde_communes as (
+    select c.identifiant as code, case when w.web_conclu then w.cle end as cle_web, w.https_joignable, w.certificat_valide, w.redirection_https,
+           w.hsts, m.mail_conclu, m.mx, m.spf, m.dmarc, m.dnssec, m.classe_mx
+    from staging.sondes_cibles c
+    left join staging.sondes w on w.objet = 'web' and w.cle = c.cle_web
+    left join staging.sondes m on m.objet = 'mail' and m.cle = c.cle_mail
+    where c.genre = 'commune'
+),
 par_commune as (
     select code, sum(nb_marches)::bigint as marches, sum(nb_marches_plateforme)::bigint as marches_plateforme
     from (select * from par_siren union all select * from presumes)
@@ -51,6 +63,16 @@ final as (
         coalesce(d.https_verifie, false) as dpnt_https,
         coalesce(d.site_joignable, false) as dpnt_site_joignable,
         coalesce(d.email_non_generique_verifie, false) as dpnt_email_non_generique,
+        s.cle_web is not null as sonde_site,
+        coalesce(s.https_joignable and s.certificat_valide, false) as sonde_https_valide,
+        coalesce(s.redirection_https, false) as sonde_redirection_https,
+        coalesce(s.hsts, false) as sonde_hsts,
+        coalesce(s.mail_conclu, false) as sonde_mail,
+        coalesce(s.mail_conclu and len(s.mx) > 0, false) as sonde_mx,
+        coalesce(s.mail_conclu and s.spf, false) as sonde_spf,
+        coalesce(s.mail_conclu and s.dmarc in ('reject', 'quarantine'), false) as sonde_dmarc_protege,
+        coalesce(s.mail_conclu and s.dnssec, false) as sonde_dnssec,
+        coalesce(s.mail_conclu and s.classe_mx = 'webmail_etranger', false) as sonde_mx_etranger,
         coalesce(a.marches > 0, false) as decp_acheteur,
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
@@ -63,6 +85,7 @@ final as (
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)
+    left join sonde_communes s using (code)
     left join staging.anct_deploiement u using (code)
     left join siren_commune sc using (code)
     left join opendata o using (code)

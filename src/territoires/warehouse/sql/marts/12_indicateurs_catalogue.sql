@@ -73,8 +73,17 @@ renseignement as (
 -- a source republished in place (DPNT, DECP…) is dated by its download: the vintage
 -- folder recorded in raw.telechargees replaces the registry's « date du téléchargement »,
 -- the download that filled the same table counting (DPNT fetched as CSV dates the JSON's key)
+-- the probe (territoires sonde) is dated by its checks: the day, or the first and last days
+sonde as (
+    select strftime(min(verifie_le), '%Y-%m-%d')
+           || case when min(verifie_le)::date < max(verifie_le)::date
+                   then ' au ' || strftime(max(verifie_le), '%Y-%m-%d') else '' end as millesime
+    from staging.sondes having count(*) > 0
+),
 provenance as (
-    select p.source_id, p.cle, coalesce(any_value(t.millesime), p.millesime) as millesime
+    select p.source_id, p.cle,
+           coalesce(any_value(t.millesime), case when p.source_id = 'sonde-cybersecurite' then (select millesime from sonde) end,
+                    p.millesime) as millesime
     from raw.provenance p
     left join raw.sources_tables st on st.source_id = p.source_id
     left join raw.telechargees t on t.table_cible = st.table_cible and t.empreinte = 'variable'

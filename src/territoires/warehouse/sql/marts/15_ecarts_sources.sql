@@ -10,11 +10,13 @@
 --   site_mairie, email_mairie  DILA directory vs embedded directory entry (DILA used)
 --   https_verifie    https declared in the directory in use vs served over https as tested by the ANCT (DPNT)
 --   email_verifie    e-mail on a non-generic domain: by our classification vs the ANCT's test (DPNT)
+--   https_sonde      site answering over HTTPS with a valid certificate by our probe (territoires
+--                    sonde) vs served over https by the ANCT's test (DPNT), where both checked it
 -- Values are text (« oui »/« non » for facts; null: absent from that source). Communes of
 -- the scope only (dans_perimetre).
 -- unique: sujet, code
 -- not_null: sujet, source_a, source_b, niveau, code
--- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie)
+-- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie, https_sonde)
 with perimetre as (select * from intermediate.perimetre_communes where dans_perimetre),
 embarquees as (
     select * from staging.communes
@@ -62,6 +64,11 @@ verifies as (
     union all
     select 'email_verifie', p.code, p.nom, p.email_non_generique, f.dpnt_email_non_generique
     from presence p join faits f using (code) where f.dpnt_commune
+),
+-- our probe vs the ANCT's test, on the communes both checked
+sondes as (
+    select 'https_sonde' as sujet, p.code, p.nom, f.sonde_https_valide as sonde, f.dpnt_https as dpnt
+    from presence p join faits f using (code) where f.dpnt_commune and f.sonde_site
 ),
 ecarts as (
     -- commune lists, only when the COG is fetched
@@ -132,6 +139,11 @@ ecarts as (
     left join annuaire x using (code)
     cross join ids i
     where v.declare <> v.verifie
+    union all
+    select s.sujet, 'sonde-cybersecurite', i.dpnt, s.code, s.nom,
+           case when s.sonde then 'oui' else 'non' end, case when s.dpnt then 'oui' else 'non' end, null
+    from sondes s cross join ids i
+    where s.sonde <> s.dpnt
 ),
 final as (
     select sujet, source_a, source_b, 'commune' as niveau, code, nom, valeur_a, valeur_b, retenue
