@@ -206,3 +206,33 @@ def test_import_occupe_quand_un_autre_ecrit(home, tmp_path, capsys):
     finally:
         autre.rendre()
     assert main(["adherents", "import", str(_registre(tmp_path)), "--operateur", "megalis", "--sans-attendre"]) == 0
+
+
+def test_services_noms_dit_la_regle_et_les_ambigus(home, tmp_path, capsys):
+    """Un registre qui écrit « Télétransmission actes » : reconnu (règle « normalisé »), pas
+    « inconnu » ; un nom qui mène à deux services après normalisation est signalé, pas deviné."""
+    (home / "data" / "raw" / "adherents" / "megalis").mkdir(parents=True)
+    (home / "data" / "raw" / "adherents" / "megalis" / "correspondance.toml").write_text(
+        '[services]\n"Pack signature" = "certificats"\n"Packs de signatures" = "parapheur"\n', encoding="utf-8")
+    lignes = lignes_simples()
+    lignes[1][5] = "Télétransmission actes|Parapheur|Pack signatures|Télétransmission des actes"
+    assert main(["adherents", "import", str(_registre(tmp_path, lignes=lignes)), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert "Télétransmission actes" not in out  # aucun avertissement « inconnu » pour lui
+    assert "nom de service ambigu" in out and "certificats et parapheur" in out
+    assert main(["adherents", "services", "--noms"]) == 0
+    out = capsys.readouterr().out
+    def ligne(nom):
+        trouvees = [x for x in out.splitlines() if x.startswith("megalis") and f"  {nom}  " in x]
+        assert len(trouvees) == 1, (nom, out)
+        return trouvees[0]
+
+    lignes_sortie = {n: ligne(n) for n in ("Télétransmission actes", "Télétransmission des actes", "Parapheur",
+                                             "Pack signatures")}
+    assert "actes" in lignes_sortie["Télétransmission actes"] and "normalisé" in lignes_sortie["Télétransmission actes"]
+    assert "correspondance" in lignes_sortie["Télétransmission des actes"]
+    assert "exact" in lignes_sortie["Parapheur"]
+    assert "ambigu : certificats ou parapheur" in lignes_sortie["Pack signatures"]
+    assert main(["adherents", "services", "--inconnus"]) == 0
+    out = capsys.readouterr().out
+    assert "Pack signatures" in out and "ambigu" in out and "Télétransmission actes" not in out

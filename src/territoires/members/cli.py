@@ -271,43 +271,77 @@ def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | 
     return 0
 
 
-def cmd_services(args: argparse.Namespace) -> int:
-    from territoires.config import settings
+def _bilans_importes(cfg):
+    """Les registres importés validés à nouveau (sans référentiel : les services seulement),
+    fichier par fichier : ``[(operateur, bilan)]``."""
     from territoires.members.load import DOSSIER_ANCT, fichiers_registres
-    from territoires.members.taxonomie import taxonomie
     from territoires.members.validation import Validateur
 
-    if not args.inconnus:
+    adherents_dir = cfg.raw_dir / "adherents"
+    validateurs: dict[str, Validateur] = {}
+    out = []
+    for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
+        if f.operateur == DOSSIER_ANCT:
+            continue
+        if f.operateur not in validateurs:
+            try:
+                corr = _correspondance(adherents_dir / f.operateur)
+            except ValueError as exc:
+                print(f"Attention : {exc}")
+                corr = None
+            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr)
+        out.append((f.operateur, validateurs[f.operateur].fichier(f.chemin, nom=f.nom)))
+    return out
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    from territoires.config import settings
+    from territoires.members.taxonomie import taxonomie
+
+    if not args.inconnus and not args.noms:
         tax = taxonomie()
         print(formats.table([{"service": s, "famille": r["famille"], "libellé": r["libelle"]}
                              for s, r in tax.services.items()]))
         return 0
     cfg = settings()
     adherents_dir = cfg.raw_dir / "adherents"
+    bilans = _bilans_importes(cfg)
+    if args.noms:
+        lus: Counter = Counter()
+        for op, b in bilans:
+            for (nom, service, regle, candidats), n in b.services_lus.items():
+                lus[(op, nom, service, regle, candidats)] += n
+        if not lus:
+            print(f"Aucun nom de service dans les registres importés ({adherents_dir}).")
+        else:
+            print("Noms de services lus dans les registres importés, et la règle qui les a reconnus "
+                  "(exact : identifiant ou libellé de la taxonomie ; correspondance : services_correspondances.csv "
+                  "ou correspondance.toml ; normalisé : mêmes noms, casse, accents, articles et pluriels ignorés) :")
+            print(formats.table([{
+                "opérateur": op, "nom lu": nom,
+                "service": service or ("ambigu : " + " ou ".join(candidats) if candidats else "inconnu"),
+                "règle": regle or "–", "lignes": formats.entier(n)}
+                for (op, nom, service, regle, candidats), n in sorted(lus.items(), key=lambda kv: (kv[0][0], kv[0][1]))]))
+        if not args.inconnus:
+            return 0
     compte: Counter = Counter()
     fichiers: dict[tuple[str, str], set[str]] = {}
-    validateurs: dict[str, Validateur] = {}
-    for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
-        if f.operateur == DOSSIER_ANCT:
-            continue
-        dossier = adherents_dir / f.operateur
-        if f.operateur not in validateurs:
-            try:
-                corr = _correspondance(dossier)
-            except ValueError as exc:
-                print(f"Attention : {exc}")
-                corr = None
-            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr)
-        b = validateurs[f.operateur].fichier(f.chemin, nom=f.nom)
+    ambigus: dict[tuple[str, str], tuple[str, ...]] = {}
+    for op, b in bilans:
         for nom, n in b.services_inconnus.items():
-            compte[(f.operateur, nom)] += n
-            fichiers.setdefault((f.operateur, nom), set()).add(f.nom)
+            compte[(op, nom)] += n
+            fichiers.setdefault((op, nom), set()).add(b.fichier)
+        for (nom, service, _, candidats) in b.services_lus:
+            if service is None and len(candidats) > 1:
+                ambigus[(op, nom)] = candidats
     if not compte:
         print(f"Aucun service inconnu dans les registres importés ({adherents_dir}).")
         return 0
     print(f"Services non reconnus : {len(compte)} nom(s) ; à ajouter dans territoires/members/"
           "services_correspondances.csv (ou dans [services] du correspondance.toml de l'opérateur) :")
     print(formats.table([{"opérateur": op, "nom lu": nom, "lignes": formats.entier(n),
+                          "pourquoi": ("ambigu : " + " ou ".join(ambigus[(op, nom)])) if (op, nom) in ambigus
+                          else "aucun service de ce nom",
                           "fichiers": ", ".join(sorted(fichiers[(op, nom)]))}
                          for (op, nom), n in compte.most_common()]))
     return 0
@@ -334,6 +368,10 @@ def register(sub) -> None:
                    help="si une autre commande écrit déjà dans ce projet, sortir aussitôt (code 75)")
     i.set_defaults(func=cmd_import)
 
-    s = asub.add_parser("services", help="taxonomie des services ; --inconnus : noms non reconnus des registres")
+    s = asub.add_parser("services", help="taxonomie des services ; --inconnus : noms non reconnus des registres ; "
+                                         "--noms : chaque nom lu et la règle qui l'a reconnu")
     s.add_argument("--inconnus", action="store_true", help="lister les noms de services inconnus des registres importés")
+    s.add_argument("--noms", action="store_true",
+                   help="lister chaque nom de service lu dans les registres importés, son service et la règle "
+                        "qui l'a reconnu (exact, correspondance, normalisé)")
     s.set_defaults(func=cmd_services)

@@ -76,6 +76,8 @@ class Bilan:
     rejets: list[Probleme] = field(default_factory=list)
     avertissements: list[Probleme] = field(default_factory=list)
     services_inconnus: Counter = field(default_factory=Counter)
+    #: (nom lu, service ou None, règle ou None, candidats d'un nom ambigu) → occurrences
+    services_lus: Counter = field(default_factory=Counter)
     format: str | None = None
     encodage: str | None = None
     separateur: str | None = None

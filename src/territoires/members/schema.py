@@ -111,7 +111,7 @@ class Correspondance:
     """
 
     colonnes: dict[str, str] = field(default_factory=dict)   # clé d'en-tête → champ
-    services: dict[str, str] = field(default_factory=dict)   # clé de nom → service
+    services: dict[str, str] = field(default_factory=dict)   # nom tel qu'écrit → service
     feuille: str | None = None
     separateur: str | None = None
     encodage: str | None = None
@@ -141,7 +141,7 @@ def lire_correspondance(chemin: Path, tax: Taxonomie | None = None) -> Correspon
     for nom, service in (data.get("services") or {}).items():
         if service not in tax.services:
             raise CorrespondanceError(f"{chemin}: service {nom!r} → {service!r} : service inconnu de la taxonomie")
-        c.services[cle(nom)] = service
+        c.services[str(nom)] = service
     lecture = data.get("lecture") or {}
     c.feuille = lecture.get("feuille")
     sep = lecture.get("separateur")
