@@ -210,3 +210,20 @@ def test_exports_anct_jamais_sous_un_operateur_sans_page(tmp_path):
     (ligne, raison), = con.execute("select ligne, raison from raw.adherents_rejets where fichier = "
                                    "'anct/adherents-quotidien.csv.gz'").fetchall()
     assert ligne == 3 and "absent d'operateurs.toml" in raison
+
+
+def test_une_correspondance_modifiee_change_l_empreinte_du_build(tmp_path):
+    """Ajouter [operateurs_anct] (ou toute correspondance) dans correspondance.toml fait relire
+    les registres au build suivant : l'empreinte de l'étape et celle du build changent."""
+    from territoires import operateurs
+    from territoires.sources import load_registry
+    from territoires.warehouse.build import _fingerprint
+    from territoires.warehouse.chargement import etape_adherents
+
+    d = _dossier(tmp_path)
+    avant = (etape_adherents(d, (), operateurs.PAQUET).empreinte,
+             _fingerprint(load_registry(), [], [], adherents_dir=d))
+    (d / "megalis" / "correspondance.toml").write_text('[operateurs_anct]\n"7" = "megalis"\n', encoding="utf-8")
+    apres = (etape_adherents(d, (), operateurs.PAQUET).empreinte,
+             _fingerprint(load_registry(), [], [], adherents_dir=d))
+    assert avant[0] != apres[0] and avant[1] != apres[1]

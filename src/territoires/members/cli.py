@@ -307,6 +307,7 @@ def _bilans_importes(cfg):
 
     adherents_dir = cfg.raw_dir / "adherents"
     validateurs: dict[str, Validateur] = {}
+    operateurs_anct = None
     out = []
     for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
         if f.operateur == DOSSIER_ANCT:
@@ -317,7 +318,10 @@ def _bilans_importes(cfg):
             except ValueError as exc:
                 print(f"Attention : {exc}")
                 corr = None
-            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr)
+            if operateurs_anct is None:
+                operateurs_anct = _operateurs_anct(cfg)
+            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr,
+                                                  operateurs_anct=operateurs_anct)
         out.append((f.operateur, validateurs[f.operateur].fichier(f.chemin, nom=f.nom)))
     return out
 

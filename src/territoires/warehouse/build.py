@@ -75,10 +75,10 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
     h.update(json.dumps(regions).encode())
     h.update((operateurs_file or operateurs.PAQUET).read_bytes())
     if adherents_dir is not None:  # the member registers: an import changes the warehouse
-        from territoires.members.registres import fichiers_registres
+        from territoires.members.registres import empreinte_correspondances, fichiers_registres
 
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
-                      ).encode())
+                      + empreinte_correspondances(adherents_dir)).encode())
     if raw_dir is not None:  # the official sources fetched under data/raw/ (recorded hash, size, date)
         from territoires.sources.presence import empreinte_telechargees
 

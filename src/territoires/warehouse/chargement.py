@@ -196,7 +196,9 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     code.append(Path(__file__).parent.parent / "entrepot" / "litteraux.py")
     cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
         operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
-    fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])
+    from territoires.members.registres import empreinte_correspondances
+
+    fp = repr([(f.nom, f.sha256) for f in fichiers] + empreinte_correspondances(adherents_dir) + [cle_commune])
 
     def charger(con):
         from territoires.members.validation import Referentiel
