@@ -348,10 +348,15 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
                      f"{e(' ; '.join(so['absentes']))}.</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
+        from territoires.reports import adhesion
+
+        ops = [c for c, _ in adhesion.operateurs(t)]
+        # a members' count only where a register gives figures (adhesion.etats decides)
+        membres = (f" ({formats.entier(ach['adherents'])} adhérents de cet opérateur d'après les registres chargés)"
+                   if adhesion.CHARGE in adhesion.etats(t.con, ops).values() else "")
         parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
                      f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
-                     f"par la plateforme de leur opérateur ({formats.entier(ach['adherents'])} adhérents de cet "
-                     "opérateur d'après les registres chargés).</p>")
+                     f"par la plateforme de leur opérateur{membres}.</p>")
     if so["indicateurs"]:
         par_id = {c["indicateur"]: c for c in cat}
         mine = taux(t.con, t.niveau, t.code)
