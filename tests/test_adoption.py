@@ -322,7 +322,7 @@ def test_a_register_that_matches_nothing_is_said_never_zero(site_hors_territoire
         con.close()
     for page in ("departement/29.html", "operateur/fictif.html", "adoption/operateur/fictif.html"):
         html = (home / "reports" / page).read_text(encoding="utf-8").replace("&#x27;", "'")
-        assert "Registre des adhérents de Opérateur fictif de test importé le" in html, page
+        assert "Registre des adhérents importé le" in html and "pour Opérateur fictif de test (" in html, page
         assert "aucune ligne rattachée à une commune du territoire — voir territoires adherents validate" in html, page
         # no membership figure: neither the cards nor the lists of non-members (the operators'
         # side-by-side table keeps its column, with « – » and the sentence in its row)

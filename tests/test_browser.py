@@ -369,7 +369,7 @@ def test_no_zero_beside_a_register_that_matches_nothing_in_chromium(pages_hors_t
     for page in ("departement/29.html", "operateur/fictif.html"):
         _open(browser, pages_hors_territoire / page)
         adhesion = _texte(browser, "#adhesion")
-        assert "Registre des adhérents de Opérateur fictif de test importé le" in adhesion and phrase in adhesion, page
+        assert "Registre des adhérents importé le" in adhesion and "pour Opérateur fictif de test (" in adhesion and phrase in adhesion, page
         assert not re.search(r"\d+ sur \d", adhesion) and "%" not in adhesion, page
         assert _texte(browser, "#adherents") == "", page  # no list of every commune as a non-member
     browser.screenshot(tmp_path / "operateur-fictif-hors-territoire.png")

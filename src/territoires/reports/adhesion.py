@@ -144,7 +144,7 @@ def phrase_sans_rattachement(nom: str, fichiers: list[dict[str, Any]]) -> str:
     dates = sorted({date_fr(f["importe_le"]) for f in fichiers if f.get("importe_le")})
     quand = f"importé le {' et le '.join(dates)}" if dates else "importé"
     noms = ", ".join(f["fichier"].split("/")[-1] for f in fichiers)
-    return (f"Registre des adhérents de {nom} {quand} ({noms}) : aucune ligne rattachée à une commune du "
+    return (f"Registre des adhérents {quand} pour {nom} ({noms}) : aucune ligne rattachée à une commune du "
             "territoire — voir territoires adherents validate. Cette page ne montre donc aucun chiffre d'adhésion "
             "(ni zéro, ni estimation).")
 
