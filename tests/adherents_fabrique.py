@@ -96,3 +96,29 @@ def ecrire_xlsx(chemin: Path, lignes: list[list], *, feuille: str = "Adhérents"
 
 def comptes_justes(bilan) -> bool:
     return bilan.lues == bilan.acceptees + bilan.rejetees
+
+
+# ── exports de la Suite territoriale (format « adherents » de l'ANCT) ─────────
+
+#: en-tête de l'export « adherents » (github.com/suitenumerique/st-deploycenter, datagouv.py ;
+#: tests/fixtures/sources/README.md)
+ENTETE_ANCT_ADHERENTS = ["operateur_id", "organisation_siret", "organisation_type", "organisation_nom",
+                         "organisation_code_insee", "role"]
+#: des identifiants d'opérateur de la Suite territoriale inventés (UUID de forme réelle)
+OPERATEUR_ANCT_FICTIF = "0f1c2d3e-4b5a-4697-8a1b-2c3d4e5f6a7b"
+OPERATEUR_ANCT_FICTIF_2 = "9e8d7c6b-5a49-4382-b716-a5b4c3d2e1f0"
+
+
+def siret_commune(code_insee: str, nic: int = 1) -> str:
+    """Un SIRET de forme communale pour ``code_insee`` (``21`` + département + ``0`` + numéro
+    + clé, puis NIC + clé) : le motif suffit à des tests, ce n'est pas un référentiel."""
+    return siret_avec_cle(f"{siren_avec_cle('21' + code_insee[:2] + '0' + code_insee[2:])}{nic:04d}")
+
+
+def export_anct_adherents(chemin: Path, lignes: list[tuple[str, str]], *, gz: bool = True) -> Path:
+    """Un export « adherents » de la Suite territoriale : ``lignes`` = (operateur_id, code INSEE)
+    de communes, noms fictifs ; écrit comme l'ANCT (``;``, CRLF, UTF-8, gzip)."""
+    rows = [ENTETE_ANCT_ADHERENTS]
+    for k, (oid, code) in enumerate(lignes):
+        rows.append([oid, siret_commune(code), "commune", f"Commune fictive n° {k} de l'export", code, "admin"])
+    return ecrire_csv(chemin, rows, gz=gz)

@@ -138,3 +138,62 @@ def fixture_adherents(tmp_path_factory, fixture_warehouse):
     ecrire_csv(home / "data" / "raw" / "adherents" / OPERATEUR_FICTIF / "registre-fictif.csv", rows)
     build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
     return home, membres
+
+
+# ── Suite territoriale exports imported under an operator (issue 22) ─────────
+
+def _home_importe(tmp_path_factory, fixture_home, fixture_adherents, nom: str, export_lignes, operateur: str):
+    """A copy of the fixture home with the fictitious operator, an ANCT-format ``adherents``
+    export imported through the CLI (``territoires adherents import … --operateur``), built."""
+    import shutil
+
+    from adherents_fabrique import export_anct_adherents
+
+    from territoires import cli
+    from territoires.warehouse.build import build
+
+    home = tmp_path_factory.mktemp(nom)
+    shutil.copytree(fixture_home / "data", home / "data")
+    shutil.copy(fixture_adherents[0] / "operateurs.toml", home / "operateurs.toml")
+    export = export_anct_adherents(tmp_path_factory.mktemp(f"{nom}-export") / "adherents-quotidien.csv.gz",
+                                   export_lignes)
+    ancien = os.environ.get("TERRITOIRES_HOME")
+    os.environ["TERRITOIRES_HOME"] = str(home)
+    try:
+        assert cli.main(["adherents", "import", str(export), "--operateur", operateur]) == 0
+    finally:
+        if ancien is None:
+            del os.environ["TERRITOIRES_HOME"]
+        else:
+            os.environ["TERRITOIRES_HOME"] = ancien
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def fixture_export_anct(tmp_path_factory, fixture_home, fixture_adherents):
+    """An ANCT ``adherents`` export of one operator id that no SIRET relates (one commune of
+    Finistère in four), imported with ``--operateur fictif``: ``(home, codes des membres)``."""
+    import duckdb
+    from adherents_fabrique import OPERATEUR_ANCT_FICTIF
+
+    con = duckdb.connect(str(fixture_home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        communes = [c for (c,) in con.execute(
+            "select code from marts.territoires where niveau = 'commune' order by code").fetchall()]
+    finally:
+        con.close()
+    membres = communes[::4]
+    home = _home_importe(tmp_path_factory, fixture_home, fixture_adherents, "export-anct",
+                         [(OPERATEUR_ANCT_FICTIF, c) for c in membres], OPERATEUR_FICTIF)
+    return home, membres
+
+
+@pytest.fixture(scope="session")
+def fixture_registre_hors_territoire(tmp_path_factory, fixture_home, fixture_adherents):
+    """A register loaded for the fictitious operator of Finistère that attaches no line to a
+    commune of its territory (communes of Côte-d'Or, another operator's): the home, built."""
+    from adherents_fabrique import OPERATEUR_ANCT_FICTIF
+
+    return _home_importe(tmp_path_factory, fixture_home, fixture_adherents, "hors-territoire",
+                         [(OPERATEUR_ANCT_FICTIF, f"21{k:03d}") for k in range(1, 41)], OPERATEUR_FICTIF)

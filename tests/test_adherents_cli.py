@@ -240,3 +240,117 @@ def test_registre_ni_utf8_ni_cp1252_refuse_avec_la_position(home, tmp_path, caps
     sortie = capsys.readouterr()
     assert f"{chemin}: encodage illisible à l'octet 42 — octet 0x9D, qui n'existe pas en Windows-1252" in sortie.out
     assert "enregistrez-le au format « CSV UTF-8 »" in sortie.out and "Traceback" not in sortie.out + sortie.err
+
+
+def test_services_noms_dit_la_regle_et_les_ambigus(home, tmp_path, capsys):
+    """Un registre qui écrit « Télétransmission actes » : reconnu (règle « normalisé »), pas
+    « inconnu » ; un nom qui mène à deux services après normalisation est signalé, pas deviné."""
+    (home / "data" / "raw" / "adherents" / "megalis").mkdir(parents=True)
+    (home / "data" / "raw" / "adherents" / "megalis" / "correspondance.toml").write_text(
+        '[services]\n"Pack signature" = "certificats"\n"Packs de signatures" = "parapheur"\n', encoding="utf-8")
+    lignes = lignes_simples()
+    lignes[1][5] = "Télétransmission actes|Parapheur|Pack signatures|Télétransmission des actes"
+    assert main(["adherents", "import", str(_registre(tmp_path, lignes=lignes)), "--operateur", "megalis"]) == 0
+    out = capsys.readouterr().out
+    assert "Télétransmission actes" not in out  # aucun avertissement « inconnu » pour lui
+    assert "nom de service ambigu" in out and "certificats et parapheur" in out
+    assert main(["adherents", "services", "--noms"]) == 0
+    out = capsys.readouterr().out
+    def ligne(nom):
+        trouvees = [x for x in out.splitlines() if x.startswith("megalis") and f"  {nom}  " in x]
+        assert len(trouvees) == 1, (nom, out)
+        return trouvees[0]
+
+    lignes_sortie = {n: ligne(n) for n in ("Télétransmission actes", "Télétransmission des actes", "Parapheur",
+                                             "Pack signatures")}
+    assert "actes" in lignes_sortie["Télétransmission actes"] and "normalisé" in lignes_sortie["Télétransmission actes"]
+    assert "correspondance" in lignes_sortie["Télétransmission des actes"]
+    assert "exact" in lignes_sortie["Parapheur"]
+    assert "ambigu : certificats ou parapheur" in lignes_sortie["Pack signatures"]
+    assert main(["adherents", "services", "--inconnus"]) == 0
+    out = capsys.readouterr().out
+    assert "Pack signatures" in out and "ambigu" in out and "Télétransmission actes" not in out
+
+
+# ── exports de la Suite territoriale importés chez un opérateur (issue 22, point 6) ──
+
+def _codes_finistere(n):
+    return [f"29{k:03d}" for k in range(1, n + 1)]
+
+
+def test_export_anct_d_un_seul_operateur_va_a_l_operateur_dit(home, tmp_path, capsys):
+    """200 communes, un operateur_id qu'aucun SIRET ne relie : importé avec --operateur arnia,
+    il est à ARNia (l'utilisateur l'a dit), et la correspondance est gardée et listée."""
+    from adherents_fabrique import OPERATEUR_ANCT_FICTIF, export_anct_adherents
+
+    export = export_anct_adherents(tmp_path / "adherents-quotidien.csv.gz",
+                                   [(OPERATEUR_ANCT_FICTIF, c) for c in _codes_finistere(200)])
+    assert main(["adherents", "import", str(export), "--operateur", "arnia"]) == 0
+    out = capsys.readouterr().out
+    assert "lues : 200 · acceptées : 200" in out
+    assert f"{OPERATEUR_ANCT_FICTIF} (200 lignes) → arnia (--operateur (seul identifiant du fichier))" in out
+    journal = json.loads((home / "data" / "raw" / "adherents" / "arnia" / "imports.json").read_text(encoding="utf-8"))
+    assert journal[-1]["operateurs_anct"] == {OPERATEUR_ANCT_FICTIF: {
+        "operateur": "arnia", "regle": "--operateur (seul identifiant du fichier)", "lignes": 200}}
+    assert main(["adherents"]) == 0  # la liste : les registres et l'attribution de chaque identifiant
+    out = capsys.readouterr().out
+    assert "arnia/" in out and "adherents-quotidien.csv.gz" in out
+    ligne = [x for x in out.splitlines() if OPERATEUR_ANCT_FICTIF in x]
+    assert len(ligne) == 1 and "arnia" in ligne[0] and "seul identifiant" in ligne[0] and "200" in ligne[0]
+    assert main(["adherents", "liste"]) == 0 and OPERATEUR_ANCT_FICTIF in capsys.readouterr().out
+
+
+def test_export_anct_de_plusieurs_operateurs_sans_correspondance_refuse(home, tmp_path, capsys):
+    from adherents_fabrique import OPERATEUR_ANCT_FICTIF, OPERATEUR_ANCT_FICTIF_2, export_anct_adherents
+
+    codes = _codes_finistere(200)
+    export = export_anct_adherents(tmp_path / "adherents-quotidien.csv.gz",
+                                   [(OPERATEUR_ANCT_FICTIF if k < 150 else OPERATEUR_ANCT_FICTIF_2, c)
+                                    for k, c in enumerate(codes)])
+    assert main(["adherents", "import", str(export), "--operateur", "arnia"]) == 1
+    sortie = capsys.readouterr()
+    assert "Import refusé" in sortie.err and "Rien n'a été copié" in sortie.err
+    assert f"{OPERATEUR_ANCT_FICTIF} (150 lignes), {OPERATEUR_ANCT_FICTIF_2} (50 lignes)" in sortie.out
+    assert "2 opérateurs de la Suite territoriale" in sortie.out
+    assert "data/raw/adherents/arnia/correspondance.toml" in sortie.out and "[operateurs_anct]" in sortie.out
+    assert not (home / "data" / "raw" / "adherents" / "arnia").exists() or not any(
+        p.name.endswith(".csv.gz") for p in (home / "data" / "raw" / "adherents" / "arnia").iterdir())
+    # la correspondance écrite comme le message le dit : accepté, chaque identifiant à son opérateur
+    dossier = home / "data" / "raw" / "adherents" / "arnia"
+    dossier.mkdir(parents=True, exist_ok=True)
+    (dossier / "correspondance.toml").write_text(
+        f'[operateurs_anct]\n"{OPERATEUR_ANCT_FICTIF}" = "arnia"\n"{OPERATEUR_ANCT_FICTIF_2}" = "megalis"\n',
+        encoding="utf-8")
+    assert main(["adherents", "import", str(export), "--operateur", "arnia"]) == 0
+    out = capsys.readouterr().out
+    assert "lues : 200 · acceptées : 200" in out
+    assert f"{OPERATEUR_ANCT_FICTIF_2} (50 lignes) → megalis (correspondance.toml)" in out
+    # une correspondance vers un opérateur inconnu : refusée, avec les codes possibles
+    (dossier / "correspondance.toml").write_text(f'[operateurs_anct]\n"{OPERATEUR_ANCT_FICTIF}" = "inconnu"\n',
+                                                 encoding="utf-8")
+    assert main(["adherents", "validate", str(export), "--operateur", "arnia"]) == 1
+    assert "opérateur absent d'operateurs.toml" in capsys.readouterr().out
+
+
+def test_export_anct_que_le_siret_donne_a_un_autre_operateur_refuse(home, tmp_path, capsys):
+    """L'export des opérateurs (déposé dans anct/) relie l'identifiant à Mégalis par son SIRET :
+    importé avec --operateur arnia, le fichier est refusé en disant quoi faire."""
+    from adherents_fabrique import OPERATEUR_ANCT_FICTIF, export_anct_adherents
+
+    from territoires import operateurs
+
+    siret_megalis = operateurs.par_siret(operateurs.PAQUET)
+    siret_megalis = next(s for s, c in siret_megalis.items() if c == "megalis")
+    anct = home / "data" / "raw" / "adherents" / "anct"
+    anct.mkdir(parents=True)
+    (anct / "operateurs-quotidien.csv").write_text(
+        "id;nom;nom_avec_article;url;siret;statut;services;departements\r\n"
+        f"{OPERATEUR_ANCT_FICTIF};Opérateur fictif;l'opérateur fictif;;{siret_megalis};partenaire;;29\r\n",
+        encoding="utf-8")
+    export = export_anct_adherents(tmp_path / "adherents-quotidien.csv.gz",
+                                   [(OPERATEUR_ANCT_FICTIF, c) for c in _codes_finistere(3)])
+    assert main(["adherents", "import", str(export), "--operateur", "arnia"]) == 1
+    out = capsys.readouterr().out
+    assert "celui de « megalis »" in out and "--operateur megalis" in out
+    assert main(["adherents", "import", str(export), "--operateur", "megalis"]) == 0
+    assert "→ megalis (SIRET" in capsys.readouterr().out

@@ -179,3 +179,51 @@ def test_un_import_ne_fait_revalider_que_son_operateur(tmp_path, monkeypatch):
     valides.clear()
     load_raw(con, d, referentiel, cache=cache, cle_cache="v2")  # new code or communes: all again
     assert sorted(valides) == ["anct", "megalis", "recia"]
+
+
+def test_exports_anct_jamais_sous_un_operateur_sans_page(tmp_path):
+    """Issue 22 : un export de la Suite territoriale d'un seul operateur_id importé chez ARNia va
+    à ARNia ; un export de plusieurs identifiants sans correspondance est une erreur de fichier
+    qui les nomme ; dans l'export national, l'opérateur non suivi est rejeté ligne à ligne."""
+    from adherents_fabrique import OPERATEUR_ANCT_FICTIF, OPERATEUR_ANCT_FICTIF_2, export_anct_adherents
+
+    d = _dossier(tmp_path)
+    export_anct_adherents(d / "arnia" / "20261201T080000-adherents-quotidien.csv.gz",
+                          [(OPERATEUR_ANCT_FICTIF, "29019"), (OPERATEUR_ANCT_FICTIF, "29232")])
+    export_anct_adherents(d / "recia" / "20261201T080000-mixte.csv.gz",
+                          [(OPERATEUR_ANCT_FICTIF, "29019"), (OPERATEUR_ANCT_FICTIF_2, "29232"),
+                           (OPERATEUR_ANCT_FICTIF_2, "29003")])
+    with gzip.open(d / "anct" / "adherents-quotidien.csv.gz", "at", encoding="utf-8", newline="") as f:
+        f.write(f"{OPERATEUR_ANCT_FICTIF_2};{siret(31)};commune;Commune fictive D;29003;adherent\n")
+    con = duckdb.connect()
+    charger_taxonomie(con)
+    load_raw(con, d, referentiel_mini())
+    ops = dict(con.execute("select fichier, list(distinct operateur) from raw.adherents group by 1").fetchall())
+    assert ops["arnia/20261201T080000-adherents-quotidien.csv.gz"] == ["arnia"]
+    assert ops["anct/adherents-quotidien.csv.gz"] == ["megalis"]
+    assert "recia/20261201T080000-mixte.csv.gz" not in ops
+    assert con.execute("select count(*) from raw.adherents where operateur like 'anct%'").fetchone()[0] == 0
+    erreur, = con.execute("select raison from raw.adherents_rejets where fichier like 'recia/%mixte%' "
+                          "and niveau = 'erreur'").fetchone()
+    assert f"{OPERATEUR_ANCT_FICTIF_2} (2 lignes), {OPERATEUR_ANCT_FICTIF} (1 ligne)" in erreur
+    assert "recia/correspondance.toml" in erreur
+    (ligne, raison), = con.execute("select ligne, raison from raw.adherents_rejets where fichier = "
+                                   "'anct/adherents-quotidien.csv.gz'").fetchall()
+    assert ligne == 3 and "absent d'operateurs.toml" in raison
+
+
+def test_une_correspondance_modifiee_change_l_empreinte_du_build(tmp_path):
+    """Ajouter [operateurs_anct] (ou toute correspondance) dans correspondance.toml fait relire
+    les registres au build suivant : l'empreinte de l'étape et celle du build changent."""
+    from territoires import operateurs
+    from territoires.sources import load_registry
+    from territoires.warehouse.build import _fingerprint
+    from territoires.members.etapes import etape_adherents
+
+    d = _dossier(tmp_path)
+    avant = (etape_adherents(d, (), operateurs.PAQUET).empreinte,
+             _fingerprint(load_registry(), [], [], adherents_dir=d))
+    (d / "megalis" / "correspondance.toml").write_text('[operateurs_anct]\n"7" = "megalis"\n', encoding="utf-8")
+    apres = (etape_adherents(d, (), operateurs.PAQUET).empreinte,
+             _fingerprint(load_registry(), [], [], adherents_dir=d))
+    assert avant[0] != apres[0] and avant[1] != apres[1]

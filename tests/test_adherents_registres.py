@@ -390,11 +390,15 @@ def test_exports_anct(tmp_path):
     b1 = v.fichier(adh, sur_adherent=adherents.append)
     b2 = v.fichier(sous, sur_abonnement=abonnements.append)
     assert (b1.genre, b2.genre) == ("registre", "abonnements")
-    assert (b1.lues, b1.acceptees, b2.lues, b2.acceptees) == (3, 3, 2, 2)
-    assert [a.operateur for a in adherents] == ["megalis", "megalis", "anct:8"]
-    assert [a.type for a in adherents] == ["commune", "epci", "commune"]
-    assert [(x.operateur, x.service, x.date_debut) for x in abonnements] == [
-        ("megalis", "parapheur", date(2024, 5, 2)), ("anct:8", "inconnu:Service ANCT fictif", date(2024, 5, 3))]
+    # l'opérateur 8 n'est pas suivi (aucun SIRET d'operateurs.toml) : ses lignes sont rejetées
+    # avec leur raison, jamais rangées sous un opérateur « anct:8 » qu'aucune page ne montre
+    assert (b1.lues, b1.acceptees, b1.rejetees, b2.lues, b2.acceptees, b2.rejetees) == (3, 2, 1, 2, 1, 1)
+    assert [a.operateur for a in adherents] == ["megalis", "megalis"]
+    assert [a.type for a in adherents] == ["commune", "epci"]
+    assert [(x.operateur, x.service, x.date_debut) for x in abonnements] == [("megalis", "parapheur", date(2024, 5, 2))]
+    assert [(p.ligne, p.colonne, p.valeur) for p in b1.rejets] == [(4, "operateur_id", "8")]
+    assert "absent d'operateurs.toml" in b1.rejets[0].raison
+    assert "→ megalis (SIRET" in b1.description() and "8 (1 ligne) → aucun opérateur suivi" in b1.description()
 
 
 def test_comptes_toujours_justes_sur_un_registre_melange(tmp_path):

@@ -55,3 +55,47 @@ def test_variantes_courantes():
     assert t.service("NetO'Centre", "recia") == "ent"
     assert t.service("NetO'Centre", "megalis") is None   # nom propre à un opérateur
     assert t.service("parapheur", "arnia") == "parapheur"  # identifiant de la taxonomie lui-même
+
+
+# ── noms de services tels que les opérateurs les écrivent (issue 22, point 12) ──
+
+def test_cle_normalisee_articles_pluriels_accents_casse():
+    from territoires.members.texte import cle_normalisee
+
+    attendu = cle_normalisee("Télétransmission des actes")
+    assert attendu == "teletransmissionacte"
+    for variante in ("Télétransmission actes", "TELETRANSMISSION DES ACTES", "télétransmission de l'acte",
+                     "Télétransmission d’actes", "Télétransmission aux actes", "teletransmission-actes"):
+        assert cle_normalisee(variante) == attendu, variante
+    assert cle_normalisee("Réseaux") == cle_normalisee("réseau") == "reseau"
+    assert cle_normalisee("PES") == "pes" and cle_normalisee("SIG") == "sig"  # mots courts : s gardé
+    assert cle_normalisee("Salle à manger") == "sallemanger"  # « à » est un article ici
+    assert cle_normalisee(None) == "" and cle_normalisee("Les des") == ""
+
+
+def test_resolution_dit_la_regle():
+    t = taxonomie()
+    r = t.resoudre("Télétransmission actes", "megalis")
+    assert (r.service, r.regle) == ("actes", "normalisé")
+    assert (t.resoudre("Télétransmission des actes", "megalis").regle) == "correspondance"
+    assert (t.resoudre("parapheur", "megalis").service, t.resoudre("parapheur", "megalis").regle) == (
+        "parapheur", "exact")
+    assert t.resoudre("Parapheurs électroniques", "arnia").service == "parapheur"
+    assert t.resoudre("Téléportation", "megalis") == type(r)(None)
+    # propre à un opérateur, même normalisé
+    assert t.resoudre("Neto centre", "recia").service == "ent" and t.resoudre("Neto centre", "megalis").service is None
+    # les noms propres au registre (correspondance.toml) comptent aussi, normalisés
+    assert t.resoudre("Packs de dématérialisation", "megalis", {"Pack dématérialisation": "actes"}).service == "actes"
+
+
+def test_nom_normalise_ambigu_non_devine():
+    t = taxonomie()
+    extra = {"Pack signature": "certificats", "Packs de signatures": "parapheur"}
+    r = t.resoudre("Pack signatures", "megalis", extra)
+    assert r.service is None and r.ambigu and r.candidats == ("certificats", "parapheur")
+
+
+def test_aucun_nom_normalise_ambigu_dans_le_paquet():
+    t = taxonomie()
+    for op in ("*", "arnia", "megalis", "recia", "maximilien", "anct"):
+        assert {k: v for k, v in t._normalises(op, None).items() if len(v) > 1} == {}, op

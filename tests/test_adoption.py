@@ -257,3 +257,77 @@ def test_an_operator_page_never_presents_a_non_member_as_the_operators(site_adhe
     crumbs = re.search(r'<nav class="ariane".*?</nav>', dep, re.S).group(0)
     assert "operateur/" not in crumbs  # an operator is not a parent in the breadcrumb…
     assert 'opérateur : <a href="../operateur/fictif.html">' in dep  # …it is named beside the title
+
+
+# ── an ANCT-format export imported under an operator (issue 22, point 6) ───────
+
+@pytest.fixture(scope="module")
+def site_export_anct(fixture_export_anct):
+    from territoires.reports import runner
+
+    home, membres = fixture_export_anct
+    rapport = runner.run("operateur:fictif,adoption:operateur:fictif", jobs=2, quiet=True, home=home)
+    assert not rapport.echecs, rapport.echecs
+    return home, membres
+
+
+def test_anct_export_imported_with_operateur_gives_that_operator_its_members(site_export_anct):
+    home, membres = site_export_anct
+    con = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.adherents where operateur like 'anct:%'").fetchone()[0] == 0
+        rows = con.execute("select operateur, code_commune from marts.adherents order by code_commune").fetchall()
+        assert rows == [(OPERATEUR_FICTIF, c) for c in sorted(membres)]
+        assert con.execute(
+            "select numerateur, denominateur from marts.indicateurs where niveau = 'operateur' and code = ? "
+            "and indicateur = 'part_communes_adherentes' and tranche_taille = 'ensemble'",
+            [OPERATEUR_FICTIF]).fetchone() == (len(membres), 277)
+    finally:
+        con.close()
+    reports = home / "reports"
+    op = (reports / "operateur" / "fictif.html").read_text(encoding="utf-8")
+    adoption = (reports / "adoption" / "operateur" / "fictif.html").read_text(encoding="utf-8")
+    for html in (op, adoption):
+        assert f"{len(membres)} sur 277 communes" in html
+        assert "adherents-quotidien.csv.gz, importé le" in html
+        assert "Aucun registre" not in html and "aucune ligne rattachée" not in html
+    assert "Commune fictive n° 0 de l&#x27;export" in op or "Commune fictive n° 0 de l'export" in op
+
+
+@pytest.fixture(scope="module")
+def site_hors_territoire(fixture_registre_hors_territoire):
+    from territoires.reports import runner
+
+    home = fixture_registre_hors_territoire
+    rapport = runner.run("departement:29,operateur:fictif,adoption:operateur:fictif", jobs=2, quiet=True, home=home)
+    assert not rapport.echecs, rapport.echecs
+    return home
+
+
+def test_a_register_that_matches_nothing_is_said_never_zero(site_hors_territoire):
+    import re
+
+    """A register loaded for the operator whose lines attach to no commune of its territory:
+    no adoption figure at all, and every page says so in one sentence naming the import."""
+    home = site_hors_territoire
+    con = duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.registres where operateur = ?", [OPERATEUR_FICTIF]
+                           ).fetchone()[0] == 1
+        assert con.execute("select count(*) from marts.adhesion_communes").fetchone()[0] == 0
+        assert con.execute("select count(*) from marts.indicateurs where indicateur like 'adoption_%' "
+                           "or indicateur like 'part_communes_%adherent%'").fetchone()[0] == 0
+        assert con.execute("select count(*) from marts.couverture_types").fetchone()[0] == 0
+    finally:
+        con.close()
+    for page in ("departement/29.html", "operateur/fictif.html", "adoption/operateur/fictif.html"):
+        html = (home / "reports" / page).read_text(encoding="utf-8").replace("&#x27;", "'")
+        assert "Registre des adhérents importé le" in html and "pour Opérateur fictif de test (" in html, page
+        assert "aucune ligne rattachée à une commune du territoire — voir territoires adherents validate" in html, page
+        # no membership figure: neither the cards nor the lists of non-members (the operators'
+        # side-by-side table keeps its column, with « – » and the sentence in its row)
+        sans_table = html.replace('class="num">Communes adhérentes</th>', "")
+        assert "Communes adhérentes" not in sans_table and "non adhérente" not in html, page
+        assert "adhèrent" not in html, page  # « À retenir » states no membership rate either
+        section = re.search(r'id="adhesion".*?</section>', html, re.S)
+        assert section is None or not re.search(r"\d+ sur \d", section.group(0)), page

@@ -331,6 +331,54 @@ def test_member_section_and_adoption_page_in_chromium(pages_adherents, browser, 
     assert not browser.errors(), browser.errors()
 
 
+@pytest.fixture(scope="module")
+def pages_export_anct(fixture_export_anct) -> tuple[Path, list[str]]:
+    """An ANCT-format export imported with --operateur fictif (issue 22): its operator's pages."""
+    home, membres = fixture_export_anct
+    rapport = runner.run("operateur:fictif,adoption:operateur:fictif", jobs=1, quiet=True, home=home,
+                         notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    return home / "reports", membres
+
+
+@pytest.fixture(scope="module")
+def pages_hors_territoire(fixture_registre_hors_territoire) -> Path:
+    """A register loaded for the operator that attaches no line to its territory (issue 22)."""
+    rapport = runner.run("departement:29,operateur:fictif,adoption:operateur:fictif", jobs=1, quiet=True,
+                         home=fixture_registre_hors_territoire, notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    return fixture_registre_hors_territoire / "reports"
+
+
+def test_anct_export_members_on_the_operator_and_adoption_pages_in_chromium(pages_export_anct, browser, tmp_path):
+    pages_, membres = pages_export_anct
+    _open(browser, pages_ / "operateur" / "fictif.html")
+    adhesion = _texte(browser, "#adhesion")
+    assert f"{len(membres)} sur 277 communes" in adhesion and "adherents-quotidien.csv.gz, importé le" in adhesion
+    assert "Aucun registre" not in adhesion and "aucune ligne rattachée" not in adhesion
+    assert "Commune fictive n° 0 de l'export" in _texte(browser, "#adherents")
+    browser.screenshot(tmp_path / "operateur-fictif-export-anct.png")
+    _open(browser, pages_ / "adoption" / "operateur" / "fictif.html")
+    corps = browser.eval("document.body.innerText")
+    assert f"{len(membres)} sur 277 communes" in corps and "Entités adhérentes" in corps
+    assert not browser.errors(), browser.errors()
+
+
+def test_no_zero_beside_a_register_that_matches_nothing_in_chromium(pages_hors_territoire, browser, tmp_path):
+    phrase = "aucune ligne rattachée à une commune du territoire — voir territoires adherents validate"
+    for page in ("departement/29.html", "operateur/fictif.html"):
+        _open(browser, pages_hors_territoire / page)
+        adhesion = _texte(browser, "#adhesion")
+        assert "Registre des adhérents importé le" in adhesion and "pour Opérateur fictif de test (" in adhesion and phrase in adhesion, page
+        assert not re.search(r"\d+ sur \d", adhesion) and "%" not in adhesion, page
+        assert _texte(browser, "#adherents") == "", page  # no list of every commune as a non-member
+    browser.screenshot(tmp_path / "operateur-fictif-hors-territoire.png")
+    _open(browser, pages_hors_territoire / "adoption" / "operateur" / "fictif.html")
+    corps = browser.eval("document.body.innerText")
+    assert phrase in corps and not re.search(r"\b0 sur \d", corps) and "Communes non adhérentes" not in corps
+    assert not browser.errors(), browser.errors()
+
+
 def test_without_register_the_page_says_so_in_chromium(pages, browser):
     _open(browser, pages / "region" / "53.html")
     adhesion = _texte(browser, "#adhesion")

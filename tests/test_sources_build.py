@@ -365,6 +365,22 @@ def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contra
     assert ligne == (siret, avant + 1, plateforme + 1, True)
 
 
+def test_buyers_sentence_counts_members_only_where_a_register_gives_figures(telechargee, monkeypatch):
+    """Issue 22: the DECP sentence names a members' count only where the operator's register
+    gives figures (adhesion.etats), never « 0 adhérents » beside a register that matched nothing."""
+    from territoires.reports import adhesion, donnees, tableau_de_bord
+    from territoires.reports.page import catalogue
+
+    t = donnees.territoire("departement", FIXTURE_DEPARTEMENT,
+                           str(telechargee / "data" / "processed" / "territoires.duckdb"))
+    html = tableau_de_bord.sources_officielles(t, catalogue(t.con))
+    assert "publient des marchés par la plateforme de leur opérateur (" in html
+    assert "adhérents de cet opérateur d'après les registres chargés" in html
+    monkeypatch.setattr(adhesion, "etats", lambda con, codes: {c: adhesion.SANS_RATTACHEMENT for c in codes})
+    html = tableau_de_bord.sources_officielles(t, catalogue(t.con))
+    assert "publient des marchés par la plateforme de leur opérateur." in html and "adhérents de cet" not in html
+
+
 def test_actual_use_of_suite_territoriale_services(tc):
     texte = gzip.decompress((F / FIXTURES["anct-st-deploiement"]).read_bytes()).decode("utf-8")
     rows = [r for r in csv.DictReader(io.StringIO(texte), delimiter=";")

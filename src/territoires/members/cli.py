@@ -1,4 +1,4 @@
-"""Sous-commandes ``territoires adherents validate | import | services``.
+"""Sous-commandes ``territoires adherents [liste] | validate | import | services``.
 
 Codes de sortie : 0 tout va bien ; 1 erreur de fichier, ou lignes rejetées avec
 ``--strict`` ; 2 usage (opérateur inconnu, fichier absent) ; 75 (``import``) une autre
@@ -100,12 +100,33 @@ def _correspondance(dossier: Path):
     return lire_correspondance(chemin) if chemin.is_file() else None
 
 
+def _operateurs_anct(cfg) -> dict[str, str]:
+    """Identifiant d'opérateur de la Suite territoriale → code, d'après l'export des opérateurs
+    déposé dans ``data/raw/adherents/anct/`` ou téléchargé (rapprochement par SIRET)."""
+    from territoires.members.load import DOSSIER_ANCT, fichiers_registres, operateurs_par_siret
+
+    from territoires.sources import SourceError, load_registry
+    from territoires.sources.etapes import anct_telechargees
+
+    try:
+        telechargees = tuple(anct_telechargees(cfg.raw_dir, load_registry()))
+    except SourceError:  # an unreadable sources registry: the deposited export still counts
+        telechargees = ()
+    anct = [f for f in fichiers_registres(cfg.raw_dir / "adherents", operateurs_file=cfg.operateurs_file,
+                                          anct_telechargees=telechargees) if f.operateur == DOSSIER_ANCT]
+    return operateurs_par_siret(anct, cfg.operateurs_file) if anct else {}
+
+
 def _valider(fichier: Path, abonnements: Path | None, operateur: str, referentiel, correspondance,
-             afficher: bool = True):
+             afficher: bool = True, cfg=None):
     """Valide sans rien garder en mémoire que les comptes et les problèmes ; rend les bilans."""
+    from territoires import operateurs
     from territoires.members.validation import Validateur
 
-    v = Validateur(operateur, referentiel, correspondance=correspondance)
+    v = Validateur(operateur, referentiel, correspondance=correspondance,
+                   operateurs_anct=_operateurs_anct(cfg) if cfg is not None else None,
+                   codes_operateurs=set(operateurs.codes(cfg.operateurs_file or operateurs.PAQUET))
+                   if cfg is not None else None)
     bilans = [v.fichier(fichier)]
     if abonnements is not None:
         bilans.append(v.fichier(abonnements, genre="abonnements"))
@@ -147,7 +168,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     abonnements = _fichier(args.abonnements) if args.abonnements else None
     dossier = _dans(cfg.raw_dir / "adherents" / operateur, cfg.raw_dir / "adherents")
     ref = _referentiel(cfg.warehouse)
-    bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier))
+    bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier), cfg=cfg)
     print(_comptes(bilans))
     code = _code_sortie(bilans, args.strict)
     if code and args.strict and not any(b.erreurs for b in bilans):
@@ -197,9 +218,12 @@ def _copier_sans_ecraser(source: Path, dossier: Path, nom: str, quand: datetime)
         tmp.unlink(missing_ok=True)
 
 
-def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datetime | None = None) -> tuple[Path, bool]:
+def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datetime | None = None,
+             attribution=None) -> tuple[Path, bool]:
     """Copie les octets d'origine de ``fichier`` dans ``adherents_dir/<operateur>/`` sous un
-    nom horodaté, et note son sha256 dans ``imports.json``. Rend ``(chemin, nouveau)`` ;
+    nom horodaté, et note son sha256 dans ``imports.json`` (avec, pour un export de la Suite
+    territoriale, l'opérateur attribué à chaque ``operateur_id`` et la règle : ``attribution``,
+    :class:`territoires.members.attribution.Attribution`). Rend ``(chemin, nouveau)`` ;
     ``nouveau`` est faux quand le dernier import du même nom a déjà le même contenu.
     Ne valide pas : la commande valide d'abord."""
     from territoires.members.load import sha256
@@ -215,8 +239,13 @@ def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datet
     if precedents and precedents[-1].get("sha256") == empreinte:
         return dossier / precedents[-1]["fichier"], False
     cible = _copier_sans_ecraser(fichier, dossier, nom, quand)
-    journal.append({"fichier": cible.name, "nom": nom, "origine": str(fichier), "sha256": empreinte,
-                    "octets": cible.stat().st_size, "importe_le": quand.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    entree = {"fichier": cible.name, "nom": nom, "origine": str(fichier), "sha256": empreinte,
+              "octets": cible.stat().st_size, "importe_le": quand.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if attribution is not None and attribution.comptes:
+        entree["operateurs_anct"] = {oid: {"operateur": attribution.carte[oid][0], "regle": attribution.carte[oid][1],
+                                           "lignes": n}
+                                     for oid, n in sorted(attribution.comptes.items()) if oid in attribution.carte}
+    journal.append(entree)
     _ecrire_journal(journal_chemin, journal)
     readme = adherents_dir / "README.md"
     if not readme.exists():
@@ -247,7 +276,7 @@ def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | 
     adherents_dir = cfg.raw_dir / "adherents"
     dossier = _dans(adherents_dir / operateur, adherents_dir)
     ref = _referentiel(cfg.warehouse)
-    bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier))
+    bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier), cfg=cfg)
     print(_comptes(bilans))
     code = _code_sortie(bilans, args.strict)
     if code:
@@ -255,10 +284,10 @@ def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | 
                                     else "des lignes ont été rejetées (--strict).") + " Rien n'a été copié.",
               file=sys.stderr)
         return code
-    for source in (fichier, abonnements):
+    for source, bilan in zip((fichier, abonnements), bilans):
         if source is None:
             continue
-        cible, nouveau = importer(source, operateur, adherents_dir)
+        cible, nouveau = importer(source, operateur, adherents_dir, attribution=bilan.attribution)
         if nouveau:
             print(f"Importé : {cible} (octets d'origine ; les imports précédents sont gardés)")
         else:
@@ -267,51 +296,148 @@ def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | 
     return 0
 
 
-def cmd_services(args: argparse.Namespace) -> int:
+def _bilans_importes(cfg):
+    """Les registres importés validés à nouveau (sans référentiel : les services seulement),
+    fichier par fichier : ``[(operateur, bilan)]``."""
     from territoires.members.load import DOSSIER_ANCT, fichiers_registres
-    from territoires.members.taxonomie import taxonomie
     from territoires.members.validation import Validateur
 
-    if not args.inconnus:
+    adherents_dir = cfg.raw_dir / "adherents"
+    validateurs: dict[str, Validateur] = {}
+    operateurs_anct = None
+    out = []
+    for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
+        if f.operateur == DOSSIER_ANCT:
+            continue
+        if f.operateur not in validateurs:
+            try:
+                corr = _correspondance(adherents_dir / f.operateur)
+            except ValueError as exc:
+                print(f"Attention : {exc}")
+                corr = None
+            if operateurs_anct is None:
+                operateurs_anct = _operateurs_anct(cfg)
+            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr,
+                                                  operateurs_anct=operateurs_anct)
+        out.append((f.operateur, validateurs[f.operateur].fichier(f.chemin, nom=f.nom)))
+    return out
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    from territoires.members.taxonomie import taxonomie
+
+    if not args.inconnus and not args.noms:
         tax = taxonomie()
         print(formats.table([{"service": s, "famille": r["famille"], "libellé": r["libelle"]}
                              for s, r in tax.services.items()]))
         return 0
     cfg = reglages(args)
     adherents_dir = cfg.raw_dir / "adherents"
+    bilans = _bilans_importes(cfg)
+    if args.noms:
+        lus: Counter = Counter()
+        for op, b in bilans:
+            for (nom, service, regle, candidats), n in b.services_lus.items():
+                lus[(op, nom, service, regle, candidats)] += n
+        if not lus:
+            print(f"Aucun nom de service dans les registres importés ({adherents_dir}).")
+        else:
+            print("Noms de services lus dans les registres importés, et la règle qui les a reconnus "
+                  "(exact : identifiant ou libellé de la taxonomie ; correspondance : services_correspondances.csv "
+                  "ou correspondance.toml ; normalisé : mêmes noms, casse, accents, articles et pluriels ignorés) :")
+            print(formats.table([{
+                "opérateur": op, "nom lu": nom,
+                "service": service or ("ambigu : " + " ou ".join(candidats) if candidats else "inconnu"),
+                "règle": regle or "–", "lignes": formats.entier(n)}
+                for (op, nom, service, regle, candidats), n in sorted(lus.items(), key=lambda kv: (kv[0][0], kv[0][1]))]))
+        if not args.inconnus:
+            return 0
     compte: Counter = Counter()
     fichiers: dict[tuple[str, str], set[str]] = {}
-    validateurs: dict[str, Validateur] = {}
-    for f in fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file):
-        if f.operateur == DOSSIER_ANCT:
-            continue
-        dossier = adherents_dir / f.operateur
-        if f.operateur not in validateurs:
-            try:
-                corr = _correspondance(dossier)
-            except ValueError as exc:
-                print(f"Attention : {exc}")
-                corr = None
-            validateurs[f.operateur] = Validateur(f.operateur, None, correspondance=corr)
-        b = validateurs[f.operateur].fichier(f.chemin, nom=f.nom)
+    ambigus: dict[tuple[str, str], tuple[str, ...]] = {}
+    for op, b in bilans:
         for nom, n in b.services_inconnus.items():
-            compte[(f.operateur, nom)] += n
-            fichiers.setdefault((f.operateur, nom), set()).add(f.nom)
+            compte[(op, nom)] += n
+            fichiers.setdefault((op, nom), set()).add(b.fichier)
+        for (nom, service, _, candidats) in b.services_lus:
+            if service is None and len(candidats) > 1:
+                ambigus[(op, nom)] = candidats
     if not compte:
         print(f"Aucun service inconnu dans les registres importés ({adherents_dir}).")
         return 0
     print(f"Services non reconnus : {len(compte)} nom(s) ; à ajouter dans territoires/members/"
           "services_correspondances.csv (ou dans [services] du correspondance.toml de l'opérateur) :")
     print(formats.table([{"opérateur": op, "nom lu": nom, "lignes": formats.entier(n),
+                          "pourquoi": ("ambigu : " + " ou ".join(ambigus[(op, nom)])) if (op, nom) in ambigus
+                          else "aucun service de ce nom",
                           "fichiers": ", ".join(sorted(fichiers[(op, nom)]))}
                          for (op, nom), n in compte.most_common()]))
     return 0
 
 
+def cmd_liste(args: argparse.Namespace) -> int:
+    """Les registres que le build lit, opérateur par opérateur, avec la date d'import et, pour
+    un export de la Suite territoriale, l'opérateur attribué à chaque ``operateur_id``."""
+    from territoires.members.load import DOSSIER_ANCT, fichiers_registres
+    from territoires.members.schema import CorrespondanceError
+
+    cfg = reglages(args)
+    adherents_dir = cfg.raw_dir / "adherents"
+    fichiers = fichiers_registres(adherents_dir, operateurs_file=cfg.operateurs_file)
+    if not fichiers:
+        print(f"Aucun registre importé ({adherents_dir}). Pour en importer un : "
+              "territoires adherents import FICHIER --operateur CODE")
+        return 0
+    lignes, attributions = [], []
+    journaux: dict[str, dict[str, dict]] = {}
+    for f in fichiers:
+        if f.operateur not in journaux:
+            journaux[f.operateur] = {e.get("fichier"): e for e in _lire_journal_sans_deplacer(
+                adherents_dir / f.operateur / "imports.json")}
+        e = journaux[f.operateur].get(f.chemin.name, {})
+        lignes.append({"opérateur": f.operateur, "fichier": f.nom,
+                       "importé le": (e.get("importe_le") or "déposé à la main").replace("T", " ").rstrip("Z"),
+                       "sha256": f.sha256[:12]})
+        for oid, a in sorted((e.get("operateurs_anct") or {}).items()):
+            attributions.append({"fichier": f.nom, "operateur_id": oid, "attribué à": a.get("operateur", "?"),
+                                 "règle": a.get("regle", "?"), "lignes": formats.entier(a.get("lignes") or 0)})
+    for op in sorted(journaux):
+        if op == DOSSIER_ANCT:
+            continue
+        try:
+            corr = _correspondance(adherents_dir / op)
+        except CorrespondanceError as exc:
+            print(f"Attention : {exc}")
+            continue
+        for oid, code in sorted((corr.operateurs_anct if corr else {}).items()):
+            attributions.append({"fichier": f"{op}/correspondance.toml", "operateur_id": oid, "attribué à": code,
+                                 "règle": "correspondance.toml", "lignes": "–"})
+    print(f"Registres lus par le build ({adherents_dir}) :")
+    print(formats.table(lignes))
+    if attributions:
+        print("Exports de la Suite territoriale : opérateur attribué à chaque operateur_id "
+              "(modifiable dans [operateurs_anct] du correspondance.toml de l'opérateur) :")
+        print(formats.table(attributions))
+    return 0
+
+
+def _lire_journal_sans_deplacer(chemin: Path) -> list[dict]:
+    try:
+        data = json.loads(chemin.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+
+
 def register(sub) -> None:
     """Ajoute ``territoires adherents …`` aux sous-commandes."""
-    a = sub.add_parser("adherents", help="registres d'adhérents des opérateurs : valider, importer, services")
-    asub = a.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = sub.add_parser("adherents", help="registres d'adhérents des opérateurs : lister, valider, importer, services")
+    asub = a.add_subparsers(dest="action", metavar="ACTION")
+    a.set_defaults(func=cmd_liste)
+
+    li = asub.add_parser("liste", help="les registres importés (action par défaut) et l'opérateur attribué à "
+                                       "chaque operateur_id des exports de la Suite territoriale")
+    li.set_defaults(func=cmd_liste)
 
     v = asub.add_parser("validate", help="valider un registre (CSV, CSV.GZ, XLSX, exports ANCT)")
     v.add_argument("fichier", metavar="FICHIER", help="registre à valider")
@@ -329,6 +455,10 @@ def register(sub) -> None:
                    help="si une autre commande écrit déjà dans ce projet, sortir aussitôt (code 75)")
     i.set_defaults(func=cmd_import)
 
-    s = asub.add_parser("services", help="taxonomie des services ; --inconnus : noms non reconnus des registres")
+    s = asub.add_parser("services", help="taxonomie des services ; --inconnus : noms non reconnus des registres ; "
+                                         "--noms : chaque nom lu et la règle qui l'a reconnu")
     s.add_argument("--inconnus", action="store_true", help="lister les noms de services inconnus des registres importés")
+    s.add_argument("--noms", action="store_true",
+                   help="lister chaque nom de service lu dans les registres importés, son service et la règle "
+                        "qui l'a reconnu (exact, correspondance, normalisé)")
     s.set_defaults(func=cmd_services)

@@ -111,19 +111,26 @@ class Controles:
         pb.erreurs.append((entete, insee, "code INSEE inconnu du référentiel des communes (COG)"))
         return None
 
-    def _service(self, nom: str) -> str | None:
+    def _service(self, nom: str):
         k = cle(nom)
         if k not in self._services_cache:
-            self._services_cache[k] = self.tax.service(nom, self.operateur, self._extra)
+            self._services_cache[k] = self.tax.resoudre(nom, self.operateur, self._extra)
         return self._services_cache[k]
 
     def _resoudre_service(self, nom: str, entete: str, bilan: Bilan, pb: _Ligne) -> str:
-        sid = self._service(nom)
-        if sid:
-            return sid
+        r = self._service(nom)
+        bilan.services_lus[(nom, r.service, r.regle, r.candidats)] += 1
+        if r.service:
+            return r.service
         bilan.services_inconnus[nom] += 1
-        pb.avertissements.append((entete, nom, "service inconnu de la taxonomie, gardé comme "
-                                  f"« {PREFIXE_INCONNU}{nom} » (voir territoires adherents services --inconnus)"))
+        if r.ambigu:
+            pb.avertissements.append((entete, nom, (
+                f"nom de service ambigu : après normalisation, il correspond à {' et '.join(r.candidats)} ; "
+                f"gardé comme « {PREFIXE_INCONNU}{nom} » — précisez-le dans [services] du correspondance.toml "
+                "de l'opérateur (voir territoires adherents services --noms)")))
+        else:
+            pb.avertissements.append((entete, nom, "service inconnu de la taxonomie, gardé comme "
+                                      f"« {PREFIXE_INCONNU}{nom} » (voir territoires adherents services --inconnus)"))
         return PREFIXE_INCONNU + nom
 
     def _date(self, brut: object, entete: str, lecteur, pb: _Ligne) -> date | None:

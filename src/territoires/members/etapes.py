@@ -15,6 +15,7 @@ from territoires.entrepot.etapes import Etape
 from territoires.entrepot.litteraux import inserer
 from territoires.members import load as membres
 from territoires.members.referentiel import Referentiel
+from territoires.members.registres import empreinte_correspondances
 from territoires.members.taxonomie import FICHIERS, chemin_donnees
 
 #: the folder, in ``data/processed/``, of each operator's validated register rows
@@ -52,7 +53,7 @@ def etape_adherents(adherents_dir: Path, empreintes_staging: tuple[str | None, .
     code = [*empreintes.fichiers(membres.__name__), *sorted(Path(membres.__file__).parent.glob("*.csv"))]
     cle_commune = hashlib.sha256(repr([p.read_bytes().hex() for p in code] + [
         operateurs_file.read_bytes().hex(), empreintes_staging]).encode()).hexdigest()
-    fp = repr([(f.nom, f.sha256) for f in fichiers] + [cle_commune])
+    fp = repr([(f.nom, f.sha256) for f in fichiers] + empreinte_correspondances(adherents_dir) + [cle_commune])
 
     def charger(con):
         membres.load_raw(con, adherents_dir, lambda: Referentiel.depuis_entrepot(con),

@@ -30,8 +30,11 @@ Tables créées :
 Pour le build : appeler :func:`load_raw` une fois ``staging.communes`` et ``staging.epci``
 construits (``Referentiel.depuis_entrepot(con)``), et hacher :func:`fichiers_registres`
 dans l'empreinte du build (un registre importé change l'entrepôt, pas la géométrie).
-Pour un opérateur présent dans l'ANCT sous ``anct:<id>`` (SIRET absent d'operateurs.toml),
-les lignes sont gardées sous cet opérateur, jamais perdues.
+Les lignes d'un export de la Suite territoriale (``operateur_id``) vont à l'opérateur que
+décide :func:`territoires.members.attribution.attribuer` (correspondance.toml, SIRET de
+l'export des opérateurs, ou l'opérateur chez qui le fichier est importé s'il n'a qu'un
+identifiant) ; celles de l'export national dont l'opérateur n'est pas suivi sont rejetées
+avec leur raison, jamais rangées sous un opérateur qu'aucune page ne montre.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur
 from territoires.entrepot.litteraux import Tampon, charger_csv
 
-__all__ = ["fichiers_registres", "load_raw", "charger_taxonomie", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
+__all__ = ["fichiers_registres", "load_raw", "operateurs_par_siret", "charger_taxonomie", "dossier_ignore", "FichierRegistre", "OPERATEUR_MOTIF", "sha256",
            "PREFIXE_SOURCE"]
 
 #: préfixe des identifiants de source d'un registre : ``registre-adherents:megalis/…csv``
@@ -97,6 +100,18 @@ def _correspondances_anct(fichiers: list[FichierRegistre], motif: str, cle_col: 
                         out[str(c[i]).strip()] = str(c[j] or "").strip()
         except ErreurFichier:
             continue
+    return out
+
+
+def operateurs_par_siret(fichiers: list[FichierRegistre], chemin_operateurs: Path | None = None) -> dict[str, str]:
+    """Identifiant d'opérateur de la Suite territoriale → code d'opérateur, quand l'export des
+    opérateurs (``operateurs*.csv`` parmi ``fichiers``) donne à cet identifiant le SIRET d'un
+    opérateur d'``operateurs.toml``."""
+    par_siret = operateurs.par_siret(chemin_operateurs or operateurs.PAQUET)
+    out = {}
+    for oid, siret in _correspondances_anct(fichiers, "operateur", "id", "siret").items():
+        if siret.replace(" ", "") in par_siret:
+            out[oid] = par_siret[siret.replace(" ", "")]
     return out
 
 
@@ -163,13 +178,9 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel | Callable[[], R
         lus["adherents_rejets"].append(rej.chemin)
 
         anct = [f for f in fichiers if f.operateur == DOSSIER_ANCT]
-        operateurs_anct: dict[str, str] = {}
-        if anct:
-            par_siret = operateurs.par_siret(chemin_operateurs)
-            for oid, siret in _correspondances_anct(anct, "operateur", "id", "siret").items():
-                if siret.replace(" ", "") in par_siret:
-                    operateurs_anct[oid] = par_siret[siret.replace(" ", "")]
+        operateurs_anct = operateurs_par_siret(anct, chemin_operateurs)
         services_anct = _correspondances_anct(anct, "service", "id", "nom") if anct else {}
+        codes_operateurs = set(operateurs.codes(chemin_operateurs))
 
         par_operateur: dict[str, list[FichierRegistre]] = {}
         for f in fichiers:
@@ -185,7 +196,7 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel | Callable[[], R
             gardes.add(dossier.name)
             if not (cache and (dossier / "lignes.json").is_file()):
                 _valider_operateur(dossier, operateur, liste, adherents_dir, lire_referentiel,
-                                   operateurs_anct, services_anct)
+                                   operateurs_anct, services_anct, codes_operateurs)
             lignes.update(json.loads((dossier / "lignes.json").read_text(encoding="utf-8")))
             for t in TABLES:
                 lus[t].append(dossier / f"{t}.csv")
@@ -200,7 +211,7 @@ def load_raw(con, adherents_dir: Path, referentiel: Referentiel | Callable[[], R
 
 def _valider_operateur(dossier: Path, operateur: str, liste: list[FichierRegistre], adherents_dir: Path,
                        referentiel: Callable[[], Referentiel], operateurs_anct: dict[str, str],
-                       services_anct: dict[str, str]) -> None:
+                       services_anct: dict[str, str], codes_operateurs: set[str]) -> None:
     """Valide les fichiers d'un opérateur ; écrit dans ``dossier`` ses trois tables en CSV et
     ``lignes.json`` (lignes acceptées par source), d'un coup : dossier écrit à côté, puis
     renommé (un build interrompu ne laisse pas de résultat à moitié écrit)."""
@@ -212,7 +223,7 @@ def _valider_operateur(dossier: Path, operateur: str, liste: list[FichierRegistr
         lignes: dict[str, int] = {}
         try:
             _valider(operateur, liste, adherents_dir, referentiel, adh, abo, rej, lignes,
-                     operateurs_anct, services_anct)
+                     operateurs_anct, services_anct, codes_operateurs)
         finally:
             for t in (adh, abo, rej):
                 t.fermer()
@@ -225,7 +236,8 @@ def _valider_operateur(dossier: Path, operateur: str, liste: list[FichierRegistr
 
 def _valider(operateur: str, liste: list[FichierRegistre], adherents_dir: Path,
              referentiel: Callable[[], Referentiel], adh: Tampon, abo: Tampon, rej: Tampon,
-             lignes: dict[str, int], operateurs_anct: dict[str, str], services_anct: dict[str, str]) -> None:
+             lignes: dict[str, int], operateurs_anct: dict[str, str], services_anct: dict[str, str],
+             codes_operateurs: set[str]) -> None:
     """Lit et valide les fichiers d'un opérateur : les lignes vont dans ``adh``, ``abo`` et
     ``rej``, les lignes acceptées par source dans ``lignes``."""
     correspondance = None
@@ -239,7 +251,7 @@ def _valider(operateur: str, liste: list[FichierRegistre], adherents_dir: Path,
     if operateur == DOSSIER_ANCT:
         liste = [f for f in liste if any(m in Path(f.nom).name.lower() for m in ("adherent", "souscription"))]
     v = Validateur(operateur, referentiel(), correspondance=correspondance,
-                   operateurs_anct=operateurs_anct, services_anct=services_anct)
+                   operateurs_anct=operateurs_anct, services_anct=services_anct, codes_operateurs=codes_operateurs)
     genres = {f.nom: _genre(f, correspondance) for f in liste}
     # registres d'abord : les abonnements se rattachent aux adhérents connus
     for f in sorted(liste, key=lambda f: (genres[f.nom] != "registre", f.nom)):

@@ -114,3 +114,12 @@ def fichiers_registres(adherents_dir: Path, selection: dict[str, str] | None = N
             retenus.append(FichierRegistre(dossier.name, p, p.relative_to(adherents_dir).as_posix(), sha256(p)))
     deposes = {f.nom for f in retenus}
     return retenus + [f for f in telechargees if f.nom not in deposes]
+
+
+def empreinte_correspondances(adherents_dir: Path) -> list[tuple[str, str]]:
+    """``(opérateur, sha256)`` de chaque ``<opérateur>/correspondance.toml`` : une correspondance
+    modifiée (colonnes, services, ``[operateurs_anct]``) change ce que le build lit."""
+    adherents_dir = Path(adherents_dir)
+    if not adherents_dir.is_dir():
+        return []
+    return [(p.parent.name, sha256(p)) for p in sorted(adherents_dir.glob("*/correspondance.toml")) if p.is_file()]

@@ -76,12 +76,16 @@ class Bilan:
     rejets: list[Probleme] = field(default_factory=list)
     avertissements: list[Probleme] = field(default_factory=list)
     services_inconnus: Counter = field(default_factory=Counter)
+    #: (nom lu, service ou None, règle ou None, candidats d'un nom ambigu) → occurrences
+    services_lus: Counter = field(default_factory=Counter)
     format: str | None = None
     encodage: str | None = None
     separateur: str | None = None
     #: en-tête → champ reconnu (``service:<id>`` pour une colonne de service)
     colonnes: dict[str, str] = field(default_factory=dict)
     ignorees: list[str] = field(default_factory=list)
+    #: export de la Suite territoriale : à qui reviennent les lignes de chaque operateur_id
+    attribution: object = None  # territoires.members.attribution.Attribution
 
     def description(self) -> str:
         """Une ligne : comment le fichier a été lu et quelles colonnes ont été reconnues."""
@@ -95,6 +99,8 @@ class Bilan:
         texte = f"{self.fichier} : {lu} ; {self.genre} ; colonnes reconnues : {cols}"
         if self.ignorees:
             texte += f" ; ignorées : {', '.join(nettoyer(e)[:60] for e in self.ignorees)}"
+        if self.attribution is not None and self.attribution.comptes:
+            texte += "\n" + self.attribution.description()
         return texte
 
     @property

@@ -34,6 +34,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
 from territoires.members.taxonomie import Taxonomie, taxonomie
 from territoires.members.texte import cle
 
@@ -104,6 +105,9 @@ class Correspondance:
         [services]                 # nom de service de l'opérateur = service de la taxonomie
         "Pack dématérialisation" = "actes"
 
+        [operateurs_anct]          # export de la Suite territoriale : operateur_id = code d'opérateur
+        "d23b0d53-8150-4023-aea5-8136817daf6b" = "arnia"
+
         [lecture]
         feuille = "Adhérents"      # XLSX : nom de la feuille (défaut : la première)
         separateur = ";"           # CSV : imposé au lieu d'être deviné
@@ -111,7 +115,8 @@ class Correspondance:
     """
 
     colonnes: dict[str, str] = field(default_factory=dict)   # clé d'en-tête → champ
-    services: dict[str, str] = field(default_factory=dict)   # clé de nom → service
+    services: dict[str, str] = field(default_factory=dict)   # nom tel qu'écrit → service
+    operateurs_anct: dict[str, str] = field(default_factory=dict)  # operateur_id ANCT → code d'opérateur
     feuille: str | None = None
     separateur: str | None = None
     encodage: str | None = None
@@ -141,7 +146,12 @@ def lire_correspondance(chemin: Path, tax: Taxonomie | None = None) -> Correspon
     for nom, service in (data.get("services") or {}).items():
         if service not in tax.services:
             raise CorrespondanceError(f"{chemin}: service {nom!r} → {service!r} : service inconnu de la taxonomie")
-        c.services[cle(nom)] = service
+        c.services[str(nom)] = service
+    for oid, code in (data.get("operateurs_anct") or {}).items():
+        if not isinstance(code, str) or not OPERATEUR_MOTIF.match(code):
+            raise CorrespondanceError(f"{chemin}: [operateurs_anct] « {oid} » = {code!r} : un code d'opérateur "
+                                      "est attendu (minuscules, chiffres, - ou _ ; voir operateurs.toml)")
+        c.operateurs_anct[str(oid).strip()] = code
     lecture = data.get("lecture") or {}
     c.feuille = lecture.get("feuille")
     sep = lecture.get("separateur")

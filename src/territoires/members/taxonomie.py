@@ -16,12 +16,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from territoires.members.texte import cle
+from territoires.members.texte import cle, cle_normalisee
 
 __all__ = [
     "FAMILLES",
     "PREFIXE_INCONNU",
     "lire_donnees",
+    "REGLES",
+    "Resolution",
     "Taxonomie",
     "taxonomie",
 ]
@@ -52,6 +54,27 @@ def lire_donnees(nom: str) -> list[dict[str, str]]:
     return [dict(r) for r in csv.DictReader(lignes)]
 
 
+#: how a service name was recognised (shown by ``territoires adherents services``)
+REGLES = ("exact", "correspondance", "normalisé")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a service name read in a register is: ``service`` (None when unknown or
+    ambiguous), the rule that matched (``exact`` : the taxonomy's id or label;
+    ``correspondance`` : a line of services_correspondances.csv or of the operator's
+    correspondance.toml; ``normalisé`` : one of those after :func:`cle_normalisee`), and,
+    for an ambiguous normalised name, the services it could be."""
+
+    service: str | None
+    regle: str | None = None
+    candidats: tuple[str, ...] = ()
+
+    @property
+    def ambigu(self) -> bool:
+        return len(self.candidats) > 1
+
+
 @dataclass
 class Taxonomie:
     """Types d'entités et services, avec leurs variantes indexées par :func:`cle`."""
@@ -61,6 +84,9 @@ class Taxonomie:
     services: dict[str, dict[str, str]] = field(default_factory=dict)  # service → ligne
     #: (operateur ou "*", clé du nom source) → service
     correspondances: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (operateur ou "*", nom source tel qu'écrit) → service (pour la comparaison normalisée)
+    noms_correspondances: dict[tuple[str, str], str] = field(default_factory=dict)
+    _index_normalise: dict[tuple, dict[str, set[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def type_entite(self, texte: str) -> str | None:
         """Le type normalisé d'un libellé (``"Communauté de communes"`` → ``"epci"``), sinon ``None``."""
@@ -77,25 +103,60 @@ class Taxonomie:
         return meilleur[1] if meilleur else None
 
     def service(self, nom: str, operateur: str, extra: dict[str, str] | None = None) -> str | None:
-        """L'identifiant de service d'un nom lu chez ``operateur``, sinon ``None``.
+        """L'identifiant de service d'un nom lu chez ``operateur``, sinon ``None`` (inconnu ou
+        ambigu) : voir :meth:`resoudre`."""
+        return self.resoudre(nom, operateur, extra).service
 
-        Ordre : correspondances propres au registre (``extra``, clé → service), celles de
-        l'opérateur, celles valables partout (``*``), puis l'identifiant ou le libellé de la
-        taxonomie eux-mêmes.
+    def resoudre(self, nom: str, operateur: str, extra: dict[str, str] | None = None) -> Resolution:
+        """Ce qu'est un nom de service lu chez ``operateur``, et par quelle règle.
+
+        Ordre : correspondances propres au registre (``extra`` : nom tel qu'écrit → service,
+        « correspondance ») ; l'identifiant ou le libellé de la taxonomie (« exact ») ; les
+        correspondances de l'opérateur puis celles valables partout (``*``, « correspondance ») ; enfin les mêmes noms
+        comparés par :func:`cle_normalisee` (articles, pluriels, accents, casse ignorés) —
+        « normalisé ». Un nom normalisé qui mène à deux services n'est pas deviné : la
+        résolution est vide, avec ses ``candidats``.
         """
         k = cle(nom)
         if not k:
-            return None
-        if extra and k in extra:
-            return extra[k]
+            return Resolution(None)
+        for n, s in (extra or {}).items():
+            if cle(n) == k:
+                return Resolution(s, "correspondance")
+        for sid, ligne in self.services.items():
+            if k == cle(sid) or k == cle(ligne["libelle"]):
+                return Resolution(sid, "exact")
         for op in (operateur, "*"):
             s = self.correspondances.get((op, k))
             if s:
-                return s
+                return Resolution(s, "correspondance")
+        candidats = self._normalises(operateur, extra).get(cle_normalisee(nom), set())
+        if len(candidats) == 1:
+            return Resolution(next(iter(candidats)), "normalisé")
+        return Resolution(None, None, tuple(sorted(candidats)))
+
+    def _normalises(self, operateur: str, extra: dict[str, str] | None) -> dict[str, set[str]]:
+        """Clé normalisée → services, pour les noms connus chez ``operateur`` (taxonomie,
+        correspondances de l'opérateur et de tous, et ``extra``), gardé par opérateur."""
+        cle_index = (operateur, tuple(sorted((extra or {}).items())))
+        if cle_index in self._index_normalise:
+            return self._index_normalise[cle_index]
+        index: dict[str, set[str]] = self._index_normalise.setdefault(cle_index, {})
+
+        def ajouter(texte: str, service: str) -> None:
+            n = cle_normalisee(texte)
+            if n:
+                index.setdefault(n, set()).add(service)
+
         for sid, ligne in self.services.items():
-            if k == cle(sid) or k == cle(ligne["libelle"]):
-                return sid
-        return None
+            ajouter(sid, sid)
+            ajouter(ligne["libelle"], sid)
+        for (op, nom_source), service in self.noms_correspondances.items():
+            if op in (operateur, "*"):
+                ajouter(nom_source, service)
+        for n, service in (extra or {}).items():
+            ajouter(n, service)
+        return index
 
 
 @lru_cache(maxsize=1)
@@ -117,4 +178,5 @@ def taxonomie() -> Taxonomie:
         if r["service"] not in t.services:
             raise ValueError(f"services_correspondances.csv : service inconnu {r['service']!r}")
         t.correspondances[(r["operateur"], cle(r["nom_source"]))] = r["service"]
+        t.noms_correspondances[(r["operateur"], r["nom_source"])] = r["service"]
     return t

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from territoires.members.attribution import Attribution, attribuer
+from territoires.members.registres import DOSSIER_ANCT
 from territoires.members.identifiants import (
     code_insee_depuis_siren_presume,
 )
@@ -78,14 +80,18 @@ class Validateur(Controles):
     def __init__(self, operateur: str, referentiel: Referentiel | None = None, *,
                  correspondance: Correspondance | None = None, tax: Taxonomie | None = None,
                  aujourdhui: date | None = None, operateurs_anct: dict[str, str] | None = None,
-                 services_anct: dict[str, str] | None = None) -> None:
+                 services_anct: dict[str, str] | None = None, codes_operateurs: set[str] | None = None) -> None:
         self.operateur = operateur
         self.ref = referentiel or Referentiel.vide()
         self.correspondance = correspondance
         self.tax = tax or taxonomie()
         self.aujourdhui = aujourdhui or date.today()
-        #: identifiant d'opérateur ANCT → code d'opérateur (sinon « anct:<id> »)
+        #: identifiant d'opérateur ANCT → code d'opérateur, d'après l'export des opérateurs (SIRET) ;
+        #: la décision par fichier est prise par :func:`territoires.members.attribution.attribuer`
         self.operateurs_anct = operateurs_anct or {}
+        #: les codes d'operateurs.toml (vérifie [operateurs_anct] du correspondance.toml), si connus
+        self.codes_operateurs = codes_operateurs
+        self._attribution: Attribution | None = None
         #: identifiant de service ANCT → nom du service (``services-quotidien.csv``)
         self.services_anct = services_anct or {}
         self._extra = correspondance.services if correspondance else None
@@ -122,6 +128,12 @@ class Validateur(Controles):
                 self._verifier_entete(lecteur, col, bilan)
                 if bilan.erreurs:
                     return bilan
+                self._attribution = None
+                if "operateur_id" in col.champs:
+                    self._attribution = bilan.attribution = self._attribuer(chemin, nom, col)
+                    if self._attribution.erreur:
+                        bilan.erreurs.append(Probleme(nom, None, "", "", self._attribution.erreur, "erreur"))
+                        return bilan
                 try:
                     for ligne in lecteur:
                         bilan.lues += 1
@@ -196,11 +208,35 @@ class Validateur(Controles):
         return True
 
 
-    def _operateur_ligne(self, cellules: list, col: Colonnes) -> str:
-        if "operateur_id" not in col.champs:
+    def _attribuer(self, chemin, nom: str, col: Colonnes) -> Attribution:
+        """Compte les lignes de chaque ``operateur_id`` (une première lecture du fichier) et
+        décide à qui elles reviennent (:func:`territoires.members.attribution.attribuer`)."""
+        c = self.correspondance
+        comptes: dict[str, int] = {}
+        i = col.champs["operateur_id"]
+        with ouvrir(chemin, nom=nom, feuille=c.feuille if c else None,
+                    separateur=c.separateur if c else None, encodage=c.encodage if c else None) as lecteur:
+            for ligne in lecteur:
+                oid = _texte(ligne.cellules[i]) if i < len(ligne.cellules) else ""
+                if oid:
+                    comptes[oid] = comptes.get(oid, 0) + 1
+        return attribuer(comptes, self.operateur, explicite=c.operateurs_anct if c else None,
+                         par_siret=self.operateurs_anct, national=self.operateur == DOSSIER_ANCT,
+                         codes_connus=self.codes_operateurs)
+
+    def _operateur_ligne(self, cellules: list, col: Colonnes, pb: _Ligne) -> str | None:
+        """L'opérateur d'une ligne ; ``None`` (et une erreur dans ``pb``) pour une ligne de l'export
+        national dont l'opérateur n'est pas suivi : jamais rangée sous un opérateur sans page."""
+        if "operateur_id" not in col.champs or self._attribution is None:
             return self.operateur
         oid = _texte(self._valeur(cellules, col, "operateur_id"))
-        return self.operateurs_anct.get(oid, f"anct:{oid}" if oid else self.operateur)
+        code = self._attribution.operateur(oid) if oid else (None if self.operateur == DOSSIER_ANCT else self.operateur)
+        if code is None:
+            pb.erreurs.append((col.entete("operateur_id"), oid, (
+                "opérateur de la Suite territoriale absent d'operateurs.toml (aucun SIRET d'opérateur suivi ne "
+                "correspond dans l'export des opérateurs) : ligne non chargée" if oid else
+                "identifiant d'opérateur vide : ligne non chargée")))
+        return code
 
     def _clore(self, numero: int, pb: _Ligne, bilan: Bilan) -> bool:
         """Enregistre les problèmes de la ligne ; vrai si elle est acceptée."""
@@ -223,7 +259,10 @@ class Validateur(Controles):
         if not self._forme(cellules, col, lecteur, pb):
             self._clore(numero, pb, bilan)
             return
-        operateur = self._operateur_ligne(cellules, col)
+        operateur = self._operateur_ligne(cellules, col, pb)
+        if operateur is None:
+            self._clore(numero, pb, bilan)
+            return
         siret, siren, insee = self._identifiants(cellules, col, pb)
         nom = _texte(self._valeur(cellules, col, "nom"))
         if not nom:
@@ -321,7 +360,10 @@ class Validateur(Controles):
         if not self._forme(cellules, col, lecteur, pb):
             self._clore(numero, pb, bilan)
             return
-        operateur = self._operateur_ligne(cellules, col)
+        operateur = self._operateur_ligne(cellules, col, pb)
+        if operateur is None:
+            self._clore(numero, pb, bilan)
+            return
         siret, siren, insee = self._identifiants(cellules, col, pb)
         brut = _texte(self._valeur(cellules, col, "service"))
         entete_service = col.entete("service")

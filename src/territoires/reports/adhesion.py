@@ -2,8 +2,10 @@
 pages share: which operators' registers are loaded, member communes and non-members,
 adoption of each service of the taxonomy, members' and non-members' presence score.
 
-Where no register of the territory's operator is loaded, the section says so in one
-plain sentence and shows no figure (never 0 %). Figures come from the marts built from
+Where no register of the territory's operator is loaded, or one is loaded but attached no
+line to a commune of its territory, the section says so in one plain sentence and shows
+no figure (never 0 %, never « 0 sur N » beside an imported register): :func:`etats`
+decides, every section reads it. Figures come from the marts built from
 the registers (``marts.registres``, ``marts.adherents``, ``marts.adhesion_communes``,
 ``marts.indicateurs``); nothing is computed here but presentation.
 """
@@ -44,18 +46,38 @@ def operateurs(t: Territoire) -> list[tuple[str, str]]:
 
 
 def registres(con, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per operator code, its loaded register files (empty list: none loaded)."""
+    """Per operator code, its loaded register files (empty list: none loaded): the files
+    imported for it, and those whose rows went to it (a Suite territoriale export)."""
     def compute():
         out: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
         rows = con.execute(
-            "select operateur, fichier, sha256, importe_le, lues, acceptees, rejetees, erreur_fichier "
-            "from marts.registres order by operateur, fichier").fetchall()
+            "with a as (select distinct operateur, fichier from marts.adherents), "
+            "par_operateur as (select operateur, fichier from marts.registres union select * from a "
+            "where fichier in (select fichier from marts.registres)) "
+            "select p.operateur, r.fichier, r.sha256, r.importe_le, r.lues, r.acceptees, r.rejetees, r.erreur_fichier "
+            "from par_operateur p join marts.registres r using (fichier) order by 1, 2").fetchall()
         for op, fichier, sha, importe, lues, acc, rej, err in rows:
             if op in out:
                 out[op].append({"fichier": fichier, "sha256": sha, "importe_le": importe, "lues": lues,
                                 "acceptees": acc, "rejetees": rej, "erreur": err})
         return out
     return memo(("registres", id(con), tuple(codes)), compute)
+
+
+#: what a page may say of an operator's register (:func:`etats`)
+CHARGE, SANS_RATTACHEMENT, ABSENT = "charge", "sans_rattachement", "absent"
+
+
+def etats(con, codes: list[str]) -> dict[str, str]:
+    """THE decision every membership section reads, per operator code: ``charge`` (its
+    register gives figures: ``intermediate.adhesion_communes.registre_charge``, at least one
+    accepted member attached to a commune of its territory), ``sans_rattachement`` (a register
+    is loaded but matched nothing there: the page says so, never « 0 sur N ») or ``absent``."""
+    def compute():
+        avec = {c for (c,) in con.execute("select distinct code_operateur from marts.adhesion_communes").fetchall()}
+        regs = registres(con, codes)
+        return {c: CHARGE if c in avec else (SANS_RATTACHEMENT if regs.get(c) else ABSENT) for c in codes}
+    return memo(("etats_registres", id(con), tuple(codes)), compute)
 
 
 def membres(t: Territoire) -> list[dict[str, Any]]:
@@ -116,6 +138,25 @@ def phrase_sans_registre(noms: list[str]) -> str:
             "d'adhésion aux services (ni zéro, ni estimation).")
 
 
+def phrase_sans_rattachement(nom: str, fichiers: list[dict[str, Any]]) -> str:
+    """The one plain sentence of a page whose operator's register is loaded but attached no
+    line to a commune of its territory: no « 0 sur N » beside an imported register."""
+    dates = sorted({date_fr(f["importe_le"]) for f in fichiers if f.get("importe_le")})
+    quand = f"importé le {' et le '.join(dates)}" if dates else "importé"
+    noms = ", ".join(f["fichier"].split("/")[-1] for f in fichiers)
+    return (f"Registre des adhérents {quand} pour {nom} ({noms}) : aucune ligne rattachée à une commune du "
+            "territoire — voir territoires adherents validate. Cette page ne montre donc aucun chiffre d'adhésion "
+            "(ni zéro, ni estimation).")
+
+
+def phrases_etats(ops: list[tuple[str, str]], etats_: dict[str, str], regs: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The sentences for the operators of a page whose register gives no figure."""
+    absents = [nom for c, nom in ops if etats_.get(c) == ABSENT]
+    out = [phrase_sans_registre(absents)] if absents else []
+    out += [phrase_sans_rattachement(nom, regs.get(c) or []) for c, nom in ops if etats_.get(c) == SANS_RATTACHEMENT]
+    return out
+
+
 def source_registres(regs: dict[str, list[dict[str, Any]]], noms: dict[str, str]) -> str:
     """A dated source line: which register, imported when."""
     parts = []
@@ -133,15 +174,17 @@ def section_adhesion(t: Territoire, lien_adoption: str | None = None) -> None:
     ops = operateurs(t)
     noms = dict(ops)
     regs = registres(t.con, [c for c, _ in ops])
-    charges = [c for c, f in regs.items() if f]
+    etats_ = etats(t.con, [c for c, _ in ops])
+    charges = [c for c, s in etats_.items() if s == CHARGE]
     titre = "Adhésion aux services de l'opérateur" if t.niveau != "alliance" else "Adhésion aux services des opérateurs"
+    phrases = phrases_etats(ops, etats_, regs)
     if not charges:
-        display(Bloc(section(titre, f"<p>{e(phrase_sans_registre(list(noms.values())))}</p>", ident="adhesion")))
+        display(Bloc(section(titre, "".join(f"<p>{e(p)}</p>" for p in phrases or [phrase_sans_registre([])]),
+                             ident="adhesion")))
         return
     body = ""
-    manquants = [noms[c] for c, f in regs.items() if not f]
-    if manquants:
-        body += f'<p class="note">{e(phrase_sans_registre(manquants))} Les chiffres ci-dessous portent sur les ' \
+    if phrases:
+        body += f'<p class="note">{e(" ".join(phrases))} Les chiffres ci-dessous portent sur les ' \
                 f"territoires de {e(', '.join(noms[c] for c in charges))}.</p>"
     body += _chiffres(t) + _table_services(t) + _cote_a_cote(t) + _comparaison_score(t)
     body += f'<p class="note">{e(source_registres({c: regs[c] for c in charges}, noms))}</p>'
@@ -324,5 +367,6 @@ def _non_adherentes_html(t: Territoire) -> str:
             + f'<div class="table-defil haute" {defilante(f"Communes non adhérentes, {t.nom}")}>{table}</div>' + note)
 
 
-__all__ = ["section_adhesion", "operateurs", "registres", "membres", "non_adherentes", "phrase_sans_registre",
+__all__ = ["section_adhesion", "operateurs", "registres", "etats", "CHARGE", "SANS_RATTACHEMENT", "ABSENT",
+           "phrases_etats", "membres", "non_adherentes", "phrase_sans_registre",
            "COMMUNES_DU_TERRITOIRE"]

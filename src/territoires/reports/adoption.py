@@ -45,8 +45,13 @@ class Adoption:
         return self.t.con
 
     @property
+    def etats(self) -> dict[str, str]:
+        """Per operator, what its register gives (:func:`territoires.reports.adhesion.etats`)."""
+        return adhesion.etats(self.con, [c for c, _ in self.operateurs])
+
+    @property
     def charge(self) -> bool:
-        return any(self.registres.values())
+        return adhesion.CHARGE in self.etats.values()
 
     @property
     def page(self) -> str:
@@ -90,15 +95,15 @@ def entete(a: Adoption) -> None:
         + f'<p class="sous-titre">{e(niveaux.libelle(t.niveau))} · {formats.entier(t.nb_communes)} communes · '
           f"opérateur{'s' if len(noms) > 1 else ''} : {e(', '.join(noms.values()) or 'aucun')}</p>"
     )
+    phrases = adhesion.phrases_etats(a.operateurs, a.etats, a.registres)
     if not a.charge:
-        html += f"<p>{e(adhesion.phrase_sans_registre(list(noms.values())))}</p>"
+        html += "".join(f"<p>{e(p)}</p>" for p in phrases)
         html += ("<p class=\"note\">Pour charger un registre : <code>territoires adherents import FICHIER "
                  "--operateur CODE</code>, puis <code>territoires build</code> et <code>territoires report</code>.</p>")
         display(Bloc(html, meta={"page_titre": titre, "page_description": f"Adoption des services, {t.nom}."}))
         return
-    manquants = [noms[c] for c, f in a.registres.items() if not f]
-    if manquants:
-        html += f'<p class="note">{e(adhesion.phrase_sans_registre(manquants))}</p>'
+    if phrases:
+        html += f'<p class="note">{e(" ".join(phrases))}</p>'
     from territoires.reports import retenir
 
     html += retenir.section_html(retenir.phrases(retenir.faits_adoption(t)))
@@ -121,7 +126,7 @@ def entete(a: Adoption) -> None:
     cards.append(carte_chiffre(formats.entier(n_membres), "Entités adhérentes",
                                e("communes, EPCI, syndicats, CCAS, établissements…")))
     html += f'<ul class="chiffres">{"".join(cards)}</ul>'
-    html += f'<p class="note">{e(adhesion.source_registres({c: f for c, f in a.registres.items() if f}, noms))}</p>'
+    html += f'<p class="note">{e(adhesion.source_registres({c: f for c, f in a.registres.items() if a.etats[c] == adhesion.CHARGE}, noms))}</p>'
     display(Bloc(html, meta={"page_titre": titre, "page_description": f"Adoption des services des opérateurs, {t.nom}."}))
 
 
@@ -283,12 +288,18 @@ def operateurs(a: Adoption) -> None:
     con = a.con
     ops = con.execute("select code, nom from marts.territoires where niveau = 'operateur' order by nom").fetchall()
     regs = adhesion.registres(con, [c for c, _ in ops])
+    etats = adhesion.etats(con, [c for c, _ in ops])
     cat = {c["indicateur"]: c for c in catalogue(con)}
     svc = {s["service"]: s["libelle"] for s in adhesion.services(con)}
     rows = []
     for code, nom in ops:
-        if not regs.get(code):
+        if etats[code] == adhesion.ABSENT:
             rows.append([nom, "registre non chargé", "–", "–", "–"])
+            continue
+        if etats[code] == adhesion.SANS_RATTACHEMENT:
+            date = max((f["importe_le"] for f in regs[code] if f["importe_le"]), default=None)
+            rows.append([nom, f"importé le {adhesion.date_fr(date)} : aucune ligne rattachée à une commune du "
+                              "territoire (voir territoires adherents validate)", "–", "–", "–"])
             continue
         mine = taux(con, "operateur", code)
         top = sorted(((r.get("taux") or 0, k[len("adoption_"):]) for k, r in mine.items()
@@ -302,7 +313,8 @@ def operateurs(a: Adoption) -> None:
     table = table_html(["Opérateur", "Registre", "Communes adhérentes", "Services par adhérente", "Service le plus utilisé"],
                        rows, legende="Les opérateurs côte à côte", numeriques=[2, 3])
     display(Bloc(section("Les opérateurs côte à côte", table, ident="operateurs",
-                         intro="Un opérateur sans registre chargé n'a aucun chiffre : « registre non chargé » "
+                         intro="Un opérateur sans registre chargé, ou dont le registre ne rattache aucune ligne à "
+                               "une commune de son territoire, n'a aucun chiffre : « registre non chargé » "
                                "ne veut pas dire qu'il n'a pas d'adhérents.")))
 
 
@@ -312,7 +324,7 @@ def types(a: Adoption) -> None:
     (``marts.couverture_types``); « pas de dénombrement de référence » elsewhere, never 0 %."""
     if not a.charge:
         return
-    codes = [c for c, _ in a.operateurs if a.registres.get(c)]
+    codes = [c for c, _ in a.operateurs if a.etats.get(c) == adhesion.CHARGE]
     rows = a.con.execute(
         "select nom_operateur, type_libelle, adherents, couverts, eligibles, taux, base from marts.couverture_types "
         "where operateur in (select unnest(?::varchar[])) order by nom_operateur, eligibles is null, type",

@@ -131,7 +131,9 @@ def pages(con, portee: str) -> list[Page]:
         by_level[niveau][code] = nom
     # adoption pages in `all` and `adoption:*`: the operators whose register is loaded, and
     # the alliance when one is (elsewhere the dashboards say no register is loaded)
-    avec_registre = {c for (c,) in con.execute("select distinct operateur from marts.registres").fetchall()}
+    avec_registre = {c for (c,) in con.execute(
+        "select distinct operateur from marts.registres union select distinct code_operateur from marts.adhesion_communes"
+    ).fetchall()}
     adoption = {"operateur": {c: n for c, n in by_level["operateur"].items() if c in avec_registre},
                 "alliance": by_level["alliance"] if avec_registre else {}}
     ordre = {n: i for i, n in enumerate(niveaux.PAGES)}

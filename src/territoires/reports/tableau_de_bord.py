@@ -355,10 +355,15 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
                      "(communes du périmètre ; le détail est dans marts.ecarts_sources).</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
+        from territoires.reports import adhesion
+
+        ops = [c for c, _ in adhesion.operateurs(t)]
+        # a members' count only where a register gives figures (adhesion.etats decides)
+        membres = (f" ({formats.entier(ach['adherents'])} adhérents de cet opérateur d'après les registres chargés)"
+                   if adhesion.CHARGE in adhesion.etats(t.con, ops).values() else "")
         parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
                      f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
-                     f"par la plateforme de leur opérateur ({formats.entier(ach['adherents'])} adhérents de cet "
-                     "opérateur d'après les registres chargés).</p>"
+                     f"par la plateforme de leur opérateur{membres}.</p>"
                      f'<p class="note">{e(donnees.COMPTAGE_PLATEFORME)}</p>')
     if so["indicateurs"]:
         par_id = {c["indicateur"]: c for c in cat}

@@ -34,7 +34,7 @@ from territoires.entrepot.etapes import BuildError, Etape
 from territoires.entrepot.litteraux import inserer, liste_texte, litteral
 from territoires.indicators import load as indicateurs
 from territoires.members import etapes as etapes_membres
-from territoires.members.registres import fichiers_registres
+from territoires.members.registres import empreinte_correspondances, fichiers_registres
 from territoires.progress import Progress
 from territoires.sonde import etapes as etapes_sonde
 from territoires.sonde.journal import DOSSIER as DOSSIER_SONDES
@@ -82,7 +82,7 @@ def _fingerprint(registry: dict[str, Source], regions, departements, operateurs_
     h.update((operateurs_file or operateurs.PAQUET).read_bytes())
     if adherents_dir is not None:  # the member registers: an import changes the warehouse
         h.update(repr([(f.nom, f.sha256) for f in fichiers_registres(adherents_dir, operateurs_file=operateurs_file)]
-                      ).encode())
+                      + empreinte_correspondances(adherents_dir)).encode())
     if raw_dir is not None:  # the official sources fetched under data/raw/ (recorded hash, size, date)
         h.update(repr(empreinte_telechargees(raw_dir, registry)).encode())
     if sondes_dir is not None:  # the probe's journals (territoires sonde)

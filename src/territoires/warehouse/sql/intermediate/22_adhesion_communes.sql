@@ -1,18 +1,27 @@
 -- Membership facts of every commune of the perimeter towards its own operator (the
--- operator of its département): whether that operator's register is loaded, whether the
+-- operator of its département): whether that operator's register gives figures, whether the
 -- commune, its EPCI or its département is a member, since when, and which services of
 -- the taxonomy the commune uses. Where no register of the operator is loaded, the facts
 -- are null: no register is no information, never « not a member ».
+-- `registre_charge` is THE decision every page and indicator reads: at least one accepted
+-- member of the operator is attached to a commune of its territory (itself, or through its
+-- EPCI). A register loaded but matching nothing there (a file of another operator, a
+-- column misread, every line rejected) gives no figure either: the pages say « registre
+-- importé le … : aucune ligne rattachée », never « 0 sur N » beside an imported register.
 -- unique: code
 -- not_null: code, registre_charge
 with communes as (select code, code_departement, code_epci from intermediate.perimetre_communes),
 operateurs as (select code_departement, min(code_operateur) as code_operateur
                from staging.operateur_departements group by 1),
-registres as (
-    select distinct operateur from raw.adherents
-    union select distinct operateur from raw.registres
-),
 adherents as (select * from intermediate.adherents),
+territoire as (select c.code, c.code_epci, o.code_operateur from communes c join operateurs o using (code_departement)),
+registres as (
+    select distinct a.operateur from adherents a
+    join territoire t on t.code = a.code_commune and t.code_operateur = a.operateur
+    union
+    select distinct a.operateur from adherents a
+    join territoire t on t.code_epci = a.code_epci and t.code_operateur = a.operateur
+),
 membres as (
     select operateur, code_commune, min(date_adhesion) as date_adhesion, list(identifiant) as identifiants
     from adherents where commune_adherente group by all

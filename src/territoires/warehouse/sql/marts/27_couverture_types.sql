@@ -7,7 +7,8 @@
 -- unique: operateur, type
 -- not_null: operateur, nom_operateur, type, type_libelle, adherents
 -- references: type -> raw.types_entites(type)
-with registres as (select distinct operateur from raw.registres),
+-- (the operators whose register gives figures: intermediate.adhesion_communes decides)
+with registres as (select distinct code_operateur as operateur from intermediate.adhesion_communes where registre_charge),
 operateurs as (select code as operateur, nom as nom_operateur from staging.operateurs),
 types as (select type, libelle as type_libelle from raw.types_entites),
 adherents as (select * from intermediate.adherents where operateur in (select operateur from registres)),
