@@ -60,7 +60,7 @@ def test_a_failing_check_on_a_second_directive_line_fails_the_build(fixture_home
     home = _copy_home(fixture_home, tmp_path / "home")
     warehouse = home / "data" / "processed" / "territoires.duckdb"
     before = warehouse.read_bytes()
-    model = tmp_path / "98_deux_cles.sql"
+    model = tmp_path / "deux_cles.sql"
     model.write_text(
         "-- unique: niveau, code\n"
         "-- unique: niveau\n"          # the second key fails: several rows per level
@@ -90,12 +90,10 @@ def test_identifiers_are_quoted_in_model_tests(con, tmp_path):
 def test_fragments_and_views_in_models(con, tmp_path):
     """``{{ nom }}`` writes a shared fragment into a model (its tables then count in the
     model's fingerprint); ``-- materialisation: vue`` makes a view; unknown ones are refused."""
-    from territoires.warehouse.reprise import references
-
-    presence = parse_model(SQL_DIR / "marts" / "14_indicateurs_presence.sql", "marts")
+    presence = parse_model(SQL_DIR / "marts" / "indicateurs_presence.sql", "marts")
     assert "{{" not in presence.sql and "grouping sets" in presence.sql and presence.sorte == "table"
-    assert {"marts.appartenances", "marts.presence_numerique"} <= references(presence.sql)
-    vue = parse_model(SQL_DIR / "marts" / "17_indicateurs.sql", "marts")
+    assert {"marts.appartenances", "marts.presence_numerique"} <= presence.lit
+    vue = parse_model(SQL_DIR / "marts" / "indicateurs.sql", "marts")
     assert vue.sorte == "view"
     # the parts never share an indicator: the view's key is unique
     assert con.execute("select count(*) from (select niveau, code, tranche_taille, indicateur from marts.indicateurs "

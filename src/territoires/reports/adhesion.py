@@ -200,7 +200,7 @@ def _table_services(t: Territoire) -> str:
 
 
 def _valeur_critere(critere: str) -> str:
-    """SQL of a presence criterion's per-commune value (as 14_indicateurs_presence.sql counts it)."""
+    """SQL of a presence criterion's per-commune value (as marts/indicateurs_presence.sql counts it)."""
     if critere == "commune":
         return "1"
     if critere == "score_presence":

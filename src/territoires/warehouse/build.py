@@ -37,8 +37,9 @@ from territoires.warehouse.chargement import (EMBEDDED_TABLES, repo_file,  # noq
                                               valid_departements, valid_regions)
 from territoires.entrepot.connexion import WarehouseError, load_spatial
 from territoires.entrepot.litteraux import liste_texte, litteral
-from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
-from territoires.warehouse.reprise import Reprise, references
+from territoires.warehouse.modeles import (LAYERS, Model, model_test_failures, models, parse_model,  # noqa: F401
+                                           tables_lues, verifier_brutes)
+from territoires.warehouse.reprise import Reprise
 
 #: code whose change invalidates every table (the reuse between builds included)
 _CODE = (*(Path(__file__).with_name(n) for n in ("build.py", "chargement.py", "telechargees.py", "reprise.py",
@@ -152,7 +153,7 @@ def _preparer(con, sql: str, prets: set[str], crs: set[str]) -> None:
     """Load on ``con`` what ``sql`` needs and is not loaded yet (:data:`_BESOINS`); a model
     reading a geometry with a coordinate system (``crs``, :func:`_tables_crs`) needs the
     spatial extension too, even without calling an ``ST_`` function."""
-    if "spatial" not in prets and references(sql) & crs:
+    if "spatial" not in prets and tables_lues(sql) & crs:
         load_spatial(con)
         prets.add("spatial")
     for besoin, motif in _BESOINS.items():
@@ -171,8 +172,11 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
-    for etape in (chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file)
-                  + telechargees.etapes(registry, raw_dir, regions, departements)):
+    etapes = (chargement.etapes(registry, raw_dir, regions, departements, cfg.operateurs_file)
+              + telechargees.etapes(registry, raw_dir, regions, departements))
+    # the member registers and raw.sources are loaded after staging (below)
+    verifier_brutes(all_models, (t for e in etapes for t in e.tables), (*chargement.TABLES_ADHERENTS, "raw.sources"))
+    for etape in etapes:
         if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):
