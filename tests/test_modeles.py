@@ -123,3 +123,32 @@ def test_a_model_added_to_the_folder_is_built_in_its_place_and_a_cycle_stops_the
     with pytest.raises(BuildError, match=r"cycle.*a_premier\.sql → .*tranches_taille\.sql"):
         build(departements=("29",), home=home, quiet=True)
     assert result.path.read_bytes() == avant
+
+
+def test_a_fragment_takes_parameters_whole_and_names_what_is_missing(tmp_path):
+    m = _modele(tmp_path, "marts", "controle", (
+        "with valeurs as (select 1),\n"
+        "{{ controle_criteres(criteres = list_filter(['a', 'b, c'], x -> x not in ('a')),\n"
+        "                     table = marts.territoires) }}\n"
+        "fin as (select * from controle)\n"
+        "select * from fin\n"))
+    assert "unnest(list_filter(['a', 'b, c'], x -> x not in ('a')))" in m.sql
+    assert "'catalogue.toml : critère(s) sans colonne dans marts.territoires : '" in m.sql and "{{" not in m.sql
+    assert m.lit == frozenset()  # the table named in a string is not read
+    with pytest.raises(ValueError, match=r"manque\.sql, ligne 2 : le fragment « controle_criteres » attend "
+                                         r"criteres, table ; reçu : table"):
+        _modele(tmp_path, "marts", "manque", "select 1,\n{{ controle_criteres(table = marts.x) }}")
+    with pytest.raises(ValueError, match=r"ligne 1 : le fragment « champ_mairie » attend champ, nom ; reçu : aucun"):
+        _modele(tmp_path, "marts", "sans", "{{ champ_mairie }}")
+    with pytest.raises(ValueError, match=r"paramètre de fragment « champ » illisible"):
+        _modele(tmp_path, "marts", "illisible", "{{ champ_mairie(champ, nom = url) }}")
+
+
+def test_the_shared_sql_is_written_once():
+    """The town hall's field and the criteria check are fragments, not copies."""
+    textes = {p.name: p.read_text(encoding="utf-8") for p in modeles.SQL_DIR.glob("*/*.sql")
+              if p.parent.name in modeles.LAYERS}
+    for motif, fragment in (("left join staging.annuaire_mairies", "champ_mairie"),
+                            ("critère(s) sans colonne", "controle_criteres")):
+        assert [n for n, t in textes.items() if motif in t] == [], motif
+        assert sum(f"{{{{ {fragment}(" in t for t in textes.values()) >= 2

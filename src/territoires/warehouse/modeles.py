@@ -22,6 +22,9 @@ Two more header lines, and one placeholder:
                                                   remake when what it reads changed)
     {{ agregation_indicateurs }}                  the text of sql/fragments/<name>.sql, for
                                                   SQL that two models share (written once)
+    {{ champ_mairie(champ = site, nom = url) }}   the same, each ``{{ champ }}`` of the
+                                                  fragment replaced by ``site`` (a value is
+                                                  SQL text: quotes and parentheses kept whole)
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ _TEST_LINE = re.compile(r"^--\s*(unique|not_null|accepted_values|references):\s*
 _MATERIALISATION = re.compile(r"^--\s*materialisation:\s*(\S+)\s*$")
 MATERIALISATIONS = {"table": "table", "vue": "view"}
 FRAGMENTS_DIR = SQL_DIR / "fragments"
-_FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
+_FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\((.*?)\)\s*)?\}\}", re.S)
 _REFERENCE = re.compile(r"^(\w+)\s*->\s*(\w+)\.(\w+)\s*\(\s*(\w+)\s*\)$")
 #: a model's file name, which is its table's name
 _NOM = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -182,14 +185,49 @@ def tables_lues(sql: str) -> frozenset[str]:
 
 
 def _fragment(path: Path, sql: str, m: re.Match) -> str:
-    """The text of ``sql/fragments/<name>.sql`` for ``{{ name }}`` in ``path``."""
+    """The text of ``sql/fragments/<name>.sql`` for ``{{ name }}`` in ``path``, or for
+    ``{{ name(param = valeur, …) }}`` with each ``{{ param }}`` of the fragment replaced."""
+    ligne = sql.count("\n", 0, m.start()) + 1
     fragment = FRAGMENTS_DIR / f"{m.group(1)}.sql"
     if not fragment.is_file():
-        ligne = sql.count("\n", 0, m.start()) + 1
         connus = ", ".join(sorted(p.stem for p in FRAGMENTS_DIR.glob("*.sql"))) or "aucun"
         raise ValueError(f"{path}, ligne {ligne} : fragment « {m.group(1)} » introuvable dans {FRAGMENTS_DIR} "
                          f"(fragments : {connus})")
-    return fragment.read_text(encoding="utf-8").strip()
+    texte = fragment.read_text(encoding="utf-8").strip()
+    valeurs = _parametres(path, ligne, m.group(2) or "")
+    attendus = sorted({nom for nom, _ in _FRAGMENT.findall(texte)})
+    if sorted(valeurs) != attendus:
+        raise ValueError(f"{path}, ligne {ligne} : le fragment « {m.group(1)} » attend "
+                         f"{', '.join(attendus) or 'aucun paramètre'} ; reçu : {', '.join(sorted(valeurs)) or 'aucun'} "
+                         f"(écrire « {{{{ {m.group(1)}({', '.join(p + ' = …' for p in attendus)}) }}}} »)")
+    return _FRAGMENT.sub(lambda p: valeurs[p.group(1)], texte)
+
+
+def _parametres(path: Path, ligne: int, texte: str) -> dict[str, str]:
+    """``param = valeur, …`` → {param: valeur}; a comma inside quotes or parentheses
+    belongs to its value."""
+    morceaux, profondeur, guillemet, debut = [], 0, "", 0
+    for i, car in enumerate(texte):
+        if guillemet:
+            guillemet = "" if car == guillemet else guillemet
+        elif car in "'\"":
+            guillemet = car
+        elif car in "([":
+            profondeur += 1
+        elif car in ")]":
+            profondeur -= 1
+        elif car == "," and profondeur == 0:
+            morceaux.append(texte[debut:i])
+            debut = i + 1
+    morceaux.append(texte[debut:])
+    valeurs: dict[str, str] = {}
+    for morceau in (m for m in morceaux if m.strip()):
+        nom, egal, valeur = morceau.partition("=")
+        if not egal or not _NOM.match(nom.strip()) or not valeur.strip() or nom.strip() in valeurs:
+            raise ValueError(f"{path}, ligne {ligne} : paramètre de fragment « {morceau.strip()} » illisible ; "
+                             "attendu « nom = valeur », chaque nom une fois")
+        valeurs[nom.strip()] = valeur.strip()
+    return valeurs
 
 
 def models() -> list[Model]:
