@@ -11,10 +11,11 @@ and SQL (``raw.niveaux`` → ``staging.niveaux``) both read.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from territoires.fichiers import lire_toml
 
 FICHIER = Path(__file__).with_name("data") / "niveaux.toml"
 _CHAMPS = ("niveau", "libelle", "libelle_pluriel", "du", "devant_nom", "tolerance", "precision", "page", "tableau")
@@ -37,10 +38,7 @@ class Niveau:
 @cache
 def tous() -> tuple[Niveau, ...]:
     """Every level, from the commune up to the alliance (the file's order)."""
-    try:
-        data = tomllib.loads(FICHIER.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RuntimeError(f"{FICHIER}: illisible ({exc})") from exc
+    data = lire_toml(FICHIER, RuntimeError, "fichier des niveaux")
     out = []
     for i, entree in enumerate(data.get("niveau", []), 1):
         manquants = [k for k in _CHAMPS if k not in entree]

@@ -12,10 +12,10 @@ import importlib.util
 import lzma
 import os
 import shutil
-import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
+from territoires.fichiers import lire_toml
 from territoires.sources.chemins import slug, verifier_id
 from territoires.sources.erreurs import SourceError
 
@@ -69,12 +69,7 @@ class Source:
 
 def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
     """Read the registry file into ``{id: Source}``."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SourceError(f"{path}: registre des sources introuvable") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"{path}: registre illisible ({exc})") from exc
+    data = lire_toml(path, SourceError, "registre des sources")
     known = {f.name for f in fields(Source)}
     from territoires import noms
 
