@@ -191,3 +191,25 @@ def test_counts_are_plain_integers_in_the_warehouse(con):
     assert wide == []
     assert con.execute("select data_type from duckdb_columns() where schema_name = 'marts' "
                        "and table_name = 'territoires' and column_name = 'population'").fetchone()[0] == "BIGINT"
+
+
+def test_the_level_words_of_the_pages_come_from_niveaux_toml():
+    """Labels, sentence forms and subsets of levels are declared in niveaux.toml only;
+    these are the words the pages showed when each module kept its own dict."""
+    assert [niveaux.pairs(n) for n in niveaux.RANG] == [
+        "opérateurs de l'alliance", "régions de l'alliance", "départements de l'alliance", "EPCI de l'alliance"]
+    assert {n: niveaux.get(n).ce for n in niveaux.PAGES} == {
+        "alliance": "l'alliance", "operateur": "cet opérateur", "region": "cette région",
+        "departement": "ce département", "epci": "cet EPCI"}
+    assert {n: niveaux.get(n).sous_niveau for n in niveaux.PAGES} == {
+        "alliance": "region", "operateur": "departement", "region": "departement", "departement": "epci",
+        "epci": "commune"}
+    assert niveaux.ADOPTION == ("alliance", "operateur") and niveaux.TABLEAU == niveaux.RANG
+    assert [n for n in niveaux.NOMS if niveaux.get(n).nom_precise] == ["departement", "region"]
+    assert [n for n in niveaux.NOMS if not niveaux.get(n).code_public] == ["operateur", "alliance"]
+    # no module of the pages declares a level's words again
+    import re
+
+    reports = Path(niveaux.__file__).parent / "reports"
+    motif = re.compile(r'"(epci|departement|region|operateur|alliance)":\s*"|"(Département|Région|Opérateur|Alliance)"')
+    assert [p.name for p in reports.glob("*.py") if motif.search(p.read_text(encoding="utf-8"))] == []

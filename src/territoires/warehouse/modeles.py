@@ -147,7 +147,8 @@ def parse_model(path: Path, schema: str) -> Model:
         lit = tables_lues(sql)
     except ValueError as exc:
         message, position = exc.args
-        ligne = f", ligne {sql.count(chr(10), 0, int(position)) + 1}" if position is not None else ""
+        ligne = "" if position is None else f", ligne {sql.count(chr(10), 0, int(position)) + 1}" + (
+            " (fragments inclus)" if sql != texte else "")
         raise ValueError(f"{path}{ligne} : SQL illisible pour l'analyseur de DuckDB ({message}) ; "
                          "un modèle est une seule requête select") from None
     return Model(schema, path.stem, path, sql, not_null=tuple(not_null), accepted=accepted,
