@@ -60,7 +60,7 @@ def test_a_failing_check_on_a_second_directive_line_fails_the_build(fixture_home
     home = _copy_home(fixture_home, tmp_path / "home")
     warehouse = home / "data" / "processed" / "territoires.duckdb"
     before = warehouse.read_bytes()
-    model = tmp_path / "98_deux_cles.sql"
+    model = tmp_path / "deux_cles.sql"
     model.write_text(
         "-- unique: niveau, code\n"
         "-- unique: niveau\n"          # the second key fails: several rows per level
@@ -90,12 +90,10 @@ def test_identifiers_are_quoted_in_model_tests(con, tmp_path):
 def test_fragments_and_views_in_models(con, tmp_path):
     """``{{ nom }}`` writes a shared fragment into a model (its tables then count in the
     model's fingerprint); ``-- materialisation: vue`` makes a view; unknown ones are refused."""
-    from territoires.warehouse.reprise import references
-
-    presence = parse_model(SQL_DIR / "marts" / "14_indicateurs_presence.sql", "marts")
+    presence = parse_model(SQL_DIR / "marts" / "indicateurs_presence.sql", "marts")
     assert "{{" not in presence.sql and "grouping sets" in presence.sql and presence.sorte == "table"
-    assert {"marts.appartenances", "marts.presence_numerique"} <= references(presence.sql)
-    vue = parse_model(SQL_DIR / "marts" / "17_indicateurs.sql", "marts")
+    assert {"marts.appartenances", "marts.presence_numerique"} <= presence.lit
+    vue = parse_model(SQL_DIR / "marts" / "indicateurs.sql", "marts")
     assert vue.sorte == "view"
     # the parts never share an indicator: the view's key is unique
     assert con.execute("select count(*) from (select niveau, code, tranche_taille, indicateur from marts.indicateurs "
@@ -193,3 +191,25 @@ def test_counts_are_plain_integers_in_the_warehouse(con):
     assert wide == []
     assert con.execute("select data_type from duckdb_columns() where schema_name = 'marts' "
                        "and table_name = 'territoires' and column_name = 'population'").fetchone()[0] == "BIGINT"
+
+
+def test_the_level_words_of_the_pages_come_from_niveaux_toml():
+    """Labels, sentence forms and subsets of levels are declared in niveaux.toml only;
+    these are the words the pages showed when each module kept its own dict."""
+    assert [niveaux.pairs(n) for n in niveaux.RANG] == [
+        "opérateurs de l'alliance", "régions de l'alliance", "départements de l'alliance", "EPCI de l'alliance"]
+    assert {n: niveaux.get(n).ce for n in niveaux.PAGES} == {
+        "alliance": "l'alliance", "operateur": "cet opérateur", "region": "cette région",
+        "departement": "ce département", "epci": "cet EPCI"}
+    assert {n: niveaux.get(n).sous_niveau for n in niveaux.PAGES} == {
+        "alliance": "region", "operateur": "departement", "region": "departement", "departement": "epci",
+        "epci": "commune"}
+    assert niveaux.ADOPTION == ("alliance", "operateur") and niveaux.TABLEAU == niveaux.RANG
+    assert [n for n in niveaux.NOMS if niveaux.get(n).nom_precise] == ["departement", "region"]
+    assert [n for n in niveaux.NOMS if not niveaux.get(n).code_public] == ["operateur", "alliance"]
+    # no module of the pages declares a level's words again
+    import re
+
+    reports = Path(niveaux.__file__).parent / "reports"
+    motif = re.compile(r'"(epci|departement|region|operateur|alliance)":\s*"|"(Département|Région|Opérateur|Alliance)"')
+    assert [p.name for p in reports.glob("*.py") if motif.search(p.read_text(encoding="utf-8"))] == []

@@ -41,7 +41,7 @@ def test_epci_names_lose_a_doubled_legal_form(brut, attendu):
     con = duckdb.connect()
     con.execute("create schema raw; create table raw.epci (id integer, code varchar, nom varchar, type varchar)")
     con.execute("insert into raw.epci values (1, '242900793', ?, 'CC')", [brut])
-    assert con.execute(_staging("03_epci.sql")).fetchone()[2] == attendu
+    assert con.execute(_staging("epci.sql")).fetchone()[2] == attendu
 
 
 @pytest.mark.parametrize("type_nom, brut, attendu", [
@@ -61,7 +61,7 @@ def test_commune_names_get_their_article_from_the_cog_type_of_name(type_nom, bru
                 "mairie_email, mairie_telephone, mairie_site)", [brut, type_nom])
     con.execute("create table staging.departements as select 1 as id_source, '29' as code, '53' as code_region")
     con.execute("create table staging.epci as select 1 as id_source, '242900314' as code")
-    assert con.execute(_staging("04_communes.sql")).fetchone()[3] == attendu
+    assert con.execute(_staging("communes.sql")).fetchone()[3] == attendu
 
 
 def test_the_warehouse_shows_the_names_readers_know(con):

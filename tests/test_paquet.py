@@ -101,7 +101,7 @@ def test_wheel_in_a_fresh_venv_inits_builds_and_reports(tmp_path):
     for rel in ("territoires/notebooks/reports/tableau_de_bord.ipynb", "territoires/notebooks/reports/alliance.ipynb",
                 "territoires/notebooks/exploration/01-decouvrir-l-entrepot.ipynb",
                 "territoires/reports/templates/territoires/index.html.j2", "territoires/reports/assets/territoires.js",
-                "territoires/warehouse/sql/marts/14_indicateurs_presence.sql",
+                "territoires/warehouse/sql/marts/indicateurs_presence.sql",
                 "territoires/warehouse/sql/fragments/agregation_indicateurs.sql", "territoires/sources/registry.toml",
                 "territoires/indicators/catalogue.toml", "territoires/data/operateurs.toml"):
         assert rel in names, rel

@@ -189,11 +189,11 @@ def test_failed_model_leaves_previous_warehouse(fixture_home, tmp_path, monkeypa
     home = _copy_home(fixture_home, tmp_path / "home")
     warehouse = home / "data" / "processed" / "territoires.duckdb"
     before = warehouse.read_bytes()
-    broken = tmp_path / "99_broken.sql"
+    broken = tmp_path / "broken.sql"
     broken.write_text("select * from table_qui_n_existe_pas")
     real_models = build_mod.models
     monkeypatch.setattr(build_mod, "models", lambda: real_models() + [build_mod.parse_model(broken, "marts")])
-    with pytest.raises(BuildError, match="99_broken.sql"):
+    with pytest.raises(BuildError, match="broken.sql"):
         build(departements=("29",), home=home, quiet=True, force=True)
     assert warehouse.read_bytes() == before
     assert not list(warehouse.parent.glob(".*tmp*")), "no temporary file left behind"

@@ -9,11 +9,11 @@ must match :data:`MOTIF`, refused at load with the file and the entry otherwise.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 from territoires.entrepot.etapes import BuildError, Etape
 from territoires.entrepot.litteraux import inserer
+from territoires.fichiers import lire_toml
 
 PAQUET = Path(__file__).with_name("data") / "operateurs.toml"
 NOM_FICHIER = "operateurs.toml"
@@ -35,11 +35,8 @@ def fichier(home: Path | None = None) -> Path:
 
 def lire(chemin: Path = PAQUET) -> list[dict]:
     """The operators declared in ``chemin``, checked (required fields, code pattern, no duplicate)."""
-    try:
-        texte = chemin.read_text(encoding="utf-8")
-        ops = tomllib.loads(texte).get("operateur", [])
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise OperateursError(f"{chemin}: illisible ({exc})") from exc
+    ops = lire_toml(chemin, OperateursError, "fichier des opérateurs").get("operateur", [])
+    texte = chemin.read_text(encoding="utf-8")  # read whole: its lines name a fault
     vus: set[str] = set()
     for i, op in enumerate(ops, 1):
         manquants = [k for k in REQUIS if not op.get(k)]

@@ -21,12 +21,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tomllib
 from functools import cache
 from pathlib import Path
 
 from territoires.entrepot.etapes import Etape
 from territoires.entrepot.litteraux import inserer
+from territoires.fichiers import lire_toml
 
 HERE = Path(__file__).parent
 SITES_FILE = HERE / "sites.csv"
@@ -226,12 +226,7 @@ def _extensions(path: Path) -> list[tuple]:
 
 def read_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     """Parse and validate ``catalogue.toml``; return its tables as lists of tuples."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DonneesError(f"{path}: illisible ({exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DonneesError(f"{path}: TOML invalide ({exc})") from exc
+    data = lire_toml(path, DonneesError, "catalogue des indicateurs")
     criteres = data.get("criteres", {})
     bad = [c for c in criteres if not _ID.match(c) or not isinstance(criteres[c], str) or not criteres[c]]
     if not criteres or bad:

@@ -1,5 +1,5 @@
--- Macros shared by the presence models (intermediate/10_presence_sites.sql and
--- 11_presence_emails.sql), created on the build connection with the UDFs by
+-- Macros shared by the presence models (intermediate/presence_sites.sql and
+-- presence_emails.sql), created on the build connection with the UDFs by
 -- territoires.indicators.load.register_functions.
 
 -- The longest entry of a classification list (a list of domains) equal to a host or to

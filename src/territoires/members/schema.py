@@ -30,11 +30,11 @@ remplace cette reconnaissance : voir :class:`Correspondance`.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
+from territoires.fichiers import lire_toml
 from territoires.members.taxonomie import Taxonomie, taxonomie
 from territoires.members.texte import cle
 
@@ -126,10 +126,7 @@ class Correspondance:
 def lire_correspondance(chemin: Path, tax: Taxonomie | None = None) -> Correspondance:
     """Lit un ``correspondance.toml`` ; lève :class:`CorrespondanceError` avec le fichier et la raison."""
     tax = tax or taxonomie()
-    try:
-        data = tomllib.loads(chemin.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CorrespondanceError(f"{chemin}: fichier de correspondance illisible ({exc})") from exc
+    data = lire_toml(chemin, CorrespondanceError, "fichier de correspondance")
     c = Correspondance(chemin=chemin)
     for entete, champ in (data.get("colonnes") or {}).items():
         champ = str(champ)

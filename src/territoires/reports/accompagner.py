@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import formats, tableurs
+from territoires import formats, niveaux, tableurs
 from territoires.reports.donnees import Territoire
 from territoires.html import Bloc, brut, defilante, e, num, section
 from territoires.html import table as table_html
@@ -107,14 +107,14 @@ def communes_a_accompagner(t: Territoire) -> None:
         for code, g in sorted(groupes.items(), key=lambda kv: kv[1]["nom"]):
             nom = brut(f'<a href="{e(t.href("epci", code))}">{e(g["nom"])}</a>') if code else g["nom"]
             lignes.append([nom, num(formats.entier(g["n"])), num(formats.entier(g["site"])), num(formats.entier(g["webmail"]))])
-        table = table_html(["EPCI", "Communes à accompagner", "dont sans site déclaré", "dont messagerie grand public"],
+        table = table_html([niveaux.libelle("epci"), "Communes à accompagner", "dont sans site déclaré", "dont messagerie grand public"],
                            lignes, legende=f"Communes à accompagner par EPCI, {t.nom}", numeriques=[1, 2, 3],
                            enveloppe=False)
         cible = "liste-epci"
     else:
         intro += ("Classées par priorité : le score le plus bas d'abord, puis la population la plus grande ; "
                   "le fichier CSV ajoute le site et le téléphone.")
-        heads = ["Commune"] + (["EPCI"] if epci_col else []) + ["Population", "Score /100", "Motif", "Adresse électronique"]
+        heads = [niveaux.libelle("commune")] + ([niveaux.libelle("epci")] if epci_col else []) + ["Population", "Score /100", "Motif", "Adresse électronique"]
         lignes = []
         for r in avec_fiche:  # by priority (territoires.indicators.api.communes_a_accompagner)
             lignes.append([r["nom"]] + ([r.get("nom_epci") or "–"] if epci_col else [])
@@ -123,7 +123,7 @@ def communes_a_accompagner(t: Territoire) -> None:
                              _motif(r), r.get("mairie_email") or "–"])
         table = table_html(heads, lignes, legende=f"Communes à accompagner, {t.nom}",
                            numeriques=[i for i, h in enumerate(heads) if h in ("Population", "Score /100")],
-                           enveloppe=False, secondaires=[i for i, h in enumerate(heads) if h in ("EPCI", "Score /100")])
+                           enveloppe=False, secondaires=[i for i, h in enumerate(heads) if h in (niveaux.libelle("epci"), "Score /100")])
         cible = "liste-communes"
     filtre = ""
     if len(lignes) > 15:

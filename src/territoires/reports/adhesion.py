@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import formats
+from territoires import formats, niveaux
 from territoires.reports.donnees import Territoire
 from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
@@ -243,7 +243,7 @@ def _table_services(t: Territoire) -> str:
 
 
 def _valeur_critere(critere: str) -> str:
-    """SQL of a presence criterion's per-commune value (as 14_indicateurs_presence.sql counts it)."""
+    """SQL of a presence criterion's per-commune value (as marts/indicateurs_presence.sql counts it)."""
     if critere == "commune":
         return "1"
     if critere == "score_presence":
@@ -337,7 +337,7 @@ def _membres_html(t: Territoire) -> str:
                            [[k, num(formats.entier(v))] for k, v in sorted(par_type.items(), key=lambda kv: -kv[1])],
                            legende=f"Entités adhérentes par type, {t.nom}", numeriques=[1])
     else:
-        table = table_html(["Adhérent", "Type", "Commune", "Depuis", "Services"],
+        table = table_html(["Adhérent", "Type", niveaux.libelle("commune"), "Depuis", "Services"],
                            [[r["nom"], r["type"] or "–", r["commune"] or "non rattachée",
                              date_fr(r["date_adhesion"]) if r["date_adhesion"] else "–",
                              num(formats.entier(r["nb_services"]))] for r in rows],
@@ -356,7 +356,7 @@ def _non_adherentes_html(t: Territoire) -> str:
     lien = (f'<a class="telecharger" href="{csv_data_uri(csv)}" download="communes-non-adherentes-{e(slug)}.csv">'
             f"Télécharger la liste (CSV, {formats.entier(len(rows))} commune{'s' if len(rows) > 1 else ''})</a>")
     montrees = rows[:MAX_MEMBRES]
-    table = table_html(["Commune", "Population", "Score /100"],
+    table = table_html([niveaux.libelle("commune"), "Population", "Score /100"],
                        [[r["nom"], num(formats.entier(r["population"])),
                          num(formats.entier(r["score"]) if r["score"] is not None else "–")] for r in montrees],
                        legende=f"Communes non adhérentes, {t.nom} (les plus peuplées d'abord)", numeriques=[1, 2],

@@ -27,9 +27,6 @@ from territoires.html import Bloc, e, num, section
 from territoires.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, nouvelle_page, sommaire, taux, valeur
 
-#: levels an adoption page may be about
-NIVEAUX = ("alliance", "operateur", "region", "departement", "epci")
-
 
 @dataclass
 class Adoption:
@@ -67,7 +64,7 @@ def perimetre(niveau: Any = "alliance", code: Any = "alliance", service: Any = "
     if niveau == "alliance":
         t = donnees.alliance(entrepot or None)
     else:
-        t = donnees.territoire(niveau, code, entrepot or None, niveaux_admis=NIVEAUX[1:])
+        t = donnees.territoire(niveau, code, entrepot or None, niveaux_admis=niveaux.TABLEAU)
     services = {s["service"]: s["libelle"] for s in adhesion.services(t.con)}
     service = (service or "").strip() if isinstance(service, str) else service
     if service and service not in services:
@@ -310,7 +307,7 @@ def operateurs(a: Adoption) -> None:
                      num(valeur(cat.get("part_communes_adherentes", {}), mine.get("part_communes_adherentes"))),
                      num(formats.decimal((mine.get("services_par_adherente") or {}).get("taux"), 1)),
                      f"{svc.get(top[0][1], top[0][1])} ({formats.pourcent(top[0][0])})" if top else "–"])
-    table = table_html(["Opérateur", "Registre", "Communes adhérentes", "Services par adhérente", "Service le plus utilisé"],
+    table = table_html([niveaux.libelle("operateur"), "Registre", "Communes adhérentes", "Services par adhérente", "Service le plus utilisé"],
                        rows, legende="Les opérateurs côte à côte", numeriques=[2, 3])
     display(Bloc(section("Les opérateurs côte à côte", table, ident="operateurs",
                          intro="Un opérateur sans registre chargé, ou dont le registre ne rattache aucune ligne à "
@@ -334,7 +331,7 @@ def types(a: Adoption) -> None:
         couverture = (f"{formats.pourcent(part)} ({formats.entier(couverts)} sur {formats.entier(eligibles)})"
                       if eligibles else "pas de dénombrement de référence")
         lignes.append([nom, libelle, formats.entier(adherents), couverture, base or "–"])
-    table = table_html(["Opérateur", "Type d'entité", "Adhérents", "Couverture", "Entités comptées"], lignes,
+    table = table_html([niveaux.libelle("operateur"), "Type d'entité", "Adhérents", "Couverture", "Entités comptées"], lignes,
                        legende="Adhérents par type d'entité", numeriques=[2])
     intro = ("Pour les communes, les EPCI, les départements et les régions, l'entrepôt sait combien il y en a "
              "dans le territoire d'action de l'opérateur : la couverture se lit directement. Pour les autres types "

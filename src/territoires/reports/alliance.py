@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from territoires import charts, couleurs, formats, geo
+from territoires import charts, couleurs, formats, geo, niveaux
 from territoires.reports import donnees, page, retenir, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.html import Bloc, brut, e, num, section
@@ -137,7 +137,7 @@ def comparaison(p: Perimetre) -> None:
     con = p.con
     cat = catalogue(con)
     rates = _rates(p)
-    cols = [(r["code"], p.libelle(r)) for r in p.regions] + [("alliance", "Alliance")]
+    cols = [(r["code"], p.libelle(r)) for r in p.regions] + [("alliance", niveaux.libelle("alliance"))]
     rows = []
     for c in cat:
         rows.append([brut(f"<strong>{e(c['libelle'])}</strong>" if c.get("tableau") else e(c["libelle"]))]
@@ -147,7 +147,7 @@ def comparaison(p: Perimetre) -> None:
         return f'<br><span class="note">{formats.entier(b)} communes</span>' if b else ""
 
     heads = (["Indicateur"] + [brut(_entete(r) + base(r["code"])) for r in p.regions]
-             + [brut("Alliance" + base("alliance"))])
+             + [brut(niveaux.libelle("alliance") + base("alliance"))])
     table = table_html(heads, rows, classe="comparatif",
                        legende="Tous les indicateurs, par région et opérateur (en gras : ceux des tableaux de bord)",
                        numeriques=range(1, len(cols) + 1))
@@ -196,7 +196,7 @@ def cartes(p: Perimetre) -> None:
         worst = sorted((x, code) for code, x in site_rate.items() if x is not None)[:3]
         lignes.append([p.libelle(r), num(formats.entier(len(g))),
                        ", ".join(f"{(df.get(code) or {}).get('nom')} ({formats.pourcent(x)})" for x, code in worst)])
-    table = table_html(["Région", "EPCI", "EPCI où la part de communes avec un site est la plus faible"], lignes,
+    table = table_html([niveaux.libelle("region"), niveaux.libelle("epci"), "EPCI où la part de communes avec un site est la plus faible"], lignes,
                        legende="Les EPCI des régions de l'alliance", numeriques=[1])
     display(Bloc(section("Cartes des régions", "", ident="cartes",
                          intro="Chaque région par EPCI, sur une même échelle de couleurs. Chaque carte renvoie, "
@@ -216,7 +216,7 @@ def tranches(p: Perimetre) -> None:
     bandes = api.tranches_taille(con).to_dicts()
     rates = {r["code"]: taux(con, "region", r["code"], tranches=True) for r in p.regions}
     rates["alliance"] = taux(con, "alliance", "alliance", tranches=True)
-    cols = [(r["code"], p.libelle(r)) for r in p.regions] + [("alliance", "Alliance")]
+    cols = [(r["code"], p.libelle(r)) for r in p.regions] + [("alliance", niveaux.libelle("alliance"))]
     presentes = [b for b in bandes if any((rates[k].get((b["tranche_taille"], "part_site")) or {}).get("denominateur")
                                           for k, _ in cols)]
     series = [{"nom": lbl, "valeurs": [(rates[k].get((b["tranche_taille"], "part_site")) or {}).get("taux") for b in presentes],

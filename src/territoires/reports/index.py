@@ -100,7 +100,7 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
             garde = p.get("statut") in ("echec", "interrompue") and present
             entrees.append({
                 # an operator's code is an internal slug (arnia, recia): never shown to readers
-                "nom": p.get("nom"), "code": "" if niveau in ("alliance", "operateur") else p["code"], "contexte": desc,
+                "nom": p.get("nom"), "code": p["code"] if niveaux.get(niveau).code_public else "", "contexte": desc,
                 "recherche": " ".join([p.get("nom") or "", p["code"], desc, niveaux.libelle(niveau),
                                        natures.get(p["code"], "") if niveau == "epci" else ""]),
                 "lien": p["page"] if ok or garde else "",

@@ -132,7 +132,7 @@ def comparables(t: Territoire) -> list[tuple[str, str, str]]:
     # closest first; the alliance last (operators are not parents: see donnees.parents)
     out += [p for p in reversed(donnees.parents(t)) if p[0] != "alliance"]
     if t.niveau != "alliance":
-        out.append(("alliance", "alliance", "Alliance"))
+        out.append(("alliance", "alliance", niveaux.libelle("alliance")))
     return out
 
 
@@ -145,7 +145,7 @@ def court(ind: dict[str, Any]) -> str:
 
 
 def nom_court(niveau: str, nom: str) -> str:
-    return "Alliance" if niveau == "alliance" else nom
+    return niveaux.libelle(niveau) if niveau == "alliance" else nom
 
 
 def ariane(t: Territoire) -> str:
@@ -155,7 +155,7 @@ def ariane(t: Territoire) -> str:
     items = [f'<li><a href="{e(site.relatif(t.page, "index.html"))}">Toutes les pages</a></li>']
     par_niveau: dict[str, list[str]] = {}
     for niveau, code, nom in donnees.parents(t):
-        label = "Alliance" if niveau == "alliance" else nom
+        label = niveaux.libelle(niveau) if niveau == "alliance" else nom
         par_niveau.setdefault(niveau, []).append(f'<a href="{e(t.href(niveau, code))}">{e(label)}</a>')
     if t.niveau == "epci" and len(t.departements) > 1:
         construits = {c for n, c, _ in donnees.parents(t) if n == "departement"}

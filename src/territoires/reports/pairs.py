@@ -19,8 +19,6 @@ from territoires.html import table as table_html
 #: how many territories of similar population a territory is compared with (fewer if the
 #: level has fewer)
 VOISINS_POPULATION = 10
-#: levels whose pages show a rank
-NIVEAUX_RANG = ("operateur", "region", "departement", "epci")
 
 
 def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -32,7 +30,7 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
     from territoires.reports.page import memo
 
     ids = [i["indicateur"] for i in indicateurs]
-    if niveau not in NIVEAUX_RANG or not ids:
+    if niveau not in niveaux.RANG or not ids:
         return {}
     # read by the findings, the key figures and the rank section of one page: once
     return memo(("classement", id(con), niveau, code, tuple(ids)), lambda: _classement(con, niveau, code, indicateurs))
@@ -80,7 +78,7 @@ def texte_rang(niveau: str, r: dict[str, Any] | None) -> str:
 
     if not r or r["sur"] < 3:
         return ""
-    pairs = retenir.PAIRS.get(niveau, "").removesuffix(" de l'alliance")
+    pairs = niveaux.pluriel(niveau) if niveau in niveaux.RANG else ""
     return f"Rang : {retenir._rang(r['rang'])} sur {formats.entier(r['sur'])} {pairs} ({retenir.quart(r['rang'], r['sur'])})"
 
 
@@ -107,7 +105,7 @@ def section_rang(t, indicateurs: list[dict[str, Any]], valeur) -> Bloc | None:
         rows.append([ind["libelle"], num(valeur(ind, r)), num(_base(ind, r)),
                      num(f"{retenir._rang(r['rang'])} sur {formats.entier(r['sur'])}"), retenir.quart(r["rang"], r["sur"]),
                      num(valeur(ind, {"taux": r["mediane_similaires"]}))])
-    pairs = retenir.PAIRS.get(t.niveau, niveaux.libelle_pluriel(t.niveau))
+    pairs = niveaux.pairs(t.niveau) if t.niveau in niveaux.RANG else niveaux.libelle_pluriel(t.niveau)
     table = table_html(["Indicateur", "Valeur", "Base", "Rang", "Quart", "Médiane des territoires de population comparable"],
                        rows, legende=f"Rang parmi les {pairs}", numeriques=[1, 2, 3, 5])
     noms = ", ".join(n for _, n in similaires)

@@ -27,19 +27,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from territoires import formats
+from territoires import formats, niveaux
 
 #: no sentence rests on fewer communes than this
 BASE_MIN = 5
 #: at most this many sentences
 MAX_PHRASES = 5
 
-#: how a page names a territory of each level in a sentence (« ce département »)
-CE = {"alliance": "l'alliance", "operateur": "cet opérateur", "region": "cette région",
-      "departement": "ce département", "epci": "cet EPCI"}
-#: peers of each level, as said in a rank
-PAIRS = {"operateur": "opérateurs de l'alliance", "region": "régions de l'alliance",
-         "departement": "départements de l'alliance", "epci": "EPCI de l'alliance"}
 
 
 @dataclass
@@ -111,7 +105,7 @@ def _points(x: float) -> str:
 
 
 def _ce(f: Faits, majuscule: bool = False) -> str:
-    s = CE.get(f.niveau, "ce territoire")
+    s = niveaux.get(f.niveau).ce  # « ce département » (niveaux.toml)
     return s[:1].upper() + s[1:] if majuscule else s
 
 
@@ -133,12 +127,12 @@ def regle_sans_donnees(f: Faits) -> Phrase | None:
 
 def _classe(f: Faits, r: dict[str, Any]) -> str:
     """« ce département se classe 3e sur les 26 départements de l'alliance »."""
-    return f"{_ce(f)} se classe {_rang(r['rang'])} sur les {formats.entier(r['sur'])} {PAIRS[f.niveau]}"
+    return f"{_ce(f)} se classe {_rang(r['rang'])} sur les {formats.entier(r['sur'])} {niveaux.pairs(f.niveau)}"
 
 
 def _rang_de(f: Faits, indicateur: str) -> dict[str, Any] | None:
     r = f.rangs.get(indicateur)
-    return r if f.niveau in PAIRS and _classement(r) else None
+    return r if f.niveau in niveaux.RANG and _classement(r) else None
 
 
 def regle_rang_score(f: Faits) -> Phrase | None:
@@ -285,11 +279,9 @@ LIENS = {"territoires": "voir les territoires", "rang": "voir le rang", "operate
 
 def designation(niveau: str, nom: str) -> str:
     """How a sentence names a parent: « l'alliance », « Bretagne (région) »."""
-    from territoires import niveaux
-
-    if niveau == "alliance":
-        return "l'alliance"
-    return f"{nom} ({niveaux.libelle(niveau).lower()})" if niveau in ("region", "departement") else nom
+    if niveau == "alliance":  # no name of its own
+        return niveaux.get(niveau).ce
+    return f"{nom} ({niveaux.libelle(niveau).lower()})" if niveaux.get(niveau).nom_precise else nom
 
 
 def _motif(m: str) -> str:
@@ -346,15 +338,14 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
         if r.get("denominateur"):
             f.tranches.append({"libelle": b["libelle"], "taux": r.get("taux"), "base": int(r["denominateur"]) // 100})
     f.score_ensemble = (mine.get("score_presence") or {}).get("taux")
-    sous = {"alliance": "region", "operateur": "departement", "region": "departement", "departement": "epci"}.get(t.niveau)
+    sous = niveaux.get(t.niveau).sous_niveau
     groupes = dict(donnees.enfants(t)) if sous else {}
     if sous and groupes.get(sous):
         liste = []
         for code, nom in groupes[sous]:
             r = taux(con, sous, code).get("score_presence") or {}
             liste.append({"nom": nom, "taux": r.get("taux"), "base": (r.get("denominateur") or 0) // 100})
-        pluriels = {"region": "régions", "departement": "départements", "epci": "EPCI"}
-        f.enfants = {"niveau_pluriel": pluriels[sous], "liste": liste}
+        f.enfants = {"niveau_pluriel": niveaux.pluriel(sous), "liste": liste}
     acc = [r for r in a_accompagner(t) if r["fiche"]]
     motifs: dict[str, int] = {}
     for r in acc:

@@ -37,9 +37,6 @@ def _verifier(niveau: str, code: str) -> None:
 
 #: kinds of page: a territory's dashboard, or the adoption of the operators' services
 GENRES = ("tableau", "adoption")
-#: levels that have an adoption page in ``all`` when a register is loaded (every level
-#: accepts one on request: ``adoption:<niveau>:<code>``)
-NIVEAUX_ADOPTION = ("alliance", "operateur")
 
 
 def chemin_page(niveau: str, code: str, genre: str = "tableau") -> str:
@@ -145,7 +142,7 @@ def pages(con, portee: str) -> list[Page]:
         if part.startswith("adoption:"):
             genre, part = "adoption", part[len("adoption:"):]
             if part == "*":
-                for niveau in NIVEAUX_ADOPTION:
+                for niveau in niveaux.ADOPTION:  # every level accepts one on request
                     for code, nom in adoption[niveau].items():
                         wanted[(genre, niveau, code)] = Page(niveau, code, nom, genre)
                 continue

@@ -194,11 +194,10 @@ def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
             rows.append([cellule, num(formats.entier(s) if s is not None else "–"),
                          oui_non(r, "site_declare"), email_label(r), oui_non(r, "https"),
                          oui_non(r, "horaires_publies")])
-        return table_html(["Commune", "Score /100", "Site déclaré", "Adresse électronique", "HTTPS", "Horaires publiés"],
+        return table_html([niveaux.libelle("commune"), "Score /100", "Site déclaré", "Adresse électronique", "HTTPS", "Horaires publiés"],
                           rows, legende=f"Indicateurs des communes {niveaux.devant_nom(t.niveau)}{t.nom} (chaque nom ouvre la fiche de la commune)",
                           numeriques=[1])
-    sub = "departement" if t.niveau in ("region", "operateur") else "epci"
-    return table_par_sous_territoire(t, sub, cat)
+    return table_par_sous_territoire(t, niveaux.get(t.niveau).sous_niveau, cat)
 
 
 def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
@@ -233,7 +232,7 @@ def adhesion(t: Territoire) -> None:
 
     # the site has an adoption page for the alliance and each operator
     lien = (site.relatif(t.page, site.chemin_page(t.niveau, t.code, "adoption"))
-            if t.niveau in site.NIVEAUX_ADOPTION else None)
+            if t.niveau in niveaux.ADOPTION else None)
     section_adhesion.section_adhesion(t, lien_adoption=lien)
 
 

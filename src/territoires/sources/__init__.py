@@ -12,10 +12,10 @@ import importlib.util
 import lzma
 import os
 import shutil
-import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
+from territoires.fichiers import lire_toml
 from territoires.sources.chemins import slug, verifier_id
 from territoires.sources.erreurs import SourceError
 
@@ -88,12 +88,7 @@ class TableRaw:
 
 
 def _lire(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SourceError(f"{path}: registre des sources introuvable") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"{path}: registre illisible ({exc})") from exc
+    return lire_toml(path, SourceError, "registre des sources")
 
 
 def load_tables(path: Path = REGISTRY_PATH) -> dict[str, TableRaw]:

@@ -37,11 +37,11 @@ import os
 import re
 import sys
 import time
-import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from territoires.fichiers import lire_toml
 from territoires.sources.archives import extraire_gzip, extraire_zip
 from territoires.sources.chemins import dans, slug, verifier_fichier, verifier_id, verifier_segment
 from territoires.sources.erreurs import SourceError
@@ -78,10 +78,7 @@ def lire_empreintes(raw_dir: Path) -> dict[str, dict]:
     path = Path(raw_dir) / FICHIER_EMPREINTES
     if not path.is_file():
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: fichier d'empreintes illisible ({exc})") from exc
+    data = lire_toml(path, SourceError, "fichier d'empreintes")
     out = {}
     for sid, entry in (data.get("empreintes") or {}).items():
         verifier_id(sid, str(path))

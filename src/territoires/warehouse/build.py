@@ -44,8 +44,9 @@ from territoires.sources.etapes import repo_file, valid_departements, valid_regi
 from territoires.sources.presence import empreinte_telechargees
 from territoires import historique
 from territoires.warehouse import dictionnaire
-from territoires.warehouse.modeles import LAYERS, Model, model_test_failures, models, parse_model  # noqa: F401
-from territoires.warehouse.reprise import Reprise, references
+from territoires.warehouse.modeles import (LAYERS, Model, model_test_failures, models, parse_model,  # noqa: F401
+                                           tables_lues, verifier_brutes)
+from territoires.warehouse.reprise import Reprise
 
 #: the module whose reachable code (:mod:`territoires.empreintes`) invalidates every table
 #: when it changes (the reuse between builds included)
@@ -154,7 +155,7 @@ def _preparer(con, sql: str, prets: set[str], crs: set[str]) -> None:
     """Load on ``con`` what ``sql`` needs and is not loaded yet (:data:`_BESOINS`); a model
     reading a geometry with a coordinate system (``crs``, :func:`_tables_crs`) needs the
     spatial extension too, even without calling an ``ST_`` function."""
-    if "spatial" not in prets and references(sql) & crs:
+    if "spatial" not in prets and tables_lues(sql) & crs:
         load_spatial(con)
         prets.add("spatial")
     for besoin, motif in _BESOINS.items():
@@ -197,8 +198,10 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
-    for etape in etapes(registry, raw_dir, regions, departements, cfg.operateurs_file,
-                        cfg.processed_dir / DOSSIER_SONDES):
+    liste = etapes(registry, raw_dir, regions, departements, cfg.operateurs_file, cfg.processed_dir / DOSSIER_SONDES)
+    # the member registers and raw.sources are loaded after staging (below)
+    verifier_brutes(all_models, (t for e in liste for t in e.tables), (*etapes_membres.TABLES_ADHERENTS, "raw.sources"))
+    for etape in liste:
         if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):

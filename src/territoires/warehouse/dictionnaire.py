@@ -6,18 +6,18 @@ written into DuckDB with ``COMMENT ON`` at each build and listed by
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
 from territoires.entrepot.litteraux import litteral
+from territoires.fichiers import lire_toml
 
 FICHIER = Path(__file__).with_name("dictionnaire.toml")
 
 
 @cache
 def _donnees() -> dict:
-    return tomllib.loads(FICHIER.read_text(encoding="utf-8"))
+    return lire_toml(FICHIER, ValueError, "dictionnaire des marts")
 
 
 #: the marts' tables and views: name, kind, comment

@@ -5,7 +5,7 @@ Every table of the warehouse gets a fingerprint, stored in ``meta.empreintes``:
 - a raw table: the hash of what it is loaded from (a source file's sha256, a data file's
   bytes, the scope), declared by its loading step;
 - a model's table: the hash of its SQL and of the fingerprints of the tables it reads
-  (found in its SQL), so a change flows down to every table that depends on it.
+  (found in its SQL by DuckDB's parser), so a change flows down to every table that depends on it.
 
 A build starts from a copy of the previous warehouse (never the file itself: the copy
 swaps in only when complete) and recomputes only the tables whose fingerprint changed.
@@ -17,14 +17,12 @@ cleaning, union and simplification) as they are.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 
 import duckdb
 
 from territoires.entrepot.litteraux import liste_texte
-
-_REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+from territoires.warehouse.modeles import tables_lues
 
 
 def empreinte(*parts: object) -> str:
@@ -33,15 +31,6 @@ def empreinte(*parts: object) -> str:
         h.update(p if isinstance(p, bytes) else repr(p).encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()
-
-
-_COMMENTAIRE = re.compile(r"--[^\n]*")
-
-
-def references(sql: str) -> set[str]:
-    """Tables a model reads: ``schema.table`` in its SQL, comments aside (a comment naming
-    a later table would make the model rebuilt every time)."""
-    return {f"{s}.{t}" for s, t in _REFERENCE.findall(_COMMENTAIRE.sub("", sql))}
 
 
 class Reprise:
@@ -79,7 +68,7 @@ class Reprise:
     def empreinte_modele(self, sql: str) -> str:
         """A model's fingerprint: its SQL and the fingerprints of what it reads (a table
         without one, rebuilt every time, makes the model rebuilt every time)."""
-        deps = sorted(references(sql))
+        deps = sorted(tables_lues(sql))
         return empreinte(sql, [(d, self.nouvelles.get(d) or f"toujours:{self.jeton}") for d in deps])
 
     def supprimer(self, tables: tuple[str, ...]) -> None:

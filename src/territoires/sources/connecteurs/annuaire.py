@@ -17,7 +17,7 @@ the communes of the ``mairie`` entries. The registry's URL asks the export only 
 town-hall records and the fields read here (``select`` / ``where``); fields the export
 did not send (``adresse_courriel``, ``telephone``… when not selected) load as NULL.
 Which record is a commune's principal town hall is decided in
-``staging/12_annuaire_mairies.sql``.
+``staging/annuaire_mairies.sql``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ once per titulaire row by ``unique(subset=[uid, titulaire_id, titulaire_typeIden
 dateNotification], maintain_order=False)`` (``src/tasks/transform.py``,
 ``concat_parquet_files``): which source's copy survives is arbitrary, and two titulaire
 rows of one contract may keep different sources. The models therefore count a contract
-once and attribute it by a stated rule (staging/15_decp_marches.sql). The file holds
+once and attribute it by a stated rule (staging/decp_marches.sql). The file holds
 every French contract: it is read with DuckDB's parquet reader, only the columns below, filtered by the buyer's region,
 département or SIRET so that row groups are skipped on their statistics — never loaded
 whole into memory.
@@ -32,7 +32,7 @@ from territoires.sources.erreurs import SourceError
 from territoires.entrepot.litteraux import litteral
 
 #: parquet column → raw column, and the type it is loaded as: only what the models read
-#: (staging/15_decp_marches.sql); the others (amounts, CPV, titulaires…) are never read
+#: (staging/decp_marches.sql); the others (amounts, CPV, titulaires…) are never read
 #: from the file. A contract is one row per titulaire (``uid`` repeated).
 COLONNES = {
     "uid": ("uid", "varchar"),

@@ -24,14 +24,6 @@ valeurs as (
     )
     on columns(* exclude (code)) into name critere value valeur
 ),
-controle as (
-    -- a declared criterion without its column stops the build
-    select error('catalogue.toml : critère(s) sans colonne dans intermediate.faits_sources : '
-                 || string_agg(c, ', ')) as erreur
-    from (select unnest(getvariable('criteres_sources')) as c)
-    where c not in (select column_name from duckdb_columns()
-                    where schema_name = 'intermediate' and table_name = 'faits_sources')
-    having count(*) > 0
-),
+{{ controle_criteres(criteres = getvariable('criteres_sources'), table = intermediate.faits_sources) }}
 {{ agregation_indicateurs }}
 select * from final order by niveau, code, tranche_taille, indicateur

@@ -13,7 +13,7 @@
 -- communes' pattern (21 + département…) is presumed to be it.
 -- Every fact is false where the source is not fetched, does not list the commune, or (DECP)
 -- where the operator's platform is unknown; the indicators built on them are catalogued
--- only where their denominator holds somewhere (12_indicateurs_catalogue).
+-- only where their denominator holds somewhere (marts/indicateurs_catalogue).
 -- unique: code
 -- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux, sonde_site, sonde_https_valide, sonde_redirection_https, sonde_hsts, sonde_mail, sonde_mx, sonde_spf, sonde_dmarc_protege, sonde_dnssec, sonde_mx_etranger
 with communes as (select code, code_departement from intermediate.perimetre_communes),

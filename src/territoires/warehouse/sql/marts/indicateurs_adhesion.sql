@@ -32,14 +32,6 @@ valeurs as (
     select * from valeurs_adhesion
     union all select * from valeurs_services
 ),
-controle as (
-    -- a declared criterion without its column stops the build
-    select error('catalogue.toml : critère(s) sans colonne dans marts.adhesion_communes : '
-                 || string_agg(c, ', ')) as erreur
-    from (select unnest(getvariable('criteres_adhesion')) as c)
-    where c not in (select column_name from duckdb_columns()
-                    where schema_name = 'marts' and table_name = 'adhesion_communes')
-    having count(*) > 0
-),
+{{ controle_criteres(criteres = getvariable('criteres_adhesion'), table = marts.adhesion_communes) }}
 {{ agregation_indicateurs }}
 select * from final order by niveau, code, tranche_taille, indicateur

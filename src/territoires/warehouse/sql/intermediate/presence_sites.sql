@@ -15,23 +15,11 @@
 -- not_null: code, site_declare, url_valide, https, classe_hebergement, site_classe_par_liste, extension_souveraine
 -- accepted_values: classe_hebergement in (domaine_propre, plateforme_publique, constructeur_commercial, pages_perso_fai, indetermine, sans_site)
 -- A town hall listed by the fetched DILA directory (staging.annuaire_mairies) takes its
--- entry from there, else from the embedded one.
-with communes as (
-    select p.code, case when a.code is not null then a.site else c.mairie_site end as mairie_site
-    from intermediate.perimetre_communes p
-    left join staging.communes c on c.code = p.code and c.type = 'COM'
-    left join staging.annuaire_mairies a on a.code = p.code
-),
+-- entry from there, else from the embedded one (sql/fragments/champ_mairie.sql).
+with
+{{ champ_mairie(champ = site, nom = url) }}
 liste as (select * from raw.classement_sites),
 extensions as (select * from raw.extensions_domaine),
-nettoye as (
-    select
-        code,
-        mairie_site,
-        -- trimmed (spaces, no-break spaces, BOM), lower case; empty → null
-        nullif(lower(regexp_replace(mairie_site, '^[\s\x{00A0}\x{202F}\x{FEFF}]+|[\s\x{00A0}\x{202F}\x{FEFF}]+$', '', 'g')), '') as url
-    from communes
-),
 declares as (
     select
         *,

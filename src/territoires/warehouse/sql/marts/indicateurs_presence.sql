@@ -42,15 +42,8 @@ valeurs as (
     )
     on columns(* exclude (code)) into name critere value valeur
 ),
-controle as (
-    -- a declared criterion without its column stops the build
-    select error('catalogue.toml : critère(s) sans colonne dans marts.presence_numerique : '
-                 || string_agg(c, ', ')) as erreur
-    from (select unnest(getvariable('criteres')) as c)
-    where c not in ('commune', 'score_maximum')
-      and c not in (select column_name from duckdb_columns()
-                    where schema_name = 'marts' and table_name = 'presence_numerique')
-    having count(*) > 0
-),
+-- (commune and score_maximum are computed above, not columns)
+{{ controle_criteres(criteres = list_filter(getvariable('criteres'), c -> c not in ('commune', 'score_maximum')),
+                     table = marts.presence_numerique) }}
 {{ agregation_indicateurs }}
 select * from final order by niveau, code, tranche_taille, indicateur

@@ -9,21 +9,10 @@
 -- not_null: code, email_declare, email_valide, nb_emails, classe_email, email_classe_par_liste
 -- accepted_values: classe_email in (domaine_propre, plateforme_publique, webmail_grand_public, fournisseur_partage, invalide, sans_email)
 -- A town hall listed by the fetched DILA directory (staging.annuaire_mairies) takes its
--- entry from there, else from the embedded one.
-with communes as (
-    select p.code, case when a.code is not null then a.email else c.mairie_email end as mairie_email
-    from intermediate.perimetre_communes p
-    left join staging.communes c on c.code = p.code and c.type = 'COM'
-    left join staging.annuaire_mairies a on a.code = p.code
-),
+-- entry from there, else from the embedded one (sql/fragments/champ_mairie.sql).
+with
+{{ champ_mairie(champ = email, nom = champ) }}
 liste as (select * from raw.classement_messageries),
-nettoye as (
-    select
-        code,
-        mairie_email,
-        nullif(lower(regexp_replace(mairie_email, '^[\s\x{00A0}\x{202F}\x{FEFF}]+|[\s\x{00A0}\x{202F}\x{FEFF}]+$', '', 'g')), '') as champ
-    from communes
-),
 morceaux as (
     select code, string_split_regex(champ, '[;,/\s\x{00A0}]+') as parts
     from nettoye where champ is not null
