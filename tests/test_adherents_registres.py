@@ -471,7 +471,7 @@ def test_xlsx_les_deux_moteurs_memes_lignes(tmp_path, monkeypatch, moteur):
     assert (b.lues, b.acceptees, b.lignes_vides) == (2, 2, 3)
     assert [a.ligne for a in r.adherents] == [5, 6]
     assert [a.date_adhesion for a in r.adherents] == [date(2021, 3, 15)] * 2
-    from territoires.members.lecture import ouvrir
+    from territoires.lecture import ouvrir
 
     with ouvrir(chemin) as lecteur:
         assert lecteur.moteur == moteur and lecteur.ligne_entete == 3

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from territoires.entrepot.etapes import BuildError
-from territoires.warehouse import chargement, modeles
+from territoires.members.etapes import TABLES_ADHERENTS
+from territoires.warehouse import modeles
 from territoires.warehouse.build import build
 from territoires.warehouse.modeles import models, ordonner, parse_model, verifier_brutes
 
@@ -88,9 +89,9 @@ def test_raw_tables_come_from_a_loading_step(tmp_path):
         verifier_brutes([inconnue], chargees)
     avant = _modele(tmp_path, "staging", "avant", "select * from raw.adherents")
     with pytest.raises(BuildError, match=r"avant\.sql : .*raw\.adherents, chargée seulement après la couche staging"):
-        verifier_brutes([avant], chargees, chargement.TABLES_ADHERENTS)
+        verifier_brutes([avant], chargees, TABLES_ADHERENTS)
     verifier_brutes([_modele(tmp_path, "intermediate", "apres", "select * from raw.adherents")], chargees,
-                    chargement.TABLES_ADHERENTS)
+                    TABLES_ADHERENTS)
 
 
 def test_unreadable_sql_or_a_numbered_name_is_refused_with_the_file(tmp_path):

@@ -51,7 +51,7 @@ from typing import Callable
 from territoires import operateurs
 from territoires.members.registres import (DOSSIER_ANCT, HORODATAGE, OPERATEUR_MOTIF, FichierRegistre,  # noqa: F401
                                           dossier_ignore, fichiers_registres, sha256)
-from territoires.members.lecture import ErreurFichier, ouvrir
+from territoires.lecture import ErreurFichier, ouvrir
 from territoires.members.schema import CorrespondanceError, lire_correspondance, reconnaitre
 from territoires.members.taxonomie import FICHIERS, lire_donnees
 from territoires.members.validation import Abonnement, Adherent, Bilan, Referentiel, Validateur

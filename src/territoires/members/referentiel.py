@@ -13,7 +13,7 @@ from territoires.members.identifiants import (
     verifier_code_insee,
     verifier_siren,
 )
-from territoires.members.lecture import ErreurFichier, ouvrir
+from territoires.lecture import ErreurFichier, ouvrir
 from territoires.members.schema import reconnaitre
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from territoires.members.lecture import NOMS_SEPARATEURS
+from territoires.lecture import NOMS_SEPARATEURS
 from territoires.members.texte import apercu, nettoyer
 
 

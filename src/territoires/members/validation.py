@@ -37,7 +37,7 @@ from territoires.members.registres import DOSSIER_ANCT
 from territoires.members.identifiants import (
     code_insee_depuis_siren_presume,
 )
-from territoires.members.lecture import NOMS_SEPARATEURS, SEPARATEURS, ErreurFichier, ouvrir
+from territoires.lecture import NOMS_SEPARATEURS, SEPARATEURS, ErreurFichier, ouvrir
 from territoires.members.schema import Colonnes, Correspondance, reconnaitre
 from territoires.members.taxonomie import Taxonomie, taxonomie
 from territoires.members.texte import apercu

@@ -72,14 +72,23 @@ def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) 
     return out
 
 
+def rang(n: int) -> str:
+    """A rank in words: « 1er », « 5e »."""
+    return "1er" if n == 1 else f"{n}e"
+
+
+def quart(rang: int, sur: int) -> str:
+    """« premier quart » … « dernier quart » of a ranking (rank 1 = best)."""
+    q = min(4, max(1, math.ceil(4 * rang / sur)))
+    return ("premier quart", "deuxième quart", "troisième quart", "dernier quart")[q - 1]
+
+
 def texte_rang(niveau: str, r: dict[str, Any] | None) -> str:
     """« Rang : 5e sur 10 départements (deuxième quart) », or "" (too few peers)."""
-    from territoires.reports import retenir
-
     if not r or r["sur"] < 3:
         return ""
     pairs = niveaux.pluriel(niveau) if niveau in niveaux.RANG else ""
-    return f"Rang : {retenir._rang(r['rang'])} sur {formats.entier(r['sur'])} {pairs} ({retenir.quart(r['rang'], r['sur'])})"
+    return f"Rang : {rang(r['rang'])} sur {formats.entier(r['sur'])} {pairs} ({quart(r['rang'], r['sur'])})"
 
 
 def _base(ind: dict[str, Any], r: dict[str, Any]) -> str:
@@ -89,8 +98,6 @@ def _base(ind: dict[str, Any], r: dict[str, Any]) -> str:
 
 def section_rang(t, indicateurs: list[dict[str, Any]], valeur) -> Bloc | None:
     """The section « Rang parmi les territoires comparables », or None (too few peers)."""
-    from territoires.reports import retenir
-
     rangs = classement(t.con, t.niveau, t.code, indicateurs)
     rangs = {k: v for k, v in rangs.items() if v["sur"] >= 3}
     if not rangs:
@@ -103,7 +110,7 @@ def section_rang(t, indicateurs: list[dict[str, Any]], valeur) -> Bloc | None:
             continue
         similaires = similaires or r["similaires"]
         rows.append([ind["libelle"], num(valeur(ind, r)), num(_base(ind, r)),
-                     num(f"{retenir._rang(r['rang'])} sur {formats.entier(r['sur'])}"), retenir.quart(r["rang"], r["sur"]),
+                     num(f"{rang(r['rang'])} sur {formats.entier(r['sur'])}"), quart(r["rang"], r["sur"]),
                      num(valeur(ind, {"taux": r["mediane_similaires"]}))])
     pairs = niveaux.pairs(t.niveau) if t.niveau in niveaux.RANG else niveaux.libelle_pluriel(t.niveau)
     table = table_html(["Indicateur", "Valeur", "Base", "Rang", "Quart", "Médiane des territoires de population comparable"],

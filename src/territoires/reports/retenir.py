@@ -23,11 +23,11 @@ Rules, in the order they are said (beyond :data:`MAX_PHRASES`, the last ones are
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from territoires import formats, niveaux
+from territoires.reports.pairs import quart, rang
 
 #: no sentence rests on fewer communes than this
 BASE_MIN = 5
@@ -81,16 +81,6 @@ class Faits:
 
 # ── words ───────────────────────────────────────────────────────────────────
 
-def _rang(n: int) -> str:
-    return "1er" if n == 1 else f"{n}e"
-
-
-def quart(rang: int, sur: int) -> str:
-    """« premier quart » … « dernier quart » of a ranking (rank 1 = best)."""
-    q = min(4, max(1, math.ceil(4 * rang / sur)))
-    return ("premier quart", "deuxième quart", "troisième quart", "dernier quart")[q - 1]
-
-
 def _score(x: float) -> str:
     return f"{formats.decimal(x * 100, 0)}\u202f/\u202f100"
 
@@ -127,7 +117,7 @@ def regle_sans_donnees(f: Faits) -> Phrase | None:
 
 def _classe(f: Faits, r: dict[str, Any]) -> str:
     """« ce département se classe 3e sur les 26 départements de l'alliance »."""
-    return f"{_ce(f)} se classe {_rang(r['rang'])} sur les {formats.entier(r['sur'])} {niveaux.pairs(f.niveau)}"
+    return f"{_ce(f)} se classe {rang(r['rang'])} sur les {formats.entier(r['sur'])} {niveaux.pairs(f.niveau)}"
 
 
 def _rang_de(f: Faits, indicateur: str) -> dict[str, Any] | None:

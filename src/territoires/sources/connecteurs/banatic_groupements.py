@@ -16,7 +16,7 @@ commune is given by its SIREN only: its INSEE code comes from a fetched referenc
 (``staging.communes_siren``). SIRENs read as numbers are written back on 9 digits.
 
 The sheet is read with python-calamine (one block in memory, Rust) through the member
-registers' reader (:class:`territoires.members.lecture.Lecteur`), and written row by row
+registers' reader (:class:`territoires.lecture.Lecteur`), and written row by row
 to a buffer file that DuckDB reads (:class:`territoires.entrepot.litteraux.Tampon`).
 Measured on a synthetic sheet of the real size (140 000 rows × 120 columns, 33 MB): 26 s,
 1.2 GB peak memory. A streamed read of the sheet's XML (``xml.etree.iterparse``, only the
@@ -79,7 +79,7 @@ def _date(v) -> datetime.date | None:  # noqa: ANN001
 
 def charger_groupements(con, path: Path) -> int:  # noqa: ANN001
     """The XLSX export → ``raw.banatic_groupements``: one row per groupement × member."""
-    from territoires.members.lecture import ErreurFichier, Lecteur
+    from territoires.lecture import ErreurFichier, Lecteur
 
     preparer(con)
     colonnes = [(c, "varchar") for c in [*COLONNES.values(), "departement"]] + [
