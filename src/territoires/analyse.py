@@ -23,7 +23,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from territoires import niveaux
+from territoires import charts, formats, geo, niveaux
+from territoires.historique import evolution as _evolution
+from territoires.indicators import api
+from territoires.indicators.api import verifier_territoire
+from territoires.reports.categories import variantes_communes
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -143,15 +147,12 @@ def indicateurs(niveau: str = "region", code: str | None = None, region: str | N
     >>> indicateurs("epci", region="53")                     # long: one row per EPCI × indicator
     >>> indicateurs("departement", forme="large")            # wide: one row per département
     """
-    from territoires.indicators import api
-
     with connexion_empruntee(con) as c:
         df = entiers(api.indicateurs(niveau, code, region, con=c, **options))
         if not evolution:
             return df
         if options.get("forme", "longue") != "longue":
             raise ValueError("evolution=True demande la forme longue (forme=\"longue\")")
-        from territoires.historique import evolution as _evolution
 
         evo = _evolution(c, niveau, code)
     import polars as pl
@@ -190,8 +191,6 @@ def contours(niveau: str, region: str | None = None, codes: Sequence[str] | str 
         codes = [codes]
     colonne = "geometrie_carte" if simplifie else "geometrie"
     with connexion_empruntee(con) as c:
-        from territoires.indicators.api import verifier_territoire
-
         verifier_territoire(c, niveau, None, region)
         where, params = ["niveau = ?"], [niveau]
         if region is not None:
@@ -222,8 +221,6 @@ def contours(niveau: str, region: str | None = None, codes: Sequence[str] | str 
 
 
 def _catalogue(con) -> dict[str, dict[str, Any]]:
-    from territoires.indicators import api
-
     return {r["indicateur"]: r for r in api.catalogue(con).to_dicts()}
 
 
@@ -231,8 +228,7 @@ def variante_territoires(ind: dict[str, Any], valeurs: Sequence[float | None]) -
     """The map variant of a rate for whole territories (EPCI, départements…), styled as
     on the alliance page: the catalogue's short label, a sequential scale by polarity
     from 0 to 100 %, or a 0–100 score."""
-    from territoires import charts, formats
-    from territoires.reports.page import court
+    from territoires.reports.page import court  # paresseux : charge duckdb
 
     libelle = court(ind)
     if ind["unite"] == "%":
@@ -263,10 +259,6 @@ def carte(niveau_ou_gdf: "str | gpd.GeoDataFrame", indicateur: str = "score_pres
     >>> carte("epci", "part_site", region="53", titre="Sites des communes par EPCI")
     """
     import shapely
-
-    from territoires import charts, geo
-    from territoires.indicators import api
-    from territoires.reports.categories import variantes_communes
 
     with connexion_empruntee(con) as c:
         cat = _catalogue(c)

@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from territoires import formats
+from territoires.reports.publication import html_page, write_atomic
+
 
 def page(carnet: str | Path, sortie: str | Path) -> Path:
     """Render the executed notebook ``carnet`` as one self-contained HTML page at
     ``sortie`` (written atomically); return its path. Raises ``ValueError`` in French for
     a notebook that was not executed or failed."""
     import nbformat
-
-    from territoires.reports.publication import html_page, write_atomic
 
     source = Path(carnet)
     try:
@@ -43,8 +44,6 @@ def page(carnet: str | Path, sortie: str | Path) -> Path:
 
 
 def cmd_page(args: argparse.Namespace) -> int:
-    from territoires import formats
-
     cible = page(args.carnet, args.output or Path(args.carnet).with_suffix(".html"))
     print(f"Page : {cible} ({formats.taille(cible.stat().st_size)})")
     return 0

@@ -19,7 +19,8 @@ from typing import Any, Sequence
 from territoires import formats
 from territoires.couleurs import (CLASSES_POINTS, CLASSES_TAUX, CONTEXTE, POLICE, SERIES, TEXTE, categories,
                                   categories_classes, echelle)
-from territoires.geo import Geometries
+from territoires.geo import Geometries, cadre, geojson
+from territoires.html import e
 
 MIME_PLOTLY = "application/vnd.plotly.v1+json"
 MIME_CARTE = "application/vnd.territoires.carte+json"
@@ -79,8 +80,6 @@ class Graphique:
 
         import plotly.graph_objects as go
 
-        from territoires.geo import geojson
-
         fig = copy.deepcopy(self.figure)
         for trace in fig.get("data", []):
             ref = trace.get("geojson")
@@ -111,8 +110,6 @@ def _etiquettes(attrs: dict, unwrap: bool) -> None:
 
 
 def _esc(text: str) -> str:
-    from territoires.html import e
-
     return e(text)
 
 
@@ -264,8 +261,6 @@ def carte(geometries: Geometries, noms: Sequence[str], variantes: Sequence[dict]
 
 
 def _geo_layout(geometries: Geometries, domaine: dict | None = None, aspect: float = 1.4) -> dict:
-    from territoires.geo import cadre
-
     geo: dict[str, Any] = {"visible": False, "projection": {"type": "mercator"},
                            "bgcolor": "rgba(0,0,0,0)", "showframe": False}
     if geometries.bbox:

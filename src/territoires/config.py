@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from territoires import operateurs
+
 #: The four alliance regions (INSEE codes): Île-de-France, Centre-Val de Loire,
 #: Bourgogne-Franche-Comté, Bretagne.
 ALLIANCE_REGIONS: tuple[str, ...] = ("11", "24", "27", "53")
@@ -68,8 +70,6 @@ class Settings:
     @property
     def operateurs_file(self) -> Path:
         """``<home>/operateurs.toml`` when the home declares its own operators, else the package's."""
-        from territoires import operateurs
-
         return operateurs.fichier(self.home)
 
 

@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from territoires.formats import taille
+
 if TYPE_CHECKING:  # pragma: no cover
     from territoires.config import Settings
 
@@ -45,8 +47,6 @@ def libre(dossier: Path) -> int | None:
 
 
 def texte(dossier: Path, besoin: int | None) -> str:
-    from territoires.formats import taille
-
     reste = libre(dossier)
     parts = []
     if besoin:

@@ -243,7 +243,7 @@ def avec_spatial(con) -> None:
     try:
         con.execute("select ST_MakeEnvelope(0, 0, 1, 1)")
     except duckdb.CatalogException:
-        from territoires.entrepot.connexion import load_spatial
+        from territoires.entrepot.connexion import load_spatial  # paresseux : charge duckdb
 
         load_spatial(con)
 

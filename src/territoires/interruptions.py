@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from territoires.sorties import EXIT_SIGINT, EXIT_SIGTERM
+from territoires.formats import taille
 
 #: seconds between a signal and the forced end of a command that did not stop by itself
 DELAI = 1.5
@@ -196,8 +197,6 @@ def nettoyer_orphelins(home: Path, dire: Callable[[str], None] | None = None) ->
     """Remove the temporaries left in ``data/processed/`` (warehouse, its ``.wal``,
     exports), under ``reports/`` and ``audit/`` by processes that no longer exist, and say so."""
     import shutil
-
-    from territoires.formats import taille
 
     stale = orphelins(home / "data" / "processed", home / "data" / "raw", home / "reports", home / "audit")
     removed, octets = [], 0

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
+from territoires import espace
+
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
@@ -82,8 +84,6 @@ def _cellule_csv(v: Any) -> Any:
 def _a_cote(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path``, renamed into place when the block succeeds and
     removed otherwise (a full disk is said in French, naming the folder)."""
-    from territoires import espace
-
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:

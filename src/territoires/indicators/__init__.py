@@ -16,6 +16,9 @@ Nothing runs at import; polars is imported on first call.
 
 from __future__ import annotations
 
+from territoires.indicators import api
+from territoires.indicators.export import exporter
+
 __all__ = [
     "catalogue", "communes_a_accompagner", "domaines_inconnus", "exporter", "indicateurs",
     "presence", "sources", "tranches_taille",
@@ -24,11 +27,7 @@ __all__ = [
 
 def __getattr__(name: str):
     if name == "exporter":
-        from territoires.indicators.export import exporter
-
         return exporter
     if name in __all__:
-        from territoires.indicators import api
-
         return getattr(api, name)
     raise AttributeError(f"module 'territoires.indicators' has no attribute {name!r}")

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 from territoires import niveaux
+from territoires.config import settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -37,7 +38,6 @@ def connexion_empruntee(con) -> Iterator["duckdb.DuckDBPyConnection"]:
     if con is not None:
         yield con
         return
-    from territoires.config import settings
     from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
 
     own = connect(settings().warehouse)  # the analysts' entry point: the home is resolved here

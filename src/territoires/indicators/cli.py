@@ -11,6 +11,9 @@ import argparse
 from territoires import formats
 from territoires import niveaux
 from territoires.sorties import reglages
+from territoires.historique import evolution
+from territoires.indicators.api import REQUETE_INCONNUS, requete_indicateurs, verifier_territoire
+from territoires.indicators.export import exporter
 
 
 def _liste(text: str | None) -> list[str] | None:
@@ -50,8 +53,6 @@ def _catalogue(con) -> dict[str, dict]:
 
 
 def _inconnus(con, limite: int) -> int:
-    from territoires.indicators.api import REQUETE_INCONNUS
-
     rows = con.execute(REQUETE_INCONNUS, [limite, limite]).fetchall()
     totals = dict(con.execute(
         """
@@ -78,8 +79,7 @@ def _inconnus(con, limite: int) -> int:
 
 
 def cmd_indicateurs(args: argparse.Namespace) -> int:
-    from territoires.indicators.api import requete_indicateurs, verifier_territoire
-    from territoires.entrepot.connexion import connect
+    from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
 
     con = connect(reglages(args).warehouse)
     try:
@@ -131,8 +131,6 @@ def cmd_indicateurs(args: argparse.Namespace) -> int:
 
 
 def _detail(con, args, cat: dict[str, dict], shown: list[str]) -> int:
-    from territoires.indicators.api import requete_indicateurs
-
     sql, params = requete_indicateurs(args.niveau, args.code, None, indicateurs=shown)
     rows = con.execute(sql, params).fetchall()
     if not rows:
@@ -152,8 +150,6 @@ def _detail(con, args, cat: dict[str, dict], shown: list[str]) -> int:
 
 def _evolution(con, args, cat: dict[str, dict], shown: list[str]) -> int:
     """Change of each indicator since the previous vintage (marts.historique_indicateurs)."""
-    from territoires.historique import evolution
-
     evo = evolution(con, args.niveau, args.code)
     if evo.is_empty():
         print("Pas d'évolution : l'historique ne contient pas de millésime précédent "
@@ -180,8 +176,7 @@ def _evolution(con, args, cat: dict[str, dict], shown: list[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from territoires.entrepot.connexion import connect
-    from territoires.indicators.export import exporter
+    from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
 
     cfg = reglages(args)
     con = connect(cfg.warehouse)

@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from territoires.config import settings
+from territoires import tableurs
+from territoires.indicators import api
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -54,8 +56,6 @@ def chemin_par_defaut(processed_dir: Path, niveau: str, fmt: str, region: str | 
 
 
 def _donnees(con, niveau: str, region: str | None, forme: str, tranches: bool) -> "pl.DataFrame":
-    from territoires.indicators import api
-
     if forme == "longue":
         return api.indicateurs(niveau, region=region, con=con, tranches=tranches, forme="longue")
     if niveau == "commune":
@@ -65,8 +65,6 @@ def _donnees(con, niveau: str, region: str | None, forme: str, tranches: bool) -
 
 def _metadonnees(con) -> tuple["pl.DataFrame", "pl.DataFrame", "pl.DataFrame"]:
     """(catalogue, sources, indicator × source companion table)."""
-    from territoires.indicators import api
-
     cat = api.catalogue(con).select(
         "indicateur", "ordre", "libelle", "definition", "unite", "polarite", "formule",
         "numerateur", "denominateur", "poids_score", "sources", "millesime",
@@ -108,8 +106,6 @@ def _a_plat(df: "pl.DataFrame", *, booleens_texte: bool) -> "pl.DataFrame":
 def ecrire_csv(df: "pl.DataFrame", path: Path) -> None:
     """CSV for French Excel/LibreOffice: ``;``, UTF-8 BOM, decimal comma, CRLF; text
     cells that a spreadsheet would read as formulas made inert (:mod:`territoires.tableurs`)."""
-    from territoires import tableurs
-
     tableurs.ecrire_csv(_a_plat(df, booleens_texte=True), path)
 
 
@@ -133,8 +129,6 @@ def _ecrire(con, df, cat, src, compagnon, path: Path, fmt: str, niveau: str, des
         ecrire_csv(compagnon, comp)
         written.append(comp)
     elif fmt == "xlsx":
-        from territoires import tableurs
-
         # rates shown as percentages (the cell keeps the full value); the per-commune
         # facts table has no rate (its score_presence is in points)
         taux = [] if "score_presence" in df.columns and "fiche_mairie" in df.columns else [
@@ -185,8 +179,6 @@ def exporter(
     """Write the indicators of ``niveau`` (optionally of one ``region``) as ``fmt`` (csv,
     xlsx, parquet, gpkg) to ``output`` (default under ``data/processed/exports/``).
     Returns the written paths (data file first, then any companion)."""
-    from territoires.indicators import api
-
     if fmt not in FORMATS:
         raise ValueError(f"format « {fmt} » inconnu ; choix : {', '.join(FORMATS)}")
     if forme not in api.FORMES:

@@ -17,9 +17,12 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from territoires import formats
+from territoires import formats, operateurs
 from territoires.sorties import EXIT_OCCUPE, UsageError, Verrou, reglages
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
+from territoires.members.schema import CorrespondanceError, lire_correspondance
+from territoires.members.taxonomie import taxonomie
+from territoires.sources import SourceError, load_registry
 
 __all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
 
@@ -31,8 +34,6 @@ class ErreurUsage(UsageError):
 def verifier_operateur(code: str, operateurs_file: Path | None = None) -> str:
     """Vérifie un code d'opérateur (motif strict, puis présence dans le fichier des opérateurs
     en vigueur : celui du projet s'il en a un, sinon celui du paquet)."""
-    from territoires import operateurs
-
     chemin = operateurs_file or operateurs.PAQUET
     connus = operateurs.codes(chemin)
     if not OPERATEUR_MOTIF.match(code or "") or code not in connus:
@@ -68,7 +69,7 @@ def _fichier(chemin: str) -> Path:
 
 def _referentiel(entrepot: Path):
     """Le référentiel de l'entrepôt, ou ``None`` s'il est absent (avec un message)."""
-    from territoires.members.validation import Referentiel
+    from territoires.members.validation import Referentiel  # paresseux : charge stdnum
 
     if not entrepot.is_file():
         print(f"Attention : entrepôt introuvable ({entrepot}) — l'existence des codes INSEE n'est pas "
@@ -76,7 +77,7 @@ def _referentiel(entrepot: Path):
         return None
     import duckdb
 
-    from territoires.entrepot.connexion import connect
+    from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
 
     try:
         con = connect(entrepot)
@@ -94,8 +95,6 @@ def _referentiel(entrepot: Path):
 
 
 def _correspondance(dossier: Path):
-    from territoires.members.schema import lire_correspondance
-
     chemin = dossier / "correspondance.toml"
     return lire_correspondance(chemin) if chemin.is_file() else None
 
@@ -103,10 +102,9 @@ def _correspondance(dossier: Path):
 def _operateurs_anct(cfg) -> dict[str, str]:
     """Identifiant d'opérateur de la Suite territoriale → code, d'après l'export des opérateurs
     déposé dans ``data/raw/adherents/anct/`` ou téléchargé (rapprochement par SIRET)."""
-    from territoires.members.load import DOSSIER_ANCT, fichiers_registres, operateurs_par_siret
+    from territoires.members.load import DOSSIER_ANCT, fichiers_registres, operateurs_par_siret  # paresseux : charge stdnum
 
-    from territoires.sources import SourceError, load_registry
-    from territoires.sources.etapes import anct_telechargees
+    from territoires.sources.etapes import anct_telechargees  # paresseux : charge duckdb
 
     try:
         telechargees = tuple(anct_telechargees(cfg.raw_dir, load_registry()))
@@ -120,8 +118,7 @@ def _operateurs_anct(cfg) -> dict[str, str]:
 def _valider(fichier: Path, abonnements: Path | None, operateur: str, referentiel, correspondance,
              afficher: bool = True, cfg=None):
     """Valide sans rien garder en mémoire que les comptes et les problèmes ; rend les bilans."""
-    from territoires import operateurs
-    from territoires.members.validation import Validateur
+    from territoires.members.validation import Validateur  # paresseux : charge stdnum
 
     v = Validateur(operateur, referentiel, correspondance=correspondance,
                    operateurs_anct=_operateurs_anct(cfg) if cfg is not None else None,
@@ -226,7 +223,7 @@ def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datet
     :class:`territoires.members.attribution.Attribution`). Rend ``(chemin, nouveau)`` ;
     ``nouveau`` est faux quand le dernier import du même nom a déjà le même contenu.
     Ne valide pas : la commande valide d'abord."""
-    from territoires.members.load import sha256
+    from territoires.members.load import sha256  # paresseux : charge stdnum
 
     quand = quand or datetime.now(timezone.utc)
     dossier = _dans(adherents_dir / operateur, adherents_dir)
@@ -299,8 +296,8 @@ def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | 
 def _bilans_importes(cfg):
     """Les registres importés validés à nouveau (sans référentiel : les services seulement),
     fichier par fichier : ``[(operateur, bilan)]``."""
-    from territoires.members.load import DOSSIER_ANCT, fichiers_registres
-    from territoires.members.validation import Validateur
+    from territoires.members.load import DOSSIER_ANCT, fichiers_registres  # paresseux : charge stdnum
+    from territoires.members.validation import Validateur  # paresseux : charge stdnum
 
     adherents_dir = cfg.raw_dir / "adherents"
     validateurs: dict[str, Validateur] = {}
@@ -324,8 +321,6 @@ def _bilans_importes(cfg):
 
 
 def cmd_services(args: argparse.Namespace) -> int:
-    from territoires.members.taxonomie import taxonomie
-
     if not args.inconnus and not args.noms:
         tax = taxonomie()
         print(formats.table([{"service": s, "famille": r["famille"], "libellé": r["libelle"]}
@@ -378,8 +373,7 @@ def cmd_services(args: argparse.Namespace) -> int:
 def cmd_liste(args: argparse.Namespace) -> int:
     """Les registres que le build lit, opérateur par opérateur, avec la date d'import et, pour
     un export de la Suite territoriale, l'opérateur attribué à chaque ``operateur_id``."""
-    from territoires.members.load import DOSSIER_ANCT, fichiers_registres
-    from territoires.members.schema import CorrespondanceError
+    from territoires.members.load import DOSSIER_ANCT, fichiers_registres  # paresseux : charge stdnum
 
     cfg = reglages(args)
     adherents_dir = cfg.raw_dir / "adherents"

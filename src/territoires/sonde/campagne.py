@@ -19,7 +19,7 @@ from territoires.progress import Progress
 from territoires.sonde import Reglages
 from territoires.sonde.cibles import Cible
 from territoires.sonde.controles import Sondeur
-from territoires.sonde.journal import Journal, campagnes, maintenant
+from territoires.sonde.journal import Journal, campagnes, lire, maintenant
 
 
 @dataclass
@@ -41,7 +41,6 @@ def choisir_journal(dossier: Path, reprendre: bool = False, nouvelle: bool = Fal
     existantes = campagnes(dossier)
     if existantes and not nouvelle:
         derniere = existantes[-1]
-        from territoires.sonde.journal import lire
 
         fini = any(l.get("type") == "fin" for l in lire(derniere))
         if reprendre or not fini:

@@ -8,6 +8,9 @@ import sys
 
 from territoires import formats
 from territoires.arguments import entier_positif, non_vide, secondes
+from territoires.config import settings
+from territoires.sonde import Reglages
+from territoires.sonde.journal import DOSSIER, JournalOccupe
 
 #: exit status when another probe writes the same campaign (as the other writers' « busy »)
 EXIT_OCCUPE = 75
@@ -53,12 +56,9 @@ def _delai(texte: str) -> float:
 
 
 def cmd_sonde(args: argparse.Namespace) -> int:
-    from territoires.config import settings
-    from territoires.entrepot.connexion import connect
-    from territoires.sonde import Reglages
-    from territoires.sonde.campagne import lancer
-    from territoires.sonde.cibles import cibles
-    from territoires.sonde.journal import DOSSIER, JournalOccupe
+    from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
+    from territoires.sonde.campagne import lancer  # paresseux : charge dns, httpx
+    from territoires.sonde.cibles import cibles  # paresseux : charge dns, httpx
 
     cfg = settings()
     con = connect(cfg.warehouse, spatial=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from territoires.entrepot.etapes import Etape
 from territoires.entrepot.litteraux import litteral
+from territoires.sonde.journal import campagnes
 
 TABLES = ("raw.sondes", "raw.sondes_cibles")
 
@@ -22,8 +23,6 @@ _CIBLES = ("campagne varchar, genre varchar, identifiant varchar, operateur varc
 
 
 def journaux(dossier: Path) -> list[Path]:
-    from territoires.sonde.journal import campagnes
-
     return campagnes(dossier)
 
 
