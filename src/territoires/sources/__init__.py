@@ -51,6 +51,9 @@ class Source:
     page: str = ""
     #: connector loading the file into DuckDB: ``module:fonction`` under ``connecteurs``
     connecteur: str | None = None
+    #: the same data as another source in another format: fetched by its id only,
+    #: ``fetch --all`` takes the other one (DPNT: JSON kept, CSV by id)
+    doublon_de: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -110,6 +113,9 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
         if src.id in out:
             raise SourceError(f"{path}: identifiant de source en double « {src.id} »")
         out[src.id] = src
+    for src in out.values():
+        if src.doublon_de is not None and src.doublon_de not in out:
+            raise SourceError(f"{path}: source {src.id} — doublon_de « {src.doublon_de} » : source inconnue")
     return out
 
 

@@ -39,14 +39,28 @@ def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa
     return None
 
 
+def fraicheur(src, t: Telechargement | None, etats: dict) -> dict:  # noqa: ANN001
+    """How fresh a fetched source is: ``rafraichi_le`` (when the copy in use was
+    downloaded), and from the refresh state (:mod:`territoires.sources.suivi`) the first
+    failed attempt since the last success (``echec_depuis``, ``None`` when the last attempt
+    succeeded), the last attempt and the failure's reason (``erreur``)."""
+    e = etats.get(src.id, {})
+    return {"rafraichi_le": t.fiche.get("telecharge_le") if t is not None else None,
+            "echec_depuis": e.get("echec_depuis"), "derniere_tentative": e.get("derniere_tentative"),
+            "erreur": e.get("erreur") if e.get("echec_depuis") else None}
+
+
 def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
     """Per source: ``etat`` (embarquée, téléchargée, absente, fichier du dépôt), the
-    vintage in use and the path, for ``territoires sources`` and ``marts.sources``."""
-    from territoires.sources import load_registry
+    vintage in use and the path, and for a fetched source its freshness
+    (:func:`fraicheur`), for ``territoires sources`` and ``marts.sources``."""
+    from territoires.sources import load_registry, suivi
 
     reg = registry if registry is not None else load_registry()
+    etats = suivi.lire(raw_dir)
     rows = []
     for src in reg.values():
+        t = None
         if src.embedded:
             etat, millesime, chemin, sha = ETAT_EMBARQUEE, src.vintage, None, src.sha256
         elif src.telechargeable:
@@ -60,7 +74,8 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
             etat, millesime, chemin, sha = ETAT_DEPOT, src.vintage, None, src.sha256
         rows.append({"id": src.id, "producteur": src.producer, "etat": etat, "millesime": millesime,
                      "chemin": chemin, "sha256": sha, "empreinte": src.empreinte,
-                     "paquet": f"{src.package}=={src.package_version}" if src.embedded else None})
+                     "paquet": f"{src.package}=={src.package_version}" if src.embedded else None,
+                     **fraicheur(src, t, etats)})
     return rows
 
 
@@ -83,11 +98,18 @@ def telechargements_presents(raw_dir: Path, registry: dict | None = None, *,
 def empreinte_telechargees(raw_dir: Path, registry: dict | None = None) -> list[tuple]:
     """What identifies the fetched files the build reads, without reading them whole: id,
     vintage folder, the sha256 recorded at download, size and modification time (a file
-    replaced or edited in place changes the last two). Empty when nothing is fetched."""
+    replaced or edited in place changes the last two), and whether its refresh is failing
+    since when and why (the pages say so; a server confirming the copy changes nothing).
+    Empty when nothing is fetched."""
+    from territoires.sources import suivi
+
+    etats = suivi.lire(raw_dir)
     out = []
     for t in telechargements_presents(raw_dir, registry, avec_connecteur=False):
         st = t.chemin.stat()
-        out.append((t.source_id, t.millesime, t.fiche.get("sha256", ""), st.st_size, st.st_mtime_ns))
+        e = etats.get(t.source_id, {})
+        out.append((t.source_id, t.millesime, t.fiche.get("sha256", ""), st.st_size, st.st_mtime_ns,
+                    e.get("echec_depuis"), e.get("erreur") if e.get("echec_depuis") else None))
     return out
 
 

@@ -66,11 +66,23 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements) ->
                   + [(dossier / f"{m}.py").read_bytes().hex() for m in ["__init__", *modules]])
         out.append(Etape(f"{table} ← sources téléchargées", (table, *connecteurs.ANNEXES.get(table, ())), fp,
                          _telechargees(registry, raw_dir, deps, table), facultatives=True))
+    fraicheur = _fraicheur(registry, raw_dir)
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
-                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties])
-    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables"), fp,
-                     _provenance(registry, reparties)))
+                t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties] + fraicheur)
+    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables", "raw.fraicheur"), fp,
+                     _provenance(registry, reparties, fraicheur)))
     return out
+
+
+def _fraicheur(registry, raw_dir: Path) -> list[tuple]:
+    """One row per fetched source with a copy on disk: id, when that copy was downloaded,
+    and, when its refresh fails, since when and why (data/raw/etat-telechargements.json).
+    The date of the last attempt is left out: a source failing week after week would
+    otherwise rebuild the warehouse every week for nothing new."""
+    from territoires.sources.presence import ETAT_TELECHARGEE, etat_sources
+
+    return [(r["id"], r["rafraichi_le"], r["echec_depuis"], r["erreur"])
+            for r in etat_sources(raw_dir, registry) if r["etat"] == ETAT_TELECHARGEE]
 
 
 def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Callable:
@@ -85,9 +97,13 @@ def _telechargees(registry, raw_dir: Path, deps: list[str], table: str) -> Calla
     return charger
 
 
-def _provenance(registry, reparties: list[tuple]) -> Callable:
+def _provenance(registry, reparties: list[tuple], fraicheur: list[tuple]) -> Callable:
     def charger(con):
         from territoires.sources import connecteurs
+
+        con.execute("create or replace table raw.fraicheur (id varchar, rafraichi_le varchar, echec_depuis varchar,"
+                    " erreur varchar)")
+        inserer(con, "raw.fraicheur", fraicheur)
 
         # the raw table each source with a connector fills: sources filling the same table
         # (DPNT as JSON or CSV) are dated by whichever was loaded (12_indicateurs_catalogue)
