@@ -107,7 +107,9 @@ def _copie_en_usage(src, raw_dir: Path) -> str:  # noqa: ANN001
     t = dernier_telechargement(src, raw_dir)
     if t is None:
         return "aucune copie encore (les données embarquées servent là où elles existent)"
-    return f"la copie du {t.fiche.get('telecharge_le', t.millesime)[:10]} reste en usage"
+    # a file republished in place: its folder is its download date; a pinned file: its vintage's folder
+    date = t.millesime if src.empreinte == "variable" else (t.fiche.get("telecharge_le") or t.millesime)[:10]
+    return f"la copie du {date} reste en usage"
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from territoires.sources.erreurs import SourceError
-from territoires.sources.telechargement import SUFFIXE_FICHE, aujourdhui, dossier_source
+from territoires.sources import telechargement
+from territoires.sources.telechargement import SUFFIXE_FICHE, dossier_source
 
 #: months kept by default, besides the latest copy
 MOIS_PAR_DEFAUT = 12
@@ -66,7 +67,7 @@ def copies(raw_dir: Path, registry: dict | None = None, *, mois: int = MOIS_PAR_
     if mois < 0:
         raise SourceError(f"--garder-mois : {mois} refusé (un nombre de mois, 0 ou plus)")
     reg = registry if registry is not None else load_registry()
-    jour = jour or aujourdhui()
+    jour = jour or telechargement.aujourdhui()
     fenetre = {_mois(jour, k) for k in range(mois)}
     out: list[Copie] = []
     for src in reg.values():
