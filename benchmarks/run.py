@@ -432,6 +432,7 @@ def report_scaling(r: dict) -> list[str]:
 
 
 import adherents  # noqa: E402 - benchmarks/adherents.py, beside this file
+import repetition  # noqa: E402 - benchmarks/repetition.py: the real-size weekly run (issue 22)
 
 SECTIONS = {
     "build": (bench_build, report_build),
@@ -440,6 +441,8 @@ SECTIONS = {
     "site": (bench_site, report_site),
     "browser": (bench_browser, report_browser),
     "scaling": (bench_scaling, report_scaling),
+    # one run: a real-size rehearsal is long, its budgets are ratios and counts
+    "repetition": (lambda repeat: repetition.repeter(1.0), repetition.report_repetition),
 }
 
 
