@@ -441,8 +441,8 @@ SECTIONS = {
     "site": (bench_site, report_site),
     "browser": (bench_browser, report_browser),
     "scaling": (bench_scaling, report_scaling),
-    # one run: a real-size rehearsal is long, its budgets are ratios and counts
-    "repetition": (lambda repeat: repetition.repeter(1.0), repetition.report_repetition),
+    # real sizes; the two builds compared are measured alternately, `repeat` times each
+    "repetition": (lambda repeat: repetition.repeter(1.0, repeat=repeat), repetition.report_repetition),
 }
 
 

@@ -284,3 +284,18 @@ def test_offline_the_recipe_builds_and_reports_from_the_last_good_copies(serveur
     jour = dt.date.today().strftime("%d/%m/%Y")
     assert (f"Périmètre des EPCI à fiscalité propre : communes membres, SIREN des communes et populations : "
             f"copie du {jour}, le téléchargement du {jour} a échoué (connexion refusée)") in html
+
+
+def test_a_server_that_never_answers_is_one_french_line(tmp_path):
+    """A socket that accepts connections and never answers: « délai dépassé », no English."""
+    from territoires.sources import SourceError
+
+    with socket.socket() as muet:
+        muet.bind(("127.0.0.1", 0))
+        muet.listen(8)  # connections complete in the backlog; nothing is ever read nor sent
+        url = f"http://127.0.0.1:{muet.getsockname()[1]}/op"
+        with pytest.raises(SourceError) as exc:
+            tl.fetch("anct-st-operateurs", tmp_path / RAW, url=url, timeout=0.5, tentatives=1, progress=False)
+    message = str(exc.value)
+    assert "(délai dépassé)" in message and exc.value.raison == "délai dépassé"
+    assert "Read timed out" not in message and "HTTPConnectionPool" not in message
