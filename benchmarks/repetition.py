@@ -159,13 +159,14 @@ def generer(echelle: float) -> Path:
     # DECP: the consolidated parquet (decp-processing's columns), zstd as polars writes it
     n = rows("decp-consolide", 0)
     con.execute(f"""copy (
-        with c as (select row_number() over (order by code) - 1 as k, * from communes),
-             nc as (select count(*) as n from c)
+        with c as (select row_number() over (order by code) - 1 as k, * from communes)
         select lpad(i::varchar, 14, '0') || '2025' || lpad(i::varchar, 4, '0') as uid, '2025' || i as id,
                'Marché' as nature, c.siren || '00013' as acheteur_id, 'Commune ' || c.code as acheteur_nom,
                lpad((80000000 + i % 50000)::varchar, 9, '0') || '00017' as titulaire_id,
                'SIRET' as "titulaire_typeIdentifiant", 'Entreprise ' || (i % 50000) as titulaire_nom,
-               'Objet ' || i as objet, (1000 + (i * 7919) % 500000)::double as montant,
+               -- a contract's object is free text: hashes keep it from compressing better than real text
+               'Objet ' || md5(i::varchar) || ' ' || md5((i * 7)::varchar) as objet,
+               (1000 + (i * 7919) % 500000)::double as montant,
                '72000000' as "codeCPV", 'Procédure adaptée' as procedure, (i % 48)::bigint as "dureeMois",
                date '2020-01-01' + (i % 2000)::int as "dateNotification",
                date '2020-01-05' + (i % 2000)::int as "datePublicationDonnees",
@@ -173,7 +174,7 @@ def generer(echelle: float) -> Path:
                c.reg as acheteur_region_code,
                ['megalis_bretagne', 'arnia', 'atexo_maximilien', 'decp_aife', 'marches-publics.info'][i % 5 + 1]
                    as "sourceDataset", true as "donneesActuelles"
-        from range({n}) t(i) cross join nc join c on c.k = (t.i * 31) % nc.n
+        from range({n}) t(i) join c on c.k = (t.i * 7919) % {n_communes}  -- a hash join (constant modulus); 7919 prime: every commune
     ) to '{dossier / FICHIERS["decp-consolide"]}' (format parquet, compression zstd)""")
 
     # Suite territoriale: the fixtures' operators and services, members at scale
