@@ -299,3 +299,16 @@ def test_a_server_that_never_answers_is_one_french_line(tmp_path):
     message = str(exc.value)
     assert "(délai dépassé)" in message and exc.value.raison == "délai dépassé"
     assert "Read timed out" not in message and "HTTPConnectionPool" not in message
+
+
+def test_validators_are_sent_only_to_the_address_that_gave_them(serveur, tmp_path, monkeypatch):
+    """A mirror (`--url`) knows nothing of the copy's ETag: it is asked without conditions,
+    and its identical bytes are recognised by their hash — still no file added."""
+    le(monkeypatch, "2026-11-25")
+    assert cli("-q", "fetch", "anct-st-operateurs", "--url", serveur.servir("/op", OPERATEURS, etag='"v1"')) == 0
+    avant = fichiers(tmp_path)
+    le(monkeypatch, "2026-12-02")
+    miroir = serveur.servir("/miroir/op", OPERATEURS, etag='"v1"')
+    assert cli("-q", "fetch", "anct-st-operateurs", "--url", miroir) == 0
+    assert serveur.envois["/miroir/op"] == 1, "no If-None-Match sent to another address"
+    assert fichiers(tmp_path) == avant

@@ -400,8 +400,11 @@ def telecharger(
     lignes = bool(progress and not barre)
     if progress:
         _ecrire(f"Téléchargement de {src.id} : {adresse}")
+    # the validators of the copy in use mean something only for the address that gave them
+    # (a mirror or a new URL: downloaded, then compared by hash)
+    conditions = precedente.fiche if precedente is not None and precedente.fiche.get("url") == adresse else None
     telechargeur = _Telechargeur(src.id, timeout=timeout, tentatives=max(1, tentatives), barre=barre, lignes=lignes,
-                                 reseau=reseau, precedente=precedente.fiche if precedente is not None else None)
+                                 reseau=reseau, precedente=conditions)
     try:
         gestion = pooch.create(
             path=dest_dir,
