@@ -432,6 +432,7 @@ def report_scaling(r: dict) -> list[str]:
 
 import adherents  # noqa: E402 - benchmarks/adherents.py, beside this file
 import sonde  # noqa: E402 - benchmarks/sonde.py, beside this file
+import repetition  # noqa: E402 - benchmarks/repetition.py: the real-size weekly run (issue 22)
 
 SECTIONS = {
     "build": (bench_build, report_build),
@@ -441,6 +442,8 @@ SECTIONS = {
     "site": (bench_site, report_site),
     "browser": (bench_browser, report_browser),
     "scaling": (bench_scaling, report_scaling),
+    # real sizes; the two builds compared are measured alternately, `repeat` times each
+    "repetition": (lambda repeat: repetition.repeter(1.0, repeat=repeat), repetition.report_repetition),
 }
 
 

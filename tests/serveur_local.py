@@ -3,7 +3,12 @@
 Each route serves bytes, optionally preceded by scripted faults consumed one per
 request: ``"coupure"`` (headers announce the full length, half the body is sent, then
 the connection is closed), ``"503"`` (Service Unavailable). A route may also answer a
-fixed status (``404``). Every request is counted per path.
+fixed status (``404``). Every request is counted per path, and every body sent.
+
+Validators, as a file server publishing in place gives them: ``etag`` and ``date``
+(``Last-Modified``) are sent with the body; with ``conditionnel`` (the default) a request
+whose ``If-None-Match`` / ``If-Modified-Since`` match gets ``304 Not Modified`` and no
+body; ``conditionnel=False`` plays a server that ignores the conditions.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ class Route:
     corps: bytes = b""
     pannes: list = field(default_factory=list)  # "coupure", "503", consumed in order
     statut: int = 200
+    etag: str | None = None
+    date: str | None = None  # Last-Modified, as HTTP writes it
+    conditionnel: bool = True
 
 
 class ServeurLocal:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requetes: Counter = Counter()
+        self.envois: Counter = Counter()  # bodies sent per path
         serveur = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -44,10 +53,21 @@ class ServeurLocal:
                 if panne == "503":
                     self.send_error(503, "Service Unavailable")
                     return
+                if route.conditionnel and (
+                        (route.etag and self.headers.get("If-None-Match") == route.etag)
+                        or (route.date and self.headers.get("If-Modified-Since") == route.date)):
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 self.send_response(route.statut)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(route.corps)))
+                if route.etag:
+                    self.send_header("ETag", route.etag)
+                if route.date:
+                    self.send_header("Last-Modified", route.date)
                 self.end_headers()
+                serveur.envois[self.path] += 1
                 if panne == "coupure":
                     self.wfile.write(route.corps[: max(1, len(route.corps) // 2)])
                     self.wfile.flush()
@@ -63,8 +83,9 @@ class ServeurLocal:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
 
-    def servir(self, path: str, corps: bytes = b"", *, pannes=(), statut: int = 200) -> str:
-        self.routes[path] = Route(corps, list(pannes), statut)
+    def servir(self, path: str, corps: bytes = b"", *, pannes=(), statut: int = 200, etag: str | None = None,
+               date: str | None = None, conditionnel: bool = True) -> str:
+        self.routes[path] = Route(corps, list(pannes), statut, etag, date, conditionnel)
         return self.url(path)
 
     def __enter__(self) -> "ServeurLocal":

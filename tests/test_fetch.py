@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from territoires.sources import SourceError, fetch, load_registry, sha256_file
+from territoires.sources import SourceError, load_registry, sha256_file
+from territoires.sources.telechargement import fetch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = FIXTURES / "v_commune_2025_extrait.csv"
@@ -34,20 +35,19 @@ def _registry(sha: str):
 
 
 def test_pinned_hash_is_accepted(server, tmp_path):
-    path = fetch("insee-cog-2025-communes", tmp_path, registry=_registry(sha256_file(SAMPLE)), url=server)
+    path = fetch("insee-cog-2025-communes", tmp_path, registry=_registry(sha256_file(SAMPLE)), url=server,
+                 progress=False)
     assert path.read_bytes() == SAMPLE.read_bytes()
-    assert path.parent.name == "insee-cog-2025-communes"
+    assert path.relative_to(tmp_path).parts[:2] == ("insee", "insee-cog-2025-communes")
     header = path.read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("TYPECOM,COM,REG,DEP")
 
 
-def test_unpinned_or_different_hash_is_refused_and_kept_aside(server, tmp_path):
+def test_unpinned_or_different_hash_is_refused_and_nothing_kept(server, tmp_path):
     for sha in ("", "0" * 64):
         with pytest.raises(SourceError, match=sha256_file(SAMPLE)):
-            fetch("insee-cog-2025-communes", tmp_path, registry=_registry(sha), url=server)
-    refused = tmp_path / "insee-cog-2025-communes" / "v_commune_2025.csv.refused"
-    assert refused.read_bytes() == SAMPLE.read_bytes()
-    assert not (tmp_path / "insee-cog-2025-communes" / "v_commune_2025.csv").exists()
+            fetch("insee-cog-2025-communes", tmp_path, registry=_registry(sha), url=server, progress=False)
+    assert not list((tmp_path / "insee").rglob("v_commune_2025.csv*"))
 
 
 def test_unknown_source_lists_choices(tmp_path):
@@ -57,13 +57,11 @@ def test_unknown_source_lists_choices(tmp_path):
 
 def test_unreachable_server_is_named(tmp_path):
     with pytest.raises(SourceError, match="127.0.0.1:9"):
-        fetch("insee-cog-2025-communes", tmp_path, url="http://127.0.0.1:9/x.csv", timeout=2)
+        fetch("insee-cog-2025-communes", tmp_path, url="http://127.0.0.1:9/x.csv", timeout=2, progress=False)
 
 
 @pytest.mark.network
 def test_live_insee_cog_2025(tmp_path):
     """Live: the registry's URL answers with INSEE's commune list (hash not pinned yet)."""
-    with pytest.raises(SourceError, match="empreinte sha256"):
-        fetch("insee-cog-2025-communes", tmp_path)
-    refused = tmp_path / "insee-cog-2025-communes" / "v_commune_2025.csv.refused"
-    assert refused.read_text(encoding="utf-8").startswith("TYPECOM,COM,REG,DEP")
+    path = fetch("insee-cog-2025-communes", tmp_path, accepter_nouvelle_empreinte=True, progress=False)
+    assert path.read_text(encoding="utf-8").startswith("TYPECOM,COM,REG,DEP")

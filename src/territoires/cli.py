@@ -14,7 +14,7 @@ from territoires.arguments import Parseur, codes, non_vide
 from territoires.config import ALLIANCE_REGIONS, quiet_by_default
 from territoires.interruptions import Arret
 from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM,  # noqa: F401
-                                 EXIT_USAGE, UsageError, Verrou, reglages)
+                                 EXIT_NON_RAFRAICHIES, EXIT_USAGE, UsageError, Verrou, reglages)
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
@@ -40,20 +40,80 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    from territoires.sources import conservation
     from territoires.sources.presence import etat_sources
 
+    cfg = reglages(args)
+    raw_dir = cfg.raw_dir
+    if args.elaguer:  # removes files: one writer per home, as build, report and fetch
+        verrou = Verrou(cfg.home)
+        verrou.prendre(attendre=True)
+        try:
+            _elaguer(raw_dir, args.garder_mois)
+        finally:
+            verrou.rendre()
+    etats = etat_sources(raw_dir)
     rows = [
         {"source": r["id"], "état": r["etat"] + (f" ({r['paquet']})" if r.get("paquet") else ""),
          "millésime utilisé": r["millesime"], "producteur": r["producteur"].split(" (")[0].split(",")[0]}
-        for r in etat_sources(reglages(args).raw_dir)
+        for r in etats
     ]
     print(formats.table_ajustee(rows, largeur=80, aligner_nombres=False))
+    import textwrap
+
+    def paragraphe(texte: str, retrait: str = "") -> None:
+        print(textwrap.fill(texte, width=80, initial_indent=retrait, subsequent_indent=retrait + "  ",
+                            break_on_hyphens=False, break_long_words=False))
+
+    perimees = [r for r in etats if r.get("echec_depuis")]
+    if perimees:
+        print("\nNon rafraîchies (la copie en usage sert encore) :")
+        for r in perimees:
+            copie = f"copie du {r['rafraichi_le'][:10]}" if r.get("rafraichi_le") else "aucune copie"
+            paragraphe(f"{r['id']} : {copie} ; échec depuis le {r['echec_depuis'][:10]}, dernière tentative "
+                       f"le {r['derniere_tentative'][:10]} ({r['erreur']})", "  ")
+    occ = conservation.occupation(raw_dir, mois=args.garder_mois)
+    if occ:
+        print("\nPlace occupée sous data/raw/ :")
+        print(formats.table([{"source": r["id"], "copies": formats.entier(r["copies"]),
+                              "disque": formats.taille(r["octets"]),
+                              "élagage libérerait": formats.taille(r["liberables"]) if r["liberables"] else "–"}
+                             for r in occ]))
+        liberables = sum(r["liberables"] for r in occ)
+        paragraphe(f"Total : {formats.taille(sum(r['octets'] for r in occ))}"
+                   + (f" ; `territoires sources --elaguer` libérerait {formats.taille(liberables)}." if liberables
+                      else " ; rien à élaguer.")
+                   + f" Règle de conservation : la copie en usage et la dernière de chacun des {args.garder_mois} "
+                   "derniers mois (--garder-mois) ; les registres d'adhérents ne sont jamais touchés.")
     return 0
+
+
+def _elaguer(raw_dir: Path, mois: int) -> None:
+    """Prune the fetched copies by the retention rule; one line per source pruned."""
+    from territoires.sources import conservation
+
+    par: dict[str, list] = {}
+    for c in conservation.elaguer(raw_dir, mois=mois):
+        par.setdefault(c.source_id, []).append(c)
+    for sid, cs in par.items():
+        print(f"Élagage : {sid} : {len(cs)} copie(s) retirée(s) ({', '.join(c.dossier.name for c in cs)}), "
+              f"{formats.taille(sum(c.octets for c in cs))} libérés")
+
+
+def _copie_en_usage(src, raw_dir: Path) -> str:  # noqa: ANN001
+    from territoires.sources.telechargement import dernier_telechargement
+
+    t = dernier_telechargement(src, raw_dir)
+    if t is None:
+        return "aucune copie encore (les données embarquées servent là où elles existent)"
+    # a file republished in place: its folder is its download date; a pinned file: its vintage's folder
+    date = t.millesime if src.empreinte == "variable" else (t.fiche.get("telecharge_le") or t.millesime)[:10]
+    return f"la copie du {date} reste en usage"
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from territoires.sources import SourceError, load_registry
-    from territoires.sources.telechargement import fetch
+    from territoires.sources.telechargement import Reseau, fetch
 
     reg = load_registry()
     if args.all == bool(args.source):
@@ -63,31 +123,42 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if args.all:
         # every source that can be fetched: the embedded ones (extracted, hash checked, no
         # network) and the downloadable ones; a pinned source whose hash is not pinned yet
-        # is skipped with a notice (fetched by its id, it shows the hash to review)
+        # is skipped with a notice (fetched by its id, it shows the hash to review), and so
+        # is the second format of the same data (DPNT: the JSON is taken, not the CSV)
         ids = []
         for s in reg.values():
             if s.telechargeable and s.empreinte != "variable" and not s.sha256 and not args.accepter_nouvelle_empreinte:
                 print(f"{s.id} : ignorée, empreinte sha256 non épinglée "
                       f"(`territoires fetch {s.id}` la télécharge et donne l'empreinte à vérifier)")
+            elif s.telechargeable and s.doublon_de:
+                if not args.quiet:
+                    print(f"{s.id} : ignorée, mêmes données que {s.doublon_de} dans un autre format "
+                          f"(`territoires fetch {s.id}` la télécharge)")
             elif s.embedded or s.telechargeable:
                 ids.append(s.id)
     else:
         ids = args.source
+    raw_dir = reglages(args).raw_dir
+    reseau = Reseau()  # an unreachable host is tried once per run
     echecs = []
     for sid in ids:
         try:
-            path = fetch(sid, reglages(args).raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
-                         progress=not args.quiet, url=args.url, registry=reg)
+            path = fetch(sid, raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
+                         progress=not args.quiet, url=args.url, registry=reg, reseau=reseau)
         except SourceError as exc:
             if len(ids) == 1:
                 raise
-            print(f"Erreur : {exc}", file=sys.stderr)
+            suite = _copie_en_usage(reg[sid], raw_dir) if sid in reg else ""
+            print(f"Erreur : {exc}" + (f" — {suite}" if suite else ""), file=sys.stderr)
             echecs.append(sid)
             continue
         print(f"{sid} : {path}")
+    if args.all:
+        _elaguer(raw_dir, args.garder_mois)
     if echecs:
-        print(f"{len(echecs)} source(s) non téléchargée(s) : {', '.join(echecs)}", file=sys.stderr)
-        return 1
+        print(f"{len(echecs)} source(s) non téléchargée(s) : {', '.join(echecs)} — les copies précédentes restent "
+              f"en usage (code {EXIT_NON_RAFRAICHIES})", file=sys.stderr)
+        return EXIT_NON_RAFRAICHIES
     return 0
 
 
@@ -158,7 +229,19 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mois(texte: str) -> int:
+    try:
+        n = int(texte)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"« {texte} » : un nombre de mois entier, 0 ou plus")
+    return n
+
+
 def parser() -> argparse.ArgumentParser:
+    from territoires.sources.conservation import MOIS_PAR_DEFAUT as MOIS_GARDES
+
     p = Parseur(
         prog="territoires",
         description="Observatoire open data des opérateurs publics de services numériques.",
@@ -176,7 +259,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
     b.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("sources", help="lister les sources : embarquée, téléchargée ou absente, millésime utilisé")
+    s = sub.add_parser("sources", help="lister les sources : embarquée, téléchargée ou absente, millésime utilisé, "
+                                       "place occupée")
+    s.add_argument("--elaguer", action="store_true",
+                   help="retirer les copies que la règle de conservation ne garde pas (voir --garder-mois)")
+    s.add_argument("--garder-mois", type=_mois, default=MOIS_GARDES, metavar="N",
+                   help=f"garder la copie en usage et la dernière de chacun des N derniers mois (défaut {MOIS_GARDES} ; "
+                        "0 : la copie en usage seulement)")
     s.set_defaults(func=cmd_sources)
 
     f = sub.add_parser("fetch", help="télécharger des sources officielles (empreinte sha256 vérifiée)")
@@ -185,6 +274,9 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--accepter-nouvelle-empreinte", action="store_true",
                    help="enregistrer volontairement une empreinte inconnue ou changée (data/raw/empreintes.toml)")
     f.add_argument("--url", help="autre adresse pour une seule source (miroir)")
+    f.add_argument("--garder-mois", type=_mois, default=MOIS_GARDES, metavar="N",
+                   help="avec --all, élaguer ensuite : garder la copie en usage et la dernière de chacun des N "
+                        f"derniers mois (défaut {MOIS_GARDES})")
     f.set_defaults(func=cmd_fetch)
 
     i = sub.add_parser("info", help="décrire l'entrepôt : comptes par niveau, millésimes, taille")
@@ -234,7 +326,8 @@ def _reglages_connus(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status: 0 done, 1 error (or some pages failed),
-    2 wrong usage, 75 another command is writing into the same home, 130 interrupted
+    2 wrong usage, 3 ``fetch`` of several sources: some not refreshed (their last good copy
+    stays in use), 75 another command is writing into the same home, 130 interrupted
     (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
 
     SIGINT and SIGTERM act within two seconds (:mod:`territoires.interruptions`): the

