@@ -147,7 +147,7 @@ def generer(echelle: float) -> Path:
     (dossier / FICHIERS["dila-annuaire"]).write_text(json.dumps(fiches, ensure_ascii=False), encoding="utf-8")
 
     # BANATIC: 14 columns, ';', Latin-1, populations with spaces as thousands separators
-    with open(dossier / FICHIERS["banatic-perimetre-epci"], "w", encoding="latin-1", newline="") as f:
+    with open(dossier / FICHIERS["banatic-perimetre-epci"], "w", encoding="cp1252", newline="") as f:
         f.write("dept;siren;raison_sociale;nature_juridique;mode_financ;nb_membres;total_pop_tot;total_pop_mun;"
                 "dep_com;insee;siren_membre;nom_membre;ptot_2025;pmun_2025\r\n")
         for r in lignes:
