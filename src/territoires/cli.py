@@ -15,6 +15,12 @@ from territoires.config import ALLIANCE_REGIONS, quiet_by_default
 from territoires.interruptions import Arret
 from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM,  # noqa: F401
                                  EXIT_NON_RAFRAICHIES, EXIT_USAGE, UsageError, Verrou, reglages)
+from territoires.espace import message_disque_plein
+from territoires.sources import SourceError, conservation, load_registry
+from territoires.sources.conservation import MOIS_PAR_DEFAUT as MOIS_GARDES
+from territoires.sources.presence import etat_sources
+from territoires.sources.telechargement import Reseau, dernier_telechargement, fetch
+from territoires.warehouse.dictionnaire import lister
 
 #: modules adding their own sub-commands through ``register(subparsers)``
 EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoires.projet", "territoires.carnet",
@@ -22,7 +28,7 @@ EXTENSIONS = ("territoires.indicators.cli", "territoires.reports.cli", "territoi
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from territoires.warehouse.build import build
+    from territoires.warehouse.build import build  # paresseux : charge duckdb, stdnum
 
     # an empty --regions or --departements is refused by the parser: None means « not given »
     regions = None if args.all_france else (args.regions if args.regions is not None else ALLIANCE_REGIONS)
@@ -40,9 +46,6 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from territoires.sources import conservation
-    from territoires.sources.presence import etat_sources
-
     cfg = reglages(args)
     raw_dir = cfg.raw_dir
     if args.elaguer:  # removes files: one writer per home, as build, report and fetch
@@ -90,8 +93,6 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def _elaguer(raw_dir: Path, mois: int) -> None:
     """Prune the fetched copies by the retention rule; one line per source pruned."""
-    from territoires.sources import conservation
-
     par: dict[str, list] = {}
     for c in conservation.elaguer(raw_dir, mois=mois):
         par.setdefault(c.source_id, []).append(c)
@@ -101,8 +102,6 @@ def _elaguer(raw_dir: Path, mois: int) -> None:
 
 
 def _copie_en_usage(src, raw_dir: Path) -> str:  # noqa: ANN001
-    from territoires.sources.telechargement import dernier_telechargement
-
     t = dernier_telechargement(src, raw_dir)
     if t is None:
         return "aucune copie encore (les données embarquées servent là où elles existent)"
@@ -112,9 +111,6 @@ def _copie_en_usage(src, raw_dir: Path) -> str:  # noqa: ANN001
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from territoires.sources import SourceError, load_registry
-    from territoires.sources.telechargement import Reseau, fetch
-
     reg = load_registry()
     if args.all == bool(args.source):
         raise UsageError("indiquez une ou plusieurs sources, ou --all (voir `territoires sources`)")
@@ -163,13 +159,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from territoires.entrepot.connexion import connect
+    from territoires.entrepot.connexion import connect  # paresseux : charge duckdb
 
     cfg = reglages(args)
     con = connect(cfg.warehouse)
     if getattr(args, "dictionnaire", False):
-        from territoires.warehouse.dictionnaire import lister
-
         try:
             for table, col, typ, desc in lister(con):
                 print(f"\nmarts.{table} — {desc}" if not col else f"  {col} ({typ.lower()}) : {desc}")
@@ -240,8 +234,6 @@ def _mois(texte: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from territoires.sources.conservation import MOIS_PAR_DEFAUT as MOIS_GARDES
-
     p = Parseur(
         prog="territoires",
         description="Observatoire open data des opérateurs publics de services numériques.",
@@ -360,7 +352,6 @@ def main(argv: list[str] | None = None) -> int:
         except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
             if interruptions.SIGNAUX:  # the interruption, reported by a library as its own error
                 return _interruption(args.command, signal.SIGTERM in interruptions.SIGNAUX)
-            from territoires.espace import message_disque_plein
 
             print(message_disque_plein(exc, args.command, _reglages_connus(args)) or f"Erreur : {exc}",
                   file=sys.stderr)

@@ -18,6 +18,7 @@ from pathlib import Path
 from territoires.fichiers import lire_toml
 from territoires.sources.chemins import slug, verifier_id
 from territoires.sources.erreurs import SourceError
+from territoires import interruptions, noms
 
 REGISTRY_PATH = Path(__file__).with_name("registry.toml")
 
@@ -119,7 +120,6 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
     """Read the registry file into ``{id: Source}``."""
     data = _lire(path)
     known = {f.name for f in fields(Source)}
-    from territoires import noms
 
     texte = path.read_text(encoding="utf-8")
     out: dict[str, Source] = {}
@@ -215,7 +215,6 @@ def extract_embedded(src: Source, raw_dir: Path) -> Path:
     if dest.is_file() and stamp.is_file() and stamp.read_text().strip() == src.sha256:
         return dest
     dest_dir.mkdir(parents=True, exist_ok=True)
-    from territoires import interruptions
 
     # ``.<name>.tmp-<pid>``: removed by the next command if this process dies meanwhile
     tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")

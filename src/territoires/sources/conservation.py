@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from territoires.sources.erreurs import SourceError
-from territoires.sources import telechargement
+from territoires.sources import load_registry, telechargement
 from territoires.sources.telechargement import SUFFIXE_FICHE, dossier_source
 
 #: months kept by default, besides the latest copy
@@ -62,8 +62,6 @@ def copies(raw_dir: Path, registry: dict | None = None, *, mois: int = MOIS_PAR_
            jour: dt.date | None = None) -> list[Copie]:
     """Every vintage folder of every fetched source, in registry order then by date, with
     the rule's verdict (``garder``) and its reason."""
-    from territoires.sources import load_registry
-
     if mois < 0:
         raise SourceError(f"--garder-mois : {mois} refusé (un nombre de mois, 0 ou plus)")
     reg = registry if registry is not None else load_registry()

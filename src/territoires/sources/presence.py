@@ -8,6 +8,7 @@ from pathlib import Path
 
 from territoires.sources.erreurs import SourceError
 from territoires.sources.telechargement import Telechargement, _fiche, dernier_telechargement, dossier_source
+from territoires.sources import load_registry, suivi
 
 #: what a source is in this home (``territoires sources``, ``marts.sources.etat``), declared once
 ETAT_EMBARQUEE, ETAT_TELECHARGEE, ETAT_ABSENTE, ETAT_DEPOT, ETAT_REGISTRE, ETAT_SONDE = (
@@ -33,8 +34,6 @@ def etat_sources(raw_dir: Path, registry: dict | None = None) -> list[dict]:
     """Per source: ``etat`` (embarquée, téléchargée, absente, fichier du dépôt, sonde exécutée), the
     vintage in use and the path, and for a fetched source its freshness
     (:func:`fraicheur`), for ``territoires sources`` and ``marts.sources``."""
-    from territoires.sources import load_registry, suivi
-
     reg = registry if registry is not None else load_registry()
     etats = suivi.lire(raw_dir)
     rows = []
@@ -68,8 +67,6 @@ def telechargements_presents(raw_dir: Path, registry: dict | None = None, *,
                              avec_connecteur: bool = True) -> list[Telechargement]:
     """The latest download of every source that has a connector (all fetched sources with
     ``avec_connecteur=False``: the ANCT registers too), in registry order."""
-    from territoires.sources import load_registry
-
     reg = registry if registry is not None else load_registry()
     out = []
     for src in reg.values():
@@ -86,8 +83,6 @@ def empreinte_telechargees(raw_dir: Path, registry: dict | None = None) -> list[
     replaced or edited in place changes the last two), and whether its refresh is failing
     since when and why (the pages say so; a server confirming the copy changes nothing).
     Empty when nothing is fetched."""
-    from territoires.sources import suivi
-
     etats = suivi.lire(raw_dir)
     out = []
     for t in telechargements_presents(raw_dir, registry, avec_connecteur=False):
@@ -107,8 +102,6 @@ def famille(src) -> str:  # noqa: ANN001
 def familles_absentes(charges: set[str], registry: dict | None = None) -> list[str]:
     """The official datasets none of whose files is among ``charges`` (source ids), in
     registry order: what pages name as not fetched."""
-    from territoires.sources import load_registry
-
     reg = registry if registry is not None else load_registry()
     presentes = {famille(s) for s in reg.values() if s.id in charges}
     out: list[str] = []

@@ -56,6 +56,9 @@ from territoires.fichiers import lire_toml
 from territoires.sources.archives import extraire_gzip, extraire_zip
 from territoires.sources.chemins import dans, slug, verifier_fichier, verifier_id, verifier_segment
 from territoires.sources.erreurs import SourceError
+from territoires.formats import decimal, taille as fmt_taille
+from territoires.progress import BarreOctets
+from territoires.sources import extract_embedded, load_registry, sha256_file, suivi
 
 #: the override file of hashes accepted on purpose, at the top of ``raw_dir``
 FICHIER_EMPREINTES = "empreintes.toml"
@@ -206,7 +209,6 @@ class _Telechargeur:
         if self.essai > 1:  # a retry is said even when quiet (cron and CI logs keep it)
             _ecrire(f"  nouvelle tentative {self.essai}/{self.tentatives} ({self.derniere_erreur})")
         debut = time.monotonic()
-        from territoires.progress import BarreOctets
 
         # identity: the bytes hashed are the bytes published (no transparent gunzip)
         entetes = {"User-Agent": AGENT, "Accept-Encoding": "identity"}
@@ -245,7 +247,6 @@ class _Telechargeur:
             raise
         if self.lignes:
             taille = Path(output_file).stat().st_size if not hasattr(output_file, "write") else 0
-            from territoires.formats import decimal, taille as fmt_taille
 
             _ecrire(f"  reçu {fmt_taille(taille)} en {decimal(time.monotonic() - debut)} s")
 
@@ -515,8 +516,6 @@ def _verifiee(precedente: Telechargement, progress: bool, comment: str) -> None:
 
 
 def sha256_of(path: Path) -> str:
-    from territoires.sources import sha256_file
-
     return sha256_file(path)
 
 
@@ -541,8 +540,6 @@ def dossier_source(src, raw_dir: Path) -> Path:  # noqa: ANN001
 
 def source(source_id: str, registry: dict | None = None):
     """The registry's entry ``source_id``; a French error lists the known ids."""
-    from territoires.sources import load_registry
-
     reg = registry if registry is not None else load_registry()
     if source_id not in reg:
         raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
@@ -575,8 +572,6 @@ def fetch(
     mirror, a local server in tests). ``reseau``: shared by the sources of one run, so an
     unreachable host is tried once.
     """
-    from territoires.sources import extract_embedded, suivi
-
     src = source(source_id, registry)
     if src.embedded:
         return extract_embedded(src, raw_dir)

@@ -36,12 +36,12 @@ from pathlib import Path
 from territoires.encodages import Lisible, en_utf8
 from territoires.entrepot.litteraux import litteral
 from territoires.sources.erreurs import SourceError
+from territoires.sources import load_registry, load_tables
+from territoires.sources.presence import telechargements_presents
 
 def creer_vides(con, tables: set[str] | None = None, declarees: dict | None = None) -> None:  # noqa: ANN001
     """Create, empty, every table of the registry with an empty shape (``vide``) that no
     source filled (only those of ``tables`` when given)."""
-    from territoires.sources import load_tables
-
     existantes = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
     for t in (declarees or load_tables()).values():
         if t.vide and t.nom not in existantes and (tables is None or t.nom in tables):
@@ -55,9 +55,6 @@ def repartir(raw_dir: Path, registry: dict) -> list[tuple]:
     level, DPNT as JSON and as CSV), the first loads it and the others are not loaded
     (``chargee`` false), never silently merged; sources sharing a table by design (the
     buyer profiles) all load."""
-    from territoires.sources.presence import telechargements_presents
-
-    from territoires.sources import load_tables
 
     partagees = {t.nom for t in load_tables().values() if t.partagee}
     remplies: set[str] = set()
@@ -82,8 +79,6 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  #
     A file that cannot be read raises a :class:`SourceError` naming it.
     """
     import duckdb
-
-    from territoires.sources import load_registry
 
     reg = registry if registry is not None else load_registry()
     sortie = []
@@ -113,8 +108,6 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  #
 def charger(con, source_id: str, path: Path, registry: dict | None = None, **options) -> int:  # noqa: ANN001
     """Load the downloaded file ``path`` of ``source_id`` with the registry's connector
     (``options``: the connector's own keywords, such as the DECP's ``departements``)."""
-    from territoires.sources import load_registry
-
     reg = registry if registry is not None else load_registry()
     if source_id not in reg:
         raise SourceError(f"source inconnue « {source_id} »")
@@ -156,7 +149,7 @@ def preparer(con, spatial: bool = False) -> None:  # noqa: ANN001
     are read by ``ST_Read`` into GEOMETRY in EPSG:4326): a build loads it only then."""
     con.execute("create schema if not exists raw")
     if spatial:
-        from territoires.entrepot.connexion import load_spatial
+        from territoires.entrepot.connexion import load_spatial  # paresseux : charge duckdb
 
         load_spatial(con)
 

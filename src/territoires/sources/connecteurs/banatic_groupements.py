@@ -33,6 +33,7 @@ from pathlib import Path
 from territoires.entrepot.litteraux import Tampon
 from territoires.sources.connecteurs import compter, exiger, preparer
 from territoires.sources.erreurs import SourceError
+from territoires.lecture import ErreurFichier, Lecteur
 
 #: sheet column → raw column
 COLONNES = {
@@ -79,8 +80,6 @@ def _date(v) -> datetime.date | None:  # noqa: ANN001
 
 def charger_groupements(con, path: Path) -> int:  # noqa: ANN001
     """The XLSX export → ``raw.banatic_groupements``: one row per groupement × member."""
-    from territoires.lecture import ErreurFichier, Lecteur
-
     preparer(con)
     colonnes = [(c, "varchar") for c in [*COLONNES.values(), "departement"]] + [
         ("date_creation", "date"), ("date_effet", "date")]

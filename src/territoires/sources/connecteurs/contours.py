@@ -27,7 +27,7 @@ PROPRIETES = {
 
 
 def _charger(con, path: Path, niveau: str) -> int:  # noqa: ANN001
-    from territoires.entrepot.connexion import load_spatial
+    from territoires.entrepot.connexion import load_spatial  # paresseux : charge duckdb
 
     load_spatial(con)
     preparer(con, spatial=True)
