@@ -16,7 +16,8 @@ from territoires.interruptions import Arret
 from territoires.sorties import (EXIT_ERREUR, EXIT_OCCUPE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM,  # noqa: F401
                                  EXIT_NON_RAFRAICHIES, EXIT_USAGE, UsageError, Verrou, reglages)
 from territoires.espace import message_disque_plein
-from territoires.sources import SourceError, conservation, load_registry
+from territoires import sources
+from territoires.sources import SourceError, conservation
 from territoires.sources.conservation import MOIS_PAR_DEFAUT as MOIS_GARDES
 from territoires.sources.presence import etat_sources
 from territoires.sources.telechargement import Reseau, dernier_telechargement, fetch
@@ -111,7 +112,7 @@ def _copie_en_usage(src, raw_dir: Path) -> str:  # noqa: ANN001
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    reg = load_registry()
+    reg = sources.load_registry()
     if args.all == bool(args.source):
         raise UsageError("indiquez une ou plusieurs sources, ou --all (voir `territoires sources`)")
     if args.url and len(args.source) != 1:

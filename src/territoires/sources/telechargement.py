@@ -58,7 +58,8 @@ from territoires.sources.chemins import dans, slug, verifier_fichier, verifier_i
 from territoires.sources.erreurs import SourceError
 from territoires.formats import decimal, taille as fmt_taille
 from territoires.progress import BarreOctets
-from territoires.sources import extract_embedded, load_registry, sha256_file, suivi
+from territoires import sources
+from territoires.sources import extract_embedded, sha256_file, suivi
 
 #: the override file of hashes accepted on purpose, at the top of ``raw_dir``
 FICHIER_EMPREINTES = "empreintes.toml"
@@ -540,7 +541,7 @@ def dossier_source(src, raw_dir: Path) -> Path:  # noqa: ANN001
 
 def source(source_id: str, registry: dict | None = None):
     """The registry's entry ``source_id``; a French error lists the known ids."""
-    reg = registry if registry is not None else load_registry()
+    reg = registry if registry is not None else sources.load_registry()
     if source_id not in reg:
         raise SourceError(f"source inconnue « {source_id} » ; choix : {', '.join(sorted(reg))}")
     return reg[source_id]
