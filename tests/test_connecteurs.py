@@ -128,8 +128,12 @@ def test_decp_pushdown_reads_only_the_columns_and_rows_asked(con):
     plan = con.execute("explain " + sql).fetchall()[0][1]
     scan = re.sub(r"[│\s]+", "", plan[plan.index("READ_PARQUET"):])  # the plan box wraps long lines
     assert "Filters:" in scan and "acheteur_departement_code='29'" in scan, "filter pushed down to the scan"
-    for colonne in ("titulaire_typeIdentifiant", "titulaire_id", "montant", "objet", "codeCPV"):
+    for colonne in ("titulaire_typeIdentifiant", "titulaire_id", "titulaire_nom", "montant", "objet", "codeCPV",
+                    "modification_id"):
         assert colonne not in scan, f"{colonne}: columns the models do not read are not read"
+    projection = scan[scan.index("Projections:"):scan.index("Filters:")]
+    for colonne in decp_mod.COLONNES:
+        assert colonne in projection, f"{colonne}: read from the file"
     con.execute(f"create table t as {sql}")
     assert con.execute("select distinct acheteur_siret from t").fetchall() == [("21290001300013",)]
     with pytest.raises(SourceError, match="invalide"):

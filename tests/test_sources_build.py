@@ -96,6 +96,7 @@ def test_embedded_build_has_no_fetched_source_nor_gap(con):
     nouveaux = con.execute("select count(*) from marts.indicateurs_catalogue where denominateur in "
                            "(select critere from raw.indicateurs_criteres where famille = 'sources')").fetchone()[0]
     assert nouveaux == 0, "un indicateur de source non téléchargée ne doit pas apparaître (jamais un 0)"
+    assert con.execute("select count(*) from marts.achats_distances").fetchone()[0] == 0
 
 
 # ── what replaces the embedded values ──────────────────────────────────────────
@@ -413,6 +414,10 @@ def test_responsible_purchasing_recomputed_from_the_parquet(tc):
     assert any(not r["donneesActuelles"] for r in t), "the fixture holds superseded modifications"
     marches = _marches_actuels(t)
     assert len(marches) < len(t), "several rows per contract (titulaires, modifications)"
+    faits = ("sociale", "environnementale", "innovant", "pme")
+    toutes = _marches_actuels([{**r, "donneesActuelles": True} for r in t])
+    assert [_compte(toutes.values(), f) for f in faits] != [_compte(marches.values(), f) for f in faits], \
+        "counting the superseded rows would change the figures: the fixture tests the rule"
     # per buyer (marts.acheteurs_publics)
     got = {r[0]: r[1:] for r in tc.execute(
         "select acheteur_siret, nb_marches_actuels, nb_sociaux, nb_sociaux_renseignes, nb_environnementaux, "
@@ -464,6 +469,24 @@ def test_responsible_purchasing_recomputed_from_the_parquet(tc):
         assert commune["part_marches_clause_sociale"] == _compte(ms, "sociale"), c
     cat = dict(tc.execute("select indicateur, unite from marts.indicateurs_catalogue").fetchall())
     assert {i: cat.get(i) for i in indicateurs} == {i: "km" if i.startswith("distance") else "%" for i in indicateurs}
+    # median and mean distance per territory and size band (marts.achats_distances)
+    tranche = dict(tc.execute("select code, tranche_taille from marts.presence_numerique").fetchall())
+    distances = {(n, c, tr): (a, d, moy, med) for n, c, tr, a, d, moy, med in tc.execute(
+        "select niveau, code, tranche_taille, nb_marches_actuels, nb_marches_distance, distance_moyenne_km, "
+        "distance_mediane_km from marts.achats_distances").fetchall()}
+
+    def attendu_km(ms):
+        km = [m["distance"] for m in ms if m["distance"] is not None]
+        return (len(ms), len(km), statistics.mean(km), statistics.median(km))
+
+    for niveau, code in (("departement", FIXTURE_DEPARTEMENT), ("alliance", "alliance")):
+        assert distances[(niveau, code, "ensemble")] == pytest.approx(attendu_km(tous)), niveau
+        for tr in {tranche[c] for c in communes}:
+            ms = [m for c in communes if tranche[c] == tr for m in par_commune[c]]
+            assert distances[(niveau, code, tr)] == pytest.approx(attendu_km(ms)), (niveau, tr)
+    for c in communes:
+        assert distances[("commune", c, "ensemble")] == pytest.approx(attendu_km(par_commune[c])), c
+    assert len(distances) == len({k for k in distances if k[0] != "commune"}) + len(communes)
 
 
 def test_actual_use_of_suite_territoriale_services(tc):

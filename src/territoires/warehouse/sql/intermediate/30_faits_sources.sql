@@ -8,9 +8,8 @@
 -- fetched reference gives the commune's SIREN and the export is fetched), and the checks of
 -- its website and mail domain by the cybersecurity probe (`territoires sonde`,
 -- staging.sondes: the latest check of the URL and domain its latest campaign listed).
--- A buyer is the commune when its SIREN is the commune's by a fetched reference (BANATIC,
--- DPNT, DILA); without one, a buyer located in the commune whose SIREN follows the
--- communes' pattern (21 + département…) is presumed to be it.
+-- A buyer is the commune by intermediate.communes_acheteuses (its SIREN by a fetched
+-- reference, else presumed from its place and SIREN pattern).
 -- Responsible purchasing (achats_*): the commune's contracts in the DECP, current data only,
 -- each counted once (staging.decp_marches, intermediate.acheteurs_publics), whatever the
 -- operator's platform: buyer with at least one current contract, with at least one social /
@@ -24,22 +23,12 @@
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
 sirens as (select siren, code from staging.communes_siren),
--- every buyer (intermediate.acheteurs_publics); the platform facts only where its
--- operator's platform is known
+-- every buyer that is a commune (intermediate.communes_acheteuses); the platform facts only
+-- where its operator's platform is known
 acheteurs as (
-    select * exclude (acheteur_siret, acheteur_siren, acheteur_commune_code),
-           acheteur_siren, acheteur_commune_code, decp_plateforme is not null as plateforme_connue
-    from intermediate.acheteurs_publics
-),
-par_siren as (
-    select s.code, a.* exclude (acheteur_siren, acheteur_commune_code)
-    from sirens s join acheteurs a on a.acheteur_siren = s.siren
-),
-presumes as (
-    select c.code, a.* exclude (acheteur_siren, acheteur_commune_code)
-    from communes c
-    join acheteurs a on a.acheteur_commune_code = c.code and starts_with(a.acheteur_siren, '21' || left(c.code, 2))
-    where c.code not in (select code from sirens)
+    select ca.code, a.*, a.decp_plateforme is not null as plateforme_connue
+    from intermediate.communes_acheteuses ca
+    join intermediate.acheteurs_publics a using (acheteur_siret)
 ),
 -- data.gouv.fr: the commune's SIREN by a fetched reference, when the export is fetched
 siren_commune as (select code, min(siren) as siren from sirens group by code),
@@ -70,7 +59,7 @@ par_commune as (
            sum(nb_innovation_renseignee)::bigint as innovation_renseignee, sum(nb_innovants)::bigint as innovants,
            sum(nb_distance_renseignee)::bigint as distance_renseignee, sum(distance_totale_km)::bigint as distance_km,
            sum(nb_pme_renseignes)::bigint as pme_renseignes, sum(nb_pme)::bigint as pme
-    from (select * from par_siren union all by name select * from presumes)
+    from acheteurs
     group by code
 ),
 final as (
