@@ -96,6 +96,7 @@ def test_embedded_build_has_no_fetched_source_nor_gap(con):
     nouveaux = con.execute("select count(*) from marts.indicateurs_catalogue where denominateur in "
                            "(select critere from raw.indicateurs_criteres where famille = 'sources')").fetchone()[0]
     assert nouveaux == 0, "un indicateur de source non téléchargée ne doit pas apparaître (jamais un 0)"
+    assert con.execute("select count(*) from marts.achats_distances").fetchone()[0] == 0
 
 
 # ── what replaces the embedded values ──────────────────────────────────────────
@@ -346,8 +347,8 @@ def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contra
         base = str(home / "data" / "processed" / "territoires.duckdb")
         c = duckdb.connect(base, read_only=True)
         try:
-            figures.append(c.execute("select acheteur_siret, nb_marches, nb_marches_plateforme, par_plateforme "
-                                     "from marts.acheteurs_publics order by all").fetchall())
+            figures.append(c.execute("select acheteur_siret, nb_marches, nb_marches_plateforme, par_plateforme, "
+                                     "columns('^(nb_|distance_)') from marts.acheteurs_publics order by all").fetchall())
             assert c.execute("select sources from staging.decp_marches where marche like '%20259999'").fetchall() == [
                 (["decp_minef_marches-publics.info", "megalis_bretagne"],)]
         finally:
@@ -359,10 +360,133 @@ def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contra
 
     t = pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
     siret = next(r["acheteur_id"] for r in t if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT)
-    avant = sum(r["acheteur_id"] == siret for r in t)  # one row per contract in the fixture
-    plateforme = sum(r["acheteur_id"] == siret and r["sourceDataset"] == "megalis_bretagne" for r in t)
+    avant = len({r["uid"] for r in t if r["acheteur_id"] == siret})  # rows per titulaire and modification
+    plateforme = len({r["uid"] for r in t if r["acheteur_id"] == siret and r["sourceDataset"] == "megalis_bretagne"})
     ligne = next(f for f in figures[0] if f[0] == siret)
-    assert ligne == (siret, avant + 1, plateforme + 1, True)
+    assert ligne[:4] == (siret, avant + 1, plateforme + 1, True)
+
+
+def _marches_actuels(rows: list[dict]) -> dict[str, dict]:
+    """Plain-Python reading of the DECP rows, as stated on the indicators: current data only
+    (donneesActuelles), each contract (uid) once over its titulaire rows; a fact is None
+    when no current row informs it."""
+    def consideration(v):
+        return None if v is None or not v.strip() else v.strip() not in (
+            "Sans objet", "Pas de considération sociale", "Pas de considération environnementale")
+
+    def ou(valeurs):
+        connues = [v for v in valeurs if v is not None]
+        return any(connues) if connues else None
+
+    marches: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["donneesActuelles"]:
+            marches.setdefault(r["uid"], []).append(r)
+    out = {}
+    for uid, lignes in marches.items():
+        distances = [r["titulaire_distance"] for r in lignes if r["titulaire_distance"] is not None]
+        out[uid] = {
+            "acheteur": lignes[0]["acheteur_id"], "commune": lignes[0]["acheteur_commune_code"],
+            "sociale": ou(consideration(r["considerationsSociales"]) for r in lignes),
+            "environnementale": ou(consideration(r["considerationsEnvironnementales"]) for r in lignes),
+            "innovant": ou(r["marcheInnovant"] for r in lignes),
+            "distance": min(distances) if distances else None,
+            "pme": ou(None if r["titulaire_categorie"] is None else r["titulaire_categorie"] == "PME" for r in lignes),
+        }
+    return out
+
+
+def _compte(marches, fait: str) -> tuple[int, int]:
+    """(contracts where ``fait`` holds, contracts informing it)."""
+    return (sum(m[fait] is True for m in marches), sum(m[fait] is not None for m in marches))
+
+
+def test_responsible_purchasing_recomputed_from_the_parquet(tc):
+    """Purchasing indicators and the buyers' figures recomputed in plain Python from the
+    fixture parquet (pyarrow; current data only, each contract once) equal the marts, at
+    every level and size band; modified contracts count their latest data only."""
+    import statistics
+
+    import pyarrow.parquet as pq
+
+    t = [r for r in pq.read_table(F / FIXTURES["decp-consolide"]).to_pylist()
+         if r["acheteur_departement_code"] == FIXTURE_DEPARTEMENT]
+    assert any(not r["donneesActuelles"] for r in t), "the fixture holds superseded modifications"
+    marches = _marches_actuels(t)
+    assert len(marches) < len(t), "several rows per contract (titulaires, modifications)"
+    faits = ("sociale", "environnementale", "innovant", "pme")
+    toutes = _marches_actuels([{**r, "donneesActuelles": True} for r in t])
+    assert [_compte(toutes.values(), f) for f in faits] != [_compte(marches.values(), f) for f in faits], \
+        "counting the superseded rows would change the figures: the fixture tests the rule"
+    # per buyer (marts.acheteurs_publics)
+    got = {r[0]: r[1:] for r in tc.execute(
+        "select acheteur_siret, nb_marches_actuels, nb_sociaux, nb_sociaux_renseignes, nb_environnementaux, "
+        "nb_environnementaux_renseignes, nb_innovants, nb_innovation_renseignee, nb_pme, nb_pme_renseignes, "
+        "nb_distance_renseignee, distance_totale_km, distance_moyenne_km, distance_mediane_km "
+        "from marts.acheteurs_publics").fetchall()}
+    attendu = {}
+    for siret in {m["acheteur"] for m in marches.values()}:
+        ms = [m for m in marches.values() if m["acheteur"] == siret]
+        km = [m["distance"] for m in ms if m["distance"] is not None]
+        attendu[siret] = (len(ms), *_compte(ms, "sociale"), *_compte(ms, "environnementale"),
+                          *_compte(ms, "innovant"), *_compte(ms, "pme"), len(km), sum(km),
+                          statistics.mean(km) if km else None, statistics.median(km) if km else None)
+    assert got == attendu and len(got) == 2
+    # per commune, then summed over the département, by size band and for the alliance
+    communes = {m["commune"] for m in marches.values() if m["acheteur"].startswith("21" + FIXTURE_DEPARTEMENT)}
+    par_commune = {c: [m for m in marches.values() if m["commune"] == c] for c in communes}
+    tous = [m for ms in par_commune.values() for m in ms]
+    km = [m["distance"] for m in tous if m["distance"] is not None]
+    indicateurs = {
+        "part_acheteurs_clause_sociale": (sum(any(m["sociale"] for m in ms) for ms in par_commune.values()), len(communes)),
+        "part_acheteurs_clause_environnementale": (
+            sum(any(m["environnementale"] for m in ms) for ms in par_commune.values()), len(communes)),
+        "part_marches_clause_sociale": _compte(tous, "sociale"),
+        "part_marches_clause_environnementale": _compte(tous, "environnementale"),
+        "part_marches_innovants": _compte(tous, "innovant"),
+        "part_marches_pme": _compte(tous, "pme"),
+        "distance_moyenne_titulaire": (sum(km), len(km)),
+    }
+    assert len(communes) == 2 and all(0 < n < d for i, (n, d) in indicateurs.items() if i.startswith("part_marches")), \
+        indicateurs
+    lignes = tc.execute(
+        "select niveau, code, tranche_taille, indicateur, numerateur, denominateur, taux from marts.indicateurs "
+        "where indicateur in (select unnest(?::varchar[]))", [list(indicateurs)]).fetchall()
+    for niveau, code in (("departement", FIXTURE_DEPARTEMENT), ("region", "53"), ("alliance", "alliance")):
+        ensemble = {i: (n, d) for nv, c, tr, i, n, d, _ in lignes if (nv, c, tr) == (niveau, code, "ensemble")}
+        assert ensemble == indicateurs, niveau
+        par_tranche: dict[str, list[int]] = {}
+        for nv, c, tr, i, n, d, _ in lignes:
+            if (nv, c) == (niveau, code) and tr != "ensemble":
+                par_tranche.setdefault(i, [0, 0])
+                par_tranche[i][0] += n
+                par_tranche[i][1] += d
+        assert {i: tuple(v) for i, v in par_tranche.items()} == indicateurs, niveau
+    taux = {i: x for nv, c, tr, i, _, _, x in lignes if (nv, c, tr) == ("departement", FIXTURE_DEPARTEMENT, "ensemble")}
+    assert taux["distance_moyenne_titulaire"] == pytest.approx(statistics.mean(km))
+    for c, ms in par_commune.items():
+        commune = {i: (n, d) for nv, cc, _, i, n, d, _ in lignes if (nv, cc) == ("commune", c)}
+        assert commune["part_marches_clause_sociale"] == _compte(ms, "sociale"), c
+    cat = dict(tc.execute("select indicateur, unite from marts.indicateurs_catalogue").fetchall())
+    assert {i: cat.get(i) for i in indicateurs} == {i: "km" if i.startswith("distance") else "%" for i in indicateurs}
+    # median and mean distance per territory and size band (marts.achats_distances)
+    tranche = dict(tc.execute("select code, tranche_taille from marts.presence_numerique").fetchall())
+    distances = {(n, c, tr): (a, d, moy, med) for n, c, tr, a, d, moy, med in tc.execute(
+        "select niveau, code, tranche_taille, nb_marches_actuels, nb_marches_distance, distance_moyenne_km, "
+        "distance_mediane_km from marts.achats_distances").fetchall()}
+
+    def attendu_km(ms):
+        km = [m["distance"] for m in ms if m["distance"] is not None]
+        return (len(ms), len(km), statistics.mean(km), statistics.median(km))
+
+    for niveau, code in (("departement", FIXTURE_DEPARTEMENT), ("alliance", "alliance")):
+        assert distances[(niveau, code, "ensemble")] == pytest.approx(attendu_km(tous)), niveau
+        for tr in {tranche[c] for c in communes}:
+            ms = [m for c in communes if tranche[c] == tr for m in par_commune[c]]
+            assert distances[(niveau, code, tr)] == pytest.approx(attendu_km(ms)), (niveau, tr)
+    for c in communes:
+        assert distances[("commune", c, "ensemble")] == pytest.approx(attendu_km(par_commune[c])), c
+    assert len(distances) == len({k for k in distances if k[0] != "commune"}) + len(communes)
 
 
 def test_buyers_sentence_counts_members_only_where_a_register_gives_figures(telechargee, monkeypatch):

@@ -32,8 +32,16 @@ from territoires.sources.erreurs import SourceError
 from territoires.entrepot.litteraux import litteral
 
 #: parquet column → raw column, and the type it is loaded as: only what the models read
-#: (staging/decp_marches.sql); the others (amounts, CPV, titulaires…) are never read
-#: from the file. A contract is one row per titulaire (``uid`` repeated).
+#: (staging/decp_marches.sql); the others (amounts, CPV, titulaires' names…) are never
+#: read from the file. A contract is one row per titulaire and per modification (``uid``
+#: repeated; ``donneesActuelles`` true on the rows of its latest modification,
+#: ``src/tasks/transform.py`` sort_modifications). Responsible purchasing, as decp-processing
+#: writes it (``reference/schema_base.json``, ``src/tasks/clean.py``): the considerations are
+#: text, the list of values joined by ", " (« Clause sociale, Critère social »), « Sans
+#: objet » when there is none; ``marcheInnovant`` a boolean; ``titulaire_distance`` the
+#: buyer–titulaire distance in whole km (Int16, null when either is not geocoded);
+#: ``titulaire_categorie`` the titulaire's SIRENE company category (PME, ETI, GE; null
+#: when not found). A column missing from an older file is read as null.
 COLONNES = {
     "uid": ("uid", "varchar"),
     "id": ("id_marche", "varchar"),
@@ -43,6 +51,12 @@ COLONNES = {
     "acheteur_departement_code": ("acheteur_departement_code", "varchar"),
     "sourceDataset": ("source_dataset", "varchar"),
     "dateNotification": ("date_notification", "date"),
+    "donneesActuelles": ("donnees_actuelles", "boolean"),
+    "considerationsSociales": ("considerations_sociales", "varchar"),
+    "considerationsEnvironnementales": ("considerations_environnementales", "varchar"),
+    "marcheInnovant": ("marche_innovant", "boolean"),
+    "titulaire_distance": ("titulaire_distance", "integer"),
+    "titulaire_categorie": ("titulaire_categorie", "varchar"),
 }
 REQUISES = ["uid", "acheteur_id", "sourceDataset", "dateNotification"]
 

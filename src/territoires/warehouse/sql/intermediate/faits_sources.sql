@@ -8,28 +8,27 @@
 -- fetched reference gives the commune's SIREN and the export is fetched), and the checks of
 -- its website and mail domain by the cybersecurity probe (`territoires sonde`,
 -- staging.sondes: the latest check of the URL and domain its latest campaign listed).
--- A buyer is the commune when its SIREN is the commune's by a fetched reference (BANATIC,
--- DPNT, DILA); without one, a buyer located in the commune whose SIREN follows the
--- communes' pattern (21 + département…) is presumed to be it.
--- Every fact is false where the source is not fetched, does not list the commune, or (DECP)
--- where the operator's platform is unknown; the indicators built on them are catalogued
--- only where their denominator holds somewhere (marts/indicateurs_catalogue).
+-- A buyer is the commune by intermediate.communes_acheteuses (its SIREN by a fetched
+-- reference, else presumed from its place and SIREN pattern).
+-- Responsible purchasing (achats_*): the commune's contracts in the DECP, current data only,
+-- each counted once (staging.decp_marches, intermediate.acheteurs_publics), whatever the
+-- operator's platform: buyer with at least one current contract, with at least one social /
+-- environmental consideration, and the counts of contracts summed by the indicators
+-- (those informing each fact, those where it holds; km to the nearest titulaire).
+-- Every fact is false (0) where the source is not fetched, does not list the commune, or
+-- (DECP platform) where the operator's platform is unknown; the indicators built on them are
+-- catalogued only where their denominator holds somewhere (marts/indicateurs_catalogue).
 -- unique: code
--- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux, sonde_site, sonde_https_valide, sonde_redirection_https, sonde_hsts, sonde_mail, sonde_mx, sonde_spf, sonde_dmarc_protege, sonde_dnssec, sonde_mx_etranger
+-- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux, sonde_site, sonde_https_valide, sonde_redirection_https, sonde_hsts, sonde_mail, sonde_mx, sonde_spf, sonde_dmarc_protege, sonde_dnssec, sonde_mx_etranger, achats_acheteur, achats_clause_sociale, achats_clause_environnementale, achats_marches_sociaux_renseignes, achats_marches_sociaux, achats_marches_environnementaux_renseignes, achats_marches_environnementaux, achats_marches_innovation_renseignee, achats_marches_innovants, achats_marches_distance, achats_distance_km, achats_marches_pme_renseignes, achats_marches_pme
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
 sirens as (select siren, code from staging.communes_siren),
--- buyers whose operator's platform is known (intermediate.acheteurs_publics)
-acheteurs as (select * from intermediate.acheteurs_publics where decp_plateforme is not null),
-par_siren as (
-    select s.code, a.nb_marches, a.nb_marches_plateforme
-    from sirens s join acheteurs a on a.acheteur_siren = s.siren
-),
-presumes as (
-    select c.code, a.nb_marches, a.nb_marches_plateforme
-    from communes c
-    join acheteurs a on a.acheteur_commune_code = c.code and starts_with(a.acheteur_siren, '21' || left(c.code, 2))
-    where c.code not in (select code from sirens)
+-- every buyer that is a commune (intermediate.communes_acheteuses); the platform facts only
+-- where its operator's platform is known
+acheteurs as (
+    select ca.code, a.*, a.decp_plateforme is not null as plateforme_connue
+    from intermediate.communes_acheteuses ca
+    join intermediate.acheteurs_publics a using (acheteur_siret)
 ),
 -- data.gouv.fr: the commune's SIREN by a fetched reference, when the export is fetched
 siren_commune as (select code, min(siren) as siren from sirens group by code),
@@ -50,8 +49,17 @@ sonde_communes as (
     where c.genre = 'commune'
 ),
 par_commune as (
-    select code, sum(nb_marches)::bigint as marches, sum(nb_marches_plateforme)::bigint as marches_plateforme
-    from (select * from par_siren union all select * from presumes)
+    select code,
+           sum(nb_marches) filter (where plateforme_connue)::bigint as marches,
+           sum(nb_marches_plateforme) filter (where plateforme_connue)::bigint as marches_plateforme,
+           sum(nb_marches_actuels)::bigint as actuels,
+           sum(nb_sociaux_renseignes)::bigint as sociaux_renseignes, sum(nb_sociaux)::bigint as sociaux,
+           sum(nb_environnementaux_renseignes)::bigint as environnementaux_renseignes,
+           sum(nb_environnementaux)::bigint as environnementaux,
+           sum(nb_innovation_renseignee)::bigint as innovation_renseignee, sum(nb_innovants)::bigint as innovants,
+           sum(nb_distance_renseignee)::bigint as distance_renseignee, sum(distance_totale_km)::bigint as distance_km,
+           sum(nb_pme_renseignes)::bigint as pme_renseignes, sum(nb_pme)::bigint as pme
+    from acheteurs
     group by code
 ),
 final as (
@@ -77,6 +85,19 @@ final as (
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
         coalesce(a.marches_plateforme, 0) as decp_marches_plateforme,
+        coalesce(a.actuels > 0, false) as achats_acheteur,
+        coalesce(a.sociaux > 0, false) as achats_clause_sociale,
+        coalesce(a.environnementaux > 0, false) as achats_clause_environnementale,
+        coalesce(a.sociaux_renseignes, 0) as achats_marches_sociaux_renseignes,
+        coalesce(a.sociaux, 0) as achats_marches_sociaux,
+        coalesce(a.environnementaux_renseignes, 0) as achats_marches_environnementaux_renseignes,
+        coalesce(a.environnementaux, 0) as achats_marches_environnementaux,
+        coalesce(a.innovation_renseignee, 0) as achats_marches_innovation_renseignee,
+        coalesce(a.innovants, 0) as achats_marches_innovants,
+        coalesce(a.distance_renseignee, 0) as achats_marches_distance,
+        coalesce(a.distance_km, 0) as achats_distance_km,
+        coalesce(a.pme_renseignes, 0) as achats_marches_pme_renseignes,
+        coalesce(a.pme, 0) as achats_marches_pme,
         (sc.code is not null and (select oui from opendata_charge)) as opendata_rapprochable,
         o.code is not null as opendata_organisation,
         coalesce(o.jeux > 0, false) as opendata_publie,
