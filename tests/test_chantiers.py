@@ -246,6 +246,30 @@ def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
     assert "Source : organisations de data.gouv.fr (date du téléchargement)" in _texte(s)
 
 
+def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_warehouse):
+    """Each domain stands alone: the probe run, nothing fetched, no register: the
+    cybersecurity section has its figures and says there is no member comparison; the two
+    others are their one sentence."""
+    from chantiers_fabrique import ecrire_journal
+
+    from territoires.reports import runner
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "home"
+    ecrire_journal(home, fixture_warehouse)
+    build(departements=("29",), home=home, quiet=True)
+    rapport = runner.run("departement:29", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    html = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
+    cyber = _texte(_section(html, "cybersecurite"))
+    assert "Communes dont le site répond en HTTPS avec un certificat valide (sonde)" in cyber
+    assert "Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison" in cyber
+    assert "Communes dont le site répond en HTTPS (vérifié par l'ANCT)" not in cyber  # the DPNT is not fetched
+    for d in domaines()[1:]:
+        assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
+    assert html.count("#meme:zone:") == 1  # one domain map, on the shapes of the page's map
+
+
 # ── in Chromium ─────────────────────────────────────────────────────────────
 
 @pytest.fixture()

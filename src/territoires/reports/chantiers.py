@@ -27,7 +27,7 @@ from territoires.reports.page import catalogue, court, display, geometrie_emise,
 from territoires.reports.publication import csv_data_uri
 
 #: above this many communes to support, the page shows the first ones (the CSV has them all)
-MAX_LISTE = 200
+MAX_LISTE = 100
 #: the map's classes of a commune fact: favourable, unfavourable, not measured
 NON_MESUREE = "Non mesurée"
 
