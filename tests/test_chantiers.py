@@ -72,6 +72,24 @@ def test_a_domain_naming_an_unknown_indicator_is_refused_with_the_file(tmp_path)
         lire(faux)
 
 
+def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
+    """A domain indicator may count (contracts with a social clause over contracts): the
+    sections sum numerators and bases per side, and a commune is to support when part of
+    its base misses the criterion (or, « baisse favorable », when any of it meets it)."""
+    from territoires.reports.chantiers import a_accompagner, par_adhesion
+
+    inds = [{"indicateur": "part_clauses", "libelle_court": "clauses sociales", "polarite": "hausse_favorable"},
+            {"indicateur": "part_etranger", "libelle_court": "messagerie étrangère", "polarite": "baisse_favorable"}]
+    rows = [{"code": "29001", "nom": "A", "population": 10, "adherente": True, "faits": [(3, 5), (0, 1)]},
+            {"code": "29002", "nom": "B", "population": 20, "adherente": False, "faits": [(4, 4), (1, 1)]},
+            {"code": "29003", "nom": "C", "population": 30, "adherente": True, "faits": [(0, 0), (0, 0)]},
+            {"code": "29004", "nom": "D", "population": 40, "adherente": None, "faits": [(2, 2), (0, 1)]}]
+    assert par_adhesion(rows, inds) == {True: [(3, 5), (0, 1)], False: [(4, 4), (1, 1)]}
+    assert par_adhesion([dict(r, adherente=None) for r in rows], inds) is None  # no register: no split
+    assert [(r["code"], r["motifs"]) for r in a_accompagner(rows, inds)] == [
+        ("29002", ["Messagerie étrangère"]), ("29001", ["Clauses sociales"])]
+
+
 # ── findings: exact sentences ───────────────────────────────────────────────
 
 def _faits(**kw) -> Faits:

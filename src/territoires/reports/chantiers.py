@@ -57,28 +57,28 @@ def _familles(con) -> dict[str, str]:
         "select critere, famille from raw.indicateurs_criteres").fetchall()))
 
 
-def _expr(con, critere: str) -> str | None:
-    """SQL of a criterion's per-commune value (``f``: faits_sources, ``p``: presence_numerique)."""
+def _expr(con, critere: str) -> str:
+    """SQL of a criterion's per-commune value as an integer (a yes/no fact is 0 or 1, a
+    count stays a count), as the indicator models sum it (``f``: faits_sources, ``p``:
+    presence_numerique); 0 for a member criterion, which has no per-commune fact here."""
     if critere == "commune":
-        return "true"
+        return "1"
+    if critere == "score_maximum":
+        return "case when p.fiche_mairie then 100 else 0 end"
     if not critere.isidentifier():
         raise ValueError(f"critère « {critere} » invalide")
-    famille = _familles(con).get(critere)
-    if famille == "sources":
-        return f'coalesce(f."{critere}", false)'
-    if famille == "presence":
-        return f'coalesce(p."{critere}", false)'
-    return None  # a member criterion: no per-commune fact here
+    alias = {"sources": "f", "presence": "p"}.get(_familles(con).get(critere))
+    return f'coalesce({alias}."{critere}"::integer, 0)' if alias else "0"
 
 
 def communes(t: Territoire, inds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per commune of ``t``: code, name, population, member (None: no register), and per
-    indicator ``(in its base, meets its numerator)``."""
+    indicator ``(numerator, denominator)`` (``(1, 1)``, ``(0, 1)``, ``(0, 0)`` for a yes/no fact)."""
     con = t.con
     cols = []
     for k, c in enumerate(inds):
         n, d = _expr(con, c["numerateur"]), _expr(con, c["denominateur"])
-        cols.append(f"{d or 'false'} as d{k}, {d or 'false'} and {n or 'false'} as n{k}")
+        cols.append(f"{d} as d{k}, case when {d} > 0 then {n} else 0 end as n{k}")
 
     def compute():
         rows = con.execute(
@@ -89,13 +89,20 @@ def communes(t: Territoire, inds: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for r in rows:
             out.append({"code": r[0], "nom": r[1], "population": r[2], "adherente": r[3],
-                        "faits": [(bool(r[4 + 2 * k]), bool(r[5 + 2 * k])) for k in range(len(inds))]})
+                        "faits": [(int(r[5 + 2 * k]), int(r[4 + 2 * k])) for k in range(len(inds))]})
         return out
     return memo(("chantier_communes", id(con), t.niveau, t.code, tuple(c["indicateur"] for c in inds)), compute)
 
 
-def favorable(ind: dict[str, Any], atteint: bool) -> bool:
-    return atteint if ind.get("polarite") != "baisse_favorable" else not atteint
+def favorable(ind: dict[str, Any], n: int, d: int) -> bool:
+    """A measured commune's outcome: all of its base meets the criterion (« hausse
+    favorable »), or none of it does (« baisse favorable »)."""
+    return n >= d if ind.get("polarite") != "baisse_favorable" else n == 0
+
+
+def oui_non(n: int, d: int) -> bool:
+    """Whether every value of an indicator's base is a yes/no fact (0 or 1)."""
+    return d <= 1
 
 
 def par_adhesion(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> dict[bool, list[tuple[int, int]]] | None:
@@ -106,7 +113,7 @@ def par_adhesion(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> dict
     for r in rows:
         if r["adherente"] is None:
             continue
-        out[r["adherente"]] = [(n + (b and a), d + b) for (n, d), (b, a) in zip(out[r["adherente"]], r["faits"])]
+        out[r["adherente"]] = [(n + fn, d + fd) for (n, d), (fn, fd) in zip(out[r["adherente"]], r["faits"])]
     return out
 
 
@@ -115,7 +122,7 @@ def a_accompagner(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> lis
     outcome), the most criteria missed first, then the largest population."""
     out = []
     for r in rows:
-        motifs = [court(c) for c, (b, a) in zip(inds, r["faits"]) if b and not favorable(c, a)]
+        motifs = [court(c) for c, (n, d) in zip(inds, r["faits"]) if d and not favorable(c, n, d)]
         if motifs:
             out.append({**r, "motifs": motifs})
     out.sort(key=lambda r: (-len(r["motifs"]), -(r["population"] or 0), r["code"]))
@@ -219,15 +226,18 @@ def _carte(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dic
         return
     par_code = {r["code"]: r for r in rows}
     noms = [(par_code.get(c) or {}).get("nom") or c for c in geoms.ids]
+    vides = {"faits": [(0, 0)] * len(inds)}
     variantes = []
     for k, c in enumerate(inds):
-        bon, mauvais = (couleurs.OUI, couleurs.NON) if c.get("polarite") != "baisse_favorable" else (couleurs.NON, couleurs.OUI)
-        vals = []
-        for code in geoms.ids:
-            b, a = (par_code.get(code) or {"faits": [(False, False)] * len(inds)})["faits"][k]
-            vals.append(2 if not b else (0 if a else 1))
-        variantes.append(charts.variante(court(c), vals, categories_=[("Oui", bon), ("Non", mauvais),
-                                                                      (NON_MESUREE, couleurs.INCONNU)]))
+        faits_k = [(par_code.get(code) or vides)["faits"][k] for code in geoms.ids]
+        if all(oui_non(n, d) for n, d in faits_k):  # a yes/no fact: three classes
+            bon, mauvais = ((couleurs.OUI, couleurs.NON) if c.get("polarite") != "baisse_favorable"
+                            else (couleurs.NON, couleurs.OUI))
+            variantes.append(charts.variante(court(c), [2 if not d else (0 if n else 1) for n, d in faits_k],
+                                             categories_=[("Oui", bon), ("Non", mauvais), (NON_MESUREE, couleurs.INCONNU)]))
+        else:  # counts (contracts…): the commune's own rate
+            variantes.append(charts.variante(court(c), [n / d if d else None for n, d in faits_k],
+                                             polarite=c.get("polarite"), zmin=0, zmax=1))
     premier = inds[0]
     alt = (f"Carte des communes {niveaux.devant_nom(t.niveau)}{t.nom} : {d.titre.lower()}, "
            f"commune par commune ; d'abord « {premier['libelle']} ». Le tableau de la section donne les taux.")
@@ -242,12 +252,12 @@ def _liste(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dic
     if not acc:
         return titre + "<p>Aucune : chaque commune mesurée remplit chaque critère.</p>"
 
-    def oui(b: bool, a: bool) -> str:
-        return "" if not b else ("oui" if a else "non")
+    def cellule(n: int, d: int) -> str:
+        return "" if not d else (("oui" if n else "non") if oui_non(n, d) else f"{n}/{d}")
     csv = tableurs.csv_texte(
         ["code_commune", "commune", "population", "adherente"] + [c["indicateur"] for c in inds] + ["motifs"],
         ([r["code"], r["nom"], r["population"], "" if r["adherente"] is None else ("oui" if r["adherente"] else "non")]
-         + [oui(b, a) for b, a in r["faits"]] + [" ; ".join(r["motifs"])] for r in acc))
+         + [cellule(n, d) for n, d in r["faits"]] + [" ; ".join(r["motifs"])] for r in acc))
     lien = (f'<p class="telechargements"><a class="telecharger" href="{csv_data_uri(csv)}" '
             f'download="{e(slug)}.csv">Télécharger la liste (CSV, {formats.entier(len(acc))} '
             f"commune{'s' if len(acc) > 1 else ''}, critère par critère)</a></p>")
