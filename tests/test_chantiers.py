@@ -217,8 +217,7 @@ def test_sections_show_members_against_non_members_as_recounted(site_chantiers, 
 
     def pct(a: int, b: int) -> str:
         return f"{a / b * 100:.1f}".replace(".", ",") + f" % ({a} / {b})"  # _texte: a narrow space is a space
-    assert _ligne(s, "Communes dont le domaine de messagerie est protégé par DMARC (sonde)") == [
-        "Communes dont le domaine de messagerie est protégé par DMARC (sonde)", pct(n, d),
+    assert _ligne(s, "DMARC protégé") == ["DMARC protégé", pct(n, d),
         pct(*compte[True]), pct(*compte[False])]
     assert "Source : sonde de cybersécurité (date des contrôles) : 2026-11-30" in _texte(html)
     # the finding at the top of the page says the same figures

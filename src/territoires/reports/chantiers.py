@@ -197,7 +197,7 @@ def _adherentes(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: lis
     lignes = []
     for k, c in enumerate(inds):
         r = mine[c["indicateur"]]
-        lignes.append([c["libelle"], num(_pct(r["numerateur"], r["denominateur"])),
+        lignes.append([court(c), num(_pct(r["numerateur"], r["denominateur"])),  # short: read on a phone
                        num(_pct(*split[True][k])), num(_pct(*split[False][k]))])
     return table_html(["Indicateur", "Toutes les communes", "Adhérentes", "Non adhérentes"], lignes,
                       legende=f"{d.titre} : communes adhérentes et non adhérentes à leur opérateur, {t.nom}",
