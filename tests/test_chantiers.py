@@ -90,6 +90,18 @@ def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
         ("29002", ["Messagerie étrangère"]), ("29001", ["Clauses sociales"])]
 
 
+def test_a_mean_with_its_unit_is_shown_as_such_never_as_a_share():
+    """A domain indicator in km (a mean distance to the titulaire) reads « 12,5 km (4) »
+    in the tables; shares keep « 46,6 % (129 / 277) »; nothing measured is « – »."""
+    from territoires.reports.chantiers import _val, pourcentage
+
+    km = {"indicateur": "distance_moyenne_titulaire", "unite": "km", "polarite": "baisse_favorable"}
+    part = {"indicateur": "part_dmarc_sonde", "unite": "%"}
+    assert _val(km, 50, 4) == "12,5 km (4)" and not pourcentage(km)
+    assert _val(part, 129, 277) == f"46,6{NB}% (129 / 277)" and pourcentage(part)
+    assert _val(km, 0, 0) == _val(part, 0, 0) == "–"
+
+
 # ── findings: exact sentences ───────────────────────────────────────────────
 
 def _faits(**kw) -> Faits:

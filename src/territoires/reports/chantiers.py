@@ -147,6 +147,24 @@ def _pct(n: int, d: int) -> str:
     return f"{formats.pourcent(n / d)} ({formats.entier(n)} / {formats.entier(d)})" if d else "–"
 
 
+def pourcentage(c: dict[str, Any]) -> bool:
+    """A share (unit %): mapped, listed and said in the findings; any other unit (a mean
+    distance in km) is shown in the figures and tables only."""
+    return c.get("unite", "%") == "%"
+
+
+def _val(c: dict[str, Any], n: float, d: float) -> str:
+    """A cell: « 46,6 % (129 / 277) », or a mean with its unit and base « 12,3 km (45) »."""
+    if pourcentage(c) or not d:
+        return _pct(n, d)
+    return f"{formats.decimal(n / d, 1)} {c['unite']} ({formats.entier(d)})"
+
+
+def _libelles_criteres(con) -> dict[str, str]:
+    return memo(("libelles_criteres", id(con)), lambda: dict(con.execute(
+        "select critere, libelle from raw.indicateurs_criteres").fetchall()))
+
+
 # ── a dashboard's section ───────────────────────────────────────────────────
 
 def entrees_sommaire() -> list[tuple[str, str]]:
@@ -170,22 +188,32 @@ def section_domaine(t: Territoire, ident: str) -> None:
                              + ligne_source(con, indicateurs(con, d)), ident=d.ancre)))
         return
     rows = communes(t, inds)
-    body = _chiffres(t, inds, mine) + _adherentes(t, d, inds, rows, mine) + _tranches(t, d, inds)
+    body = _chiffres(t, inds, mine, rows) + _adherentes(t, d, inds, rows, mine) + _tranches(t, d, inds)
     display(Bloc(section(d.titre, body, ident=d.ancre, intro=e(d.intro))))
-    _carte(t, d, inds, rows)
-    display(Bloc(_liste(t, d, inds, rows) + ligne_source(con, inds)))
+    parts = [k for k, c in enumerate(inds) if pourcentage(c)]  # the map and the list: shares only
+    if parts:
+        sous = [{**r, "faits": [r["faits"][k] for k in parts]} for r in rows]
+        _carte(t, d, [inds[k] for k in parts], sous)
+        display(Bloc(_liste(t, d, [inds[k] for k in parts], sous) + ligne_source(con, inds)))
+    else:
+        display(Bloc(ligne_source(con, inds)))
 
 
-def _chiffres(t: Territoire, inds: list[dict[str, Any]], mine: dict) -> str:
-    from territoires.reports.page import carte_chiffre, valeur
+def _chiffres(t: Territoire, inds: list[dict[str, Any]], mine: dict, rows: list[dict[str, Any]]) -> str:
+    from territoires.reports.page import carte_chiffre
 
+    libelles = _libelles_criteres(t.con)
     cards = []
-    for c in inds:
+    for k, c in enumerate(inds):
         r = mine[c["indicateur"]]
-        cards.append(carte_chiffre(valeur(c, r), c["libelle"],
-                                   e(f"{formats.entier(r['numerateur'])} sur {formats.entier(r['denominateur'])} "
-                                     f"commune{'s' if r['denominateur'] > 1 else ''} mesurée{'s' if r['denominateur'] > 1 else ''}"),
-                                   defavorable=c.get("polarite") == "baisse_favorable"))
+        n, d = r["numerateur"], r["denominateur"]
+        if all(oui_non(*x["faits"][k]) for x in rows):  # a yes/no fact: its base counts communes
+            base = f"{formats.entier(n)} sur {formats.entier(d)} commune{'s' if d > 1 else ''} mesurée{'s' if d > 1 else ''}"
+        else:  # counts (contracts…): the base says what it counts
+            base = (f"{formats.entier(n)} sur {formats.entier(d)}" if pourcentage(c) else f"sur {formats.entier(d)}") \
+                + f" ({libelles.get(c['denominateur'], c['denominateur'])})"
+        texte = formats.pourcent(r["taux"]) if pourcentage(c) else f"{formats.decimal(r['taux'], 1)} {c['unite']}"
+        cards.append(carte_chiffre(texte, c["libelle"], e(base), defavorable=c.get("polarite") == "baisse_favorable"))
     return f'<ul class="chiffres">{"".join(cards)}</ul>'
 
 
@@ -197,8 +225,8 @@ def _adherentes(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: lis
     lignes = []
     for k, c in enumerate(inds):
         r = mine[c["indicateur"]]
-        lignes.append([court(c), num(_pct(r["numerateur"], r["denominateur"])),  # short: read on a phone
-                       num(_pct(*split[True][k])), num(_pct(*split[False][k]))])
+        lignes.append([court(c), num(_val(c, r["numerateur"], r["denominateur"])),  # short: read on a phone
+                       num(_val(c, *split[True][k])), num(_val(c, *split[False][k]))])
     return table_html(["Indicateur", "Toutes les communes", "Adhérentes", "Non adhérentes"], lignes,
                       legende=f"{d.titre} : communes adhérentes et non adhérentes à leur opérateur, {t.nom}",
                       numeriques=[1, 2, 3])
@@ -213,7 +241,8 @@ def _tranches(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
         vals = [rates.get((b["tranche_taille"], c["indicateur"])) or {} for c in inds]
         if not any(v.get("denominateur") for v in vals):
             continue
-        lignes.append([b["libelle"]] + [num(_pct(v.get("numerateur") or 0, v.get("denominateur") or 0)) for v in vals])
+        lignes.append([b["libelle"]] + [num(_val(c, v.get("numerateur") or 0, v.get("denominateur") or 0))
+                                        for c, v in zip(inds, vals)])
     if not lignes:
         return ""
     return table_html(["Taille de commune"] + [court(c) for c in inds], lignes,
@@ -279,15 +308,20 @@ def _liste(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dic
 
 def faits(t: Territoire) -> list[dict[str, Any]]:
     """Per domain indicator measured in ``t``: its rate and base, and among member and
-    non-member communes (where a register is loaded), for :mod:`.retenir`."""
+    non-member communes (where a register is loaded), for :mod:`.retenir` — shares whose
+    base counts communes (a yes/no fact each), as its sentences say « communes mesurées »."""
     out = []
     mine = taux(t.con, t.niveau, t.code)
     for d in domaines():
-        inds = [c for c in indicateurs(t.con, d) if (mine.get(c["indicateur"]) or {}).get("denominateur")]
+        inds = [c for c in indicateurs(t.con, d) if (mine.get(c["indicateur"]) or {}).get("denominateur")
+                and pourcentage(c)]  # the findings say shares
         if not inds:
             continue
-        split = par_adhesion(communes(t, inds), inds)
+        rows = communes(t, inds)
+        split = par_adhesion(rows, inds)
         for k, c in enumerate(inds):
+            if not all(oui_non(*r["faits"][k]) for r in rows):  # a base of contracts, not of communes
+                continue
             r = mine[c["indicateur"]]
             x = {"domaine": d.titre, "ancre": d.ancre, "libelle": c["libelle"], "polarite": c["polarite"],
                  "taux": r["taux"], "numerateur": r["numerateur"], "base": r["denominateur"]}
@@ -318,7 +352,7 @@ def chantiers_alliance(con, alliance: Territoire) -> None:
             cells = []
             for n, code, _ in cols:
                 r = rates[(n, code)].get(c["indicateur"]) or {}
-                cells.append(num(_pct(r["numerateur"], r["denominateur"]) if r.get("denominateur") else "non mesuré"))
+                cells.append(num(_val(c, r["numerateur"], r["denominateur"]) if r.get("denominateur") else "non mesuré"))
             lignes.append([c["libelle"]] + cells)
         parts.append(table_html(["Indicateur"] + [nom for _, _, nom in cols], lignes,
                                 legende=f"{d.titre} : les opérateurs de l'alliance côte à côte (part des communes, "
