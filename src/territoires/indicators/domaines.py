@@ -27,6 +27,8 @@ class Domaine:
     sources: tuple[str, ...]
     absente: str
     liste: str
+    #: the short label of each indicator (catalogue.toml), to name those not measured
+    courts: tuple[str, ...] = ()
 
     @property
     def ancre(self) -> str:
@@ -41,7 +43,8 @@ def lire(path: Path = CATALOGUE_FILE) -> list[Domaine]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise DonneesError(f"{path} : illisible ({exc})") from exc
-    ids = {i.get("id") for i in data.get("indicateur", [])}
+    courts = {i.get("id"): i.get("libelle_court") or i.get("id") for i in data.get("indicateur", [])}
+    ids = set(courts)
     out = []
     for did, d in (data.get("domaines") or {}).items():
         if not _ID.match(did) or not isinstance(d, dict):
@@ -54,7 +57,8 @@ def lire(path: Path = CATALOGUE_FILE) -> list[Domaine]:
             raise DonneesError(f"{path} : [domaines.{did}] : indicateur(s) {inconnus} absent(s) des blocs "
                                "[[indicateur]] du catalogue ; ajoutez le bloc ou retirez l'identifiant")
         out.append(Domaine(did, d["titre"], " ".join(d["intro"].split()), tuple(d["indicateurs"]),
-                           tuple(d["sources"]), " ".join(d["absente"].split()), d["liste"]))
+                           tuple(d["sources"]), " ".join(d["absente"].split()), d["liste"],
+                           tuple(courts[i] for i in d["indicateurs"])))
     return out
 
 

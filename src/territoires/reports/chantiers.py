@@ -188,7 +188,8 @@ def section_domaine(t: Territoire, ident: str) -> None:
                              + ligne_source(con, indicateurs(con, d)), ident=d.ancre)))
         return
     rows = communes(t, inds)
-    body = _chiffres(t, inds, mine, rows) + _adherentes(t, d, inds, rows, mine) + _tranches(t, d, inds)
+    body = (_chiffres(t, inds, mine, rows) + _non_mesures(d, indicateurs(con, d))
+            + _adherentes(t, d, inds, rows, mine) + _tranches(t, d, inds))
     display(Bloc(section(d.titre, body, ident=d.ancre, intro=e(d.intro))))
     parts = [k for k, c in enumerate(inds) if pourcentage(c)]  # the map and the list: shares only
     if parts:
@@ -215,6 +216,16 @@ def _chiffres(t: Territoire, inds: list[dict[str, Any]], mine: dict, rows: list[
         texte = formats.pourcent(r["taux"]) if pourcentage(c) else f"{formats.decimal(r['taux'], 1)} {c['unite']}"
         cards.append(carte_chiffre(texte, c["libelle"], e(base), defavorable=c.get("polarite") == "baisse_favorable"))
     return f'<ul class="chiffres">{"".join(cards)}</ul>'
+
+
+def _non_mesures(d: Domaine, presents: list[dict[str, Any]]) -> str:
+    """One sentence naming the domain's indicators whose source is not loaded (never a 0 %)."""
+    ids = {c["indicateur"] for c in presents}
+    absents = [court for i, court in zip(d.indicateurs, d.courts) if i not in ids]
+    if not absents:
+        return ""
+    return (f'<p class="note">Non mesuré{"s" if len(absents) > 1 else ""} ici, faute de source chargée '
+            f"(sonde non lancée ou fichier non téléchargé) : {e(', '.join(absents))}.</p>")
 
 
 def _adherentes(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dict[str, Any]], mine: dict) -> str:
