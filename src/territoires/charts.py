@@ -42,8 +42,13 @@ class Graphique:
     """A figure with its text alternative; displays in notebooks and exports to pages."""
 
     def __init__(self, figure: dict, *, alt: str, donnees_html: str = "", titre: str = "",
-                 geometries: dict[str, Geometries] | None = None, hauteur: int | None = None) -> None:
+                 geometries: dict[str, Geometries] | None = None, hauteur: int | None = None,
+                 partagees: Sequence[str] = ()) -> None:
         self.figure = figure
+        #: geometries an earlier map of the same page already carries: written as a reference
+        #: « #meme:<name>:<count> » that the page's script resolves (the page's weight counts
+        #: a territory's shapes once)
+        self.partagees = tuple(partagees)
         self.alt = alt
         self.titre = titre
         self.donnees_html = donnees_html
@@ -65,7 +70,8 @@ class Graphique:
             # one JSON string: an executed notebook stores it on one line (nbformat
             # indents nested lists one item per line, which doubles a map's weight)
             data[MIME_CARTE] = json.dumps(
-                {"figure": self.figure, "geometries": {k: g.to_json() for k, g in self.geometries.items()}},
+                {"figure": self.figure, "geometries": {
+                    k: f"#meme:{k}:{len(g)}" if k in self.partagees else g.to_json() for k, g in self.geometries.items()}},
                 ensure_ascii=False, separators=(",", ":"))
         else:
             data[MIME_PLOTLY] = self.figure
@@ -217,12 +223,14 @@ def _premier(attrs: dict) -> dict:
 
 def carte(geometries: Geometries, noms: Sequence[str], variantes: Sequence[dict], *,
           titre: str, alt: str, donnees_html: str = "", contexte: Geometries | None = None,
-          hauteur: int = 560, nom_geo: str = "zone") -> Graphique:
+          hauteur: int = 560, nom_geo: str = "zone", partagee: bool = False) -> Graphique:
     """A choropleth of ``geometries`` (ids aligned with ``noms`` and each variant's values).
 
     Several variants → a selector (plotly ``updatemenus``, turned into a keyboard-usable
     ``<select>`` in the page). ``contexte``: polygons drawn faintly around, without hover.
     ``locations`` is written ``#ids:<name>``: the ids of the geometry collection.
+    ``partagee``: an earlier map of the page carries the same geometries under ``nom_geo``
+    (the page writes a reference instead of the shapes).
     """
     if not variantes:
         raise ValueError("une carte demande au moins une variante")
@@ -257,7 +265,8 @@ def carte(geometries: Geometries, noms: Sequence[str], variantes: Sequence[dict]
         layout["updatemenus"] = [{"type": "dropdown", "buttons": buttons, "x": 0, "y": 1, "xanchor": "left",
                                   "yanchor": "top", "showactive": True, "bgcolor": "#ffffff"}]
     return Graphique({"data": data, "layout": layout, "legendes": [legende(v) for v in variantes]}, alt=alt,
-                     donnees_html=donnees_html, titre=titre, geometries=geoms, hauteur=hauteur)
+                     donnees_html=donnees_html, titre=titre, geometries=geoms, hauteur=hauteur,
+                     partagees=(nom_geo,) if partagee else ())
 
 
 def _geo_layout(geometries: Geometries, domaine: dict | None = None, aspect: float = 1.4) -> dict:

@@ -9,7 +9,10 @@
 - :mod:`.retenir`: « Ce qu'il faut retenir », deterministic rules, one function each;
   :mod:`.pairs`: rank, quarter and territories of similar population;
   :mod:`.adhesion` and :mod:`.adoption`: member sections and ``adoption_services.ipynb``;
-  :mod:`.communes`: the compact commune index behind the site search and commune cards.
+  :mod:`.communes`: the compact commune index behind the site search and commune cards;
+  :mod:`.chantiers`: the alliance's domains (cybersecurity, open data, responsible
+  purchasing, declared in ``catalogue.toml`` ``[domaines]``), a section each on every
+  dashboard and « Les chantiers de l'alliance » on the alliance page.
 - :mod:`.runner`: ``territoires report --scope …`` — scheduling; :mod:`.travailleur`:
   a worker process; :mod:`.noyau`: one kernel kept alive per worker and the papermill
   engine on it; :mod:`.manifeste`: manifest and up-to-date fingerprints.

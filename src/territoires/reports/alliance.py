@@ -7,6 +7,7 @@
     alliance.comparaison(a)                     # every indicator, region by region
     alliance.cartes(a)                          # maps of the regions, by EPCI
     alliance.tranches(a)                        # by commune size band
+    alliance.chantiers(a)                       # the alliance's domains, operator by operator (.chantiers)
     alliance.sources_et_millesimes(a)
 """
 
@@ -102,7 +103,8 @@ def entete(p: Perimetre) -> None:
         + '<p class="intro">Les quatre opérateurs publics de services numériques de l\'alliance, signée en novembre 2025, '
         "côte à côte : présence numérique des mairies d'après leur fiche dans l'Annuaire de l'administration.</p>"
         + page.sommaire([("territoires", "Territoires"), ("comparaison", "Comparaison"), ("cartes", "Cartes"),
-                             ("tranches", "Par taille de commune"), ("sources", "Sources")])
+                             ("tranches", "Par taille de commune"), ("chantiers", "Chantiers de l'alliance"),
+                             ("sources", "Sources")])
         + f'<h2 class="visually-hidden" id="chiffres-cles">Chiffres clés</h2><ul class="chiffres" aria-labelledby="chiffres-cles">{"".join(cards)}</ul>'
         + f'<p class="note poids">{e("Score de présence numérique, de 0 à 100 par commune. " + page.texte_poids(con))}</p>'
         + page.note_base(a) + page.ligne_source(con)
@@ -117,7 +119,11 @@ def _faits(a: Territoire) -> retenir.Faits:
     """The alliance's findings: its communes to support are in its key figures (the list
     is on each territory's page)."""
     f = retenir.faits(a)
-    f.ancres = {"accompagner": "chiffres-cles", "territoires": "comparaison"}
+    from territoires.indicators.domaines import domaines
+
+    # the domains' figures are in « Les chantiers de l'alliance », one heading per domain
+    f.ancres = {"accompagner": "chiffres-cles", "territoires": "comparaison",
+                **{d.ancre: f"chantier-{d.ancre}" for d in domaines()}}
     return f
 
 
@@ -244,6 +250,14 @@ def adhesion(p: Perimetre) -> None:
 
     section_adhesion.section_adhesion(p.alliance, lien_adoption=site.relatif(
         p.alliance.page, site.chemin_page("alliance", "alliance", "adoption")))
+
+
+def chantiers(p: Perimetre) -> None:
+    """« Les chantiers de l'alliance »: cybersecurity, open data, responsible purchasing,
+    the operators side by side (or each domain's sentence when its source is missing)."""
+    from territoires.reports import chantiers as domaines
+
+    domaines.chantiers_alliance(p.con, p.alliance)
 
 
 def sources_et_millesimes(p: Perimetre) -> None:

@@ -53,6 +53,17 @@ def memo(key: tuple, compute):
     return _PAGE[key]
 
 
+def geometrie_emise(geometries) -> bool:
+    """Whether a map already on this page carries these very shapes (same ids, same
+    precision); records them otherwise. A later map then refers to them
+    (:func:`territoires.charts.carte` ``partagee``) instead of weighing them twice."""
+    cle = ("geometrie", tuple(geometries.ids), geometries.precision, hash(repr(geometries.shapes)))
+    if cle in _PAGE:
+        return True
+    _PAGE[cle] = True
+    return False
+
+
 def catalogue(con) -> list[dict[str, Any]]:
     from territoires.indicators import api
 

@@ -19,6 +19,10 @@ Rules, in the order they are said (beyond :data:`MAX_PHRASES`, the last ones are
    across its départements;
 6. :func:`regle_tranche`: the size band that lags most on the score;
 7. :func:`regle_enfant`: the territory one level down that lags most on the score.
+
+After :func:`regle_accompagner`, the alliance's domains (« chantiers », :mod:`.chantiers`):
+:func:`regle_chantier_faible`, the domain indicator whose outcome is least favourable;
+:func:`regle_chantier_adhesion`, the largest gap between member and non-member communes.
 """
 
 from __future__ import annotations
@@ -77,6 +81,10 @@ class Faits:
     enfants: dict[str, Any] | None = None
     #: where a page holds the figure of a rule elsewhere: ``{"rang": "operateurs"}`` (adoption pages)
     ancres: dict[str, str] = field(default_factory=dict)
+    #: per indicator of the alliance's domains measured here: ``{"domaine", "ancre", "libelle",
+    #: "polarite", "taux", "numerateur", "base"}`` and, where a register is loaded,
+    #: ``"taux_adherentes", "base_adherentes", "taux_non_adherentes", "base_non_adherentes"``
+    chantiers: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ── words ───────────────────────────────────────────────────────────────────
@@ -204,6 +212,51 @@ def regle_accompagner(f: Faits) -> Phrase | None:
         "accompagner", "accompagner")
 
 
+#: a gap between members and non-members is said from this many points (rounded) up
+ECART_ADHESION_MIN = 0.05
+
+
+def _minuscule(libelle: str) -> str:
+    return libelle[:1].lower() + libelle[1:]
+
+
+def regle_chantier_faible(f: Faits) -> Phrase | None:
+    """The domain indicator whose outcome is least favourable (a « baisse favorable »
+    indicator counts its complement), on at least :data:`BASE_MIN` communes."""
+    ok = [x for x in f.chantiers if x.get("taux") is not None and (x.get("base") or 0) >= BASE_MIN]
+    if not ok:
+        return None
+
+    def favorable(x: dict[str, Any]) -> float:
+        return 1 - x["taux"] if x.get("polarite") == "baisse_favorable" else x["taux"]
+    x = min(ok, key=lambda x: (favorable(x), x["libelle"]))
+    if favorable(x) >= 0.5:
+        return None
+    return Phrase(
+        f"{x['domaine']}, point le plus faible : {_minuscule(x['libelle'])}, {formats.pourcent(x['taux'])} "
+        f"({formats.entier(x['numerateur'])} sur {_communes(x['base'])} mesurées).",
+        x["ancre"], "chantier_faible")
+
+
+def regle_chantier_adhesion(f: Faits) -> Phrase | None:
+    """The largest gap between member and non-member communes on a domain indicator
+    (at least :data:`ECART_ADHESION_MIN`, each side on :data:`BASE_MIN` communes or more)."""
+    ok = [x for x in f.chantiers if x.get("taux_adherentes") is not None and x.get("taux_non_adherentes") is not None
+          and (x.get("base_adherentes") or 0) >= BASE_MIN and (x.get("base_non_adherentes") or 0) >= BASE_MIN]
+    if not ok:
+        return None
+    x = max(ok, key=lambda x: (abs(x["taux_adherentes"] - x["taux_non_adherentes"]), x["libelle"]))
+    d = x["taux_adherentes"] - x["taux_non_adherentes"]
+    if round(abs(d), 3) < ECART_ADHESION_MIN:
+        return None
+    return Phrase(
+        f"{x['domaine']}, plus grand écart entre adhérentes et non adhérentes : {_minuscule(x['libelle'])}, "
+        f"{formats.pourcent(x['taux_adherentes'])} des communes adhérentes mesurées ({formats.entier(x['base_adherentes'])}) "
+        f"contre {formats.pourcent(x['taux_non_adherentes'])} des non adhérentes ({formats.entier(x['base_non_adherentes'])}), "
+        f"soit {_points(d)} {'de plus' if d > 0 else 'de moins'}.",
+        x["ancre"], "chantier_adhesion")
+
+
 def regle_service(f: Faits) -> Phrase | None:
     if f.niveau != "operateur":
         return None
@@ -243,8 +296,8 @@ def regle_enfant(f: Faits) -> Phrase | None:
         "territoires", "enfant")
 
 
-REGLES = (regle_rang_score, regle_rang_adoption, regle_adoption, regle_ecart_parent, regle_accompagner, regle_service, regle_tranche,
-          regle_enfant)
+REGLES = (regle_rang_score, regle_rang_adoption, regle_adoption, regle_ecart_parent, regle_accompagner,
+          regle_chantier_faible, regle_chantier_adhesion, regle_service, regle_tranche, regle_enfant)
 
 
 def phrases(f: Faits) -> list[Phrase]:
@@ -342,6 +395,9 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
         for m in r["motifs"]:
             motifs[_motif(m)] = motifs.get(_motif(m), 0) + 1
     f.accompagner = {"n": len(acc), "base": f.fiches or 0, "motifs": motifs}
+    from territoires.reports import chantiers
+
+    f.chantiers = chantiers.faits(t)
     if t.niveau == "operateur":
         deps = donnees.noms(con, "departement", t.departements)
         for ind in cat.values():
@@ -362,6 +418,6 @@ def section_html(liste: list[Phrase]) -> str:
 
     if not liste:
         return ""
-    lis = "".join(f'<li>{e(p.texte)} <a href="#{e(p.ancre)}">{e(LIENS.get(p.ancre, "voir"))}</a></li>'
+    lis = "".join(f'<li>{e(p.texte)} <a href="#{e(p.ancre)}">{e(LIENS.get(p.ancre, "voir la section"))}</a></li>'
                   for p in liste)
     return section("Ce qu'il faut retenir", f'<ul class="retenir">{lis}</ul>', ident="retenir")

@@ -10,6 +10,9 @@ cell of the notebook, after the ``parameters`` cell::
     tableau_de_bord.comparaison(t)            # against its parents and the alliance
     tableau_de_bord.tranches(t)               # by commune size band
     tableau_de_bord.communes_a_accompagner(t) # list + CSV for the field teams (.accompagner)
+    tableau_de_bord.cybersecurite(t)          # the alliance's domains, one section each (.chantiers)
+    tableau_de_bord.donnees_ouvertes(t)
+    tableau_de_bord.achats_responsables(t)
     tableau_de_bord.sources_et_millesimes(t)  # sources, vintages, definitions
 
 Shared figures, cache and HTML pieces live in :mod:`.page`, the map's classes in
@@ -21,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from territoires import charts, couleurs, formats, geo, niveaux
-from territoires.reports import donnees, pairs, retenir
+from territoires.reports import chantiers, donnees, pairs, retenir
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
@@ -30,7 +33,7 @@ from territoires.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)
-from territoires.reports.page import ligne_source, note_base, producteurs_html, renseigne, texte_poids
+from territoires.reports.page import geometrie_emise, ligne_source, note_base, producteurs_html, renseigne, texte_poids
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -107,7 +110,7 @@ def entete(t: Territoire) -> None:
         defavorable=True))
     entrees = [("carte", "Carte"), ("adhesion", "Adhésion"), ("comparaison", "Comparaison"),
                ("tranches", "Par taille de commune"),
-               ("accompagner", "Communes à accompagner"), ("sources", "Sources")]
+               ("accompagner", "Communes à accompagner"), *chantiers.entrees_sommaire(), ("sources", "Sources")]
     if donnees.enfants(t):
         entrees.insert(0, ("territoires", "Territoires"))
     rang = pairs.section_rang(t, inds_rang, valeur)
@@ -173,6 +176,7 @@ def carte(t: Territoire) -> None:
            f"Score moyen : {valeur(cat.get('score_presence', {}), mine.get('score_presence'))} ; "
            f"communes avec un site déclaré : {valeur({}, mine.get('part_site'))}.")
     hauteur = 560 if t.niveau in ("region", "operateur") else 520
+    geometrie_emise(geoms)  # the domains' maps below refer to these shapes (.chantiers)
     display(charts.carte(geoms, noms, variantes, titre=f"Communes {niveaux.devant_nom(t.niveau)}{t.nom}", alt=alt,
                          donnees_html=_table_carte(t, geoms.ids, pres, cat), contexte=ctx, hauteur=hauteur))
     display(Bloc(ligne_source(con)))
@@ -324,6 +328,23 @@ def _intro_tranches(petites: int, total: int, millesime: str) -> str:
         return f"Aucune des {formats.entier(total)} communes n'a moins de 3\u202f500 habitants {pop}."
     return (f"{formats.entier(petites)} des {formats.entier(total)} communes "
             f"{'ont' if petites > 1 else 'a'} moins de 3\u202f500 habitants {pop}.")
+
+
+# ── the alliance's domains (catalogue.toml [domaines], .chantiers) ────────────
+
+def cybersecurite(t: Territoire) -> None:
+    """« Cybersécurité »: the probe's checks and the ANCT's, or the sentence saying none ran."""
+    chantiers.section_domaine(t, "cybersecurite")
+
+
+def donnees_ouvertes(t: Territoire) -> None:
+    """« Données ouvertes »: communes publishing on data.gouv.fr, or the sentence saying the export is missing."""
+    chantiers.section_domaine(t, "donnees_ouvertes")
+
+
+def achats_responsables(t: Territoire) -> None:
+    """« Achats responsables »: the communes' public contracts (DECP), or the sentence saying they are missing."""
+    chantiers.section_domaine(t, "achats_responsables")
 
 
 # ── sources ──────────────────────────────────────────────────────────────────

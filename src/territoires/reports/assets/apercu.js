@@ -44,6 +44,18 @@
     if (!fig._donnees) {
       var script = fig.querySelector("script.figure-donnees");
       fig._donnees = script ? JSON.parse(script.textContent) : null;
+      var g = fig._donnees && fig._donnees.geometries;
+      /* « #meme:<name>:<count> »: the same shapes as another map of the page carries */
+      Object.keys(g || {}).forEach(function (k) {
+        if (typeof g[k] !== "string" || g[k].indexOf("#meme:") !== 0) return;
+        var ref = g[k].split(":"), n = +ref[2];
+        g[k] = null;
+        Array.prototype.some.call(document.querySelectorAll("figure.carte"), function (autre) {
+          var d = autre !== fig && T.donnees(autre), c = d && d.geometries && d.geometries[ref[1]];
+          if (c && typeof c === "object" && c.ids && c.ids.length === n) { g[k] = c; return true; }
+          return false;
+        });
+      });
     }
     return fig._donnees;
   };
@@ -244,6 +256,7 @@
   function carte(fig) {
     var div = fig.querySelector(".trace"), d = T.donnees(fig);
     if (!div || !d || !d.figure || !d.geometries) return;
+    if (Object.keys(d.geometries).some(function (k) { return !d.geometries[k]; })) return; /* a shared shape not found */
     var groupes = {}, ordre = [];
     fig._traces = [];
     (d.figure.data || []).forEach(function (t, k) {

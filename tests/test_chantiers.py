@@ -1,0 +1,384 @@
+"""The alliance's domains on the pages (issue 20, item 4): « Cybersécurité », « Données
+ouvertes », « Achats responsables » on every dashboard and « Les chantiers de l'alliance »
+on the alliance page, without their sources (the session site: one sentence each, no
+figure) and with them (a home where the open-data export, the DECP and the DPNT are
+fetched through loopback, a fictitious register loaded and a probe journal written:
+tests/chantiers_fabrique.py). Figures recounted here in plain Python from the journal's
+rules and the register; findings as exact sentences; Chromium: maps drawn (the domains'
+maps share the page's commune shapes), axe-core clean, the A4 fiche's page 1 unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from territoires.indicators.domaines import domaines, lire
+from territoires.indicators.load import CATALOGUE_FILE, DonneesError
+from territoires.reports import retenir
+from territoires.reports.retenir import Faits
+
+NB = "\u202f"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks" / "reports"
+
+
+def _section(html: str, ident: str) -> str:
+    m = re.search(rf'<section class="bloc" id="{ident}".*?</section>', html, re.S)
+    assert m, ident
+    return m.group(0)
+
+
+def _texte(fragment: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def _ligne(fragment: str, libelle: str) -> list[str]:
+    """The cells of the table row whose header is ``libelle``."""
+    for tr in re.findall(r"<tr>.*?</tr>", fragment, re.S):
+        cells = [_texte(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)]
+        if cells and cells[0] == libelle:
+            return cells
+    raise AssertionError(f"ligne « {libelle} » absente")
+
+
+# ── the declaration ─────────────────────────────────────────────────────────
+
+def test_the_domains_are_declared_once_in_the_catalogue():
+    assert [d.titre for d in domaines()] == ["Cybersécurité", "Données ouvertes", "Achats responsables"]
+    assert [d.ancre for d in domaines()] == ["cybersecurite", "donnees-ouvertes", "achats-responsables"]
+    cyber, ouvertes, achats = domaines()
+    assert cyber.indicateurs[0] == "part_https_valide_sonde" and "part_mx_etranger_sonde" in cyber.indicateurs
+    assert ouvertes.indicateurs == ("part_donnees_ouvertes",) and ouvertes.sources == ("datagouv-organisations",)
+    assert "part_acheteurs_plateforme_operateur" in achats.indicateurs
+
+
+def test_a_domain_naming_an_unknown_indicator_is_refused_with_the_file(tmp_path):
+    texte = CATALOGUE_FILE.read_text(encoding="utf-8")
+    faux = tmp_path / "catalogue.toml"
+    faux.write_text(texte.replace('indicateurs = ["part_donnees_ouvertes"]', 'indicateurs = ["part_inventee"]'),
+                    encoding="utf-8")
+    with pytest.raises(DonneesError, match=r"catalogue\.toml : \[domaines\.donnees_ouvertes\] : indicateur\(s\) "
+                                           r"\['part_inventee'\] absent\(s\)"):
+        lire(faux)
+    faux.write_text(texte.replace('titre = "Achats responsables"\n', ""), encoding="utf-8")
+    with pytest.raises(DonneesError, match=r"\[domaines\.achats_responsables\] : champ\(s\) manquant\(s\) \['titre'\]"):
+        lire(faux)
+
+
+def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
+    """A domain indicator may count (contracts with a social clause over contracts): the
+    sections sum numerators and bases per side, and a commune is to support when part of
+    its base misses the criterion (or, « baisse favorable », when any of it meets it)."""
+    from territoires.reports.chantiers import a_accompagner, par_adhesion
+
+    inds = [{"indicateur": "part_clauses", "libelle_court": "clauses sociales", "polarite": "hausse_favorable"},
+            {"indicateur": "part_etranger", "libelle_court": "messagerie étrangère", "polarite": "baisse_favorable"}]
+    rows = [{"code": "29001", "nom": "A", "population": 10, "adherente": True, "faits": [(3, 5), (0, 1)]},
+            {"code": "29002", "nom": "B", "population": 20, "adherente": False, "faits": [(4, 4), (1, 1)]},
+            {"code": "29003", "nom": "C", "population": 30, "adherente": True, "faits": [(0, 0), (0, 0)]},
+            {"code": "29004", "nom": "D", "population": 40, "adherente": None, "faits": [(2, 2), (0, 1)]}]
+    assert par_adhesion(rows, inds) == {True: [(3, 5), (0, 1)], False: [(4, 4), (1, 1)]}
+    assert par_adhesion([dict(r, adherente=None) for r in rows], inds) is None  # no register: no split
+    assert [(r["code"], r["motifs"]) for r in a_accompagner(rows, inds)] == [
+        ("29002", ["Messagerie étrangère"]), ("29001", ["Clauses sociales"])]
+
+
+def test_a_mean_with_its_unit_is_shown_as_such_never_as_a_share():
+    """A domain indicator in km (a mean distance to the titulaire) reads « 12,5 km (4) »
+    in the tables; shares keep « 46,6 % (129 / 277) »; nothing measured is « – »."""
+    from territoires.reports.chantiers import _val, pourcentage
+
+    km = {"indicateur": "distance_moyenne_titulaire", "unite": "km", "polarite": "baisse_favorable"}
+    part = {"indicateur": "part_dmarc_sonde", "unite": "%"}
+    assert _val(km, 50, 4) == "12,5 km (4)" and not pourcentage(km)
+    assert _val(part, 129, 277) == f"46,6{NB}% (129 / 277)" and pourcentage(part)
+    assert _val(km, 0, 0) == _val(part, 0, 0) == "–"
+
+
+# ── findings: exact sentences ───────────────────────────────────────────────
+
+def _faits(**kw) -> Faits:
+    return Faits(**{"niveau": "departement", "nom": "Finistère", "communes": 277, "fiches": 277, **kw})
+
+
+DMARC = {"domaine": "Cybersécurité", "ancre": "cybersecurite", "polarite": "hausse_favorable",
+         "libelle": "Communes dont le domaine de messagerie est protégé par DMARC (sonde)", "taux": 129 / 277,
+         "numerateur": 129, "base": 277, "taux_adherentes": 33 / 93, "base_adherentes": 93,
+         "taux_non_adherentes": 96 / 184, "base_non_adherentes": 184}
+ETRANGER = {"domaine": "Cybersécurité", "ancre": "cybersecurite", "polarite": "baisse_favorable",
+            "libelle": "Communes dont la messagerie est chez un fournisseur étranger (sonde)", "taux": 0.62,
+            "numerateur": 62, "base": 100}
+OUVERTES = {"domaine": "Données ouvertes", "ancre": "donnees-ouvertes", "polarite": "hausse_favorable",
+            "libelle": "Communes publiant des données ouvertes sur data.gouv.fr", "taux": 1 / 276, "numerateur": 1,
+            "base": 276}
+
+
+def test_rule_weakest_domain_indicator():
+    p = retenir.regle_chantier_faible(_faits(chantiers=[DMARC, OUVERTES]))
+    assert p.texte == ("Données ouvertes, point le plus faible : communes publiant des données ouvertes sur data.gouv.fr, "
+                       f"0,4{NB}% (1 sur 276 communes mesurées).")
+    assert p.ancre == "donnees-ouvertes"
+    # a « baisse favorable » indicator counts its complement: 62 % at a foreign webmail is 38 % favourable
+    assert retenir.regle_chantier_faible(_faits(chantiers=[DMARC, ETRANGER])).texte == (
+        "Cybersécurité, point le plus faible : communes dont la messagerie est chez un fournisseur étranger (sonde), "
+        f"62,0{NB}% (62 sur 100 communes mesurées).")
+    # too small a base, nothing measured, or nothing below one half: nothing said
+    assert retenir.regle_chantier_faible(_faits(chantiers=[dict(OUVERTES, base=4, numerateur=0, taux=0.0)])) is None
+    assert retenir.regle_chantier_faible(_faits()) is None
+    assert retenir.regle_chantier_faible(_faits(chantiers=[dict(ETRANGER, taux=0.2, numerateur=20)])) is None
+
+
+def test_rule_members_against_non_members_on_a_domain():
+    p = retenir.regle_chantier_adhesion(_faits(chantiers=[DMARC, OUVERTES]))
+    assert p.texte == (
+        "Cybersécurité, plus grand écart entre adhérentes et non adhérentes : communes dont le domaine de messagerie "
+        f"est protégé par DMARC (sonde), 35,5{NB}% des communes adhérentes mesurées (93) contre 52,2{NB}% des non "
+        "adhérentes (184), soit 16,7 points de moins.")
+    assert p.ancre == "cybersecurite"
+    # under 5 points, or a side under 5 communes, or no register: nothing said
+    assert retenir.regle_chantier_adhesion(_faits(chantiers=[dict(DMARC, taux_adherentes=0.5, taux_non_adherentes=0.46)])) is None
+    assert retenir.regle_chantier_adhesion(_faits(chantiers=[dict(DMARC, base_adherentes=4)])) is None
+    assert retenir.regle_chantier_adhesion(_faits(chantiers=[OUVERTES])) is None
+
+
+# ── without the sources: the session site ──────────────────────────────────
+
+@pytest.fixture(scope="module")
+def pages(batch) -> Path:
+    return batch[0]
+
+
+@pytest.mark.parametrize("page", ["departement/29.html", "epci/242900314.html", "operateur/megalis.html"])
+def test_without_their_sources_each_section_is_one_sentence_and_no_figure(pages, page):
+    html = (pages / page).read_text(encoding="utf-8")
+    for d in domaines():
+        s = _section(html, d.ancre)
+        assert _texte(s) == f"{d.titre} {d.absente}"
+        assert "%" not in _texte(s)
+    assert "#meme:" not in html  # no domain map
+
+
+def test_without_their_sources_the_alliance_page_says_so_per_domain(pages):
+    s = _texte(_section((pages / "alliance.html").read_text(encoding="utf-8"), "chantiers"))
+    assert s.startswith("Les chantiers de l'alliance ")
+    for d in domaines():
+        assert f"{d.titre} {d.absente}" in s
+    assert "%" not in s
+
+
+# ── with the sources ────────────────────────────────────────────────────────
+
+@pytest.fixture(scope="module")
+def site_chantiers(tmp_path_factory, fixture_warehouse):
+    """The home with every domain's source (chantiers_fabrique), its département, one
+    EPCI and alliance pages: ``(home, reports)``."""
+    from chantiers_fabrique import home_chantiers
+
+    from territoires.reports import runner
+
+    home = home_chantiers(tmp_path_factory.mktemp("chantiers"), fixture_warehouse, "29")
+    rapport = runner.run("departement:29,epci:242900314,alliance", jobs=1, quiet=True, home=home,
+                         notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    return home, home / "reports"
+
+
+def _recompte(home: Path) -> dict:
+    """From the journal and the register alone: per commune with a mail domain, whether it
+    is a member and whether its DMARC policy protects it (quarantine or reject)."""
+    from chantiers_fabrique import resultat_mail
+    from conftest import registre_fictif
+
+    from territoires.sonde.journal import lire as lire_journal
+
+    (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
+    lignes = lire_journal(journal)
+    mail = {l["cle"]: l["resultat"] for l in lignes if l["type"] == "controle" and l["objet"] == "mail"}
+    domaines_tries = sorted(mail)
+    assert all(mail[d] == resultat_mail(k) for k, d in enumerate(domaines_tries))  # the rule, as written
+    cibles = [l for l in lignes if l["type"] == "cible" and l["genre"] == "commune" and l["cle_mail"]]
+    return {"cibles": cibles, "mail": mail}
+
+
+def test_sections_show_members_against_non_members_as_recounted(site_chantiers, fixture_warehouse):
+    import duckdb
+    from conftest import registre_fictif
+
+    home, reports = site_chantiers
+    r = _recompte(home)
+    with duckdb.connect(str(fixture_warehouse), read_only=True) as c:
+        communes = [x for (x,) in c.execute("select code from marts.territoires where niveau = 'commune' order by code").fetchall()]
+    _, membres = registre_fictif(communes, "")
+    compte = {True: [0, 0], False: [0, 0]}
+    for l in r["cibles"]:
+        res = r["mail"][l["cle_mail"]]
+        cote = compte[l["identifiant"] in membres]
+        cote[0] += res["dmarc"] in ("quarantine", "reject")
+        cote[1] += 1
+    html = (reports / "departement" / "29.html").read_text(encoding="utf-8")
+    s = _section(html, "cybersecurite")
+    n = compte[True][0] + compte[False][0]
+    d = compte[True][1] + compte[False][1]
+
+    def pct(a: int, b: int) -> str:
+        return f"{a / b * 100:.1f}".replace(".", ",") + f" % ({a} / {b})"  # _texte: a narrow space is a space
+    assert _ligne(s, "DMARC protégé") == ["DMARC protégé", pct(n, d),
+        pct(*compte[True]), pct(*compte[False])]
+    assert "Source : sonde de cybersécurité (date des contrôles) : 2026-11-30" in _texte(html)
+    # the finding at the top of the page says the same figures
+    retenu = _texte(_section(html, "retenir"))
+    assert (f"{pct(*compte[True]).split(' (')[0]} des communes adhérentes mesurées ({compte[True][1]}) contre "
+            f"{pct(*compte[False]).split(' (')[0]} des non adhérentes ({compte[False][1]})") in retenu
+
+
+def test_the_list_to_support_and_its_csv_agree_with_the_journal(site_chantiers):
+    home, reports = site_chantiers
+    html = (reports / "departement" / "29.html").read_text(encoding="utf-8")
+    # the page's exporter writes each CSV beside the page (the link keeps its download name)
+    m = re.search(r'href="([^"]+\.csv)" download="cybersecurite-departement-29\.csv"', html)
+    texte = (reports / "departement" / m.group(1)).read_text(encoding="utf-8-sig")
+    lignes = list(csv.DictReader(io.StringIO(texte), delimiter=";"))
+    r = _recompte(home)
+    # a commune whose mail domain has no DMARC protection is on the list, with « non » in that column
+    sans_dmarc = {l["identifiant"] for l in r["cibles"] if r["mail"][l["cle_mail"]]["dmarc"] not in ("quarantine", "reject")}
+    par_code = {x["code_commune"]: x for x in lignes}
+    assert sans_dmarc <= set(par_code) and all(par_code[c]["part_dmarc_sonde"] == "non" for c in sans_dmarc)
+    assert all("DMARC protégé" in par_code[c]["motifs"] for c in sans_dmarc)
+    # the most criteria missed first
+    manques = [len(x["motifs"].split(" ; ")) for x in lignes]
+    assert manques == sorted(manques, reverse=True)
+    assert f"({len(lignes)})</h3>" in html
+
+
+def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
+    import duckdb
+
+    home, reports = site_chantiers
+    s = _section((reports / "alliance.html").read_text(encoding="utf-8"), "chantiers")
+    with duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True) as c:
+        n, d = c.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'operateur' "
+                         "and code = 'fictif' and tranche_taille = 'ensemble' and indicateur = 'part_donnees_ouvertes'"
+                         ).fetchone()
+    ligne = _ligne(s, "Communes publiant des données ouvertes sur data.gouv.fr")
+    assert ligne[1] == f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
+    assert [h for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', s)][:3] == [
+        "Indicateur", "Opérateur fictif de test", "Alliance"]
+    for d_ in domaines():
+        assert f'id="chantier-{d_.ancre}"' in s and d_.absente not in s
+    assert "Source : organisations de data.gouv.fr (date du téléchargement)" in _texte(s)
+
+
+def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_warehouse):
+    """Each domain stands alone: the probe run, nothing fetched, no register: the
+    cybersecurity section has its figures and says there is no member comparison; the two
+    others are their one sentence."""
+    from chantiers_fabrique import ecrire_journal
+
+    from territoires.reports import runner
+    from territoires.warehouse.build import build
+
+    home = tmp_path / "home"
+    ecrire_journal(home, fixture_warehouse)
+    build(departements=("29",), home=home, quiet=True)
+    rapport = runner.run("departement:29", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    html = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
+    cyber = _texte(_section(html, "cybersecurite"))
+    assert "Communes dont le site répond en HTTPS avec un certificat valide (sonde)" in cyber
+    assert "Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison" in cyber
+    assert "Communes dont le site répond en HTTPS (vérifié par l'ANCT)" not in cyber  # the DPNT is not fetched
+    assert ("Non mesuré ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
+            "https vérifié.") in cyber
+    for d in domaines()[1:]:
+        assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
+    assert html.count("#meme:zone:") == 1  # one domain map, on the shapes of the page's map
+
+
+# ── in Chromium ─────────────────────────────────────────────────────────────
+
+@pytest.fixture()
+def browser(tmp_path):
+    from test_browser import CHROMIUM, Chromium
+
+    if CHROMIUM is None:
+        pytest.skip("chromium absent")
+    b = Chromium(tmp_path / "profil", width=1280)
+    for domain in ("Runtime", "Log", "Page", "Network"):
+        b.send(f"{domain}.enable")
+    b.send("Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1)
+    yield b
+    b.close()
+
+
+def _capture(b, path: Path, ident: str, largeur: int) -> None:
+    """A screenshot of a section and what follows it up to the next section."""
+    b.send("Emulation.setDeviceMetricsOverride", width=largeur, height=900, deviceScaleFactor=1, mobile=largeur < 600)
+    b.eval("new Promise(r => setTimeout(r, 300))")
+    y0, y1 = b.eval(f"""(function () {{ var s = document.getElementById({json.dumps(ident)}), fin = s, n = s;
+      while ((n = n.nextElementSibling) && !n.matches('section.bloc')) fin = n;
+      return [s.getBoundingClientRect().top + scrollY, fin.getBoundingClientRect().bottom + scrollY]; }})()""")
+    data = b.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                  clip={"x": 0, "y": y0, "width": largeur, "height": min(y1 - y0, 8000), "scale": 1})["data"]
+    path.write_bytes(base64.b64decode(data))
+    assert b.eval("document.documentElement.scrollWidth") <= largeur  # nothing wider than the screen
+
+
+@pytest.mark.browser
+def test_sections_in_chromium_with_their_maps_axe_clean_and_screenshots(site_chantiers, browser, tmp_path):
+    from test_accessibilite import _ouvrir, axe
+
+    _, reports = site_chantiers
+    for page in ("departement/29.html", "alliance.html", "epci/242900314.html"):
+        _ouvrir(browser, reports / page)
+        assert not browser.errors(), (page, browser.errors())
+        graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
+        assert not graves, (page, json.dumps(graves, ensure_ascii=False, indent=1))
+        browser.events.clear()  # axe itself asks for the CSS, which file:// refuses: not the page's error
+    _ouvrir(browser, reports / "departement" / "29.html")
+    # every map drawn, the domains' ones from the shapes of the page's first map
+    chemins = browser.eval("Array.from(document.querySelectorAll('figure.carte')).map(f => "
+                           "f.querySelectorAll('.trace svg.apercu path').length)")
+    assert len(chemins) == 4 and min(chemins) >= 270 and len(set(chemins)) == 1, chemins
+    select = "document.querySelector('#figure-' + (Array.from(document.querySelectorAll('figure.graphique')).indexOf(" \
+             "document.querySelector('section#cybersecurite ~ figure.carte')) + 1) + ' .selecteur select')"
+    options = browser.eval(f"Array.from({select}.options).map(o => o.text)")
+    assert options[:2] == ["HTTPS valide (sonde)", "Redirection HTTPS"] and len(options) == 8, options
+    _capture(browser, tmp_path / "cybersecurite-1280.png", "cybersecurite", 1280)
+    _capture(browser, tmp_path / "donnees-ouvertes-485.png", "donnees-ouvertes", 485)
+    # the interactive map of a domain (plotly), from the shared shapes too
+    browser.send("Emulation.clearDeviceMetricsOverride")
+    assert browser.eval("""new Promise(function (resolve) {
+      var fig = document.querySelectorAll('figure.carte')[1], t0 = performance.now();
+      fig.querySelector('button.interactif').click();
+      (function check() {
+        var n = fig.querySelectorAll('.trace path.choroplethlocation').length;
+        if (n > 0 || performance.now() - t0 > 20000) { resolve(n); return; }
+        setTimeout(check, 10);
+      })();
+    })""") >= 270
+    assert not browser.errors(), browser.errors()
+    assert not [u for u in browser.requests() if not u.startswith(("file:", "data:"))]
+    print(f"\ncaptures : {tmp_path}")
+
+
+@pytest.mark.browser
+def test_the_a4_fiche_keeps_its_first_page_with_the_domains_measured(site_chantiers, browser, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    from test_accessibilite import _ouvrir
+
+    _, reports = site_chantiers
+    _ouvrir(browser, reports / "departement" / "29.html")
+    pdf = base64.b64decode(browser.send("Page.printToPDF", preferCSSPageSize=True, printBackground=True)["data"])
+    page1 = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    for attendu in ("Finistère", "Score de présence numérique", "Communes à accompagner", "Carte des communes",
+                    "Légende : Score de présence numérique"):
+        assert attendu in page1, (attendu, page1[:800])
+    for d in domaines():  # the domains come after, never on the fiche's first page
+        assert f"{d.titre} : les communes" not in page1
