@@ -12,6 +12,7 @@ from territoires.html import Bloc, brut, defilante, e, num, section
 from territoires.html import table as table_html
 from territoires.reports.page import a_accompagner, display, taux
 from territoires.reports.publication import csv_data_uri
+from territoires.indicators import api
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
@@ -31,8 +32,6 @@ def _oui(v: Any) -> str:
 def csv_toutes(t: Territoire) -> tuple[str, int]:
     """Every commune of the territory with its criteria and score (not only those to
     support), by priority like the list: lowest score first, then largest population."""
-    from territoires.indicators import api
-
     rows = api.presence(niveau=t.niveau, code=t.code, con=t.con).to_dicts()
     rows.sort(key=lambda r: (r.get("score_presence") is not None, r.get("score_presence") or 0,
                              -(r.get("population") or 0), r["code"]))

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import formats, niveaux
+from territoires import formats, niveaux, tableurs
 from territoires.reports.donnees import Territoire
 from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
 from territoires.reports.publication import csv_data_uri
+from territoires.indicators import api
 
 #: the communes of a territory, as marts.indicateurs counts them (an EPCI over all its member
 #: communes, any other territory over the communes of the built perimeter); two parameters:
@@ -288,8 +289,6 @@ def _cote_a_cote(t: Territoire) -> str:
 
 def _comparaison_score(t: Territoire) -> str:
     """Members' and non-members' presence score, overall and by size band."""
-    from territoires.indicators import api
-
     rates = taux(t.con, t.niveau, t.code, tranches=True)
     cat = {c["indicateur"]: c for c in catalogue(t.con)}
     if "score_presence_adherentes" not in cat:
@@ -312,8 +311,6 @@ def _comparaison_score(t: Territoire) -> str:
 
 
 def _csv(entetes: list[str], lignes: list[list[Any]]) -> str:
-    from territoires import tableurs
-
     return tableurs.csv_texte(entetes, lignes)
 
 

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from territoires import charts, couleurs, formats, geo, niveaux
-from territoires.reports import adhesion, donnees, tableau_de_bord
+from territoires.reports import adhesion, donnees, retenir, site, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.html import Bloc, e, num, section
 from territoires.html import table as table_html
 from territoires.reports.page import carte_chiffre, catalogue, display, nouvelle_page, sommaire, taux, valeur
+from territoires.indicators import api
 
 
 @dataclass
@@ -52,8 +53,6 @@ class Adoption:
 
     @property
     def page(self) -> str:
-        from territoires.reports import site
-
         return site.chemin_page(self.t.niveau, self.t.code, "adoption")
 
 
@@ -75,8 +74,6 @@ def perimetre(niveau: Any = "alliance", code: Any = "alliance", service: Any = "
 
 
 def _lien_tableau(a: Adoption) -> str:
-    from territoires.reports import site
-
     return site.relatif(a.page, site.chemin_page(a.t.niveau, a.t.code))
 
 
@@ -101,7 +98,6 @@ def entete(a: Adoption) -> None:
         return
     if phrases:
         html += f'<p class="note">{e(" ".join(phrases))}</p>'
-    from territoires.reports import retenir
 
     html += retenir.section_html(retenir.phrases(retenir.faits_adoption(t)))
     html += sommaire([("carte", "Carte"), ("services", "Services"), ("tranches", "Par taille"),
@@ -128,8 +124,6 @@ def entete(a: Adoption) -> None:
 
 
 def _racine(a: Adoption) -> str:
-    from territoires.reports import site
-
     return site.racine(a.page)
 
 
@@ -227,7 +221,6 @@ def tranches(a: Adoption) -> None:
     """Membership and services by commune size band."""
     if not a.charge:
         return
-    from territoires.indicators import api
 
     rates = taux(a.con, a.t.niveau, a.t.code, tranches=True)
     bandes = [b for b in api.tranches_taille(a.con).to_dicts()

@@ -22,6 +22,9 @@ from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.html import Bloc, brut, e, num, section
 from territoires.html import table as table_html
 from territoires.reports.page import catalogue, display, taux, valeur
+from territoires.indicators import api
+from territoires.indicators.domaines import domaines
+from territoires.reports import adhesion as section_adhesion, chantiers as sections_chantiers, site
 
 COULEURS_REGIONS = (couleurs.BLEU, couleurs.VERMILLON, couleurs.VERT, couleurs.POURPRE)
 
@@ -119,7 +122,6 @@ def _faits(a: Territoire) -> retenir.Faits:
     """The alliance's findings: its communes to support are in its key figures (the list
     is on each territory's page)."""
     f = retenir.faits(a)
-    from territoires.indicators.domaines import domaines
 
     # the domains' figures are in « Les chantiers de l'alliance », one heading per domain
     f.ancres = {"accompagner": "chiffres-cles", "territoires": "comparaison",
@@ -173,8 +175,6 @@ def comparaison(p: Perimetre) -> None:
 
 def cartes(p: Perimetre) -> None:
     """One map per region, by EPCI, one colour scale for all; an indicator selector."""
-    from territoires.indicators import api
-
     con = p.con
     cat = [c for c in catalogue(con) if c.get("tableau")]
     df = {r["code"]: r for r in api.indicateurs("epci", con=con, forme="large").to_dicts()}
@@ -216,8 +216,6 @@ def cartes(p: Perimetre) -> None:
 
 def tranches(p: Perimetre) -> None:
     """Share of communes with a website by size band, region by region."""
-    from territoires.indicators import api
-
     con = p.con
     bandes = api.tranches_taille(con).to_dicts()
     rates = {r["code"]: taux(con, "region", r["code"], tranches=True) for r in p.regions}
@@ -246,8 +244,6 @@ def tranches(p: Perimetre) -> None:
 def adhesion(p: Perimetre) -> None:
     """Members of the operators of the alliance (the registers loaded, or the sentence
     saying none is), with a link to the adoption page."""
-    from territoires.reports import adhesion as section_adhesion, site
-
     section_adhesion.section_adhesion(p.alliance, lien_adoption=site.relatif(
         p.alliance.page, site.chemin_page("alliance", "alliance", "adoption")))
 
@@ -255,9 +251,7 @@ def adhesion(p: Perimetre) -> None:
 def chantiers(p: Perimetre) -> None:
     """« Les chantiers de l'alliance »: cybersecurity, open data, responsible purchasing,
     the operators side by side (or each domain's sentence when its source is missing)."""
-    from territoires.reports import chantiers as domaines
-
-    domaines.chantiers_alliance(p.con, p.alliance)
+    sections_chantiers.chantiers_alliance(p.con, p.alliance)
 
 
 def sources_et_millesimes(p: Perimetre) -> None:

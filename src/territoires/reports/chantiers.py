@@ -23,8 +23,10 @@ from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
 from territoires.indicators.domaines import Domaine, domaines
 from territoires.reports.donnees import Territoire
-from territoires.reports.page import catalogue, court, display, geometrie_emise, memo, renseigne, taux
+from territoires.reports.page import carte_chiffre, catalogue, court, display, geometrie_emise, memo, renseigne, taux
 from territoires.reports.publication import csv_data_uri
+from territoires.indicators import api
+from territoires.reports import donnees
 
 #: above this many communes to support, the page shows the first ones (the CSV has them all)
 MAX_LISTE = 100
@@ -131,8 +133,6 @@ def a_accompagner(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> lis
 
 def ligne_source(con, inds: list[dict[str, Any]]) -> str:
     """The dated source line of a domain: each vintage its indicators cite, and the build date."""
-    from territoires.reports import donnees
-
     vus: list[str] = []
     for c in inds:
         for m in (c.get("millesime") or "").split(" ; "):
@@ -201,8 +201,6 @@ def section_domaine(t: Territoire, ident: str) -> None:
 
 
 def _chiffres(t: Territoire, inds: list[dict[str, Any]], mine: dict, rows: list[dict[str, Any]]) -> str:
-    from territoires.reports.page import carte_chiffre
-
     libelles = _libelles_criteres(t.con)
     cards = []
     for k, c in enumerate(inds):
@@ -244,8 +242,6 @@ def _adherentes(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: lis
 
 
 def _tranches(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
-    from territoires.indicators import api
-
     rates = taux(t.con, t.niveau, t.code, tranches=True)
     lignes = []
     for b in api.tranches_taille(t.con).to_dicts():

@@ -12,7 +12,7 @@ from territoires.sorties import reglages
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from territoires.reports.runner import run
+    from territoires.reports.runner import run  # paresseux : charge duckdb
 
     rapport = run(
         args.scope,

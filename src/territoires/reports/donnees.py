@@ -18,6 +18,7 @@ from territoires import niveaux
 from territoires.reports import site
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
+from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
 
 
 class ParametreInvalide(ValueError):
@@ -236,8 +237,6 @@ def sources_officielles(con) -> dict[str, Any]:
     official ones fetched (title, vintage, what they serve), those of them whose refresh
     fails (title, date of the copy in use, first failure, reason), the official datasets
     not fetched (names), and the indicators drawn from fetched sources (catalogue rows)."""
-    from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
-
     colonnes = {r[0] for r in con.execute(
         "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = 'sources'").fetchall()}
     if "etat" not in colonnes:  # a warehouse built before sources were fetched

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from territoires import formats, niveaux
+from territoires import formats, historique, niveaux
 from territoires.reports import donnees, site
 from territoires.reports.donnees import Territoire
-from territoires.html import e
+from territoires.html import e, lien_externe
+from territoires.indicators import api
 
 #: indicators of the headline, in order (ids of marts.indicateurs_catalogue)
 CHIFFRES_CLES = ("score_presence", "part_site", "part_email_non_generique")
@@ -65,15 +66,11 @@ def geometrie_emise(geometries) -> bool:
 
 
 def catalogue(con) -> list[dict[str, Any]]:
-    from territoires.indicators import api
-
     return memo(("catalogue", id(con)), lambda: api.catalogue(con).to_dicts())
 
 
 def taux(con, niveau: str, code: str, tranches: bool = False) -> dict[Any, dict[str, Any]]:
     """``{indicateur: row}`` (or ``{(tranche, indicateur): row}``) for one territory."""
-    from territoires.indicators import api
-
     def compute():
         df = api.indicateurs(niveau, code, con=con, tranches=tranches)
         if tranches:
@@ -92,8 +89,6 @@ _PLUSIEURS_MILLESIMES: dict[int, bool] = {}
 def evolutions(con, niveau: str, code: str) -> dict[str, dict[str, Any]]:
     """``{indicateur: row}`` of the change since the previous vintage (all communes), from
     ``marts.historique_indicateurs``; empty when there is no earlier vintage."""
-    from territoires import historique
-
     if id(con) not in _PLUSIEURS_MILLESIMES:
         _PLUSIEURS_MILLESIMES[id(con)] = historique.instantanes(con)["millesimes"].n_unique() > 1
     if not _PLUSIEURS_MILLESIMES[id(con)]:
@@ -210,16 +205,12 @@ COLONNES_PRESENCE = ("code", "nom", "dans_perimetre", "fiche_mairie", "site_decl
 
 
 def presence(t: Territoire) -> dict[str, dict[str, Any]]:
-    from territoires.indicators import api
-
     df = api.presence(niveau=t.niveau, code=t.code, con=t.con)
     df = df.select([c for c in COLONNES_PRESENCE if c in df.columns])
     return {r["code"]: r for r in df.to_dicts()}
 
 
 def a_accompagner(t: Territoire) -> list[dict[str, Any]]:
-    from territoires.indicators import api
-
     def compute():
         out = []
         for r in api.communes_a_accompagner(t.niveau, t.code, con=t.con).to_dicts():
@@ -307,8 +298,6 @@ PRODUCTEURS = {
 def producteurs_html(texte: str) -> str:
     """A producer's text with each known producer linked to its own site (HTML)."""
     import re
-
-    from territoires.html import lien_externe
 
     out, last = [], 0
     for m in re.finditer(r"\b(" + "|".join(PRODUCTEURS) + r")\b", texte or ""):

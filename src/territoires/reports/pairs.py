@@ -27,7 +27,7 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
     Peers: the territories of the same level with a value (denominator above 0). Rank 1 is
     the best by the indicator's polarity; ties share the better rank. ``similaires``: the
     :data:`VOISINS_POPULATION` peers closest in population (ratio, not difference)."""
-    from territoires.reports.page import memo
+    from territoires.reports.page import memo  # paresseux : charge duckdb
 
     ids = [i["indicateur"] for i in indicateurs]
     if niveau not in niveaux.RANG or not ids:

@@ -32,6 +32,8 @@ from typing import Any
 
 from territoires import formats, niveaux
 from territoires.reports.pairs import quart, rang
+from territoires.html import e, section
+from territoires.indicators import api
 
 #: no sentence rests on fewer communes than this
 BASE_MIN = 5
@@ -343,9 +345,8 @@ def faits_adoption(t) -> Faits:
 
 def faits(t, ancre_ecart: str = "comparaison") -> Faits:
     """The figures of the rules for a dashboard territory (cached reads of :mod:`.page`)."""
-    from territoires.indicators import api
-    from territoires.reports import donnees, pairs
-    from territoires.reports.page import a_accompagner, catalogue, comparables, renseigne, taux
+    from territoires.reports import donnees, pairs  # paresseux : charge duckdb
+    from territoires.reports.page import a_accompagner, catalogue, comparables, renseigne, taux  # paresseux : charge duckdb
 
     con = t.con
     cat = {c["indicateur"]: c for c in catalogue(con)}
@@ -395,7 +396,7 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
         for m in r["motifs"]:
             motifs[_motif(m)] = motifs.get(_motif(m), 0) + 1
     f.accompagner = {"n": len(acc), "base": f.fiches or 0, "motifs": motifs}
-    from territoires.reports import chantiers
+    from territoires.reports import chantiers  # paresseux : charge duckdb
 
     f.chantiers = chantiers.faits(t)
     if t.niveau == "operateur":
@@ -414,8 +415,6 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
 
 def section_html(liste: list[Phrase]) -> str:
     """The block « Ce qu'il faut retenir » (empty when there is nothing to say)."""
-    from territoires.html import e, section
-
     if not liste:
         return ""
     lis = "".join(f'<li>{e(p.texte)} <a href="#{e(p.ancre)}">{e(LIENS.get(p.ancre, "voir la section"))}</a></li>'

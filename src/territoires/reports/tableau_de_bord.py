@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from territoires import charts, couleurs, formats, geo, niveaux
-from territoires.reports import chantiers, donnees, pairs, retenir
+from territoires.reports import adhesion as section_adhesion, chantiers, donnees, pairs, retenir, site
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
@@ -34,6 +34,7 @@ from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, cart
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)
 from territoires.reports.page import geometrie_emise, ligne_source, note_base, producteurs_html, renseigne, texte_poids
+from territoires.indicators import api
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -185,8 +186,6 @@ def carte(t: Territoire) -> None:
 def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
     """Text alternative of the map: the communes (small territories) or the sub-territories."""
     if len(ids) <= MAX_COMMUNES_TABLE:
-        from territoires.reports import site
-
         index = site.relatif(t.page, "index.html")
         rows = []
         for c in sorted(ids, key=lambda c: (pres.get(c, {}).get("nom") or c)):
@@ -205,8 +204,6 @@ def _table_carte(t: Territoire, ids: list[str], pres: dict, cat: dict) -> str:
 
 
 def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
-    from territoires.indicators import api
-
     con = t.con
     codes = [c for c, _ in dict(donnees.enfants(t)).get(sub, [])]
     if not codes:
@@ -232,8 +229,6 @@ def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
 def adhesion(t: Territoire) -> None:
     """Who is a member of the territory's operator, which services they use, who is not;
     one plain sentence when no register is loaded."""
-    from territoires.reports import adhesion as section_adhesion, site
-
     # the site has an adoption page for the alliance and each operator
     lien = (site.relatif(t.page, site.chemin_page(t.niveau, t.code, "adoption"))
             if t.niveau in niveaux.ADOPTION else None)
@@ -282,8 +277,6 @@ def comparaison(t: Territoire) -> None:
 
 def tranches(t: Territoire) -> None:
     """Indicators by commune size band: small communes are where help is needed."""
-    from territoires.indicators import api
-
     con = t.con
     cat = {c["indicateur"]: c for c in catalogue(con)}
     bandes = api.tranches_taille(con).to_dicts()
@@ -385,7 +378,7 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
                      "(communes du périmètre ; le détail est dans marts.ecarts_sources).</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
-        from territoires.reports import adhesion
+        from territoires.reports import adhesion  # paresseux : importe la racine du paquet
 
         ops = [c for c, _ in adhesion.operateurs(t)]
         # a members' count only where a register gives figures (adhesion.etats decides)

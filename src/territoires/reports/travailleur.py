@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, imports_legers, register_engine
-from territoires import noms
+from territoires import espace, noms
 from territoires.config import Settings
+from territoires.reports import publication, site
+from territoires.reports.publication import exporter
 
 #: the report notebooks, in notebooks/reports/
 NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb")
@@ -63,8 +65,6 @@ class Travailleur:
         imports_legers()
         import nbformat
 
-        from territoires.reports.publication import exporter
-
         register_engine()
         exporter()
         self.notebooks = {}
@@ -84,8 +84,6 @@ class Travailleur:
 
         import papermill
         from papermill.exceptions import PapermillExecutionError
-
-        from territoires.reports import publication, site
 
         t0 = time.perf_counter()
         result: dict[str, Any] = {"portee": page["portee"], "statut": "echec", "erreur": None, "octets": 0}
@@ -161,8 +159,6 @@ class Travailleur:
 
 def _erreur(exc: Exception, timeout: int | None) -> str:
     """The reason of a failure, in French where we know it."""
-    from territoires import espace
-
     if isinstance(exc, TimeoutError) or type(exc).__name__ == "CellTimeoutError":
         return f"délai dépassé : une cellule a duré plus de {timeout} s (--timeout)"
     if type(exc).__name__ == "DeadKernelError":
