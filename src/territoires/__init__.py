@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects
     import polars
 
+from territoires.config import settings
 from territoires.paquet import __version__, notebooks_dir
 
 __all__ = ["connect", "table", "indicateurs", "contours", "carte", "notebooks_dir", "__version__"]
@@ -37,7 +38,6 @@ def connect(path=None, *, read_only: bool = True, spatial: bool = True, threads:
     """Open the warehouse (read-only by default, spatial loaded), the home's when ``path``
     is not given (:func:`territoires.config.settings`): see
     :func:`territoires.entrepot.connexion.connect`."""
-    from territoires.config import settings  # paresseux : l'entrée des analystes trouve le projet à l'appel
     from territoires.entrepot.connexion import connect as _connect  # paresseux : charge duckdb
 
     return _connect(path if path is not None else settings().warehouse, read_only=read_only, spatial=spatial,
@@ -52,6 +52,7 @@ def table(nom: str, /, *, con=None, colonnes: list[str] | None = None, geometrie
     >>> territoires.table("indicateurs", niveau="epci", indicateur="part_site")
     >>> territoires.table("territoires", niveau="commune", nom="Brest")   # « nom » is a column too
     """
+    # paresseux : la racine, importée avant tout module, ne tire pas le code des pages
     from territoires.analyse import table as _table
 
     return _table(nom, con=con, colonnes=colonnes, geometrie=geometrie, **filtres)
@@ -64,6 +65,7 @@ def indicateurs(niveau: str = "region", code: str | None = None, region: str | N
 
     >>> territoires.indicateurs("departement", region="53", forme="large")
     """
+    # paresseux : la racine, importée avant tout module, ne tire pas le code des pages
     from territoires.analyse import indicateurs as _indicateurs
 
     return _indicateurs(niveau, code, region, con, **options)
@@ -76,6 +78,7 @@ def contours(niveau: str, region: str | None = None, codes: list[str] | str | No
     >>> gdf = territoires.contours("commune", region="53")               # EPSG:4326
     >>> territoires.contours("epci", codes=["242900314"], crs="EPSG:2154").area  # m², Lambert-93
     """
+    # paresseux : la racine, importée avant tout module, ne tire pas le code des pages
     from territoires.analyse import contours as _contours
 
     return _contours(niveau, region, codes, crs=crs, simplifie=simplifie, con=con)
@@ -88,6 +91,7 @@ def carte(niveau_ou_gdf: Any, indicateur: str = "score_presence", **options: Any
     >>> territoires.carte("commune", "score_presence", region="53")
     >>> territoires.carte(gdf, "part_site")     # a GeoDataFrame from contours()
     """
+    # paresseux : la racine, importée avant tout module, ne tire pas le code des pages
     from territoires.analyse import carte as _carte
 
     return _carte(niveau_ou_gdf, indicateur, **options)

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from territoires import __version__
-
+from territoires.paquet import __version__
 
 
 def user_agent(contact: str | None = None) -> str:
