@@ -28,7 +28,7 @@ report: build
 	@$(VENV)/bin/territoires report --scope all --jobs $(JOBS)
 
 test: $(STAMP)
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q -n $(JOBS) --dist loadfile
 
 lab: $(STAMP)
 	@$(PIP) install -e '.[lab,dev]'

@@ -7,12 +7,12 @@ indicator ids, source ids, the sentence said when none of them is computed, and 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from territoires.indicators.load import CATALOGUE_FILE, DonneesError
+from territoires.fichiers import lire_toml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 CHAMPS = ("titre", "intro", "indicateurs", "sources", "absente", "liste")
@@ -39,10 +39,7 @@ class Domaine:
 def lire(path: Path = CATALOGUE_FILE) -> list[Domaine]:
     """The domains of ``path``, in declaration order; a French error naming the file and
     the domain for a missing field or an indicator the catalogue does not declare."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DonneesError(f"{path} : illisible ({exc})") from exc
+    data = lire_toml(path, DonneesError, "catalogue des indicateurs")
     courts = {i.get("id"): i.get("libelle_court") or i.get("id") for i in data.get("indicateur", [])}
     ids = set(courts)
     out = []

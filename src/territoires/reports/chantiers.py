@@ -345,7 +345,7 @@ def faits(t: Territoire) -> list[dict[str, Any]]:
 def chantiers_alliance(con, alliance: Territoire) -> None:
     """« Les chantiers de l'alliance »: each domain's indicators, operator by operator."""
     ops = con.execute("select code, nom from marts.territoires where niveau = 'operateur' order by nom").fetchall()
-    cols = [("operateur", c, n) for c, n in ops] + [("alliance", "alliance", "Alliance")]
+    cols = [("operateur", c, n) for c, n in ops] + [("alliance", "alliance", niveaux.libelle("alliance"))]
     parts = []
     for d in domaines():
         inds = indicateurs(con, d)
