@@ -295,7 +295,7 @@ def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_war
     assert "Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison" in cyber
     assert "Communes dont le site répond en HTTPS (vérifié par l'ANCT)" not in cyber  # the DPNT is not fetched
     assert ("Non mesuré ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
-            "https vérifié.") in cyber
+            "HTTPS vérifié (ANCT).") in cyber
     for d in domaines()[1:]:
         assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
     assert html.count("#meme:zone:") == 1  # one domain map, on the shapes of the page's map
