@@ -38,6 +38,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         garde = p.get("conservee")
         kept = f" — la page du {garde['du'][:10]} reste en ligne" if garde else ""
         print(f"  échec {p['portee']} ({p.get('nom', '')}) : {p.get('erreur')}{kept}", file=sys.stderr)
+    if rapport.fiches:
+        f = rapport.fiches
+        print(f"{formats.entier(f['nombre'])} fiche{'s' if f['nombre'] > 1 else ''} de commune "
+              f"({formats.taille(f['octets'])}) — {formats.decimal(f['duree_s'])} s")
     print(f"Manifeste : {rapport.manifest}")
     print(f"Index : {rapport.index}")
     # the command is about to end: spare the interpreter's last garbage collection over
@@ -59,8 +63,9 @@ def register(sub) -> None:
     )
     r.add_argument(
         "--scope", default="all", metavar="PORTÉE", type=non_vide,
-        help="all | alliance | operateur:megalis | region:53 | departement:29 | epci:<siren> "
-             "(plusieurs séparées par des virgules ; <niveau>:* pour tout un niveau ; défaut : all)",
+        help="all | alliance | operateur:megalis | region:53 | departement:29 | epci:<siren> | communes "
+             "(plusieurs séparées par des virgules ; <niveau>:* pour tout un niveau ; communes : la fiche "
+             "imprimable de chaque commune, reports/commune/<code>.html ; all les inclut ; défaut : all)",
     )
     r.add_argument("--jobs", "-j", type=entier_positif, default=None,
                    help="carnets exécutés en parallèle (défaut : nombre de processeurs)")

@@ -14,6 +14,7 @@ catalogue's ``[[score.critere]]``), so a change of weights reaches the card with
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,16 @@ ANNUAIRE = "https://lannuaire.service-public.fr/"
 NOM_FICHIER = "communes.js"
 
 
-def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
+def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
+                   imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
     """The compact index: criteria (id, label, points, action), size bands, départements,
     EPCI (name, page if any), then one row per commune::
 
-        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits)]
+        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits),
+         fiche imprimable (0/1)]
 
-    ``pages``: ``{(niveau, code): path of its page}`` for links from the card.
+    ``pages``: ``{(niveau, code): path of its page}`` for links from the card;
+    ``imprimables``: codes of the communes whose printable fiche exists (``commune/<code>.html``).
     """
     pages = pages or {}
     libelles = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall()) \
@@ -68,14 +72,15 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict
     for code, nom, dep, ep, pop, bande, fiche, score, faits in rows:
         bits = sum(1 << i for i, ok in enumerate(faits or []) if ok) if fiche else 0
         communes.append([code, nom, dep, ep, pop, rang_bande.get(bande), 1 if fiche else 0,
-                         score if fiche else None, bits])
+                         score if fiche else None, bits, 1 if code in imprimables else 0])
     return {
         "criteres": criteres,
         "bandes": [lib for _, lib in bandes],
         "departements": {c: [n, pages.get(("departement", c), "")] for c, n in deps.items()},
         "epci": epci,
         "annuaire": ANNUAIRE,
-        "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres"],
+        "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres", "imprimable"],
+        "dossier_fiches": "commune/",
         "communes": communes,
     }
 
@@ -97,8 +102,10 @@ def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]
         con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return None
+    dossier = reports_dir / "commune"  # the printable fiches (reports.fiches.DOSSIER)
+    imprimables = {n.removesuffix(".html") for n in os.listdir(dossier) if n.endswith(".html")} if dossier.is_dir() else set()
     try:
-        donnees = index_communes(con, pages)
+        donnees = index_communes(con, pages, imprimables)
     finally:
         con.close()
     path = reports_dir / NOM_FICHIER

@@ -42,6 +42,8 @@ class Rapport:
     duree_s: float = 0.0
     manifest: Path | None = None
     index: Path | None = None
+    #: the commune fiches of this run (number, seconds, bytes), ``None`` when none were asked
+    fiches: dict[str, Any] | None = None
 
     @property
     def echecs(self) -> list[dict[str, Any]]:
@@ -84,9 +86,11 @@ def run(
     timeout: float | None = 900,
 ) -> Rapport:
     """Produce the pages of ``portee`` under ``reports/``; see the module docstring."""
-    from territoires.reports import donnees, index
+    from territoires.reports import donnees, fiches, index
 
     cfg = settings(home)
+    # « communes »: the commune fiches, made in one pass without notebooks (also part of « all »)
+    avec_fiches, portee = fiches.separer(portee)
     reports_dir = cfg.reports_dir
     nb_dir = Path(notebooks_dir) if notebooks_dir else _default_notebooks(cfg.home)
     for name in NOTEBOOKS:
@@ -96,7 +100,7 @@ def run(
     env = kernel_env()
     cpu = os.cpu_count() or 1
     early: Noyau | None = None
-    if (jobs or cpu) == 1 and cfg.warehouse.is_file():
+    if (jobs or cpu) == 1 and portee and cfg.warehouse.is_file():
         # one worker, and this process will be it: its kernel boots while we look at the site
         early = Noyau(env, cfg.home, cfg.warehouse)
         try:
@@ -112,7 +116,7 @@ def run(
             early.arreter()
         raise
     try:
-        pages = site.pages(con, portee)
+        pages = site.pages(con, portee) if portee or not avec_fiches else []
         vintages = donnees.millesimes(con)
         construction = donnees.construction(con)
     finally:
@@ -176,6 +180,12 @@ def run(
     all_pages = sorted(merged.values(), key=lambda e: (e.get("genre", "tableau") != "tableau",
                                                        ordre.get(e.get("niveau"), 9), e.get("code", "")))
     rapport = Rapport(pages=[entries[p.portee] for p in pages], duree_s=duree)
+    if avec_fiches and interruption is None:
+        liens = {(e["niveau"], e["code"]): e["page"] for e in all_pages
+                 if e.get("genre", "tableau") == "tableau" and e.get("statut") in ("ok", "echec", "interrompue")
+                 and (reports_dir / e["page"]).is_file()}
+        res = fiches.ecrire(reports_dir, cfg.warehouse, liens)
+        rapport.fiches = {"nombre": res.n, "duree_s": res.duree_s, "octets": res.octets}
     manifest = {
         "genere_le": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "version": paquet.__version__,
@@ -185,6 +195,7 @@ def run(
             "pages": len(pages), "produites": len(rapport.produites), "a_jour": len(rapport.a_jour),
             "echecs": len(rapport.echecs),
             "interrompue": _signal(interruption),
+            "fiches_communes": rapport.fiches,
         },
         "pages": [{k: v for k, v in e.items() if k != "ignoree"} for e in all_pages],
     }

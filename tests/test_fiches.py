@@ -1,0 +1,111 @@
+"""The printable fiche of every commune (``reports/commune/<code>.html``, issue 21 item 2):
+made by ``territoires report`` with the site (``--scope all`` or ``communes``) in one pass
+without notebooks; its figures are the warehouse's; in Chromium at 485 px it prints on A4
+with title, score, criteria and map on page 1; the index card links to it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from html import unescape
+
+import duckdb
+import pytest
+
+from territoires import noms
+from territoires.reports import fiches
+
+
+def test_scope_word_and_paths():
+    assert fiches.separer("all") == (True, "all")
+    assert fiches.separer("communes") == (True, "")
+    assert fiches.separer("region:53, communes") == (True, "region:53")
+    assert fiches.separer("region:53") == (False, "region:53")
+    assert fiches.chemin_fiche("2A004") == "commune/2A004.html"
+    with pytest.raises(noms.NomInvalide):
+        fiches.chemin_fiche("../../etc")
+
+
+def _texte(path) -> str:
+    html = path.read_text(encoding="utf-8")
+    html = re.sub(r"<svg.*?</svg>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).replace("\u202f", " ").split())
+
+
+def test_every_commune_has_a_small_fiche_with_the_warehouse_figures(batch, fixture_warehouse):
+    reports, rapport = batch
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    try:
+        codes = [c for (c,) in con.execute("select code from marts.territoires where niveau = 'commune'").fetchall()]
+        rows = con.execute("""select t.code, t.code_departement, p.tranche_taille, p.score_presence
+                              from marts.territoires t join marts.presence_numerique p using (code)
+                              where t.niveau = 'commune' and p.fiche_mairie""").fetchall()
+    finally:
+        con.close()
+    assert rapport.fiches and rapport.fiches["nombre"] == len(codes) == 277
+    tailles = [(reports / fiches.chemin_fiche(c)).stat().st_size for c in codes]
+    assert max(tailles) <= 150_000, max(tailles)
+    # two communes: score and rank among the communes of their size in their département,
+    # computed here from the warehouse
+    for code in ("29189", "29232"):
+        _, dep, bande, score = next(r for r in rows if r[0] == code)
+        pairs = [r[3] for r in rows if r[1] == dep and r[2] == bande]
+        rang = 1 + sum(1 for s in pairs if s > score)
+        texte = _texte(reports / fiches.chemin_fiche(code))
+        assert f"Score de présence numérique {score} / 100" in texte, texte[:600]
+        if len(pairs) >= fiches.MIN_COMPARAISON:
+            rang_txt = "1re" if rang == 1 else f"{rang}e"
+            assert f"y est {rang_txt} sur {len(pairs)}" in texte, texte
+        # links stay inside the site: département page, index
+        assert 'href="../departement/29.html"' in (reports / fiches.chemin_fiche(code)).read_text(encoding="utf-8")
+    texte = _texte(reports / "commune" / "29189.html")
+    # no register loaded in the fixture site: said, never a 0
+    assert "Aucun registre d'adhérents" in texte and "n'est chargé" in texte
+    assert "Non chargés pour cette publication" in texte  # neither DPNT nor the probe in the fixture
+    assert "lannuaire.service-public.fr" in texte and "Ce qui ferait progresser le score" in texte
+
+
+@pytest.mark.browser
+def test_fiche_prints_page_one_at_485px_and_the_index_card_opens_it(batch, tmp_path):
+    from test_browser import CHROMIUM, Chromium, _chercher
+
+    pypdf = pytest.importorskip("pypdf", reason="pypdf absent (pip install -e '.[dev]')")
+    assert CHROMIUM
+    reports = batch[0]
+    b = Chromium(tmp_path / "profil", width=485, height=900)
+    try:
+        for domain in ("Runtime", "Log", "Page", "Network"):
+            b.send(f"{domain}.enable")
+        b.send("Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1)
+        # the index: search, Enter opens the card, its link opens the fiche
+        b.send("Page.navigate", url=(reports / "index.html").as_uri())
+        b.wait_event("Page.loadEventFired")
+        _chercher(b, "")
+        b.eval("document.getElementById('recherche').focus()")
+        b.send("Input.insertText", text="plougastel")
+        b.key("Enter", "Enter", 13)
+        b.eval("new Promise(r => setTimeout(r, 200))")
+        lien = "document.querySelector('#fiche-commune .lien-fiche a')"
+        assert b.eval(f"{lien}.textContent") == "Fiche imprimable de Plougastel-Daoulas"
+        b.eval(f"{lien}.click()")
+        b.wait_event("Page.loadEventFired")
+        assert b.eval("location.pathname").endswith("/commune/29189.html")
+        assert b.eval("document.querySelector('h1').textContent") == "Plougastel-Daoulas (29189)"
+        assert b.eval("document.querySelectorAll('svg.carte-fiche path').length") >= 2
+        b.screenshot(tmp_path / "fiche-485.png")
+        pdf = base64.b64decode(b.send("Page.printToPDF", preferCSSPageSize=True, printBackground=True)["data"])
+        (tmp_path / "fiche-29189.pdf").write_bytes(pdf)
+        lecteur = pypdf.PdfReader(io.BytesIO(pdf))
+        largeur, hauteur = float(lecteur.pages[0].mediabox.width), float(lecteur.pages[0].mediabox.height)
+        assert abs(largeur - 595.3) < 2 and abs(hauteur - 841.9) < 2, (largeur, hauteur)
+        page1 = " ".join(lecteur.pages[0].extract_text().split())
+        for attendu in ("Plougastel-Daoulas (29189)", "Score de présence numérique", "Critères du score",
+                        "Site internet déclaré", "Adresse électronique sur le domaine du site",
+                        "En orange, Plougastel-Daoulas"):  # the map's caption, printed under it
+            assert attendu in page1, (attendu, page1[:1200])
+        assert "Aller au contenu" not in page1
+        assert not b.errors(), b.errors()
+        assert all(u.startswith("file:") for u in b.requests()), b.requests()
+    finally:
+        b.close()
