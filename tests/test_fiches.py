@@ -56,7 +56,7 @@ def test_every_commune_has_a_small_fiche_with_the_warehouse_figures(batch, fixtu
         assert f"Score de présence numérique {score} / 100" in texte, texte[:600]
         if len(pairs) >= fiches.MIN_COMPARAISON:
             rang_txt = "1re" if rang == 1 else f"{rang}e"
-            assert f"y est {rang_txt} sur {len(pairs)}" in texte, texte
+            assert f"Dans le département Finistère : {rang_txt} sur {len(pairs)}" in texte, texte
         # links stay inside the site: département page, index
         assert 'href="../departement/29.html"' in (reports / fiches.chemin_fiche(code)).read_text(encoding="utf-8")
     texte = _texte(reports / "commune" / "29189.html")
@@ -109,3 +109,44 @@ def test_fiche_prints_page_one_at_485px_and_the_index_card_opens_it(batch, tmp_p
         assert all(u.startswith("file:") for u in b.requests()), b.requests()
     finally:
         b.close()
+
+
+def _ligne(**autres):
+    c = {"code": "29999", "nom": "Commune-Fictive", "dep": "29", "epci": None, "op": "fictif", "population": 120,
+         "bande": "0-499", "fiche": True, "score": 40, "c_site_declare": True, "c_https": False,
+         "n_dep": 3, "moy_dep": 50.0, "rang_dep": 2, "bas_dep": 1, "eg_dep": 0,
+         "n_all": 3, "moy_all": 50.0, "rang_all": 2, "bas_all": 1, "eg_all": 0}
+    c.update(autres)
+    return c
+
+
+def _ctx(**autres):
+    ctx = fiches.Contexte(
+        criteres=[["site_declare", "site internet déclaré", 60, "déclarer le site"], ["https", "https", 40, "servir en https"]],
+        bandes={"0-499": "moins de 500 hab."}, departements={"29": "Finistère"}, epci={},
+        operateurs={"fictif": "Opérateur Fictif"}, registres={}, services={"s1": "Parapheur"},
+        dpnt=False, sonde=False, libelles={})
+    for k, v in autres.items():
+        setattr(ctx, k, v)
+    return ctx
+
+
+def test_membership_and_checks_say_what_is_not_known_never_a_zero():
+    f = fiches.contexte_page(_ligne(), _ctx(), None, None, None, {}, "")
+    assert f["adhesion"].startswith("Aucun registre d'adhérents de Opérateur Fictif n'est chargé")
+    assert f["rangs"] == []  # fewer than 5 communes of its size: no rank
+    assert [m["points"] for m in f["manques"]] == [40]
+    assert f["sources_absentes"] and not f["controles"]
+    # a register loaded that matched no commune: said so, no membership figure
+    f = fiches.contexte_page(_ligne(), _ctx(registres={"fictif": 0}), None, None, None, {}, "")
+    assert "n'a été rapproché d'aucune commune" in f["adhesion"] and not f["services"]
+    # a member with its services; DPNT loaded but the commune absent from it
+    adh = {"operateur": "fictif", "adherente": True, "date": None, "services": ["s1", "s2"]}
+    ctrl = {"dpnt_commune": False, "sonde_site": True, "sonde_https_valide": True}
+    f = fiches.contexte_page(_ligne(), _ctx(registres={"fictif": 12}, dpnt=True, sonde=True), adh, ctrl, None, {}, "")
+    assert f["adhesion"] == "Commune adhérente de Opérateur Fictif." and f["services"] == ["Parapheur", "s2"]
+    assert "n'apparaît pas dans les données de l'ANCT" in f["controles"][0]["note"]
+    assert ("sonde_https_valide", True) in f["controles"][1]["lignes"]
+    # no fiche mairie: no score, no criterion met
+    f = fiches.contexte_page(_ligne(fiche=False, score=None), _ctx(), None, None, None, {}, "")
+    assert f["score"] is None and not any(c["ok"] for c in f["criteres"]) and f["rangs"] == []

@@ -209,16 +209,17 @@ def _sondes_dates(con) -> dict[str, Any]:
 
 # ── one fiche ───────────────────────────────────────────────────────────────
 
-def _rang(c: dict[str, Any], ou: str, suffixe: str, nom_lieu: str, bande: str) -> str | None:
+def _rang(c: dict[str, Any], ou: str, suffixe: str) -> str | None:
+    """« Dans le département Finistère : 4e sur 9, à égalité avec 5 autres (score moyen
+    90 / 100 ; 0 % ont un score plus bas) », or ``None`` below 5 communes (as the card)."""
     n = c[f"n_{suffixe}"]
     if c["score"] is None or not n or n < MIN_COMPARAISON:
         return None
     rang, eg, bas = c[f"rang_{suffixe}"], c[f"eg_{suffixe}"], c[f"bas_{suffixe}"]
-    texte = (f"Communes {bande} {ou}{nom_lieu} ({formats.entier(n)}) : score moyen {round(c[f'moy_{suffixe}'])} / 100. "
-             f"{c['nom']} y est {'1re' if rang == 1 else f'{rang}e'} sur {formats.entier(n)}")
+    texte = f"{ou} : {'1re' if rang == 1 else f'{rang}e'} sur {formats.entier(n)}"
     if eg > 0:
         texte += f", à égalité avec {formats.entier(eg)} autre{'s' if eg > 1 else ''}"
-    return texte + f" ; {round(100 * bas / n)} % ont un score plus bas."
+    return texte + f" (score moyen {round(c[f'moy_{suffixe}'])}\u202f/\u202f100 ; {round(100 * bas / n)}\u202f% ont un score plus bas)"
 
 
 def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict | None, sonde_le: Any,
@@ -235,8 +236,9 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
             manques.append({"points": points, "action": action})
     manques.sort(key=lambda m: -m["points"])
     dep_nom = ctx.departements.get(c["dep"] or "", c["dep"] or "")
-    rangs = [r for r in (_rang(c, "du département ", "dep", dep_nom, bande),
-                         _rang(c, "de l'alliance", "all", "", bande)) if r]
+    rangs = [r for r in (_rang(c, f"Dans le département {dep_nom}", "dep"),
+                         # the alliance line only when it says more than the département's
+                         _rang(c, "Dans l'alliance", "all") if c["n_all"] != c["n_dep"] else None) if r]
     # operator and membership: say what is known, never a 0 for a missing register
     op = (adh or {}).get("operateur") or c["op"]
     op_nom = ctx.operateurs.get(op or "", "")
