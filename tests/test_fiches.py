@@ -150,3 +150,33 @@ def test_membership_and_checks_say_what_is_not_known_never_a_zero():
     # no fiche mairie: no score, no criterion met
     f = fiches.contexte_page(_ligne(fiche=False, score=None), _ctx(), None, None, None, {}, "")
     assert f["score"] is None and not any(c["ok"] for c in f["criteres"]) and f["rangs"] == []
+
+
+def test_report_scope_communes_makes_the_fiches_alone(tmp_path, fixture_warehouse, monkeypatch, capsys):
+    """``territoires report --scope communes``: the fiches and the index, no notebook; the
+    index card knows which communes have one."""
+    import json
+    import os
+
+    from territoires.cli import main
+
+    (tmp_path / "data" / "processed").mkdir(parents=True)
+    os.symlink(fixture_warehouse, tmp_path / "data" / "processed" / "territoires.duckdb")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--scope", "communes", "--jobs", "2"]) == 0
+    sortie = capsys.readouterr().out
+    assert sortie.startswith("277 fiches de commune ("), sortie
+    reports = tmp_path / "reports"
+    assert len(list((reports / "commune").glob("*.html"))) == 277
+    assert not list((reports / "commune").glob(".*"))  # no temporary left
+    assert not (reports / "region").exists()  # no dashboard
+    assert (reports / "assets" / "territoires.css").is_file()
+    # no dashboard built: the fiche names its département without a link
+    assert 'href="../departement/' not in (reports / "commune" / "29189.html").read_text(encoding="utf-8")
+    script = (reports / "communes.js").read_text(encoding="utf-8")
+    donnees = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+    i = donnees["colonnes"].index("imprimable")
+    assert all(c[i] == 1 for c in donnees["communes"])
+    manifeste = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
+    assert manifeste["derniere_execution"]["fiches_communes"]["nombre"] == 277

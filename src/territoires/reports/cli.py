@@ -27,13 +27,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     produites, a_jour, echecs = rapport.produites, rapport.a_jour, rapport.echecs
     total = len(rapport.pages)
     octets = sum(p.get("octets") or 0 for p in produites)
-    print(
-        f"{formats.entier(total)} page{'s' if total > 1 else ''} : "
-        f"{formats.entier(len(produites))} produite{'s' if len(produites) > 1 else ''}"
-        f"{f' ({formats.taille(octets)})' if produites else ''}, "
-        f"{formats.entier(len(a_jour))} déjà à jour, "
-        f"{formats.entier(len(echecs))} en échec — {formats.decimal(rapport.duree_s)} s"
-    )
+    if total or not rapport.fiches:  # « --scope communes »: the fiches' line alone
+        print(
+            f"{formats.entier(total)} page{'s' if total > 1 else ''} : "
+            f"{formats.entier(len(produites))} produite{'s' if len(produites) > 1 else ''}"
+            f"{f' ({formats.taille(octets)})' if produites else ''}, "
+            f"{formats.entier(len(a_jour))} déjà à jour, "
+            f"{formats.entier(len(echecs))} en échec — {formats.decimal(rapport.duree_s)} s"
+        )
     for p in echecs:
         garde = p.get("conservee")
         kept = f" — la page du {garde['du'][:10]} reste en ligne" if garde else ""

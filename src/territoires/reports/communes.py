@@ -40,6 +40,16 @@ ANNUAIRE = "https://lannuaire.service-public.fr/"
 NOM_FICHIER = "communes.js"
 
 
+def criteres_score(con) -> list[list]:
+    """The score's criteria in their order: ``[id, label, points, what a mairie can do]``
+    (the card's and the printable fiche's)."""
+    libelles = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall()) \
+        if a_table(con, "raw.indicateurs_criteres") else {}
+    poids = con.execute("select critere, poids from raw.score_ponderations order by ordre").fetchall()
+    return [[c, libelles.get(c, c.replace("_", " ")), int(w), ACTIONS.get(c, f"remplir le critère : {libelles.get(c, c)}")]
+            for c, w in poids]
+
+
 def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
                    imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
     """The compact index: criteria (id, label, points, action), size bands, départements,
@@ -52,11 +62,8 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
     ``imprimables``: codes of the communes whose printable fiche exists (``commune/<code>.html``).
     """
     pages = pages or {}
-    libelles = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall()) \
-        if a_table(con, "raw.indicateurs_criteres") else {}
-    poids = con.execute("select critere, poids from raw.score_ponderations order by ordre").fetchall()
-    criteres = [[c, libelles.get(c, c.replace("_", " ")), int(w), ACTIONS.get(c, f"remplir le critère : {libelles.get(c, c)}")]
-                for c, w in poids]
+    criteres = criteres_score(con)
+    poids = [(c, w) for c, _, w, _ in criteres]
     bandes = con.execute("select tranche_taille, libelle from marts.tranches_taille order by ordre").fetchall()
     rang_bande = {b: i for i, (b, _) in enumerate(bandes)}
     deps = dict(con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall())
@@ -113,4 +120,4 @@ def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]
     return path
 
 
-__all__ = ["ACTIONS", "ANNUAIRE", "ecrire", "index_communes", "script_communes"]
+__all__ = ["ACTIONS", "ANNUAIRE", "criteres_score", "ecrire", "index_communes", "script_communes"]

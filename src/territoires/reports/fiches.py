@@ -124,8 +124,7 @@ class Contexte:
 
 
 def _contexte(con) -> Contexte:
-    d = index_communes.index_communes(con, {})  # the same criteria, weights and actions as the card
-    d_crit = d["criteres"]
+    d_crit = index_communes.criteres_score(con)  # the same criteria, weights and actions as the card
     bandes = dict(con.execute("select tranche_taille, libelle from marts.tranches_taille").fetchall())
     terr = con.execute("select niveau, code, nom from marts.territoires where niveau in ('departement', 'epci', 'operateur')").fetchall()
     par = {n: {} for n in ("departement", "epci", "operateur")}
