@@ -6,9 +6,10 @@ Scheduling only: each worker process (:mod:`.travailleur`) keeps one Jupyter ker
 (same warehouse build, same notebook, same parameters, same report code: skipped unless
 ``force``) and writes ``manifest.json``. A failing page does not stop the others and
 keeps its previous files: the manifest records the failure, its reason and the date and
-age of the page kept (``conservee``), and the index keeps linking it. An interrupted
-batch (SIGINT, SIGTERM) stops its workers and their kernels, then records the interrupted
-run in the manifest before the command exits.
+age of the page kept (``conservee``), and the index keeps linking it. With ``all`` or
+``communes`` it then writes the printable fiche of every commune (:mod:`.fiches`: one
+pass, no notebook). An interrupted batch (SIGINT, SIGTERM) stops its workers and their
+kernels, then records the interrupted run in the manifest before the command exits.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def run(
 
     cfg = settings(home)
     # « communes »: the commune fiches, made in one pass without notebooks (also part of « all »)
+    demandee = portee
     avec_fiches, portee = fiches.separer(portee)
     reports_dir = cfg.reports_dir
     nb_dir = Path(notebooks_dir) if notebooks_dir else _default_notebooks(cfg.home)
@@ -184,14 +186,18 @@ def run(
         liens = {(e["niveau"], e["code"]): e["page"] for e in all_pages
                  if e.get("genre", "tableau") == "tableau" and e.get("statut") in ("ok", "echec", "interrompue")
                  and (reports_dir / e["page"]).is_file()}
-        res = fiches.ecrire(reports_dir, cfg.warehouse, liens)
-        rapport.fiches = {"nombre": res.n, "duree_s": res.duree_s, "octets": res.octets}
+        try:
+            res = fiches.ecrire(reports_dir, cfg.warehouse, liens)
+        except KeyboardInterrupt as exc:  # the fiches written are whole; recorded like the pages
+            interruption = exc
+        else:
+            rapport.fiches = {"nombre": res.n, "duree_s": res.duree_s, "octets": res.octets}
     manifest = {
         "genere_le": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "version": paquet.__version__,
         "entrepot": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in construction.items()},
         "derniere_execution": {
-            "portee": portee, "jobs": jobs, "force": force, "single_file": single_file, "duree_s": duree,
+            "portee": demandee, "jobs": jobs, "force": force, "single_file": single_file, "duree_s": duree,
             "pages": len(pages), "produites": len(rapport.produites), "a_jour": len(rapport.a_jour),
             "echecs": len(rapport.echecs),
             "interrompue": _signal(interruption),
