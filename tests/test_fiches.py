@@ -133,7 +133,7 @@ def _ctx(**autres):
 
 def test_membership_and_checks_say_what_is_not_known_never_a_zero():
     f = fiches.contexte_page(_ligne(), _ctx(), None, None, None, {}, "")
-    assert f["adhesion"].startswith("Aucun registre d'adhérents de Opérateur Fictif n'est chargé")
+    assert f["adhesion"].startswith("Aucun registre d'adhérents de l'opérateur n'est chargé") and f["operateur"]["nom"] == "Opérateur Fictif"
     assert f["rangs"] == []  # fewer than 5 communes of its size: no rank
     assert [m["points"] for m in f["manques"]] == [40]
     assert f["sources_absentes"] and not f["controles"]
@@ -144,7 +144,7 @@ def test_membership_and_checks_say_what_is_not_known_never_a_zero():
     adh = {"operateur": "fictif", "adherente": True, "date": None, "services": ["s1", "s2"]}
     ctrl = {"dpnt_commune": False, "sonde_site": True, "sonde_https_valide": True}
     f = fiches.contexte_page(_ligne(), _ctx(registres={"fictif": 12}, dpnt=True, sonde=True), adh, ctrl, None, {}, "")
-    assert f["adhesion"] == "Commune adhérente de Opérateur Fictif." and f["services"] == ["Parapheur", "s2"]
+    assert f["adhesion"].startswith("Commune adhérente, d'après le registre") and f["services"] == ["Parapheur", "s2"]
     assert "n'apparaît pas dans les données de l'ANCT" in f["controles"][0]["note"]
     assert ("sonde_https_valide", True) in f["controles"][1]["lignes"]
     # no fiche mairie: no score, no criterion met
@@ -180,3 +180,28 @@ def test_report_scope_communes_makes_the_fiches_alone(tmp_path, fixture_warehous
     assert all(c[i] == 1 for c in donnees["communes"])
     manifeste = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     assert manifeste["derniere_execution"]["fiches_communes"]["nombre"] == 277
+
+
+def test_fiche_of_a_member_names_its_operator_membership_and_services(fixture_adherents):
+    """With a register loaded (the fixture's fictitious operator): a member commune's fiche
+    says it is a member, since when, and the services it uses; a commune of the register's
+    territory that is not a member says so."""
+    from territoires.entrepot.connexion import connect
+
+    home, _ = fixture_adherents
+    con = connect(home / "data" / "processed" / "territoires.duckdb")
+    try:
+        ici = "code in (select code from marts.territoires where niveau = 'commune')"
+        membre, services = con.execute(f"""select code, services from marts.adhesion_communes
+                                           where adherente and len(services) > 0 and {ici} order by code limit 1""").fetchone()
+        autre = con.execute(f"select code from marts.adhesion_communes where not adherente and {ici} "
+                            "order by code limit 1").fetchone()[0]
+        libelles = dict(con.execute("select service, libelle from marts.services").fetchall())
+        pages = dict(fiches.fiches(con, {}, codes=[membre, autre]))
+    finally:
+        con.close()
+    texte = " ".join(unescape(re.sub(r"<[^>]+>", " ", pages[fiches.chemin_fiche(membre)])).split())
+    assert "Opérateur fictif de test" in texte and "Commune adhérente depuis le " in texte, texte
+    assert "Services utilisés : " + ", ".join(libelles.get(s, s) for s in services) in texte
+    texte = " ".join(unescape(re.sub(r"<[^>]+>", " ", pages[fiches.chemin_fiche(autre)])).split())
+    assert "Commune non adhérente d'après le registre" in texte and "Services utilisés" not in texte

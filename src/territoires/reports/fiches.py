@@ -245,23 +245,25 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
         adhesion = "Aucun opérateur de l'alliance n'est rattaché à cette commune dans les données."
         services: list[str] = []
     elif op not in ctx.registres:
-        adhesion = f"Aucun registre d'adhérents de {op_nom or 'son opérateur'} n'est chargé : adhésion et services non connus ici."
+        adhesion = "Aucun registre d'adhérents de l'opérateur n'est chargé : adhésion et services non connus ici."
         services = []
     elif ctx.registres[op] == 0:
-        adhesion = (f"Le registre d'adhérents de {op_nom or 'son opérateur'} est chargé mais n'a été rapproché d'aucune "
+        adhesion = ("Le registre d'adhérents de l'opérateur est chargé mais n'a été rapproché d'aucune "
                     "commune : adhésion et services non connus ici.")
         services = []
     elif adh and adh.get("adherente"):
         quand = f" depuis le {adh['date']:%d/%m/%Y}" if hasattr(adh.get("date"), "strftime") else ""
-        adhesion = f"Commune adhérente de {op_nom}{quand}."
-        services = [ctx.services.get(s, s) for s in adh.get("services") or []]
+        adhesion = f"Commune adhérente{quand}, d'après le registre d'adhérents de l'opérateur."
+        services = [ctx.services.get(s, s) for s in adh.get("services") or []] or \
+            ["aucun des services recensés n'est rattaché à la commune dans le registre"]
     else:
         par = []
         if adh and adh.get("epci_adherent"):
             par.append("son EPCI est adhérent")
         if adh and adh.get("departement_adherent"):
             par.append("son département est adhérent")
-        adhesion = f"Commune non adhérente de {op_nom} d'après son registre" + (f" ({', '.join(par)})" if par else "") + "."
+        adhesion = ("Commune non adhérente d'après le registre d'adhérents de l'opérateur"
+                    + (f" ({', '.join(par)})" if par else "") + ".")
         services = []
     controles = []
     if ctrl is not None:
