@@ -64,6 +64,7 @@ def test_every_commune_has_a_small_fiche_with_the_warehouse_figures(batch, fixtu
     assert "Aucun registre d'adhérents" in texte and "n'est chargé" in texte
     assert "Non chargés pour cette publication" in texte  # neither DPNT nor the probe in the fixture
     assert "lannuaire.service-public.fr" in texte and "Ce qui ferait progresser le score" in texte
+    assert "Source : fiches mairie de l'Annuaire de l'administration (DILA)" in texte and "calculé le" in texte
 
 
 @pytest.mark.browser

@@ -320,6 +320,11 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
     geo_c = _contours(con, "commune", 0.0005)
     geo_d = _contours(con, "departement", 0.004)
     geo_e = _contours(con, "epci", 0.002)
+    from markupsafe import Markup
+
+    from territoires.reports.page import ligne_source
+
+    source = Markup(ligne_source(con))  # the dashboards' dated source line (escaped there)
     gabarit = _gabarit()
     date = datetime.now().strftime("%d/%m/%Y")
     for c in rows:
@@ -329,7 +334,7 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
         page = {"titre": f"{c['nom']} ({c['code']}) — fiche de présence numérique",
                 "description": f"Présence numérique de la commune de {c['nom']} : score, critères, rang, adhésion.",
                 "racine": "../", "assets": "../assets/", "single_file": False, "version": paquet.__version__}
-        yield path, gabarit.render(t=page, f=f, date=date)
+        yield path, gabarit.render(t=page, f=f, date=date, source=source)
 
 
 def ecrire(reports_dir: Path, warehouse: Path, liens: dict[tuple[str, str], str],
