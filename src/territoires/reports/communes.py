@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from territoires.reports.donnees import a_table
+from territoires.entrepot.connexion import connect
+from territoires.reports.publication import write_atomic
 
 #: what a mairie can do to meet each criterion of the score (the card's « ce qui le ferait
 #: progresser »); a criterion without an entry gets « Remplir le critère : <libellé> »
@@ -102,9 +104,6 @@ def script_communes(donnees: dict[str, Any]) -> str:
 def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]) -> Path | None:
     """Write ``reports/communes.js`` from the warehouse; ``None`` when it cannot be read
     (the index still lists the pages)."""
-    from territoires.entrepot.connexion import connect  # duckdb loads on first use
-    from territoires.reports.publication import write_atomic
-
     try:
         con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it

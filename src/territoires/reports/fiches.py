@@ -25,6 +25,12 @@ from territoires import formats, noms, paquet
 from territoires.reports import communes as index_communes
 from territoires.reports import site
 from territoires.reports.donnees import a_table
+from territoires.entrepot.connexion import connect
+from territoires.geo import avec_spatial
+from territoires.html import e
+from territoires.reports.index import _environnement
+from territoires.reports.page import ligne_source
+from territoires.reports.publication import write_atomic
 
 DOSSIER = "commune"
 #: the scope word of ``territoires report --scope`` for the fiches (also part of ``all``)
@@ -100,8 +106,6 @@ def carte_svg(nom: str, commune: tuple | None, departement: tuple | None, epci: 
 
 
 def _e(s: Any) -> str:
-    from territoires.html import e
-
     return e(s)
 
 
@@ -314,15 +318,12 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
     ctx = _contexte(con)
     rows = _communes(con, ctx, codes)
     adh, ctrl, sondes = _adhesions(con), _controles(con), _sondes_dates(con)
-    from territoires.geo import avec_spatial
 
     avec_spatial(con)
     geo_c = _contours(con, "commune", 0.0005)
     geo_d = _contours(con, "departement", 0.004)
     geo_e = _contours(con, "epci", 0.002)
     from markupsafe import Markup
-
-    from territoires.reports.page import ligne_source
 
     source = Markup(ligne_source(con))  # the dashboards' dated source line (escaped there)
     gabarit = _gabarit()
@@ -340,9 +341,6 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
 def ecrire(reports_dir: Path, warehouse: Path, liens: dict[tuple[str, str], str],
            codes: list[str] | None = None) -> Resultat:
     """Write every fiche under ``reports/commune/``; return how many, how long, how big."""
-    from territoires.entrepot.connexion import connect
-    from territoires.reports.publication import write_atomic
-
     t0 = time.perf_counter()
     n = octets = 0
     con = connect(warehouse)
@@ -358,8 +356,6 @@ def ecrire(reports_dir: Path, warehouse: Path, liens: dict[tuple[str, str], str]
 
 
 def _gabarit():
-    from territoires.reports.index import _environnement
-
     return _environnement().get_template("fiche_commune.html.j2")
 
 

@@ -28,7 +28,7 @@ from territoires import interruptions, niveaux
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
-from territoires.reports import manifeste, site
+from territoires.reports import donnees, fiches, index, manifeste, site
 from territoires.reports.noyau import Noyau, kernel_env
 from territoires.reports.publication import write_assets, write_atomic
 from territoires.reports.travailleur import NOTEBOOKS, Travailleur, init_worker, run_page
@@ -87,8 +87,6 @@ def run(
     timeout: float | None = 900,
 ) -> Rapport:
     """Produce the pages of ``portee`` under ``reports/``; see the module docstring."""
-    from territoires.reports import donnees, fiches, index
-
     cfg = settings(home)
     # « communes »: the commune fiches, made in one pass without notebooks (also part of « all »)
     demandee = portee
