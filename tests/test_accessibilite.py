@@ -1,6 +1,6 @@
 """Accessibility of every kind of page, in headless Chromium: axe-core (WCAG 2.1 AA) finds
 no serious or critical violation on the alliance, operator, region, département and EPCI
-pages nor on the site index; the indicator selector and the search work from the keyboard.
+pages nor on the site index and a commune's printable fiche; the indicator selector and the search work from the keyboard.
 
 axe-core is vendored in ``tests/fixtures/axe-core/`` (``axe.min.js`` as published on npm,
 MPL-2.0, see its README) and injected through the DevTools protocol.
@@ -21,7 +21,8 @@ from test_browser import CHROMIUM, Chromium  # noqa: E402 - skips the module wit
 AXE = Path(__file__).parent / "fixtures" / "axe-core" / "axe.min.js"
 #: one page of each kind, from the Finistère fixture warehouse
 PAGES = {"alliance": "alliance.html", "operateur": "operateur/megalis.html", "region": "region/53.html",
-         "departement": "departement/29.html", "epci": "epci/242900314.html", "index": "index.html"}
+         "departement": "departement/29.html", "epci": "epci/242900314.html", "index": "index.html",
+         "fiche_commune": "commune/29189.html"}
 
 if not AXE.is_file():  # pragma: no cover - vendored
     pytest.skip(f"{AXE} absent (npm pack axe-core ; voir tests/fixtures/axe-core/README.md)", allow_module_level=True)

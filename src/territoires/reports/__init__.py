@@ -10,6 +10,8 @@
   :mod:`.pairs`: rank, quarter and territories of similar population;
   :mod:`.adhesion` and :mod:`.adoption`: member sections and ``adoption_services.ipynb``;
   :mod:`.communes`: the compact commune index behind the site search and commune cards;
+  :mod:`.fiches`: the printable fiche of every commune (``reports/commune/<code>.html``),
+  made without notebooks in one pass (a few set-based queries, one Jinja render each);
   :mod:`.chantiers`: the alliance's domains (cybersecurity, open data, responsible
   purchasing, declared in ``catalogue.toml`` ``[domaines]``), a section each on every
   dashboard and « Les chantiers de l'alliance » on the alliance page.

@@ -27,17 +27,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     produites, a_jour, echecs = rapport.produites, rapport.a_jour, rapport.echecs
     total = len(rapport.pages)
     octets = sum(p.get("octets") or 0 for p in produites)
-    print(
-        f"{formats.entier(total)} page{'s' if total > 1 else ''} : "
-        f"{formats.entier(len(produites))} produite{'s' if len(produites) > 1 else ''}"
-        f"{f' ({formats.taille(octets)})' if produites else ''}, "
-        f"{formats.entier(len(a_jour))} déjà à jour, "
-        f"{formats.entier(len(echecs))} en échec — {formats.decimal(rapport.duree_s)} s"
-    )
+    if total or not rapport.fiches:  # « --scope communes »: the fiches' line alone
+        print(
+            f"{formats.entier(total)} page{'s' if total > 1 else ''} : "
+            f"{formats.entier(len(produites))} produite{'s' if len(produites) > 1 else ''}"
+            f"{f' ({formats.taille(octets)})' if produites else ''}, "
+            f"{formats.entier(len(a_jour))} déjà à jour, "
+            f"{formats.entier(len(echecs))} en échec — {formats.decimal(rapport.duree_s)} s"
+        )
     for p in echecs:
         garde = p.get("conservee")
         kept = f" — la page du {garde['du'][:10]} reste en ligne" if garde else ""
         print(f"  échec {p['portee']} ({p.get('nom', '')}) : {p.get('erreur')}{kept}", file=sys.stderr)
+    if rapport.fiches:
+        f = rapport.fiches
+        print(f"{formats.entier(f['nombre'])} fiche{'s' if f['nombre'] > 1 else ''} de commune "
+              f"({formats.taille(f['octets'])}) — {formats.decimal(f['duree_s'])} s")
     print(f"Manifeste : {rapport.manifest}")
     print(f"Index : {rapport.index}")
     # the command is about to end: spare the interpreter's last garbage collection over
@@ -59,8 +64,9 @@ def register(sub) -> None:
     )
     r.add_argument(
         "--scope", default="all", metavar="PORTÉE", type=non_vide,
-        help="all | alliance | operateur:megalis | region:53 | departement:29 | epci:<siren> "
-             "(plusieurs séparées par des virgules ; <niveau>:* pour tout un niveau ; défaut : all)",
+        help="all | alliance | operateur:megalis | region:53 | departement:29 | epci:<siren> | communes "
+             "(plusieurs séparées par des virgules ; <niveau>:* pour tout un niveau ; communes : la fiche "
+             "imprimable de chaque commune, reports/commune/<code>.html ; all les inclut ; défaut : all)",
     )
     r.add_argument("--jobs", "-j", type=entier_positif, default=None,
                    help="carnets exécutés en parallèle (défaut : nombre de processeurs)")

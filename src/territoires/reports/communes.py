@@ -14,10 +14,13 @@ catalogue's ``[[score.critere]]``), so a change of weights reaches the card with
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from territoires.reports.donnees import a_table
+from territoires.entrepot.connexion import connect
+from territoires.reports.publication import write_atomic
 
 #: what a mairie can do to meet each criterion of the score (the card's « ce qui le ferait
 #: progresser »); a criterion without an entry gets « Remplir le critère : <libellé> »
@@ -39,20 +42,30 @@ ANNUAIRE = "https://lannuaire.service-public.fr/"
 NOM_FICHIER = "communes.js"
 
 
-def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
-    """The compact index: criteria (id, label, points, action), size bands, départements,
-    EPCI (name, page if any), then one row per commune::
-
-        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits)]
-
-    ``pages``: ``{(niveau, code): path of its page}`` for links from the card.
-    """
-    pages = pages or {}
+def criteres_score(con) -> list[list]:
+    """The score's criteria in their order: ``[id, label, points, what a mairie can do]``
+    (the card's and the printable fiche's)."""
     libelles = dict(con.execute("select critere, libelle from raw.indicateurs_criteres").fetchall()) \
         if a_table(con, "raw.indicateurs_criteres") else {}
     poids = con.execute("select critere, poids from raw.score_ponderations order by ordre").fetchall()
-    criteres = [[c, libelles.get(c, c.replace("_", " ")), int(w), ACTIONS.get(c, f"remplir le critère : {libelles.get(c, c)}")]
-                for c, w in poids]
+    return [[c, libelles.get(c, c.replace("_", " ")), int(w), ACTIONS.get(c, f"remplir le critère : {libelles.get(c, c)}")]
+            for c, w in poids]
+
+
+def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
+                   imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The compact index: criteria (id, label, points, action), size bands, départements,
+    EPCI (name, page if any), then one row per commune::
+
+        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits),
+         fiche imprimable (0/1)]
+
+    ``pages``: ``{(niveau, code): path of its page}`` for links from the card;
+    ``imprimables``: codes of the communes whose printable fiche exists (``commune/<code>.html``).
+    """
+    pages = pages or {}
+    criteres = criteres_score(con)
+    poids = [(c, w) for c, _, w, _ in criteres]
     bandes = con.execute("select tranche_taille, libelle from marts.tranches_taille order by ordre").fetchall()
     rang_bande = {b: i for i, (b, _) in enumerate(bandes)}
     deps = dict(con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall())
@@ -68,14 +81,15 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None) -> dict
     for code, nom, dep, ep, pop, bande, fiche, score, faits in rows:
         bits = sum(1 << i for i, ok in enumerate(faits or []) if ok) if fiche else 0
         communes.append([code, nom, dep, ep, pop, rang_bande.get(bande), 1 if fiche else 0,
-                         score if fiche else None, bits])
+                         score if fiche else None, bits, 1 if code in imprimables else 0])
     return {
         "criteres": criteres,
         "bandes": [lib for _, lib in bandes],
         "departements": {c: [n, pages.get(("departement", c), "")] for c, n in deps.items()},
         "epci": epci,
         "annuaire": ANNUAIRE,
-        "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres"],
+        "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres", "imprimable"],
+        "dossier_fiches": "commune/",
         "communes": communes,
     }
 
@@ -90,15 +104,14 @@ def script_communes(donnees: dict[str, Any]) -> str:
 def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]) -> Path | None:
     """Write ``reports/communes.js`` from the warehouse; ``None`` when it cannot be read
     (the index still lists the pages)."""
-    from territoires.entrepot.connexion import connect  # duckdb loads on first use
-    from territoires.reports.publication import write_atomic
-
     try:
         con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return None
+    dossier = reports_dir / "commune"  # the printable fiches (reports.fiches.DOSSIER)
+    imprimables = {n.removesuffix(".html") for n in os.listdir(dossier) if n.endswith(".html")} if dossier.is_dir() else set()
     try:
-        donnees = index_communes(con, pages)
+        donnees = index_communes(con, pages, imprimables)
     finally:
         con.close()
     path = reports_dir / NOM_FICHIER
@@ -106,4 +119,4 @@ def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]
     return path
 
 
-__all__ = ["ACTIONS", "ANNUAIRE", "ecrire", "index_communes", "script_communes"]
+__all__ = ["ACTIONS", "ANNUAIRE", "criteres_score", "ecrire", "index_communes", "script_communes"]

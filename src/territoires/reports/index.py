@@ -19,6 +19,8 @@ from territoires import formats, niveaux, noms
 from territoires.entrepot.connexion import connect
 from territoires.reports import communes
 from territoires.reports.publication import TEMPLATES_DIR, write_atomic
+from territoires.html import lien_externe
+from territoires.reports.donnees import a_table
 
 
 #: words an EPCI is searched by, from its legal nature (« CC Haut-Léon » finds
@@ -47,8 +49,6 @@ def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
     except Exception:  # noqa: BLE001 - the index is still useful without it
         return out
     try:
-        from territoires.reports.donnees import a_table
-
         # every département by name, built or not (an EPCI may reach into one outside the scope)
         dep = dict(con.execute("select code, nom from " + ("staging.departements" if a_table(con, "staging.departements")
                                                            else "marts.territoires where niveau = 'departement'")).fetchall())
@@ -167,8 +167,6 @@ def _environnement():
     import jinja2
 
     from markupsafe import Markup
-
-    from territoires.html import lien_externe
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "territoires"),
                              autoescape=True, keep_trailing_newline=True)

@@ -19,9 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from territoires import paquet
+from territoires import espace, paquet
 from territoires.charts import MIME_CARTE, MIME_PLOTLY
 from territoires.reports import site
+from territoires.html import lien_externe
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -65,8 +66,6 @@ def preparer(path: Path, data: str | bytes) -> Path:
     """Write ``data`` to a temporary beside ``path``; return the temporary, to be renamed
     into place with ``os.replace`` once everything it belongs with is written too. A full
     disk raises :class:`territoires.espace.DisquePlein` naming the folder."""
-    from territoires import espace
-
     raw = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporaire(path)
@@ -114,8 +113,6 @@ def _json_script(value: Any) -> str:
 
 def _lien_externe(url: Any, texte: Any = None):
     from markupsafe import Markup
-
-    from territoires.html import lien_externe
 
     return Markup(lien_externe(url, texte))
 

@@ -6,9 +6,10 @@ Scheduling only: each worker process (:mod:`.travailleur`) keeps one Jupyter ker
 (same warehouse build, same notebook, same parameters, same report code: skipped unless
 ``force``) and writes ``manifest.json``. A failing page does not stop the others and
 keeps its previous files: the manifest records the failure, its reason and the date and
-age of the page kept (``conservee``), and the index keeps linking it. An interrupted
-batch (SIGINT, SIGTERM) stops its workers and their kernels, then records the interrupted
-run in the manifest before the command exits.
+age of the page kept (``conservee``), and the index keeps linking it. With ``all`` or
+``communes`` it then writes the printable fiche of every commune (:mod:`.fiches`: one
+pass, no notebook). An interrupted batch (SIGINT, SIGTERM) stops its workers and their
+kernels, then records the interrupted run in the manifest before the command exits.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from territoires import interruptions, niveaux
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
-from territoires.reports import manifeste, site
+from territoires.reports import donnees, fiches, index, manifeste, site
 from territoires.reports.noyau import Noyau, kernel_env
 from territoires.reports.publication import write_assets, write_atomic
 from territoires.reports.travailleur import NOTEBOOKS, Travailleur, init_worker, run_page
@@ -42,6 +43,8 @@ class Rapport:
     duree_s: float = 0.0
     manifest: Path | None = None
     index: Path | None = None
+    #: the commune fiches of this run (number, seconds, bytes), ``None`` when none were asked
+    fiches: dict[str, Any] | None = None
 
     @property
     def echecs(self) -> list[dict[str, Any]]:
@@ -84,9 +87,10 @@ def run(
     timeout: float | None = 900,
 ) -> Rapport:
     """Produce the pages of ``portee`` under ``reports/``; see the module docstring."""
-    from territoires.reports import donnees, index
-
     cfg = settings(home)
+    # « communes »: the commune fiches, made in one pass without notebooks (also part of « all »)
+    demandee = portee
+    avec_fiches, portee = fiches.separer(portee)
     reports_dir = cfg.reports_dir
     nb_dir = Path(notebooks_dir) if notebooks_dir else _default_notebooks(cfg.home)
     for name in NOTEBOOKS:
@@ -96,7 +100,7 @@ def run(
     env = kernel_env()
     cpu = os.cpu_count() or 1
     early: Noyau | None = None
-    if (jobs or cpu) == 1 and cfg.warehouse.is_file():
+    if (jobs or cpu) == 1 and portee and cfg.warehouse.is_file():
         # one worker, and this process will be it: its kernel boots while we look at the site
         early = Noyau(env, cfg.home, cfg.warehouse)
         try:
@@ -112,7 +116,7 @@ def run(
             early.arreter()
         raise
     try:
-        pages = site.pages(con, portee)
+        pages = site.pages(con, portee) if portee or not avec_fiches else []
         vintages = donnees.millesimes(con)
         construction = donnees.construction(con)
     finally:
@@ -176,15 +180,26 @@ def run(
     all_pages = sorted(merged.values(), key=lambda e: (e.get("genre", "tableau") != "tableau",
                                                        ordre.get(e.get("niveau"), 9), e.get("code", "")))
     rapport = Rapport(pages=[entries[p.portee] for p in pages], duree_s=duree)
+    if avec_fiches and interruption is None:
+        liens = {(e["niveau"], e["code"]): e["page"] for e in all_pages
+                 if e.get("genre", "tableau") == "tableau" and e.get("statut") in ("ok", "echec", "interrompue")
+                 and (reports_dir / e["page"]).is_file()}
+        try:
+            res = fiches.ecrire(reports_dir, cfg.warehouse, liens)
+        except KeyboardInterrupt as exc:  # the fiches written are whole; recorded like the pages
+            interruption = exc
+        else:
+            rapport.fiches = {"nombre": res.n, "duree_s": res.duree_s, "octets": res.octets}
     manifest = {
         "genere_le": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "version": paquet.__version__,
         "entrepot": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in construction.items()},
         "derniere_execution": {
-            "portee": portee, "jobs": jobs, "force": force, "single_file": single_file, "duree_s": duree,
+            "portee": demandee, "jobs": jobs, "force": force, "single_file": single_file, "duree_s": duree,
             "pages": len(pages), "produites": len(rapport.produites), "a_jour": len(rapport.a_jour),
             "echecs": len(rapport.echecs),
             "interrompue": _signal(interruption),
+            "fiches_communes": rapport.fiches,
         },
         "pages": [{k: v for k, v in e.items() if k != "ignoree"} for e in all_pages],
     }

@@ -9,6 +9,7 @@
     reports/departement/29.html
     reports/epci/242900314.html
     reports/<niveau>/<code>-communes.csv   communes to act on, as CSV
+    reports/commune/29019.html             a printable fiche per commune (reports.fiches, no notebook)
     reports/adoption/alliance.html         adoption of the operators' services (adoption_services.ipynb)
     reports/adoption/operateur/<code>.html
     reports/assets/                        plotly.min.js, style and script, written once per site
@@ -157,7 +158,7 @@ def pages(con, portee: str) -> list[Page]:
         niveau, sep, code = part.partition(":")
         if not sep or niveau not in niveaux.PAGES:
             raise ValueError(
-                f"portée « {part} » inconnue ; portées possibles : all, alliance, "
+                f"portée « {part} » inconnue ; portées possibles : all, alliance, communes, "
                 + ", ".join(f"{n}:<code>" for n in niveaux.PAGES[1:])
                 + " (ou <niveau>:* pour tout un niveau), adoption:alliance, adoption:<niveau>:<code>, adoption:*"
             )

@@ -378,12 +378,10 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
                      "(communes du périmètre ; le détail est dans marts.ecarts_sources).</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
-        from territoires.reports import adhesion  # paresseux : importe la racine du paquet
-
-        ops = [c for c, _ in adhesion.operateurs(t)]
+        ops = [c for c, _ in section_adhesion.operateurs(t)]
         # a members' count only where a register gives figures (adhesion.etats decides)
         membres = (f" ({formats.entier(ach['adherents'])} adhérents de cet opérateur d'après les registres chargés)"
-                   if adhesion.CHARGE in adhesion.etats(t.con, ops).values() else "")
+                   if section_adhesion.CHARGE in section_adhesion.etats(t.con, ops).values() else "")
         parts.append(f"<p>Acheteurs publics du territoire dans les DECP (communes, EPCI, hôpitaux, bailleurs…) : "
                      f"{formats.entier(ach['acheteurs'])}, dont {formats.entier(ach['plateforme'])} publient des marchés "
                      f"par la plateforme de leur opérateur{membres}.</p>"

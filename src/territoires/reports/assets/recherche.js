@@ -57,7 +57,8 @@
   var communes = [], parCode = {};
   if (D) {
     D.communes.forEach(function (c) {
-      var o = { code: c[0], nom: c[1], dep: c[2], epci: c[3], pop: c[4], bande: c[5], fiche: c[6] === 1, score: c[7], bits: c[8] };
+      var o = { code: c[0], nom: c[1], dep: c[2], epci: c[3], pop: c[4], bande: c[5], fiche: c[6] === 1, score: c[7], bits: c[8],
+                imprimable: c[9] === 1 };
       o.mots = jetons(o.nom);
       communes.push(o);
       parCode[o.code] = o;
@@ -89,6 +90,12 @@
     p.appendChild(document.createTextNode(" · " + entier(c.pop) + " habitants" +
       (c.bande !== null && c.bande !== undefined ? " (" + D.bandes[c.bande] + ")" : "")));
     f.appendChild(p);
+    /* the printable page of the commune (reports/commune/<code>.html), when it was made */
+    if (c.imprimable) {
+      var imp = el("p", { class: "lien-fiche" });
+      imp.appendChild(el("a", { href: D.dossier_fiches + c.code + ".html" }, "Fiche imprimable de " + c.nom));
+      f.appendChild(imp);
+    }
 
     if (!c.fiche) {
       f.appendChild(el("p", { class: "score-commune" }, "Score de présence numérique : donnée absente — la commune n'a pas de fiche mairie dans les données de l'Annuaire de l'administration."));
