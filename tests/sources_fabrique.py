@@ -16,6 +16,7 @@ FIXTURES = {
     "anct-st-souscriptions": "anct/souscriptions-quotidien.csv.gz",
     "anct-st-deploiement": "anct/deploiement-quotidien.csv.gz",
     "datagouv-organisations": "datagouv/organisations-datagouv.csv",
+    "odf-observatoire": "odf/indicateurs-odater-organisations.csv",
     "decp-consolide": "decp/decp.parquet",
     "decp-profil-megalis": "decp/profil-megalis.json",
     "banatic-perimetre-epci": "banatic/perimetre-epci-a-fp.csv",

@@ -55,14 +55,16 @@ def test_the_domains_are_declared_once_in_the_catalogue():
     assert [d.ancre for d in domaines()] == ["cybersecurite", "donnees-ouvertes", "achats-responsables"]
     cyber, ouvertes, achats = domaines()
     assert cyber.indicateurs[0] == "part_https_valide_sonde" and "part_mx_etranger_sonde" in cyber.indicateurs
-    assert ouvertes.indicateurs == ("part_donnees_ouvertes",) and ouvertes.sources == ("datagouv-organisations",)
+    assert ouvertes.indicateurs == ("part_donnees_ouvertes", "part_donnees_ouvertes_observatoire",
+                                    "part_plateforme_opendata_operateur")
+    assert ouvertes.sources == ("datagouv-organisations", "odf-observatoire")
     assert "part_acheteurs_plateforme_operateur" in achats.indicateurs
 
 
 def test_a_domain_naming_an_unknown_indicator_is_refused_with_the_file(tmp_path):
     texte = CATALOGUE_FILE.read_text(encoding="utf-8")
     faux = tmp_path / "catalogue.toml"
-    faux.write_text(texte.replace('indicateurs = ["part_donnees_ouvertes"]', 'indicateurs = ["part_inventee"]'),
+    faux.write_text(texte.replace('indicateurs = ["part_donnees_ouvertes", ', 'indicateurs = ["part_inventee", '),
                     encoding="utf-8")
     with pytest.raises(DonneesError, match=r"catalogue\.toml : \[domaines\.donnees_ouvertes\] : indicateur\(s\) "
                                            r"\['part_inventee'\] absent\(s\)"):

@@ -8,6 +8,7 @@ tests/fixtures/sources/fabriquer.py.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import importlib
 import re
@@ -101,6 +102,29 @@ def test_missing_column_is_named(con, tmp_path):
     bad.write_text("id;nom\r\nx;y\r\n", encoding="utf-8")
     with pytest.raises(SourceError, match="colonne\\(s\\) manquante\\(s\\) : siret, services, departements"):
         charger(con, "anct-st-operateurs", bad)
+
+
+def test_odf_observatory_any_separator_gives_the_same_rows(con, tmp_path):
+    """The observatory's separator is not documented: the fixture (``,``) and the same rows
+    with ``;`` load the same table; rows without a 9-digit SIREN are left out."""
+    n = charger(con, "odf-observatoire", F / "odf" / "indicateurs-odater-organisations.csv")
+    virgule = con.execute("select * from raw.odf_organisations order by siren").fetchall()
+    assert n == 4 and [r[0] for r in virgule] == ["200068112", "212900013", "212900229", "222900013"]
+    assert types(con, "raw.odf_organisations")["jeux_plateforme"] == "BIGINT"
+    with open(F / "odf" / "indicateurs-odater-organisations.csv", encoding="utf-8", newline="") as f:
+        lignes = list(csv.reader(f))
+    pv = tmp_path / "odater.csv"
+    with open(pv, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=";").writerows(lignes)
+    charger(con, "odf-observatoire", pv)
+    assert con.execute("select * from raw.odf_organisations order by siren").fetchall() == virgule
+
+
+def test_odf_observatory_missing_column_is_named(con, tmp_path):
+    bad = tmp_path / "odater.csv"
+    bad.write_text("siren,nom,ptf\r\n212900013,x,y\r\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"colonne\(s\) manquante\(s\) : url-ptf, nb-ptf"):
+        charger(con, "odf-observatoire", bad)
 
 
 def test_decp_filtered_by_region_by_default(con):

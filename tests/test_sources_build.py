@@ -540,6 +540,57 @@ def test_open_data_publishers_recounted_from_the_export(tc):
     assert usage.startswith("communes publiant des données ouvertes")
 
 
+def test_observatory_publishers_and_operator_platform_recounted_from_the_file(tc):
+    """OpenDataFrance's observatory matched to communes by the SIREN the fetched references
+    give: publishes (platform or data.gouv.fr), publishes through the operator's platform
+    (Mégalis' domain in operateurs.toml), and its disagreements with data.gouv.fr's export;
+    recounted from the files in plain Python."""
+    from urllib.parse import urlsplit
+
+    from territoires.operateurs import lire
+
+    with open(F / FIXTURES["odf-observatoire"], encoding="utf-8", newline="") as f:
+        obs = [r for r in csv.DictReader(f) if len(r["siren"]) == 9]
+    publie = {r["siren"] for r in obs if int(r["nb-ptf"] or 0) + int(r["nb-datagouv"] or 0) > 0}
+    odf_datagouv = {r["siren"] for r in obs if int(r["nb-datagouv"] or 0) > 0}
+    domaine = next(o["plateforme_opendata"] for o in lire() if o["code"] == "megalis")
+    chez_operateur = {r["siren"] for r in obs if r["siren"] in publie and r["url-ptf"]
+                      and (urlsplit(r["url-ptf"]).hostname == domaine
+                           or urlsplit(r["url-ptf"]).hostname.endswith("." + domaine))}
+    sirens = dict(tc.execute(
+        "select code, min(siren) from (select code, siren from staging.banatic_perimetre union all "
+        "select code, siren from staging.dpnt_communes union all select code, siren from staging.annuaire_mairies) "
+        "where siren is not null and code in (select code from intermediate.perimetre_communes where code_departement = ?) "
+        "group by code", [FIXTURE_DEPARTEMENT]).fetchall())
+    ind = dict((i, (n, d)) for i, n, d in tc.execute(
+        "select indicateur, numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+        "and tranche_taille = 'ensemble'").fetchall())
+    assert ind["part_donnees_ouvertes_observatoire"] == (sum(s in publie for s in sirens.values()), len(sirens))
+    # Finistère is Mégalis': every commune matched is in the denominator
+    assert ind["part_plateforme_opendata_operateur"] == (sum(s in chez_operateur for s in sirens.values()), len(sirens))
+    assert ind["part_plateforme_opendata_operateur"][0] == 1 and ind["part_donnees_ouvertes_observatoire"][0] == 2
+    # data.gouv.fr's export vs the observatory: each commune where they disagree, and only those
+    with open(F / FIXTURES["datagouv-organisations"], encoding="utf-8", newline="") as f:
+        jeux: dict[str, int] = {}
+        for r in csv.DictReader(f, delimiter=";"):
+            if len(r["business_number_id"]) == 14:
+                jeux[r["business_number_id"][:9]] = jeux.get(r["business_number_id"][:9], 0) + int(r["metric.datasets"])
+    attendus = sorted((c, "oui" if jeux.get(s, 0) > 0 else "non", "oui" if s in odf_datagouv else "non")
+                      for c, s in sirens.items() if (jeux.get(s, 0) > 0) != (s in odf_datagouv))
+    ecarts = tc.execute("select code, valeur_a, valeur_b from marts.ecarts_sources where sujet = 'donnees_ouvertes' "
+                        "and source_a = 'datagouv-organisations' and source_b = 'odf-observatoire' order by code").fetchall()
+    assert ecarts == attendus and attendus
+    usage = tc.execute("select usage from marts.sources where id = 'odf-observatoire'").fetchone()[0]
+    assert usage.startswith("communes publiant des données ouvertes d'après l'Observatoire")
+
+
+def test_observatory_indicators_absent_without_the_observatory(con):
+    """Not fetched: no 0 %, both indicators are absent (the embedded build)."""
+    for i in ("part_donnees_ouvertes_observatoire", "part_plateforme_opendata_operateur"):
+        assert con.execute("select count(*) from marts.indicateurs_catalogue where indicateur = ?", [i]).fetchone()[0] == 0
+        assert con.execute("select count(*) from marts.indicateurs where indicateur = ?", [i]).fetchone()[0] == 0
+
+
 def test_open_data_is_not_catalogued_without_its_export(con):
     """Not fetched: no 0 %, the indicator is absent (the embedded build)."""
     assert con.execute("select count(*) from marts.indicateurs where indicateur = 'part_donnees_ouvertes'").fetchone()[0] == 0

@@ -50,6 +50,15 @@ def csv_cols(*cols: str, sep: str = ";", gz: bool = False):
     return check
 
 
+def csv_cols_separateur_inconnu(*cols: str, seps: tuple[str, ...] = (",", ";")):
+    """The columns under one of ``seps`` (a producer whose separator is not documented)."""
+    def check(data: bytes) -> None:
+        ligne = entete(data)
+        assert any(set(cols) <= {c.strip('"') for c in ligne.split(sep)} for sep in seps), \
+            f"colonnes {cols} attendues, en-tête {ligne!r}"
+    return check
+
+
 def magic(prefixe: bytes, ensuite=None):
     def check(data: bytes) -> None:
         assert data.startswith(prefixe), data[:16]
@@ -87,6 +96,7 @@ CONTROLES = {
     "insee-populations-2022": magic(b"PK\x03\x04"),
     "dila-annuaire": json_debut("[", contient='"pivot"'),
     "datagouv-organisations": csv_cols("id", "name", "business_number_id", "metric.datasets"),
+    "odf-observatoire": csv_cols_separateur_inconnu("siren", "url-ptf", "nb-ptf"),
 }
 for _id in TELECHARGEABLES:
     if _id.startswith("etalab-contours-"):

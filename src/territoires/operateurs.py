@@ -90,14 +90,16 @@ def etape(chemin: Path) -> Etape:
             raise BuildError(str(exc)) from exc
         con.execute(
             "create table raw.operateurs (code varchar, nom varchar, nom_long varchar, region varchar,"
-            " departements varchar[], site varchar, siret varchar, alliance boolean, decp_plateforme varchar)"
+            " departements varchar[], site varchar, siret varchar, alliance boolean, decp_plateforme varchar,"
+            " plateforme_opendata varchar)"
         )
         if ops:
             inserer(
                 con, "raw.operateurs",
                 [(o["code"], o["nom"], o.get("nom_long", o["nom"]), str(o["region"]),
                   [str(d) for d in o.get("departements", [])], o.get("site", ""),
-                  o.get("siret", ""), bool(o.get("alliance", False)), o.get("decp_plateforme", "")) for o in ops],
+                  o.get("siret", ""), bool(o.get("alliance", False)), o.get("decp_plateforme", ""),
+                  o.get("plateforme_opendata", "")) for o in ops],
             )
 
     return Etape("raw.operateurs", ("raw.operateurs",), chemin.read_bytes().hex(), charger)

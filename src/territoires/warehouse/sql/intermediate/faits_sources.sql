@@ -8,6 +8,12 @@
 -- fetched reference gives the commune's SIREN and the export is fetched), and the checks of
 -- its website and mail domain by the cybersecurity probe (`territoires sonde`,
 -- staging.sondes: the latest check of the URL and domain its latest campaign listed).
+-- OpenDataFrance's « Observatoire open data des territoires » (odf_*, staging.odf_organisations,
+-- matched by the same SIREN): publishes open data somewhere by the observatory, the platform
+-- it uses, publishes on data.gouv.fr by the observatory (compared with the organisations export
+-- in marts.ecarts_sources), and publishes through its operator's open-data platform (the
+-- host of its platform on the operator's domain, operateurs.toml plateforme_opendata; the
+-- operator of its département): counted only where the operator declares a platform.
 -- A buyer is the commune by intermediate.communes_acheteuses (its SIREN by a fetched
 -- reference, else presumed from its place and SIREN pattern).
 -- Responsible purchasing (achats_*): the commune's contracts in the DECP, current data only,
@@ -19,7 +25,7 @@
 -- (DECP platform) where the operator's platform is unknown; the indicators built on them are
 -- catalogued only where their denominator holds somewhere (marts/indicateurs_catalogue).
 -- unique: code
--- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux, sonde_site, sonde_https_valide, sonde_redirection_https, sonde_hsts, sonde_mail, sonde_mx, sonde_spf, sonde_dmarc_protege, sonde_dnssec, sonde_mx_etranger, achats_acheteur, achats_clause_sociale, achats_clause_environnementale, achats_marches_sociaux_renseignes, achats_marches_sociaux, achats_marches_environnementaux_renseignes, achats_marches_environnementaux, achats_marches_innovation_renseignee, achats_marches_innovants, achats_marches_distance, achats_distance_km, achats_marches_pme_renseignes, achats_marches_pme
+-- not_null: code, anct_deploiement, anct_service_actif, dpnt_commune, dpnt_https, dpnt_site_joignable, dpnt_email_non_generique, decp_acheteur, decp_acheteur_plateforme, decp_marches, decp_marches_plateforme, opendata_rapprochable, opendata_organisation, opendata_publie, opendata_jeux, odf_rapprochable, odf_publie, odf_publie_datagouv, odf_operateur_rapprochable, odf_plateforme_operateur, sonde_site, sonde_https_valide, sonde_redirection_https, sonde_hsts, sonde_mail, sonde_mx, sonde_spf, sonde_dmarc_protege, sonde_dnssec, sonde_mx_etranger, achats_acheteur, achats_clause_sociale, achats_clause_environnementale, achats_marches_sociaux_renseignes, achats_marches_sociaux, achats_marches_environnementaux_renseignes, achats_marches_environnementaux, achats_marches_innovation_renseignee, achats_marches_innovants, achats_marches_distance, achats_distance_km, achats_marches_pme_renseignes, achats_marches_pme
 with communes as (select code, code_departement from intermediate.perimetre_communes),
 dpnt as (select * from staging.dpnt_communes),
 sirens as (select siren, code from staging.communes_siren),
@@ -38,6 +44,19 @@ opendata as (
     join staging.datagouv_organisations o using (siren)
 ),
 opendata_charge as (select count(*) > 0 as oui from staging.datagouv_organisations),
+-- the observatory, and the open-data platform of the operator of each département
+odf_charge as (select count(*) > 0 as oui from staging.odf_organisations),
+plateformes_opendata as (
+    select od.code_departement, min(o.plateforme_opendata) as plateforme_opendata
+    from staging.operateur_departements od
+    join staging.operateurs o on o.code = od.code_operateur
+    group by od.code_departement
+),
+odf as (
+    select s.code, o.publie, o.publie_datagouv, o.plateforme, o.hote_plateforme
+    from siren_commune s
+    join staging.odf_organisations o using (siren)
+),
 -- the probe's checks of each commune (a check whose resolver did not answer concludes nothing:
 -- the commune is then in no denominator of the probe)
 sonde_communes as (
@@ -102,7 +121,16 @@ final as (
         o.code is not null as opendata_organisation,
         coalesce(o.jeux > 0, false) as opendata_publie,
         coalesce(o.jeux, 0) as opendata_jeux,
-        o.modifie_le as opendata_modifie_le
+        o.modifie_le as opendata_modifie_le,
+        (sc.code is not null and (select oui from odf_charge)) as odf_rapprochable,
+        coalesce(f.publie, false) as odf_publie,
+        coalesce(f.publie_datagouv, false) as odf_publie_datagouv,
+        f.plateforme as odf_plateforme,
+        (sc.code is not null and (select oui from odf_charge) and po.plateforme_opendata is not null)
+            as odf_operateur_rapprochable,
+        coalesce(f.publie and po.plateforme_opendata is not null
+                 and (f.hote_plateforme = po.plateforme_opendata
+                      or ends_with(f.hote_plateforme, '.' || po.plateforme_opendata)), false) as odf_plateforme_operateur
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)
@@ -110,5 +138,7 @@ final as (
     left join staging.anct_deploiement u using (code)
     left join siren_commune sc using (code)
     left join opendata o using (code)
+    left join odf f using (code)
+    left join plateformes_opendata po on po.code_departement = c.code_departement
 )
 select * from final

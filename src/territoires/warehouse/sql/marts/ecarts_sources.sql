@@ -12,11 +12,14 @@
 --   email_verifie    e-mail on a non-generic domain: by our classification vs the ANCT's test (DPNT)
 --   https_sonde      site answering over HTTPS with a valid certificate by our probe (territoires
 --                    sonde) vs served over https by the ANCT's test (DPNT), where both checked it
+--   donnees_ouvertes publishes on data.gouv.fr by its organisations export (a dataset under an
+--                    organisation with the commune's SIRET) vs by OpenDataFrance's observatory
+--                    (nb-datagouv), where both are fetched and the commune's SIREN is known
 -- Values are text (« oui »/« non » for facts; null: absent from that source). Communes of
 -- the scope only (dans_perimetre).
 -- unique: sujet, code
 -- not_null: sujet, source_a, source_b, niveau, code
--- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie, https_sonde)
+-- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie, https_sonde, donnees_ouvertes)
 with perimetre as (select * from intermediate.perimetre_communes where dans_perimetre),
 embarquees as (
     select * from staging.communes
@@ -69,6 +72,11 @@ verifies as (
 sondes as (
     select 'https_sonde' as sujet, p.code, p.nom, f.sonde_https_valide as sonde, f.dpnt_https as dpnt
     from presence p join faits f using (code) where f.dpnt_commune and f.sonde_site
+),
+-- data.gouv.fr's export vs OpenDataFrance's observatory, on the communes both can match
+ouvertes as (
+    select 'donnees_ouvertes' as sujet, p.code, p.nom, f.opendata_publie as datagouv, f.odf_publie_datagouv as odf
+    from presence p join faits f using (code) where f.opendata_rapprochable and f.odf_rapprochable
 ),
 ecarts as (
     -- commune lists, only when the COG is fetched
@@ -144,6 +152,11 @@ ecarts as (
            case when s.sonde then 'oui' else 'non' end, case when s.dpnt then 'oui' else 'non' end, null
     from sondes s cross join ids i
     where s.sonde <> s.dpnt
+    union all
+    select o.sujet, 'datagouv-organisations', 'odf-observatoire', o.code, o.nom,
+           case when o.datagouv then 'oui' else 'non' end, case when o.odf then 'oui' else 'non' end, null
+    from ouvertes o
+    where o.datagouv <> o.odf
 ),
 final as (
     select sujet, source_a, source_b, 'commune' as niveau, code, nom, valeur_a, valeur_b, retenue

@@ -14,6 +14,7 @@ renamed as (
         nullif(siret, '') as siret,
         alliance::boolean as alliance,
         nullif(decp_plateforme, '') as decp_plateforme,   -- sourceDataset of its platform in the DECP
+        lower(nullif(trim(plateforme_opendata), '')) as plateforme_opendata,   -- domain of its open-data platform
         departements::varchar[] as departements
     from source
 ),
