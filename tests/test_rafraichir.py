@@ -28,6 +28,7 @@ BANATIC = (SOURCES / "banatic" / "perimetre-epci-a-fp.csv").read_bytes()
 @pytest.fixture(autouse=True)
 def _home(tmp_path, monkeypatch):
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)  # the lines read here are the progress a terminal or log shows
     return tmp_path
 
 

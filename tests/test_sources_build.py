@@ -652,6 +652,8 @@ def test_a_registry_vintage_the_file_contradicts_is_a_build_warning(tmp_path, mo
     build succeeds, shows the file's vintage and warns, in `territoires build` output."""
     from territoires.cli import main
 
+    monkeypatch.delenv("CI", raising=False)  # CI=true silences the build's output, warnings included
+
     home = tmp_path / "h"
     texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes()
     assert b"pmun_2025" in texte
