@@ -114,7 +114,7 @@ def test_import_copie_les_octets_et_ne_remplace_jamais(home, tmp_path, capsys):
 
 
 def test_import_meme_seconde_jamais_ecrase(home, tmp_path):
-    from territoires.members.cli import importer
+    from territoires.members.imports import importer
 
     adherents_dir = home / "data" / "raw" / "adherents"
     quand = datetime(2026, 12, 1, 8, 0, 0, tzinfo=timezone.utc)

@@ -242,7 +242,7 @@ def test_command_then_build(tmp_path, fixture_warehouse):
     from serveur_local import ServeurLocal
 
     from territoires.sonde.cibles import cibles as lire_cibles
-    from territoires.sonde.controles import normaliser_url
+    from territoires.sonde.interpretation import normaliser_url
     from territoires.sources.telechargement import fetch
 
     home = tmp_path / "home"
@@ -342,7 +342,7 @@ def test_targets_members_and_scopes(tmp_path, fixture_warehouse):
     """Members carry no site in their register: a member commune has its town hall's, another
     member the site and e-mail the ANCT lists for its SIRET (DPNT), else it is no target."""
     from territoires.sonde.cibles import cibles as lire_cibles
-    from territoires.sonde.controles import normaliser_url
+    from territoires.sonde.interpretation import normaliser_url
 
     copie = tmp_path / "entrepot.duckdb"
     shutil.copyfile(fixture_warehouse, copie)

@@ -199,7 +199,7 @@ def test_current_banatic_membership_from_the_xlsx_export_compared(tc, con, telec
     here from the fixture's cells; the page says which membership is used and the dates."""
     from python_calamine import CalamineWorkbook
 
-    from territoires.reports import donnees, tableau_de_bord
+    from territoires.reports import donnees, provenance
 
     emb = _communes_embarquees(con)
     texte = (F / FIXTURES["banatic-perimetre-epci"]).read_bytes().decode("latin-1")
@@ -219,7 +219,7 @@ def test_current_banatic_membership_from_the_xlsx_export_compared(tc, con, telec
     mil = tc.execute("select millesime from marts.sources where id = 'banatic-groupements'").fetchone()[0]
     assert mil == (telechargee / "data" / "raw" / "dgcl" / "banatic-groupements").iterdir().__next__().name
     t = donnees.territoire("departement", FIXTURE_DEPARTEMENT, str(telechargee / "data" / "processed" / "territoires.duckdb"))
-    html = tableau_de_bord.sources_officielles(t, [])
+    html = provenance.sources_officielles(t, [])
     assert "Appartenance des communes aux EPCI utilisée : celle des données embarquées" in html
     assert f"BANATIC, export national pré-généré" in html and f"(téléchargé le {mil}) : {len(attendus)} écart" in html
 
@@ -336,7 +336,7 @@ def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contra
     """Two builds on the same DECP contracts (rows in another order) give the same platform
     figures; a contract whose rows come from the platform and from another dataset is
     counted once and attributed to the platform (the rule stated on the page)."""
-    from territoires.reports import donnees, tableau_de_bord
+    from territoires.reports import donnees, provenance
     from territoires.warehouse.build import build
 
     figures = []
@@ -353,7 +353,7 @@ def test_platform_attribution_is_the_same_for_the_same_input_and_counts_a_contra
                 (["decp_minef_marches-publics.info", "megalis_bretagne"],)]
         finally:
             c.close()
-        html = tableau_de_bord.sources_officielles(donnees.territoire("departement", FIXTURE_DEPARTEMENT, base), [])
+        html = provenance.sources_officielles(donnees.territoire("departement", FIXTURE_DEPARTEMENT, base), [])
         assert "chaque marché est compté une fois" in html and "l&#x27;une au moins de ses lignes" in html
     assert figures[0] == figures[1]
     import pyarrow.parquet as pq
@@ -492,16 +492,16 @@ def test_responsible_purchasing_recomputed_from_the_parquet(tc):
 def test_buyers_sentence_counts_members_only_where_a_register_gives_figures(telechargee, monkeypatch):
     """Issue 22: the DECP sentence names a members' count only where the operator's register
     gives figures (adhesion.etats), never « 0 adhérents » beside a register that matched nothing."""
-    from territoires.reports import adhesion, donnees, tableau_de_bord
+    from territoires.reports import adhesion, donnees, provenance
     from territoires.reports.page import catalogue
 
     t = donnees.territoire("departement", FIXTURE_DEPARTEMENT,
                            str(telechargee / "data" / "processed" / "territoires.duckdb"))
-    html = tableau_de_bord.sources_officielles(t, catalogue(t.con))
+    html = provenance.sources_officielles(t, catalogue(t.con))
     assert "publient des marchés par la plateforme de leur opérateur (" in html
     assert "adhérents de cet opérateur d'après les registres chargés" in html
     monkeypatch.setattr(adhesion, "etats", lambda con, codes: {c: adhesion.SANS_RATTACHEMENT for c in codes})
-    html = tableau_de_bord.sources_officielles(t, catalogue(t.con))
+    html = provenance.sources_officielles(t, catalogue(t.con))
     assert "publient des marchés par la plateforme de leur opérateur." in html and "adhérents de cet" not in html
 
 
@@ -623,14 +623,14 @@ def test_info_counts_gaps_per_subject(telechargee, monkeypatch, capsys, tc):
 def test_populations_named_for_what_they_are_on_marts_and_pages(tc, telechargee):
     """INSEE's ensemble.zip (8680726) is the « populations de référence 2023 », in force on
     1 January 2026: marts.sources and the département page say so, with the proof."""
-    from territoires.reports import donnees, tableau_de_bord
+    from territoires.reports import donnees, provenance
 
     titre, mil, detail = tc.execute("select titre, millesime, millesimes_detail from marts.sources"
                                     " where id = 'insee-populations-2022'").fetchone()
     assert mil == "populations de référence 2023" and "1er janvier 2026" in titre
     assert "2beac59" in json.loads(detail)["population"]["preuve"]
     t = donnees.territoire("departement", FIXTURE_DEPARTEMENT, str(telechargee / "data" / "processed" / "territoires.duckdb"))
-    html = tableau_de_bord.sources_officielles(t, [])
+    html = provenance.sources_officielles(t, [])
     assert "Populations de référence 2023" in html and "millésime <strong>populations de référence 2023</strong>" in html
     assert "populations légales 2022" not in html.lower()
 

@@ -8,23 +8,19 @@ commande écrit déjà dans le projet.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
-import shutil
 import sys
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 
 from territoires import formats, operateurs
 from territoires.sorties import EXIT_OCCUPE, UsageError, Verrou, reglages
 from territoires.operateurs import MOTIF as OPERATEUR_MOTIF
+from territoires.members.imports import dans, importer, lire_journal_sans_deplacer
 from territoires.members.schema import CorrespondanceError, lire_correspondance
 from territoires.members.taxonomie import taxonomie
 from territoires.sources import SourceError, load_registry
 
-__all__ = ["register", "verifier_operateur", "nom_sur", "importer", "ErreurUsage"]
+__all__ = ["register", "verifier_operateur", "ErreurUsage"]
 
 
 class ErreurUsage(UsageError):
@@ -39,25 +35,6 @@ def verifier_operateur(code: str, operateurs_file: Path | None = None) -> str:
     if not OPERATEUR_MOTIF.match(code or "") or code not in connus:
         raise ErreurUsage(f"opérateur inconnu {code!r} — codes possibles : {', '.join(connus)} (voir {chemin})")
     return code
-
-
-def nom_sur(nom: str) -> str:
-    """Nom de fichier sûr : lettres ASCII, chiffres, ``.``, ``_``, ``-`` ; 100 caractères au plus."""
-    import unicodedata
-
-    s = unicodedata.normalize("NFKD", Path(nom).name)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._-")
-    s = s[-100:].lstrip("._-")
-    return s or "registre.csv"
-
-
-def _dans(chemin: Path, dossier: Path) -> Path:
-    """``chemin`` s'il reste dans ``dossier`` ; sinon une erreur (jamais d'écriture ailleurs)."""
-    c, d = chemin.resolve(), dossier.resolve()
-    if c != d and d not in c.parents:
-        raise ErreurUsage(f"{chemin}: chemin hors du dossier {dossier}, refusé")
-    return chemin
 
 
 def _fichier(chemin: str) -> Path:
@@ -163,7 +140,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     operateur = verifier_operateur(args.operateur, cfg.operateurs_file)
     fichier = _fichier(args.fichier)
     abonnements = _fichier(args.abonnements) if args.abonnements else None
-    dossier = _dans(cfg.raw_dir / "adherents" / operateur, cfg.raw_dir / "adherents")
+    dossier = dans(cfg.raw_dir / "adherents" / operateur, cfg.raw_dir / "adherents")
     ref = _referentiel(cfg.warehouse)
     bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier), cfg=cfg)
     print(_comptes(bilans))
@@ -171,86 +148,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if code and args.strict and not any(b.erreurs for b in bilans):
         print("Refusé (--strict) : des lignes ont été rejetées.", file=sys.stderr)
     return code
-
-
-def _lire_journal(chemin: Path) -> list[dict]:
-    if not chemin.is_file():
-        return []
-    try:
-        data = json.loads(chemin.read_text(encoding="utf-8"))
-        if isinstance(data, list):
-            return data
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        pass
-    copie = chemin.with_name(f"imports.json.illisible-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
-    os.replace(chemin, copie)
-    print(f"Attention : {chemin} illisible, mis de côté sous {copie.name} ; un nouveau journal est commencé.")
-    return []
-
-
-def _ecrire_journal(chemin: Path, entrees: list[dict]) -> None:
-    tmp = chemin.with_name(f".imports.json.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(entrees, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, chemin)
-
-
-def _copier_sans_ecraser(source: Path, dossier: Path, nom: str, quand: datetime) -> Path:
-    """Copie ``source`` sous ``<horodatage>-<nom>`` dans ``dossier`` sans jamais écraser."""
-    from datetime import timedelta
-
-    tmp = _dans(dossier / f".import.tmp-{os.getpid()}-{nom}", dossier)
-    try:
-        shutil.copyfile(source, tmp)
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
-        for _ in range(3600):
-            cible = _dans(dossier / f"{quand:%Y%m%dT%H%M%S}-{nom}", dossier)
-            try:
-                os.link(tmp, cible)  # échoue si la cible existe : jamais d'écrasement
-                return cible
-            except FileExistsError:
-                quand += timedelta(seconds=1)
-        raise OSError(f"{dossier}: impossible de trouver un nom libre pour {nom}")
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def importer(fichier: Path, operateur: str, adherents_dir: Path, *, quand: datetime | None = None,
-             attribution=None) -> tuple[Path, bool]:
-    """Copie les octets d'origine de ``fichier`` dans ``adherents_dir/<operateur>/`` sous un
-    nom horodaté, et note son sha256 dans ``imports.json`` (avec, pour un export de la Suite
-    territoriale, l'opérateur attribué à chaque ``operateur_id`` et la règle : ``attribution``,
-    :class:`territoires.members.attribution.Attribution`). Rend ``(chemin, nouveau)`` ;
-    ``nouveau`` est faux quand le dernier import du même nom a déjà le même contenu.
-    Ne valide pas : la commande valide d'abord."""
-    from territoires.members.load import sha256  # paresseux : charge stdnum
-
-    quand = quand or datetime.now(timezone.utc)
-    dossier = _dans(adherents_dir / operateur, adherents_dir)
-    dossier.mkdir(parents=True, exist_ok=True)
-    nom = nom_sur(fichier.name)
-    journal_chemin = dossier / "imports.json"
-    journal = _lire_journal(journal_chemin)
-    empreinte = sha256(fichier)
-    precedents = [e for e in journal if e.get("nom") == nom and (dossier / str(e.get("fichier", ""))).is_file()]
-    if precedents and precedents[-1].get("sha256") == empreinte:
-        return dossier / precedents[-1]["fichier"], False
-    cible = _copier_sans_ecraser(fichier, dossier, nom, quand)
-    entree = {"fichier": cible.name, "nom": nom, "origine": str(fichier), "sha256": empreinte,
-              "octets": cible.stat().st_size, "importe_le": quand.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    if attribution is not None and attribution.comptes:
-        entree["operateurs_anct"] = {oid: {"operateur": attribution.carte[oid][0], "regle": attribution.carte[oid][1],
-                                           "lignes": n}
-                                     for oid, n in sorted(attribution.comptes.items()) if oid in attribution.carte}
-    journal.append(entree)
-    _ecrire_journal(journal_chemin, journal)
-    readme = adherents_dir / "README.md"
-    if not readme.exists():
-        from importlib import resources
-
-        readme.write_text(resources.files("territoires.members").joinpath("README.md").read_text(encoding="utf-8"),
-                          encoding="utf-8")
-    return cible, True
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -271,7 +168,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _importer_commande(args, operateur: str, fichier: Path, abonnements: Path | None, cfg) -> int:
     adherents_dir = cfg.raw_dir / "adherents"
-    dossier = _dans(adherents_dir / operateur, adherents_dir)
+    dossier = dans(adherents_dir / operateur, adherents_dir)
     ref = _referentiel(cfg.warehouse)
     bilans = _valider(fichier, abonnements, operateur, ref, _correspondance(dossier), cfg=cfg)
     print(_comptes(bilans))
@@ -386,7 +283,7 @@ def cmd_liste(args: argparse.Namespace) -> int:
     journaux: dict[str, dict[str, dict]] = {}
     for f in fichiers:
         if f.operateur not in journaux:
-            journaux[f.operateur] = {e.get("fichier"): e for e in _lire_journal_sans_deplacer(
+            journaux[f.operateur] = {e.get("fichier"): e for e in lire_journal_sans_deplacer(
                 adherents_dir / f.operateur / "imports.json")}
         e = journaux[f.operateur].get(f.chemin.name, {})
         lignes.append({"opérateur": f.operateur, "fichier": f.nom,
@@ -413,14 +310,6 @@ def cmd_liste(args: argparse.Namespace) -> int:
               "(modifiable dans [operateurs_anct] du correspondance.toml de l'opérateur) :")
         print(formats.table(attributions))
     return 0
-
-
-def _lire_journal_sans_deplacer(chemin: Path) -> list[dict]:
-    try:
-        data = json.loads(chemin.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return []
-    return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
 
 
 def register(sub) -> None:

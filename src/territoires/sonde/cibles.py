@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from territoires import niveaux
-from territoires.sonde.controles import _hote_ascii, normaliser_url
+from territoires.sonde.interpretation import hote_ascii, normaliser_url
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _filtre(portee: str, con) -> tuple[str, str]:
 
 
 def _avec_domaine(hote: str | None) -> str | None:
-    return _hote_ascii(hote) if hote else None
+    return hote_ascii(hote) if hote else None
 
 
 def cibles(con, portee: str = "all") -> list[Cible]:

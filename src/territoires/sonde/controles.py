@@ -25,7 +25,6 @@ import ipaddress
 import ssl
 import time
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 from typing import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
@@ -37,113 +36,9 @@ import dns.resolver
 import httpx
 
 from territoires.sonde import Reglages, user_agent
-
-#: OpenSSL verification codes → the reason recorded (X509_V_ERR_…)
-RAISONS_CERTIFICAT = {
-    9: "pas_encore_valide",      # CERT_NOT_YET_VALID
-    10: "expire",                # CERT_HAS_EXPIRED
-    18: "autosigne",             # DEPTH_ZERO_SELF_SIGNED_CERT
-    19: "autosigne",             # SELF_SIGNED_CERT_IN_CHAIN
-    20: "autorite_inconnue",     # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-    21: "autorite_inconnue",     # UNABLE_TO_VERIFY_LEAF_SIGNATURE
-    23: "revoque",               # CERT_REVOKED
-    62: "nom_different",         # HOSTNAME_MISMATCH
-}
-#: statuses retried (the server says « try again »)
-STATUTS_REESSAYES = (502, 503, 504)
-#: what a check records when no answer came: the reasons, in French
-DELAI_DEPASSE = "délai dépassé"
-
-
-class NomInconnu(Exception):
-    """The host name has no address (NXDOMAIN or no A/AAAA record)."""
-
-
-class CertificatInvalide(Exception):
-    def __init__(self, hote: str, raison: str, message: str) -> None:
-        super().__init__(message)
-        self.hote, self.raison, self.message = hote, raison, message
-
-
-class Redirections(Exception):
-    """A redirect chain that loops or is too long."""
-
-
-def _cause_ssl(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _erreur_reseau(exc: BaseException) -> str:
-    """A short French reason for a failed request."""
-    if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError, dns.exception.Timeout)):
-        return DELAI_DEPASSE
-    if isinstance(exc, NomInconnu):
-        return "nom inconnu (DNS)"
-    if isinstance(exc, httpx.ConnectError):
-        texte = str(exc).lower()
-        if "refused" in texte:
-            return "connexion refusée"
-        if "ssl" in texte or "tls" in texte:
-            return "échec de la négociation TLS"
-        return "connexion impossible"
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        return "connexion interrompue par le serveur"
-    return f"erreur ({type(exc).__name__})"
-
-
-def _erreur_dns(exc: BaseException) -> str:
-    """Why the resolver gave no conclusion."""
-    if isinstance(exc, dns.exception.Timeout):
-        return DELAI_DEPASSE
-    if isinstance(exc, dns.resolver.NoNameservers):
-        return "résolveur en échec (SERVFAIL)"
-    return f"résolveur injoignable ({type(exc).__name__})"
-
-
-def _date_certificat(valeur: str | None) -> str | None:
-    """``notAfter`` of ``getpeercert()`` (``'Jun  1 12:00:00 2027 GMT'``) → ISO 8601 UTC."""
-    if not valeur:
-        return None
-    return datetime.fromtimestamp(ssl.cert_time_to_seconds(valeur), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _hote_ascii(hote: str) -> str:
-    import idna
-
-    hote = hote.strip().rstrip(".").lower()
-    try:
-        ipaddress.ip_address(hote)
-        return hote
-    except ValueError:
-        pass
-    try:
-        return idna.encode(hote, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return hote
-
-
-def normaliser_url(url: str) -> str | None:
-    """A declared site → ``scheme://host[:port]/path`` in ASCII (no query, no fragment),
-    the scheme ``http`` when none is written; ``None`` when no host can be read."""
-    texte = url.strip()
-    if "://" not in texte:
-        texte = "http://" + texte.lstrip("/")
-    try:
-        p = urlsplit(texte)
-        port = p.port
-    except ValueError:
-        return None
-    if p.scheme.lower() not in ("http", "https") or not p.hostname:
-        return None
-    hote = _hote_ascii(p.hostname)
-    return f"{p.scheme.lower()}://{hote}{f':{port}' if port else ''}{p.path or '/'}"
-
+from territoires.sonde.interpretation import (RAISONS_CERTIFICAT, STATUTS_REESSAYES, CertificatInvalide, NomInconnu,
+                                              Redirections, cause_ssl, date_certificat, erreur_dns, erreur_reseau,
+                                              hote_ascii, normaliser_url, politique_dmarc, textes)
 
 class Reponse:
     """What a request gave: status, headers, the peer certificate (verified requests)."""
@@ -283,7 +178,7 @@ class Sondeur:
                     finally:
                         await rep.aclose()
             except httpx.HTTPError as exc:
-                cause = _cause_ssl(exc)
+                cause = cause_ssl(exc)
                 if cause is not None:
                     raison = RAISONS_CERTIFICAT.get(cause.verify_code, "autre")
                     raise CertificatInvalide(hote, raison, cause.verify_message or str(cause)) from exc
@@ -350,10 +245,10 @@ class Sondeur:
         try:
             await self._adresse(urlsplit(url).hostname or "")
         except NomInconnu as exc:
-            res["https_erreur"] = res["http_erreur"] = _erreur_reseau(exc)
+            res["https_erreur"] = res["http_erreur"] = erreur_reseau(exc)
             return res
         except (dns.exception.DNSException, OSError) as exc:
-            res["dns_erreur"] = _erreur_dns(exc)
+            res["dns_erreur"] = erreur_dns(exc)
             return res
         reste = url.split("://", 1)[1]
         url_https, url_http = "https://" + reste, "http://" + reste
@@ -361,7 +256,7 @@ class Sondeur:
         try:
             chaine = await self.suivre(url_https)
             res.update(https_joignable=True, certificat_valide=True, https_statut=chaine[-1].statut)
-            res["certificat_expire_le"] = _date_certificat((chaine[0].certificat or {}).get("notAfter"))
+            res["certificat_expire_le"] = date_certificat((chaine[0].certificat or {}).get("notAfter"))
             hsts = next((r.entetes["strict-transport-security"] for r in chaine
                          if r.url.startswith("https://") and "strict-transport-security" in r.entetes), None)
             res.update(hsts=hsts is not None, hsts_valeur=hsts)
@@ -372,14 +267,14 @@ class Sondeur:
                     rep = await self.requete(url_https, verifier=False)
                     res.update(https_joignable=True, https_statut=rep.statut)
                 except (httpx.HTTPError, NomInconnu, dns.exception.DNSException, OSError) as exc2:
-                    res["https_erreur"] = _erreur_reseau(exc2)
+                    res["https_erreur"] = erreur_reseau(exc2)
             else:
                 res.update(https_joignable=True, certificat_valide=True,
                            https_erreur=f"certificat refusé sur la redirection vers {exc.hote} ({exc.raison})")
         except Redirections as exc:
             res.update(https_joignable=True, certificat_valide=True, boucle=True, https_erreur=str(exc))
         except (httpx.HTTPError, NomInconnu, dns.exception.DNSException, OSError) as exc:
-            res["https_erreur"] = _erreur_reseau(exc)
+            res["https_erreur"] = erreur_reseau(exc)
         # 2. HTTP, following redirects until an https:// URL (already checked above)
         try:
             chaine = await self.suivre(url_http, arret_https=True)
@@ -391,7 +286,7 @@ class Sondeur:
         except Redirections as exc:
             res.update(http_joignable=True, boucle=True, http_erreur=str(exc))
         except (httpx.HTTPError, NomInconnu, dns.exception.DNSException, OSError) as exc:
-            res["http_erreur"] = _erreur_reseau(exc)
+            res["http_erreur"] = erreur_reseau(exc)
         return res
 
     async def controle_mail(self, domaine: str) -> dict:
@@ -408,7 +303,7 @@ class Sondeur:
           often is not), so it is recorded but not used as the criterion;
         - ``erreur``: the resolver did not answer (timeout, SERVFAIL): nothing is concluded.
         """
-        domaine = _hote_ascii(domaine)
+        domaine = hote_ascii(domaine)
         res: dict = {"domaine": domaine, "mx": [], "mx_principal": None, "spf": False, "spf_valeur": None,
                      "dmarc": None, "dmarc_valeur": None, "dnssec": False, "dnssec_ad": False, "erreur": None}
         try:
@@ -418,13 +313,13 @@ class Sondeur:
                 res["mx"] = [f"{p} {h}" for p, h in enregistrements]
                 res["mx_principal"] = next((h for _, h in enregistrements if h not in ("", ".")), None)
             txt = await self._dns(domaine, "TXT")
-            spf = [t for t in _textes(txt) if t.lower().startswith("v=spf1")]
+            spf = [t for t in textes(txt) if t.lower().startswith("v=spf1")]
             res.update(spf=bool(spf), spf_valeur=spf[0] if spf else None)
-            dmarc = [t for t in _textes(await self._dns("_dmarc." + domaine, "TXT"))
+            dmarc = [t for t in textes(await self._dns("_dmarc." + domaine, "TXT"))
                      if t.replace(" ", "").lower().startswith("v=dmarc1")]
             if dmarc:
                 res["dmarc_valeur"] = dmarc[0]
-                politique = _politique_dmarc(dmarc[0])
+                politique = politique_dmarc(dmarc[0])
                 res["dmarc"] = politique
             cles = await self._dns(domaine, "DNSKEY")
             if cles is not None and cles.rrset:
@@ -433,22 +328,5 @@ class Sondeur:
                 res["dnssec"] = signe
                 res["dnssec_ad"] = bool(cles.response.flags & dns.flags.AD)
         except (dns.exception.DNSException, OSError) as exc:
-            res["erreur"] = _erreur_dns(exc)
+            res["erreur"] = erreur_dns(exc)
         return res
-
-
-def _textes(reponse: dns.resolver.Answer | None) -> list[str]:
-    if reponse is None or not reponse.rrset:
-        return []
-    return [b"".join(r.strings).decode("utf-8", "replace").strip() for r in reponse.rrset]
-
-
-def _politique_dmarc(texte: str) -> str | None:
-    """The ``p=`` tag of a DMARC record (RFC 7489 §6.3): none, quarantine or reject; an
-    unknown value counts as none (§6.6.3: an invalid policy is treated as p=none)."""
-    for partie in texte.split(";"):
-        cle, _, valeur = partie.strip().partition("=")
-        if cle.strip().lower() == "p":
-            v = valeur.strip().lower()
-            return v if v in ("none", "quarantine", "reject") else "none"
-    return None

@@ -31,7 +31,7 @@ restarting from the first byte (pooch does not resume). An HTTP 4xx is not retri
 a host name that does not resolve or a network that is unreachable (no network: one
 attempt); a host found unreachable (name not resolved, connection refused or not
 established in time) is not tried again by the same run (:class:`Reseau`), so an offline
-``fetch --all`` ends in a few seconds. Every network error is one French line (« nom
+``fetch --all`` ends in a few seconds (:mod:`.reseau`). Every network error is one French line (« nom
 d'hôte introuvable : pas de réseau ? », « délai dépassé », « HTTP 503 Service
 Unavailable », « connexion refusée »), never the HTTP library's internals.
 Progress: a counter drawn in place (territoires.progress) when stderr is a terminal, plain French
@@ -43,12 +43,9 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
-import logging
 import os
 import re
 import sys
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +53,8 @@ from territoires.fichiers import lire_toml
 from territoires.sources.archives import extraire_gzip, extraire_zip
 from territoires.sources.chemins import dans, slug, verifier_fichier, verifier_id, verifier_segment
 from territoires.sources.erreurs import SourceError
-from territoires.formats import decimal, taille as fmt_taille
-from territoires.progress import BarreOctets
+from territoires.sources.reseau import (HOTE_INJOIGNABLE, Inchange, Reseau, Telechargeur, ecrire, hote_de,
+                                        pooch_silencieux, resume_erreur)
 from territoires import sources
 from territoires.sources import extract_embedded, sha256_file, suivi
 
@@ -65,12 +62,6 @@ from territoires.sources import extract_embedded, sha256_file, suivi
 FICHIER_EMPREINTES = "empreintes.toml"
 SUFFIXE_FICHE = ".source.json"
 MOTIF_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-AGENT = "territoires/0.1 (observatoire open data, operateurs publics de services numeriques)"
-
-#: HTTP statuses worth a retry (timeouts, rate limits, server errors)
-STATUTS_A_REESSAYER = {408, 425, 429, 500, 502, 503, 504}
-
-
 @dataclass(frozen=True)
 class Telechargement:
     """A download present under ``raw_dir``: path, vintage folder and its sidecar."""
@@ -79,47 +70,6 @@ class Telechargement:
     chemin: Path
     millesime: str
     fiche: dict
-
-
-class Reseau:
-    """What one run learned of the network: the hosts (``host:port``) found unreachable,
-    with the reason; the next sources on such a host fail at once, without a request."""
-
-    def __init__(self) -> None:
-        self.injoignables: dict[str, str] = {}
-
-
-class _Inchange(Exception):  # noqa: N818 - a signal, not an error; outside pooch's retried types
-    """The server says the previous copy is current (raised from the response hook, before
-    any byte of the body is read)."""
-
-
-#: the French line of each kind of network failure
-RAISONS = {
-    "dns": "nom d'hôte introuvable : pas de réseau ?",
-    "inaccessible": "réseau inaccessible : pas de réseau ?",
-    "refus": "connexion refusée",
-    "delai_connexion": "délai dépassé (connexion)",
-    "delai": "délai dépassé",
-    "coupure": "connexion interrompue en cours de transfert",
-    "tls": "échec de la connexion chiffrée (TLS)",
-    "redirections": "trop de redirections",
-}
-#: failures meaning no network at all: not retried
-SANS_RESEAU = {"dns", "inaccessible"}
-#: failures meaning the host cannot be reached: the run does not try it again
-HOTE_INJOIGNABLE = {"dns", "inaccessible", "refus", "delai_connexion"}
-
-
-def _hote(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return f"{parts.hostname or ''}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-
-
-def _ecrire(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- hashes accepted on purpose -------------------------------------------------------
@@ -170,150 +120,6 @@ def enregistrer_empreinte(raw_dir: Path, source_id: str, sha256: str, *, url: st
     tmp.write_text("\n".join(lines), encoding="utf-8")
     os.replace(tmp, path)
     return path
-
-
-# --- pooch downloader: French messages, no retry on 4xx --------------------------------
-
-
-class _Telechargeur:
-    """A pooch downloader: pooch's HTTPDownloader, with French lines, 4xx and « no network »
-    not retried, and the conditional request of a file republished in place."""
-
-    def __init__(self, source_id: str, *, timeout: float, tentatives: int, barre: bool, lignes: bool,
-                 reseau: Reseau | None = None, precedente: dict | None = None):
-        self.source_id = source_id
-        self.timeout = timeout
-        self.tentatives = tentatives
-        self.barre = barre
-        self.lignes = lignes
-        self.reseau = reseau if reseau is not None else Reseau()
-        self.precedente = precedente  # the sidecar of the copy in use (conditional request)
-        self.essai = 0
-        self.derniere_erreur: str | None = None
-        self.categorie: str | None = None
-        self.entetes: dict = {}
-
-    def _reponse(self, r, *args, **kwargs):  # noqa: ANN001 - requests' response hook
-        if r.is_redirect:
-            return r
-        self.entetes = {"etag": r.headers.get("ETag"), "last_modified": r.headers.get("Last-Modified")}
-        if self.precedente is not None and inchange(r.status_code, r.headers, self.precedente):
-            r.close()
-            raise _Inchange
-        return r
-
-    def __call__(self, url: str, output_file, pooch) -> None:  # noqa: ANN001 (pooch's signature)
-        import pooch as _pooch
-        import requests
-
-        self.essai += 1
-        if self.essai > 1:  # a retry is said even when quiet (cron and CI logs keep it)
-            _ecrire(f"  nouvelle tentative {self.essai}/{self.tentatives} ({self.derniere_erreur})")
-        debut = time.monotonic()
-
-        # identity: the bytes hashed are the bytes published (no transparent gunzip)
-        entetes = {"User-Agent": AGENT, "Accept-Encoding": "identity"}
-        if self.precedente is not None:
-            if self.precedente.get("etag"):
-                entetes["If-None-Match"] = self.precedente["etag"]
-            if self.precedente.get("last_modified"):
-                entetes["If-Modified-Since"] = self.precedente["last_modified"]
-        http = _pooch.HTTPDownloader(
-            progressbar=BarreOctets(self.source_id) if self.barre else False,
-            timeout=self.timeout,
-            headers=entetes,
-            hooks={"response": self._reponse},
-        )
-        try:
-            http(url, output_file, pooch)
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            raison = exc.response.reason if exc.response is not None else ""
-            self.categorie = "http"
-            self.derniere_erreur = f"HTTP {status} {raison}".rstrip()
-            if status not in STATUTS_A_REESSAYER:
-                raise SourceError(
-                    f"{url} : le serveur répond {self.derniere_erreur}"
-                    + (" — ressource introuvable à cette adresse (vérifiez l'URL du registre)" if status == 404 else "")
-                    + f" (source {self.source_id})", raison=self.derniere_erreur,
-                ) from exc
-            raise
-        except requests.RequestException as exc:
-            self.categorie = categorie_reseau(exc)
-            self.derniere_erreur = RAISONS.get(self.categorie) or f"erreur réseau ({type(exc).__name__})"
-            if self.categorie in SANS_RESEAU:  # retrying in a second will not bring the network back
-                self.reseau.injoignables[_hote(url)] = self.derniere_erreur
-                raise SourceError(f"{url} : téléchargement impossible ({self.derniere_erreur})",
-                                  raison=self.derniere_erreur) from exc
-            raise
-        if self.lignes:
-            taille = Path(output_file).stat().st_size if not hasattr(output_file, "write") else 0
-
-            _ecrire(f"  reçu {fmt_taille(taille)} en {decimal(time.monotonic() - debut)} s")
-
-
-def inchange(statut: int, entetes, fiche: dict) -> bool:  # noqa: ANN001 - a case-insensitive mapping
-    """Whether a response's status and headers say the copy described by ``fiche`` (its
-    sidecar) is current: ``304``; or, from a server ignoring the conditions, the same
-    ``ETag``; or (no ETag to compare) the same ``Last-Modified`` and ``Content-Length``."""
-    if statut == 304:
-        return True
-    if statut != 200:
-        return False
-    etag = entetes.get("ETag")
-    if etag and fiche.get("etag"):
-        return etag == fiche["etag"]
-    date, taille = entetes.get("Last-Modified"), entetes.get("Content-Length")
-    return bool(date and taille and date == fiche.get("last_modified") and str(taille) == str(fiche.get("taille")))
-
-
-def categorie_reseau(exc: BaseException) -> str:
-    """The kind of a network failure (a key of :data:`RAISONS`, ``autre`` otherwise),
-    read from the whole chain of exceptions requests and urllib3 wrap each other in."""
-    vus, pile, textes = set(), [exc], []
-    while pile:
-        e = pile.pop()
-        if e is None or id(e) in vus:
-            continue
-        vus.add(id(e))
-        textes.append(f"{type(e).__name__} {e}")
-        pile.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
-        pile.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
-    t = " ".join(textes)
-    regles = [
-        ("dns", ("NameResolutionError", "gaierror", "Name or service not known", "name resolution",
-                 "nodename nor servname", "No address associated", "getaddrinfo failed")),
-        ("inaccessible", ("Network is unreachable", "No route to host")),
-        ("refus", ("Connection refused", "ConnectionRefusedError")),
-        ("delai_connexion", ("ConnectTimeout",)),
-        ("coupure", ("IncompleteRead", "Connection broken", "ChunkedEncodingError", "RemoteDisconnected",
-                     "Connection aborted", "Connection reset")),
-        ("delai", ("ReadTimeout", "timed out", "Timeout")),
-        ("tls", ("SSLError", "CERTIFICATE")),
-        ("redirections", ("TooManyRedirects",)),
-    ]
-    for cle, motifs in regles:
-        if any(m in t for m in motifs):
-            return cle
-    return "autre"
-
-
-def _resume_erreur(exc: BaseException) -> str:
-    return RAISONS.get(categorie_reseau(exc)) or f"erreur réseau ({type(exc).__name__})"
-
-
-@contextmanager
-def _pooch_silencieux():
-    """pooch logs English lines at INFO: keep ours, silence its own for the call."""
-    import pooch
-
-    logger = pooch.get_logger()
-    niveau = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(niveau)
 
 
 # --- the download itself -----------------------------------------------------------------
@@ -382,7 +188,7 @@ def telecharger(
         return dest
 
     reseau = reseau if reseau is not None else Reseau()
-    hote = _hote(adresse)
+    hote = hote_de(adresse)
     if hote in reseau.injoignables:
         raison = reseau.injoignables[hote]
         raise SourceError(f"{adresse} : non tenté, {hote.rsplit(':', 1)[0]} injoignable plus tôt ({raison})",
@@ -396,11 +202,11 @@ def telecharger(
     barre = bool(progress and sys.stderr.isatty())
     lignes = bool(progress and not barre)
     if progress:
-        _ecrire(f"Téléchargement de {src.id} : {adresse}")
+        ecrire(f"Téléchargement de {src.id} : {adresse}")
     # the validators of the copy in use mean something only for the address that gave them
     # (a mirror or a new URL: downloaded, then compared by hash)
     conditions = precedente.fiche if precedente is not None and precedente.fiche.get("url") == adresse else None
-    telechargeur = _Telechargeur(src.id, timeout=timeout, tentatives=max(1, tentatives), barre=barre, lignes=lignes,
+    telechargeur = Telechargeur(src.id, timeout=timeout, tentatives=max(1, tentatives), barre=barre, lignes=lignes,
                                  reseau=reseau, precedente=conditions)
     try:
         gestion = pooch.create(
@@ -410,10 +216,10 @@ def telecharger(
             urls={staging.name: adresse},
             retry_if_failed=max(0, tentatives - 1),
         )
-        with _pooch_silencieux():
+        with pooch_silencieux():
             try:
                 gestion.fetch(staging.name, downloader=telechargeur)
-            except _Inchange:
+            except Inchange:
                 _verifiee(precedente, progress, "le serveur la dit inchangée")
                 return precedente.chemin
             except SourceError:
@@ -428,7 +234,7 @@ def telecharger(
                                           raison="disque plein") from exc
                     raise SourceError(f"{dest_dir} : écriture impossible ({exc}) ; aucun fichier partiel laissé",
                                       raison="écriture impossible") from exc
-                raison = telechargeur.derniere_erreur or _resume_erreur(exc)
+                raison = telechargeur.derniere_erreur or resume_erreur(exc)
                 if telechargeur.categorie in HOTE_INJOIGNABLE:
                     reseau.injoignables[hote] = raison
                 raise SourceError(
@@ -449,7 +255,7 @@ def telecharger(
                     raise SourceError(f"{src.id}: dossier des empreintes non précisé")
                 fichier = enregistrer_empreinte(raw_dir, src.id, calculee, url=adresse, millesime=millesime or "")
                 ancienne = f"au lieu de {attendue}" if attendue else "aucune empreinte connue jusqu'ici"
-                _ecrire(f"Empreinte acceptée volontairement pour {src.id} : sha256 {calculee} "
+                ecrire(f"Empreinte acceptée volontairement pour {src.id} : sha256 {calculee} "
                         f"({ancienne}) ; enregistrée dans {fichier}")
                 statut = "acceptee"
             else:
@@ -513,7 +319,7 @@ def _verifiee(precedente: Telechargement, progress: bool, comment: str) -> None:
     fiche = dict(precedente.fiche, verifie_le=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     _ecrire_fiche(precedente.chemin, fiche)
     if progress:
-        _ecrire(f"  inchangée ({comment}) : la copie du {precedente.millesime} reste en usage, rien d'ajouté")
+        ecrire(f"  inchangée ({comment}) : la copie du {precedente.millesime} reste en usage, rien d'ajouté")
 
 
 def sha256_of(path: Path) -> str:
