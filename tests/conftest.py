@@ -53,6 +53,15 @@ def batch(site_home):
 
 
 @pytest.fixture()
+def serveur():
+    """A loopback HTTP server (tests/serveur_local.py): routes, scripted faults, counts."""
+    from serveur_local import ServeurLocal
+
+    with ServeurLocal() as s:
+        yield s
+
+
+@pytest.fixture()
 def in_home(fixture_home, monkeypatch) -> Path:
     """Run a test with TERRITOIRES_HOME pointing at the fixture home."""
     monkeypatch.setenv("TERRITOIRES_HOME", str(fixture_home))

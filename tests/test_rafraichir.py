@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from serveur_local import ServeurLocal
 from territoires.sources import load_registry
 from territoires.sources import telechargement as tl
 
@@ -30,12 +29,6 @@ def _home(tmp_path, monkeypatch):
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
     monkeypatch.delenv("CI", raising=False)  # the lines read here are the progress a terminal or log shows
     return tmp_path
-
-
-@pytest.fixture()
-def serveur():
-    with ServeurLocal() as s:
-        yield s
 
 
 def cli(*args: str) -> int:

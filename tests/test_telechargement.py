@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from serveur_local import ServeurLocal
 from territoires.sources import SourceError, load_registry, sha256_file
 from territoires.sources import telechargement as tl
 from territoires.sources.archives import extraire_gzip, extraire_zip
@@ -41,12 +40,6 @@ def _home(tmp_path, monkeypatch):
                             ("commune", "epci", "departement", "region", "operateur", "alliance"), raising=False)
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
     return tmp_path
-
-
-@pytest.fixture()
-def serveur():
-    with ServeurLocal() as s:
-        yield s
 
 
 def cli(*args: str) -> int:

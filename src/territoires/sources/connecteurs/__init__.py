@@ -216,5 +216,13 @@ def json_duckdb(lisible: Lisible, options: str, fonction: str = "read_json") -> 
             f"maximum_object_size={TAILLE_OBJET_JSON})")
 
 
+def cles_json(con, lisible: Lisible, echantillon: int = 50) -> list[str]:  # noqa: ANN001
+    """The keys of the first ``echantillon`` objects of a JSON list: with explicit columns,
+    DuckDB reads an absent key as NULL without a word, so a connector checks a sample."""
+    objets = json_duckdb(lisible, "format='array'", "read_json_objects")
+    return sorted({r[0] for r in con.execute(
+        f"select unnest(json_keys(j)) from (select json as j from {objets} limit {int(echantillon)})").fetchall()})
+
+
 def compter(con, table: str) -> int:  # noqa: ANN001
     return con.execute(f"select count(*) from {table}").fetchone()[0]

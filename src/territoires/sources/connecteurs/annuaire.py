@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import compter, exiger, json_duckdb, preparer, texte
+from territoires.sources.connecteurs import cles_json, compter, exiger, json_duckdb, preparer, texte
 
 CHAMPS = ["id", "nom", "siret", "siren", "pivot", "code_insee_commune", "adresse_courriel", "site_internet",
           "telephone", "adresse", "url_service_public", "date_modification"]
@@ -46,10 +46,7 @@ def charger_annuaire(con, path: Path) -> int:  # noqa: ANN001
     pivot = _json('"pivot"', '[{"type_service_local":"VARCHAR","code_insee_commune":["VARCHAR"]}]')
     with texte(path) as lisible:
         rel = json_duckdb(lisible, f"format='array', columns={{{spec}}}")
-        objets = json_duckdb(lisible, "format='array'", "read_json_objects")
-        cles = {r[0] for r in con.execute(
-            f"select unnest(json_keys(j)) from (select json as j from {objets} limit 50)").fetchall()}
-        exiger(path, sorted(cles), REQUIS)
+        exiger(path, cles_json(con, lisible), REQUIS)
         _creer(con, rel, pivot)
     return compter(con, "raw.annuaire")
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from territoires.sources.connecteurs import colonnes, compter, csv_duckdb, exiger, json_duckdb, preparer, texte, vide_null
+from territoires.sources.connecteurs import (cles_json, colonnes, compter, csv_duckdb, exiger, json_duckdb, preparer,
+                                             texte, vide_null)
 
 TEXTES = ["type", "siret", "siren", "libelle", "code_insee", "code_postal", "epci_libelle", "epci_siren",
           "epci_siret", "departement_code_insee", "departement_siret", "region_code_insee", "region_siret",
@@ -34,11 +35,7 @@ def charger_json(con, path: Path) -> int:  # noqa: ANN001
     spec = ", ".join(f"{c}: '{types[c]}'" for c in ORDRE)
     with texte(path) as lisible:
         rel = json_duckdb(lisible, f"format='array', columns={{{spec}}}")
-        # keys absent from the file would be silently NULL with explicit columns: check a sample
-        objets = json_duckdb(lisible, "format='array'", "read_json_objects")
-        cles = {r[0] for r in con.execute(
-            f"select unnest(json_keys(j)) from (select json as j from {objets} limit 50)").fetchall()}
-        exiger(path, sorted(cles), REQUISES)
+        exiger(path, cles_json(con, lisible), REQUISES)
         select = ", ".join(
             [f"nullif(trim({c}), '') as {c}" for c in TEXTES]
             + [f"try_cast({c} as bigint) as {c}" for c in ENTIERS]
