@@ -7,6 +7,7 @@ that load each downloaded format into DuckDB live in :mod:`territoires.sources.c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import lzma
@@ -16,7 +17,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from territoires.fichiers import lire_toml
-from territoires.sources.chemins import slug, verifier_id
+from territoires.sources.chemins import slug
 from territoires.sources.erreurs import SourceError
 from territoires import interruptions, noms
 
@@ -95,9 +96,25 @@ def _lire(path: Path) -> dict:
     return lire_toml(path, SourceError, "registre des sources")
 
 
+def _signature(path: Path) -> tuple:
+    """What says the registry file changed: its path, size and modification time."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return (str(path), None, None)
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
 def load_tables(path: Path = REGISTRY_PATH) -> dict[str, TableRaw]:
     """The ``[[table]]`` entries of the registry, by name; a table that some source names
-    but no entry declares gets the defaults (no use said, no empty shape)."""
+    but no entry declares gets the defaults (no use said, no empty shape). Read once per
+    process while the file is unchanged (a build asks at each of its loading steps)."""
+    return dict(_tables(_signature(path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _tables(signature: tuple) -> dict[str, TableRaw]:
+    path = Path(signature[0])
     data = _lire(path)
     known = {f.name for f in fields(TableRaw)}
     out: dict[str, TableRaw] = {}
@@ -117,7 +134,14 @@ def load_tables(path: Path = REGISTRY_PATH) -> dict[str, TableRaw]:
 
 
 def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Source]:
-    """Read the registry file into ``{id: Source}``."""
+    """Read the registry file into ``{id: Source}`` (a new dict each call, the sources
+    read once per process while the file is unchanged)."""
+    return dict(_registre(_signature(path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _registre(signature: tuple) -> dict[str, Source]:
+    path = Path(signature[0])
     data = _lire(path)
     known = {f.name for f in fields(Source)}
 
