@@ -346,6 +346,42 @@ def test_every_map_carries_plotly_figure_data_and_a_text_alternative(batch):
     assert len(main_map["geometries"]["zone"]["ids"]) == 277  # the fixture's communes of Bretagne
 
 
+def test_every_trace_the_pages_produce_is_in_the_shipped_plotly_bundle(batch):
+    """The site ships plotly's geo partial bundle (assets/plotly.toml), not the full one:
+    plotly draws a page's maps at « Carte interactive », so every trace type of every map
+    must be in it; figures that are not maps are drawn as HTML by apercu.js, which knows
+    bars only: any other trace there would need plotly too."""
+    reports, _ = batch
+    bundle = (reports / "assets" / "plotly.min.js").read_text(encoding="utf-8")
+    dans_bundle = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))
+    assert dans_bundle == set(publication.plotly_js()["traces"])  # the declaration says what the file holds
+    cartes: dict[str, set[str]] = {}
+    autres: dict[str, set[str]] = {}
+    for path in reports.rglob("*.html"):
+        p, _ = _parse(path)
+        for f in _figures(p):
+            types = {t.get("type", "scatter") for t in f.get("figure", f).get("data", [])}  # plotly's default
+            for t in types:
+                (cartes if "geometries" in f else autres).setdefault(t, set()).add(path.name)
+    assert "choropleth" in cartes and "bar" in autres  # the fixture's pages have both kinds
+    assert set(cartes) <= dans_bundle, {t: pages for t, pages in cartes.items() if t not in dans_bundle}
+    assert set(autres) <= dans_bundle | {"bar"}, {t: pages for t, pages in autres.items()
+                                                  if t not in dans_bundle | {"bar"}}
+
+
+def test_a_plotly_js_that_differs_from_its_declaration_is_refused(tmp_path, monkeypatch):
+    faux = tmp_path / "plotly.min.js"
+    faux.write_bytes(publication.plotly_js_path().read_bytes() + b"\n")
+    monkeypatch.setattr(publication, "ASSETS_DIR", tmp_path)
+    shutil.copy(publication.PLOTLY_TOML, tmp_path / "plotly.toml")
+    publication.plotly_js.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="sha256 .* fichier refusé"):
+            publication.plotly_js()
+    finally:
+        publication.plotly_js.cache_clear()
+
+
 def test_french_number_formats(batch):
     reports, _ = batch
     _, body = _parse(reports / "region" / "53.html")
@@ -415,7 +451,7 @@ def test_single_file_page_inlines_plotly_and_the_csv(batch, tmp_path):
     body, extra = publication.html_page(nb, f"epci/{EPCI_BIGOUDEN_SUD}.html", single_file=True)
     assert not extra
     assert "assets/" not in body and "Copyright 2012" in body and "PlotlyGeoAssets" in body
-    assert len(body) > 4_000_000
+    assert publication.plotly_js_path().read_text(encoding="utf-8") in body  # the shipped bundle, whole
 
 
 # ── geometry and charts ─────────────────────────────────────────────────────

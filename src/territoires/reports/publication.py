@@ -21,8 +21,10 @@ from typing import Any
 
 from territoires import espace, paquet
 from territoires.charts import MIME_CARTE, MIME_PLOTLY
+from territoires.fichiers import lire_toml
 from territoires.reports import site
 from territoires.html import lien_externe
+from territoires.sources import sha256_file
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -34,17 +36,28 @@ _CSV_LINK = re.compile(r'href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=
 TOUTES_COMMUNES = "toutes-les-communes"
 
 
-def plotly_js_path() -> Path:
-    """plotly.min.js shipped by the installed ``plotly`` package (no CDN)."""
-    import importlib.util
+#: the plotly.js the pages load, its origin, version, sha256, licence and trace types
+PLOTLY_TOML = ASSETS_DIR / "plotly.toml"
 
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("paquet plotly introuvable : plotly.min.js ne peut pas être copié")
-    path = Path(list(spec.submodule_search_locations)[0]) / "package_data" / "plotly.min.js"
+
+@lru_cache(maxsize=1)
+def plotly_js() -> dict[str, Any]:
+    """The declaration of the shipped plotly.js (``assets/plotly.toml``), its file checked
+    against its sha256 once per process: a file that differs is refused."""
+    decl = lire_toml(PLOTLY_TOML, RuntimeError, "déclaration de plotly.js")["plotly_js"]
+    path = ASSETS_DIR / decl["fichier"]
     if not path.is_file():
-        raise RuntimeError(f"{path}: plotly.min.js absent du paquet plotly")
-    return path
+        raise RuntimeError(f"{path} : plotly.js absent du paquet territoires")
+    empreinte = sha256_file(path)
+    if empreinte != decl["sha256"]:
+        raise RuntimeError(f"{path} : sha256 {empreinte}, {PLOTLY_TOML.name} déclare {decl['sha256']} — "
+                           "fichier refusé ; le remplacer par celui de l'archive déclarée")
+    return {**decl, "chemin": path}
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js shipped with the pages (a partial bundle, see ``assets/plotly.toml``; no CDN)."""
+    return plotly_js()["chemin"]
 
 
 def ecrire_fichier(path: Path, data: bytes) -> None:

@@ -1,7 +1,7 @@
 /* territoires — draws every figure of a page without plotly.js: maps as plain SVG (same
    polygons, classes, colours and projection as the interactive map), bar charts as HTML,
    each map with its HTML legend (every class labelled, « donnée absente » included) and a
-   keyboard-usable indicator selector. plotly.js (4.8 MB) is loaded only when the reader
+   keyboard-usable indicator selector. plotly.js (its 1.4 MB geo bundle) is loaded only when the reader
    asks for the interactive map (button « Carte interactive »): territoires.js then draws
    it with plotly. Also holds the geometry decoder and the table filters. No network. */
 (function () {
