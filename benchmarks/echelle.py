@@ -165,7 +165,7 @@ def report(r: dict) -> list[str]:
         f"| peak memory of a France run ≤ 4 GB (largest of build, fiches, site) | {pic_fr / 2**30:.2f} GB | "
         f"{_oui(pic_fr <= BUDGET_MEMOIRE)} |",
         "",
-        f"One run of each command per scope, in one home; load average (1 min) before and after each scope "
+        f"One run of each command per scope, in one home; load average (1 min) before and after each scope"
         f": {' → '.join(f'{c:.1f}' for c in r['charge'])}. Each figure is a whole "
         "command (Python start-up included). The whole site is `--scope all`: every dashboard "
         "(for France 18 regions, 101 départements and every EPCI) and the commune fiches; "
