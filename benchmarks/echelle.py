@@ -213,7 +213,7 @@ def ecrire_svg(r: dict) -> None:
     for e in range(y0, y1 + 1):
         y = py(10 ** e)
         s.append(f'<line x1="{g}" x2="{L - d}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6e6e6"/>'
-                 f'<text x="{g - 8}" y="{y + 4:.1f}" text-anchor="end">{10 ** e:g}</text>')
+                 f'<text x="{g - 8}" y="{y + 4:.1f}" text-anchor="end">{10 ** e:,}</text>')
     for e in range(x0, x1 + 1):
         x = px(10 ** e)
         s.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{h}" y2="{H - b}" stroke="#e6e6e6"/>'
