@@ -200,7 +200,7 @@ def ecrire_svg(r: dict) -> None:
     xs = [math.log10(p[1]) for p in points]
     x0, x1 = math.floor(min(xs)), math.ceil(max(xs))
     ys = [math.log10(v) for p in points for v in p[2:]]
-    y0, y1 = math.floor(min(ys)), math.ceil(max(ys))
+    y0, y1 = math.floor(min(ys)), math.ceil(max(ys) + 0.15)  # room for the labels above the points
     px = lambda v: g + (math.log10(v) - x0) / (x1 - x0) * (L - g - d)  # noqa: E731
     py = lambda v: H - b - (math.log10(v) - y0) / (y1 - y0) * (H - b - h)  # noqa: E731
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{L}" height="{H}" viewBox="0 0 {L} {H}" '
