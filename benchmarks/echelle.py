@@ -36,6 +36,8 @@ PORTEES = (("1 region (53)", ["--regions", "53"]), ("4 regions", []), ("France",
 #: budgets of issue 21: fiches' seconds by scope (`--jobs 2`), one fiche's bytes, the
 #: all-France site's bytes, a France run's peak memory
 BUDGET_FICHES_S = {"4 regions": 120, "France": 480}
+#: the whole site's seconds by scope (`--jobs 2`)
+BUDGET_SITE_S = {"4 regions": 20, "France": 60}
 BUDGET_FICHE_OCTETS = 150_000
 BUDGET_SITE_FRANCE = 1e9
 BUDGET_MEMOIRE = 4 * 2**30
@@ -154,6 +156,10 @@ def report(r: dict) -> list[str]:
     fiche_max = max(r[label]["fiche_max"] for label, _ in PORTEES)
     lignes += [
         "", "| budget | figure | met |", "| --- | --- | --- |",
+        f"| all-France site ({fr['pages']:,} pages and its fiches, `--scope all`) ≤ 60 s, `--jobs 2` | {fr['site']['s']:.0f} s "
+        f"(of which fiches {fr.get('fiches_dans_site') or 0:.0f} s) | {_oui(fr['site']['s'] <= BUDGET_SITE_S['France'] and fr['site']['rc'] == 0)} |",
+        f"| four-region site ({al['pages']:,} pages and its fiches) ≤ 20 s, `--jobs 2` | {al['site']['s']:.0f} s "
+        f"(of which fiches {al.get('fiches_dans_site') or 0:.0f} s) | {_oui(al['site']['s'] <= BUDGET_SITE_S['4 regions'] and al['site']['rc'] == 0)} |",
         f"| commune fiches of the alliance ({al['nb_fiches']:,}) ≤ 2 min, `--jobs 2` | {al['fiches']['s']:.0f} s | "
         f"{_oui(al['fiches']['s'] <= BUDGET_FICHES_S['4 regions'] and al['fiches']['rc'] == 0)} |",
         f"| commune fiches of all France ({fr['nb_fiches']:,}) ≤ 8 min, `--jobs 2` | {fr['fiches']['s']:.0f} s | "
