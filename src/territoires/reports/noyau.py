@@ -23,13 +23,23 @@ ENGINE_NAME = "territoires"
 KERNEL_NAME = "python3"
 
 
+#: run first in a report kernel: pandas and pyarrow marked absent. DuckDB's client imports
+#: both (0.4–0.6 s, the longest step of a kernel's start) the first time a statement binds
+#: a parameter, only to ask whether the value is a DataFrame; absent, it skips them. Pages
+#: read results through Arrow's C stream (:func:`territoires.entrepot.litteraux.en_polars`),
+#: so nothing on their path needs either; tests/test_demarrage.py keeps it so.
+SANS_PANDAS = ("import sys as _sys; _sys.modules.update({_m: None for _m in ('pandas', 'pyarrow') "
+               "if _m not in _sys.modules}); del _sys")
+
+
 def echauffement(entrepot: Path) -> tuple[str, ...]:
-    """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready: the
-    heavy imports, the connection to ``entrepot`` (the one the pages get as their
-    ``entrepot`` parameter: the same cached connection), and a query with a bound parameter
-    (DuckDB then imports pandas, 0.4 s) happen while this process imports papermill and
-    nbconvert, not during the first page."""
+    """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready:
+    without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports, the connection to
+    ``entrepot`` (the one the pages get as their ``entrepot`` parameter: the same cached
+    connection) and a query with a bound parameter happen while this process imports
+    papermill and nbconvert, not during the first page."""
     return (
+        SANS_PANDAS,
         "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
         "import polars, numpy, shapely",
         "from territoires.entrepot.connexion import connect as _connect",
