@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,6 +154,11 @@ def run(
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
+    # the index's reading of the warehouse, while the pages run (this process mostly waits
+    # on its kernel then): off the end of a one-page run
+    lecteur = ThreadPoolExecutor(max_workers=1)
+    lu_index = lecteur.submit(index.lire, cfg.warehouse)
+    lecteur.shutdown(wait=False)
     interruption: KeyboardInterrupt | None = None
     try:
         if todo:
@@ -205,7 +210,7 @@ def run(
     }
     write_atomic(manifest_path, manifeste.manifest_json(manifest))
     rapport.manifest = manifest_path
-    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse)
+    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.result())
     if interruption is not None:
         raise interruption
     return rapport
