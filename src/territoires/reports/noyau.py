@@ -89,6 +89,17 @@ def imports_legers() -> None:
 
 
 def register_engine() -> None:
+    # papermill imports pyarrow (0.25 s) for its HDFS paths, which reports never use: it
+    # is marked absent while papermill loads (its import is optional there), then restored
+    # for whatever else this process runs
+    sans_pyarrow = "pyarrow" not in sys.modules
+    if sans_pyarrow:
+        sys.modules["pyarrow"] = None  # type: ignore[assignment]
+    try:
+        import papermill.iorw  # noqa: F401
+    finally:
+        if sans_pyarrow and sys.modules.get("pyarrow", 0) is None:
+            del sys.modules["pyarrow"]
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger

@@ -154,15 +154,11 @@ def run(
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
-    # the index's reading of the warehouse, while the pages run (this process mostly waits
-    # on its kernel then): off the end of a one-page run
-    lecteur = ThreadPoolExecutor(max_workers=1)
-    lu_index = lecteur.submit(index.lire, cfg.warehouse)
-    lecteur.shutdown(wait=False)
+    lu_index = _LectureIndex(cfg.warehouse)
     interruption: KeyboardInterrupt | None = None
     try:
         if todo:
-            _execute_all(todo, entries, jobs, worker_args, quiet, early)
+            _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer)
     except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
         interruption = exc
     finally:
@@ -210,7 +206,7 @@ def run(
     }
     write_atomic(manifest_path, manifeste.manifest_json(manifest))
     rapport.manifest = manifest_path
-    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.result())
+    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.resultat())
     if interruption is not None:
         raise interruption
     return rapport
@@ -244,8 +240,29 @@ def _payload(p: site.Page) -> dict[str, Any]:
             "parametres": p.parametres, "html": p.html, "ipynb": p.ipynb}
 
 
+class _LectureIndex:
+    """The index's reading of the warehouse (:func:`index.lire`) in a thread, started once the
+    pages run: this process then mostly waits on its kernel, so a one-page run does not
+    end with it."""
+
+    def __init__(self, warehouse: Path) -> None:
+        self.warehouse = warehouse
+        self.future = None
+
+    def lancer(self) -> None:
+        if self.future is None:
+            pool = ThreadPoolExecutor(max_workers=1)
+            self.future = pool.submit(index.lire, self.warehouse)
+            pool.shutdown(wait=False)
+
+    def resultat(self) -> dict[str, Any]:
+        return self.future.result() if self.future is not None else index.lire(self.warehouse)
+
+
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,
-                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None = None) -> None:
+                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None = None,
+                 pages_lancees=lambda: None) -> None:
+    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages under way."""
     ctx = multiprocessing.get_context("spawn")
     bar = Progress(quiet=quiet, total=len(todo))
     now = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: E731
@@ -261,6 +278,7 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
     if jobs == 1:
         # one worker: this process is the worker (no pool to spawn), its kernel boots meanwhile
         travailleur = Travailleur(**worker_args, noyau=early)
+        pages_lancees()
         try:
             for p in queue:
                 record(p, travailleur.executer(_payload(p)))
@@ -273,6 +291,7 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
     try:
         for p in queue:
             futures[pool.submit(run_page, _payload(p))] = p
+        pages_lancees()
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
