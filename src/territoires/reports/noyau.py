@@ -13,6 +13,7 @@ connection stay.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -123,6 +124,22 @@ def register_engine() -> None:
     papermill_engines.register(ENGINE_NAME, MoteurNoyauPartage)  # idempotent: same name, same class
 
 
+def anticipe(home: Path, entrepot: Path, jobs: int | None) -> "Noyau | None":
+    """A kernel launched at once when this process will be the batch's only worker (``jobs``
+    1, or one processor) and the warehouse is built: it boots while the command imports the
+    runner, papermill and nbconvert (``territoires report`` calls this before importing
+    them). ``None`` otherwise, or when it fails to launch (the worker then starts its own)."""
+    if (jobs or os.cpu_count() or 1) != 1 or not entrepot.is_file():
+        return None
+    noyau = Noyau(kernel_env(), home, entrepot)
+    try:
+        noyau.lancer()
+    except Exception:  # noqa: BLE001 - the worker starts its own
+        noyau.arreter()
+        return None
+    return noyau
+
+
 class Noyau:
     """One Jupyter kernel kept alive for many notebooks."""
 
@@ -139,6 +156,7 @@ class Noyau:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        atexit.register(self.arreter)  # whatever ends the command, the kernel goes with it
         self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
         run_sync(self.km.start_kernel)(
             env=self.env, cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -29,7 +29,7 @@ from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
 from territoires.reports import donnees, fiches, index, manifeste, site
-from territoires.reports.noyau import Noyau, kernel_env
+from territoires.reports.noyau import Noyau, anticipe, kernel_env
 from territoires.reports.publication import write_assets, write_atomic
 from territoires.reports.travailleur import NOTEBOOKS, Travailleur, init_worker, run_page
 
@@ -85,8 +85,11 @@ def run(
     home: str | os.PathLike | None = None,
     notebooks_dir: str | os.PathLike | None = None,
     timeout: float | None = 900,
+    noyau: Noyau | None = None,
 ) -> Rapport:
-    """Produce the pages of ``portee`` under ``reports/``; see the module docstring."""
+    """Produce the pages of ``portee`` under ``reports/``; see the module docstring.
+    ``noyau``: a kernel the caller launched already (:func:`.noyau.anticipe`), for the one
+    worker that this process will be."""
     cfg = settings(home)
     # « communes »: the commune fiches, made in one pass without notebooks (also part of « all »)
     demandee = portee
@@ -99,15 +102,10 @@ def run(
                                "(ou TERRITOIRES_HOME) ou passez --carnets")
     env = kernel_env()
     cpu = os.cpu_count() or 1
-    early: Noyau | None = None
-    if (jobs or cpu) == 1 and portee and cfg.warehouse.is_file():
-        # one worker, and this process will be it: its kernel boots while we look at the site
-        early = Noyau(env, cfg.home, cfg.warehouse)
-        try:
-            early.lancer()
-        except Exception:  # noqa: BLE001 - the worker starts its own
-            early.arreter()
-            early = None
+    # one worker, and this process will be it: its kernel boots while we look at the site
+    early = (noyau or anticipe(cfg.home, cfg.warehouse, jobs)) if portee else None
+    if noyau is not None and early is None:
+        noyau.arreter()  # « communes » alone: no page, no kernel
     try:
         # names, codes and vintages only: no spatial extension
         con = connect(cfg.warehouse, spatial=False)
