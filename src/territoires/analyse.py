@@ -27,6 +27,7 @@ from territoires import charts, formats, geo, niveaux
 from territoires.historique import evolution as _evolution
 from territoires.indicators import api
 from territoires.indicators.api import verifier_territoire
+from territoires.entrepot.litteraux import en_polars
 from territoires.reports.categories import variantes_communes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,8 +89,6 @@ def table(nom: str, /, *, con=None, colonnes: Sequence[str] | None = None, geome
     >>> table("territoires", niveau="departement", colonnes=["code", "nom", "population"])
     >>> table("indicateurs", niveau="epci", indicateur=["part_site", "part_https"], tranche_taille="ensemble")
     """
-    import polars as pl  # noqa: F401 - .pl() needs it
-
     nom_court = nom.removeprefix("marts.")
     with connexion_empruntee(con) as c:
         connues = tables(c)
@@ -122,7 +121,7 @@ def table(nom: str, /, *, con=None, colonnes: Sequence[str] | None = None, geome
         sql = (f"select {', '.join(_selection(k, types[k]) for k in demandees)} from marts.{_q(nom_court)}"
                + (f" where {' and '.join(where)}" if where else "")
                + (f" order by {', '.join(_q(k) for k in ordre)}" if ordre else ""))
-        return entiers(c.execute(sql, params).pl())
+        return entiers(en_polars(c, sql, params))
 
 
 def entiers(df: "pl.DataFrame") -> "pl.DataFrame":

@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from territoires.entrepot.litteraux import litteral
+from territoires.entrepot.litteraux import en_polars, litteral
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -248,13 +248,13 @@ def instantanes(con: "duckdb.DuckDBPyConnection") -> "pl.DataFrame":
 
     objets = _tables(con)
     if "historique_instantanes" in objets:
-        return con.execute("select construit_le, millesimes, millesime, empreinte, perimetre, lignes "
-                           "from marts.historique_instantanes order by construit_le").pl()
+        return en_polars(con, "select construit_le, millesimes, millesime, empreinte, perimetre, lignes "
+                              "from marts.historique_instantanes order by construit_le")
     if "historique_indicateurs" in objets:  # a warehouse of the first layout, not rebuilt yet
-        return con.execute(
-            "select construit_le, any_value(millesimes) as millesimes, any_value(millesime) as millesime, "
+        return en_polars(
+            con, "select construit_le, any_value(millesimes) as millesimes, any_value(millesime) as millesime, "
             "empreinte, any_value(perimetre) as perimetre, count(*)::bigint as lignes "
-            "from marts.historique_indicateurs group by construit_le, empreinte order by construit_le").pl()
+            "from marts.historique_indicateurs group by construit_le, empreinte order by construit_le")
     return pl.DataFrame(schema={"construit_le": pl.Datetime, "millesimes": pl.String, "millesime": pl.String,
                                 "empreinte": pl.String, "perimetre": pl.String, "lignes": pl.Int64})
 
@@ -296,7 +296,8 @@ def evolution(con: "duckdb.DuckDBPyConnection", niveau: str, code: str | None = 
     if code is not None:
         where.append("a.code = ?")
         params.append(str(code))
-    df = con.execute(
+    df = en_polars(
+        con,
         f"""
         with a as (select * from marts.historique_indicateurs where construit_le = ? and empreinte = ?),
              p as (select * from marts.historique_indicateurs where construit_le = ? and empreinte = ?)
@@ -307,5 +308,5 @@ def evolution(con: "duckdb.DuckDBPyConnection", niveau: str, code: str | None = 
         from a join p using (niveau, code, tranche_taille, indicateur)
         where {' and '.join(where)}
         order by a.code, a.tranche_taille, a.indicateur
-        """, [params[0], params[1], params[2], params[3], label, *params[4:]]).pl()
+        """, [params[0], params[1], params[2], params[3], label, *params[4:]])
     return df

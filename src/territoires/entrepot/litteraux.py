@@ -7,8 +7,10 @@ never binds a parameter: it writes its few values as literals (:func:`litteral`)
 bulk rows (the members' registers, the taxonomy) through a CSV file that DuckDB reads in
 one statement (:class:`Tampon`), which also keeps Python's memory bounded.
 
-Readers (pages, notebooks, the CLI) bind parameters freely: they load pandas or polars
-anyway.
+Readers (pages, notebooks, the CLI) bind parameters freely, and read results as polars
+frames through :func:`en_polars` (Arrow's C stream, no pyarrow). Report kernels go further:
+they run with pandas and pyarrow marked absent (:func:`territoires.reports.noyau.echauffement`),
+which DuckDB's client then skips when it binds.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import csv
 import math
 from datetime import date, datetime
 from pathlib import Path, PurePath
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
 
 
 def litteral(valeur: Any) -> str:
@@ -115,3 +120,12 @@ def inserer(con, table: str, lignes: Iterable[Sequence[Any]]) -> int:
     if valeurs:
         con.execute(f"insert into {table} values " + ", ".join(valeurs))
     return len(valeurs)
+
+
+def en_polars(con, sql: str, params: list | tuple | None = None) -> "pl.DataFrame":
+    """The result of ``sql`` (its ``params`` bound) as a polars DataFrame, read through
+    Arrow's C stream interface. DuckDB's ``.pl()`` builds a pyarrow table first: importing
+    pyarrow costs 0.25 s, as much as a small page's queries."""
+    import polars as pl
+
+    return pl.DataFrame(con.sql(sql, params=list(params)) if params else con.sql(sql))

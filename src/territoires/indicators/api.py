@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from territoires import niveaux
 from territoires.config import settings
+from territoires.entrepot.litteraux import en_polars
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -104,13 +105,13 @@ def requete_indicateurs(
 def catalogue(con=None) -> "pl.DataFrame":
     """The indicator catalogue (``marts.indicateurs_catalogue``), in catalogue order."""
     with connexion_empruntee(con) as c:
-        return c.sql("from marts.indicateurs_catalogue order by ordre").pl()
+        return en_polars(c, "from marts.indicateurs_catalogue order by ordre")
 
 
 def tranches_taille(con=None) -> "pl.DataFrame":
     """The commune size bands (``marts.tranches_taille``)."""
     with connexion_empruntee(con) as c:
-        return c.sql("from marts.tranches_taille order by ordre").pl()
+        return en_polars(c, "from marts.tranches_taille order by ordre")
 
 
 def indicateurs(
@@ -139,7 +140,7 @@ def indicateurs(
     with connexion_empruntee(con) as c:
         verifier_territoire(c, niveau, code, region)
         sql, params = requete_indicateurs(niveau, code, region, tranches=tranches, indicateurs=indicateurs)
-        longue = c.execute(sql, params).pl()
+        longue = en_polars(c, sql, params)
         if forme == "longue":
             return longue
         ordre = [r[0] for r in c.execute(
@@ -186,9 +187,7 @@ def presence(
                 raise ValueError("niveau et code vont ensemble")
         verifier_territoire(c, niveau or "commune", code, region)
         where, params = _filtre_communes(niveau, code, region)
-        return c.execute(
-            f"select p.* from marts.presence_numerique p where {where} order by p.code", params
-        ).pl()
+        return en_polars(c, f"select p.* from marts.presence_numerique p where {where} order by p.code", params)
 
 
 def _filtre_communes(niveau: str | None, code: str | None, region: str | None) -> tuple[str, list]:
@@ -217,7 +216,8 @@ def communes_a_accompagner(niveau: str, code: str, con=None) -> "pl.DataFrame":
     with connexion_empruntee(con) as c:
         verifier_territoire(c, niveau, code)
         where, params = _filtre_communes(niveau, code, None)
-        return c.execute(
+        return en_polars(
+            c,
             f"""
             select
                 p.code, p.nom, p.code_epci, e.nom as nom_epci, p.code_departement, p.population,
@@ -237,24 +237,23 @@ def communes_a_accompagner(niveau: str, code: str, con=None) -> "pl.DataFrame":
             order by p.score_presence nulls first, p.population desc nulls last, p.code
             """,
             params,
-        ).pl()
+        )
 
 
 def sources(con=None) -> "pl.DataFrame":
     """The sources cited by the catalogue (``marts.sources``), with producer, licence, URL,
     vintage, sha256 and row count."""
     with connexion_empruntee(con) as c:
-        return c.sql(
-            "select * from marts.sources where id in "
-            "(select distinct unnest(sources) from marts.indicateurs_catalogue) order by id"
-        ).pl()
+        return en_polars(
+            c, "select * from marts.sources where id in "
+            "(select distinct unnest(sources) from marts.indicateurs_catalogue) order by id")
 
 
 def domaines_inconnus(con=None, limite: int = 20) -> "pl.DataFrame":
     """Site and e-mail domains that no classification list knows, the most frequent first
     (``usage`` = site or email; ``communes`` = how many communes use it)."""
     with connexion_empruntee(con) as c:
-        return c.execute(REQUETE_INCONNUS, [limite, limite]).pl()
+        return en_polars(c, REQUETE_INCONNUS, [limite, limite])
 
 
 REQUETE_INCONNUS = """

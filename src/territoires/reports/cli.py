@@ -12,6 +12,12 @@ from territoires.sorties import reglages
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from territoires.reports.noyau import anticipe  # paresseux : n'importe rien de lourd
+
+    cfg = reglages(args)
+    # the kernel of a one-worker run boots from here, while the runner, papermill and
+    # nbconvert load (0.3–0.5 s of imports before the runner could launch it)
+    noyau = anticipe(cfg.home, cfg.warehouse, args.jobs) if args.scope != "communes" else None
     from territoires.reports.runner import run  # paresseux : charge duckdb
 
     rapport = run(
@@ -20,9 +26,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         force=args.force,
         single_file=args.single_file,
         quiet=args.quiet,
-        home=reglages(args).home,
+        home=cfg.home,
         notebooks_dir=args.carnets,
         timeout=args.timeout,
+        noyau=noyau,
     )
     produites, a_jour, echecs = rapport.produites, rapport.a_jour, rapport.echecs
     total = len(rapport.pages)

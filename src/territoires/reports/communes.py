@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from territoires.reports.donnees import a_table
-from territoires.entrepot.connexion import connect
 from territoires.reports.publication import write_atomic
 
 #: what a mairie can do to meet each criterion of the score (the card's « ce qui le ferait
@@ -52,10 +51,29 @@ def criteres_score(con) -> list[list]:
             for c, w in poids]
 
 
-def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
-                   imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The compact index: criteria (id, label, points, action), size bands, départements,
-    EPCI (name, page if any), then one row per commune::
+def lire(con) -> dict[str, Any]:
+    """What the index of communes reads from the warehouse (criteria, size bands,
+    départements, EPCI, one row per commune): read while the batch's pages run, then
+    :func:`assembler` adds the links of this run."""
+    criteres = criteres_score(con)
+    cols = ", ".join(f"coalesce(p.{c}, false)" for c, _, _, _ in criteres)
+    return {
+        "criteres": criteres,
+        "bandes": con.execute("select tranche_taille, libelle from marts.tranches_taille order by ordre").fetchall(),
+        "departements": con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall(),
+        "epci": con.execute("select code, nom from marts.territoires where niveau = 'epci'").fetchall(),
+        "lignes": con.execute(f"""
+        select t.code, t.nom, t.code_departement, t.code_epci, t.population, p.tranche_taille,
+               coalesce(p.fiche_mairie, false), p.score_presence, [{cols}]
+        from marts.territoires t left join marts.presence_numerique p using (code)
+        where t.niveau = 'commune' order by t.code""").fetchall(),
+    }
+
+
+def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = None,
+              imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The compact index from what :func:`lire` read: criteria (id, label, points, action),
+    size bands, départements, EPCI (name, page if any), then one row per commune::
 
         [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits),
          fiche imprimable (0/1)]
@@ -64,34 +82,28 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
     ``imprimables``: codes of the communes whose printable fiche exists (``commune/<code>.html``).
     """
     pages = pages or {}
-    criteres = criteres_score(con)
-    poids = [(c, w) for c, _, w, _ in criteres]
-    bandes = con.execute("select tranche_taille, libelle from marts.tranches_taille order by ordre").fetchall()
-    rang_bande = {b: i for i, (b, _) in enumerate(bandes)}
-    deps = dict(con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall())
-    epci = {code: [nom, pages.get(("epci", code), "")] for code, nom in
-            con.execute("select code, nom from marts.territoires where niveau = 'epci'").fetchall()}
-    cols = ", ".join(f"coalesce(p.{c}, false)" for c, _ in poids)
-    rows = con.execute(f"""
-        select t.code, t.nom, t.code_departement, t.code_epci, t.population, p.tranche_taille,
-               coalesce(p.fiche_mairie, false), p.score_presence, [{cols}]
-        from marts.territoires t left join marts.presence_numerique p using (code)
-        where t.niveau = 'commune' order by t.code""").fetchall()
+    rang_bande = {b: i for i, (b, _) in enumerate(lu["bandes"])}
     communes = []
-    for code, nom, dep, ep, pop, bande, fiche, score, faits in rows:
+    for code, nom, dep, ep, pop, bande, fiche, score, faits in lu["lignes"]:
         bits = sum(1 << i for i, ok in enumerate(faits or []) if ok) if fiche else 0
         communes.append([code, nom, dep, ep, pop, rang_bande.get(bande), 1 if fiche else 0,
                          score if fiche else None, bits, 1 if code in imprimables else 0])
     return {
-        "criteres": criteres,
-        "bandes": [lib for _, lib in bandes],
-        "departements": {c: [n, pages.get(("departement", c), "")] for c, n in deps.items()},
-        "epci": epci,
+        "criteres": lu["criteres"],
+        "bandes": [lib for _, lib in lu["bandes"]],
+        "departements": {c: [n, pages.get(("departement", c), "")] for c, n in lu["departements"]},
+        "epci": {code: [nom, pages.get(("epci", code), "")] for code, nom in lu["epci"]},
         "annuaire": ANNUAIRE,
         "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres", "imprimable"],
         "dossier_fiches": "commune/",
         "communes": communes,
     }
+
+
+def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
+                   imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """:func:`assembler` over :func:`lire`: the compact index in one call."""
+    return assembler(lire(con), pages, imprimables)
 
 
 def script_communes(donnees: dict[str, Any]) -> str:
@@ -101,22 +113,16 @@ def script_communes(donnees: dict[str, Any]) -> str:
     return f"/* territoires — toutes les communes, pour la recherche de l'index */\nwindow.TerritoiresCommunes = {texte};\n"
 
 
-def ecrire(reports_dir: Path, warehouse: Path, pages: dict[tuple[str, str], str]) -> Path | None:
-    """Write ``reports/communes.js`` from the warehouse; ``None`` when it cannot be read
-    (the index still lists the pages)."""
-    try:
-        con = connect(warehouse, spatial=False)
-    except Exception:  # noqa: BLE001 - the index is still useful without it
+def ecrire(reports_dir: Path, lu: dict[str, Any] | None, pages: dict[tuple[str, str], str]) -> Path | None:
+    """Write ``reports/communes.js`` from what :func:`lire` read; ``None`` when the
+    warehouse could not be read (``lu`` is ``None``: the index still lists the pages)."""
+    if lu is None:
         return None
     dossier = reports_dir / "commune"  # the printable fiches (reports.fiches.DOSSIER)
     imprimables = {n.removesuffix(".html") for n in os.listdir(dossier) if n.endswith(".html")} if dossier.is_dir() else set()
-    try:
-        donnees = index_communes(con, pages, imprimables)
-    finally:
-        con.close()
     path = reports_dir / NOM_FICHIER
-    write_atomic(path, script_communes(donnees))
+    write_atomic(path, script_communes(assembler(lu, pages, imprimables)))
     return path
 
 
-__all__ = ["ACTIONS", "ANNUAIRE", "criteres_score", "ecrire", "index_communes", "script_communes"]
+__all__ = ["ACTIONS", "ANNUAIRE", "assembler", "criteres_score", "ecrire", "index_communes", "lire", "script_communes"]

@@ -29,53 +29,57 @@ NATURES = {"CC": "cc communauté de communes", "CA": "ca communauté d'agglomér
            "ME": "métropole"}
 
 
-def _natures(warehouse: Path) -> dict[str, str]:
+def lire(warehouse: Path) -> dict[str, Any]:
+    """What the index reads from the warehouse, on one connection: a short description per
+    page (EPCI → their départements, départements → region…), the words an EPCI is searched
+    by, and every commune (:func:`territoires.reports.communes.lire`). The runner reads it
+    while the pages run; empty when the warehouse cannot be read (the index still lists
+    the pages)."""
     try:
         con = connect(warehouse, spatial=False)
     except Exception:  # noqa: BLE001 - the index is still useful without it
-        return {}
+        return {"contexte": {}, "natures": {}, "communes": None}
     try:
-        return {code: NATURES.get(nature or "", "") for code, nature in con.execute(
-            "select code, nature from marts.territoires where niveau = 'epci'").fetchall()}
+        return {"contexte": _contexte(con), "natures": _natures(con), "communes": communes.lire(con)}
     finally:
         con.close()
 
 
-def _contexte(warehouse: Path) -> dict[tuple[str, str], str]:
+def _natures(con) -> dict[str, str]:
+    return {code: NATURES.get(nature or "", "") for code, nature in con.execute(
+        "select code, nature from marts.territoires where niveau = 'epci'").fetchall()}
+
+
+def _contexte(con) -> dict[tuple[str, str], str]:
     """A short description per page: EPCI → their départements, départements → region…"""
     out: dict[tuple[str, str], str] = {}
-    try:
-        con = connect(warehouse, spatial=False)
-    except Exception:  # noqa: BLE001 - the index is still useful without it
-        return out
-    try:
-        # every département by name, built or not (an EPCI may reach into one outside the scope)
-        dep = dict(con.execute("select code, nom from " + ("staging.departements" if a_table(con, "staging.departements")
-                                                           else "marts.territoires where niveau = 'departement'")).fetchall())
-        reg = dict(con.execute("select code, nom from marts.territoires where niveau = 'region'").fetchall())
-        for niveau, code, deps, regs, pop, n in con.execute(
-            "select niveau, code, departements, regions, population, nb_communes from marts.territoires "
-            "where niveau in ('epci', 'departement', 'region', 'operateur')"
-        ).fetchall():
-            where = ""
-            if niveau == "epci":
-                where = ", ".join(dep.get(d, d) for d in deps or [])
-            elif niveau == "departement":
-                where = ", ".join(reg.get(r, r) for r in regs or [])
-            elif niveau == "operateur":
-                where = ", ".join(reg.get(r, r) for r in regs or [])
-            bits = [where] if where else []
-            bits.append(f"{formats.entier(n)} commune{'s' if (n or 0) > 1 else ''}")
-            out[(niveau, code)] = " · ".join(bits)
-    finally:
-        con.close()
+    # every département by name, built or not (an EPCI may reach into one outside the scope)
+    dep = dict(con.execute("select code, nom from " + ("staging.departements" if a_table(con, "staging.departements")
+                                                       else "marts.territoires where niveau = 'departement'")).fetchall())
+    reg = dict(con.execute("select code, nom from marts.territoires where niveau = 'region'").fetchall())
+    for niveau, code, deps, regs, pop, n in con.execute(
+        "select niveau, code, departements, regions, population, nb_communes from marts.territoires "
+        "where niveau in ('epci', 'departement', 'region', 'operateur')"
+    ).fetchall():
+        where = ""
+        if niveau == "epci":
+            where = ", ".join(dep.get(d, d) for d in deps or [])
+        elif niveau == "departement":
+            where = ", ".join(reg.get(r, r) for r in regs or [])
+        elif niveau == "operateur":
+            where = ", ".join(reg.get(r, r) for r in regs or [])
+        bits = [where] if where else []
+        bits.append(f"{formats.entier(n)} commune{'s' if (n or 0) > 1 else ''}")
+        out[(niveau, code)] = " · ".join(bits)
     return out
 
 
-def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) -> Path:
-    """Write ``reports/index.html`` from the manifest; return its path."""
-    ctx = _contexte(warehouse)
-    natures = _natures(warehouse)
+def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
+                lu: dict[str, Any] | None = None) -> Path:
+    """Write ``reports/index.html`` from the manifest and what :func:`lire` read of the
+    warehouse (read here when not given); return its path."""
+    lu = lu if lu is not None else lire(warehouse)
+    ctx, natures = lu["contexte"], lu["natures"]
     pages = manifest.get("pages", [])
     by_level: dict[str, list[dict[str, Any]]] = {n: [] for n in niveaux.PAGES}
     adoption: list[dict[str, Any]] = []
@@ -123,7 +127,7 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path) ->
     liens = {(p["niveau"], p["code"]): p["page"] for p in pages
              if p.get("genre", "tableau") == "tableau" and p.get("statut") in ("ok", "echec", "interrompue")
              and _present(reports_dir, p.get("page"))}
-    script_communes = communes.ecrire(reports_dir, warehouse, liens)
+    script_communes = communes.ecrire(reports_dir, lu["communes"], liens)
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
                             "publics de services numériques."),

@@ -13,6 +13,7 @@ connection stay.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -23,13 +24,23 @@ ENGINE_NAME = "territoires"
 KERNEL_NAME = "python3"
 
 
+#: run first in a report kernel: pandas and pyarrow marked absent. DuckDB's client imports
+#: both (0.4–0.6 s, the longest step of a kernel's start) the first time a statement binds
+#: a parameter, only to ask whether the value is a DataFrame; absent, it skips them. Pages
+#: read results through Arrow's C stream (:func:`territoires.entrepot.litteraux.en_polars`),
+#: so nothing on their path needs either; tests/test_demarrage.py keeps it so.
+SANS_PANDAS = ("import sys as _sys; _sys.modules.update({_m: None for _m in ('pandas', 'pyarrow') "
+               "if _m not in _sys.modules}); del _sys")
+
+
 def echauffement(entrepot: Path) -> tuple[str, ...]:
-    """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready: the
-    heavy imports, the connection to ``entrepot`` (the one the pages get as their
-    ``entrepot`` parameter: the same cached connection), and a query with a bound parameter
-    (DuckDB then imports pandas, 0.4 s) happen while this process imports papermill and
-    nbconvert, not during the first page."""
+    """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready:
+    without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports, the connection to
+    ``entrepot`` (the one the pages get as their ``entrepot`` parameter: the same cached
+    connection) and a query with a bound parameter happen while this process imports
+    papermill and nbconvert, not during the first page."""
     return (
+        SANS_PANDAS,
         "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
         "import polars, numpy, shapely",
         "from territoires.entrepot.connexion import connect as _connect",
@@ -79,6 +90,17 @@ def imports_legers() -> None:
 
 
 def register_engine() -> None:
+    # papermill imports pyarrow (0.25 s) for its HDFS paths, which reports never use: it
+    # is marked absent while papermill loads (its import is optional there), then restored
+    # for whatever else this process runs
+    sans_pyarrow = "pyarrow" not in sys.modules
+    if sans_pyarrow:
+        sys.modules["pyarrow"] = None  # type: ignore[assignment]
+    try:
+        import papermill.iorw  # noqa: F401
+    finally:
+        if sans_pyarrow and sys.modules.get("pyarrow", 0) is None:
+            del sys.modules["pyarrow"]
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
@@ -102,6 +124,22 @@ def register_engine() -> None:
     papermill_engines.register(ENGINE_NAME, MoteurNoyauPartage)  # idempotent: same name, same class
 
 
+def anticipe(home: Path, entrepot: Path, jobs: int | None) -> "Noyau | None":
+    """A kernel launched at once when this process will be the batch's only worker (``jobs``
+    1, or one processor) and the warehouse is built: it boots while the command imports the
+    runner, papermill and nbconvert (``territoires report`` calls this before importing
+    them). ``None`` otherwise, or when it fails to launch (the worker then starts its own)."""
+    if (jobs or os.cpu_count() or 1) != 1 or not entrepot.is_file():
+        return None
+    noyau = Noyau(kernel_env(), home, entrepot)
+    try:
+        noyau.lancer()
+    except Exception:  # noqa: BLE001 - the worker starts its own
+        noyau.arreter()
+        return None
+    return noyau
+
+
 class Noyau:
     """One Jupyter kernel kept alive for many notebooks."""
 
@@ -118,6 +156,7 @@ class Noyau:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        atexit.register(self.arreter)  # whatever ends the command, the kernel goes with it
         self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
         run_sync(self.km.start_kernel)(
             env=self.env, cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +29,7 @@ from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
 from territoires.reports import donnees, fiches, index, manifeste, site
-from territoires.reports.noyau import Noyau, kernel_env
+from territoires.reports.noyau import Noyau, anticipe, kernel_env
 from territoires.reports.publication import write_assets, write_atomic
 from territoires.reports.travailleur import NOTEBOOKS, Travailleur, init_worker, run_page
 
@@ -85,8 +85,11 @@ def run(
     home: str | os.PathLike | None = None,
     notebooks_dir: str | os.PathLike | None = None,
     timeout: float | None = 900,
+    noyau: Noyau | None = None,
 ) -> Rapport:
-    """Produce the pages of ``portee`` under ``reports/``; see the module docstring."""
+    """Produce the pages of ``portee`` under ``reports/``; see the module docstring.
+    ``noyau``: a kernel the caller launched already (:func:`.noyau.anticipe`), for the one
+    worker that this process will be."""
     cfg = settings(home)
     # « communes »: the commune fiches, made in one pass without notebooks (also part of « all »)
     demandee = portee
@@ -99,15 +102,10 @@ def run(
                                "(ou TERRITOIRES_HOME) ou passez --carnets")
     env = kernel_env()
     cpu = os.cpu_count() or 1
-    early: Noyau | None = None
-    if (jobs or cpu) == 1 and portee and cfg.warehouse.is_file():
-        # one worker, and this process will be it: its kernel boots while we look at the site
-        early = Noyau(env, cfg.home, cfg.warehouse)
-        try:
-            early.lancer()
-        except Exception:  # noqa: BLE001 - the worker starts its own
-            early.arreter()
-            early = None
+    # one worker, and this process will be it: its kernel boots while we look at the site
+    early = (noyau or anticipe(cfg.home, cfg.warehouse, jobs)) if portee else None
+    if noyau is not None and early is None:
+        noyau.arreter()  # « communes » alone: no page, no kernel
     try:
         # names, codes and vintages only: no spatial extension
         con = connect(cfg.warehouse, spatial=False)
@@ -154,10 +152,11 @@ def run(
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
+    lu_index = _LectureIndex(cfg.warehouse)
     interruption: KeyboardInterrupt | None = None
     try:
         if todo:
-            _execute_all(todo, entries, jobs, worker_args, quiet, early)
+            _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer)
     except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
         interruption = exc
     finally:
@@ -205,7 +204,7 @@ def run(
     }
     write_atomic(manifest_path, manifeste.manifest_json(manifest))
     rapport.manifest = manifest_path
-    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse)
+    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.resultat())
     if interruption is not None:
         raise interruption
     return rapport
@@ -239,8 +238,29 @@ def _payload(p: site.Page) -> dict[str, Any]:
             "parametres": p.parametres, "html": p.html, "ipynb": p.ipynb}
 
 
+class _LectureIndex:
+    """The index's reading of the warehouse (:func:`index.lire`) in a thread, started once the
+    pages run: this process then mostly waits on its kernel, so a one-page run does not
+    end with it."""
+
+    def __init__(self, warehouse: Path) -> None:
+        self.warehouse = warehouse
+        self.future = None
+
+    def lancer(self) -> None:
+        if self.future is None:
+            pool = ThreadPoolExecutor(max_workers=1)
+            self.future = pool.submit(index.lire, self.warehouse)
+            pool.shutdown(wait=False)
+
+    def resultat(self) -> dict[str, Any]:
+        return self.future.result() if self.future is not None else index.lire(self.warehouse)
+
+
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,
-                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None = None) -> None:
+                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None = None,
+                 pages_lancees=lambda: None) -> None:
+    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages under way."""
     ctx = multiprocessing.get_context("spawn")
     bar = Progress(quiet=quiet, total=len(todo))
     now = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: E731
@@ -256,6 +276,7 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
     if jobs == 1:
         # one worker: this process is the worker (no pool to spawn), its kernel boots meanwhile
         travailleur = Travailleur(**worker_args, noyau=early)
+        pages_lancees()
         try:
             for p in queue:
                 record(p, travailleur.executer(_payload(p)))
@@ -268,6 +289,7 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
     try:
         for p in queue:
             futures[pool.submit(run_page, _payload(p))] = p
+        pages_lancees()
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -1,0 +1,61 @@
+"""A report kernel's path stays without pandas and pyarrow (issue 21, « one dashboard from a
+cold start »): importing them was the longest step of a kernel's start (0.4–0.6 s).
+
+The kernel's start-up lines (:func:`territoires.reports.noyau.echauffement`) and then every
+code cell of the report notebooks run in a fresh interpreter, as in a report kernel; the
+test reads that interpreter's ``sys.modules`` at the end. It fails if the start-up lines
+stop marking pandas and pyarrow absent (DuckDB's first bound parameter imports both), and
+if a page's path needs either (``.pl()``, ``.df()``, ``import pandas``: the cell raises).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks" / "reports"
+
+#: run in the child: the kernel's start-up lines, then each notebook's code cells with its
+#: parameters (what papermill injects), then the names of the heavy modules really loaded
+ENFANT = r"""
+import json, sys
+from pathlib import Path
+
+from territoires.reports.noyau import echauffement
+
+entrepot, carnets, pages = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+noyau = {}  # the kernel's namespace: its lines run one after the other in it
+for ligne in echauffement(Path(entrepot)):
+    exec(ligne, noyau)
+for carnet, parametres in pages:
+    cellules = [c for c in json.loads((carnets / carnet).read_text(encoding="utf-8"))["cells"]
+                if c["cell_type"] == "code"]
+    espace = {}
+    exec("".join(cellules[0]["source"]), espace)  # the parameters cell, then papermill's values
+    espace.update(parametres, entrepot=entrepot)
+    for cellule in cellules[1:]:
+        exec("".join(cellule["source"]), espace)
+print("CHARGES=" + json.dumps(sorted(m for m in ("pandas", "pyarrow") if sys.modules.get(m) is not None)))
+"""
+
+
+def _charges(entrepot: Path, pages: list) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", ENFANT, str(entrepot), str(NOTEBOOKS), json.dumps(pages)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ligne = [x for x in proc.stdout.splitlines() if x.startswith("CHARGES=")]
+    assert ligne, proc.stdout[-2000:]
+    return json.loads(ligne[-1].removeprefix("CHARGES="))
+
+
+def test_pages_sans_pandas_ni_pyarrow(fixture_adherents):
+    home, _ = fixture_adherents  # a register loaded: the membership sections run too
+    pages = [
+        ["tableau_de_bord.ipynb", {"niveau": "region", "code": "53"}],
+        ["tableau_de_bord.ipynb", {"niveau": "departement", "code": "29"}],
+        ["alliance.ipynb", {}],
+        ["adoption_services.ipynb", {"niveau": "alliance", "code": "alliance"}],
+    ]
+    assert _charges(home / "data" / "processed" / "territoires.duckdb", pages) == []
