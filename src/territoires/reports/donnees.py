@@ -16,6 +16,7 @@ from typing import Any
 
 from territoires import niveaux
 from territoires.reports import site
+from territoires.reports.niveau import une_fois
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
@@ -32,6 +33,11 @@ OUVERTURE = {"spatial": False, "cached": True}
 
 
 def a_table(con, nom: str) -> bool:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_a_table`."""
+    return une_fois(con, ("a_table", nom), lambda: _a_table(con, nom))
+
+
+def _a_table(con, nom: str) -> bool:
     """Whether ``schema.table`` exists (identifiers checked, so no bound parameter needed)."""
     schema, _, table = nom.partition(".")
     if not (schema.isidentifier() and table.isidentifier()):
@@ -215,6 +221,11 @@ def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:
 # ── sources and vintages ──────────────────────────────────────────────────────
 
 def sources_chargees(con) -> list[dict[str, Any]]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_sources_chargees`."""
+    return une_fois(con, ("sources_chargees",), lambda: _sources_chargees(con))
+
+
+def _sources_chargees(con) -> list[dict[str, Any]]:
     """Loaded sources with their vintages, and per-column vintages (``raw.provenance``)."""
     rows = con.execute(
         "select id, producteur, titre, licence, url, version_paquet, millesime, charge_le from marts.sources order by id"
@@ -233,6 +244,11 @@ def sources_chargees(con) -> list[dict[str, Any]]:
 
 
 def sources_officielles(con) -> dict[str, Any]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_sources_officielles`."""
+    return une_fois(con, ("sources_officielles",), lambda: _sources_officielles(con))
+
+
+def _sources_officielles(con) -> dict[str, Any]:
     """What pages say of the sources: the embedded ones in use (title, package version), the
     official ones fetched (title, vintage, what they serve), those of them whose refresh
     fails (title, date of the copy in use, first failure, reason), the official datasets
@@ -322,6 +338,11 @@ def millesimes(con) -> dict[str, str]:
 
 
 def construction(con) -> dict[str, Any]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_construction`."""
+    return une_fois(con, ("construction",), lambda: _construction(con))
+
+
+def _construction(con) -> dict[str, Any]:
     """The build's fingerprint, scope and date (``meta.build``)."""
     row = con.execute("select fingerprint, regions, departements, version, construit_le from meta.build").fetchone()
     return {"empreinte": row[0], "regions": row[1], "departements": row[2], "version": row[3],

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from territoires import formats, historique, niveaux
-from territoires.reports import donnees, site
+from territoires.reports import donnees, niveau as page_niveau, site
 from territoires.reports.donnees import Territoire
 from territoires.html import e, lien_externe
 from territoires.indicators import api
@@ -66,16 +66,22 @@ def geometrie_emise(geometries) -> bool:
 
 
 def catalogue(con) -> list[dict[str, Any]]:
-    return memo(("catalogue", id(con)), lambda: api.catalogue(con).to_dicts())
+    return memo(("catalogue", id(con)), lambda: [dict(r) for r in page_niveau.catalogue(con)])
+
+
+def tranches_taille(con) -> list[dict[str, Any]]:
+    """The commune size bands, in order: the page's own copy of its level's (:mod:`.niveau`)."""
+    return [dict(r) for r in page_niveau.tranches_taille(con)]
 
 
 def taux(con, niveau: str, code: str, tranches: bool = False) -> dict[Any, dict[str, Any]]:
-    """``{indicateur: row}`` (or ``{(tranche, indicateur): row}``) for one territory."""
+    """``{indicateur: row}`` (or ``{(tranche, indicateur): row}``) for one territory: its
+    slice of the level's rates (:mod:`.niveau`)."""
     def compute():
-        df = api.indicateurs(niveau, code, con=con, tranches=tranches)
+        rows = page_niveau.taux(con, niveau, code, tranches)
         if tranches:
-            return {(r["tranche_taille"], r["indicateur"]): r for r in df.to_dicts()}
-        return {r["indicateur"]: r for r in df.to_dicts()}
+            return {(r["tranche_taille"], r["indicateur"]): r for r in rows}
+        return {r["indicateur"]: r for r in rows}
 
     return memo(("taux", id(con), niveau, code, tranches), compute)
 

@@ -1,0 +1,73 @@
+"""Page data by level: what every page of a level reads (its rates, overall and by size
+band, the wide table of its sub-territories, the catalogue and size bands) comes from one
+set-based query over the whole level, kept for the process, and each page takes its slice.
+
+A batch kernel renders hundreds of pages (:mod:`.travailleur`): it asks the warehouse once
+per level instead of once per page and territory (a département page read 25 territories'
+rates, one query each). A notebook run alone (papermill, JupyterLab) computes the same
+level on demand: its figures are the same rows, by the same SQL
+(:func:`territoires.indicators.api.requete_indicateurs`) without the territory filter.
+
+The data belong to the warehouse connection they were read from: the cached connection
+(:func:`territoires.entrepot.connexion.connect`) is another object once the file changes,
+and then everything here is read again.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from territoires.indicators import api
+
+#: the connection the data below were read from, and the data: ``{key: value}``
+_ENTREPOT: dict[str, Any] = {"con": None, "donnees": {}}
+
+
+def _lu(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
+    """What :func:`une_fois` keeps, itself (for the frames of :func:`taux`, never changed)."""
+    if _ENTREPOT["con"] is not con:
+        _ENTREPOT["con"], _ENTREPOT["donnees"] = con, {}
+    donnees = _ENTREPOT["donnees"]
+    if cle not in donnees:
+        donnees[cle] = calcul()
+    return donnees[cle]
+
+
+def une_fois(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
+    """``calcul()`` once per warehouse connection (and so per warehouse file); a copy of
+    it for every caller, who may change what it gets."""
+    return copy.deepcopy(_lu(con, cle, calcul))
+
+
+def _par_code(con, niveau: str, tranches: bool) -> dict[str, Any]:
+    """The long indicator table of every territory of ``niveau``, one frame per code."""
+    longue = api.indicateurs(niveau, con=con, tranches=tranches)
+    return {cle[0]: df for cle, df in longue.partition_by("code", as_dict=True, maintain_order=True).items()}
+
+
+def taux(con, niveau: str, code: str, tranches: bool = False) -> list[dict[str, Any]]:
+    """The rows of ``api.indicateurs(niveau, code, tranches=…)`` for one territory, from
+    its level's table; an unknown territory is refused as the API refuses it."""
+    tranche = _lu(con, ("taux", niveau, tranches), lambda: _par_code(con, niveau, tranches)).get(code)
+    if tranche is None:
+        api.verifier_territoire(con, niveau, code)  # a French error if unknown; else it has no rows
+        return []
+    return tranche.to_dicts()
+
+
+def large(con, niveau: str) -> dict[str, dict[str, Any]]:
+    """``{code: row}`` of ``api.indicateurs(niveau, forme="large")``: one row per territory
+    (shared by the pages: read it, never change it)."""
+    return _lu(con, ("large", niveau),
+                     lambda: {r["code"]: r for r in api.indicateurs(niveau, con=con, forme="large").to_dicts()})
+
+
+def catalogue(con) -> list[dict[str, Any]]:
+    """The indicator catalogue, in catalogue order (``api.catalogue``; shared: copy before changing)."""
+    return _lu(con, ("catalogue",), lambda: api.catalogue(con).to_dicts())
+
+
+def tranches_taille(con) -> list[dict[str, Any]]:
+    """The commune size bands, in order (``api.tranches_taille``; shared: copy before changing)."""
+    return _lu(con, ("tranches_taille",), lambda: api.tranches_taille(con).to_dicts())
