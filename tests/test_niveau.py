@@ -62,3 +62,31 @@ def test_another_warehouse_is_read_anew(con, fixture_warehouse, tmp_path):
         assert apres and {r["taux"] for r in apres} == {0.5}
         assert {r["taux"] for r in avant} != {0.5}
     assert niveau.taux(con, "departement", "29") == avant  # back to the first: read from it again
+
+
+def test_the_pages_below_are_what_each_page_asked_for_alone(con):
+    """:func:`donnees.enfants`, sliced from its levels' lists, against the per-page queries it replaced."""
+    from territoires.reports import donnees
+
+    def q(sql: str, params: list) -> list[tuple[str, str]]:
+        return con.execute("select code, nom from marts.territoires where " + sql, params).fetchall()
+
+    vus = 0
+    for n in niveaux.TABLEAU:
+        for code in _codes(con, n):
+            t = donnees.territoire(n, code, con.execute("pragma database_list").fetchone()[2])
+            deps, regions = t.departements, t.regions or [t.code_region]
+            seul = {
+                "alliance": [("operateur", q("niveau = 'operateur' order by nom", [])),
+                             ("region", q("niveau = 'region' order by nom", []))],
+                "operateur": [("region", q("niveau = 'region' and list_contains(?, code) order by nom", [regions]))],
+                "departement": [("epci", q("niveau = 'epci' and list_contains(departements, ?) order by nom", [code]))],
+            }.get(n, [])
+            if n in ("operateur", "region"):
+                seul += [("departement", q("niveau = 'departement' and list_contains(?, code) order by code", [deps])),
+                         ("epci", q("niveau = 'epci' and list_has_any(departements, ?) order by nom", [deps]))]
+            assert donnees.enfants(t) == seul, (n, code)
+            assert donnees.noms(t.con, "departement", deps) == q(
+                "niveau = 'departement' and list_contains(?, code) order by code", [deps])
+            vus += sum(len(v) for _, v in seul)
+    assert vus >= 20

@@ -16,7 +16,7 @@ from typing import Any
 
 from territoires import niveaux
 from territoires.reports import site
-from territoires.reports.niveau import une_fois
+from territoires.reports.niveau import territoires, une_fois
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
@@ -147,12 +147,9 @@ def alliance(entrepot: str | os.PathLike | None = None) -> Territoire:
 # ── navigation ───────────────────────────────────────────────────────────────
 
 def noms(con, niveau: str, codes: list[str]) -> list[tuple[str, str]]:
-    if not codes:
-        return []
-    return con.execute(
-        "select code, nom from marts.territoires where niveau = ? and list_contains(?, code) order by code",
-        [niveau, codes],
-    ).fetchall()
+    """``[(code, nom)]`` of these territories of ``niveau``, by code."""
+    voulus = set(codes)
+    return sorted((c, n) for c, n, _ in territoires(con, niveau) if c in voulus)
 
 
 def noms_departements(con, codes: list[str]) -> list[tuple[str, str]]:
@@ -192,29 +189,24 @@ def operateurs_de(t: Territoire) -> list[tuple[str, str]]:
 
 
 def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Pages below: ``[(niveau, [(code, nom), …]), …]``."""
-    con = t.con
-
-    def q(sql: str, params: list) -> list[tuple[str, str]]:
-        return con.execute(sql, params).fetchall()
+    """Pages below: ``[(niveau, [(code, nom), …]), …]``, by name (départements by code);
+    each its slice of its level's list (:func:`.niveau.territoires`)."""
+    def dans(niveau: str, garder) -> list[tuple[str, str]]:
+        return [(c, n) for c, n, deps in territoires(t.con, niveau) if garder(c, deps)]
 
     if t.niveau == "alliance":
-        return [("operateur", q("select code, nom from marts.territoires where niveau = 'operateur' order by nom", [])),
-                ("region", q("select code, nom from marts.territoires where niveau = 'region' order by nom", []))]
+        return [("operateur", dans("operateur", lambda c, d: True)), ("region", dans("region", lambda c, d: True))]
+    deps = set(t.departements)
     if t.niveau in ("operateur", "region"):
-        regions = t.regions or [t.code_region]
+        regions = set(t.regions or [t.code_region])
         out = []
         if t.niveau == "operateur":
-            out.append(("region", q("select code, nom from marts.territoires where niveau = 'region' "
-                                    "and list_contains(?, code) order by nom", [regions])))
-        out.append(("departement", q("select code, nom from marts.territoires where niveau = 'departement' "
-                                     "and list_contains(?, code) order by code", [t.departements])))
-        out.append(("epci", q("select code, nom from marts.territoires where niveau = 'epci' "
-                              "and list_has_any(departements, ?) order by nom", [t.departements])))
+            out.append(("region", dans("region", lambda c, d: c in regions)))
+        out.append(("departement", noms(t.con, "departement", t.departements)))
+        out.append(("epci", dans("epci", lambda c, d: not deps.isdisjoint(d))))
         return out
     if t.niveau == "departement":
-        return [("epci", q("select code, nom from marts.territoires where niveau = 'epci' "
-                           "and list_contains(departements, ?) order by nom", [t.code]))]
+        return [("epci", dans("epci", lambda c, d: t.code in d))]
     return []
 
 

@@ -24,8 +24,9 @@ from territoires.indicators import api
 _ENTREPOT: dict[str, Any] = {"con": None, "donnees": {}}
 
 
-def _lu(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
-    """What :func:`une_fois` keeps, itself (for the frames of :func:`taux`, never changed)."""
+def partage(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
+    """``calcul()`` once per warehouse connection (and so per warehouse file), shared by
+    every caller: for what is never changed (frames, tuples)."""
     if _ENTREPOT["con"] is not con:
         _ENTREPOT["con"], _ENTREPOT["donnees"] = con, {}
     donnees = _ENTREPOT["donnees"]
@@ -35,9 +36,8 @@ def _lu(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
 
 
 def une_fois(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
-    """``calcul()`` once per warehouse connection (and so per warehouse file); a copy of
-    it for every caller, who may change what it gets."""
-    return copy.deepcopy(_lu(con, cle, calcul))
+    """:func:`partage`, a copy of it for every caller, who may change what it gets."""
+    return copy.deepcopy(partage(con, cle, calcul))
 
 
 def _par_code(con, niveau: str, tranches: bool) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def _par_code(con, niveau: str, tranches: bool) -> dict[str, Any]:
 def taux(con, niveau: str, code: str, tranches: bool = False) -> list[dict[str, Any]]:
     """The rows of ``api.indicateurs(niveau, code, tranches=…)`` for one territory, from
     its level's table; an unknown territory is refused as the API refuses it."""
-    tranche = _lu(con, ("taux", niveau, tranches), lambda: _par_code(con, niveau, tranches)).get(code)
+    tranche = partage(con, ("taux", niveau, tranches), lambda: _par_code(con, niveau, tranches)).get(code)
     if tranche is None:
         api.verifier_territoire(con, niveau, code)  # a French error if unknown; else it has no rows
         return []
@@ -59,15 +59,21 @@ def taux(con, niveau: str, code: str, tranches: bool = False) -> list[dict[str, 
 def large(con, niveau: str) -> dict[str, dict[str, Any]]:
     """``{code: row}`` of ``api.indicateurs(niveau, forme="large")``: one row per territory
     (shared by the pages: read it, never change it)."""
-    return _lu(con, ("large", niveau),
+    return partage(con, ("large", niveau),
                      lambda: {r["code"]: r for r in api.indicateurs(niveau, con=con, forme="large").to_dicts()})
 
 
 def catalogue(con) -> list[dict[str, Any]]:
     """The indicator catalogue, in catalogue order (``api.catalogue``; shared: copy before changing)."""
-    return _lu(con, ("catalogue",), lambda: api.catalogue(con).to_dicts())
+    return partage(con, ("catalogue",), lambda: api.catalogue(con).to_dicts())
 
 
 def tranches_taille(con) -> list[dict[str, Any]]:
     """The commune size bands, in order (``api.tranches_taille``; shared: copy before changing)."""
-    return _lu(con, ("tranches_taille",), lambda: api.tranches_taille(con).to_dicts())
+    return partage(con, ("tranches_taille",), lambda: api.tranches_taille(con).to_dicts())
+
+
+def territoires(con, niveau: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``[(code, nom, départements)]`` of every territory of ``niveau``, by name (then code)."""
+    return partage(con, ("territoires", niveau), lambda: [(c, n, tuple(d or ())) for c, n, d in con.execute(
+        "select code, nom, departements from marts.territoires where niveau = ? order by nom, code", [niveau]).fetchall()])

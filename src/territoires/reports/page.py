@@ -210,8 +210,13 @@ COLONNES_PRESENCE = ("code", "nom", "dans_perimetre", "fiche_mairie", "site_decl
                      "email_non_generique", "email_webmail_grand_public")
 
 
+def presence_communes(t: Territoire):
+    """``api.presence`` of the territory's communes (a frame: never changed), read once a page."""
+    return memo(("presence", id(t.con), t.niveau, t.code), lambda: api.presence(niveau=t.niveau, code=t.code, con=t.con))
+
+
 def presence(t: Territoire) -> dict[str, dict[str, Any]]:
-    df = api.presence(niveau=t.niveau, code=t.code, con=t.con)
+    df = presence_communes(t)
     df = df.select([c for c in COLONNES_PRESENCE if c in df.columns])
     return {r["code"]: r for r in df.to_dicts()}
 
