@@ -90,3 +90,15 @@ def test_the_pages_below_are_what_each_page_asked_for_alone(con):
                 "niveau = 'departement' and list_contains(?, code) order by code", [deps])
             vus += sum(len(v) for _, v in seul)
     assert vus >= 20
+
+
+def test_each_territory_s_communes_are_its_own_query(con):
+    vus = 0
+    for n in niveaux.TABLEAU:
+        for code in _codes(con, n):
+            seul = api.presence(niveau=n, code=code, con=con)
+            assert niveau.communes(con, n, code).equals(seul), (n, code)
+            accompagner = api.communes_a_accompagner(n, code, con=con)
+            assert niveau.communes(con, n, code, a_accompagner=True).equals(accompagner), (n, code)
+            vus += seul.height + accompagner.height
+    assert vus >= 500  # Finistère's communes, in each of their territories

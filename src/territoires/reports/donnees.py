@@ -276,6 +276,11 @@ APPARTENANCES_EPCI = {"banatic-groupements": "appartenance_epci_courante",
 
 
 def appartenance_epci(con) -> dict[str, Any] | None:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_appartenance_epci`."""
+    return une_fois(con, ("appartenance_epci",), lambda: _appartenance_epci(con))
+
+
+def _appartenance_epci(con) -> dict[str, Any] | None:
     """Which EPCI membership the warehouse uses (the embedded one: title, vintage) and the
     fetched BANATIC files it is compared with (title, vintage = download date,
     disagreements on the scope's communes); ``None`` when none is fetched."""

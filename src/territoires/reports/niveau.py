@@ -77,3 +77,20 @@ def territoires(con, niveau: str) -> list[tuple[str, str, tuple[str, ...]]]:
     """``[(code, nom, départements)]`` of every territory of ``niveau``, by name (then code)."""
     return partage(con, ("territoires", niveau), lambda: [(c, n, tuple(d or ())) for c, n, d in con.execute(
         "select code, nom, departements from marts.territoires where niveau = ? order by nom, code", [niveau]).fetchall()])
+
+
+def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str, Any]:
+    df = api.par_territoire(niveau, con, a_accompagner=a_accompagner)
+    return {cle[0]: part.drop("territoire")
+            for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
+
+
+def communes(con, niveau: str, code: str, a_accompagner: bool = False):
+    """``api.presence(niveau=…, code=…)`` (or ``api.communes_a_accompagner``) of one
+    territory, from its level's table (a frame: read it, never change it)."""
+    part = partage(con, ("communes", niveau, a_accompagner), lambda: _communes_par_code(con, niveau, a_accompagner))
+    if code in part:
+        return part[code]
+    api.verifier_territoire(con, niveau, code)  # a French error if unknown; else it has none
+    seul = api.communes_a_accompagner if a_accompagner else (lambda n, c, con: api.presence(niveau=n, code=c, con=con))
+    return seul(niveau, code, con=con)  # the empty frame, with its columns

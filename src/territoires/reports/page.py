@@ -15,7 +15,6 @@ from territoires import formats, historique, niveaux
 from territoires.reports import donnees, niveau as page_niveau, site
 from territoires.reports.donnees import Territoire
 from territoires.html import e, lien_externe
-from territoires.indicators import api
 
 #: indicators of the headline, in order (ids of marts.indicateurs_catalogue)
 CHIFFRES_CLES = ("score_presence", "part_site", "part_email_non_generique")
@@ -211,8 +210,8 @@ COLONNES_PRESENCE = ("code", "nom", "dans_perimetre", "fiche_mairie", "site_decl
 
 
 def presence_communes(t: Territoire):
-    """``api.presence`` of the territory's communes (a frame: never changed), read once a page."""
-    return memo(("presence", id(t.con), t.niveau, t.code), lambda: api.presence(niveau=t.niveau, code=t.code, con=t.con))
+    """``api.presence`` of the territory's communes (a frame: never changed), its level's slice."""
+    return page_niveau.communes(t.con, t.niveau, t.code)
 
 
 def presence(t: Territoire) -> dict[str, dict[str, Any]]:
@@ -224,7 +223,7 @@ def presence(t: Territoire) -> dict[str, dict[str, Any]]:
 def a_accompagner(t: Territoire) -> list[dict[str, Any]]:
     def compute():
         out = []
-        for r in api.communes_a_accompagner(t.niveau, t.code, con=t.con).to_dicts():
+        for r in page_niveau.communes(t.con, t.niveau, t.code, a_accompagner=True).to_dicts():
             motifs = list(r.get("motifs") or [])
             out.append({**r, "motifs": motifs, "fiche": "pas de fiche mairie dans les données" not in motifs})
         return out
