@@ -1,12 +1,15 @@
-"""Page data by level: what every page of a level reads (its rates, overall and by size
-band, the wide table of its sub-territories, the catalogue and size bands) comes from one
-set-based query over the whole level, kept for the process, and each page takes its slice.
+"""Page data by level: what the pages of a level read (rates overall and by size band,
+the wide table of sub-territories, names and pages below, peers for ranks, the communes of
+the map, the CSV and the list to support) comes from one set-based query over the whole
+level, kept for the process; each page takes its slice.
 
 A batch kernel renders hundreds of pages (:mod:`.travailleur`): it asks the warehouse once
 per level instead of once per page and territory (a département page read 25 territories'
-rates, one query each). A notebook run alone (papermill, JupyterLab) computes the same
-level on demand: its figures are the same rows, by the same SQL
-(:func:`territoires.indicators.api.requete_indicateurs`) without the territory filter.
+rates, one query each; 112 queries a page before, 16 now). With ``--jobs 2`` each of the
+two kernels reads each level once. A notebook run alone (papermill, JupyterLab) computes
+its level on demand: the same rows, by the same SQL without the territory filter
+(:func:`territoires.indicators.api.requete_indicateurs`, :func:`~territoires.indicators.api.par_territoire`),
+so the same page (tests/test_niveau.py compares every territory's slice with its own query).
 
 The data belong to the warehouse connection they were read from: the cached connection
 (:func:`territoires.entrepot.connexion.connect`) is another object once the file changes,
@@ -60,7 +63,7 @@ def large(con, niveau: str) -> dict[str, dict[str, Any]]:
     """``{code: row}`` of ``api.indicateurs(niveau, forme="large")``: one row per territory
     (shared by the pages: read it, never change it)."""
     return partage(con, ("large", niveau),
-                     lambda: {r["code"]: r for r in api.indicateurs(niveau, con=con, forme="large").to_dicts()})
+                   lambda: {r["code"]: r for r in api.indicateurs(niveau, con=con, forme="large").to_dicts()})
 
 
 def catalogue(con) -> list[dict[str, Any]]:
@@ -87,7 +90,12 @@ def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str, Any]:
 
 def communes(con, niveau: str, code: str, a_accompagner: bool = False):
     """``api.presence(niveau=…, code=…)`` (or ``api.communes_a_accompagner``) of one
-    territory, from its level's table (a frame: read it, never change it)."""
+    territory, from its level's table (a frame: read it, never change it). Only one level's
+    communes are kept: a batch renders its pages level by level (:mod:`.runner`), and all
+    France's communes at each level would weigh on every kernel."""
+    partage(con, ("communes",), dict)  # the connection's data, then another level's communes dropped
+    for cle in [c for c in _ENTREPOT["donnees"] if c[0] == "communes" and len(c) > 1 and c[1] != niveau]:
+        del _ENTREPOT["donnees"][cle]
     part = partage(con, ("communes", niveau, a_accompagner), lambda: _communes_par_code(con, niveau, a_accompagner))
     if code in part:
         return part[code]
