@@ -218,26 +218,44 @@ def communes_a_accompagner(niveau: str, code: str, con=None) -> "pl.DataFrame":
         where, params = _filtre_communes(niveau, code, None)
         return en_polars(
             c,
-            f"""
-            select
-                p.code, p.nom, p.code_epci, e.nom as nom_epci, p.code_departement, p.population,
-                p.tranche_taille, p.score_presence,
-                list_filter([
-                    case when not p.fiche_mairie then 'pas de fiche mairie dans les données' end,
-                    case when p.fiche_mairie and not p.site_declare then 'pas de site internet déclaré' end,
-                    case when p.email_webmail_grand_public
-                         then 'messagerie grand public (' || coalesce(p.fournisseur_email, p.email_domaine) || ')' end
-                ], x -> x is not null) as motifs,
-                p.mairie_site, p.mairie_email, p.mairie_telephone, p.classe_hebergement, p.classe_email,
-                p.criteres_manquants
-            from marts.presence_numerique p
-            left join marts.territoires e on e.niveau = 'epci' and e.code = p.code_epci
-            where {where}
-              and (not p.fiche_mairie or not p.site_declare or p.email_webmail_grand_public)
-            order by p.score_presence nulls first, p.population desc nulls last, p.code
-            """,
+            f"select {COLONNES_ACCOMPAGNER} from marts.presence_numerique p {JOINTURE_ACCOMPAGNER}"
+            f" where {where} and {A_ACCOMPAGNER} order by {ORDRE_ACCOMPAGNER}",
             params,
         )
+
+
+#: what :func:`communes_a_accompagner` gives of each commune (``p``: marts.presence_numerique)
+COLONNES_ACCOMPAGNER = """
+    p.code, p.nom, p.code_epci, e.nom as nom_epci, p.code_departement, p.population,
+    p.tranche_taille, p.score_presence,
+    list_filter([
+        case when not p.fiche_mairie then 'pas de fiche mairie dans les données' end,
+        case when p.fiche_mairie and not p.site_declare then 'pas de site internet déclaré' end,
+        case when p.email_webmail_grand_public
+             then 'messagerie grand public (' || coalesce(p.fournisseur_email, p.email_domaine) || ')' end
+    ], x -> x is not null) as motifs,
+    p.mairie_site, p.mairie_email, p.mairie_telephone, p.classe_hebergement, p.classe_email,
+    p.criteres_manquants"""
+JOINTURE_ACCOMPAGNER = "left join marts.territoires e on e.niveau = 'epci' and e.code = p.code_epci"
+A_ACCOMPAGNER = "(not p.fiche_mairie or not p.site_declare or p.email_webmail_grand_public)"
+ORDRE_ACCOMPAGNER = "p.score_presence nulls first, p.population desc nulls last, p.code"
+
+
+def par_territoire(niveau: str, con, *, a_accompagner: bool = False) -> "pl.DataFrame":
+    """For every territory of ``niveau`` at once (a column ``territoire``, its code): the
+    rows :func:`presence` (or, ``a_accompagner``, :func:`communes_a_accompagner`) gives
+    for each, in the same order; what report pages slice one territory from."""
+    verifier_territoire(con, niveau)
+    membres = ("with m as (select distinct code as territoire, code_commune from marts.appartenances"
+               " where niveau = ? and (niveau = 'epci' or dans_perimetre))")
+    if a_accompagner:
+        sql = (f"{membres} select m.territoire, {COLONNES_ACCOMPAGNER} from marts.presence_numerique p"
+               f" join m on m.code_commune = p.code {JOINTURE_ACCOMPAGNER} where {A_ACCOMPAGNER}"
+               f" order by m.territoire, {ORDRE_ACCOMPAGNER}")
+    else:
+        sql = (f"{membres} select m.territoire, p.* from marts.presence_numerique p"
+               " join m on m.code_commune = p.code order by m.territoire, p.code")
+    return en_polars(con, sql, [niveau])
 
 
 def sources(con=None) -> "pl.DataFrame":

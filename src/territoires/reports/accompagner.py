@@ -10,7 +10,7 @@ from territoires import formats, niveaux, tableurs
 from territoires.reports.donnees import Territoire
 from territoires.html import Bloc, brut, defilante, e, num, section
 from territoires.html import table as table_html
-from territoires.reports.page import a_accompagner, display, taux
+from territoires.reports.page import a_accompagner, display, presence_communes, taux
 from territoires.reports.publication import csv_data_uri
 from territoires.indicators import api
 
@@ -32,7 +32,7 @@ def _oui(v: Any) -> str:
 def csv_toutes(t: Territoire) -> tuple[str, int]:
     """Every commune of the territory with its criteria and score (not only those to
     support), by priority like the list: lowest score first, then largest population."""
-    rows = api.presence(niveau=t.niveau, code=t.code, con=t.con).to_dicts()
+    rows = presence_communes(t).to_dicts()
     rows.sort(key=lambda r: (r.get("score_presence") is not None, r.get("score_presence") or 0,
                              -(r.get("population") or 0), r["code"]))
     cols = ["site_declare", "https", "site_domaine_maitrise", "extension_souveraine", "email_non_generique",

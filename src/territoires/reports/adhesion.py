@@ -18,9 +18,8 @@ from territoires import formats, niveaux, tableurs
 from territoires.reports.donnees import Territoire
 from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
-from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, valeur
+from territoires.reports.page import carte_chiffre, catalogue, display, memo, taux, tranches_taille, valeur
 from territoires.reports.publication import csv_data_uri
-from territoires.indicators import api
 
 #: the communes of a territory, as marts.indicateurs counts them (an EPCI over all its member
 #: communes, any other territory over the communes of the built perimeter); two parameters:
@@ -294,7 +293,7 @@ def _comparaison_score(t: Territoire) -> str:
     if "score_presence_adherentes" not in cat:
         return ""
     bandes = [("ensemble", "Toutes tailles")] + [(b["tranche_taille"], b["libelle"])
-                                                 for b in api.tranches_taille(t.con).to_dicts()]
+                                                 for b in tranches_taille(t.con)]
     rows = []
     for code, libelle in bandes:
         a = rates.get((code, "score_presence_adherentes"))

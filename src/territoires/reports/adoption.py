@@ -25,8 +25,7 @@ from territoires.reports import adhesion, donnees, retenir, site, tableau_de_bor
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.html import Bloc, e, num, section
 from territoires.html import table as table_html
-from territoires.reports.page import carte_chiffre, catalogue, display, nouvelle_page, sommaire, taux, valeur
-from territoires.indicators import api
+from territoires.reports.page import carte_chiffre, catalogue, display, nouvelle_page, sommaire, taux, tranches_taille, valeur
 
 
 @dataclass
@@ -223,7 +222,7 @@ def tranches(a: Adoption) -> None:
         return
 
     rates = taux(a.con, a.t.niveau, a.t.code, tranches=True)
-    bandes = [b for b in api.tranches_taille(a.con).to_dicts()
+    bandes = [b for b in tranches_taille(a.con)
               if (rates.get((b["tranche_taille"], "part_communes_adherentes")) or {}).get("denominateur")]
     if not bandes:
         return

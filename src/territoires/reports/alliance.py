@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from territoires import charts, couleurs, formats, geo, niveaux
-from territoires.reports import donnees, page, retenir, tableau_de_bord
+from territoires.reports import donnees, niveau as page_niveau, page, retenir, tableau_de_bord
 from territoires.reports.donnees import ParametreInvalide, Territoire
 from territoires.html import Bloc, brut, e, num, section
 from territoires.html import table as table_html
-from territoires.reports.page import catalogue, display, taux, valeur
-from territoires.indicators import api
+from territoires.reports.page import catalogue, display, taux, tranches_taille, valeur
 from territoires.indicators.domaines import domaines
 from territoires.reports import adhesion as section_adhesion, chantiers as sections_chantiers, site
 
@@ -177,7 +176,7 @@ def cartes(p: Perimetre) -> None:
     """One map per region, by EPCI, one colour scale for all; an indicator selector."""
     con = p.con
     cat = [c for c in catalogue(con) if c.get("tableau")]
-    df = {r["code"]: r for r in api.indicateurs("epci", con=con, forme="large").to_dicts()}
+    df = page_niveau.large(con, "epci")
     panneaux, par_variante = [], [[] for _ in cat]
     lignes = []
     for r in p.regions:
@@ -217,7 +216,7 @@ def cartes(p: Perimetre) -> None:
 def tranches(p: Perimetre) -> None:
     """Share of communes with a website by size band, region by region."""
     con = p.con
-    bandes = api.tranches_taille(con).to_dicts()
+    bandes = tranches_taille(con)
     rates = {r["code"]: taux(con, "region", r["code"], tranches=True) for r in p.regions}
     rates["alliance"] = taux(con, "alliance", "alliance", tranches=True)
     cols = [(r["code"], p.libelle(r)) for r in p.regions] + [("alliance", niveaux.libelle("alliance"))]

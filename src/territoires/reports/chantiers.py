@@ -23,9 +23,9 @@ from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
 from territoires.indicators.domaines import Domaine, domaines
 from territoires.reports.donnees import Territoire
-from territoires.reports.page import carte_chiffre, catalogue, court, display, geometrie_emise, memo, renseigne, taux
+from territoires.reports.page import (carte_chiffre, catalogue, court, display, geometrie_emise, memo, renseigne, taux,
+                                      tranches_taille)
 from territoires.reports.publication import csv_data_uri
-from territoires.indicators import api
 from territoires.reports import donnees
 
 #: above this many communes to support, the page shows the first ones (the CSV has them all)
@@ -244,7 +244,7 @@ def _adherentes(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: lis
 def _tranches(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
     rates = taux(t.con, t.niveau, t.code, tranches=True)
     lignes = []
-    for b in api.tranches_taille(t.con).to_dicts():
+    for b in tranches_taille(t.con):
         vals = [rates.get((b["tranche_taille"], c["indicateur"])) or {} for c in inds]
         if not any(v.get("denominateur") for v in vals):
             continue

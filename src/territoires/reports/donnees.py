@@ -16,6 +16,7 @@ from typing import Any
 
 from territoires import niveaux
 from territoires.reports import site
+from territoires.reports.niveau import territoires, une_fois
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
@@ -32,6 +33,11 @@ OUVERTURE = {"spatial": False, "cached": True}
 
 
 def a_table(con, nom: str) -> bool:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_a_table`."""
+    return une_fois(con, ("a_table", nom), lambda: _a_table(con, nom))
+
+
+def _a_table(con, nom: str) -> bool:
     """Whether ``schema.table`` exists (identifiers checked, so no bound parameter needed)."""
     schema, _, table = nom.partition(".")
     if not (schema.isidentifier() and table.isidentifier()):
@@ -141,12 +147,9 @@ def alliance(entrepot: str | os.PathLike | None = None) -> Territoire:
 # ── navigation ───────────────────────────────────────────────────────────────
 
 def noms(con, niveau: str, codes: list[str]) -> list[tuple[str, str]]:
-    if not codes:
-        return []
-    return con.execute(
-        "select code, nom from marts.territoires where niveau = ? and list_contains(?, code) order by code",
-        [niveau, codes],
-    ).fetchall()
+    """``[(code, nom)]`` of these territories of ``niveau``, by code."""
+    voulus = set(codes)
+    return sorted((c, n) for c, n, _ in territoires(con, niveau) if c in voulus)
 
 
 def noms_departements(con, codes: list[str]) -> list[tuple[str, str]]:
@@ -186,35 +189,35 @@ def operateurs_de(t: Territoire) -> list[tuple[str, str]]:
 
 
 def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Pages below: ``[(niveau, [(code, nom), …]), …]``."""
-    con = t.con
-
-    def q(sql: str, params: list) -> list[tuple[str, str]]:
-        return con.execute(sql, params).fetchall()
+    """Pages below: ``[(niveau, [(code, nom), …]), …]``, by name (départements by code);
+    each its slice of its level's list (:func:`.niveau.territoires`)."""
+    def dans(niveau: str, garder) -> list[tuple[str, str]]:
+        return [(c, n) for c, n, deps in territoires(t.con, niveau) if garder(c, deps)]
 
     if t.niveau == "alliance":
-        return [("operateur", q("select code, nom from marts.territoires where niveau = 'operateur' order by nom", [])),
-                ("region", q("select code, nom from marts.territoires where niveau = 'region' order by nom", []))]
+        return [("operateur", dans("operateur", lambda c, d: True)), ("region", dans("region", lambda c, d: True))]
+    deps = set(t.departements)
     if t.niveau in ("operateur", "region"):
-        regions = t.regions or [t.code_region]
+        regions = set(t.regions or [t.code_region])
         out = []
         if t.niveau == "operateur":
-            out.append(("region", q("select code, nom from marts.territoires where niveau = 'region' "
-                                    "and list_contains(?, code) order by nom", [regions])))
-        out.append(("departement", q("select code, nom from marts.territoires where niveau = 'departement' "
-                                     "and list_contains(?, code) order by code", [t.departements])))
-        out.append(("epci", q("select code, nom from marts.territoires where niveau = 'epci' "
-                              "and list_has_any(departements, ?) order by nom", [t.departements])))
+            out.append(("region", dans("region", lambda c, d: c in regions)))
+        out.append(("departement", noms(t.con, "departement", t.departements)))
+        out.append(("epci", dans("epci", lambda c, d: not deps.isdisjoint(d))))
         return out
     if t.niveau == "departement":
-        return [("epci", q("select code, nom from marts.territoires where niveau = 'epci' "
-                           "and list_contains(departements, ?) order by nom", [t.code]))]
+        return [("epci", dans("epci", lambda c, d: t.code in d))]
     return []
 
 
 # ── sources and vintages ──────────────────────────────────────────────────────
 
 def sources_chargees(con) -> list[dict[str, Any]]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_sources_chargees`."""
+    return une_fois(con, ("sources_chargees",), lambda: _sources_chargees(con))
+
+
+def _sources_chargees(con) -> list[dict[str, Any]]:
     """Loaded sources with their vintages, and per-column vintages (``raw.provenance``)."""
     rows = con.execute(
         "select id, producteur, titre, licence, url, version_paquet, millesime, charge_le from marts.sources order by id"
@@ -233,6 +236,11 @@ def sources_chargees(con) -> list[dict[str, Any]]:
 
 
 def sources_officielles(con) -> dict[str, Any]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_sources_officielles`."""
+    return une_fois(con, ("sources_officielles",), lambda: _sources_officielles(con))
+
+
+def _sources_officielles(con) -> dict[str, Any]:
     """What pages say of the sources: the embedded ones in use (title, package version), the
     official ones fetched (title, vintage, what they serve), those of them whose refresh
     fails (title, date of the copy in use, first failure, reason), the official datasets
@@ -268,6 +276,11 @@ APPARTENANCES_EPCI = {"banatic-groupements": "appartenance_epci_courante",
 
 
 def appartenance_epci(con) -> dict[str, Any] | None:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_appartenance_epci`."""
+    return une_fois(con, ("appartenance_epci",), lambda: _appartenance_epci(con))
+
+
+def _appartenance_epci(con) -> dict[str, Any] | None:
     """Which EPCI membership the warehouse uses (the embedded one: title, vintage) and the
     fetched BANATIC files it is compared with (title, vintage = download date,
     disagreements on the scope's communes); ``None`` when none is fetched."""
@@ -322,6 +335,11 @@ def millesimes(con) -> dict[str, str]:
 
 
 def construction(con) -> dict[str, Any]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_construction`."""
+    return une_fois(con, ("construction",), lambda: _construction(con))
+
+
+def _construction(con) -> dict[str, Any]:
     """The build's fingerprint, scope and date (``meta.build``)."""
     row = con.execute("select fingerprint, regions, departements, version, construit_le from meta.build").fetchone()
     return {"empreinte": row[0], "regions": row[1], "departements": row[2], "version": row[3],

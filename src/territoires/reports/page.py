@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from territoires import formats, historique, niveaux
-from territoires.reports import donnees, site
+from territoires.reports import donnees, niveau as page_niveau, site
 from territoires.reports.donnees import Territoire
 from territoires.html import e, lien_externe
-from territoires.indicators import api
 
 #: indicators of the headline, in order (ids of marts.indicateurs_catalogue)
 CHIFFRES_CLES = ("score_presence", "part_site", "part_email_non_generique")
@@ -66,16 +65,22 @@ def geometrie_emise(geometries) -> bool:
 
 
 def catalogue(con) -> list[dict[str, Any]]:
-    return memo(("catalogue", id(con)), lambda: api.catalogue(con).to_dicts())
+    return memo(("catalogue", id(con)), lambda: [dict(r) for r in page_niveau.catalogue(con)])
+
+
+def tranches_taille(con) -> list[dict[str, Any]]:
+    """The commune size bands, in order: the page's own copy of its level's (:mod:`.niveau`)."""
+    return [dict(r) for r in page_niveau.tranches_taille(con)]
 
 
 def taux(con, niveau: str, code: str, tranches: bool = False) -> dict[Any, dict[str, Any]]:
-    """``{indicateur: row}`` (or ``{(tranche, indicateur): row}``) for one territory."""
+    """``{indicateur: row}`` (or ``{(tranche, indicateur): row}``) for one territory: its
+    slice of the level's rates (:mod:`.niveau`)."""
     def compute():
-        df = api.indicateurs(niveau, code, con=con, tranches=tranches)
+        rows = page_niveau.taux(con, niveau, code, tranches)
         if tranches:
-            return {(r["tranche_taille"], r["indicateur"]): r for r in df.to_dicts()}
-        return {r["indicateur"]: r for r in df.to_dicts()}
+            return {(r["tranche_taille"], r["indicateur"]): r for r in rows}
+        return {r["indicateur"]: r for r in rows}
 
     return memo(("taux", id(con), niveau, code, tranches), compute)
 
@@ -204,8 +209,13 @@ COLONNES_PRESENCE = ("code", "nom", "dans_perimetre", "fiche_mairie", "site_decl
                      "email_non_generique", "email_webmail_grand_public")
 
 
+def presence_communes(t: Territoire):
+    """``api.presence`` of the territory's communes (a frame: never changed), its level's slice."""
+    return page_niveau.communes(t.con, t.niveau, t.code)
+
+
 def presence(t: Territoire) -> dict[str, dict[str, Any]]:
-    df = api.presence(niveau=t.niveau, code=t.code, con=t.con)
+    df = presence_communes(t)
     df = df.select([c for c in COLONNES_PRESENCE if c in df.columns])
     return {r["code"]: r for r in df.to_dicts()}
 
@@ -213,7 +223,7 @@ def presence(t: Territoire) -> dict[str, dict[str, Any]]:
 def a_accompagner(t: Territoire) -> list[dict[str, Any]]:
     def compute():
         out = []
-        for r in api.communes_a_accompagner(t.niveau, t.code, con=t.con).to_dicts():
+        for r in page_niveau.communes(t.con, t.niveau, t.code, a_accompagner=True).to_dicts():
             motifs = list(r.get("motifs") or [])
             out.append({**r, "motifs": motifs, "fiche": "pas de fiche mairie dans les données" not in motifs})
         return out

@@ -37,13 +37,16 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
 
 
 def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    from territoires.reports.niveau import partage  # paresseux : charge duckdb
+
     ids = [i["indicateur"] for i in indicateurs]
-    rows = con.execute(
+    # the level's peers, read once for all its pages
+    rows = partage(con, ("pairs", niveau, tuple(ids)), lambda: con.execute(
         "select i.code, t.nom, t.population, i.indicateur, i.numerateur, i.denominateur, i.taux "
         "from marts.indicateurs i join marts.territoires t on t.niveau = i.niveau and t.code = i.code "
         "where i.niveau = ? and i.tranche_taille = 'ensemble' and list_contains(?, i.indicateur) "
         "and i.denominateur > 0 and i.taux is not null",
-        [niveau, ids]).fetchall()
+        [niveau, ids]).fetchall())
     pop = {r[0]: (r[1], r[2] or 0) for r in rows}
     if code not in pop:
         return {}

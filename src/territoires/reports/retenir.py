@@ -33,7 +33,6 @@ from typing import Any
 from territoires import formats, niveaux
 from territoires.reports.pairs import quart, rang
 from territoires.html import e, section
-from territoires.indicators import api
 
 #: no sentence rests on fewer communes than this
 BASE_MIN = 5
@@ -346,7 +345,8 @@ def faits_adoption(t) -> Faits:
 def faits(t, ancre_ecart: str = "comparaison") -> Faits:
     """The figures of the rules for a dashboard territory (cached reads of :mod:`.page`)."""
     from territoires.reports import donnees, pairs  # paresseux : charge duckdb
-    from territoires.reports.page import a_accompagner, catalogue, comparables, renseigne, taux  # paresseux : charge duckdb
+    from territoires.reports.page import (a_accompagner, catalogue, comparables, renseigne, taux,  # paresseux : charge duckdb
+                                          tranches_taille)
 
     con = t.con
     cat = {c["indicateur"]: c for c in catalogue(con)}
@@ -377,7 +377,7 @@ def faits(t, ancre_ecart: str = "comparaison") -> Faits:
             f.ecarts.append({"libelle": ind["libelle"], "taux": r.get("taux"), "numerateur": r.get("numerateur"),
                              "base": r.get("denominateur"), "taux_parent": p.get("taux")})
     par_tranche = taux(con, t.niveau, t.code, tranches=True)
-    for b in api.tranches_taille(con).to_dicts():
+    for b in tranches_taille(con):
         r = par_tranche.get((b["tranche_taille"], "score_presence")) or {}
         if r.get("denominateur"):
             f.tranches.append({"libelle": b["libelle"], "taux": r.get("taux"), "base": int(r["denominateur"]) // 100})

@@ -25,6 +25,7 @@ from typing import Any
 
 from territoires import charts, couleurs, formats, geo, niveaux
 from territoires.reports import adhesion as section_adhesion, chantiers, donnees, pairs, provenance, retenir, site
+from territoires.reports import niveau as page_niveau
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
 from territoires.reports.categories import email_label, oui_non, variantes_communes
 from territoires.reports.donnees import Territoire
@@ -33,8 +34,7 @@ from territoires.html import table as table_html
 from territoires.reports.page import (CHIFFRES_CLES, a_accompagner, ariane, carte_chiffre, catalogue, comparables,
                                       court, display, evolutions, liste_territoires, nom_court, nouvelle_page,
                                       presence, sommaire, taux, texte_evolution, valeur)
-from territoires.reports.page import geometrie_emise, ligne_source, note_base, renseigne, texte_poids
-from territoires.indicators import api
+from territoires.reports.page import geometrie_emise, ligne_source, note_base, renseigne, texte_poids, tranches_taille
 
 #: indicators of the size-band chart
 TRANCHES_GRAPHIQUE = ("part_site", "part_email_non_generique", "part_https")
@@ -208,8 +208,7 @@ def table_par_sous_territoire(t: Territoire, sub: str, cat: dict) -> str:
     codes = [c for c, _ in dict(donnees.enfants(t)).get(sub, [])]
     if not codes:
         return ""
-    df = api.indicateurs(sub, con=con, forme="large")
-    rows_by_code = {r["code"]: r for r in df.to_dicts() if r["code"] in set(codes)}
+    rows_by_code = page_niveau.large(con, sub)
     inds = [i for i in ("score_presence", "part_site", "part_email_non_generique", "part_https", "part_horaires") if i in cat]
     rows = []
     for c in codes:
@@ -279,7 +278,7 @@ def tranches(t: Territoire) -> None:
     """Indicators by commune size band: small communes are where help is needed."""
     con = t.con
     cat = {c["indicateur"]: c for c in catalogue(con)}
-    bandes = api.tranches_taille(con).to_dicts()
+    bandes = tranches_taille(con)
     rates = taux(con, t.niveau, t.code, tranches=True)
     presentes = [b for b in bandes if (b["tranche_taille"], "part_fiche_mairie") in rates
                  and (rates[(b["tranche_taille"], "part_fiche_mairie")].get("denominateur") or 0) > 0]

@@ -1,0 +1,104 @@
+"""Page data by level (:mod:`territoires.reports.niveau`): each page's slice of its level's
+figures is what the page computed alone, row for row, and a changed warehouse is read anew."""
+
+from __future__ import annotations
+
+import pytest
+
+from territoires import niveaux
+from territoires.indicators import api
+from territoires.reports import niveau, page
+
+
+def _codes(con, n: str) -> list[str]:
+    return [c for (c,) in con.execute("select code from marts.territoires where niveau = ? order by code", [n]).fetchall()]
+
+
+@pytest.mark.parametrize("tranches", [False, True])
+def test_each_territory_s_slice_is_its_own_query(con, tranches):
+    vus = 0
+    for n in niveaux.TABLEAU:
+        for code in _codes(con, n):
+            seul = api.indicateurs(n, code, con=con, tranches=tranches).to_dicts()
+            assert niveau.taux(con, n, code, tranches) == seul, (n, code)
+            vus += bool(seul)
+    assert vus >= 10  # the fixture's département, region, alliance, EPCI: real rows compared
+
+
+def test_the_wide_table_and_the_catalogue_are_the_api_s(con):
+    for n in ("departement", "epci"):
+        assert niveau.large(con, n) == {r["code"]: r for r in api.indicateurs(n, con=con, forme="large").to_dicts()}
+    assert niveau.catalogue(con) == api.catalogue(con).to_dicts()
+    assert niveau.tranches_taille(con) == api.tranches_taille(con).to_dicts()
+
+
+def test_an_unknown_territory_is_refused_as_the_api_refuses_it(con):
+    with pytest.raises(ValueError, match="territoire inconnu"):
+        niveau.taux(con, "departement", "2A")
+
+
+def test_a_page_changing_what_it_got_changes_nothing_for_the_next(con):
+    page.nouvelle_page()
+    page.catalogue(con)[0]["libelle"] = "changé"
+    page.tranches_taille(con)[0]["libelle"] = "changée"
+    page.nouvelle_page()
+    assert page.catalogue(con)[0]["libelle"] == api.catalogue(con).to_dicts()[0]["libelle"]
+    assert page.tranches_taille(con)[0]["libelle"] == api.tranches_taille(con).to_dicts()[0]["libelle"]
+
+
+def test_another_warehouse_is_read_anew(con, fixture_warehouse, tmp_path):
+    import shutil
+
+    import duckdb
+
+    avant = niveau.taux(con, "departement", "29")
+    copie = tmp_path / "autre.duckdb"
+    shutil.copy(fixture_warehouse, copie)
+    with duckdb.connect(str(copie)) as autre:
+        autre.execute("create table main.i as select * replace (0.5 as taux) from marts.indicateurs")
+        autre.execute("drop view marts.indicateurs")  # the mart is a view: a table of other rates in its place
+        autre.execute("create table marts.indicateurs as from main.i")
+        apres = niveau.taux(autre, "departement", "29")
+        assert apres and {r["taux"] for r in apres} == {0.5}
+        assert {r["taux"] for r in avant} != {0.5}
+    assert niveau.taux(con, "departement", "29") == avant  # back to the first: read from it again
+
+
+def test_the_pages_below_are_what_each_page_asked_for_alone(con):
+    """:func:`donnees.enfants`, sliced from its levels' lists, against the per-page queries it replaced."""
+    from territoires.reports import donnees
+
+    def q(sql: str, params: list) -> list[tuple[str, str]]:
+        return con.execute("select code, nom from marts.territoires where " + sql, params).fetchall()
+
+    vus = 0
+    for n in niveaux.TABLEAU:
+        for code in _codes(con, n):
+            t = donnees.territoire(n, code, con.execute("pragma database_list").fetchone()[2])
+            deps, regions = t.departements, t.regions or [t.code_region]
+            seul = {
+                "alliance": [("operateur", q("niveau = 'operateur' order by nom", [])),
+                             ("region", q("niveau = 'region' order by nom", []))],
+                "operateur": [("region", q("niveau = 'region' and list_contains(?, code) order by nom", [regions]))],
+                "departement": [("epci", q("niveau = 'epci' and list_contains(departements, ?) order by nom", [code]))],
+            }.get(n, [])
+            if n in ("operateur", "region"):
+                seul += [("departement", q("niveau = 'departement' and list_contains(?, code) order by code", [deps])),
+                         ("epci", q("niveau = 'epci' and list_has_any(departements, ?) order by nom", [deps]))]
+            assert donnees.enfants(t) == seul, (n, code)
+            assert donnees.noms(t.con, "departement", deps) == q(
+                "niveau = 'departement' and list_contains(?, code) order by code", [deps])
+            vus += sum(len(v) for _, v in seul)
+    assert vus >= 20
+
+
+def test_each_territory_s_communes_are_its_own_query(con):
+    vus = 0
+    for n in niveaux.TABLEAU:
+        for code in _codes(con, n):
+            seul = api.presence(niveau=n, code=code, con=con)
+            assert niveau.communes(con, n, code).equals(seul), (n, code)
+            accompagner = api.communes_a_accompagner(n, code, con=con)
+            assert niveau.communes(con, n, code, a_accompagner=True).equals(accompagner), (n, code)
+            vus += seul.height + accompagner.height
+    assert vus >= 500  # Finistère's communes, in each of their territories
