@@ -1,7 +1,7 @@
 """Benchmark harness: speed and size, each against a reference measured in the same run.
 
     make bench                       # everything, rewrites benchmarks/RESULTS.md
-    .venv/bin/python benchmarks/run.py --only build --repeat 3
+    .venv/bin/python benchmarks/run.py --only build --repeat 3   # that section only; the others kept
 
 Work files go to benchmarks/_work/ (git-ignored). Timing assertions never go into
 unit tests: budgets are stated next to the measured figures in RESULTS.md.
@@ -438,9 +438,37 @@ def machine() -> str:
             f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
 
 
+#: the marker that opens each section in RESULTS.md, so that ``--only`` replaces its own
+#: sections and keeps the others (each dated by its own line) as they were measured
+MARQUE = "<!-- section: {} -->"
+
+
+def anciennes_sections(texte: str) -> dict[str, list[str]]:
+    """``{name: lines}`` of the sections of a RESULTS.md, by their markers."""
+    sections: dict[str, list[str]] = {}
+    courante = None
+    for ligne in texte.splitlines():
+        if ligne.startswith("<!-- section: ") and ligne.endswith(" -->"):
+            courante = ligne[len("<!-- section: "):-len(" -->")]
+            sections[courante] = []
+        elif ligne.startswith("Total harness time"):
+            courante = None
+        elif courante is not None:
+            sections[courante].append(ligne)
+    return sections
+
+
+def charge() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--only", choices=sorted(SECTIONS), action="append")
+    p.add_argument("--only", choices=sorted(SECTIONS), action="append",
+                   help="measure only these sections; RESULTS.md keeps the others as they were")
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -449,16 +477,26 @@ def main() -> int:
     # compile the package from source again
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "territoires")], check=True)
     chosen = args.only or list(SECTIONS)
+    gardees = anciennes_sections(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() and args.only else {}
     raw: dict = {}
-    lines = [f"# Benchmark results", "", f"Run {datetime.now():%Y-%m-%d %H:%M} on {machine()}.",
-             f"Medians of {args.repeat} runs with min–max unless stated.", ""]
+    nouvelles: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for name in chosen:
         bench, report = SECTIONS[name]
         print(f"[bench] {name} …", file=sys.stderr, flush=True)
+        debut, charge_avant = datetime.now(), charge()
         raw[name] = bench(args.repeat)
-        lines += report(raw[name])
-    lines += [f"Total harness time: {time.perf_counter() - t0:.0f} s.", ""]
+        lignes = report(raw[name])
+        # the section's own date and machine load, under its title
+        lignes[1:1] = ["", f"Measured {debut:%Y-%m-%d %H:%M}, load average (1 min) {charge_avant} at the start "
+                           f"and {charge()} at the end; --repeat {args.repeat}."]
+        nouvelles[name] = lignes
+    lines = ["# Benchmark results", "", f"Machine: {machine()}.",
+             "Medians with min–max unless stated; each section says when it was measured, under which load.", ""]
+    for name in SECTIONS:
+        if name in nouvelles or name in gardees:
+            lines += [MARQUE.format(name), *nouvelles.get(name, gardees.get(name, []))]
+    lines += [f"Total harness time of the last run ({', '.join(chosen)}): {time.perf_counter() - t0:.0f} s.", ""]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
     (WORK / "results.json").write_text(json.dumps(raw, indent=2, default=str))
     print(RESULTS.read_text())
