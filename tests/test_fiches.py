@@ -57,6 +57,10 @@ def test_every_commune_has_a_small_fiche_with_the_warehouse_figures(batch, fixtu
         if len(pairs) >= fiches.MIN_COMPARAISON:
             rang_txt = "1re" if rang == 1 else f"{rang}e"
             assert f"Dans le département Finistère : {rang_txt} sur {len(pairs)}" in texte, texte
+        else:  # too few to rank: said, not left out in silence
+            seul = "seule commune de sa taille, pas de classement"
+            assert (f"Dans le département Finistère : {len(pairs)} communes de sa taille seulement, trop peu pour un classement"
+                    if len(pairs) > 1 else f"Dans le département Finistère : {seul}") in texte, texte
         # links stay inside the site: département page, index
         assert 'href="../departement/29.html"' in (reports / fiches.chemin_fiche(code)).read_text(encoding="utf-8")
     texte = _texte(reports / "commune" / "29189.html")
@@ -135,7 +139,9 @@ def _ctx(**autres):
 def test_membership_and_checks_say_what_is_not_known_never_a_zero():
     f = fiches.contexte_page(_ligne(), _ctx(), None, None, None, {}, "")
     assert f["adhesion"].startswith("Aucun registre d'adhérents de l'opérateur n'est chargé") and f["operateur"]["nom"] == "Opérateur Fictif"
-    assert f["rangs"] == []  # fewer than 5 communes of its size: no rank
+    # fewer than 5 communes of its size: no rank, and the reason said (once: the alliance has the same 3)
+    assert f["rangs"] == ["Dans le département Finistère : 3 communes de sa taille seulement, trop peu pour un classement (5 au moins)"]
+    assert fiches.contexte_page(_ligne(score=None), _ctx(), None, None, None, {}, "")["rangs"] == []  # no score, nothing to rank
     assert [m["points"] for m in f["manques"]] == [40]
     assert f["sources_absentes"] and not f["controles"]
     # a register loaded that matched no commune: said so, no membership figure

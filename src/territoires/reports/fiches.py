@@ -214,10 +214,15 @@ def _sondes_dates(con) -> dict[str, Any]:
 
 def _rang(c: dict[str, Any], ou: str, suffixe: str) -> str | None:
     """« Dans le département Finistère : 4e sur 9, à égalité avec 5 autres (score moyen
-    90 / 100 ; 0 % ont un score plus bas) », or ``None`` below 5 communes (as the card)."""
+    90 / 100 ; 0 % ont un score plus bas) »; below 5 communes of its size, why there is no
+    rank (as the card, which shows none); ``None`` without a score."""
     n = c[f"n_{suffixe}"]
-    if c["score"] is None or not n or n < MIN_COMPARAISON:
+    if c["score"] is None or not n:
         return None
+    if n < MIN_COMPARAISON:
+        if n == 1:
+            return f"{ou} : seule commune de sa taille, pas de classement"
+        return f"{ou} : {formats.entier(n)} communes de sa taille seulement, trop peu pour un classement ({MIN_COMPARAISON} au moins)"
     rang, eg, bas = c[f"rang_{suffixe}"], c[f"eg_{suffixe}"], c[f"bas_{suffixe}"]
     texte = f"{ou} : {'1re' if rang == 1 else f'{rang}e'} sur {formats.entier(n)}"
     if eg > 0:
