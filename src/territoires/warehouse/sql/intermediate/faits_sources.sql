@@ -36,12 +36,13 @@ acheteurs as (
     from intermediate.communes_acheteuses ca
     join intermediate.acheteurs_publics a using (acheteur_siret)
 ),
--- data.gouv.fr: the commune's SIREN by a fetched reference, when the export is fetched
+-- open data (intermediate.donnees_ouvertes) by the commune's SIREN from a fetched reference,
+-- counted only where that source is fetched
 siren_commune as (select code, min(siren) as siren from sirens group by code),
-opendata as (
-    select s.code, o.nb_organisations, o.jeux, o.modifie_le
+ouvertes as (
+    select s.code, o.*
     from siren_commune s
-    join staging.datagouv_organisations o using (siren)
+    join intermediate.donnees_ouvertes o using (siren)
 ),
 opendata_charge as (select count(*) > 0 as oui from staging.datagouv_organisations),
 -- the observatory, and the open-data platform of the operator of each département
@@ -52,21 +53,9 @@ plateformes_opendata as (
     join staging.operateurs o on o.code = od.code_operateur
     group by od.code_departement
 ),
-odf as (
-    select s.code, o.publie, o.publie_datagouv, o.plateforme, o.hote_plateforme
-    from siren_commune s
-    join staging.odf_organisations o using (siren)
-),
--- the probe's checks of each commune (a check whose resolver did not answer concludes nothing:
--- the commune is then in no denominator of the probe)
-sonde_communes as (
-    select c.identifiant as code, case when w.web_conclu then w.cle end as cle_web, w.https_joignable, w.certificat_valide, w.redirection_https,
-           w.hsts, m.mail_conclu, m.mx, m.spf, m.dmarc, m.dnssec, m.classe_mx
-    from staging.sondes_cibles c
-    left join staging.sondes w on w.objet = 'web' and w.cle = c.cle_web
-    left join staging.sondes m on m.objet = 'mail' and m.cle = c.cle_mail
-    where c.genre = 'commune'
-),
+-- the probe's checks of each commune (intermediate.sondes_faits)
+sonde_communes as (select identifiant as code, * exclude (identifiant) from intermediate.sondes_faits
+                   where genre = 'commune'),
 par_commune as (
     select code,
            sum(nb_marches) filter (where plateforme_connue)::bigint as marches,
@@ -90,16 +79,16 @@ final as (
         coalesce(d.https_verifie, false) as dpnt_https,
         coalesce(d.site_joignable, false) as dpnt_site_joignable,
         coalesce(d.email_non_generique_verifie, false) as dpnt_email_non_generique,
-        s.cle_web is not null as sonde_site,
-        coalesce(s.https_joignable and s.certificat_valide, false) as sonde_https_valide,
-        coalesce(s.redirection_https, false) as sonde_redirection_https,
-        coalesce(s.hsts, false) as sonde_hsts,
-        coalesce(s.mail_conclu, false) as sonde_mail,
-        coalesce(s.mail_conclu and len(s.mx) > 0, false) as sonde_mx,
-        coalesce(s.mail_conclu and s.spf, false) as sonde_spf,
-        coalesce(s.mail_conclu and s.dmarc in ('reject', 'quarantine'), false) as sonde_dmarc_protege,
-        coalesce(s.mail_conclu and s.dnssec, false) as sonde_dnssec,
-        coalesce(s.mail_conclu and s.classe_mx = 'webmail_etranger', false) as sonde_mx_etranger,
+        coalesce(s.sonde_site, false) as sonde_site,
+        coalesce(s.sonde_https_valide, false) as sonde_https_valide,
+        coalesce(s.sonde_redirection_https, false) as sonde_redirection_https,
+        coalesce(s.sonde_hsts, false) as sonde_hsts,
+        coalesce(s.sonde_mail, false) as sonde_mail,
+        coalesce(s.sonde_mx, false) as sonde_mx,
+        coalesce(s.sonde_spf, false) as sonde_spf,
+        coalesce(s.sonde_dmarc_protege, false) as sonde_dmarc_protege,
+        coalesce(s.sonde_dnssec, false) as sonde_dnssec,
+        coalesce(s.sonde_mx_etranger, false) as sonde_mx_etranger,
         coalesce(a.marches > 0, false) as decp_acheteur,
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
@@ -118,27 +107,24 @@ final as (
         coalesce(a.pme_renseignes, 0) as achats_marches_pme_renseignes,
         coalesce(a.pme, 0) as achats_marches_pme,
         (sc.code is not null and (select oui from opendata_charge)) as opendata_rapprochable,
-        o.code is not null as opendata_organisation,
-        coalesce(o.jeux > 0, false) as opendata_publie,
-        coalesce(o.jeux, 0) as opendata_jeux,
-        o.modifie_le as opendata_modifie_le,
+        coalesce(o.opendata_organisation, false) as opendata_organisation,
+        coalesce(o.opendata_publie, false) as opendata_publie,
+        coalesce(o.opendata_jeux, 0) as opendata_jeux,
+        o.opendata_modifie_le,
         (sc.code is not null and (select oui from odf_charge)) as odf_rapprochable,
-        coalesce(f.publie, false) as odf_publie,
-        coalesce(f.publie_datagouv, false) as odf_publie_datagouv,
-        f.plateforme as odf_plateforme,
+        coalesce(o.odf_publie, false) as odf_publie,
+        coalesce(o.odf_publie_datagouv, false) as odf_publie_datagouv,
+        o.odf_plateforme,
         (sc.code is not null and (select oui from odf_charge) and po.plateforme_opendata is not null)
             as odf_operateur_rapprochable,
-        coalesce(f.publie and po.plateforme_opendata is not null
-                 and (f.hote_plateforme = po.plateforme_opendata
-                      or ends_with(f.hote_plateforme, '.' || po.plateforme_opendata)), false) as odf_plateforme_operateur
+        coalesce(o.odf_plateforme_opendata = po.plateforme_opendata, false) as odf_plateforme_operateur
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)
     left join sonde_communes s using (code)
     left join staging.anct_deploiement u using (code)
     left join siren_commune sc using (code)
-    left join opendata o using (code)
-    left join odf f using (code)
+    left join ouvertes o using (code)
     left join plateformes_opendata po on po.code_departement = c.code_departement
 )
 select * from final
