@@ -35,6 +35,13 @@ def _section(html: str, ident: str) -> str:
     return m.group(0)
 
 
+def _autres(html: str, ident: str) -> str:
+    """A domain section's part on the members that are not communes: from its heading to the next section."""
+    m = re.search(rf'<section class="bloc" id="{ident}".*?(<h3>Autres adhérents.*?)(?=<section class="bloc"|$)', html, re.S)
+    assert m, ident
+    return m.group(1)
+
+
 def _texte(fragment: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
@@ -78,7 +85,8 @@ def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
     """A domain indicator may count (contracts with a social clause over contracts): the
     sections sum numerators and bases per side, and a commune is to support when part of
     its base misses the criterion (or, « baisse favorable », when any of it meets it)."""
-    from territoires.reports.chantiers import a_accompagner, par_adhesion
+    from territoires.reports.chantiers import par_adhesion
+    from territoires.reports.chantiers_mesures import a_accompagner
 
     inds = [{"indicateur": "part_clauses", "libelle_court": "clauses sociales", "polarite": "hausse_favorable"},
             {"indicateur": "part_etranger", "libelle_court": "messagerie étrangère", "polarite": "baisse_favorable"}]
@@ -95,7 +103,8 @@ def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
 def test_a_mean_with_its_unit_is_shown_as_such_never_as_a_share():
     """A domain indicator in km (a mean distance to the titulaire) reads « 12,5 km (4) »
     in the tables; shares keep « 46,6 % (129 / 277) »; nothing measured is « – »."""
-    from territoires.reports.chantiers import _val, pourcentage
+    from territoires.reports.chantiers_mesures import pourcentage
+    from territoires.reports.chantiers_mesures import val as _val
 
     km = {"indicateur": "distance_moyenne_titulaire", "unite": "km", "polarite": "baisse_favorable"}
     part = {"indicateur": "part_dmarc_sonde", "unite": "%"}
@@ -180,13 +189,13 @@ def test_without_their_sources_the_alliance_page_says_so_per_domain(pages):
 @pytest.fixture(scope="module")
 def site_chantiers(tmp_path_factory, fixture_warehouse):
     """The home with every domain's source (chantiers_fabrique), its département, one
-    EPCI and alliance pages: ``(home, reports)``."""
+    EPCI, its operator and alliance pages: ``(home, reports)``."""
     from chantiers_fabrique import home_chantiers
 
     from territoires.reports import runner
 
     home = home_chantiers(tmp_path_factory.mktemp("chantiers"), fixture_warehouse, "29")
-    rapport = runner.run("departement:29,epci:242900314,alliance", jobs=1, quiet=True, home=home,
+    rapport = runner.run("departement:29,epci:242900314,operateur:fictif,alliance", jobs=1, quiet=True, home=home,
                          notebooks_dir=NOTEBOOKS)
     assert not rapport.echecs, rapport.echecs
     return home, home / "reports"
@@ -259,6 +268,125 @@ def test_the_list_to_support_and_its_csv_agree_with_the_journal(site_chantiers):
     assert f"({len(lignes)})</h3>" in html
 
 
+def _attendus_membres(home: Path) -> dict[str, dict]:
+    """Per non-commune member of the fictitious register (its SIRET, or the EPCI's SIREN),
+    recounted from the files served (chantiers_fabrique.organisations_membres) and the probe's
+    journal alone: open data by the first 9 digits of data.gouv.fr's business_number_id and by
+    the observatory's SIREN; the probe's conclusions on the member's site and mail domain."""
+    from urllib.parse import urlsplit
+
+    from adherents_fabrique import siret
+    from chantiers_fabrique import organisations_membres
+
+    from territoires.sonde.journal import lire as lire_journal
+
+    servis = organisations_membres()
+    jeux: dict[str, int] = {}
+    modifie: dict[str, str] = {}
+    for r in csv.DictReader(io.StringIO(servis["datagouv-organisations"].decode("utf-8")), delimiter=";"):
+        if len(r["business_number_id"]) == 14:
+            s = r["business_number_id"][:9]
+            jeux[s] = jeux.get(s, 0) + int(r["metric.datasets"])
+            modifie[s] = max(modifie.get(s, ""), r["last_modified"])
+    obs = {r["siren"]: r for r in csv.DictReader(io.StringIO(servis["odf-observatoire"].decode("utf-8")))}
+    (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
+    lignes = lire_journal(journal)
+    res = {(l["objet"], l["cle"]): l["resultat"] for l in lignes if l["type"] == "controle"}
+    cibles = {l["identifiant"]: l for l in lignes if l["type"] == "cible" and l["genre"] == "adherent"}
+    with __import__("duckdb").connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True) as c:
+        epci = c.execute("select code from marts.territoires where niveau = 'epci' order by code").fetchone()[0]
+    out = {}
+    for ident in (epci, siret(6001), siret(6002), siret(6005), siret(6006)):
+        siren = ident[:9]
+        o = obs.get(siren) or {}
+        publie_odf = int(o.get("nb-ptf") or 0) + int(o.get("nb-datagouv") or 0) > 0
+        hote = urlsplit(o.get("url-ptf") or "").hostname or ""
+        w = res.get(("web", (cibles.get(ident) or {}).get("cle_web")))
+        m = res.get(("mail", (cibles.get(ident) or {}).get("cle_mail")))
+        out[ident] = {
+            "opendata_publie": jeux.get(siren, 0) > 0, "opendata_jeux": jeux.get(siren, 0),
+            "opendata_modifie_le": modifie.get(siren) or None,
+            "odf_publie": publie_odf,
+            "odf_plateforme_operateur": publie_odf and (hote == "megalis.bretagne.bzh"
+                                                        or hote.endswith(".megalis.bretagne.bzh")),
+            "sonde_site": w is not None, "sonde_https_valide": bool(w and w["https_joignable"] and w["certificat_valide"]),
+            "sonde_mail": m is not None, "sonde_spf": bool(m and m["spf"]),
+            "sonde_dmarc_protege": bool(m and m["dmarc"] in ("quarantine", "reject")),
+            "sonde_mx_etranger": bool(m and "google" in m["mx_principal"]),
+        }
+    return out
+
+
+def test_non_commune_members_open_data_and_probe_recounted_from_the_files(site_chantiers):
+    """Issue 20: the members that are not communes (an EPCI, a CCAS, two syndicats, a
+    hospital without commune) matched by SIREN to data.gouv.fr's export and the observatory,
+    and checked by the probe: marts.adherents_chantiers equals the recount from the files."""
+    import duckdb
+
+    home, _ = site_chantiers
+    attendus = _attendus_membres(home)
+    colonnes = list(next(iter(attendus.values())))
+    with duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True) as c:
+        rows = c.execute(f"select identifiant, opendata_rapprochable, odf_rapprochable, {', '.join(colonnes)} "
+                         "from marts.adherents_chantiers where operateur = 'fictif'").fetchall()
+    got = {r[0]: dict(zip(colonnes, r[3:])) for r in rows}
+    for x in got.values():
+        if x["opendata_modifie_le"] is not None:
+            x["opendata_modifie_le"] = x["opendata_modifie_le"].isoformat()
+    assert got == attendus
+    assert all(r[1] and r[2] for r in rows)  # every one has a SIREN, both files are fetched
+    # the fixture covers each case: publishes or not, on the operator's platform or another, probed or not
+    assert {x["opendata_publie"] for x in attendus.values()} == {True, False}
+    assert {x["odf_plateforme_operateur"] for x in attendus.values()} == {True, False}
+    assert {x["sonde_site"] for x in attendus.values()} == {True, False}
+
+
+def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
+    """The domain sections show the members that are not communes: their rates, those to
+    support first, datasets and last update for open data, a CSV; the hospital without a
+    commune is on the operator's page, not on the département's."""
+    from adherents_fabrique import siret
+
+    home, reports = site_chantiers
+    attendus = _attendus_membres(home)
+    html = (reports / "departement" / "29.html").read_text(encoding="utf-8")
+    s = _autres(html, "donnees-ouvertes")
+    ici = {k: v for k, v in attendus.items() if k != siret(6002)}
+
+    def pct(crit: str, membres: dict) -> str:
+        n, d = sum(x[crit] for x in membres.values()), len(membres)
+        return f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
+    assert _ligne(s, "Données ouvertes")[1:] == [pct("opendata_publie", ici)]
+    assert _ligne(s, "Données ouvertes (observatoire)")[1:] == [pct("odf_publie", ici)]
+    assert _ligne(s, "Plateforme open data de l'opérateur")[1:] == [pct("odf_plateforme_operateur", ici)]
+    m = re.search(r'href="([^"]+\.csv)" download="donnees-ouvertes-autres-adherents-departement-29\.csv"', html)
+    lignes = list(csv.DictReader(io.StringIO((reports / "departement" / m.group(1)).read_text(encoding="utf-8-sig")),
+                                 delimiter=";"))
+    assert {x["identifiant"] for x in lignes} == set(ici)
+    for x in lignes:
+        a = ici[x["identifiant"]]
+        assert x["part_donnees_ouvertes"] == ("oui" if a["opendata_publie"] else "non")
+        assert x["opendata_jeux"] == str(a["opendata_jeux"])
+        assert bool(x["opendata_modifie_le"]) == bool(a["opendata_modifie_le"])
+        assert (x["motifs"] == "") == (a["opendata_publie"] and a["odf_publie"] and a["odf_plateforme_operateur"])
+    motifs = [bool(x["motifs"]) for x in lignes]
+    assert motifs == sorted(motifs, reverse=True)  # those to support first
+    assert "&lt;script&gt;alert" in s and "<script>alert" not in s  # a hostile name stays text
+    texte = _texte(s)
+    assert "CCAS fictif CCAS / CIAS 3 15/09/2026" in texte  # datasets and last update
+    # the hospital has no commune: on its operator's page only
+    assert "Hôpital fictif sans commune" not in texte
+    assert "Hôpital fictif sans commune" in _texte(_autres((reports / "operateur" / "fictif.html").read_text(
+        encoding="utf-8"), "donnees-ouvertes"))
+    # the probe's checks of the members in the cybersecurity section
+    cyber = _autres(html, "cybersecurite")
+    sondes = {k: v for k, v in ici.items() if v["sonde_site"]}
+    assert _ligne(cyber, "DMARC protégé")[-1] == pct("sonde_dmarc_protege", sondes)
+    # purchasing is not matched to members yet: said, no figure
+    assert ("Ce domaine n'est mesuré que pour les communes : ses sources ne sont pas rapprochées des adhérents "
+            "autres que les communes") in _texte(_autres(html, "achats-responsables"))
+
+
 def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
     import duckdb
 
@@ -294,7 +422,10 @@ def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_war
     html = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
     cyber = _texte(_section(html, "cybersecurite"))
     assert "Communes dont le site répond en HTTPS avec un certificat valide (sonde)" in cyber
-    assert "Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison" in cyber
+    assert ("Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison entre communes "
+            "adhérentes et non adhérentes, ni de mesure des adhérents autres que les communes (EPCI, syndicats, "
+            "départements…).") in cyber
+    assert "Autres adhérents" not in html
     assert "Communes dont le site répond en HTTPS (vérifié par l'ANCT)" not in cyber  # the DPNT is not fetched
     assert ("Non mesuré ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
             "HTTPS vérifié (ANCT).") in cyber
