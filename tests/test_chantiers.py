@@ -159,6 +159,38 @@ def test_rule_members_against_non_members_on_a_domain():
     assert retenir.regle_chantier_adhesion(_faits(chantiers=[OUVERTES])) is None
 
 
+OBSERVATOIRE = {"indicateur": "part_donnees_ouvertes_observatoire", "domaine": "Données ouvertes",
+                "ancre": "donnees-ouvertes", "polarite": "hausse_favorable", "taux": 12 / 276, "numerateur": 12,
+                "base": 276, "libelle": "Communes publiant des données ouvertes d'après l'Observatoire open data des territoires"}
+PLATEFORME = {"indicateur": "part_plateforme_opendata_operateur", "domaine": "Données ouvertes",
+              "ancre": "donnees-ouvertes", "polarite": "hausse_favorable", "taux": 5 / 276, "numerateur": 5, "base": 276,
+              "libelle": "Communes publiant par la plateforme de données ouvertes de leur opérateur"}
+
+
+def test_rule_open_data_by_the_observatory():
+    """Issue 20: of the communes the observatory finds publishing, how many through their
+    operator's platform and how many data.gouv.fr finds under their SIRET, on one base."""
+    dg = dict(OUVERTES, indicateur="part_donnees_ouvertes", numerateur=3, taux=3 / 276, base=276)
+    p = retenir.regle_chantier_observatoire(_faits(chantiers=[dg, OBSERVATOIRE, PLATEFORME]))
+    assert p.texte == ("Données ouvertes, d'après l'Observatoire open data des territoires : 12 des 276 communes "
+                       f"mesurées publient des données ouvertes, dont 5 par la plateforme de leur opérateur (41,7{NB}%) ; "
+                       "data.gouv.fr en compte 3 publiant sous leur propre SIRET.")
+    assert (p.ancre, p.regle) == ("donnees-ouvertes", "chantier_observatoire")
+    # an operator without a platform for part of the communes (another base): that clause is left out
+    p = retenir.regle_chantier_observatoire(_faits(chantiers=[dg, OBSERVATOIRE, dict(PLATEFORME, base=200)]))
+    assert p.texte.endswith("12 des 276 communes mesurées publient des données ouvertes ; data.gouv.fr en compte 3 "
+                            "publiant sous leur propre SIRET.")
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[OBSERVATOIRE, PLATEFORME])).texte.endswith(
+        f"dont 5 par la plateforme de leur opérateur (41,7{NB}%).")
+    # nothing to compare, fewer than 5 publishing communes, or no observatory: nothing said
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[OBSERVATOIRE])) is None
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[dict(OBSERVATOIRE, numerateur=4), PLATEFORME])) is None
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[dg, PLATEFORME])) is None
+    # said after the weakest domain indicator, before the members' gap
+    ordre = [p.regle for p in retenir.phrases(_faits(chantiers=[dict(DMARC, taux=0.3), OBSERVATOIRE, PLATEFORME]))]
+    assert ordre == ["chantier_faible", "chantier_observatoire", "chantier_adhesion"]
+
+
 # ── without the sources: the session site ──────────────────────────────────
 
 @pytest.fixture(scope="module")
@@ -385,6 +417,28 @@ def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
     # purchasing is not matched to members yet: said, no figure
     assert ("Ce domaine n'est mesuré que pour les communes : ses sources ne sont pas rapprochées des adhérents "
             "autres que les communes") in _texte(_autres(html, "achats-responsables"))
+
+
+def test_the_findings_read_the_observatory_as_the_marts_count_it(site_chantiers):
+    """The observatory's figures reach « Ce qu'il faut retenir » as marts.indicateurs counts
+    them; the fixture's two publishing communes are under the rule's minimum: nothing said."""
+    import duckdb
+
+    from territoires.reports import chantiers, donnees
+
+    home, reports = site_chantiers
+    entrepot = home / "data" / "processed" / "territoires.duckdb"
+    t = donnees.territoire("departement", "29", str(entrepot))
+    par = {x["indicateur"]: x for x in chantiers.faits(t)}
+    with duckdb.connect(str(entrepot), read_only=True) as c:
+        for i in (retenir.OBSERVATOIRE, retenir.PLATEFORME_OPERATEUR, retenir.DATAGOUV):
+            attendu = c.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                                "and code = '29' and tranche_taille = 'ensemble' and indicateur = ?", [i]).fetchone()
+            assert (par[i]["numerateur"], par[i]["base"]) == attendu, i
+    assert par[retenir.OBSERVATOIRE]["numerateur"] < retenir.BASE_MIN
+    assert retenir.regle_chantier_observatoire(retenir.Faits("departement", "Finistère", chantiers=list(par.values()))) is None
+    retenu = _texte(_section((reports / "departement" / "29.html").read_text(encoding="utf-8"), "retenir"))
+    assert "d'après l'Observatoire open data des territoires" not in retenu
 
 
 def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):

@@ -288,8 +288,8 @@ def faits(t: Territoire) -> list[dict[str, Any]]:
             if not all(oui_non(*r["faits"][k]) for r in rows):  # a base of contracts, not of communes
                 continue
             r = mine[c["indicateur"]]
-            x = {"domaine": d.titre, "ancre": d.ancre, "libelle": c["libelle"], "polarite": c["polarite"],
-                 "taux": r["taux"], "numerateur": r["numerateur"], "base": r["denominateur"]}
+            x = {"indicateur": c["indicateur"], "domaine": d.titre, "ancre": d.ancre, "libelle": c["libelle"],
+                 "polarite": c["polarite"], "taux": r["taux"], "numerateur": r["numerateur"], "base": r["denominateur"]}
             if split is not None:
                 (na, ba), (nn, bn) = split[True][k], split[False][k]
                 x.update(taux_adherentes=na / ba if ba else None, base_adherentes=ba,
