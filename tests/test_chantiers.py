@@ -275,6 +275,7 @@ def test_sections_show_members_against_non_members_as_recounted(site_chantiers, 
     assert _ligne(s, "DMARC protégé") == ["DMARC protégé", pct(n, d),
         pct(*compte[True]), pct(*compte[False])]
     assert "Source : sonde de cybersécurité (date des contrôles) : 2026-11-30" in _texte(html)
+    assert "Observatoire open data des territoires (OpenDataFrance, édition 2022)" in _texte(html)  # fetched here
     # the finding at the top of the page says the same figures
     retenu = _texte(_section(html, "retenir"))
     assert (f"{pct(*compte[True]).split(' (')[0]} des communes adhérentes mesurées ({compte[True][1]}) contre "
@@ -459,21 +460,30 @@ def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
     assert "Source : organisations de data.gouv.fr (date du téléchargement)" in _texte(s)
 
 
-def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_warehouse):
-    """Each domain stands alone: the probe run, nothing fetched, no register: the
-    cybersecurity section has its figures and says there is no member comparison; the two
-    others are their one sentence."""
+@pytest.fixture(scope="module")
+def site_sans_observatoire(tmp_path_factory, fixture_warehouse) -> Path:
+    """Each domain stands alone: the probe run and data.gouv.fr's export fetched, but not the
+    observatory, no DECP and no register: département 29's page; its ``reports``."""
     from chantiers_fabrique import ecrire_journal
+    from sources_fabrique import telecharger_fixtures
 
     from territoires.reports import runner
     from territoires.warehouse.build import build
 
-    home = tmp_path / "home"
+    home = tmp_path_factory.mktemp("sans-observatoire")
     ecrire_journal(home, fixture_warehouse)
+    telecharger_fixtures(home / "data" / "raw", ["datagouv-organisations", "banatic-perimetre-epci"])
     build(departements=("29",), home=home, quiet=True)
     rapport = runner.run("departement:29", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
     assert not rapport.echecs, rapport.echecs
-    html = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
+    return home / "reports"
+
+
+def test_without_the_observatory_or_a_register_each_domain_says_what_it_lacks(site_sans_observatoire):
+    """The cybersecurity section has its figures and says there is no member comparison
+    nor other members measured; open data shows data.gouv.fr's share and names the
+    observatory's two indicators as not measured (never 0 %); purchasing is its sentence."""
+    html = (site_sans_observatoire / "departement" / "29.html").read_text(encoding="utf-8")
     cyber = _texte(_section(html, "cybersecurite"))
     assert "Communes dont le site répond en HTTPS avec un certificat valide (sonde)" in cyber
     assert ("Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison entre communes "
@@ -483,9 +493,16 @@ def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_war
     assert "Communes dont le site répond en HTTPS (vérifié par l'ANCT)" not in cyber  # the DPNT is not fetched
     assert ("Non mesuré ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
             "HTTPS vérifié (ANCT).") in cyber
-    for d in domaines()[1:]:
-        assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
-    assert html.count("#meme:zone:") == 1  # one domain map, on the shapes of the page's map
+    ouvertes = _texte(_section(html, "donnees-ouvertes"))
+    assert "Communes publiant des données ouvertes sur data.gouv.fr" in ouvertes
+    assert ("Non mesurés ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
+            "données ouvertes (observatoire), plateforme open data de l'opérateur.") in ouvertes
+    suite = _texte(html.split('id="donnees-ouvertes"')[1].split('<section class="bloc"')[0])
+    assert "Source : organisations de data.gouv.fr (date du téléchargement)" in suite
+    assert "Observatoire open data des territoires (OpenDataFrance, édition" not in suite  # its vintage: not loaded
+    d = domaines()[2]
+    assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
+    assert html.count("#meme:zone:") == 2  # two domain maps, on the shapes of the page's map
 
 
 # ── in Chromium ─────────────────────────────────────────────────────────────
@@ -517,12 +534,39 @@ def _capture(b, path: Path, ident: str, largeur: int) -> None:
     assert b.eval("document.documentElement.scrollWidth") <= largeur  # nothing wider than the screen
 
 
+def _options_carte(b, ancre: str) -> list[str]:
+    """The indicators offered by the map that follows a domain's section (none: one indicator)."""
+    return b.eval("(function () { var f = document.querySelector('section#" + ancre + " ~ figure.carte');"
+                  " var i = Array.from(document.querySelectorAll('figure.graphique')).indexOf(f) + 1;"
+                  " var s = document.querySelector('#figure-' + i + ' .selecteur select');"
+                  " return s ? Array.from(s.options).map(o => o.text) : []; })()")
+
+
+@pytest.mark.browser
+def test_without_the_observatory_in_chromium(site_sans_observatoire, browser):
+    """data.gouv.fr's export without the observatory: the open-data map offers its one
+    indicator, the page draws without error, axe-core finds nothing serious."""
+    from test_accessibilite import _ouvrir, axe
+
+    _ouvrir(browser, site_sans_observatoire / "departement" / "29.html")
+    assert not browser.errors(), browser.errors()
+    assert _options_carte(browser, "donnees-ouvertes") == []  # one indicator: no choice offered
+    carte = browser.eval("document.querySelector('section#donnees-ouvertes ~ figure.carte').outerHTML")
+    assert "« Communes publiant des données ouvertes sur data.gouv.fr »" in unescape(carte)
+    assert "observatoire" not in unescape(carte).lower()
+    assert browser.eval("document.querySelector('section#donnees-ouvertes ~ figure.carte')"
+                        ".querySelectorAll('.trace svg.apercu path').length") >= 270  # drawn
+    graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
+    assert not graves, json.dumps(graves, ensure_ascii=False, indent=1)
+    assert not [u for u in browser.requests() if not u.startswith(("file:", "data:"))]
+
+
 @pytest.mark.browser
 def test_sections_in_chromium_with_their_maps_axe_clean_and_screenshots(site_chantiers, browser, tmp_path):
     from test_accessibilite import _ouvrir, axe
 
     _, reports = site_chantiers
-    for page in ("departement/29.html", "alliance.html", "epci/242900314.html"):
+    for page in ("departement/29.html", "alliance.html", "epci/242900314.html", "operateur/fictif.html"):
         _ouvrir(browser, reports / page)
         assert not browser.errors(), (page, browser.errors())
         graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
@@ -537,6 +581,9 @@ def test_sections_in_chromium_with_their_maps_axe_clean_and_screenshots(site_cha
              "document.querySelector('section#cybersecurite ~ figure.carte')) + 1) + ' .selecteur select')"
     options = browser.eval(f"Array.from({select}.options).map(o => o.text)")
     assert options[:2] == ["HTTPS valide (sonde)", "Redirection HTTPS"] and len(options) == 8, options
+    # the observatory loaded: its two indicators colour the open-data map too
+    assert _options_carte(browser, "donnees-ouvertes") == [
+        "Données ouvertes", "Données ouvertes (observatoire)", "Plateforme open data de l'opérateur"]
     _capture(browser, tmp_path / "cybersecurite-1280.png", "cybersecurite", 1280)
     _capture(browser, tmp_path / "donnees-ouvertes-485.png", "donnees-ouvertes", 485)
     # the interactive map of a domain (plotly), from the shared shapes too
