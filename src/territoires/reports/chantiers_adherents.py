@@ -125,7 +125,7 @@ def _liste(t: Territoire, d: Domaine, inds: list[dict[str, Any]], mesures: list[
               + [num(detail(x)) for x in r["details"]] + [" ; ".join(motifs.get(r["code"], [])) or "aucun"]
               for r in ordre[:MAX_LISTE]]
     legende = f"{d.titre} : autres adhérents mesurés, ceux à accompagner d'abord, {t.nom}"
-    table = table_html(heads, lignes, legende=legende, enveloppe=False)
+    table = table_html(heads, lignes, legende=legende, enveloppe=False, secondaires=[1])  # the type: not on a phone
     note = (f'<p class="note">Les {formats.entier(MAX_LISTE)} premiers sont affichés ; le fichier CSV les liste '
             "tous.</p>") if len(ordre) > MAX_LISTE else ""
     return (sous_titre + lien + f'<div class="table-defil{" haute" if len(lignes) > 25 else ""}" '
