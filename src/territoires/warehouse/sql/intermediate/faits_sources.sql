@@ -79,16 +79,6 @@ final as (
         coalesce(d.https_verifie, false) as dpnt_https,
         coalesce(d.site_joignable, false) as dpnt_site_joignable,
         coalesce(d.email_non_generique_verifie, false) as dpnt_email_non_generique,
-        coalesce(s.sonde_site, false) as sonde_site,
-        coalesce(s.sonde_https_valide, false) as sonde_https_valide,
-        coalesce(s.sonde_redirection_https, false) as sonde_redirection_https,
-        coalesce(s.sonde_hsts, false) as sonde_hsts,
-        coalesce(s.sonde_mail, false) as sonde_mail,
-        coalesce(s.sonde_mx, false) as sonde_mx,
-        coalesce(s.sonde_spf, false) as sonde_spf,
-        coalesce(s.sonde_dmarc_protege, false) as sonde_dmarc_protege,
-        coalesce(s.sonde_dnssec, false) as sonde_dnssec,
-        coalesce(s.sonde_mx_etranger, false) as sonde_mx_etranger,
         coalesce(a.marches > 0, false) as decp_acheteur,
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
@@ -106,18 +96,7 @@ final as (
         coalesce(a.distance_km, 0) as achats_distance_km,
         coalesce(a.pme_renseignes, 0) as achats_marches_pme_renseignes,
         coalesce(a.pme, 0) as achats_marches_pme,
-        (sc.code is not null and (select oui from opendata_charge)) as opendata_rapprochable,
-        coalesce(o.opendata_organisation, false) as opendata_organisation,
-        coalesce(o.opendata_publie, false) as opendata_publie,
-        coalesce(o.opendata_jeux, 0) as opendata_jeux,
-        o.opendata_modifie_le,
-        (sc.code is not null and (select oui from odf_charge)) as odf_rapprochable,
-        coalesce(o.odf_publie, false) as odf_publie,
-        coalesce(o.odf_publie_datagouv, false) as odf_publie_datagouv,
-        o.odf_plateforme,
-        (sc.code is not null and (select oui from odf_charge) and po.plateforme_opendata is not null)
-            as odf_operateur_rapprochable,
-        coalesce(o.odf_plateforme_opendata = po.plateforme_opendata, false) as odf_plateforme_operateur
+        {{ faits_ouverts_sonde(siren_connu = sc.code is not null, plateforme = po.plateforme_opendata) }}
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)

@@ -21,29 +21,8 @@ final as (
     select
         a.operateur, a.nom_operateur, a.identifiant, a.siret, a.siren, a.nom, a.type, a.type_libelle,
         a.niveau_territoire, a.code_territoire, a.code_commune, a.nom_commune,
-        (a.siren is not null and (select oui from opendata_charge)) as opendata_rapprochable,
-        coalesce(o.opendata_organisation, false) as opendata_organisation,
-        coalesce(o.opendata_publie, false) as opendata_publie,
-        coalesce(o.opendata_jeux, 0) as opendata_jeux,
-        o.opendata_modifie_le,
         o.opendata_url,
-        (a.siren is not null and (select oui from odf_charge)) as odf_rapprochable,
-        coalesce(o.odf_publie, false) as odf_publie,
-        coalesce(o.odf_publie_datagouv, false) as odf_publie_datagouv,
-        o.odf_plateforme,
-        (a.siren is not null and (select oui from odf_charge) and p.plateforme_opendata is not null)
-            as odf_operateur_rapprochable,
-        coalesce(o.odf_plateforme_opendata = p.plateforme_opendata, false) as odf_plateforme_operateur,
-        coalesce(s.sonde_site, false) as sonde_site,
-        coalesce(s.sonde_https_valide, false) as sonde_https_valide,
-        coalesce(s.sonde_redirection_https, false) as sonde_redirection_https,
-        coalesce(s.sonde_hsts, false) as sonde_hsts,
-        coalesce(s.sonde_mail, false) as sonde_mail,
-        coalesce(s.sonde_mx, false) as sonde_mx,
-        coalesce(s.sonde_spf, false) as sonde_spf,
-        coalesce(s.sonde_dmarc_protege, false) as sonde_dmarc_protege,
-        coalesce(s.sonde_dnssec, false) as sonde_dnssec,
-        coalesce(s.sonde_mx_etranger, false) as sonde_mx_etranger
+        {{ faits_ouverts_sonde(siren_connu = a.siren is not null, plateforme = p.plateforme_opendata) }}
     from adherents a
     left join ouvertes o using (siren)
     left join operateurs p on p.code = a.operateur
