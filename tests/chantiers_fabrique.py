@@ -85,6 +85,28 @@ def organisations_membres() -> dict[str, bytes]:
             "odf-observatoire": (odf + buf_odf.getvalue()).encode("utf-8")}
 
 
+def decp_membres() -> bytes:
+    """The DECP served: the committed fixture's rows, plus a copy of one Finistère buyer's
+    rows (its contracts, modifications and titulaires) bought by the register's CCAS
+    (SIRET siret(6001)), so a non-commune member has purchases to count."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from adherents_fabrique import siret
+    from sources_fabrique import F, FIXTURES
+
+    t = pq.read_table(F / FIXTURES["decp-consolide"])
+    lignes = t.to_pylist()
+    copie = [{**r, "acheteur_id": siret(6001), "acheteur_nom": "CCAS FICTIF",
+              "uid": siret(6001) + r["uid"][len(r["acheteur_id"]):]}
+             for r in lignes if r["acheteur_id"] == "21290022900015"]
+    assert copie
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(lignes + copie, schema=t.schema), buf)
+    return buf.getvalue()
+
+
 def membres_sondes(communes: list[str]) -> list:
     """Probe targets for two of the register's non-commune members (the CCAS, a syndicat),
     at fictitious addresses under ``.example`` (the register carries no site: the probe
@@ -150,7 +172,7 @@ def home_chantiers(home: Path, warehouse: Path, departement: str) -> Path:
     ecrire_csv(home / "data" / "raw" / "adherents" / OPERATEUR_FICTIF / "registre-fictif.csv", rows)
     telecharger_fixtures(home / "data" / "raw", ["datagouv-organisations", "odf-observatoire", "decp-consolide",
                                                  "anct-dpnt-json", "banatic-perimetre-epci"],
-                         contenus=organisations_membres())
+                         contenus={**organisations_membres(), "decp-consolide": decp_membres()})
     ecrire_journal(home, warehouse, membres=membres_sondes(communes))
     build(departements=(departement,), home=home, quiet=True)
     return home

@@ -308,12 +308,16 @@ def _attendus_membres(home: Path) -> dict[str, dict]:
     the observatory's SIREN; the probe's conclusions on the member's site and mail domain."""
     from urllib.parse import urlsplit
 
+    import pyarrow.parquet as pq
     from adherents_fabrique import siret
-    from chantiers_fabrique import organisations_membres
+    from chantiers_fabrique import decp_membres, organisations_membres
+    from test_sources_build import _compte, _marches_actuels
 
     from territoires.sonde.journal import lire as lire_journal
 
     servis = organisations_membres()
+    marches = _marches_actuels([r for r in pq.read_table(io.BytesIO(decp_membres())).to_pylist()
+                                if r["acheteur_departement_code"] == "29"]).values()
     jeux: dict[str, int] = {}
     modifie: dict[str, str] = {}
     for r in csv.DictReader(io.StringIO(servis["datagouv-organisations"].decode("utf-8")), delimiter=";"):
@@ -347,6 +351,12 @@ def _attendus_membres(home: Path) -> dict[str, dict]:
             "sonde_dmarc_protege": bool(m and m["dmarc"] in ("quarantine", "reject")),
             "sonde_mx_etranger": bool(m and "google" in m["mx_principal"]),
         }
+        achats = [x for x in marches if x["acheteur"][:9] == siren]
+        out[ident].update(achats_acheteur=bool(achats), achats_clause_sociale=any(x["sociale"] for x in achats),
+                          achats_clause_environnementale=any(x["environnementale"] for x in achats))
+        for fait, col in (("sociale", "achats_marches_sociaux"), ("environnementale", "achats_marches_environnementaux"),
+                          ("pme", "achats_marches_pme")):
+            out[ident][col], out[ident][col + "_renseignes"] = _compte(achats, fait)
     return out
 
 
@@ -372,6 +382,7 @@ def test_non_commune_members_open_data_and_probe_recounted_from_the_files(site_c
     assert {x["opendata_publie"] for x in attendus.values()} == {True, False}
     assert {x["odf_plateforme_operateur"] for x in attendus.values()} == {True, False}
     assert {x["sonde_site"] for x in attendus.values()} == {True, False}
+    assert {x["achats_acheteur"] for x in attendus.values()} == {True, False}
 
 
 def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
@@ -415,9 +426,13 @@ def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
     cyber = _autres(html, "cybersecurite")
     sondes = {k: v for k, v in ici.items() if v["sonde_site"]}
     assert _ligne(cyber, "DMARC protégé")[-1] == pct("sonde_dmarc_protege", sondes)
-    # purchasing is not matched to members yet: said, no figure
-    assert ("Ce domaine n'est mesuré que pour les communes : ses sources ne sont pas rapprochées des adhérents "
-            "autres que les communes") in _texte(_autres(html, "achats-responsables"))
+    # purchasing: the members that buy (the CCAS), its contracts with a social clause
+    achats = _autres(html, "achats-responsables")
+    acheteurs = {k: v for k, v in ici.items() if v["achats_acheteur"]}
+    assert _ligne(achats, "Clause sociale (communes)")[-1] == pct("achats_clause_sociale", acheteurs)
+    n, d = (sum(v[k] for v in acheteurs.values()) for k in ("achats_marches_sociaux", "achats_marches_sociaux_renseignes"))
+    assert _ligne(achats, "Clause sociale (marchés)")[-1] == f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
+    assert "CCAS fictif" in _texte(achats)
 
 
 def test_the_findings_read_the_observatory_as_the_marts_count_it(site_chantiers):

@@ -85,7 +85,7 @@ def bloc(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
     mesures = [r for r in rows if any(dd for _, dd in r["faits"])]
     if not mesures:
         return titre + (f"<p>Aucun des {formats.entier(len(rows))} {e(QUI)} de ce territoire n'est mesuré ici "
-                        "(SIREN inconnu, ou site et messagerie inconnus ou non contrôlés) : aucun chiffre n'est "
+                        "(SIREN inconnu, absent des sources, ou site et messagerie non contrôlés) : aucun chiffre n'est "
                         "montré (ni zéro, ni estimation).</p>")
     lignes = []
     for k, c in enumerate(mes):

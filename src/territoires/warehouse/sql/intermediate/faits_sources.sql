@@ -60,13 +60,7 @@ par_commune as (
     select code,
            sum(nb_marches) filter (where plateforme_connue)::bigint as marches,
            sum(nb_marches_plateforme) filter (where plateforme_connue)::bigint as marches_plateforme,
-           sum(nb_marches_actuels)::bigint as actuels,
-           sum(nb_sociaux_renseignes)::bigint as sociaux_renseignes, sum(nb_sociaux)::bigint as sociaux,
-           sum(nb_environnementaux_renseignes)::bigint as environnementaux_renseignes,
-           sum(nb_environnementaux)::bigint as environnementaux,
-           sum(nb_innovation_renseignee)::bigint as innovation_renseignee, sum(nb_innovants)::bigint as innovants,
-           sum(nb_distance_renseignee)::bigint as distance_renseignee, sum(distance_totale_km)::bigint as distance_km,
-           sum(nb_pme_renseignes)::bigint as pme_renseignes, sum(nb_pme)::bigint as pme
+           {{ sommes_achats }}
     from acheteurs
     group by code
 ),
@@ -83,19 +77,7 @@ final as (
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
         coalesce(a.marches_plateforme, 0) as decp_marches_plateforme,
-        coalesce(a.actuels > 0, false) as achats_acheteur,
-        coalesce(a.sociaux > 0, false) as achats_clause_sociale,
-        coalesce(a.environnementaux > 0, false) as achats_clause_environnementale,
-        coalesce(a.sociaux_renseignes, 0) as achats_marches_sociaux_renseignes,
-        coalesce(a.sociaux, 0) as achats_marches_sociaux,
-        coalesce(a.environnementaux_renseignes, 0) as achats_marches_environnementaux_renseignes,
-        coalesce(a.environnementaux, 0) as achats_marches_environnementaux,
-        coalesce(a.innovation_renseignee, 0) as achats_marches_innovation_renseignee,
-        coalesce(a.innovants, 0) as achats_marches_innovants,
-        coalesce(a.distance_renseignee, 0) as achats_marches_distance,
-        coalesce(a.distance_km, 0) as achats_distance_km,
-        coalesce(a.pme_renseignes, 0) as achats_marches_pme_renseignes,
-        coalesce(a.pme, 0) as achats_marches_pme,
+        {{ faits_achats }},
         {{ faits_ouverts_sonde(siren_connu = sc.code is not null, plateforme = po.plateforme_opendata) }}
     from communes c
     left join dpnt d using (code)
