@@ -6,7 +6,7 @@ membership section lists them (:func:`.adhesion.membres`); their facts come from
 ``marts.adherents_chantiers``, whose columns are named as the criteria of the catalogue's
 indicators, so a domain indicator measures a member with the very criterion it measures a
 commune with (open data by the member's SIREN, the probe's checks of its site and mail
-domain). A domain none of whose criteria is matched to members says so; where no register
+domain, its contracts in the DECP). A domain none of whose criteria is matched to members says so; where no register
 is loaded nothing is shown here (the section's comparison sentence says it), never a 0.
 """
 
