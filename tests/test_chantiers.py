@@ -422,6 +422,12 @@ def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
     assert "Hôpital fictif sans commune" not in texte
     assert "Hôpital fictif sans commune" in _texte(_autres((reports / "operateur" / "fictif.html").read_text(
         encoding="utf-8"), "donnees-ouvertes"))
+    # an EPCI whose communes hold only member communes: one sentence per section, no figure
+    epci = (reports / "epci" / "242900314.html").read_text(encoding="utf-8")
+    for d in domaines():
+        assert _texte(_autres(epci, d.ancre)).startswith(
+            f"Autres adhérents : {d.titre.lower()} Les registres chargés ne comptent, dans ce territoire, aucun "
+            "adhérent autre qu'une commune (EPCI, syndicat, département…) : rien à mesurer ici. Source :")
     # the probe's checks of the members in the cybersecurity section
     cyber = _autres(html, "cybersecurite")
     sondes = {k: v for k, v in ici.items() if v["sonde_site"]}

@@ -81,7 +81,8 @@ def bloc(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
                         f"{e(QUI)}.</p>")
     rows = autres(t, mes)
     if not rows:
-        return titre + f"<p>Les registres chargés ne comptent, dans ce territoire, aucun des {e(QUI)}.</p>"
+        return titre + ("<p>Les registres chargés ne comptent, dans ce territoire, aucun adhérent autre qu'une commune "
+                        "(EPCI, syndicat, département…) : rien à mesurer ici.</p>")
     mesures = [r for r in rows if any(dd for _, dd in r["faits"])]
     if not mesures:
         return titre + (f"<p>Aucun des {formats.entier(len(rows))} {e(QUI)} de ce territoire n'est mesuré ici "
