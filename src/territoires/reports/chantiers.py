@@ -34,7 +34,6 @@ from territoires.reports import adhesion, chantiers_adherents, donnees
 NON_MESUREE = "Non mesurée"
 
 
-
 # ── data ────────────────────────────────────────────────────────────────────
 
 def domaine(ident: str) -> Domaine:
