@@ -35,6 +35,13 @@ def _section(html: str, ident: str) -> str:
     return m.group(0)
 
 
+def _autres(html: str, ident: str) -> str:
+    """A domain section's part on the members that are not communes: from its heading to the next section."""
+    m = re.search(rf'<section class="bloc" id="{ident}".*?(<h3>Autres adhérents.*?)(?=<section class="bloc"|$)', html, re.S)
+    assert m, ident
+    return m.group(1)
+
+
 def _texte(fragment: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
@@ -78,7 +85,8 @@ def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
     """A domain indicator may count (contracts with a social clause over contracts): the
     sections sum numerators and bases per side, and a commune is to support when part of
     its base misses the criterion (or, « baisse favorable », when any of it meets it)."""
-    from territoires.reports.chantiers import a_accompagner, par_adhesion
+    from territoires.reports.chantiers import par_adhesion
+    from territoires.reports.chantiers_mesures import a_accompagner
 
     inds = [{"indicateur": "part_clauses", "libelle_court": "clauses sociales", "polarite": "hausse_favorable"},
             {"indicateur": "part_etranger", "libelle_court": "messagerie étrangère", "polarite": "baisse_favorable"}]
@@ -95,7 +103,8 @@ def test_count_criteria_are_summed_and_judged_like_yes_no_facts():
 def test_a_mean_with_its_unit_is_shown_as_such_never_as_a_share():
     """A domain indicator in km (a mean distance to the titulaire) reads « 12,5 km (4) »
     in the tables; shares keep « 46,6 % (129 / 277) »; nothing measured is « – »."""
-    from territoires.reports.chantiers import _val, pourcentage
+    from territoires.reports.chantiers_mesures import pourcentage
+    from territoires.reports.chantiers_mesures import val as _val
 
     km = {"indicateur": "distance_moyenne_titulaire", "unite": "km", "polarite": "baisse_favorable"}
     part = {"indicateur": "part_dmarc_sonde", "unite": "%"}
@@ -150,6 +159,38 @@ def test_rule_members_against_non_members_on_a_domain():
     assert retenir.regle_chantier_adhesion(_faits(chantiers=[OUVERTES])) is None
 
 
+OBSERVATOIRE = {"indicateur": "part_donnees_ouvertes_observatoire", "domaine": "Données ouvertes",
+                "ancre": "donnees-ouvertes", "polarite": "hausse_favorable", "taux": 12 / 276, "numerateur": 12,
+                "base": 276, "libelle": "Communes publiant des données ouvertes d'après l'Observatoire open data des territoires"}
+PLATEFORME = {"indicateur": "part_plateforme_opendata_operateur", "domaine": "Données ouvertes",
+              "ancre": "donnees-ouvertes", "polarite": "hausse_favorable", "taux": 5 / 276, "numerateur": 5, "base": 276,
+              "libelle": "Communes publiant par la plateforme de données ouvertes de leur opérateur"}
+
+
+def test_rule_open_data_by_the_observatory():
+    """Issue 20: of the communes the observatory finds publishing, how many through their
+    operator's platform and how many data.gouv.fr finds under their SIRET, on one base."""
+    dg = dict(OUVERTES, indicateur="part_donnees_ouvertes", numerateur=3, taux=3 / 276, base=276)
+    p = retenir.regle_chantier_observatoire(_faits(chantiers=[dg, OBSERVATOIRE, PLATEFORME]))
+    assert p.texte == ("Données ouvertes, d'après l'Observatoire open data des territoires : 12 des 276 communes "
+                       f"mesurées publient des données ouvertes, dont 5 par la plateforme de leur opérateur (41,7{NB}%) ; "
+                       "data.gouv.fr en compte 3 publiant sous leur propre SIRET.")
+    assert (p.ancre, p.regle) == ("donnees-ouvertes", "chantier_observatoire")
+    # an operator without a platform for part of the communes (another base): that clause is left out
+    p = retenir.regle_chantier_observatoire(_faits(chantiers=[dg, OBSERVATOIRE, dict(PLATEFORME, base=200)]))
+    assert p.texte.endswith("12 des 276 communes mesurées publient des données ouvertes ; data.gouv.fr en compte 3 "
+                            "publiant sous leur propre SIRET.")
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[OBSERVATOIRE, PLATEFORME])).texte.endswith(
+        f"dont 5 par la plateforme de leur opérateur (41,7{NB}%).")
+    # nothing to compare, fewer than 5 publishing communes, or no observatory: nothing said
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[OBSERVATOIRE])) is None
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[dict(OBSERVATOIRE, numerateur=4), PLATEFORME])) is None
+    assert retenir.regle_chantier_observatoire(_faits(chantiers=[dg, PLATEFORME])) is None
+    # said after the weakest domain indicator, before the members' gap
+    ordre = [p.regle for p in retenir.phrases(_faits(chantiers=[dict(DMARC, taux=0.3), OBSERVATOIRE, PLATEFORME]))]
+    assert ordre == ["chantier_faible", "chantier_observatoire", "chantier_adhesion"]
+
+
 # ── without the sources: the session site ──────────────────────────────────
 
 @pytest.fixture(scope="module")
@@ -180,13 +221,13 @@ def test_without_their_sources_the_alliance_page_says_so_per_domain(pages):
 @pytest.fixture(scope="module")
 def site_chantiers(tmp_path_factory, fixture_warehouse):
     """The home with every domain's source (chantiers_fabrique), its département, one
-    EPCI and alliance pages: ``(home, reports)``."""
+    EPCI, its operator and alliance pages: ``(home, reports)``."""
     from chantiers_fabrique import home_chantiers
 
     from territoires.reports import runner
 
     home = home_chantiers(tmp_path_factory.mktemp("chantiers"), fixture_warehouse, "29")
-    rapport = runner.run("departement:29,epci:242900314,alliance", jobs=1, quiet=True, home=home,
+    rapport = runner.run("departement:29,epci:242900314,operateur:fictif,alliance", jobs=1, quiet=True, home=home,
                          notebooks_dir=NOTEBOOKS)
     assert not rapport.echecs, rapport.echecs
     return home, home / "reports"
@@ -234,6 +275,7 @@ def test_sections_show_members_against_non_members_as_recounted(site_chantiers, 
     assert _ligne(s, "DMARC protégé") == ["DMARC protégé", pct(n, d),
         pct(*compte[True]), pct(*compte[False])]
     assert "Source : sonde de cybersécurité (date des contrôles) : 2026-11-30" in _texte(html)
+    assert "Observatoire open data des territoires (OpenDataFrance, édition 2022)" in _texte(html)  # fetched here
     # the finding at the top of the page says the same figures
     retenu = _texte(_section(html, "retenir"))
     assert (f"{pct(*compte[True]).split(' (')[0]} des communes adhérentes mesurées ({compte[True][1]}) contre "
@@ -259,6 +301,168 @@ def test_the_list_to_support_and_its_csv_agree_with_the_journal(site_chantiers):
     assert f"({len(lignes)})</h3>" in html
 
 
+def _attendus_membres(home: Path) -> dict[str, dict]:
+    """Per non-commune member of the fictitious register (its SIRET, or the EPCI's SIREN),
+    recounted from the files served (chantiers_fabrique.organisations_membres) and the probe's
+    journal alone: open data by the first 9 digits of data.gouv.fr's business_number_id and by
+    the observatory's SIREN; the probe's conclusions on the member's site and mail domain."""
+    from urllib.parse import urlsplit
+
+    import pyarrow.parquet as pq
+    from adherents_fabrique import siret
+    from chantiers_fabrique import decp_membres, organisations_membres
+    from test_sources_build import _compte, _marches_actuels
+
+    from territoires.sonde.journal import lire as lire_journal
+
+    servis = organisations_membres()
+    marches = _marches_actuels([r for r in pq.read_table(io.BytesIO(decp_membres())).to_pylist()
+                                if r["acheteur_departement_code"] == "29"]).values()
+    jeux: dict[str, int] = {}
+    modifie: dict[str, str] = {}
+    for r in csv.DictReader(io.StringIO(servis["datagouv-organisations"].decode("utf-8")), delimiter=";"):
+        if len(r["business_number_id"]) == 14:
+            s = r["business_number_id"][:9]
+            jeux[s] = jeux.get(s, 0) + int(r["metric.datasets"])
+            modifie[s] = max(modifie.get(s, ""), r["last_modified"])
+    obs = {r["siren"]: r for r in csv.DictReader(io.StringIO(servis["odf-observatoire"].decode("utf-8")))}
+    (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
+    lignes = lire_journal(journal)
+    res = {(l["objet"], l["cle"]): l["resultat"] for l in lignes if l["type"] == "controle"}
+    cibles = {l["identifiant"]: l for l in lignes if l["type"] == "cible" and l["genre"] == "adherent"}
+    with __import__("duckdb").connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True) as c:
+        epci = c.execute("select code from marts.territoires where niveau = 'epci' order by code").fetchone()[0]
+    out = {}
+    for ident in (epci, siret(6001), siret(6002), siret(6005), siret(6006)):
+        siren = ident[:9]
+        o = obs.get(siren) or {}
+        publie_odf = int(o.get("nb-ptf") or 0) + int(o.get("nb-datagouv") or 0) > 0
+        hote = urlsplit(o.get("url-ptf") or "").hostname or ""
+        w = res.get(("web", (cibles.get(ident) or {}).get("cle_web")))
+        m = res.get(("mail", (cibles.get(ident) or {}).get("cle_mail")))
+        out[ident] = {
+            "opendata_publie": jeux.get(siren, 0) > 0, "opendata_jeux": jeux.get(siren, 0),
+            "opendata_modifie_le": modifie.get(siren) or None,
+            "odf_publie": publie_odf,
+            "odf_plateforme_operateur": publie_odf and (hote == "megalis.bretagne.bzh"
+                                                        or hote.endswith(".megalis.bretagne.bzh")),
+            "sonde_site": w is not None, "sonde_https_valide": bool(w and w["https_joignable"] and w["certificat_valide"]),
+            "sonde_mail": m is not None, "sonde_spf": bool(m and m["spf"]),
+            "sonde_dmarc_protege": bool(m and m["dmarc"] in ("quarantine", "reject")),
+            "sonde_mx_etranger": bool(m and "google" in m["mx_principal"]),
+        }
+        achats = [x for x in marches if x["acheteur"][:9] == siren]
+        out[ident].update(achats_acheteur=bool(achats), achats_clause_sociale=any(x["sociale"] for x in achats),
+                          achats_clause_environnementale=any(x["environnementale"] for x in achats))
+        for fait, col in (("sociale", "achats_marches_sociaux"), ("environnementale", "achats_marches_environnementaux"),
+                          ("pme", "achats_marches_pme")):
+            out[ident][col], out[ident][col + "_renseignes"] = _compte(achats, fait)
+    return out
+
+
+def test_non_commune_members_open_data_and_probe_recounted_from_the_files(site_chantiers):
+    """Issue 20: the members that are not communes (an EPCI, a CCAS, two syndicats, a
+    hospital without commune) matched by SIREN to data.gouv.fr's export and the observatory,
+    and checked by the probe: marts.adherents_chantiers equals the recount from the files."""
+    import duckdb
+
+    home, _ = site_chantiers
+    attendus = _attendus_membres(home)
+    colonnes = list(next(iter(attendus.values())))
+    with duckdb.connect(str(home / "data" / "processed" / "territoires.duckdb"), read_only=True) as c:
+        rows = c.execute(f"select identifiant, opendata_rapprochable, odf_rapprochable, {', '.join(colonnes)} "
+                         "from marts.adherents_chantiers where operateur = 'fictif'").fetchall()
+    got = {r[0]: dict(zip(colonnes, r[3:])) for r in rows}
+    for x in got.values():
+        if x["opendata_modifie_le"] is not None:
+            x["opendata_modifie_le"] = x["opendata_modifie_le"].isoformat()
+    assert got == attendus
+    assert all(r[1] and r[2] for r in rows)  # every one has a SIREN, both files are fetched
+    # the fixture covers each case: publishes or not, on the operator's platform or another, probed or not
+    assert {x["opendata_publie"] for x in attendus.values()} == {True, False}
+    assert {x["odf_plateforme_operateur"] for x in attendus.values()} == {True, False}
+    assert {x["sonde_site"] for x in attendus.values()} == {True, False}
+    assert {x["achats_acheteur"] for x in attendus.values()} == {True, False}
+
+
+def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
+    """The domain sections show the members that are not communes: their rates, those to
+    support first, datasets and last update for open data, a CSV; the hospital without a
+    commune is on the operator's page, not on the département's."""
+    from adherents_fabrique import siret
+
+    home, reports = site_chantiers
+    attendus = _attendus_membres(home)
+    html = (reports / "departement" / "29.html").read_text(encoding="utf-8")
+    s = _autres(html, "donnees-ouvertes")
+    ici = {k: v for k, v in attendus.items() if k != siret(6002)}
+
+    def pct(crit: str, membres: dict) -> str:
+        n, d = sum(x[crit] for x in membres.values()), len(membres)
+        return f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
+    assert _ligne(s, "Données ouvertes")[1:] == [pct("opendata_publie", ici)]
+    assert _ligne(s, "Données ouvertes (observatoire)")[1:] == [pct("odf_publie", ici)]
+    assert _ligne(s, "Plateforme open data de l'opérateur")[1:] == [pct("odf_plateforme_operateur", ici)]
+    m = re.search(r'href="([^"]+\.csv)" download="donnees-ouvertes-autres-adherents-departement-29\.csv"', html)
+    lignes = list(csv.DictReader(io.StringIO((reports / "departement" / m.group(1)).read_text(encoding="utf-8-sig")),
+                                 delimiter=";"))
+    assert {x["identifiant"] for x in lignes} == set(ici)
+    for x in lignes:
+        a = ici[x["identifiant"]]
+        assert x["part_donnees_ouvertes"] == ("oui" if a["opendata_publie"] else "non")
+        assert x["opendata_jeux"] == str(a["opendata_jeux"])
+        assert bool(x["opendata_modifie_le"]) == bool(a["opendata_modifie_le"])
+        assert (x["motifs"] == "") == (a["opendata_publie"] and a["odf_publie"] and a["odf_plateforme_operateur"])
+    motifs = [bool(x["motifs"]) for x in lignes]
+    assert motifs == sorted(motifs, reverse=True)  # those to support first
+    assert "&lt;script&gt;alert" in s and "<script>alert" not in s  # a hostile name stays text
+    texte = _texte(s)
+    assert "CCAS fictif CCAS / CIAS 3 15/09/2026" in texte  # datasets and last update
+    # the hospital has no commune: on its operator's page only
+    assert "Hôpital fictif sans commune" not in texte
+    assert "Hôpital fictif sans commune" in _texte(_autres((reports / "operateur" / "fictif.html").read_text(
+        encoding="utf-8"), "donnees-ouvertes"))
+    # an EPCI whose communes hold only member communes: one sentence per section, no figure
+    epci = (reports / "epci" / "242900314.html").read_text(encoding="utf-8")
+    for d in domaines():
+        assert _texte(_autres(epci, d.ancre)).startswith(
+            f"Autres adhérents : {d.titre.lower()} Les registres chargés ne comptent, dans ce territoire, aucun "
+            "adhérent autre qu'une commune (EPCI, syndicat, département…) : rien à mesurer ici. Source :")
+    # the probe's checks of the members in the cybersecurity section
+    cyber = _autres(html, "cybersecurite")
+    sondes = {k: v for k, v in ici.items() if v["sonde_site"]}
+    assert _ligne(cyber, "DMARC protégé")[-1] == pct("sonde_dmarc_protege", sondes)
+    # purchasing: the members that buy (the CCAS), its contracts with a social clause
+    achats = _autres(html, "achats-responsables")
+    acheteurs = {k: v for k, v in ici.items() if v["achats_acheteur"]}
+    assert _ligne(achats, "Clause sociale (communes)")[-1] == pct("achats_clause_sociale", acheteurs)
+    n, d = (sum(v[k] for v in acheteurs.values()) for k in ("achats_marches_sociaux", "achats_marches_sociaux_renseignes"))
+    assert _ligne(achats, "Clause sociale (marchés)")[-1] == f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
+    assert "CCAS fictif" in _texte(achats)
+
+
+def test_the_findings_read_the_observatory_as_the_marts_count_it(site_chantiers):
+    """The observatory's figures reach « Ce qu'il faut retenir » as marts.indicateurs counts
+    them; the fixture's two publishing communes are under the rule's minimum: nothing said."""
+    import duckdb
+
+    from territoires.reports import chantiers, donnees
+
+    home, reports = site_chantiers
+    entrepot = home / "data" / "processed" / "territoires.duckdb"
+    t = donnees.territoire("departement", "29", str(entrepot))
+    par = {x["indicateur"]: x for x in chantiers.faits(t)}
+    with duckdb.connect(str(entrepot), read_only=True) as c:
+        for i in (retenir.OBSERVATOIRE, retenir.PLATEFORME_OPERATEUR, retenir.DATAGOUV):
+            attendu = c.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'departement' "
+                                "and code = '29' and tranche_taille = 'ensemble' and indicateur = ?", [i]).fetchone()
+            assert (par[i]["numerateur"], par[i]["base"]) == attendu, i
+    assert par[retenir.OBSERVATOIRE]["numerateur"] < retenir.BASE_MIN
+    assert retenir.regle_chantier_observatoire(retenir.Faits("departement", "Finistère", chantiers=list(par.values()))) is None
+    retenu = _texte(_section((reports / "departement" / "29.html").read_text(encoding="utf-8"), "retenir"))
+    assert "d'après l'Observatoire open data des territoires" not in retenu
+
+
 def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
     import duckdb
 
@@ -277,30 +481,49 @@ def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
     assert "Source : organisations de data.gouv.fr (date du téléchargement)" in _texte(s)
 
 
-def test_with_the_probe_alone_only_its_section_has_figures(tmp_path, fixture_warehouse):
-    """Each domain stands alone: the probe run, nothing fetched, no register: the
-    cybersecurity section has its figures and says there is no member comparison; the two
-    others are their one sentence."""
+@pytest.fixture(scope="module")
+def site_sans_observatoire(tmp_path_factory, fixture_warehouse) -> Path:
+    """Each domain stands alone: the probe run and data.gouv.fr's export fetched, but not the
+    observatory, no DECP and no register: département 29's page; its ``reports``."""
     from chantiers_fabrique import ecrire_journal
+    from sources_fabrique import telecharger_fixtures
 
     from territoires.reports import runner
     from territoires.warehouse.build import build
 
-    home = tmp_path / "home"
+    home = tmp_path_factory.mktemp("sans-observatoire")
     ecrire_journal(home, fixture_warehouse)
+    telecharger_fixtures(home / "data" / "raw", ["datagouv-organisations", "banatic-perimetre-epci"])
     build(departements=("29",), home=home, quiet=True)
     rapport = runner.run("departement:29", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
     assert not rapport.echecs, rapport.echecs
-    html = (home / "reports" / "departement" / "29.html").read_text(encoding="utf-8")
+    return home / "reports"
+
+
+def test_without_the_observatory_or_a_register_each_domain_says_what_it_lacks(site_sans_observatoire):
+    """The cybersecurity section has its figures and says there is no member comparison
+    nor other members measured; open data shows data.gouv.fr's share and names the
+    observatory's two indicators as not measured (never 0 %); purchasing is its sentence."""
+    html = (site_sans_observatoire / "departement" / "29.html").read_text(encoding="utf-8")
     cyber = _texte(_section(html, "cybersecurite"))
     assert "Communes dont le site répond en HTTPS avec un certificat valide (sonde)" in cyber
-    assert "Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison" in cyber
+    assert ("Aucun registre d'adhérents n'est chargé pour ce territoire : pas de comparaison entre communes "
+            "adhérentes et non adhérentes, ni de mesure des adhérents autres que les communes (EPCI, syndicats, "
+            "départements…).") in cyber
+    assert "Autres adhérents" not in html
     assert "Communes dont le site répond en HTTPS (vérifié par l'ANCT)" not in cyber  # the DPNT is not fetched
     assert ("Non mesuré ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
             "HTTPS vérifié (ANCT).") in cyber
-    for d in domaines()[1:]:
-        assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
-    assert html.count("#meme:zone:") == 1  # one domain map, on the shapes of the page's map
+    ouvertes = _texte(_section(html, "donnees-ouvertes"))
+    assert "Communes publiant des données ouvertes sur data.gouv.fr" in ouvertes
+    assert ("Non mesurés ici, faute de source chargée (sonde non lancée ou fichier non téléchargé) : "
+            "données ouvertes (observatoire), plateforme open data de l'opérateur.") in ouvertes
+    suite = _texte(html.split('id="donnees-ouvertes"')[1].split('<section class="bloc"')[0])
+    assert "Source : organisations de data.gouv.fr (date du téléchargement)" in suite
+    assert "Observatoire open data des territoires (OpenDataFrance, édition" not in suite  # its vintage: not loaded
+    d = domaines()[2]
+    assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
+    assert html.count("#meme:zone:") == 2  # two domain maps, on the shapes of the page's map
 
 
 # ── in Chromium ─────────────────────────────────────────────────────────────
@@ -332,12 +555,39 @@ def _capture(b, path: Path, ident: str, largeur: int) -> None:
     assert b.eval("document.documentElement.scrollWidth") <= largeur  # nothing wider than the screen
 
 
+def _options_carte(b, ancre: str) -> list[str]:
+    """The indicators offered by the map that follows a domain's section (none: one indicator)."""
+    return b.eval("(function () { var f = document.querySelector('section#" + ancre + " ~ figure.carte');"
+                  " var i = Array.from(document.querySelectorAll('figure.graphique')).indexOf(f) + 1;"
+                  " var s = document.querySelector('#figure-' + i + ' .selecteur select');"
+                  " return s ? Array.from(s.options).map(o => o.text) : []; })()")
+
+
+@pytest.mark.browser
+def test_without_the_observatory_in_chromium(site_sans_observatoire, browser):
+    """data.gouv.fr's export without the observatory: the open-data map offers its one
+    indicator, the page draws without error, axe-core finds nothing serious."""
+    from test_accessibilite import _ouvrir, axe
+
+    _ouvrir(browser, site_sans_observatoire / "departement" / "29.html")
+    assert not browser.errors(), browser.errors()
+    assert _options_carte(browser, "donnees-ouvertes") == []  # one indicator: no choice offered
+    carte = browser.eval("document.querySelector('section#donnees-ouvertes ~ figure.carte').outerHTML")
+    assert "« Communes publiant des données ouvertes sur data.gouv.fr »" in unescape(carte)
+    assert "observatoire" not in unescape(carte).lower()
+    assert browser.eval("document.querySelector('section#donnees-ouvertes ~ figure.carte')"
+                        ".querySelectorAll('.trace svg.apercu path').length") >= 270  # drawn
+    graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
+    assert not graves, json.dumps(graves, ensure_ascii=False, indent=1)
+    assert not [u for u in browser.requests() if not u.startswith(("file:", "data:"))]
+
+
 @pytest.mark.browser
 def test_sections_in_chromium_with_their_maps_axe_clean_and_screenshots(site_chantiers, browser, tmp_path):
     from test_accessibilite import _ouvrir, axe
 
     _, reports = site_chantiers
-    for page in ("departement/29.html", "alliance.html", "epci/242900314.html"):
+    for page in ("departement/29.html", "alliance.html", "epci/242900314.html", "operateur/fictif.html"):
         _ouvrir(browser, reports / page)
         assert not browser.errors(), (page, browser.errors())
         graves = [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
@@ -352,6 +602,9 @@ def test_sections_in_chromium_with_their_maps_axe_clean_and_screenshots(site_cha
              "document.querySelector('section#cybersecurite ~ figure.carte')) + 1) + ' .selecteur select')"
     options = browser.eval(f"Array.from({select}.options).map(o => o.text)")
     assert options[:2] == ["HTTPS valide (sonde)", "Redirection HTTPS"] and len(options) == 8, options
+    # the observatory loaded: its two indicators colour the open-data map too
+    assert _options_carte(browser, "donnees-ouvertes") == [
+        "Données ouvertes", "Données ouvertes (observatoire)", "Plateforme open data de l'opérateur"]
     _capture(browser, tmp_path / "cybersecurite-1280.png", "cybersecurite", 1280)
     _capture(browser, tmp_path / "donnees-ouvertes-485.png", "donnees-ouvertes", 485)
     # the interactive map of a domain (plotly), from the shared shapes too

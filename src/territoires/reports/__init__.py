@@ -14,7 +14,8 @@
   made without notebooks in one pass (a few set-based queries, one Jinja render each);
   :mod:`.chantiers`: the alliance's domains (cybersecurity, open data, responsible
   purchasing, declared in ``catalogue.toml`` ``[domaines]``), a section each on every
-  dashboard and « Les chantiers de l'alliance » on the alliance page.
+  dashboard and « Les chantiers de l'alliance » on the alliance page; :mod:`.chantiers_adherents`
+  the members that are not communes in each section, :mod:`.chantiers_mesures` how both are judged.
 - :mod:`.runner`: ``territoires report --scope …`` — scheduling; :mod:`.travailleur`:
   a worker process; :mod:`.noyau`: one kernel kept alive per worker and the papermill
   engine on it; :mod:`.manifeste`: manifest and up-to-date fingerprints.

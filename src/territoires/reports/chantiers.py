@@ -8,7 +8,8 @@ domain's indicators that the catalogue holds (an indicator is catalogued only wh
 source is loaded); when it holds none, the section is the domain's one sentence, never a
 0 %. A section: key figures with their base; member and non-member communes side by side
 (where a register is loaded); by size band (``marts.indicateurs``); a map of its communes;
-the communes to support, with a CSV; its dated source line. Per-commune facts come from
+the communes to support, with a CSV; the members that are not communes (EPCI, syndicats…:
+:mod:`.chantiers_adherents`); its dated source line. Per-commune facts come from
 ``intermediate.faits_sources`` (the criteria of the fetched sources and the probe) or
 ``marts.presence_numerique``, by the criterion's family in the catalogue; the rates from
 ``marts.indicateurs``.
@@ -25,17 +26,12 @@ from territoires.indicators.domaines import Domaine, domaines
 from territoires.reports.donnees import Territoire
 from territoires.reports.page import (carte_chiffre, catalogue, court, display, geometrie_emise, memo, renseigne, taux,
                                       tranches_taille)
+from territoires.reports.chantiers_mesures import MAX_LISTE, a_accompagner, cellule, oui_non, pourcentage, val
 from territoires.reports.publication import csv_data_uri
-from territoires.reports import donnees
+from territoires.reports import adhesion, chantiers_adherents, donnees
 
-#: above this many communes to support, the page shows the first ones (the CSV has them all)
-MAX_LISTE = 100
 #: the map's classes of a commune fact: favourable, unfavourable, not measured
 NON_MESUREE = "Non mesurée"
-
-#: the communes of a territory as marts.indicateurs counts them (adhesion.COMMUNES_DU_TERRITOIRE)
-_COMMUNES = ("(select code_commune from marts.appartenances where niveau = ? and code = ? "
-             "and (niveau = 'epci' or dans_perimetre))")
 
 
 # ── data ────────────────────────────────────────────────────────────────────
@@ -86,7 +82,7 @@ def communes(t: Territoire, inds: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows = con.execute(
             f"select p.code, p.nom, p.population, a.adherente{''.join(', ' + c for c in cols)} "
             "from marts.presence_numerique p left join intermediate.faits_sources f using (code) "
-            f"left join marts.adhesion_communes a using (code) where p.code in {_COMMUNES} "
+            f"left join marts.adhesion_communes a using (code) where p.code in {adhesion.COMMUNES_DU_TERRITOIRE} "
             "order by p.code", [t.niveau, t.code]).fetchall()
         out = []
         for r in rows:
@@ -94,17 +90,6 @@ def communes(t: Territoire, inds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "faits": [(int(r[5 + 2 * k]), int(r[4 + 2 * k])) for k in range(len(inds))]})
         return out
     return memo(("chantier_communes", id(con), t.niveau, t.code, tuple(c["indicateur"] for c in inds)), compute)
-
-
-def favorable(ind: dict[str, Any], n: int, d: int) -> bool:
-    """A measured commune's outcome: all of its base meets the criterion (« hausse
-    favorable »), or none of it does (« baisse favorable »)."""
-    return n >= d if ind.get("polarite") != "baisse_favorable" else n == 0
-
-
-def oui_non(n: int, d: int) -> bool:
-    """Whether every value of an indicator's base is a yes/no fact (0 or 1)."""
-    return d <= 1
 
 
 def par_adhesion(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> dict[bool, list[tuple[int, int]]] | None:
@@ -119,18 +104,6 @@ def par_adhesion(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> dict
     return out
 
 
-def a_accompagner(rows: list[dict[str, Any]], inds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Communes measured by at least one indicator that miss at least one (unfavourable
-    outcome), the most criteria missed first, then the largest population."""
-    out = []
-    for r in rows:
-        motifs = [court(c) for c, (n, d) in zip(inds, r["faits"]) if d and not favorable(c, n, d)]
-        if motifs:
-            out.append({**r, "motifs": motifs})
-    out.sort(key=lambda r: (-len(r["motifs"]), -(r["population"] or 0), r["code"]))
-    return out
-
-
 def ligne_source(con, inds: list[dict[str, Any]]) -> str:
     """The dated source line of a domain: each vintage its indicators cite, and the build date."""
     vus: list[str] = []
@@ -141,23 +114,6 @@ def ligne_source(con, inds: list[dict[str, Any]]) -> str:
     build = donnees.construction(con)["construit_le"]
     quand = build.strftime("%d/%m/%Y") if hasattr(build, "strftime") else str(build)
     return f'<p class="note source">{e("Source : " + " ; ".join(vus) + f" ; calculé le {quand}.")}</p>'
-
-
-def _pct(n: int, d: int) -> str:
-    return f"{formats.pourcent(n / d)} ({formats.entier(n)} / {formats.entier(d)})" if d else "–"
-
-
-def pourcentage(c: dict[str, Any]) -> bool:
-    """A share (unit %): mapped, listed and said in the findings; any other unit (a mean
-    distance in km) is shown in the figures and tables only."""
-    return c.get("unite", "%") == "%"
-
-
-def _val(c: dict[str, Any], n: float, d: float) -> str:
-    """A cell: « 46,6 % (129 / 277) », or a mean with its unit and base « 12,3 km (45) »."""
-    if pourcentage(c) or not d:
-        return _pct(n, d)
-    return f"{formats.decimal(n / d, 1)} {c['unite']} ({formats.entier(d)})"
 
 
 def _libelles_criteres(con) -> dict[str, str]:
@@ -185,6 +141,7 @@ def section_domaine(t: Territoire, ident: str) -> None:
     if not inds:
         display(Bloc(section(d.titre, "<p>Les sources de ce domaine ne mesurent aucune commune de ce territoire : "
                                       "aucun chiffre n'est montré ici (ni zéro, ni estimation).</p>"
+                             + chantiers_adherents.bloc(t, d, indicateurs(con, d))
                              + ligne_source(con, indicateurs(con, d)), ident=d.ancre)))
         return
     rows = communes(t, inds)
@@ -195,9 +152,10 @@ def section_domaine(t: Territoire, ident: str) -> None:
     if parts:
         sous = [{**r, "faits": [r["faits"][k] for k in parts]} for r in rows]
         _carte(t, d, [inds[k] for k in parts], sous)
-        display(Bloc(_liste(t, d, [inds[k] for k in parts], sous) + ligne_source(con, inds)))
+        display(Bloc(_liste(t, d, [inds[k] for k in parts], sous) + chantiers_adherents.bloc(t, d, indicateurs(con, d))
+                     + ligne_source(con, inds)))
     else:
-        display(Bloc(ligne_source(con, inds)))
+        display(Bloc(chantiers_adherents.bloc(t, d, indicateurs(con, d)) + ligne_source(con, inds)))
 
 
 def _chiffres(t: Territoire, inds: list[dict[str, Any]], mine: dict, rows: list[dict[str, Any]]) -> str:
@@ -229,13 +187,14 @@ def _non_mesures(d: Domaine, presents: list[dict[str, Any]]) -> str:
 def _adherentes(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dict[str, Any]], mine: dict) -> str:
     split = par_adhesion(rows, inds)
     if split is None:
+        autres = "" if adhesion.membres(t) else f", ni de mesure des {chantiers_adherents.QUI}"
         return ('<p class="note">Aucun registre d\'adhérents n\'est chargé pour ce territoire : pas de comparaison '
-                "entre communes adhérentes et non adhérentes.</p>")
+                f"entre communes adhérentes et non adhérentes{e(autres)}.</p>")
     lignes = []
     for k, c in enumerate(inds):
         r = mine[c["indicateur"]]
-        lignes.append([court(c), num(_val(c, r["numerateur"], r["denominateur"])),  # short: read on a phone
-                       num(_val(c, *split[True][k])), num(_val(c, *split[False][k]))])
+        lignes.append([court(c), num(val(c, r["numerateur"], r["denominateur"])),  # short: read on a phone
+                       num(val(c, *split[True][k])), num(val(c, *split[False][k]))])
     return table_html(["Indicateur", "Toutes les communes", "Adhérentes", "Non adhérentes"], lignes,
                       legende=f"{d.titre} : communes adhérentes et non adhérentes à leur opérateur, {t.nom}",
                       numeriques=[1, 2, 3])
@@ -248,7 +207,7 @@ def _tranches(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
         vals = [rates.get((b["tranche_taille"], c["indicateur"])) or {} for c in inds]
         if not any(v.get("denominateur") for v in vals):
             continue
-        lignes.append([b["libelle"]] + [num(_val(c, v.get("numerateur") or 0, v.get("denominateur") or 0))
+        lignes.append([b["libelle"]] + [num(val(c, v.get("numerateur") or 0, v.get("denominateur") or 0))
                                         for c, v in zip(inds, vals)])
     if not lignes:
         return ""
@@ -288,8 +247,6 @@ def _liste(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dic
     if not acc:
         return titre + "<p>Aucune : chaque commune mesurée remplit chaque critère.</p>"
 
-    def cellule(n: int, d: int) -> str:
-        return "" if not d else (("oui" if n else "non") if oui_non(n, d) else f"{n}/{d}")
     csv = tableurs.csv_texte(
         ["code_commune", "commune", "population", "adherente"] + [c["indicateur"] for c in inds] + ["motifs"],
         ([r["code"], r["nom"], r["population"], "" if r["adherente"] is None else ("oui" if r["adherente"] else "non")]
@@ -330,8 +287,8 @@ def faits(t: Territoire) -> list[dict[str, Any]]:
             if not all(oui_non(*r["faits"][k]) for r in rows):  # a base of contracts, not of communes
                 continue
             r = mine[c["indicateur"]]
-            x = {"domaine": d.titre, "ancre": d.ancre, "libelle": c["libelle"], "polarite": c["polarite"],
-                 "taux": r["taux"], "numerateur": r["numerateur"], "base": r["denominateur"]}
+            x = {"indicateur": c["indicateur"], "domaine": d.titre, "ancre": d.ancre, "libelle": c["libelle"],
+                 "polarite": c["polarite"], "taux": r["taux"], "numerateur": r["numerateur"], "base": r["denominateur"]}
             if split is not None:
                 (na, ba), (nn, bn) = split[True][k], split[False][k]
                 x.update(taux_adherentes=na / ba if ba else None, base_adherentes=ba,
@@ -359,7 +316,7 @@ def chantiers_alliance(con, alliance: Territoire) -> None:
             cells = []
             for n, code, _ in cols:
                 r = rates[(n, code)].get(c["indicateur"]) or {}
-                cells.append(num(_val(c, r["numerateur"], r["denominateur"]) if r.get("denominateur") else "non mesuré"))
+                cells.append(num(val(c, r["numerateur"], r["denominateur"]) if r.get("denominateur") else "non mesuré"))
             lignes.append([c["libelle"]] + cells)
         parts.append(table_html(["Indicateur"] + [nom for _, _, nom in cols], lignes,
                                 legende=f"{d.titre} : les opérateurs de l'alliance côte à côte (part des communes, "
@@ -372,5 +329,5 @@ def chantiers_alliance(con, alliance: Territoire) -> None:
     display(Bloc(section("Les chantiers de l'alliance", "".join(parts), ident="chantiers", intro=e(intro))))
 
 
-__all__ = ["section_domaine", "chantiers_alliance", "faits", "entrees_sommaire", "a_accompagner", "par_adhesion",
+__all__ = ["section_domaine", "chantiers_alliance", "faits", "entrees_sommaire", "par_adhesion",
            "communes", "indicateurs", "domaine"]

@@ -22,6 +22,8 @@ Rules, in the order they are said (beyond :data:`MAX_PHRASES`, the last ones are
 
 After :func:`regle_accompagner`, the alliance's domains (« chantiers », :mod:`.chantiers`):
 :func:`regle_chantier_faible`, the domain indicator whose outcome is least favourable;
+:func:`regle_chantier_observatoire`, the communes publishing open data by OpenDataFrance's
+observatory: how many through their operator's platform, how many by data.gouv.fr;
 :func:`regle_chantier_adhesion`, the largest gap between member and non-member communes.
 """
 
@@ -38,7 +40,6 @@ from territoires.html import e, section
 BASE_MIN = 5
 #: at most this many sentences
 MAX_PHRASES = 5
-
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Faits:
     enfants: dict[str, Any] | None = None
     #: where a page holds the figure of a rule elsewhere: ``{"rang": "operateurs"}`` (adoption pages)
     ancres: dict[str, str] = field(default_factory=dict)
-    #: per indicator of the alliance's domains measured here: ``{"domaine", "ancre", "libelle",
+    #: per indicator of the alliance's domains measured here: ``{"indicateur", "domaine", "ancre", "libelle",
     #: "polarite", "taux", "numerateur", "base"}`` and, where a register is loaded,
     #: ``"taux_adherentes", "base_adherentes", "taux_non_adherentes", "base_non_adherentes"``
     chantiers: list[dict[str, Any]] = field(default_factory=list)
@@ -239,6 +240,32 @@ def regle_chantier_faible(f: Faits) -> Phrase | None:
         x["ancre"], "chantier_faible")
 
 
+#: the open-data indicators :func:`regle_chantier_observatoire` reads (catalogue.toml)
+OBSERVATOIRE, PLATEFORME_OPERATEUR, DATAGOUV = ("part_donnees_ouvertes_observatoire",
+                                                "part_plateforme_opendata_operateur", "part_donnees_ouvertes")
+
+
+def regle_chantier_observatoire(f: Faits) -> Phrase | None:
+    """Of the communes the observatory finds publishing (at least :data:`BASE_MIN`), how many
+    through their operator's platform, how many data.gouv.fr finds under their own SIRET, each
+    only on the same base of communes; else nothing (the share is :func:`regle_chantier_faible`'s)."""
+    par = {x.get("indicateur"): x for x in f.chantiers}
+    obs = par.get(OBSERVATOIRE)
+    if not obs or (obs.get("base") or 0) < BASE_MIN or (obs.get("numerateur") or 0) < BASE_MIN:
+        return None
+    (n, base), ptf, dg = (obs["numerateur"], obs["base"]), par.get(PLATEFORME_OPERATEUR), par.get(DATAGOUV)
+    dont = (f", dont {formats.entier(ptf['numerateur'])} par la plateforme de leur opérateur "
+            f"({formats.pourcent(ptf['numerateur'] / n)})") if ptf and ptf.get("base") == base else ""
+    ailleurs = (f" ; data.gouv.fr en compte {formats.entier(dg['numerateur'])} publiant sous leur propre SIRET"
+                if dg and dg.get("base") == base else "")
+    if not dont and not ailleurs:
+        return None
+    return Phrase(
+        f"{obs['domaine']}, d'après l'Observatoire open data des territoires : {formats.entier(n)} des "
+        f"{_communes(base)} mesurées publient des données ouvertes{dont}{ailleurs}.",
+        obs["ancre"], "chantier_observatoire")
+
+
 def regle_chantier_adhesion(f: Faits) -> Phrase | None:
     """The largest gap between member and non-member communes on a domain indicator
     (at least :data:`ECART_ADHESION_MIN`, each side on :data:`BASE_MIN` communes or more)."""
@@ -298,7 +325,7 @@ def regle_enfant(f: Faits) -> Phrase | None:
 
 
 REGLES = (regle_rang_score, regle_rang_adoption, regle_adoption, regle_ecart_parent, regle_accompagner,
-          regle_chantier_faible, regle_chantier_adhesion, regle_service, regle_tranche, regle_enfant)
+          regle_chantier_faible, regle_chantier_observatoire, regle_chantier_adhesion, regle_service, regle_tranche, regle_enfant)
 
 
 def phrases(f: Faits) -> list[Phrase]:

@@ -36,12 +36,13 @@ acheteurs as (
     from intermediate.communes_acheteuses ca
     join intermediate.acheteurs_publics a using (acheteur_siret)
 ),
--- data.gouv.fr: the commune's SIREN by a fetched reference, when the export is fetched
+-- open data (intermediate.donnees_ouvertes) by the commune's SIREN from a fetched reference,
+-- counted only where that source is fetched
 siren_commune as (select code, min(siren) as siren from sirens group by code),
-opendata as (
-    select s.code, o.nb_organisations, o.jeux, o.modifie_le
+ouvertes as (
+    select s.code, o.*
     from siren_commune s
-    join staging.datagouv_organisations o using (siren)
+    join intermediate.donnees_ouvertes o using (siren)
 ),
 opendata_charge as (select count(*) > 0 as oui from staging.datagouv_organisations),
 -- the observatory, and the open-data platform of the operator of each département
@@ -52,32 +53,14 @@ plateformes_opendata as (
     join staging.operateurs o on o.code = od.code_operateur
     group by od.code_departement
 ),
-odf as (
-    select s.code, o.publie, o.publie_datagouv, o.plateforme, o.hote_plateforme
-    from siren_commune s
-    join staging.odf_organisations o using (siren)
-),
--- the probe's checks of each commune (a check whose resolver did not answer concludes nothing:
--- the commune is then in no denominator of the probe)
-sonde_communes as (
-    select c.identifiant as code, case when w.web_conclu then w.cle end as cle_web, w.https_joignable, w.certificat_valide, w.redirection_https,
-           w.hsts, m.mail_conclu, m.mx, m.spf, m.dmarc, m.dnssec, m.classe_mx
-    from staging.sondes_cibles c
-    left join staging.sondes w on w.objet = 'web' and w.cle = c.cle_web
-    left join staging.sondes m on m.objet = 'mail' and m.cle = c.cle_mail
-    where c.genre = 'commune'
-),
+-- the probe's checks of each commune (intermediate.sondes_faits)
+sonde_communes as (select identifiant as code, * exclude (identifiant) from intermediate.sondes_faits
+                   where genre = 'commune'),
 par_commune as (
     select code,
            sum(nb_marches) filter (where plateforme_connue)::bigint as marches,
            sum(nb_marches_plateforme) filter (where plateforme_connue)::bigint as marches_plateforme,
-           sum(nb_marches_actuels)::bigint as actuels,
-           sum(nb_sociaux_renseignes)::bigint as sociaux_renseignes, sum(nb_sociaux)::bigint as sociaux,
-           sum(nb_environnementaux_renseignes)::bigint as environnementaux_renseignes,
-           sum(nb_environnementaux)::bigint as environnementaux,
-           sum(nb_innovation_renseignee)::bigint as innovation_renseignee, sum(nb_innovants)::bigint as innovants,
-           sum(nb_distance_renseignee)::bigint as distance_renseignee, sum(distance_totale_km)::bigint as distance_km,
-           sum(nb_pme_renseignes)::bigint as pme_renseignes, sum(nb_pme)::bigint as pme
+           {{ sommes_achats }}
     from acheteurs
     group by code
 ),
@@ -90,55 +73,19 @@ final as (
         coalesce(d.https_verifie, false) as dpnt_https,
         coalesce(d.site_joignable, false) as dpnt_site_joignable,
         coalesce(d.email_non_generique_verifie, false) as dpnt_email_non_generique,
-        s.cle_web is not null as sonde_site,
-        coalesce(s.https_joignable and s.certificat_valide, false) as sonde_https_valide,
-        coalesce(s.redirection_https, false) as sonde_redirection_https,
-        coalesce(s.hsts, false) as sonde_hsts,
-        coalesce(s.mail_conclu, false) as sonde_mail,
-        coalesce(s.mail_conclu and len(s.mx) > 0, false) as sonde_mx,
-        coalesce(s.mail_conclu and s.spf, false) as sonde_spf,
-        coalesce(s.mail_conclu and s.dmarc in ('reject', 'quarantine'), false) as sonde_dmarc_protege,
-        coalesce(s.mail_conclu and s.dnssec, false) as sonde_dnssec,
-        coalesce(s.mail_conclu and s.classe_mx = 'webmail_etranger', false) as sonde_mx_etranger,
         coalesce(a.marches > 0, false) as decp_acheteur,
         coalesce(a.marches_plateforme > 0, false) as decp_acheteur_plateforme,
         coalesce(a.marches, 0) as decp_marches,
         coalesce(a.marches_plateforme, 0) as decp_marches_plateforme,
-        coalesce(a.actuels > 0, false) as achats_acheteur,
-        coalesce(a.sociaux > 0, false) as achats_clause_sociale,
-        coalesce(a.environnementaux > 0, false) as achats_clause_environnementale,
-        coalesce(a.sociaux_renseignes, 0) as achats_marches_sociaux_renseignes,
-        coalesce(a.sociaux, 0) as achats_marches_sociaux,
-        coalesce(a.environnementaux_renseignes, 0) as achats_marches_environnementaux_renseignes,
-        coalesce(a.environnementaux, 0) as achats_marches_environnementaux,
-        coalesce(a.innovation_renseignee, 0) as achats_marches_innovation_renseignee,
-        coalesce(a.innovants, 0) as achats_marches_innovants,
-        coalesce(a.distance_renseignee, 0) as achats_marches_distance,
-        coalesce(a.distance_km, 0) as achats_distance_km,
-        coalesce(a.pme_renseignes, 0) as achats_marches_pme_renseignes,
-        coalesce(a.pme, 0) as achats_marches_pme,
-        (sc.code is not null and (select oui from opendata_charge)) as opendata_rapprochable,
-        o.code is not null as opendata_organisation,
-        coalesce(o.jeux > 0, false) as opendata_publie,
-        coalesce(o.jeux, 0) as opendata_jeux,
-        o.modifie_le as opendata_modifie_le,
-        (sc.code is not null and (select oui from odf_charge)) as odf_rapprochable,
-        coalesce(f.publie, false) as odf_publie,
-        coalesce(f.publie_datagouv, false) as odf_publie_datagouv,
-        f.plateforme as odf_plateforme,
-        (sc.code is not null and (select oui from odf_charge) and po.plateforme_opendata is not null)
-            as odf_operateur_rapprochable,
-        coalesce(f.publie and po.plateforme_opendata is not null
-                 and (f.hote_plateforme = po.plateforme_opendata
-                      or ends_with(f.hote_plateforme, '.' || po.plateforme_opendata)), false) as odf_plateforme_operateur
+        {{ faits_achats }},
+        {{ faits_ouverts_sonde(siren_connu = sc.code is not null, plateforme = po.plateforme_opendata) }}
     from communes c
     left join dpnt d using (code)
     left join par_commune a using (code)
     left join sonde_communes s using (code)
     left join staging.anct_deploiement u using (code)
     left join siren_commune sc using (code)
-    left join opendata o using (code)
-    left join odf f using (code)
+    left join ouvertes o using (code)
     left join plateformes_opendata po on po.code_departement = c.code_departement
 )
 select * from final
