@@ -78,6 +78,7 @@ def echauffement(entrepot: Path) -> tuple[str, ...]:
 #: warehouse connection stay
 RESET = (
     "_ip = get_ipython()\n"
+    "_k = None  # defined even when no variable is left (then the loop does not run)\n"
     "for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:\n"
     "    del _ip.user_ns[_k]\n"
     "_ip.execution_count = 1\n"
