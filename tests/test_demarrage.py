@@ -59,3 +59,23 @@ def test_pages_sans_pandas_ni_pyarrow(fixture_adherents):
         ["adoption_services.ipynb", {"niveau": "alliance", "code": "alliance"}],
     ]
     assert _charges(home / "data" / "processed" / "territoires.duckdb", pages) == []
+
+
+def test_noyau_de_rapport_sans_debogueur(site_home, fixture_warehouse):
+    """A report kernel starts without debugpy (JupyterLab's debugger, a quarter of
+    ipykernel's own start), the same interpreter otherwise."""
+    from jupyter_core.utils import run_sync
+
+    from territoires.reports.noyau import Noyau, kernel_env
+
+    noyau = Noyau(kernel_env(), site_home, fixture_warehouse)
+    try:
+        noyau.demarrer()
+        msg_id = noyau.kc.execute("import sys; print(sys.modules.get('debugpy', 'non chargé'), sys.executable)")
+        while True:
+            msg = run_sync(noyau.kc.get_iopub_msg)(timeout=30)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] in ("stream", "error"):
+                break
+    finally:
+        noyau.arreter()
+    assert msg["msg_type"] == "stream" and msg["content"]["text"].split() == ["None", sys.executable]

@@ -48,7 +48,8 @@ def _carnets(tmp_path: Path, cellule: str | None = None) -> Path:
     if cellule:
         nb = nbformat.read(carnets / "tableau_de_bord.ipynb", as_version=4)
         body = "\n".join("    " + line for line in cellule.splitlines())
-        nb.cells.insert(4, nbformat.v4.new_code_cell(f'if code == "{DEP}":\n{body}'))
+        # after the parameters cell (papermill's goes between), before the sections' calls
+        nb.cells.insert(2, nbformat.v4.new_code_cell(f'if code == "{DEP}":\n{body}'))
         nbformat.write(nb, carnets / "tableau_de_bord.ipynb")
     return carnets
 

@@ -88,6 +88,15 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
             adoption.append(p)
         elif p.get("niveau") in by_level:
             by_level[p["niveau"]].append(p)
+    presentes: dict[str, bool] = {}  # each page's file looked at once (two uses below)
+
+    def present(page: Any) -> bool:
+        if not isinstance(page, str):
+            return False
+        if page not in presentes:
+            presentes[page] = _present(reports_dir, page)
+        return presentes[page]
+
     n_ok = sum(1 for p in pages if p.get("statut") == "ok")
     n_ko = sum(1 for p in pages if p.get("statut") == "echec")
     sections = []
@@ -98,10 +107,9 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
         entrees = []
         for p in items:
             desc = ctx.get((niveau, p["code"]), "")
-            present = _present(reports_dir, p.get("page"))
-            ok = p.get("statut") == "ok" and present
+            ok = p.get("statut") == "ok" and present(p.get("page"))
             # a failed or interrupted update keeps the previous page: still linked, dated
-            garde = p.get("statut") in ("echec", "interrompue") and present
+            garde = p.get("statut") in ("echec", "interrompue") and present(p.get("page"))
             entrees.append({
                 # an operator's code is an internal slug (arnia, recia): never shown to readers
                 "nom": p.get("nom"), "code": p["code"] if niveaux.get(niveau).code_public else "", "contexte": desc,
@@ -126,7 +134,7 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
     # every commune, for the search and the commune cards (recherche.js)
     liens = {(p["niveau"], p["code"]): p["page"] for p in pages
              if p.get("genre", "tableau") == "tableau" and p.get("statut") in ("ok", "echec", "interrompue")
-             and _present(reports_dir, p.get("page"))}
+             and present(p.get("page"))}
     script_communes = communes.ecrire(reports_dir, lu["communes"], liens)
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "

@@ -168,6 +168,9 @@ def exporter():
     exp.register_filter("join_lines", _join_lines)
     # a URL from data becomes a link only when http(s): {{ url | lien_externe(texte) }}
     exp.register_filter("lien_externe", _lien_externe)
+    # nbconvert loads (and compiles) the template at the first export, after the first page
+    # has run: here it loads while a worker's kernel starts (0.1–0.3 s of a one-page run)
+    exp.template  # noqa: B018 - the property loads it
     return exp
 
 

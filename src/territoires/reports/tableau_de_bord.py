@@ -1,7 +1,8 @@
 """Content of ``tableau_de_bord.ipynb``: one territory's dashboard, section by section.
 
 Each public function displays one section (HTML blocks and figures) and is called by one
-cell of the notebook, after the ``parameters`` cell::
+line of the notebook's one code cell, after the ``parameters`` cell (one cell, not one per
+section: each cell is a round trip of messages between papermill and the kernel)::
 
     t = tableau_de_bord.territoire(niveau, code, entrepot)  # checks the parameters (French errors)
     tableau_de_bord.entete(t)                 # title, navigation, key figures

@@ -80,8 +80,6 @@ class Travailleur:
 
     def executer(self, page: dict[str, Any]) -> dict[str, Any]:
         """Execute one page and swap its files in, or record why not (see the module)."""
-        import copy
-
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
@@ -110,8 +108,9 @@ class Travailleur:
             if self.noyau.pages:
                 self.noyau.executer(RESET)
             self.noyau.pages += 1
+            # papermill copies the notebook it is given (it writes and reads it back)
             nb = papermill.execute_notebook(
-                copy.deepcopy(source), str(tmp_nb), parameters={**page["parametres"], "entrepot": str(self.entrepot)},
+                source, str(tmp_nb), parameters={**page["parametres"], "entrepot": str(self.entrepot)},
                 engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
