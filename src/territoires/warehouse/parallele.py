@@ -89,9 +89,12 @@ def executer(con: duckdb.DuckDBPyConnection, modeles: list[Model],
             if preparer is not None:
                 preparer(c)
         boites: list[queue.Queue] = [queue.Queue() for _ in connexions]
+        arret = threading.Event()  # a failure or an interrupt: a model handed out is not started
 
         def voie(i: int) -> None:
             while (m := boites[i].get()) is not None:
+                if arret.is_set():
+                    continue
                 debut = time.perf_counter()
                 try:
                     lancer(connexions[i], m)
@@ -120,6 +123,7 @@ def executer(con: duckdb.DuckDBPyConnection, modeles: list[Model],
                 if exc is not None:
                     if erreur is None:  # the first failure; the others' are its consequence
                         erreur = exc
+                        arret.set()
                         for c in connexions:
                             with contextlib.suppress(duckdb.Error):
                                 c.interrupt()
@@ -130,6 +134,7 @@ def executer(con: duckdb.DuckDBPyConnection, modeles: list[Model],
                     if attente[lecteur] == 0:
                         heapq.heappush(prets, (-hauteur[lecteur], rang[lecteur], lecteur))
         except BaseException:  # an interrupt while waiting: stop the statements running
+            arret.set()
             for c in connexions:
                 with contextlib.suppress(duckdb.Error):
                     c.interrupt()
