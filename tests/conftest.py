@@ -21,7 +21,8 @@ def fixture_home(tmp_path_factory) -> Path:
     from territoires.warehouse.build import build
 
     home = tmp_path_factory.mktemp("home")
-    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True)
+    # two models at once, whatever the machine's cores (test_warehouse compares it with one at a time)
+    build(departements=(FIXTURE_DEPARTEMENT,), home=home, quiet=True, voies=2)
     return home
 
 

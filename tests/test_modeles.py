@@ -4,6 +4,7 @@ from its file name; what cannot be ordered stops the build naming the file."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,8 @@ import pytest
 
 from territoires.entrepot.etapes import BuildError
 from territoires.members.etapes import TABLES_ADHERENTS
-from territoires.warehouse import modeles
+from territoires.progress import Progress
+from territoires.warehouse import modeles, parallele
 from territoires.warehouse.build import build
 from territoires.warehouse.modeles import models, ordonner, parse_model, verifier_brutes
 
@@ -153,3 +155,55 @@ def test_the_shared_sql_is_written_once():
                             ("critère(s) sans colonne", "controle_criteres")):
         assert [n for n, t in textes.items() if motif in t] == [], motif
         assert sum(f"{{{{ {fragment}(" in t for t in textes.values()) >= 2
+
+
+def _modeles_en_memoire(lectures: dict[str, tuple[str, ...]]) -> list[modeles.Model]:
+    """Models ``marts.<name>`` reading the models named, in execution order."""
+    faits = [modeles.Model("marts", nom, Path(f"{nom}.sql"), "", lit=frozenset(f"marts.{t}" for t in lues))
+             for nom, lues in lectures.items()]
+    return ordonner(faits)
+
+
+def test_two_models_run_at_once_each_after_what_it_reads_on_prepared_connections():
+    con = duckdb.connect()
+    # a and b can only pass the barrier together: on two connections at once
+    ensemble = threading.Barrier(2, timeout=60)
+    journal: list[tuple[str, str]] = []
+    verrou = threading.Lock()
+
+    def lancer(c, m):
+        with verrou:
+            journal.append(("debut", m.name))
+        if m.name in ("a", "b"):
+            ensemble.wait()
+        # every connection was prepared: its own SQL variable
+        assert c.execute("select getvariable('voie_prete')").fetchone()[0] == 1
+        c.execute(f"create table marts.{m.name} as select 1 as x")
+        with verrou:
+            journal.append(("fin", m.name))
+
+    con.execute("create schema marts")
+    preparer = lambda c: c.execute("set variable voie_prete = 1")  # noqa: E731
+    preparer(con)  # as the build prepares its own connection; the cursors are prepared by executer
+    ordre = _modeles_en_memoire({"a": (), "b": (), "c": ("a", "b"), "d": ("c",)})
+    parallele.executer(con, ordre, lancer, Progress(quiet=True), voies=2,
+                       preparer=preparer)
+    position = {e: i for i, e in enumerate(journal)}
+    assert position[("debut", "c")] > max(position[("fin", "a")], position[("fin", "b")])
+    assert position[("debut", "d")] > position[("fin", "c")]
+    assert con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0] == 4
+
+
+def test_the_first_failure_stops_the_run_naming_its_model():
+    con = duckdb.connect()
+    lances: list[str] = []
+
+    def lancer(c, m):
+        lances.append(m.name)
+        if m.name == "casse":
+            raise BuildError(f"{m.path}: le modèle {m.table} a échoué (exprès)")
+
+    ordre = _modeles_en_memoire({"casse": (), "lecteur": ("casse",), "loin": ("lecteur",)})
+    with pytest.raises(BuildError, match=r"casse\.sql: le modèle marts\.casse a échoué"):
+        parallele.executer(con, ordre, lancer, Progress(quiet=True), voies=2)
+    assert lances == ["casse"]  # what reads it never starts

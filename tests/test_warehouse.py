@@ -236,3 +236,32 @@ def test_cli_info_without_warehouse(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path))
     assert cli.main(["info"]) == 1
     assert "territoires build" in capsys.readouterr().err
+
+
+def test_models_run_two_at_once_or_one_at_a_time_build_the_same_warehouse(fixture_home, tmp_path):
+    """The fixture is built two models at once (conftest); built again one at a time,
+    every table and view holds the same rows (but the build's dates and the history)."""
+    home = _copy_home(fixture_home, tmp_path / "home")
+    build(departements=("29",), home=home, quiet=True, force=True, voies=1)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{fixture_home / 'data' / 'processed' / 'territoires.duckdb'}' as deux (read_only)")
+        con.execute(f"attach '{home / 'data' / 'processed' / 'territoires.duckdb'}' as un (read_only)")
+        objets = {}
+        for base in ("deux", "un"):
+            objets[base] = {(s, t): [c for c, d in colonnes if not d.startswith("TIMESTAMP")] for s, t, colonnes in con.execute(
+                "select schema_name, table_name, list((column_name, data_type) order by column_index) "
+                f"from duckdb_columns() where database_name = '{base}' and schema_name <> 'meta' "
+                "and table_name not like 'historique%' group by all").fetchall()}
+        assert objets["deux"] == objets["un"] and len(objets["un"]) > 80
+        differences = []
+        for (s, t), colonnes in sorted(objets["un"].items()):
+            cols = ", ".join(f'"{c}"' for c in colonnes)
+            n = con.execute(f'select (select count(*) from (select {cols} from deux.{s}.{t} except all '
+                            f'select {cols} from un.{s}.{t})) + (select count(*) from (select {cols} from un.{s}.{t} '
+                            f'except all select {cols} from deux.{s}.{t}))').fetchone()[0]
+            if n:
+                differences.append(f"{s}.{t}: {n}")
+        assert differences == []
+    finally:
+        con.close()

@@ -51,9 +51,13 @@ class Progress:
     def step(self, label: str) -> Iterator[None]:
         """Time a step; report it when it took a second or more."""
         start = time.perf_counter()
-        self.done += 1
         yield
-        elapsed = time.perf_counter() - start
+        self.fait(label, time.perf_counter() - start)
+
+    def fait(self, label: str, elapsed: float) -> None:
+        """Count a step done that took ``elapsed`` seconds (timed elsewhere: on another
+        thread, :mod:`territoires.warehouse.parallele`); report it when a second or more."""
+        self.done += 1
         if elapsed >= 1.0:
             prefix = f"[{self.done}/{self.total}] " if self.total else ""
             self.say(f"  {prefix}{label} … {elapsed:.1f} s")

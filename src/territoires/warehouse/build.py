@@ -43,7 +43,7 @@ from territoires.sources import etapes as etapes_sources
 from territoires.sources.etapes import repo_file, valid_departements, valid_regions
 from territoires.sources.presence import empreinte_telechargees
 from territoires import historique
-from territoires.warehouse import dictionnaire
+from territoires.warehouse import dictionnaire, parallele
 from territoires.warehouse.modeles import (LAYERS, Model, model_test_failures, models, parse_model,  # noqa: F401
                                            tables_lues, verifier_brutes)
 from territoires.warehouse.reprise import Reprise
@@ -193,51 +193,68 @@ def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, op
             etapes_sonde.etape(sondes_dir if sondes_dir is not None else raw_dir.parent / "processed" / DOSSIER_SONDES)]
 
 
+def _connexion_modeles(con) -> None:
+    """What a connection running models needs of its own (a cursor does not inherit it):
+    the indicators' SQL variables, no progress bar (the build says its own progress)."""
+    con.execute("SET enable_progress_bar = false")
+    indicateurs.set_criteres(con)
+
+
+def _lancer(con, model: Model) -> None:
+    """Create one model's table or view on ``con``, then run its declared tests."""
+    try:
+        con.execute(f"create or replace {model.sorte} {model.table} as\n{model.sql}")
+    except duckdb.Error as exc:
+        raise BuildError(f"{model.path}: le modèle {model.table} a échoué ({exc})") from exc
+    failures = model_test_failures(con, model)
+    if failures:
+        raise BuildError(f"{model.path}: tests du modèle en échec : " + " ; ".join(failures))
+
+
+def _modeles(con, reprise: Reprise, modeles: list[Model], prets: set[str], crs: set[str], progress: Progress,
+             voies: int) -> None:
+    """Run those of ``modeles`` whose inputs changed, on ``voies`` connections at once
+    (:mod:`.parallele`); what they need is loaded first on ``con``, which the cursors share."""
+    a_faire = [m for m in modeles if not reprise.a_jour((m.table,), reprise.empreinte_modele(m.sql))]
+    for model in a_faire:
+        reprise.preparer(model.table, model.sorte)
+        _preparer(con, model.sql, prets, crs)
+    parallele.executer(con, a_faire, _lancer, progress, voies, preparer=_connexion_modeles)
+
+
 def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions, departements,
-         progress: Progress) -> None:
+         progress: Progress, voies: int) -> None:
     """Load ``raw`` and run every model, keeping what is unchanged."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
     liste = etapes(registry, raw_dir, regions, departements, cfg.operateurs_file, cfg.processed_dir / DOSSIER_SONDES)
     # the member registers and raw.sources are loaded after staging (below)
     verifier_brutes(all_models, (t for e in liste for t in e.tables), (*etapes_membres.TABLES_ADHERENTS, "raw.sources"))
+    progress.total = len(liste) + 1 + len(all_models)  # the member registers' step included
     for etape in liste:
         if reprise.a_jour(etape.tables, etape.empreinte, etape.facultatives):
             continue
         with progress.step(etape.libelle):
             reprise.supprimer(etape.tables)
             etape.charger(con)
-    indicateurs.set_criteres(con)
+    _connexion_modeles(con)
     prets: set[str] = set()
     crs = _tables_crs(con)
     for schema in LAYERS:
         con.execute(f"create schema if not exists {schema}")
-    apres_staging = True
-    for model in all_models:
-        if apres_staging and model.schema != "staging":
-            # the member registers attach to staging.communes / staging.epci
-            apres_staging = False
-            etape = etapes_membres.etape_adherents(
-                raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
-                cfg.operateurs_file, etapes_sources.anct_telechargees(raw_dir, registry),
-                cache=cfg.processed_dir / etapes_membres.CACHE_REGISTRES)
-            if not reprise.a_jour(etape.tables, etape.empreinte):
-                with progress.step(etape.libelle):
-                    reprise.supprimer(etape.tables)
-                    etape.charger(con)
-            etapes_sources.enregistrer_sources(con, registry)
-        if reprise.a_jour((model.table,), reprise.empreinte_modele(model.sql)):
-            continue
-        with progress.step(model.table):
-            _preparer(con, model.sql, prets, crs)
-            reprise.preparer(model.table, model.sorte)
-            try:
-                con.execute(f"create or replace {model.sorte} {model.table} as\n{model.sql}")
-            except duckdb.Error as exc:
-                raise BuildError(f"{model.path}: le modèle {model.table} a échoué ({exc})") from exc
-            failures = model_test_failures(con, model)
-            if failures:
-                raise BuildError(f"{model.path}: tests du modèle en échec : " + " ; ".join(failures))
+    # staging, then the member registers (they attach to staging.communes / staging.epci),
+    # then the rest
+    _modeles(con, reprise, [m for m in all_models if m.schema == "staging"], prets, crs, progress, voies)
+    etape = etapes_membres.etape_adherents(
+        raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
+        cfg.operateurs_file, etapes_sources.anct_telechargees(raw_dir, registry),
+        cache=cfg.processed_dir / etapes_membres.CACHE_REGISTRES)
+    if not reprise.a_jour(etape.tables, etape.empreinte):
+        with progress.step(etape.libelle):
+            reprise.supprimer(etape.tables)
+            etape.charger(con)
+    etapes_sources.enregistrer_sources(con, registry)
+    _modeles(con, reprise, [m for m in all_models if m.schema != "staging"], prets, crs, progress, voies)
     reprise.nouvelles["raw.sources"] = reprise.jeton
     for t in historique.OBJETS:  # kept: not derived from raw data
         reprise.nouvelles[f"marts.{t}"] = "historique"
@@ -251,9 +268,11 @@ def build(
     quiet: bool = False,
     force: bool = False,
     departements: tuple[str, ...] | None = None,
+    voies: int | None = None,
 ) -> BuildResult:
     """Build the warehouse for ``regions`` (``None`` = all of France), or for a slice of
-    ``departements`` (a small real warehouse, for tests and quick looks).
+    ``departements`` (a small real warehouse, for tests and quick looks). ``voies``: how
+    many models run at once (default :func:`.parallele.voies_par_defaut`).
 
     Raises BuildError, SourceError or WarehouseError with a message naming the file
     and the reason; the previous warehouse is then left untouched.
@@ -283,7 +302,6 @@ def build(
                    else "France entière" if regions is None else "régions " + ", ".join(regions))
     progress.say(f"Construction de l'entrepôt ({scope_label}) …")
     all_models = models()
-    progress.total = len(etapes_sources.embarquees(registry)) + len(all_models)
     warnings: list[str] = []
     # a signal interrupts the running statement at once (con.interrupt()); if the build
     # cannot end in time, these files are removed before the process exits
@@ -297,7 +315,8 @@ def build(
         garde.enter_context(interruptions.connexion(con))
         try:
             reprise = Reprise(con, _sel())
-            _run(con, reprise, all_models, registry, cfg, regions, departements, progress)
+            _run(con, reprise, all_models, registry, cfg, regions, departements, progress,
+                 parallele.voies_par_defaut() if voies is None else voies)
             warnings += etapes_sources.desaccords_millesimes(con, registry)
             missing = con.execute(
                 "select code, nom, code_departement from intermediate.perimetre_communes "

@@ -28,7 +28,7 @@ parts as (
     select bloc, unnest(ST_Dump(coverage)) as part from cleaned
 ),
 final as (
-    select p.code, ST_Multi(ST_Collect(list(parts.part.geom))) as geometrie_nette
+    select p.code, ST_Multi(ST_Collect(list(parts.part.geom order by parts.part.path))) as geometrie_nette
     from parts
     join positions p on p.bloc = parts.bloc and p.i = parts.part.path[1]
     group by p.code

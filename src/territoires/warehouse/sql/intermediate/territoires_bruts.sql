@@ -1,5 +1,7 @@
 -- Every territory of every level, with attributes and its exact polygon (coverage
 -- union of its communes' clean polygons). Simplification happens in the mart.
+-- The communes enter each union in code order: the polygon's bytes (its rings' starting
+-- points) then do not depend on how DuckDB's threads happened to share the join.
 -- unique: niveau, code
 -- not_null: niveau, code, nom, nb_communes
 with communes as (
@@ -48,7 +50,7 @@ niveau_epci as (
         sum(c.population) as population, count(*) as nb_communes,
         count(*) filter (where c.dans_perimetre) as nb_communes_perimetre,
         count(*) filter (where c.population is null) as nb_communes_sans_population,
-        ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
+        ST_CoverageUnion_Agg(c.geometrie_nette order by c.code) as geometrie
     from communes c
     join staging.epci e on e.code = c.code_epci
     join epci_principal p on p.code_epci = e.code
@@ -62,7 +64,7 @@ niveau_departement as (
         [d.code] as departements, [d.code_region] as regions, false as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
         count(*) filter (where c.population is null) as nb_communes_sans_population,
-        ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
+        ST_CoverageUnion_Agg(c.geometrie_nette order by c.code) as geometrie
     from dans c
     join staging.departements d on d.code = c.code_departement
     left join operateur_par_departement o on o.code_departement = d.code
@@ -77,7 +79,7 @@ niveau_region as (
         [r.code] as regions, false as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
         count(*) filter (where c.population is null) as nb_communes_sans_population,
-        ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
+        ST_CoverageUnion_Agg(c.geometrie_nette order by c.code) as geometrie
     from dans c
     join staging.regions r on r.code = c.code_region
     group by r.code, r.nom
@@ -109,7 +111,7 @@ niveau_groupe as (
         count(distinct c.code_region) > 1 as a_cheval,
         sum(c.population) as population, count(*) as nb_communes, count(*) as nb_communes_perimetre,
         count(*) filter (where c.population is null) as nb_communes_sans_population,
-        ST_CoverageUnion_Agg(c.geometrie_nette) as geometrie
+        ST_CoverageUnion_Agg(c.geometrie_nette order by c.code) as geometrie
     from dans c
     join groupes g on g.code_departement = c.code_departement
     group by g.niveau, g.code

@@ -5,7 +5,12 @@
 -- not_null: code_commune, niveau, code, dans_perimetre
 -- references: niveau -> staging.niveaux(niveau)
 with communes as (select * from intermediate.perimetre_communes),
-territoires as (select niveau, code from marts.territoires),
+-- the territories of marts.territoires (one row per territory of intermediate.territoires_bruts
+-- whose level is declared), read before their maps are simplified: the links and the
+-- indicators that read them do not wait for the geometry
+territoires as (
+    select b.niveau, b.code from intermediate.territoires_bruts b join staging.niveaux n using (niveau)
+),
 operateur_departements as (select * from staging.operateur_departements),
 operateurs as (select * from staging.operateurs),
 liens as (

@@ -62,7 +62,7 @@ parts as (
     select niveau, unnest(ST_Dump(coverage)) as part from simplified
 ),
 carte as (
-    select p.niveau, p.code, ST_Multi(ST_Collect(list(parts.part.geom))) as geometrie_carte
+    select p.niveau, p.code, ST_Multi(ST_Collect(list(parts.part.geom order by parts.part.path))) as geometrie_carte
     from parts
     join positions p on p.niveau = parts.niveau and p.i = parts.part.path[1]
     group by p.niveau, p.code
