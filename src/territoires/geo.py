@@ -267,6 +267,33 @@ def communes(con, niveau: str, code: str, precision: int | None = None) -> Geome
     return from_wkb_rows(sorted(rows), p)
 
 
+def communes_par_territoire(con, niveau: str) -> list[tuple[str, str, bytes]]:
+    """:func:`communes` of every territory of ``niveau`` at once, as WKB rows
+    ``(territoire, code, WKB)`` by territory then code: one query over the level (and,
+    for the few EPCI over a regional boundary, their communes outside the perimeter)."""
+    import duckdb
+
+    rows = con.execute(
+        """
+        select a.territoire, t.code, ST_AsWKB(t.geometrie_carte)
+        from marts.territoires t
+        join (select distinct code as territoire, code_commune from marts.appartenances where niveau = ?) a
+          on a.code_commune = t.code
+        where t.geometrie_carte is not null and t.niveau = 'commune'
+        """,
+        [niveau],
+    ).fetchall()
+    if niveau == "epci":
+        try:
+            debordants = [c for (c,) in con.execute(
+                "select distinct code from marts.appartenances where niveau = ? and not dans_perimetre order by code",
+                [niveau]).fetchall()]
+        except duckdb.Error:  # a warehouse without the perimeter flag
+            debordants = []
+        rows += [(t, c, w) for t in debordants for c, w in _hors_perimetre(con, niveau, t)]
+    return sorted(rows)
+
+
 def _hors_perimetre(con, niveau: str, code: str) -> list[tuple[str, bytes]]:
     """``(code, WKB)`` of a territory's communes outside the build's perimeter (an EPCI
     over a regional boundary), from their clean polygons, simplified together at the

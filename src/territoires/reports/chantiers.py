@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import charts, couleurs, formats, geo, niveaux, tableurs
+from territoires import charts, couleurs, formats, niveaux, tableurs
 from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
 from territoires.indicators.domaines import Domaine, domaines
@@ -26,7 +26,7 @@ from territoires.reports.donnees import Territoire
 from territoires.reports.page import (carte_chiffre, catalogue, court, display, geometrie_emise, memo, renseigne, taux,
                                       tranches_taille)
 from territoires.reports.publication import csv_data_uri
-from territoires.reports import donnees
+from territoires.reports import donnees, niveau as page_niveau
 
 #: above this many communes to support, the page shows the first ones (the CSV has them all)
 MAX_LISTE = 100
@@ -257,7 +257,7 @@ def _tranches(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
 
 
 def _carte(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
-    geoms = geo.communes(t.con, t.niveau, t.code)
+    geoms = page_niveau.geometrie_communes(t.con, t.niveau, t.code)
     if not len(geoms):
         return
     par_code = {r["code"]: r for r in rows}

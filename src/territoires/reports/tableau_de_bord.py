@@ -153,7 +153,7 @@ def _navigation(t: Territoire) -> str:
 def carte(t: Territoire) -> None:
     """Choropleth of the territory's communes; an indicator selector; a data table."""
     con = t.con
-    geoms = geo.communes(con, t.niveau, t.code)
+    geoms = page_niveau.geometrie_communes(con, t.niveau, t.code)
     ctx = None
     if t.niveau in ("epci", "departement") and geoms.bbox:
         ctx = geo.contexte(con, t.niveau, t.code, vue=geo.cadre(geoms.bbox))
