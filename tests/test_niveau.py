@@ -137,14 +137,18 @@ def test_the_run_s_files_are_what_each_level_computes_and_kernels_read_them(con,
     faux = niveau.GENRES["taux"](con, "departement").with_columns(taux=0.25)
     sur_disque.ecrire(d, "taux", "departement", faux)
     assert {r["taux"] for r in niveau.taux(con, "departement", "29")} == {0.25}
-    # the map's communes: each territory's slice is its own query
-    vus = 0
+    # the map's communes and their faint neighbours: each territory's slice is its own query
+    vus = voisins = 0
     for n in ("region", "departement", "epci"):
         for code in _codes(con, n):
             seul = geo.communes(con, n, code)
             assert niveau.geometrie_communes(con, n, code) == seul, (n, code)
             vus += len(seul)
-    assert vus >= 500
+            if n in niveau.AVEC_CONTEXTE and seul.bbox:
+                autour = geo.contexte(con, n, code, vue=geo.cadre(seul.bbox))
+                assert niveau.contexte(con, n, code, seul) == autour, (n, code)
+                voisins += len(autour)
+    assert vus >= 500 and voisins >= 20
 
 
 def test_a_cache_of_another_build_is_never_read(con, sur_disque):

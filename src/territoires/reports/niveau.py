@@ -58,6 +58,28 @@ def _geometries(con, niveau: str):
     return pl.DataFrame(rows, schema={"territoire": pl.String, "code": pl.String, "wkb": pl.Binary}, orient="row")
 
 
+def _contextes(con, niveau: str):
+    """The faint neighbours of every territory's map (:func:`contexte`), each in its map's frame."""
+    import polars as pl
+
+    p = niveaux.precision(niveau)
+    par_code: dict[str, list] = {}
+    for territoire, code, wkb in geo.communes_par_territoire(con, niveau):
+        par_code.setdefault(territoire, []).append((code, wkb))
+    vues = {c: vue(geo.from_wkb_rows(rows, p)) for c, rows in par_code.items()}
+    rows = geo.contexte_par_territoire(con, niveau, {c: v for c, v in vues.items() if v is not None})
+    return pl.DataFrame(rows, schema={"territoire": pl.String, "code": pl.String, "wkb": pl.Binary}, orient="row")
+
+
+#: the levels whose maps draw their neighbours faintly (:func:`contexte`)
+AVEC_CONTEXTE = ("epci", "departement")
+
+
+def vue(geoms) -> tuple[float, float, float, float] | None:
+    """The frame of a map of these communes (:func:`territoires.geo.cadre`), ``None`` when empty."""
+    return geo.cadre(geoms.bbox) if geoms.bbox else None
+
+
 #: what a level's pages read, computed over the whole level: ``{genre: calcul(con, niveau)}``
 #: (what :func:`preparer` writes to disk, each a frame)
 GENRES: dict[str, Callable[[Any, str], Any]] = {
@@ -67,9 +89,10 @@ GENRES: dict[str, Callable[[Any, str], Any]] = {
     "communes": lambda con, n: api.par_territoire(n, con),
     "accompagner": lambda con, n: api.par_territoire(n, con, a_accompagner=True),
     "geometrie": _geometries,
+    "contexte": _contextes,
 }
 #: the kinds a kernel keeps for one level only (a batch renders its pages level by level)
-PAR_NIVEAU = ("communes", "accompagner", "geometrie")
+PAR_NIVEAU = ("communes", "accompagner", "geometrie", "contexte")
 
 
 def _dossier(con):
@@ -138,8 +161,10 @@ def territoires(con, niveau: str) -> list[tuple[str, str, tuple[str, ...]]]:
 
 def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str, Any]:
     df = niveau_entier(con, "accompagner" if a_accompagner else "communes", niveau)
-    return {cle[0]: part.drop("territoire")
-            for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
+    out: dict[str | None, Any] = {cle[0]: part.drop("territoire")
+                                  for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
+    out[None] = df.head(0).drop("territoire")  # a territory with none: the same columns, no row
+    return out
 
 
 def communes(con, niveau: str, code: str, a_accompagner: bool = False):
@@ -152,27 +177,42 @@ def communes(con, niveau: str, code: str, a_accompagner: bool = False):
     part = partage(con, ("communes", niveau, a_accompagner), lambda: _communes_par_code(con, niveau, a_accompagner))
     if code in part:
         return part[code]
-    api.verifier_territoire(con, niveau, code)  # a French error if unknown; else it has none
-    seul = api.communes_a_accompagner if a_accompagner else (lambda n, c, con: api.presence(niveau=n, code=c, con=con))
-    return seul(niveau, code, con=con)  # the empty frame, with its columns
+    if code not in {c for c, _, _ in territoires(con, niveau)}:
+        api.verifier_territoire(con, niveau, code)  # a French error
+    return part[None]  # a territory of the level without any
 
 
-def geometrie_communes(con, niveau: str, code: str) -> "geo.Geometries":
-    """The map's communes of one territory (:func:`territoires.geo.communes`): its slice of
-    the run's file of its level when there is one, else its own query (a notebook alone)."""
+def _wkb_du_run(con, genre: str, niveau: str) -> dict[str, list] | None:
+    """``{territoire: [(code, WKB)]}`` of the run's file of ``genre`` (``None``: no file),
+    read once per level."""
     def par_code():
-        df = niveau_disque.lire(_dossier(con), "geometrie", niveau)
+        df = niveau_disque.lire(_dossier(con), genre, niveau)
         if df is None:
             return None
         return {cle[0]: list(zip(part["code"].to_list(), part["wkb"].to_list()))
                 for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
 
-    partage(con, ("geometrie",), dict)
+    partage(con, (genre,), dict)
     _garder_un_niveau(niveau)
-    part = partage(con, ("geometrie", niveau), par_code)
+    return partage(con, (genre, niveau), par_code)
+
+
+def geometrie_communes(con, niveau: str, code: str) -> "geo.Geometries":
+    """The map's communes of one territory (:func:`territoires.geo.communes`): its slice of
+    the run's file of its level when there is one, else its own query (a notebook alone)."""
+    part = _wkb_du_run(con, "geometrie", niveau)
     if part is None:
         return geo.communes(con, niveau, code)
     return geo.from_wkb_rows(sorted(part.get(code, [])), niveaux.precision(niveau))
+
+
+def contexte(con, niveau: str, code: str, geoms: "geo.Geometries") -> "geo.Geometries":
+    """The communes around the map of ``geoms`` (:func:`territoires.geo.contexte` in the
+    map's frame, :func:`vue`): the run's file of its level when there is one."""
+    part = _wkb_du_run(con, "contexte", niveau)
+    if part is None:
+        return geo.contexte(con, niveau, code, vue=vue(geoms))
+    return geo.from_wkb_rows(part.get(code, []), niveaux.precision(niveau))
 
 
 def genres_du_run(niveaux_pages: list[str]) -> list[tuple[str, str]]:
@@ -186,7 +226,8 @@ def genres_du_run(niveaux_pages: list[str]) -> list[tuple[str, str]]:
             voulus += [(g, m) for m in ("alliance", "region") for g in ("taux", "taux_tranches")] + [("large", "epci")]
             continue
         sous = niveaux.get(n).sous_niveau
-        voulus += [(g, n) for g in GENRES] + ([("large", sous)] if sous in niveaux.TABLEAU else [])
+        voulus += [(g, n) for g in GENRES if g != "contexte" or n in AVEC_CONTEXTE]
+        voulus += [("large", sous)] if sous in niveaux.TABLEAU else []
         voulus += [(g, m) for m in (*niveaux.TABLEAU, "alliance") if niveaux.get(m).ordre > niveaux.get(n).ordre
                    for g in ("taux", "taux_tranches")]
     return list(dict.fromkeys(voulus))
