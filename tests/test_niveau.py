@@ -162,8 +162,8 @@ def test_a_cache_of_another_build_is_never_read(con, sur_disque):
     assert niveau.taux(con, "departement", "29") == api.indicateurs("departement", "29", con=con).to_dicts()
 
 
-def test_a_kernel_waits_only_for_a_file_a_live_run_announced(con, sur_disque, monkeypatch):
-    import os
+def test_a_kernel_waits_only_for_a_file_a_live_run_announced(con, sur_disque):
+    import subprocess
     import threading
 
     d = sur_disque.dossier(con.execute("pragma database_list").fetchone()[2], _empreinte(con))
@@ -173,6 +173,7 @@ def test_a_kernel_waits_only_for_a_file_a_live_run_announced(con, sur_disque, mo
     threading.Timer(0.2, sur_disque.ecrire, (d, "taux", "region", df)).start()
     assert sur_disque.lire(d, "taux", "region").equals(df)  # announced: waited for
     (d / "taux-region.parquet").unlink()
-    (d / sur_disque.EN_COURS).write_text('{"pid": %d, "fichiers": ["taux-region.parquet"]}' % 2**22)
-    monkeypatch.setattr(os, "kill", lambda pid, sig: (_ for _ in ()).throw(ProcessLookupError()))
+    fini = subprocess.Popen(["true"])
+    fini.wait()
+    (d / sur_disque.EN_COURS).write_text('{"pid": %d, "fichiers": ["taux-region.parquet"]}' % fini.pid)
     assert sur_disque.lire(d, "taux", "region") is None  # its writer is gone: no wait

@@ -8,9 +8,10 @@ kernel reads it as soon as it is complete while the run goes on with the next le
 no lock between processes (a DuckDB file opened for writing is closed to readers, and
 polars reads Parquet natively, without pyarrow).
 
-The key (``<clé>``) is the warehouse build's fingerprint (``meta.build``, see
-:mod:`territoires.empreintes`) and the code that makes the data (:data:`MODULES`): a
-cache of another build or of other code is in another folder and is never read. The run
+The key (``<clé>``) is the warehouse build's fingerprint (``meta.build``) and that of the
+code that makes the data (:func:`territoires.empreintes.empreinte` of :mod:`.niveau` and
+all it imports): a cache of another build or of other code is in another folder and is
+never read. The run
 removes its folder when it ends; a notebook run alone (papermill, JupyterLab) finds none
 and computes its level on demand, the same rows by the same code.
 
@@ -29,8 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: the modules whose code makes the data on disk: part of the key
-MODULES = ("reports/niveau.py", "reports/niveau_disque.py", "indicators/api.py", "geo.py")
+from territoires import empreintes
+from territoires.interruptions import pid_vivant
+
 #: the longest a kernel waits for a file the run is writing
 ATTENTE_S = 120.0
 #: the marker of a run writing the folder (its process id)
@@ -40,13 +42,10 @@ _CODE: dict[str, str] = {}
 
 
 def _code() -> str:
-    """Digest of :data:`MODULES`' source, once per process."""
+    """Fingerprint of the code that makes the data (everything :mod:`.niveau` imports,
+    :func:`territoires.empreintes.empreinte`), once per process."""
     if "cle" not in _CODE:
-        racine = Path(__file__).resolve().parents[1]
-        h = hashlib.sha256()
-        for m in MODULES:
-            h.update(m.encode() + b"\0" + (racine / m).read_bytes())
-        _CODE["cle"] = h.hexdigest()
+        _CODE["cle"] = empreintes.empreinte("territoires.reports.niveau")
     return _CODE["cle"]
 
 
@@ -71,10 +70,9 @@ def fichier(d: Path, genre: str, niveau: str) -> Path:
 def ouvrir(d: Path, prevus: list[tuple[str, str]]) -> None:
     """The run starts writing ``d``: older caches of this warehouse removed, ``en_cours``
     set with the ``(genre, niveau)`` it will write."""
-    if racine_de(d).is_dir():
+    if racine_de(d).is_dir():  # older runs' (one stopped by kill -9), this key's included
         for autre in racine_de(d).iterdir():
-            if autre != d:
-                shutil.rmtree(autre, ignore_errors=True)
+            shutil.rmtree(autre, ignore_errors=True)
     d.mkdir(parents=True, exist_ok=True)
     marque = {"pid": os.getpid(), "fichiers": [fichier(d, g, n).name for g, n in prevus]}
     (d / EN_COURS).write_text(json.dumps(marque), encoding="utf-8")
@@ -118,15 +116,7 @@ def _a_attendre(f: Path) -> bool:
         pid = int(marque["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    if f.name not in marque.get("fichiers", ()):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return f.name in marque.get("fichiers", ()) and pid_vivant(pid)
 
 
 def lire(d: Path | None, genre: str, niveau: str):

@@ -166,7 +166,7 @@ def run(
         interruption = exc
     finally:
         if par_niveau is not None:
-            par_niveau.finir()
+            par_niveau.finir(0.5 if interruption is not None else None)
         if early is not None:
             early.arreter()
     if interruption is not None:
@@ -294,7 +294,9 @@ class _DonneesNiveaux:
             if self.con is not None:
                 self.con.close()
 
-    def finir(self) -> None:
+    def finir(self, attente: float | None = None) -> None:
+        """Stop writing (``attente``: seconds at most, then leave the thread to fail on the
+        removed folder) and remove the run's files."""
         self.arret.set()
         if self.con is not None:  # an interrupted run does not wait for the level being read
             try:
@@ -302,7 +304,7 @@ class _DonneesNiveaux:
             except Exception:  # noqa: BLE001 - closed already
                 pass
         if self.fil is not None:
-            self.fil.join()
+            self.fil.join(attente)
         niveau_disque.supprimer(self.dossier)
 
 
