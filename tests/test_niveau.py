@@ -177,3 +177,19 @@ def test_a_kernel_waits_only_for_a_file_a_live_run_announced(con, sur_disque):
     fini.wait()
     (d / sur_disque.EN_COURS).write_text('{"pid": %d, "fichiers": ["taux-region.parquet"]}' % fini.pid)
     assert sur_disque.lire(d, "taux", "region") is None  # its writer is gone: no wait
+
+
+def test_the_runner_writes_what_its_pages_read_then_removes_it(con, fixture_warehouse, sur_disque):
+    from territoires.reports import runner, site
+
+    pages = [p for p in site.pages(con, "all") if p.notebook == "tableau_de_bord.ipynb"]
+    donnees = runner._DonneesNiveaux(fixture_warehouse, _empreinte(con), pages)
+    assert donnees.dossier == sur_disque.dossier(con.execute("pragma database_list").fetchone()[2], _empreinte(con))
+    donnees.lancer()
+    donnees.fil.join()
+    assert not (donnees.dossier / sur_disque.EN_COURS).exists()
+    for genre, n in donnees.voulus:  # a kernel would read each of them
+        assert sur_disque.lire(donnees.dossier, genre, n).equals(niveau.GENRES[genre](con, n)), (genre, n)
+    assert {n for _, n in donnees.voulus} >= {p.niveau for p in pages}
+    donnees.finir()
+    assert not donnees.dossier.exists()

@@ -11,9 +11,9 @@ polars reads Parquet natively, without pyarrow).
 The key (``<clé>``) is the warehouse build's fingerprint (``meta.build``) and that of the
 code that makes the data (:func:`territoires.empreintes.empreinte` of :mod:`.niveau` and
 all it imports): a cache of another build or of other code is in another folder and is
-never read. The run
-removes its folder when it ends; a notebook run alone (papermill, JupyterLab) finds none
-and computes its level on demand, the same rows by the same code.
+never read. The run removes its folder when it ends (and a run clears any folder an older
+one left); a notebook run alone (papermill, JupyterLab) finds none and computes its level
+on demand, the same rows by the same code.
 
 While the run writes, ``en_cours`` holds its process id and the files it will write: a
 kernel asking for one of them not written yet waits for it while that process lives (at
@@ -70,16 +70,12 @@ def fichier(d: Path, genre: str, niveau: str) -> Path:
 def ouvrir(d: Path, prevus: list[tuple[str, str]]) -> None:
     """The run starts writing ``d``: older caches of this warehouse removed, ``en_cours``
     set with the ``(genre, niveau)`` it will write."""
-    if racine_de(d).is_dir():  # older runs' (one stopped by kill -9), this key's included
-        for autre in racine_de(d).iterdir():
+    if d.parent.is_dir():  # older runs' (one stopped by kill -9), this key's included
+        for autre in d.parent.iterdir():
             shutil.rmtree(autre, ignore_errors=True)
     d.mkdir(parents=True, exist_ok=True)
     marque = {"pid": os.getpid(), "fichiers": [fichier(d, g, n).name for g, n in prevus]}
     (d / EN_COURS).write_text(json.dumps(marque), encoding="utf-8")
-
-
-def racine_de(d: Path) -> Path:
-    return d.parent
 
 
 def ecrire(d: Path, genre: str, niveau: str, df: Any) -> None:
@@ -102,7 +98,7 @@ def supprimer(d: Path) -> None:
     """The run ends: its cache goes (and the warehouse's ``.pages`` folder if empty)."""
     shutil.rmtree(d, ignore_errors=True)
     try:
-        racine_de(d).rmdir()
+        d.parent.rmdir()
     except OSError:
         pass
 
