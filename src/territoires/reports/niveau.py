@@ -55,24 +55,26 @@ def une_fois(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
     return copy.deepcopy(partage(con, cle, calcul))
 
 
-def _geometries(con, niveau: str):
+def _trame_wkb(rows: list[tuple[str, str, bytes]]):
+    """A frame of ``(territoire, code, WKB)`` rows, as the run writes polygons."""
     import polars as pl
 
-    rows = geo.communes_par_territoire(con, niveau)
     return pl.DataFrame(rows, schema={"territoire": pl.String, "code": pl.String, "wkb": pl.Binary}, orient="row")
+
+
+def _geometries(con, niveau: str):
+    """The map's communes of every territory of ``niveau`` (:func:`geometrie_communes`)."""
+    return _trame_wkb(geo.communes_par_territoire(con, niveau))
 
 
 def _contextes(con, niveau: str):
     """The faint neighbours of every territory's map (:func:`contexte`), each in its map's frame."""
-    import polars as pl
-
     p = niveaux.precision(niveau)
     par_code: dict[str, list] = {}
     for territoire, code, wkb in geo.communes_par_territoire(con, niveau):
         par_code.setdefault(territoire, []).append((code, wkb))
     vues = {c: vue(geo.from_wkb_rows(rows, p)) for c, rows in par_code.items()}
-    rows = geo.contexte_par_territoire(con, niveau, {c: v for c, v in vues.items() if v is not None})
-    return pl.DataFrame(rows, schema={"territoire": pl.String, "code": pl.String, "wkb": pl.Binary}, orient="row")
+    return _trame_wkb(geo.contexte_par_territoire(con, niveau, {c: v for c, v in vues.items() if v is not None}))
 
 
 #: the levels whose maps draw their neighbours faintly (:func:`contexte`)
