@@ -102,3 +102,94 @@ def test_each_territory_s_communes_are_its_own_query(con):
             assert niveau.communes(con, n, code, a_accompagner=True).equals(accompagner), (n, code)
             vus += seul.height + accompagner.height
     assert vus >= 500  # Finistère's communes, in each of their territories
+
+
+# ── the run's page data on disk (reports/niveau_disque.py) ─────────────────────
+
+@pytest.fixture
+def sur_disque(con, tmp_path, monkeypatch):
+    """Run caches under ``tmp_path`` (never beside the shared fixture warehouse), and this
+    connection's level data forgotten before and after."""
+    from territoires.reports import niveau_disque
+
+    monkeypatch.setattr(niveau_disque, "racine", lambda entrepot: tmp_path / "pages")
+    niveau._ENTREPOT["con"] = None
+    yield niveau_disque
+    niveau._ENTREPOT["con"] = None
+
+
+def _empreinte(con) -> str:
+    return con.execute("select fingerprint from meta.build").fetchone()[0]
+
+
+def test_the_run_s_files_are_what_each_level_computes_and_kernels_read_them(con, sur_disque):
+    from territoires import geo
+
+    voulus = niveau.genres_du_run(["region", "departement", "epci"])
+    assert ("geometrie", "epci") in voulus and ("large", "departement") in voulus and ("taux", "alliance") in voulus
+    d = sur_disque.dossier(con.execute("pragma database_list").fetchone()[2], _empreinte(con))
+    sur_disque.ouvrir(d, voulus)
+    niveau.preparer(con, d, voulus)
+    assert not (d / sur_disque.EN_COURS).exists()  # kernels no longer wait
+    for genre, n in voulus:
+        assert sur_disque.lire(d, genre, n).equals(niveau.GENRES[genre](con, n)), (genre, n)
+    # a kernel reads the files, not the warehouse: a planted value shows through
+    faux = niveau.GENRES["taux"](con, "departement").with_columns(taux=0.25)
+    sur_disque.ecrire(d, "taux", "departement", faux)
+    assert {r["taux"] for r in niveau.taux(con, "departement", "29")} == {0.25}
+    # the map's communes and their faint neighbours: each territory's slice is its own query
+    vus = voisins = 0
+    for n in ("region", "departement", "epci"):
+        for code in _codes(con, n):
+            seul = geo.communes(con, n, code)
+            assert niveau.geometrie_communes(con, n, code) == seul, (n, code)
+            vus += len(seul)
+            if n in niveau.AVEC_CONTEXTE and seul.bbox:
+                autour = geo.contexte(con, n, code, vue=geo.cadre(seul.bbox))
+                assert niveau.contexte(con, n, code, seul) == autour, (n, code)
+                voisins += len(autour)
+    assert vus >= 500 and voisins >= 20
+
+
+def test_a_cache_of_another_build_is_never_read(con, sur_disque):
+    chemin = con.execute("pragma database_list").fetchone()[2]
+    faux = niveau.GENRES["taux"](con, "departement").with_columns(taux=0.25)
+    autre = sur_disque.dossier(chemin, "une autre construction")
+    autre.mkdir(parents=True)
+    sur_disque.ecrire(autre, "taux", "departement", faux)
+    assert autre != sur_disque.dossier(chemin, _empreinte(con))
+    assert {r["taux"] for r in niveau.taux(con, "departement", "29")} != {0.25}
+    assert niveau.taux(con, "departement", "29") == api.indicateurs("departement", "29", con=con).to_dicts()
+
+
+def test_a_kernel_waits_only_for_a_file_a_live_run_announced(con, sur_disque):
+    import subprocess
+    import threading
+
+    d = sur_disque.dossier(con.execute("pragma database_list").fetchone()[2], _empreinte(con))
+    sur_disque.ouvrir(d, [("taux", "region")])
+    assert sur_disque.lire(d, "taux", "epci") is None  # not announced: computed at once
+    df = niveau.GENRES["taux"](con, "region")
+    threading.Timer(0.2, sur_disque.ecrire, (d, "taux", "region", df)).start()
+    assert sur_disque.lire(d, "taux", "region").equals(df)  # announced: waited for
+    (d / "taux-region.parquet").unlink()
+    fini = subprocess.Popen(["true"])
+    fini.wait()
+    (d / sur_disque.EN_COURS).write_text('{"pid": %d, "fichiers": ["taux-region.parquet"]}' % fini.pid)
+    assert sur_disque.lire(d, "taux", "region") is None  # its writer is gone: no wait
+
+
+def test_the_runner_writes_what_its_pages_read_then_removes_it(con, fixture_warehouse, sur_disque):
+    from territoires.reports import runner, site
+
+    pages = [p for p in site.pages(con, "all") if p.notebook == "tableau_de_bord.ipynb"]
+    donnees = runner._DonneesNiveaux(fixture_warehouse, _empreinte(con), pages)
+    assert donnees.dossier == sur_disque.dossier(con.execute("pragma database_list").fetchone()[2], _empreinte(con))
+    donnees.lancer()
+    donnees.fil.join()
+    assert not (donnees.dossier / sur_disque.EN_COURS).exists()
+    for genre, n in donnees.voulus:  # a kernel would read each of them
+        assert sur_disque.lire(donnees.dossier, genre, n).equals(niveau.GENRES[genre](con, n)), (genre, n)
+    assert {n for _, n in donnees.voulus} >= {p.niveau for p in pages}
+    donnees.finir()
+    assert not donnees.dossier.exists()

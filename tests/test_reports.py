@@ -224,6 +224,8 @@ def test_batch_writes_every_page_a_manifest_and_an_index(batch):
         assert nb.metadata.papermill.parameters == {**p["parametres"], "entrepot": entrepot}
     assert manifest["derniere_execution"]["jobs"] == 2
     assert not list(reports.rglob("*.ipynb"))  # nothing executed is published
+    # the run's page data by level (reports/niveau_disque.py) went with the run
+    assert not (reports.parent / "data" / "processed" / "territoires.pages").exists()
     assert (reports / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'type="search"' in index and 'href="epci/242900314.html"' in index and 'lang="fr"' in index

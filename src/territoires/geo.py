@@ -267,6 +267,33 @@ def communes(con, niveau: str, code: str, precision: int | None = None) -> Geome
     return from_wkb_rows(sorted(rows), p)
 
 
+def communes_par_territoire(con, niveau: str) -> list[tuple[str, str, bytes]]:
+    """:func:`communes` of every territory of ``niveau`` at once, as WKB rows
+    ``(territoire, code, WKB)`` by territory then code: one query over the level (and,
+    for the few EPCI over a regional boundary, their communes outside the perimeter)."""
+    import duckdb
+
+    rows = con.execute(
+        """
+        select a.territoire, t.code, ST_AsWKB(t.geometrie_carte)
+        from marts.territoires t
+        join (select distinct code as territoire, code_commune from marts.appartenances where niveau = ?) a
+          on a.code_commune = t.code
+        where t.geometrie_carte is not null and t.niveau = 'commune'
+        """,
+        [niveau],
+    ).fetchall()
+    if niveau == "epci":
+        try:
+            debordants = [c for (c,) in con.execute(
+                "select distinct code from marts.appartenances where niveau = ? and not dans_perimetre order by code",
+                [niveau]).fetchall()]
+        except duckdb.Error:  # a warehouse without the perimeter flag
+            debordants = []
+        rows += [(t, c, w) for t in debordants for c, w in _hors_perimetre(con, niveau, t)]
+    return sorted(rows)
+
+
 def _hors_perimetre(con, niveau: str, code: str) -> list[tuple[str, bytes]]:
     """``(code, WKB)`` of a territory's communes outside the build's perimeter (an EPCI
     over a regional boundary), from their clean polygons, simplified together at the
@@ -345,6 +372,31 @@ def contexte(con, niveau: str, code: str, precision: int | None = None, marge: f
         [x0 - dx, y0 - dy, x1 + dx, y1 + dy, niveau, code],
         p,
     )
+
+
+def contexte_par_territoire(con, niveau: str, vues: dict[str, Sequence[float]]) -> list[tuple[str, str, bytes]]:
+    """:func:`contexte` of many territories of ``niveau`` at once, each with its map's frame
+    (``vues``: ``{code: (x0, y0, x1, y1)}``): ``(territoire, code, WKB)`` rows by
+    territory then code, in one spatial join."""
+    if not vues:
+        return []
+    avec_spatial(con)
+    codes = list(vues)
+    x0, y0, x1, y1 = ([float(v[i]) for v in vues.values()] for i in range(4))
+    rows = con.execute(
+        """
+        with v as (select unnest(?) as territoire, unnest(?) as x0, unnest(?) as y0, unnest(?) as x1, unnest(?) as y1),
+        vues as (select * from v where territoire in (select code from marts.territoires
+                                                      where niveau = ? and geometrie_carte is not null))
+        select v.territoire, t.code, ST_AsWKB(t.geometrie_carte)
+        from marts.territoires t join vues v on ST_Intersects(t.geometrie_carte, ST_MakeEnvelope(v.x0, v.y0, v.x1, v.y1))
+        where t.niveau = 'commune' and t.geometrie_carte is not null
+          and not exists (select 1 from marts.appartenances a
+                          where a.niveau = ? and a.code = v.territoire and a.code_commune = t.code)
+        """,
+        [codes, x0, y0, x1, y1, niveau, niveau],
+    ).fetchall()
+    return sorted(rows)
 
 
 def territoires(con, niveau: str, codes: Sequence[str] | None = None, precision: int = 3) -> Geometries:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from territoires import formats, niveaux, tableurs
+from territoires.reports import niveau as page_niveau
 from territoires.reports.donnees import Territoire
 from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
@@ -35,33 +36,32 @@ MAX_MEMBRES = 300
 
 def operateurs(t: Territoire) -> list[tuple[str, str]]:
     """The operators a page is about: ``[(code, nom)]`` (all of the alliance's on its page)."""
-    con = t.con
+    tous = [(c, n) for c, n, _ in page_niveau.territoires(t.con, "operateur")]  # by name, read once per level
     if t.niveau == "alliance":
-        return con.execute("select code, nom from marts.territoires where niveau = 'operateur' order by nom").fetchall()
+        return tous
     code = t.code if t.niveau == "operateur" else t.code_operateur
-    if not code:
-        return []
-    return con.execute("select code, nom from marts.territoires where niveau = 'operateur' and code = ?",
-                       [code]).fetchall()
+    return [(c, n) for c, n in tous if c == code] if code else []
 
 
 def registres(con, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Per operator code, its loaded register files (empty list: none loaded): the files
     imported for it, and those whose rows went to it (a Suite territoriale export)."""
-    def compute():
-        out: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
-        rows = con.execute(
-            "with a as (select distinct operateur, fichier from marts.adherents), "
-            "par_operateur as (select operateur, fichier from marts.registres union select * from a "
-            "where fichier in (select fichier from marts.registres)) "
-            "select p.operateur, r.fichier, r.sha256, r.importe_le, r.lues, r.acceptees, r.rejetees, r.erreur_fichier "
-            "from par_operateur p join marts.registres r using (fichier) order by 1, 2").fetchall()
-        for op, fichier, sha, importe, lues, acc, rej, err in rows:
-            if op in out:
-                out[op].append({"fichier": fichier, "sha256": sha, "importe_le": importe, "lues": lues,
-                                "acceptees": acc, "rejetees": rej, "erreur": err})
-        return out
-    return memo(("registres", id(con), tuple(codes)), compute)
+    tous = page_niveau.une_fois(con, ("registres",), lambda: _registres(con))  # every operator's, once
+    return {c: tous.get(c, []) for c in codes}
+
+
+def _registres(con) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    rows = con.execute(
+        "with a as (select distinct operateur, fichier from marts.adherents), "
+        "par_operateur as (select operateur, fichier from marts.registres union select * from a "
+        "where fichier in (select fichier from marts.registres)) "
+        "select p.operateur, r.fichier, r.sha256, r.importe_le, r.lues, r.acceptees, r.rejetees, r.erreur_fichier "
+        "from par_operateur p join marts.registres r using (fichier) order by 1, 2").fetchall()
+    for op, fichier, sha, importe, lues, acc, rej, err in rows:
+        out.setdefault(op, []).append({"fichier": fichier, "sha256": sha, "importe_le": importe, "lues": lues,
+                                       "acceptees": acc, "rejetees": rej, "erreur": err})
+    return out
 
 
 #: what a page may say of an operator's register (:func:`etats`)
@@ -74,7 +74,8 @@ def etats(con, codes: list[str]) -> dict[str, str]:
     accepted member attached to a commune of its territory), ``sans_rattachement`` (a register
     is loaded but matched nothing there: the page says so, never « 0 sur N ») or ``absent``."""
     def compute():
-        avec = {c for (c,) in con.execute("select distinct code_operateur from marts.adhesion_communes").fetchall()}
+        avec = page_niveau.partage(con, ("avec_registre",), lambda: frozenset(
+            c for (c,) in con.execute("select distinct code_operateur from marts.adhesion_communes").fetchall()))
         regs = registres(con, codes)
         return {c: CHARGE if c in avec else (SANS_RATTACHEMENT if regs.get(c) else ABSENT) for c in codes}
     return memo(("etats_registres", id(con), tuple(codes)), compute)
@@ -122,7 +123,7 @@ def non_adherentes(t: Territoire) -> list[dict[str, Any]]:
 
 
 def services(con) -> list[dict[str, Any]]:
-    return memo(("services", id(con)), lambda: [
+    return page_niveau.une_fois(con, ("services",), lambda: [
         dict(zip(("service", "libelle", "famille"), r))
         for r in con.execute("select service, libelle, famille from marts.services order by famille, service").fetchall()])
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import charts, couleurs, formats, geo, niveaux, tableurs
+from territoires import charts, couleurs, formats, niveaux, tableurs
 from territoires.html import Bloc, defilante, e, num, section
 from territoires.html import table as table_html
 from territoires.indicators.domaines import Domaine, domaines
@@ -28,7 +28,7 @@ from territoires.reports.page import (carte_chiffre, catalogue, court, display, 
                                       tranches_taille)
 from territoires.reports.chantiers_mesures import MAX_LISTE, a_accompagner, cellule, oui_non, pourcentage, val
 from territoires.reports.publication import csv_data_uri
-from territoires.reports import adhesion, chantiers_adherents, donnees
+from territoires.reports import adhesion, chantiers_adherents, donnees, niveau as page_niveau
 
 #: the map's classes of a commune fact: favourable, unfavourable, not measured
 NON_MESUREE = "Non mesurée"
@@ -216,7 +216,7 @@ def _tranches(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
 
 
 def _carte(t: Territoire, d: Domaine, inds: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
-    geoms = geo.communes(t.con, t.niveau, t.code)
+    geoms = page_niveau.geometrie_communes(t.con, t.niveau, t.code)
     if not len(geoms):
         return
     par_code = {r["code"]: r for r in rows}

@@ -16,7 +16,7 @@ from typing import Any
 
 from territoires import niveaux
 from territoires.reports import site
-from territoires.reports.niveau import territoires, une_fois
+from territoires.reports.niveau import partage, territoires, une_fois
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.sources.presence import ETAT_EMBARQUEE, ETAT_TELECHARGEE, familles_absentes
@@ -106,12 +106,7 @@ def territoire(niveau: Any, code: Any, entrepot: str | os.PathLike | None = None
     code = _normalise_code(niveau, code)
     # a notebook run by hand (papermill without -p entrepot, JupyterLab) finds its project here
     con = connect(entrepot or settings().warehouse, **OUVERTURE)
-    row = con.execute(
-        "select niveau, code, nom, population, population_millesime, nb_communes, nb_communes_perimetre, "
-        "departements, regions, code_region, code_operateur, code_departement, a_cheval "
-        "from marts.territoires where niveau = ? and code = ?",
-        [niveau, code],
-    ).fetchone()
+    row = _fiches(con, niveau).get(code)
     if row is None:
         ailleurs = con.execute(
             "select niveau, nom from marts.territoires where code = ? and niveau <> ?", [code, niveau]
@@ -129,6 +124,15 @@ def territoire(niveau: Any, code: Any, entrepot: str | os.PathLike | None = None
         departements=list(row[7] or []), regions=list(row[8] or []), code_region=row[9],
         code_operateur=row[10], code_departement=row[11], a_cheval=bool(row[12]), con=con,
     )
+
+
+def _fiches(con, niveau: str) -> dict[str, tuple]:
+    """``{code: row}`` of every territory of ``niveau`` (what :class:`Territoire` holds), read
+    once per level and warehouse connection (:func:`.niveau.partage`; rows are tuples)."""
+    return partage(con, ("fiches", niveau), lambda: {r[1]: r for r in con.execute(
+        "select niveau, code, nom, population, population_millesime, nb_communes, nb_communes_perimetre, "
+        "departements, regions, code_region, code_operateur, code_departement, a_cheval "
+        "from marts.territoires where niveau = ?", [niveau]).fetchall()})
 
 
 def _choix(con, niveau: str) -> str:
@@ -158,8 +162,12 @@ def noms_departements(con, codes: list[str]) -> list[tuple[str, str]]:
     by its code (« Loire-Atlantique », not « 44 »). ``staging.departements`` holds all."""
     if not codes:
         return []
-    table = "staging.departements" if a_table(con, "staging.departements") else "marts.territoires"
-    trouves = dict(con.execute(f"select code, nom from {table} where list_contains(?, code)", [codes]).fetchall())
+    def lire() -> dict[str, str]:
+        if a_table(con, "staging.departements"):
+            return dict(con.execute("select code, nom from staging.departements").fetchall())
+        return dict(con.execute("select code, nom from marts.territoires where niveau = 'departement'").fetchall())
+
+    trouves = partage(con, ("noms_departements",), lire)  # every one, once per warehouse connection
     return [(c, trouves.get(c, c)) for c in sorted(codes)]
 
 
@@ -182,10 +190,9 @@ def operateurs_de(t: Territoire) -> list[tuple[str, str]]:
     """The operators whose territory of action holds ``t``: ``[(code, nom)]``."""
     if t.niveau in ("alliance", "operateur"):
         return []
-    ops = t.con.execute(
-        "select distinct code_operateur from marts.territoires where niveau = 'region' and list_contains(?, code)"
-        " and code_operateur is not null", [t.regions or [t.code_region]]).fetchall()
-    return noms(t.con, "operateur", [r[0] for r in ops])
+    regions = _fiches(t.con, "region")
+    ops = {regions[r][10] for r in t.regions or [t.code_region] if r in regions and regions[r][10] is not None}
+    return noms(t.con, "operateur", list(ops))
 
 
 def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:

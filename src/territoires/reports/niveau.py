@@ -5,8 +5,7 @@ level, kept for the process; each page takes its slice.
 
 A batch kernel renders hundreds of pages (:mod:`.travailleur`): it asks the warehouse once
 per level instead of once per page and territory (a département page read 25 territories'
-rates, one query each; 112 queries a page before, 16 now). With ``--jobs 2`` each of the
-two kernels reads each level once. A notebook run alone (papermill, JupyterLab) computes
+rates, one query each; 112 queries a page before, 16 now). A notebook run alone (papermill, JupyterLab) computes
 its level on demand: the same rows, by the same SQL without the territory filter
 (:func:`territoires.indicators.api.requete_indicateurs`, :func:`~territoires.indicators.api.par_territoire`),
 so the same page (tests/test_niveau.py compares every territory's slice with its own query).
@@ -14,6 +13,17 @@ so the same page (tests/test_niveau.py compares every territory's slice with its
 The data belong to the warehouse connection they were read from: the cached connection
 (:func:`territoires.entrepot.connexion.connect`) is another object once the file changes,
 and then everything here is read again.
+
+A run of more pages than workers (``territoires report``) computes each level once for all
+its kernels, not once per kernel: :func:`preparer` writes every level's frames
+(:data:`GENRES`) to disk (:mod:`.niveau_disque`, keyed by the warehouse build's
+fingerprint) from a thread of the runner while the workers start and render, and a kernel
+reads its level's file instead of asking the warehouse; with no such file it computes as
+above. The map's communes of every territory of a level (:func:`geometrie_communes`) and
+their faint neighbours (:func:`contexte`: one spatial join per level, so kernels no longer
+load the spatial extension for them) come the same way. On the four-region site this
+takes about 7 s of queries off each kernel (communes 0.4–0.8 s a level, EPCI rates by
+size band and wide table 0.8 s each) and two map queries off each page.
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
+from territoires import geo, niveaux
 from territoires.indicators import api
+from territoires.reports import niveau_disque
 
 #: the connection the data below were read from, and the data: ``{key: value}``
 _ENTREPOT: dict[str, Any] = {"con": None, "donnees": {}}
@@ -43,9 +55,82 @@ def une_fois(con, cle: tuple, calcul: Callable[[], Any]) -> Any:
     return copy.deepcopy(partage(con, cle, calcul))
 
 
+def _trame_wkb(rows: list[tuple[str, str, bytes]]):
+    """A frame of ``(territoire, code, WKB)`` rows, as the run writes polygons."""
+    import polars as pl
+
+    return pl.DataFrame(rows, schema={"territoire": pl.String, "code": pl.String, "wkb": pl.Binary}, orient="row")
+
+
+def _geometries(con, niveau: str):
+    """The map's communes of every territory of ``niveau`` (:func:`geometrie_communes`)."""
+    return _trame_wkb(geo.communes_par_territoire(con, niveau))
+
+
+def _contextes(con, niveau: str):
+    """The faint neighbours of every territory's map (:func:`contexte`), each in its map's frame."""
+    p = niveaux.precision(niveau)
+    par_code: dict[str, list] = {}
+    for territoire, code, wkb in geo.communes_par_territoire(con, niveau):
+        par_code.setdefault(territoire, []).append((code, wkb))
+    vues = {c: vue(geo.from_wkb_rows(rows, p)) for c, rows in par_code.items()}
+    return _trame_wkb(geo.contexte_par_territoire(con, niveau, {c: v for c, v in vues.items() if v is not None}))
+
+
+#: the levels whose maps draw their neighbours faintly (:func:`contexte`)
+AVEC_CONTEXTE = ("epci", "departement")
+
+
+def vue(geoms) -> tuple[float, float, float, float] | None:
+    """The frame of a map of these communes (:func:`territoires.geo.cadre`), ``None`` when empty."""
+    return geo.cadre(geoms.bbox) if geoms.bbox else None
+
+
+#: what a level's pages read, computed over the whole level: ``{genre: calcul(con, niveau)}``
+#: (what :func:`preparer` writes to disk, each a frame)
+GENRES: dict[str, Callable[[Any, str], Any]] = {
+    "taux": lambda con, n: api.indicateurs(n, con=con, tranches=False),
+    "taux_tranches": lambda con, n: api.indicateurs(n, con=con, tranches=True),
+    "large": lambda con, n: api.indicateurs(n, con=con, forme="large"),
+    "communes": lambda con, n: api.par_territoire(n, con),
+    "accompagner": lambda con, n: api.par_territoire(n, con, a_accompagner=True),
+    "geometrie": _geometries,
+    "contexte": _contextes,
+}
+#: the kinds a kernel keeps for one level only (a batch renders its pages level by level)
+PAR_NIVEAU = ("communes", "accompagner", "geometrie", "contexte")
+
+
+def _dossier(con):
+    """The run cache of this connection's warehouse build (:mod:`.niveau_disque`), or ``None``."""
+    def trouver():
+        try:
+            chemin = con.execute("pragma database_list").fetchone()[2]
+            empreinte = con.execute("select fingerprint from meta.build").fetchone()[0]
+        except Exception:  # noqa: BLE001 - an in-memory or unbuilt warehouse: nothing on disk
+            return None
+        if not (chemin and empreinte and niveau_disque.racine(chemin).is_dir()):
+            return None  # no run writes: the code's fingerprint is not even computed
+        return niveau_disque.dossier(chemin, empreinte)
+
+    return partage(con, ("dossier",), trouver)
+
+
+def niveau_entier(con, genre: str, niveau: str):
+    """``GENRES[genre]`` of ``niveau``: the run's file when there is one, else computed here."""
+    df = niveau_disque.lire(_dossier(con), genre, niveau)
+    return GENRES[genre](con, niveau) if df is None else df
+
+
+def _garder_un_niveau(niveau: str) -> None:
+    """Drop the per-level kinds (:data:`PAR_NIVEAU`) of levels other than ``niveau``."""
+    for cle in [c for c in _ENTREPOT["donnees"] if len(c) > 1 and c[0] in PAR_NIVEAU and c[1] != niveau]:
+        del _ENTREPOT["donnees"][cle]
+
+
 def _par_code(con, niveau: str, tranches: bool) -> dict[str, Any]:
     """The long indicator table of every territory of ``niveau``, one frame per code."""
-    longue = api.indicateurs(niveau, con=con, tranches=tranches)
+    longue = niveau_entier(con, "taux_tranches" if tranches else "taux", niveau)
     return {cle[0]: df for cle, df in longue.partition_by("code", as_dict=True, maintain_order=True).items()}
 
 
@@ -63,7 +148,7 @@ def large(con, niveau: str) -> dict[str, dict[str, Any]]:
     """``{code: row}`` of ``api.indicateurs(niveau, forme="large")``: one row per territory
     (shared by the pages: read it, never change it)."""
     return partage(con, ("large", niveau),
-                   lambda: {r["code"]: r for r in api.indicateurs(niveau, con=con, forme="large").to_dicts()})
+                   lambda: {r["code"]: r for r in niveau_entier(con, "large", niveau).to_dicts()})
 
 
 def catalogue(con) -> list[dict[str, Any]]:
@@ -83,9 +168,11 @@ def territoires(con, niveau: str) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str, Any]:
-    df = api.par_territoire(niveau, con, a_accompagner=a_accompagner)
-    return {cle[0]: part.drop("territoire")
-            for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
+    df = niveau_entier(con, "accompagner" if a_accompagner else "communes", niveau)
+    out: dict[str | None, Any] = {cle[0]: part.drop("territoire")
+                                  for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
+    out[None] = df.head(0).drop("territoire")  # a territory with none: the same columns, no row
+    return out
 
 
 def communes(con, niveau: str, code: str, a_accompagner: bool = False):
@@ -94,11 +181,78 @@ def communes(con, niveau: str, code: str, a_accompagner: bool = False):
     communes are kept: a batch renders its pages level by level (:mod:`.runner`), and all
     France's communes at each level would weigh on every kernel."""
     partage(con, ("communes",), dict)  # the connection's data, then another level's communes dropped
-    for cle in [c for c in _ENTREPOT["donnees"] if c[0] == "communes" and len(c) > 1 and c[1] != niveau]:
-        del _ENTREPOT["donnees"][cle]
+    _garder_un_niveau(niveau)
     part = partage(con, ("communes", niveau, a_accompagner), lambda: _communes_par_code(con, niveau, a_accompagner))
     if code in part:
         return part[code]
-    api.verifier_territoire(con, niveau, code)  # a French error if unknown; else it has none
-    seul = api.communes_a_accompagner if a_accompagner else (lambda n, c, con: api.presence(niveau=n, code=c, con=con))
-    return seul(niveau, code, con=con)  # the empty frame, with its columns
+    if code not in {c for c, _, _ in territoires(con, niveau)}:
+        api.verifier_territoire(con, niveau, code)  # a French error
+    return part[None]  # a territory of the level without any
+
+
+def _wkb_du_run(con, genre: str, niveau: str) -> dict[str, list] | None:
+    """``{territoire: [(code, WKB)]}`` of the run's file of ``genre`` (``None``: no file),
+    read once per level."""
+    def par_code():
+        df = niveau_disque.lire(_dossier(con), genre, niveau)
+        if df is None:
+            return None
+        return {cle[0]: list(zip(part["code"].to_list(), part["wkb"].to_list()))
+                for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
+
+    partage(con, (genre,), dict)
+    _garder_un_niveau(niveau)
+    return partage(con, (genre, niveau), par_code)
+
+
+def geometrie_communes(con, niveau: str, code: str) -> "geo.Geometries":
+    """The map's communes of one territory (:func:`territoires.geo.communes`): its slice of
+    the run's file of its level when there is one, else its own query (a notebook alone)."""
+    part = _wkb_du_run(con, "geometrie", niveau)
+    if part is None:
+        return geo.communes(con, niveau, code)
+    return geo.from_wkb_rows(sorted(part.get(code, [])), niveaux.precision(niveau))
+
+
+def contexte(con, niveau: str, code: str, geoms: "geo.Geometries") -> "geo.Geometries":
+    """The communes around the map of ``geoms`` (:func:`territoires.geo.contexte` in the
+    map's frame, :func:`vue`): the run's file of its level when there is one."""
+    part = _wkb_du_run(con, "contexte", niveau)
+    if part is None:
+        return geo.contexte(con, niveau, code, vue=vue(geoms))
+    return geo.from_wkb_rows(part.get(code, []), niveaux.precision(niveau))
+
+
+def genres_du_run(niveaux_pages: list[str]) -> list[tuple[str, str]]:
+    """``[(genre, niveau)]`` that pages of ``niveaux_pages`` (in the order their pages
+    come) read, in that order: every kind of a dashboard level, the wide table of the level
+    below (the map's table), the rates of the levels a page is compared with; the alliance
+    page's rates and its EPCI maps' table."""
+    voulus: list[tuple[str, str]] = []
+    for n in niveaux_pages:
+        if n == "alliance":
+            voulus += [(g, m) for m in ("alliance", "region") for g in ("taux", "taux_tranches")] + [("large", "epci")]
+            continue
+        sous = niveaux.get(n).sous_niveau
+        voulus += [(g, n) for g in GENRES if g != "contexte" or n in AVEC_CONTEXTE]
+        voulus += [("large", sous)] if sous in niveaux.TABLEAU else []
+        voulus += [(g, m) for m in (*niveaux.TABLEAU, "alliance") if niveaux.get(m).ordre > niveaux.get(n).ordre
+                   for g in ("taux", "taux_tranches")]
+    return list(dict.fromkeys(voulus))
+
+
+def preparer(con, d, voulus: list[tuple[str, str]], arret=None) -> None:
+    """Write each ``(genre, niveau)`` of ``voulus`` to the run cache ``d`` (opened by
+    :func:`.niveau_disque.ouvrir`), in order, then tell the kernels it is done; stops early
+    when ``arret`` (an event) is set. Kernels compute what is missing themselves."""
+    try:
+        for genre, n in voulus:
+            if arret is not None and arret.is_set():
+                return
+            try:
+                df = GENRES[genre](con, n)
+            except Exception:  # noqa: BLE001 - e.g. a level this warehouse lacks: the page says why itself
+                continue
+            niveau_disque.ecrire(d, genre, n, df)
+    finally:
+        niveau_disque.fermer(d)

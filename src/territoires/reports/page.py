@@ -240,7 +240,7 @@ def poids_score(con) -> list[tuple[str, int]]:
             "select c.libelle, p.poids from raw.score_ponderations p "
             "join raw.indicateurs_criteres c using (critere) order by p.ordre").fetchall()]
 
-    return memo(("poids", id(con)), compute)
+    return page_niveau.une_fois(con, ("poids",), compute)
 
 
 def texte_poids(con) -> str:

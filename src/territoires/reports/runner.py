@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from territoires import interruptions, niveaux
 from territoires.config import settings
 from territoires.entrepot.connexion import connect
 from territoires.progress import Progress
-from territoires.reports import donnees, fiches, index, manifeste, site
+from territoires.reports import donnees, fiches, index, manifeste, niveau as page_niveau, niveau_disque, site
 from territoires.reports.noyau import Noyau, anticipe, kernel_env
 from territoires.reports.publication import write_assets, write_atomic
 from territoires.reports.travailleur import NOTEBOOKS, Travailleur, init_worker, run_page
@@ -153,13 +154,19 @@ def run(
                    "single_file": single_file, "timeout": timeout, "env": env}
 
     lu_index = _LectureIndex(cfg.warehouse)
+    # more pages than workers: each level's page data computed once here, read by every kernel
+    par_niveau = _DonneesNiveaux(cfg.warehouse, construction["empreinte"], todo) if len(todo) > jobs else None
     interruption: KeyboardInterrupt | None = None
     try:
         if todo:
+            if par_niveau is not None:
+                par_niveau.lancer()
             _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer)
     except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
         interruption = exc
     finally:
+        if par_niveau is not None:
+            par_niveau.finir(0.5 if interruption is not None else None)
         if early is not None:
             early.arreter()
     if interruption is not None:
@@ -255,6 +262,50 @@ class _LectureIndex:
 
     def resultat(self) -> dict[str, Any]:
         return self.future.result() if self.future is not None else index.lire(self.warehouse)
+
+
+class _DonneesNiveaux:
+    """The page data of every level of the run (:func:`.niveau.preparer`), written to disk
+    by a thread of this process while the workers start and render (DuckDB and polars work
+    outside the GIL; this process mostly waits on its workers), removed when the run ends."""
+
+    def __init__(self, warehouse: Path, empreinte: str, pages: list[site.Page]) -> None:
+        ordre = sorted(pages, key=lambda p: -niveaux.get(p.niveau).ordre)  # as the pages come
+        self.warehouse = warehouse
+        self.voulus = page_niveau.genres_du_run(list(dict.fromkeys(p.niveau for p in ordre)))
+        self.dossier = niveau_disque.dossier(warehouse, empreinte)
+        self.arret = threading.Event()
+        self.fil: threading.Thread | None = None
+        self.con = None
+
+    def lancer(self) -> None:
+        # announced before any worker starts: a kernel then waits for these files
+        niveau_disque.ouvrir(self.dossier, self.voulus)
+        self.fil = threading.Thread(target=self._ecrire, name="donnees-niveaux", daemon=True)
+        self.fil.start()
+
+    def _ecrire(self) -> None:
+        try:
+            self.con = connect(self.warehouse, spatial=False)
+            page_niveau.preparer(self.con, self.dossier, self.voulus, self.arret)
+        except Exception:  # noqa: BLE001 - the kernels compute what is missing themselves
+            niveau_disque.fermer(self.dossier)
+        finally:
+            if self.con is not None:
+                self.con.close()
+
+    def finir(self, attente: float | None = None) -> None:
+        """Stop writing (``attente``: seconds at most, then leave the thread to fail on the
+        removed folder) and remove the run's files."""
+        self.arret.set()
+        if self.con is not None:  # an interrupted run does not wait for the level being read
+            try:
+                self.con.interrupt()
+            except Exception:  # noqa: BLE001 - closed already
+                pass
+        if self.fil is not None:
+            self.fil.join(attente)
+        niveau_disque.supprimer(self.dossier)
 
 
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,

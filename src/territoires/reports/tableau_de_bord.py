@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import charts, couleurs, formats, geo, niveaux
+from territoires import charts, couleurs, formats, niveaux
 from territoires.reports import adhesion as section_adhesion, chantiers, donnees, pairs, provenance, retenir, site
 from territoires.reports import niveau as page_niveau
 from territoires.reports.accompagner import communes_a_accompagner  # noqa: F401 - a section of the notebook
@@ -154,10 +154,10 @@ def _navigation(t: Territoire) -> str:
 def carte(t: Territoire) -> None:
     """Choropleth of the territory's communes; an indicator selector; a data table."""
     con = t.con
-    geoms = geo.communes(con, t.niveau, t.code)
+    geoms = page_niveau.geometrie_communes(con, t.niveau, t.code)
     ctx = None
-    if t.niveau in ("epci", "departement") and geoms.bbox:
-        ctx = geo.contexte(con, t.niveau, t.code, vue=geo.cadre(geoms.bbox))
+    if t.niveau in page_niveau.AVEC_CONTEXTE and geoms.bbox:
+        ctx = page_niveau.contexte(con, t.niveau, t.code, geoms)
     pres = presence(t)
     cat = {c["indicateur"]: c for c in catalogue(con)}
     noms = [pres.get(c, {}).get("nom") or c for c in geoms.ids]
