@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from territoires import formats, tableurs
+from territoires import formats, niveaux, tableurs
 from territoires.html import defilante, e, num
 from territoires.html import table as table_html
 from territoires.indicators.domaines import Domaine
@@ -121,7 +121,7 @@ def _liste(t: Territoire, d: Domaine, inds: list[dict[str, Any]], mesures: list[
     lien = (f'<p class="telechargements"><a class="telecharger" href="{csv_data_uri(csv)}" '
             f'download="{e(slug)}.csv">Télécharger les autres adhérents mesurés (CSV, {formats.entier(len(ordre))} '
             f"adhérent{'s' if len(ordre) > 1 else ''}, critère par critère)</a></p>")
-    heads = ["Adhérent", "Type"] + (["Opérateur"] if plusieurs else []) + entetes + ["Critères manqués"]
+    heads = ["Adhérent", "Type"] + ([niveaux.get("operateur").libelle] if plusieurs else []) + entetes + ["Critères manqués"]
     lignes = [[r["nom"], r["type"] or "–"] + ([r["nom_operateur"]] if plusieurs else [])
               + [num(detail(x)) for x in r["details"]] + [" ; ".join(motifs.get(r["code"], [])) or "aucun"]
               for r in ordre[:MAX_LISTE]]
