@@ -168,6 +168,22 @@ INTERACTIVE = """new Promise(function (resolve) {
 })"""
 
 
+#: every figure was drawn (mark « territoires:apercu ») before plotly.js was asked for, if it was
+DESSINE_AVANT_PLOTLY = """(function () {
+  var a = performance.getEntriesByName('territoires:apercu')[0], c = performance.getEntriesByName('territoires:chargement')[0];
+  return !!a && (!c || c.startTime > a.startTime);
+})()"""
+
+#: wait (at most 10 s) for plotly.js loaded without a click, in idle time after the first paint
+PLOTLY_PRECHARGE = """new Promise(function (resolve) {
+  var t0 = performance.now();
+  (function check() {
+    if ((window.Plotly && window.Territoires.dessiner) || performance.now() - t0 > 10000) { resolve(typeof window.Plotly); return; }
+    setTimeout(check, 20);
+  })();
+})"""
+
+
 def _open(b: Chromium, page: Path) -> dict:
     """Open a page: its maps are drawn as SVG at once, plotly.js is not loaded."""
     b.send("Page.navigate", url=page.as_uri())
@@ -182,7 +198,7 @@ def test_region_dashboard_draws_offline_without_errors(pages, browser, tmp_path)
     # every figure drawn without plotly.js: maps in SVG, bars in HTML
     assert browser.eval("document.querySelectorAll('.trace[data-dessine]').length") == \
         browser.eval("document.querySelectorAll('figure.graphique').length") >= 3
-    assert browser.eval("typeof window.Plotly") == "undefined"
+    assert browser.eval(DESSINE_AVANT_PLOTLY)
     assert browser.eval("document.querySelectorAll('.barres .barre').length") > 10
     # the legend says every class, « donnée absente » included
     legende = browser.eval("document.querySelector('.graphique.carte .legende').innerText")
@@ -290,16 +306,45 @@ def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser
 
 
 def test_plotly_loads_only_for_the_interactive_map(pages, browser, tmp_path):
-    """The SVG map is the default: plotly.js (4.8 MB) is neither requested nor parsed until
-    the reader asks for the interactive map, which then replaces the SVG on screen."""
+    """The SVG map is the default: plotly.js (1.4 MB) is asked for only once every figure is
+    drawn, in idle time, so that the click on « Carte interactive » pays only for plotly's
+    drawing; it draws nothing until the reader asks, then replaces the SVG on screen."""
     drawn = _open(browser, pages / "region" / "53.html")
     assert drawn["paths"] >= 270
-    assert not [u for u in browser.requests() if "plotly" in u]
-    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
-    assert browser.eval(INTERACTIVE)["paths"] >= 270
+    assert browser.eval(PLOTLY_PRECHARGE) == "object"
+    assert browser.eval(DESSINE_AVANT_PLOTLY)
+    assert browser.eval("performance.getEntriesByName('territoires:chargement').length") == 1
     assert [u for u in browser.requests() if u.endswith("plotly.min.js")]
+    assert browser.eval("document.querySelectorAll('path.choroplethlocation').length") == 0
+    assert browser.eval("getComputedStyle(document.querySelector('svg.apercu')).display") == "block"
+    assert browser.eval(INTERACTIVE)["paths"] >= 270
     assert browser.eval("getComputedStyle(document.querySelector('svg.apercu')).display") == "none"
+    assert browser.eval("performance.getEntriesByName('territoires:chargement').length") == 1  # loaded once
     assert not browser.errors(), browser.errors()
+
+
+def test_without_plotly_js_the_svg_map_stays_and_the_click_says_so(pages, browser, tmp_path):
+    """A failed preload is silent and forgotten: the click tries again, says the interactive
+    map could not be loaded, and leaves the SVG map on screen, the button usable."""
+    copie = tmp_path / "site"
+    shutil.copytree(pages, copie)
+    (copie / "assets" / "plotly.min.js").unlink()
+    assert _open(browser, copie / "region" / "53.html")["paths"] >= 270
+    assert browser.eval("""new Promise(function (resolve) {
+      var t0 = performance.now();
+      (function check() {
+        var n = performance.getEntriesByName('territoires:chargement').length;
+        if (n || performance.now() - t0 > 10000) { setTimeout(function () { resolve(n); }, 200); return; }
+        setTimeout(check, 20);
+      })();
+    })""") == 1
+    browser.eval("document.querySelector('.graphique.carte button.interactif').click()")
+    browser.eval("new Promise(r => setTimeout(r, 300))")
+    assert browser.eval("performance.getEntriesByName('territoires:chargement').length") == 2
+    assert "n'a pas pu être chargée" in _texte(browser, ".graphique.carte .actions-carte .note")
+    assert browser.eval("getComputedStyle(document.querySelector('svg.apercu')).display") == "block"
+    assert not browser.eval("document.querySelector('.graphique.carte button.interactif').disabled")
+    assert browser.eval("typeof window.Plotly") == "undefined"
 
 
 @pytest.fixture(scope="module")

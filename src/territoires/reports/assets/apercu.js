@@ -1,9 +1,10 @@
 /* territoires — draws every figure of a page without plotly.js: maps as plain SVG (same
    polygons, classes, colours and projection as the interactive map), bar charts as HTML,
    each map with its HTML legend (every class labelled, « donnée absente » included) and a
-   keyboard-usable indicator selector. plotly.js (its 1.4 MB geo bundle) is loaded only when the reader
-   asks for the interactive map (button « Carte interactive »): territoires.js then draws
-   it with plotly. Also holds the geometry decoder and the table filters. No network. */
+   keyboard-usable indicator selector. plotly.js (its 1.4 MB geo bundle) is loaded only
+   once every figure is drawn, in idle time (or when the reader points at « Carte
+   interactive »), and draws a map only when the reader asks for it: territoires.js then
+   draws it with plotly. Also holds the geometry decoder and the table filters. No network. */
 (function () {
   "use strict";
   var T = (window.Territoires = window.Territoires || {});
@@ -293,7 +294,10 @@
     div.setAttribute("data-dessine", "1");
   }
 
-  /* « Carte interactive »: loads plotly.js and territoires.js once, then draws this map. */
+  /* « Carte interactive »: plotly.js and territoires.js, loaded once, then this map drawn.
+     The scripts are loaded ahead of the click (precharger): in idle time once every figure
+     is drawn, or as soon as the reader points at or focuses the button; the click then
+     pays only for plotly's drawing. A failed preload is forgotten: the click tries again. */
   var moi = document.currentScript;
   var chargement = null;
   function charger(src) {
@@ -306,19 +310,32 @@
       document.body.appendChild(s);
     });
   }
-  T.interactif = function (fig) {
-    if (fig._plotly) return Promise.resolve();
+  function scripts() {
     if (!chargement) {
       var plotly = moi && moi.getAttribute("data-plotly"), script = moi && moi.getAttribute("data-script");
+      try { performance.mark("territoires:chargement"); } catch (e) { /* old browsers */ }
       chargement = (window.Plotly || !plotly ? Promise.resolve() : charger(plotly)).then(function () {
         return T.dessiner || !script ? null : charger(script);
       });
+      chargement.catch(function () { chargement = null; });
     }
-    return chargement.then(function () {
+    return chargement;
+  }
+  function precharger() { scripts().catch(function () { /* the click says it */ }); }
+  T.interactif = function (fig) {
+    if (fig._plotly) return Promise.resolve();
+    return scripts().then(function () {
       if (!window.Plotly || !T.dessiner) throw new Error("plotly.js indisponible");
       return T.dessiner(fig, fig._choix || 0);
     });
   };
+  /* In idle time after the first paint, unless the reader asked to save data. */
+  function prechargerAuRepos() {
+    if (!document.querySelector("button.interactif")) return;
+    if (navigator.connection && navigator.connection.saveData) return;
+    if (window.requestIdleCallback) window.requestIdleCallback(precharger, { timeout: 3000 });
+    else setTimeout(precharger, 500);
+  }
   function bouton(fig) {
     var b = document.createElement("button");
     b.type = "button";
@@ -327,6 +344,7 @@
     var note = document.createElement("span");
     note.className = "note";
     note.setAttribute("aria-live", "polite");
+    ["pointerenter", "touchstart", "focus"].forEach(function (ev) { b.addEventListener(ev, precharger, { passive: true }); });
     b.addEventListener("click", function () {
       b.disabled = true;
       note.textContent = "Chargement de la carte interactive…";
@@ -444,6 +462,7 @@
     });
     try { performance.mark("territoires:apercu"); } catch (e) { /* old browsers */ }
     filtres();
+    prechargerAuRepos();
     document.documentElement.setAttribute("data-figures", "ok");
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", demarrer);

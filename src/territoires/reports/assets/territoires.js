@@ -78,9 +78,11 @@
     var menu = ((d.figure.layout || {}).updatemenus || [])[0];
     var b = menu && menu.buttons ? menu.buttons[i] : null;
     if (!b || !fig._plotly) return Promise.resolve();
-    if (b.method === "update") return Plotly.update(div, b.args[0], b.args[1] || {}, b.args[2]);
-    if (b.method === "relayout") return Plotly.relayout(div, b.args[0]);
-    return Plotly.restyle(div, b.args[0], b.args[1]);
+    var args = Object.assign({}, b.args[0]);
+    etiquettes(args, true); /* a copy: the SVG map reads the button's own arguments */
+    if (b.method === "update") return Plotly.update(div, args, b.args[1] || {}, b.args[2]);
+    if (b.method === "relayout") return Plotly.relayout(div, args);
+    return Plotly.restyle(div, args, b.args[1]);
   };
 
   /* The interactive map of a figure, with plotly, showing variant i (asked by apercu.js). */
@@ -99,12 +101,12 @@
       etiquettes(t, false);
       t.showscale = false; /* the page's HTML legend says every class */
     });
-    if (layout.coloraxis) layout.coloraxis.showscale = false;
+    /* plotly gets neither its menus (the page's <select> drives the map through T.choisir)
+       nor the figure's own layout object (T.choisir reads the menus there) */
+    layout = Object.assign({}, layout);
+    delete layout.updatemenus;
+    if (layout.coloraxis) layout.coloraxis = Object.assign({}, layout.coloraxis, { showscale: false });
     layout.margin = Object.assign({}, layout.margin || {}, { b: 0 });
-    (layout.updatemenus || []).forEach(function (m) {
-      (m.buttons || []).forEach(function (b) { if (b.args && b.args[0]) etiquettes(b.args[0], true); });
-      m.visible = false; /* the page's <select> drives the map */
-    });
     var large = div.clientWidth || fig.clientWidth || 800;
     var config = Object.assign({}, CONFIG, figure.config || {});
     if (large < 600) {
@@ -112,12 +114,22 @@
       if (layout.height) layout.height = Math.max(300, Math.min(layout.height, Math.round(large * 1.05)));
     }
     if (layout.height) layout.height -= 60; /* no colour bar under the map */
-    return Plotly.newPlot(div, figure.data, layout, config).then(function () {
+    /* The SVG map hidden while plotly draws (its paths are then left out of the style and
+       layout passes plotly triggers), the figure keeping its height; back if plotly fails. */
+    div.style.minHeight = div.offsetHeight + "px";
+    fig.classList.add("dessinee");
+    return Promise.resolve().then(function () {
+      return Plotly.newPlot(div, figure.data, layout, config);
+    }).then(function () {
+      div.style.minHeight = "";
       fig._plotly = true;
-      fig.classList.add("dessinee");
       div.setAttribute("data-interactive", "1");
       marque("territoires:" + fig.id);
       return i ? T.choisir(fig, i) : null;
+    }, function (err) {
+      div.style.minHeight = "";
+      fig.classList.remove("dessinee");
+      throw err;
     });
   };
 })();
