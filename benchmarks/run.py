@@ -316,7 +316,7 @@ def paint_time(page: Path, shim: bool = False, first: bool = False) -> float | N
     probe = page.with_name(page.stem + ".probe.html")
     text = page.read_text(encoding="utf-8")
     probe.write_text(text.replace("<head>", "<head>" + PROBE + (GEO_SHIM if shim else ""), 1), encoding="utf-8")
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # chromium may still write there
         proc = subprocess.run(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -329,26 +329,34 @@ def paint_time(page: Path, shim: bool = False, first: bool = False) -> float | N
     return float(m.group(1)) if m else None
 
 
-def interactive_time(page: Path) -> float | None:
+def interactive_time(page: Path, attente: float = 0) -> float | None:
     """ms from the click on « Carte interactive » to plotly's map drawn, driven through the
     DevTools protocol (the tests' Chromium driver): open the page, wait for the SVG map,
+    ``attente`` seconds more (a reader's pace: plotly.js is loaded in idle time meanwhile),
     click, wait for plotly's paths. ``None`` without chromium."""
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from test_browser import INTERACTIVE, MAP_DRAWN, Chromium
     except Exception:  # noqa: BLE001 - pytest skips the module without chromium
         return None
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # chromium may still write there
         b = Chromium(Path(profile))
         try:
             b.send("Page.enable")
             b.send("Page.navigate", url=page.as_uri())
             b.wait_event("Page.loadEventFired")
             b.eval(MAP_DRAWN)
+            if attente:
+                b.eval(f"new Promise(r => setTimeout(r, {attente * 1000:.0f}))")
             r = b.eval(INTERACTIVE)
         finally:
             b.close()
     return r["ms"] if r and r.get("paths") else None
+
+
+#: seconds between the SVG map on screen and the click at a reader's pace (finding the button
+#: and pointing at it takes longer; plotly.js is loaded in idle time meanwhile)
+LECTEUR = 1.0
 
 
 def bench_browser(repeat: int) -> dict:
@@ -362,8 +370,12 @@ def bench_browser(repeat: int) -> dict:
     if not out["chromium"] or not page.exists() or not naive.exists():
         return out
     preview = [paint_time(page, first=True) for _ in range(repeat)]
-    clic = [interactive_time(page) for _ in range(repeat)]
+    clic, lecteur = [], []
+    for _ in range(repeat):  # alternately: the same load for both
+        clic.append(interactive_time(page))
+        lecteur.append(interactive_time(page, LECTEUR))
     out["clic"] = stats([v / 1000 for v in clic if v is not None]) if any(clic) else None
+    out["clic_lecteur"] = stats([v / 1000 for v in lecteur if v is not None]) if any(lecteur) else None
     out["preview"] = stats([v / 1000 for v in preview if v is not None]) if any(preview) else None
     raw = [paint_time(naive) for _ in range(repeat)]
     base = [paint_time(naive, shim=True) for _ in range(repeat)]
@@ -386,8 +398,9 @@ def report_browser(r: dict) -> list[str]:
     return lines + [
         "| measure | figure | budget | met |",
         "| --- | --- | --- | --- |",
-        f"| ours, region page: first map painted (SVG map, plotly.js not loaded) | {fmt(first)} | ≤ 1.5 s | {'yes' if first['median'] <= 1.5 else 'no'} |",
-        f"| ours: time to an interactive map, from the click on « Carte interactive » (plotly.js loaded then) | {fmt(r['clic']) if r.get('clic') else 'not measured'} | ≤ 0.6 s | {('yes' if r['clic']['median'] <= 0.6 else 'no') if r.get('clic') else 'n/a'} |",
+        f"| ours, region page: first map painted (SVG map, before plotly.js is loaded) | {fmt(first)} | ≤ 1.5 s | {'yes' if first['median'] <= 1.5 else 'no'} |",
+        f"| ours: time to an interactive map, from a click on « Carte interactive » {LECTEUR:.0f} s after the SVG map shows (a reader's pace; plotly.js loaded meanwhile, in idle time) | {fmt(r['clic_lecteur']) if r.get('clic_lecteur') else 'not measured'} | ≤ 0.6 s | {('yes' if r['clic_lecteur']['median'] <= 0.6 else 'no') if r.get('clic_lecteur') else 'n/a'} |",
+        f"| ours: the same, clicked as soon as the SVG map shows (plotly.js still loading) | {fmt(r['clic']) if r.get('clic') else 'not measured'} | ≤ 0.6 s | {('yes' if r['clic']['median'] <= 0.6 else 'no') if r.get('clic') else 'n/a'} |",
         f"| naive route's page, as exported | {'never painted' if not r.get('naive_offline_painted') else 'painted'} offline in {len(r.get('naive_runs', [])) or 'all'} tries (plotly fetches its world topojson from a CDN) | | |",
         f"| naive route's page, given our offline world topology | {fmt(naive) if naive else 'not painted'} | | |",
         f"| ratio | {f'{ratio:.1f} ×' if ratio else 'n/a'} | ≥ 3 × sooner | {('yes' if ratio >= 3 else 'no') if ratio else 'n/a'} |",
@@ -395,9 +408,11 @@ def report_browser(r: dict) -> list[str]:
         "Time from navigation start to the map's paths in the DOM, probed by a script injected",
         "into a copy of each page. Our pages paint each map at once as a plain SVG from the",
         "embedded data (`assets/apercu.js`, same polygons, classes, colours and projection) and",
-        "never load plotly.js unless the reader presses « Carte interactive » (the probe presses",
-        "it through the DevTools protocol once the SVG map shows, and times plotly's map from",
-        f"the click); then plotly.js ({r.get('plotly_js', 0) / 1e6:.1f} MB, {r.get('plotly_paquet', '')}) is parsed and draws the interactive map in place.",
+        f"load plotly.js ({r.get('plotly_js', 0) / 1e6:.1f} MB, {r.get('plotly_paquet', '')}) only afterwards, in idle time",
+        "(or when the reader points at the button); it draws the interactive map in place only when",
+        "the reader presses « Carte interactive » (the probe presses it through the DevTools",
+        f"protocol {LECTEUR:.0f} s after the SVG map shows, and again as soon as it shows, alternately, and",
+        "times plotly's map from the click).",
         "The naive page loads plotly.js with the page and draws nothing",
         "offline; to time its painting at all, its copy gets the empty world topology ours carry.",
         "",
