@@ -157,10 +157,22 @@ def tuer(pids: Iterable[int], sig: int = signal.SIGKILL) -> None:
             os.kill(p, sig)
 
 
+def _suivi_des_ressources(pid: int) -> bool:
+    """Python's ``multiprocessing`` resource tracker: it must outlive the workers, whose
+    semaphores it forgets when they are closed (killed before, it is relaunched, knows none
+    of them and prints a « KeyError: '/mp-…' » traceback for each). It ends by itself,
+    with its parent."""
+    try:
+        return b"multiprocessing.resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def arreter_descendants(delai: float = 1.0) -> list[int]:
     """SIGTERM to every descendant (each removes its own temporaries), then SIGKILL to
-    those still there after ``delai`` seconds. Returns the processes found."""
-    pids = descendants()
+    those still there after ``delai`` seconds; ``multiprocessing``'s resource tracker
+    aside (:func:`_suivi_des_ressources`). Returns the processes stopped."""
+    pids = [p for p in descendants() if not _suivi_des_ressources(p)]
     tuer(pids, signal.SIGTERM)
     fin = time.monotonic() + delai
     while time.monotonic() < fin and any(pid_vivant(p) and not _zombie(p) for p in pids):
