@@ -435,7 +435,7 @@ def test_sections_list_the_non_commune_members_with_their_csv(site_chantiers):
     # purchasing: the members that buy (the CCAS), its contracts with a social clause
     achats = _autres(html, "achats-responsables")
     acheteurs = {k: v for k, v in ici.items() if v["achats_acheteur"]}
-    assert _ligne(achats, "Clause sociale (communes)")[-1] == pct("achats_clause_sociale", acheteurs)
+    assert _ligne(achats, "Clause sociale (acheteurs)")[-1] == pct("achats_clause_sociale", acheteurs)
     n, d = (sum(v[k] for v in acheteurs.values()) for k in ("achats_marches_sociaux", "achats_marches_sociaux_renseignes"))
     assert _ligne(achats, "Clause sociale (marchés)")[-1] == f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
     assert "CCAS fictif" in _texte(achats)
@@ -472,7 +472,7 @@ def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
         n, d = c.execute("select numerateur, denominateur from marts.indicateurs where niveau = 'operateur' "
                          "and code = 'fictif' and tranche_taille = 'ensemble' and indicateur = 'part_donnees_ouvertes'"
                          ).fetchone()
-    ligne = _ligne(s, "Communes publiant des données ouvertes sur data.gouv.fr")
+    ligne = _ligne(s, "Données ouvertes")  # the short label, as the members' table below
     assert ligne[1] == f"{n / d * 100:.1f}".replace(".", ",") + f" % ({n} / {d})"
     assert [h for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', s)][:3] == [
         "Indicateur", "Opérateur fictif de test", "Alliance"]
@@ -481,10 +481,53 @@ def test_the_alliance_page_puts_the_operators_side_by_side(site_chantiers):
     assert "Source : organisations de data.gouv.fr (date du téléchargement)" in _texte(s)
 
 
+def _autres_alliance(html: str) -> dict[str, str]:
+    """Per domain anchor, the alliance page's part on the members that are not communes."""
+    s = _section(html, "chantiers")
+    parts = {d.ancre: s.split(f'id="chantier-{d.ancre}"')[1].split("<h3")[0].partition("<h4>Autres adhérents")
+             for d in domaines()}
+    return {k: p[1] + p[2] for k, p in parts.items()}
+
+
+def test_the_alliance_page_measures_the_other_members_as_recounted(site_chantiers):
+    """Issue 20: the alliance page puts each operator's members that are not communes side by
+    side on the three domains; its figures and CSV equal the recount from the files served
+    and the probe's journal; its labels never say « communes »."""
+    from adherents_fabrique import siret
+
+    home, reports = site_chantiers
+    attendus = _attendus_membres(home)  # the five, the hospital without a commune included
+    html = (reports / "alliance.html").read_text(encoding="utf-8")
+    parts = _autres_alliance(html)
+
+    def deux(crit: str, base: str | None) -> list[str]:  # the operator's column, then the alliance's
+        membres = [x for x in attendus.values() if base is None or x[base]]
+        n = sum(x[crit] for x in membres)
+        return [f"{n / len(membres) * 100:.1f}".replace(".", ",") + f" % ({n} / {len(membres)})"] * 2
+    cyber, ouvertes, achats = (parts[d.ancre] for d in domaines())
+    sondes = sum(x["sonde_site"] or x["sonde_mail"] for x in attendus.values())
+    assert _ligne(cyber, "Adhérents mesurés / inscrits au registre")[1:] == [f"{sondes} / 5"] * 2
+    assert _ligne(cyber, "HTTPS valide (sonde)")[1:] == deux("sonde_https_valide", "sonde_site")
+    assert _ligne(cyber, "DMARC protégé")[1:] == deux("sonde_dmarc_protege", "sonde_mail")
+    assert _ligne(ouvertes, "Adhérents mesurés / inscrits au registre")[1:] == ["5 / 5"] * 2
+    assert _ligne(ouvertes, "Données ouvertes")[1:] == deux("opendata_publie", None)
+    assert _ligne(ouvertes, "Données ouvertes (observatoire)")[1:] == deux("odf_publie", None)
+    assert _ligne(achats, "Clause sociale (acheteurs)")[1:] == deux("achats_clause_sociale", "achats_acheteur")
+    assert _ligne(achats, "Clause environnementale (acheteurs)")[1:] == deux("achats_clause_environnementale",
+                                                                           "achats_acheteur")
+    for part in parts.values():  # a member's table never says « communes »
+        assert not [h for h in re.findall(r'<th scope="row">(.*?)</th>', part) if "commune" in h.lower()]
+    m = re.search(r'href="([^"]+\.csv)" download="donnees-ouvertes-autres-adherents-alliance-alliance\.csv"', html)
+    lignes = list(csv.DictReader(io.StringIO((reports / m.group(1)).read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert {x["identifiant"]: x["part_donnees_ouvertes"] for x in lignes} == {
+        k: "oui" if v["opendata_publie"] else "non" for k, v in attendus.items()}
+    assert siret(6002) in {x["identifiant"] for x in lignes}  # the hospital without a commune is the alliance's too
+
+
 @pytest.fixture(scope="module")
 def site_sans_observatoire(tmp_path_factory, fixture_warehouse) -> Path:
     """Each domain stands alone: the probe run and data.gouv.fr's export fetched, but not the
-    observatory, no DECP and no register: département 29's page; its ``reports``."""
+    observatory, no DECP and no register: département 29's and the alliance's pages; its ``reports``."""
     from chantiers_fabrique import ecrire_journal
     from sources_fabrique import telecharger_fixtures
 
@@ -495,7 +538,7 @@ def site_sans_observatoire(tmp_path_factory, fixture_warehouse) -> Path:
     ecrire_journal(home, fixture_warehouse)
     telecharger_fixtures(home / "data" / "raw", ["datagouv-organisations", "banatic-perimetre-epci"])
     build(departements=("29",), home=home, quiet=True)
-    rapport = runner.run("departement:29", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    rapport = runner.run("departement:29,alliance", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
     assert not rapport.echecs, rapport.echecs
     return home / "reports"
 
@@ -524,6 +567,51 @@ def test_without_the_observatory_or_a_register_each_domain_says_what_it_lacks(si
     d = domaines()[2]
     assert _texte(_section(html, d.ancre)) == f"{d.titre} {d.absente}"
     assert html.count("#meme:zone:") == 2  # two domain maps, on the shapes of the page's map
+
+
+SANS_REGISTRE = ("Aucun registre d'adhérents n'est chargé : les adhérents autres que les communes (EPCI, syndicats, "
+                 "départements…) ne sont pas mesurés ici (ni zéro, ni estimation) ; seules les communes le sont.")
+
+
+def test_without_a_register_the_alliance_page_says_once_the_other_members_are_not_measured(site_sans_observatoire):
+    section = _section((site_sans_observatoire / "alliance.html").read_text(encoding="utf-8"), "chantiers")
+    s = _texte(section)
+    assert s.count(SANS_REGISTRE) == 1 and "Autres adhérents" not in s
+    assert "%" in _ligne(section, "HTTPS valide (sonde)")[1]  # the communes are measured
+
+
+@pytest.fixture(scope="module")
+def site_sans_rapprochement(tmp_path_factory, fixture_adherents, fixture_warehouse) -> Path:
+    """A register loaded and the probe run over the communes only (none of the register's
+    other members checked), no other source: the alliance's page; its ``reports``."""
+    import shutil
+
+    from chantiers_fabrique import ecrire_journal
+
+    from territoires.reports import runner
+    from territoires.warehouse.build import build
+
+    home = tmp_path_factory.mktemp("sans-rapprochement")
+    shutil.copytree(fixture_adherents[0] / "data" / "raw", home / "data" / "raw")
+    shutil.copy(fixture_adherents[0] / "operateurs.toml", home / "operateurs.toml")
+    ecrire_journal(home, fixture_warehouse)
+    build(departements=("29",), home=home, quiet=True)
+    rapport = runner.run("alliance", jobs=1, quiet=True, home=home, notebooks_dir=NOTEBOOKS)
+    assert not rapport.echecs, rapport.echecs
+    return home / "reports"
+
+
+def test_a_register_none_of_whose_other_members_is_measured_is_one_sentence(site_sans_rapprochement):
+    html = (site_sans_rapprochement / "alliance.html").read_text(encoding="utf-8")
+    parts = _autres_alliance(html)
+    assert _texte(parts["cybersecurite"]) == (
+        "Autres adhérents (EPCI, syndicats, départements…) Aucun des 5 adhérents autres que les communes (EPCI, syndicats, "
+        "départements…) de ce territoire n'est mesuré ici (SIREN inconnu, absent des sources, ou site et messagerie "
+        "non contrôlés) : aucun chiffre n'est montré (ni zéro, ni estimation). Source : sonde de cybersécurité (date "
+        "des contrôles) : 2026-11-30 ; liste des opérateurs de messagerie (MX) : 2026-12 ; calculé le "
+        + _texte(html).split("calculé le ")[1].split(".")[0] + ".")
+    assert SANS_REGISTRE not in _texte(html)
+    assert parts["donnees-ouvertes"] == parts["achats-responsables"] == ""  # their sources not fetched: their sentence
 
 
 # ── in Chromium ─────────────────────────────────────────────────────────────
@@ -566,9 +654,14 @@ def _options_carte(b, ancre: str) -> list[str]:
 @pytest.mark.browser
 def test_without_the_observatory_in_chromium(site_sans_observatoire, browser):
     """data.gouv.fr's export without the observatory: the open-data map offers its one
-    indicator, the page draws without error, axe-core finds nothing serious."""
+    indicator, the page draws without error, axe-core finds nothing serious (nor on the
+    alliance page without a register)."""
     from test_accessibilite import _ouvrir, axe
 
+    _ouvrir(browser, site_sans_observatoire / "alliance.html")  # without a register: axe-clean too
+    assert not browser.errors(), browser.errors()
+    assert not [v for v in axe(browser) if v["impact"] in ("serious", "critical")]
+    browser.events.clear()  # axe itself asks for the CSS, which file:// refuses: not the page's error
     _ouvrir(browser, site_sans_observatoire / "departement" / "29.html")
     assert not browser.errors(), browser.errors()
     assert _options_carte(browser, "donnees-ouvertes") == []  # one indicator: no choice offered

@@ -300,9 +300,10 @@ def faits(t: Territoire) -> list[dict[str, Any]]:
 # ── the alliance page ───────────────────────────────────────────────────────
 
 def chantiers_alliance(con, alliance: Territoire) -> None:
-    """« Les chantiers de l'alliance »: each domain's indicators, operator by operator."""
-    ops = con.execute("select code, nom from marts.territoires where niveau = 'operateur' order by nom").fetchall()
-    cols = [("operateur", c, n) for c, n in ops] + [("alliance", "alliance", niveaux.libelle("alliance"))]
+    """« Les chantiers de l'alliance »: each domain's indicators, operator by operator, for
+    the communes, then for the other members (:func:`.chantiers_adherents.alliance`)."""
+    cols = [("operateur", c, n) for c, n in adhesion.operateurs(alliance)] + [
+        ("alliance", "alliance", niveaux.libelle("alliance"))]
     parts = []
     for d in domaines():
         inds = indicateurs(con, d)
@@ -317,16 +318,18 @@ def chantiers_alliance(con, alliance: Territoire) -> None:
             for n, code, _ in cols:
                 r = rates[(n, code)].get(c["indicateur"]) or {}
                 cells.append(num(val(c, r["numerateur"], r["denominateur"]) if r.get("denominateur") else "non mesuré"))
-            lignes.append([c["libelle"]] + cells)
-        parts.append(table_html(["Indicateur"] + [nom for _, _, nom in cols], lignes,
-                                legende=f"{d.titre} : les opérateurs de l'alliance côte à côte (part des communes, "
-                                        "entre parenthèses : communes concernées / communes mesurées)",
-                                numeriques=range(1, len(cols) + 1)))
-        parts.append(ligne_source(con, inds))
-    intro = ("Les domaines de la déclaration de l'alliance (novembre 2025) mesurés commune par commune, opérateur par "
-             "opérateur : chaque opérateur compte les communes de son territoire d'action, adhérentes ou non. "
-             "L'intelligence artificielle n'a pas encore de mesure ouverte.")
-    display(Bloc(section("Les chantiers de l'alliance", "".join(parts), ident="chantiers", intro=e(intro))))
+            lignes.append([court(c)] + cells)  # the short label: the members' table below has the same rows
+        parts.append("<h4>Communes</h4>" + table_html(
+            ["Indicateur"] + [nom for _, _, nom in cols], lignes,
+            legende=f"{d.titre}, communes, opérateur par opérateur ({chantiers_adherents.BASES})",
+            numeriques=range(1, len(cols) + 1)))
+        parts.append(chantiers_adherents.alliance(alliance, d, inds) + ligne_source(con, inds))
+    intro = ("Les domaines de la déclaration de l'alliance (novembre 2025) mesurés opérateur par opérateur : d'abord "
+             "les communes de chaque territoire d'action, adhérentes ou non, puis les autres adhérents inscrits au "
+             "registre de chaque opérateur. L'intelligence artificielle n'a pas encore de mesure ouverte.")
+    sans = chantiers_adherents.sans_registre(alliance) if any(indicateurs(con, d) for d in domaines()) else ""
+    body = (f'<p class="note">{e(sans)}</p>' if sans else "") + "".join(parts)
+    display(Bloc(section("Les chantiers de l'alliance", body, ident="chantiers", intro=e(intro))))
 
 
 __all__ = ["section_domaine", "chantiers_alliance", "faits", "entrees_sommaire", "par_adhesion",
