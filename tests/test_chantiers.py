@@ -515,6 +515,9 @@ def test_the_alliance_page_measures_the_other_members_as_recounted(site_chantier
     assert _ligne(achats, "Clause sociale (acheteurs)")[1:] == deux("achats_clause_sociale", "achats_acheteur")
     assert _ligne(achats, "Clause environnementale (acheteurs)")[1:] == deux("achats_clause_environnementale",
                                                                            "achats_acheteur")
+    # what is not measured for the members is named, never shown as 0 %
+    assert "Mesurés pour les communes seulement : Distance au titulaire, Plateforme de marchés." in _texte(achats)
+    assert "Mesuré pour les communes seulement : HTTPS vérifié (ANCT)." in _texte(cyber)
     for part in parts.values():  # a member's table never says « communes »
         assert not [h for h in re.findall(r'<th scope="row">(.*?)</th>', part) if "commune" in h.lower()]
     m = re.search(r'href="([^"]+\.csv)" download="donnees-ouvertes-autres-adherents-alliance-alliance\.csv"', html)

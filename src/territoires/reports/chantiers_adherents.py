@@ -104,7 +104,16 @@ def bloc(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
     lignes = [[court(c), num(val(c, n, b))] for c, (n, b) in zip(mes, totaux(mesures, len(mes))) if b]
     chiffres = table_html(["Indicateur", "Autres adhérents mesurés"], lignes,
                           legende=f"{d.titre} : {QUI}, {t.nom}", numeriques=[1])
-    return titre + chiffres + _liste(t, d, mes, mesures)
+    return titre + chiffres + _pour_les_communes(inds, mes) + _liste(t, d, mes, mesures)
+
+
+def _pour_les_communes(inds: list[dict[str, Any]], mes: list[dict[str, Any]]) -> str:
+    """The note naming the domain's indicators measured for the communes only (never a 0 % for the members)."""
+    seuls = [court(c) for c in inds if c not in mes]
+    if not seuls:
+        return ""
+    return (f'<p class="note">Mesuré{"s" if len(seuls) > 1 else ""} pour les communes seulement : '
+            f"{e(', '.join(seuls))}.</p>")
 
 
 def _ordre(mesures: list[dict[str, Any]], inds: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
@@ -197,7 +206,7 @@ def alliance(t: Territoire, d: Domaine, inds: list[dict[str, Any]]) -> str:
     table = table_html(["Indicateur"] + [nom for _, nom in ops] + [niveaux.libelle("alliance")], lignes,
                        legende=f"{d.titre}, autres adhérents, opérateur par opérateur ({BASES})",
                        numeriques=range(1, len(ops) + 2))
-    return titre + table + lien_csv(t, d, mes, mesures)
+    return titre + table + _pour_les_communes(inds, mes) + lien_csv(t, d, mes, mesures)
 
 
 __all__ = ["bloc", "alliance", "sans_registre", "autres", "mesurables", "constat", "totaux", "lien_csv",
