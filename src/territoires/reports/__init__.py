@@ -15,7 +15,8 @@
   :mod:`.chantiers`: the alliance's domains (cybersecurity, open data, responsible
   purchasing, declared in ``catalogue.toml`` ``[domaines]``), a section each on every
   dashboard and « Les chantiers de l'alliance » on the alliance page; :mod:`.chantiers_adherents`
-  the members that are not communes in each section, :mod:`.chantiers_mesures` how both are judged.
+  the members that are not communes in each section and on the alliance page, operator by
+  operator, :mod:`.chantiers_mesures` how both are judged.
 - :mod:`.runner`: ``territoires report --scope …`` — scheduling; :mod:`.travailleur`:
   a worker process; :mod:`.noyau`: one kernel kept alive per worker and the papermill
   engine on it; :mod:`.manifeste`: manifest and up-to-date fingerprints.

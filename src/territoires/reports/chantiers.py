@@ -1,6 +1,7 @@
 """The alliance's domains (« chantiers »): one section per domain on every dashboard
 (« Cybersécurité », « Données ouvertes », « Achats responsables ») and the alliance page's
-« Les chantiers de l'alliance », the four operators side by side.
+« Les chantiers de l'alliance », the four operators side by side for their communes, then
+for their other members (:func:`.chantiers_adherents.alliance`).
 
 The domains, their indicators and sources are declared once, in ``catalogue.toml``
 (``[domaines]``, read by :mod:`territoires.indicators.domaines`): a section shows the

@@ -1,5 +1,7 @@
 """The alliance's domains measured for the members that are not communes (EPCI, syndicats,
-départements, CCAS…), inside each domain's section of a dashboard (:mod:`.chantiers`).
+départements, CCAS…), inside each domain's section of a dashboard and, operator by operator,
+on the alliance page's « Les chantiers de l'alliance » (:mod:`.chantiers`): one computation
+(:func:`autres`, :func:`constat`, :func:`totaux`) and one CSV (:func:`lien_csv`) for both.
 
 The members are those of the page's operator(s) located in the territory, as the
 membership section lists them (:func:`.adhesion.membres`); their facts come from
