@@ -609,7 +609,7 @@ def test_a_register_none_of_whose_other_members_is_measured_is_one_sentence(site
     parts = _autres_alliance(html)
     assert _texte(parts["cybersecurite"]) == (
         "Autres adhérents (EPCI, syndicats, départements…) Aucun des 5 adhérents autres que les communes (EPCI, syndicats, "
-        "départements…) de ce territoire n'est mesuré ici (SIREN inconnu, absent des sources, ou site et messagerie "
+        "départements…) de l'alliance n'est mesuré ici (SIREN inconnu, absent des sources, ou site et messagerie "
         "non contrôlés) : aucun chiffre n'est montré (ni zéro, ni estimation). Source : sonde de cybersécurité (date "
         "des contrôles) : 2026-11-30 ; liste des opérateurs de messagerie (MX) : 2026-12 ; calculé le "
         + _texte(html).split("calculé le ")[1].split(".")[0] + ".")

@@ -82,7 +82,8 @@ def constat(t: Territoire, mes: list[dict[str, Any]]) -> tuple[list[dict[str, An
                     "(EPCI, syndicat, département…) : rien à mesurer ici.")
     mesures = [r for r in rows if any(dd for _, dd in r["faits"])]
     if not mesures:
-        return [], (f"Aucun des {formats.entier(len(rows))} {QUI} de ce territoire n'est mesuré ici (SIREN inconnu, "
+        de = niveaux.du("alliance") if t.niveau == "alliance" else "de ce territoire"
+        return [], (f"Aucun des {formats.entier(len(rows))} {QUI} {de} n'est mesuré ici (SIREN inconnu, "
                     "absent des sources, ou site et messagerie non contrôlés) : aucun chiffre n'est montré (ni zéro, "
                     "ni estimation).")
     return mesures, ""
