@@ -527,6 +527,22 @@ def test_the_alliance_page_measures_the_other_members_as_recounted(site_chantier
     assert siret(6002) in {x["identifiant"] for x in lignes}  # the hospital without a commune is the alliance's too
 
 
+def test_an_operator_without_a_register_says_so_in_its_column(site_chantiers, monkeypatch):
+    """Beside an operator whose register is loaded, one without reads « pas de registre » in
+    every row of the members' table, never 0 %, and the alliance's column counts the other."""
+    from territoires.reports import adhesion, chantiers, chantiers_adherents, donnees
+
+    home, _ = site_chantiers
+    a = donnees.alliance(str(home / "data" / "processed" / "territoires.duckdb"))
+    ops = adhesion.operateurs(a)
+    monkeypatch.setattr(adhesion, "operateurs", lambda t: ops + [("sans-registre", "Opérateur fictif sans registre")])
+    d = chantiers.domaine("donnees_ouvertes")
+    part = chantiers_adherents.alliance(a, d, chantiers.indicateurs(a.con, d))
+    for libelle in ("Adhérents mesurés / inscrits au registre", "Données ouvertes", "Plateforme open data de l'opérateur"):
+        _, fictif, autre, alliance = _ligne(part, libelle)
+        assert (autre, alliance) == ("pas de registre", fictif) and fictif != "pas de registre"
+
+
 @pytest.fixture(scope="module")
 def site_sans_observatoire(tmp_path_factory, fixture_warehouse) -> Path:
     """Each domain stands alone: the probe run and data.gouv.fr's export fetched, but not the
