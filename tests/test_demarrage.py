@@ -79,3 +79,21 @@ def test_noyau_de_rapport_sans_debogueur(site_home, fixture_warehouse):
     finally:
         noyau.arreter()
     assert msg["msg_type"] == "stream" and msg["content"]["text"].split() == ["None", sys.executable]
+
+
+def test_un_noyau_plus_lent_qu_une_seconde_finit_pret(site_home, fixture_warehouse, monkeypatch):
+    """A kernel still booting after a second answers each ``kernel_info`` request late, one
+    behind the last sent: the wait accepts any answer (a wait for the latest one's never ends)."""
+    from territoires.reports import noyau as module
+
+    lignes = module.echauffement
+    monkeypatch.setattr(module, "echauffement", lambda entrepot: (*lignes(entrepot), "import time; time.sleep(2.5)"))
+    noyau = module.Noyau(module.kernel_env(), site_home, fixture_warehouse)
+    try:
+        noyau.lancer()
+        noyau.pret(timeout=60)
+        noyau.executer("assert 1 + 1 == 2")
+        assert noyau.vivant()
+    finally:
+        noyau.arreter()
+    assert not noyau.vivant()

@@ -93,6 +93,7 @@ def test_the_pages_below_are_what_each_page_asked_for_alone(con):
 
 
 def test_each_territory_s_communes_are_its_own_query(con):
+    """Without a run's file (a notebook alone, a run of one page): each territory's own query."""
     vus = 0
     for n in niveaux.TABLEAU:
         for code in _codes(con, n):
@@ -143,6 +144,10 @@ def test_the_run_s_files_are_what_each_level_computes_and_kernels_read_them(con,
         for code in _codes(con, n):
             seul = geo.communes(con, n, code)
             assert niveau.geometrie_communes(con, n, code) == seul, (n, code)
+            # a page's communes: its slice of its level's file, as the page alone queries them
+            assert niveau.communes(con, n, code).equals(api.presence(niveau=n, code=code, con=con)), (n, code)
+            assert niveau.communes(con, n, code, a_accompagner=True).equals(
+                api.communes_a_accompagner(n, code, con=con)), (n, code)
             vus += len(seul)
             if n in niveau.AVEC_CONTEXTE and seul.bbox:
                 autour = geo.contexte(con, n, code, vue=geo.cadre(seul.bbox))

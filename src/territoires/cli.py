@@ -317,6 +317,14 @@ def _reglages_connus(args: argparse.Namespace):
         return None
 
 
+def _erreurs_connues() -> tuple[type[BaseException], ...]:
+    """The errors a command reports in one French line. DuckDB is imported only when one
+    is raised: ``territoires report`` launches its kernel in those 0.04 s."""
+    import duckdb
+
+    return (RuntimeError, OSError, ValueError, duckdb.Error)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status: 0 done, 1 error (or some pages failed),
     2 wrong usage, 3 ``fetch`` of several sources: some not refreshed (their last good copy
@@ -328,8 +336,6 @@ def main(argv: list[str] | None = None) -> int:
     ends with one French line saying what was kept. A command that writes first removes
     the temporaries left by processes that no longer exist."""
     import signal
-
-    import duckdb
 
     args = parser().parse_args(argv)
     verrou = None
@@ -350,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         except UsageError as exc:
             print(f"Erreur d'utilisation : {exc}", file=sys.stderr)
             return EXIT_USAGE
-        except (RuntimeError, OSError, ValueError, duckdb.Error) as exc:
+        except _erreurs_connues() as exc:
             if interruptions.SIGNAUX:  # the interruption, reported by a library as its own error
                 return _interruption(args.command, signal.SIGTERM in interruptions.SIGNAUX)
 

@@ -241,13 +241,14 @@ A_ACCOMPAGNER = "(not p.fiche_mairie or not p.site_declare or p.email_webmail_gr
 ORDRE_ACCOMPAGNER = "p.score_presence nulls first, p.population desc nulls last, p.code"
 
 
-def par_territoire(niveau: str, con, *, a_accompagner: bool = False) -> "pl.DataFrame":
-    """For every territory of ``niveau`` at once (a column ``territoire``, its code): the
-    rows :func:`presence` (or, ``a_accompagner``, :func:`communes_a_accompagner`) gives
-    for each, in the same order; what report pages slice one territory from."""
+def par_territoire(niveau: str, con, *, a_accompagner: bool = False, code: str | None = None) -> "pl.DataFrame":
+    """For every territory of ``niveau`` at once (a column ``territoire``, its code), or
+    for the one of ``code``: the rows :func:`presence` (or, ``a_accompagner``,
+    :func:`communes_a_accompagner`) gives for each, in the same order; what report pages
+    slice one territory from."""
     verifier_territoire(con, niveau)
     membres = ("with m as (select distinct code as territoire, code_commune from marts.appartenances"
-               " where niveau = ? and (niveau = 'epci' or dans_perimetre))")
+               f" where niveau = ?{'' if code is None else ' and code = ?'} and (niveau = 'epci' or dans_perimetre))")
     if a_accompagner:
         sql = (f"{membres} select m.territoire, {COLONNES_ACCOMPAGNER} from marts.presence_numerique p"
                f" join m on m.code_commune = p.code {JOINTURE_ACCOMPAGNER} where {A_ACCOMPAGNER}"
@@ -255,7 +256,7 @@ def par_territoire(niveau: str, con, *, a_accompagner: bool = False) -> "pl.Data
     else:
         sql = (f"{membres} select m.territoire, p.* from marts.presence_numerique p"
                " join m on m.code_commune = p.code order by m.territoire, p.code")
-    return en_polars(con, sql, [niveau])
+    return en_polars(con, sql, [niveau] if code is None else [niveau, code])
 
 
 def sources(con=None) -> "pl.DataFrame":

@@ -6,9 +6,11 @@ level, kept for the process; each page takes its slice.
 A batch kernel renders hundreds of pages (:mod:`.travailleur`): it asks the warehouse once
 per level instead of once per page and territory (a département page read 25 territories'
 rates, one query each; 112 queries a page before, 16 now). A notebook run alone (papermill, JupyterLab) computes
-its level on demand: the same rows, by the same SQL without the territory filter
-(:func:`territoires.indicators.api.requete_indicateurs`, :func:`~territoires.indicators.api.par_territoire`),
-so the same page (tests/test_niveau.py compares every territory's slice with its own query).
+its level's rates on demand: the same rows, by the same SQL without the territory filter
+(:func:`territoires.indicators.api.requete_indicateurs`), so the same page
+(tests/test_niveau.py compares every territory's slice with its own query); its communes,
+the largest of these tables, it reads alone (:func:`communes`: one territory's rows of
+:func:`~territoires.indicators.api.par_territoire`, not its whole level's).
 
 The data belong to the warehouse connection they were read from: the cached connection
 (:func:`territoires.entrepot.connexion.connect`) is another object once the file changes,
@@ -167,8 +169,13 @@ def territoires(con, niveau: str) -> list[tuple[str, str, tuple[str, ...]]]:
         "select code, nom, departements from marts.territoires where niveau = ? order by nom, code", [niveau]).fetchall()])
 
 
-def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str, Any]:
-    df = niveau_entier(con, "accompagner" if a_accompagner else "communes", niveau)
+def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str | None, Any]:
+    """``{territoire: frame}`` from the run's file of the level (under ``None``, the frame
+    of a territory without any), or ``{}`` when the run wrote none: :func:`communes` then
+    fills it with each territory asked for, by its own query."""
+    df = niveau_disque.lire(_dossier(con), "accompagner" if a_accompagner else "communes", niveau)
+    if df is None:
+        return {}
     out: dict[str | None, Any] = {cle[0]: part.drop("territoire")
                                   for cle, part in df.partition_by("territoire", as_dict=True, maintain_order=True).items()}
     out[None] = df.head(0).drop("territoire")  # a territory with none: the same columns, no row
@@ -177,9 +184,11 @@ def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str, Any]:
 
 def communes(con, niveau: str, code: str, a_accompagner: bool = False):
     """``api.presence(niveau=…, code=…)`` (or ``api.communes_a_accompagner``) of one
-    territory, from its level's table (a frame: read it, never change it). Only one level's
-    communes are kept: a batch renders its pages level by level (:mod:`.runner`), and all
-    France's communes at each level would weigh on every kernel."""
+    territory (a frame: read it, never change it): its slice of the run's file of its level
+    when there is one, else its own query (:func:`territoires.indicators.api.par_territoire`
+    with its code: a notebook alone or a run of a page or two reads its communes, not its
+    whole level's). Only one level's communes are kept: a batch renders its pages level by
+    level (:mod:`.runner`), and all France's communes at each level would weigh on every kernel."""
     partage(con, ("communes",), dict)  # the connection's data, then another level's communes dropped
     _garder_un_niveau(niveau)
     part = partage(con, ("communes", niveau, a_accompagner), lambda: _communes_par_code(con, niveau, a_accompagner))
@@ -187,7 +196,10 @@ def communes(con, niveau: str, code: str, a_accompagner: bool = False):
         return part[code]
     if code not in {c for c, _, _ in territoires(con, niveau)}:
         api.verifier_territoire(con, niveau, code)  # a French error
-    return part[None]  # a territory of the level without any
+    if None in part:
+        return part[None]  # a territory of the level without any
+    part[code] = api.par_territoire(niveau, con, a_accompagner=a_accompagner, code=code).drop("territoire")
+    return part[code]
 
 
 def _wkb_du_run(con, genre: str, niveau: str) -> dict[str, list] | None:

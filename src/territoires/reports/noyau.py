@@ -9,6 +9,11 @@ papermill's public ``papermill_engines.register``), which hands papermill/nbclie
 running kernel instead of starting one. Between pages the kernel's namespace is reset
 (:data:`RESET`), so each notebook runs as if alone; imported modules and the cached
 connection stay.
+
+The kernel process is launched before this process imports jupyter_client (:meth:`Noyau.lancer`:
+its connection file and command as jupyter_client makes them), which is then attached to
+it (:meth:`Noyau.connecter`) while it boots: a one-page run waits for its kernel, so every
+tenth of a second before the kernel starts, or after it is ready, is the run's.
 """
 
 from __future__ import annotations
@@ -41,20 +46,34 @@ LANCEUR = ("import sys; sys.modules['debugpy'] = None\n"
            "if sys.path[0] == '': del sys.path[0]  # as ipykernel_launcher: the kernel adds it back\n"
            "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
 
+#: the channels of a kernel's connection file, each on its own port
+CANAUX = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
-def specs_sans_debogueur():
-    """A kernel spec manager whose ``python3`` starts through :data:`LANCEUR` instead of
-    ``python -m ipykernel_launcher`` (same interpreter, same arguments otherwise)."""
-    from jupyter_client.kernelspec import KernelSpecManager
 
-    class Specs(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            spec = super().get_kernel_spec(kernel_name)
-            if spec.argv[1:3] == ["-m", "ipykernel_launcher"]:
-                spec.argv = [spec.argv[0], "-c", LANCEUR, *spec.argv[3:]]
-            return spec
+def connexion() -> Path:
+    """A new kernel's connection file, as jupyter_client writes one: free ports of the
+    loopback, a random signing key, ``hmac-sha256``; readable by its owner only (it holds
+    the key)."""
+    import json
+    import socket
+    import tempfile
+    import uuid
 
-    return Specs()
+    prises = []
+    for _ in CANAUX:  # all bound at once, so that no two channels get the same port
+        prise = socket.socket()
+        prise.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\0" * 8)
+        prise.bind(("127.0.0.1", 0))
+        prises.append(prise)
+    info = {canal: prise.getsockname()[1] for canal, prise in zip(CANAUX, prises)}
+    for prise in prises:
+        prise.close()
+    info.update(ip="127.0.0.1", key=str(uuid.uuid4()), transport="tcp", signature_scheme="hmac-sha256",
+                kernel_name=KERNEL_NAME)
+    fd, chemin = tempfile.mkstemp(prefix="kernel-", suffix=".json")  # mode 0600
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(info, fh)
+    return Path(chemin)
 
 
 def echauffement(entrepot: Path) -> tuple[str, ...]:
@@ -62,7 +81,9 @@ def echauffement(entrepot: Path) -> tuple[str, ...]:
     without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports, the connection to
     ``entrepot`` (the one the pages get as their ``entrepot`` parameter: the same cached
     connection) and a query with a bound parameter happen while this process imports
-    papermill and nbconvert, not during the first page."""
+    papermill and nbconvert, not during the first page. What they leave is then frozen out
+    of the garbage collector's reach (``gc.freeze``): the pages' collections no longer walk
+    the hundreds of thousands of objects of the libraries (0.02 s a page)."""
     return (
         SANS_PANDAS,
         "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
@@ -70,6 +91,7 @@ def echauffement(entrepot: Path) -> tuple[str, ...]:
         "from territoires.entrepot.connexion import connect as _connect",
         f"_connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE).execute('select ?', [1]).fetchall()",
         "del _connect",
+        "import gc as _gc; _gc.freeze(); del _gc",
     )
 
 
@@ -172,39 +194,93 @@ class Noyau:
         self.env = env
         self.cwd = cwd
         self.entrepot = entrepot  # opened as the kernel starts (:func:`echauffement`)
+        self.process: subprocess.Popen | None = None
+        self.fichier: Path | None = None  # its connection file
         self.km = None
         self.kc = None
         self.pages = 0  # pages run in this kernel (the first needs no reset)
 
     def lancer(self) -> None:
-        """Launch the kernel process (it boots while the caller does other work)."""
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
+        """Launch the kernel process (it boots while the caller does other work): started
+        as jupyter_client's local provisioner starts one (a session of its own, this
+        process's pid to watch, the same interpreter through :data:`LANCEUR`), on a
+        connection file of :func:`connexion`, without importing jupyter_client (0.1 s
+        before the kernel could start); :meth:`pret` attaches jupyter_client to it."""
         atexit.register(self.arreter)  # whatever ends the command, the kernel goes with it
-        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs_sans_debogueur())
-        run_sync(self.km.start_kernel)(
-            env=self.env, cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            extra_arguments=["--HistoryManager.hist_file=:memory:",
-                             *(f"--IPKernelApp.exec_lines={line}" for line in echauffement(self.entrepot))],
+        self.fichier = connexion()
+        argv = [sys.executable, "-c", LANCEUR, "-f", str(self.fichier), "--HistoryManager.hist_file=:memory:",
+                *(f"--IPKernelApp.exec_lines={line}" for line in echauffement(self.entrepot))]
+        self.process = subprocess.Popen(
+            argv, env={**self.env, "JPY_PARENT_PID": str(os.getpid())}, cwd=str(self.cwd),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
 
-    def pret(self) -> None:
-        """Wait for the launched kernel (warmed up by its ``exec_lines``)."""
+    def connecter(self) -> None:
+        """Attach jupyter_client to the launched kernel (a manager on its connection file, a
+        local provisioner holding its process) and open its channels. Done as early as
+        possible, while the kernel still boots: a client that subscribes to IOPub only once
+        the kernel answers misses its first status messages, and waiting for the kernel
+        (:meth:`pret`) then costs jupyter_client's 0.2 s retry."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_client.provisioning import LocalProvisioner
+
+        if self.kc is not None:
+            return
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, connection_file=str(self.fichier))
+        km.load_connection_file()
+        # no kernel spec looked up (0.05 s): it serves to launch, and the kernel is launched
+        provisioner = LocalProvisioner(kernel_id=km.kernel_id, kernel_spec=None, parent=km)
+        provisioner.connection_info = km.get_connection_info()
+        provisioner.process, provisioner.pid = self.process, self.process.pid
+        provisioner.pgid = os.getpgid(self.process.pid)
+        km.provisioner = provisioner
+        self.km = km
+        self.kc = km.client()
+        self.kc.start_channels()
+
+    def pret(self, timeout: float = 300) -> None:
+        """Wait for the launched kernel (warmed up by its ``exec_lines``): jupyter_client's
+        ``wait_for_ready`` (a ``kernel_info`` request a second until one is answered, IOPub
+        then heard from) without its last step, which waits until IOPub has been silent for
+        0.2 s (a fixed 0.2 s of every run). The messages of the wait left on both channels are
+        dropped at once; nbclient reads only those of its own requests anyway."""
+        from queue import Empty
+
         from jupyter_core.utils import run_sync
 
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        run_sync(self.kc.wait_for_ready)(timeout=300)
+        self.connecter()
+        kc = self.kc
+        limite = time.monotonic() + timeout
+        while True:
+            kc.kernel_info()
+            try:
+                # any request's answer: one sent before may be answered after this one is sent
+                pret = run_sync(kc.get_shell_msg)(timeout=1)["msg_type"] == "kernel_info_reply"
+            except Empty:
+                pret = False
+            if pret:
+                try:
+                    run_sync(kc.get_iopub_msg)(timeout=0.2)  # IOPub connected too
+                    break
+                except Empty:
+                    pass
+            if not self.vivant():
+                raise RuntimeError("le noyau s'est arrêté avant d'être prêt")
+            if time.monotonic() > limite:
+                raise RuntimeError(f"le noyau ne répond pas ({timeout:.0f} s)")
+        for lire in (kc.get_iopub_msg, kc.get_shell_msg):
+            while True:
+                try:
+                    run_sync(lire)(timeout=0)
+                except Empty:
+                    break
 
     def demarrer(self) -> None:
         self.lancer()
         self.pret()
 
     def vivant(self) -> bool:
-        from jupyter_core.utils import run_sync
-
-        return self.km is not None and bool(run_sync(self.km.is_alive)())
+        return self.process is not None and self.process.poll() is None
 
     def executer(self, code: str, timeout: float = 60) -> None:
         """Run code silently; raise RuntimeError if it fails."""
@@ -227,19 +303,19 @@ class Noyau:
     def arreter(self) -> None:
         """Stop the kernel at once: it holds nothing to save, so no graceful shutdown
         (which polls the process for 0.1 s or more); its connection file is removed."""
-        from jupyter_core.utils import run_sync
-
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(5)
             if self.km is not None:
-                proc = getattr(getattr(self.km, "provisioner", None), "process", None)
-                if proc is not None and proc.poll() is None:
-                    proc.kill()
+                from jupyter_core.utils import run_sync
+
                 run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001 - best effort at exit
             pass
-        self.km = self.kc = None
+        if self.fichier is not None:
+            self.fichier.unlink(missing_ok=True)
+        self.km = self.kc = self.process = self.fichier = None
         self.pages = 0
-
-

@@ -56,13 +56,14 @@ class Travailleur:
         self.temporaires: set[Path] = set()
         self.noyau = noyau or Noyau(env, Path(home), self.entrepot)
         atexit.register(self.noyau.arreter)
-        # the kernel boots in its own process while this one imports papermill and nbconvert
-        if self.noyau.km is None:
-            try:
-                self.noyau.lancer()
-            except Exception:  # noqa: BLE001 - retried (and reported) by the first page
-                self.noyau.arreter()
         imports_legers()
+        # the kernel boots in its own process while this one imports papermill and nbconvert
+        try:
+            if self.noyau.process is None:
+                self.noyau.lancer()
+            self.noyau.connecter()  # its channels open while it boots (see Noyau.connecter)
+        except Exception:  # noqa: BLE001 - retried (and reported) by the first page
+            self.noyau.arreter()
         import nbformat
 
         register_engine()
@@ -72,7 +73,7 @@ class Travailleur:
             path = self.notebooks_dir / name
             if path.is_file():
                 self.notebooks[name] = nbformat.read(path, as_version=4)
-        if self.noyau.km is not None:
+        if self.noyau.process is not None:
             try:
                 self.noyau.pret()
             except Exception:  # noqa: BLE001 - retried (and reported) by the first page
