@@ -7,8 +7,8 @@ Scheduling only: each worker process (:mod:`.travailleur`) keeps one Jupyter ker
 ``force``) and writes ``manifest.json``. A failing page does not stop the others and
 keeps its previous files: the manifest records the failure, its reason and the date and
 age of the page kept (``conservee``), and the index keeps linking it. With ``all`` or
-``communes`` it then writes the printable fiche of every commune (:mod:`.fiches`: one
-pass, no notebook). An interrupted batch (SIGINT, SIGTERM) stops its workers and their
+``communes`` it also writes the printable fiche of every commune (:mod:`.fiches`: one
+pass, no notebook), in a thread while the workers render the pages (:class:`_Fiches`). An interrupted batch (SIGINT, SIGTERM) stops its workers and their
 kernels, then records the interrupted run in the manifest before the command exits.
 """
 
