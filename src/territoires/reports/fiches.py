@@ -354,12 +354,15 @@ def ecrire(reports_dir: Path, warehouse: Path, liens: dict[tuple[str, str], str]
     propre = con is None
     if propre:
         con = connect(warehouse)
+    # resolved once, not per fiche (half the cost of writing them): each name in it is a
+    # checked code (chemin_fiche), and os.replace puts the fiche in place of any link so named
+    dossier = noms.dans_dossier(reports_dir, DOSSIER)
     try:
         for rel, html in fiches(con, liens, codes):
             if arret is not None and arret.is_set():
                 break
             data = html.encode("utf-8")
-            write_atomic(noms.dans_dossier(reports_dir, rel), data)
+            write_atomic(dossier / rel.rpartition("/")[2], data)
             n += 1
             octets += len(data)
     finally:
