@@ -127,6 +127,8 @@ def bench(repeat: int) -> dict:
         r["actifs"] = _octets(reports / "assets")
         m = re.search(r"fiches? de commune \([^)]*\) — ([\d\s\u202f\u00a0]+(?:,\d+)?) s", r["site"]["out"])
         r["fiches_dans_site"] = float(re.sub(r"\s", "", m.group(1)).replace(",", ".")) if m else None
+        m = re.search(r"pages? : [^\n]* — ([\d\s\u202f\u00a0]+(?:,\d+)?) s", r["site"]["out"])
+        r["pages_dans_site"] = float(re.sub(r"\s", "", m.group(1)).replace(",", ".")) if m else None
         out[label] = r
         out["charge"].append(os.getloadavg()[0])
     ecrire_svg(out)
@@ -157,9 +159,9 @@ def report(r: dict) -> list[str]:
     lignes += [
         "", "| budget | figure | met |", "| --- | --- | --- |",
         f"| all-France site ({fr['pages']:,} pages and its fiches, `--scope all`) ≤ 60 s, `--jobs 2` | {fr['site']['s']:.0f} s "
-        f"(of which fiches {fr.get('fiches_dans_site') or 0:.0f} s) | {_oui(fr['site']['s'] <= BUDGET_SITE_S['France'] and fr['site']['rc'] == 0)} |",
+        f"(pages {fr.get('pages_dans_site') or 0:.0f} s, fiches beside them {fr.get('fiches_dans_site') or 0:.0f} s) | {_oui(fr['site']['s'] <= BUDGET_SITE_S['France'] and fr['site']['rc'] == 0)} |",
         f"| four-region site ({al['pages']:,} pages and its fiches) ≤ 20 s, `--jobs 2` | {al['site']['s']:.0f} s "
-        f"(of which fiches {al.get('fiches_dans_site') or 0:.0f} s) | {_oui(al['site']['s'] <= BUDGET_SITE_S['4 regions'] and al['site']['rc'] == 0)} |",
+        f"(pages {al.get('pages_dans_site') or 0:.0f} s, fiches beside them {al.get('fiches_dans_site') or 0:.0f} s) | {_oui(al['site']['s'] <= BUDGET_SITE_S['4 regions'] and al['site']['rc'] == 0)} |",
         f"| commune fiches of the alliance ({al['nb_fiches']:,}) ≤ 2 min, `--jobs 2` | {al['fiches']['s']:.0f} s | "
         f"{_oui(al['fiches']['s'] <= BUDGET_FICHES_S['4 regions'] and al['fiches']['rc'] == 0)} |",
         f"| commune fiches of all France ({fr['nb_fiches']:,}) ≤ 8 min, `--jobs 2` | {fr['fiches']['s']:.0f} s | "
@@ -175,8 +177,8 @@ def report(r: dict) -> list[str]:
         f": {' → '.join(f'{c:.1f}' for c in r['charge'])}. Each figure is a whole "
         "command (Python start-up included). The whole site is `--scope all`: every dashboard "
         "(for France 18 regions, 101 départements and every EPCI) and the commune fiches; "
-        "dashboard pages are its manifest's entries, and per dashboard page is the whole site's "
-        "time less its fiches' own (as the command prints it), over them. Peak memory: the "
+        "dashboard pages are its manifest's entries, and per dashboard page is the time of the pages "
+        "(as the command prints it; the fiches are written meanwhile, their own time printed beside), over them. Peak memory: the "
         "largest sum of resident memory "
         "over the command's process tree (workers and kernels included), sampled every 50 ms.",
         "",
@@ -188,9 +190,9 @@ def report(r: dict) -> list[str]:
 
 # ---------------------------------------------------------------- the curve
 def par_page(x: dict) -> float:
-    """Seconds per dashboard page of the whole site: its time less what its fiches took
-    (as the command reports them), over its manifest's pages."""
-    return (x["site"]["s"] - (x.get("fiches_dans_site") or 0)) / max(x["pages"], 1)
+    """Seconds per dashboard page of the whole site: the time its pages took (as the command
+    reports them: the fiches are written meanwhile), over its manifest's pages."""
+    return (x.get("pages_dans_site") or x["site"]["s"]) / max(x["pages"], 1)
 
 
 def ecrire_svg(r: dict) -> None:

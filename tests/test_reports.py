@@ -273,7 +273,8 @@ def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, 
     nb.cells.insert(4, nbformat.v4.new_code_cell(f'if code == "{EPCI_BREST}":\n    raise RuntimeError("panne simulée")'))
     nbformat.write(nb, carnets / "tableau_de_bord.ipynb")
     monkeypatch.setenv("TERRITOIRES_HOME", str(home))
-    scope = f"departement:29,epci:{EPCI_BREST},epci:{EPCI_BIGOUDEN_SUD}"
+    # with the fiches, written while the pages run: they link to the pages the site ends with
+    scope = f"departement:29,epci:{EPCI_BREST},epci:{EPCI_BIGOUDEN_SUD},communes"
     code = main(["--quiet", "report", "--scope", scope, "--jobs", "2", "--carnets", str(carnets)])
     assert code == 1
     err = capsys.readouterr().err
@@ -290,6 +291,9 @@ def test_a_failing_notebook_leaves_the_other_pages_and_exits_non_zero(tmp_path, 
     assert manifest["departement:29"]["statut"] == "ok" and manifest[f"epci:{EPCI_BIGOUDEN_SUD}"]["statut"] == "ok"
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert "échec de la génération" in index
+    brest = (reports / "commune" / "29019.html").read_text(encoding="utf-8")
+    assert 'href="../departement/29.html"' in brest and f"epci/{EPCI_BREST}.html" not in brest
+    assert f'href="../epci/{EPCI_BIGOUDEN_SUD}.html"' in (reports / "commune" / "29220.html").read_text(encoding="utf-8")
 
 
 def test_unknown_scope_lists_the_choices(fixture_warehouse):

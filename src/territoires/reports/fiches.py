@@ -344,19 +344,30 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
 
 
 def ecrire(reports_dir: Path, warehouse: Path, liens: dict[tuple[str, str], str],
-           codes: list[str] | None = None) -> Resultat:
-    """Write every fiche under ``reports/commune/``; return how many, how long, how big."""
+           codes: list[str] | None = None, arret=None, con=None) -> Resultat:
+    """Write every fiche under ``reports/commune/``; return how many, how long, how big.
+    ``arret`` (a :class:`threading.Event` set from another thread): stop between two
+    fiches, those written being whole; ``con``: a connection to ``warehouse`` the caller
+    opened (and closes: another thread may interrupt its query), else one of its own."""
     t0 = time.perf_counter()
     n = octets = 0
-    con = connect(warehouse)
+    propre = con is None
+    if propre:
+        con = connect(warehouse)
+    # resolved once, not per fiche (half the cost of writing them): each name in it is a
+    # checked code (chemin_fiche), and os.replace puts the fiche in place of any link so named
+    dossier = noms.dans_dossier(reports_dir, DOSSIER)
     try:
         for rel, html in fiches(con, liens, codes):
+            if arret is not None and arret.is_set():
+                break
             data = html.encode("utf-8")
-            write_atomic(noms.dans_dossier(reports_dir, rel), data)
+            write_atomic(dossier / rel.rpartition("/")[2], data)
             n += 1
             octets += len(data)
     finally:
-        con.close()
+        if propre:
+            con.close()
     return Resultat(n, round(time.perf_counter() - t0, 2), octets)
 
 

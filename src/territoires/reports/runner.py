@@ -7,8 +7,8 @@ Scheduling only: each worker process (:mod:`.travailleur`) keeps one Jupyter ker
 ``force``) and writes ``manifest.json``. A failing page does not stop the others and
 keeps its previous files: the manifest records the failure, its reason and the date and
 age of the page kept (``conservee``), and the index keeps linking it. With ``all`` or
-``communes`` it then writes the printable fiche of every commune (:mod:`.fiches`: one
-pass, no notebook). An interrupted batch (SIGINT, SIGTERM) stops its workers and their
+``communes`` it also writes the printable fiche of every commune (:mod:`.fiches`: one
+pass, no notebook), in a thread while the workers render the pages (:class:`_Fiches`). An interrupted batch (SIGINT, SIGTERM) stops its workers and their
 kernels, then records the interrupted run in the manifest before the command exits.
 """
 
@@ -156,15 +156,24 @@ def run(
     lu_index = _LectureIndex(cfg.warehouse)
     # more pages than workers: each level's page data computed once here, read by every kernel
     par_niveau = _DonneesNiveaux(cfg.warehouse, construction["empreinte"], todo) if len(todo) > jobs else None
+    # workers in their own processes: the fiches are written here meanwhile
+    en_fond = _Fiches(reports_dir, cfg.warehouse, _liens({**old, **entries}.values(), reports_dir, todo)) \
+        if avec_fiches and todo and jobs > 1 else None
     interruption: KeyboardInterrupt | None = None
+    pages_faites = False
     try:
         if todo:
             if par_niveau is not None:
                 par_niveau.lancer()
+            if en_fond is not None:
+                en_fond.lancer(par_niveau.fil if par_niveau is not None else None)
             _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer)
+        pages_faites = True
     except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
         interruption = exc
     finally:
+        if en_fond is not None and not pages_faites:
+            en_fond.arreter()
         if par_niveau is not None:
             par_niveau.finir(0.5 if interruption is not None else None)
         if early is not None:
@@ -187,13 +196,13 @@ def run(
                                                        ordre.get(e.get("niveau"), 9), e.get("code", "")))
     rapport = Rapport(pages=[entries[p.portee] for p in pages], duree_s=duree)
     if avec_fiches and interruption is None:
-        liens = {(e["niveau"], e["code"]): e["page"] for e in all_pages
-                 if e.get("genre", "tableau") == "tableau" and e.get("statut") in ("ok", "echec", "interrompue")
-                 and (reports_dir / e["page"]).is_file()}
+        liens = _liens(all_pages, reports_dir)
         try:
-            res = fiches.ecrire(reports_dir, cfg.warehouse, liens)
+            res = en_fond.resultat(liens) if en_fond is not None else fiches.ecrire(reports_dir, cfg.warehouse, liens)
         except KeyboardInterrupt as exc:  # the fiches written are whole; recorded like the pages
             interruption = exc
+            if en_fond is not None:
+                en_fond.arreter()
         else:
             rapport.fiches = {"nombre": res.n, "duree_s": res.duree_s, "octets": res.octets}
     manifest = {
@@ -215,6 +224,16 @@ def run(
     if interruption is not None:
         raise interruption
     return rapport
+
+
+def _liens(pages, reports_dir: Path, a_faire: list[site.Page] = ()) -> dict[tuple[str, str], str]:
+    """``{(niveau, code): page}``: the dashboards a fiche links to, those on the site (done,
+    or failed with an older page kept) and those of ``a_faire``, which this run writes."""
+    prevues = {p.portee for p in a_faire}
+    return {(e["niveau"], e["code"]): e["page"] for e in pages
+            if e.get("genre", "tableau") == "tableau"
+            and (e["portee"] in prevues
+                 or e.get("statut") in ("ok", "echec", "interrompue") and (reports_dir / e["page"]).is_file())}
 
 
 def _signal(interruption: KeyboardInterrupt | None) -> str | None:
@@ -306,6 +325,54 @@ class _DonneesNiveaux:
         if self.fil is not None:
             self.fil.join(attente)
         niveau_disque.supprimer(self.dossier)
+
+
+class _Fiches:
+    """The commune fiches (:func:`.fiches.ecrire`) written by a thread of this process while
+    the workers render the pages: they need only which pages the site will have
+    (:func:`_liens`), and this process mostly waits on its workers. It starts once the
+    level data (:class:`_DonneesNiveaux`), which the kernels wait for, are written. Should
+    the links differ at the end (a page failed with no older one to keep), the fiches are
+    written again with those of the site."""
+
+    def __init__(self, reports_dir: Path, warehouse: Path, liens: dict[tuple[str, str], str]) -> None:
+        self.reports_dir, self.warehouse, self.liens = reports_dir, warehouse, liens
+        self.arret = threading.Event()
+        self.con = None
+        self.future = None
+
+    def lancer(self, apres: threading.Thread | None = None) -> None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fiches")
+        self.future = pool.submit(self._ecrire, apres)
+        pool.shutdown(wait=False)
+
+    def _ecrire(self, apres: threading.Thread | None) -> fiches.Resultat | None:
+        while apres is not None and apres.is_alive() and not self.arret.is_set():
+            apres.join(0.1)
+        if self.arret.is_set():
+            return None
+        self.con = connect(self.warehouse)
+        try:
+            return fiches.ecrire(self.reports_dir, self.warehouse, self.liens, arret=self.arret, con=self.con)
+        finally:
+            self.con.close()
+
+    def resultat(self, liens: dict[tuple[str, str], str]) -> fiches.Resultat:
+        res = self.future.result()
+        if liens != self.liens:
+            res = fiches.ecrire(self.reports_dir, self.warehouse, liens)
+        return res
+
+    def arreter(self) -> None:
+        """Interrupted run: stop between two fiches (or the query under way) and wait."""
+        self.arret.set()
+        if self.con is not None:
+            try:
+                self.con.interrupt()
+            except Exception:  # noqa: BLE001 - closed already
+                pass
+        if self.future is not None:
+            wait([self.future])
 
 
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,
