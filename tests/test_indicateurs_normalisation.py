@@ -208,6 +208,29 @@ def test_idna():
     assert load.idna_ascii(None) is None and load.idna_ascii("  ") is None
 
 
+@pytest.mark.parametrize("hote", [
+    "mairie-brest.fr", "WWW.Quimper.BZH.", " a.b ", "1.2.3.4", "a" * 63 + ".fr", "a" * 64 + ".fr",
+    ("abc." * 63)[:253], ("abc." * 64)[:254], "ab--cd.fr", "a---b.fr", "x.ab--c", "xn--thzac17-cya.fr",
+    "xn--zz.fr", "-a.fr", "a-.fr", "a_b.fr", "a..fr", ".fr", "mairie.fr.", "é.fr", "a b.fr", "a*.fr"])
+def test_idna_raccourci_ascii(hote):
+    """The shortcut for plain ASCII hosts answers as the ``idna`` package does."""
+    import idna
+
+    def attendu_ascii(h):
+        h = h.strip().rstrip(".")
+        try:
+            return idna.encode(h, uts46=True).decode("ascii").lower() if h else None
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+
+    a = attendu_ascii(hote)
+    try:
+        u = None if a is None else idna.decode(a).lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
+        u = None
+    assert (load.idna_ascii(hote), load.idna_unicode(hote)) == (a, u)
+
+
 def test_listes_invalides_refusees(tmp_path, monkeypatch):
     bad = tmp_path / "sites.csv"
     bad.write_text("# commentaire\ndomaine,classe,libelle,commune_titulaire,origine\n"

@@ -91,7 +91,7 @@ def test_fragments_and_views_in_models(con, tmp_path):
     """``{{ nom }}`` writes a shared fragment into a model (its tables then count in the
     model's fingerprint); ``-- materialisation: vue`` makes a view; unknown ones are refused."""
     presence = parse_model(SQL_DIR / "marts" / "indicateurs_presence.sql", "marts")
-    assert "{{" not in presence.sql and "grouping sets" in presence.sql and presence.sorte == "table"
+    assert "{{" not in presence.sql and "par_tranche as (" in presence.sql and presence.sorte == "table"
     assert {"marts.appartenances", "marts.presence_numerique"} <= presence.lit
     vue = parse_model(SQL_DIR / "marts" / "indicateurs.sql", "marts")
     assert vue.sorte == "view"

@@ -74,6 +74,23 @@ class DonneesError(ValueError):
 _MEMOIRE = 1 << 17
 
 
+#: a host of letters, digits and inner hyphens only (most of them): its ASCII and its
+#: Unicode forms are itself in lower case, as ``idna`` returns them, at a tenth of the cost
+_HOTE_ASCII = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+#: hyphens in the 3rd and 4th places: an ``xn--`` label, or one that ``idna`` refuses
+_TIRETS_34 = re.compile(r"(?:^|\.)[a-z0-9-]{2}--")
+
+
+def _hote_ascii(host: str) -> str | None:
+    """``host`` in lower case when :data:`_HOTE_ASCII` holds it whole (≤ 253 characters,
+    no hyphens in the 3rd and 4th places), else ``None``: ``idna`` decides."""
+    bas = host.lower()
+    if (len(bas) <= 253 and bas.isascii() and _HOTE_ASCII.fullmatch(bas)
+            and not _TIRETS_34.search(bas)):
+        return bas
+    return None
+
+
 @lru_cache(maxsize=_MEMOIRE)
 def idna_ascii(host: str | None) -> str | None:
     """Host name → ASCII form (``xn--`` labels), lower case; ``None`` if not a valid name.
@@ -88,6 +105,9 @@ def idna_ascii(host: str | None) -> str | None:
     host = host.strip().rstrip(".")
     if not host:
         return None
+    simple = _hote_ascii(host)
+    if simple is not None:
+        return simple
     try:
         return idna.encode(host, uts46=True).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError, ValueError):
@@ -102,6 +122,8 @@ def idna_unicode(host: str | None) -> str | None:
     ascii_form = idna_ascii(host)
     if ascii_form is None:
         return None
+    if _hote_ascii(ascii_form) is not None:
+        return ascii_form
     try:
         return idna.decode(ascii_form).lower()
     except (idna.IDNAError, UnicodeError, ValueError):

@@ -31,18 +31,31 @@ detail as (
     join presence p on p.code = v.code_commune
     join membres m on m.code_commune = v.code_commune
 ),
-agregats as (
+-- sums by size band first (one pass over the detail), then the whole of each territory
+-- from those sums (exact: integers); a commune is only a whole (it has one band)
+par_tranche as (
     select
-        niveau, code,
-        case when grouping(tranche_taille) = 1 then 'ensemble' else tranche_taille end as tranche_taille,
-        indicateur,
-        sum(num)::bigint as numerateur,
-        sum(den)::bigint as denominateur,
+        niveau, code, tranche_taille, indicateur,
+        sum(num) as numerateur,
+        sum(den) as denominateur,
         sum(population::hugeint * num) as pop_num,
         sum(population::hugeint * den) as pop_den,
-        coalesce(sum(population) filter (where den > 0), 0)::bigint as population
+        sum(population) filter (where den > 0) as population
     from detail
-    group by grouping sets ((niveau, code, indicateur), (niveau, code, indicateur, tranche_taille))
+    group by niveau, code, tranche_taille, indicateur
+),
+agregats as (
+    select
+        niveau, code, tranche_taille, indicateur, numerateur::bigint as numerateur,
+        denominateur::bigint as denominateur, pop_num, pop_den, coalesce(population, 0)::bigint as population
+    from par_tranche
+    where niveau <> 'commune'
+    union all
+    select
+        niveau, code, 'ensemble', indicateur, sum(numerateur)::bigint, sum(denominateur)::bigint,
+        sum(pop_num), sum(pop_den), coalesce(sum(population), 0)::bigint
+    from par_tranche
+    group by niveau, code, indicateur
 ),
 final as (
     select
