@@ -207,3 +207,34 @@ def test_the_first_failure_stops_the_run_naming_its_model():
     with pytest.raises(BuildError, match=r"casse\.sql: le modèle marts\.casse a échoué"):
         parallele.executer(con, ordre, lancer, Progress(quiet=True), voies=2)
     assert lances == ["casse"]  # what reads it never starts
+
+
+def test_a_failure_while_the_next_model_is_handed_out_still_ends_the_run():
+    """A model handed to a connection just as another fails is not started, and the run
+    still ends with the failure (it waited forever for that model's end: a hung build in CI).
+    ``a`` fails as ``b`` ends; ``c``, which reads ``b``, is then handed out at the same
+    moment: repeated, since the two threads' order is the scheduler's."""
+    ordre = _modeles_en_memoire({"a": (), "b": (), "c": ("b",)})
+    for _ in range(40):
+        con = duckdb.connect()
+        ensemble = threading.Barrier(2, timeout=10)
+
+        def lancer(c, m, ensemble=ensemble):
+            if m.name in ("a", "b"):
+                ensemble.wait()
+            if m.name == "a":
+                raise BuildError("a a échoué (exprès)")
+
+        issue: list[BaseException] = []
+
+        def executer(con=con, issue=issue):
+            try:
+                parallele.executer(con, ordre, lancer, Progress(quiet=True), voies=2)
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                issue.append(exc)
+
+        fil = threading.Thread(target=executer, daemon=True)
+        fil.start()
+        fil.join(10)
+        assert not fil.is_alive(), "the run never ended after a's failure"
+        assert len(issue) == 1 and isinstance(issue[0], BuildError) and "a a échoué" in str(issue[0])

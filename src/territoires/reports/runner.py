@@ -307,7 +307,9 @@ class _DonneesNiveaux:
         try:
             self.con = connect(self.warehouse, spatial=False)
             page_niveau.preparer(self.con, self.dossier, self.voulus, self.arret)
-        except Exception:  # noqa: BLE001 - the kernels compute what is missing themselves
+        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the kernels compute what is missing themselves
+            # KeyboardInterrupt: polars raises it in any thread collecting when Ctrl-C or SIGTERM
+            # reaches the process; the main thread reports the interrupt, this one ends quietly
             niveau_disque.fermer(self.dossier)
         finally:
             if self.con is not None:

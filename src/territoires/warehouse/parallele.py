@@ -35,6 +35,9 @@ from territoires import interruptions
 from territoires.progress import Progress
 from territoires.warehouse.modeles import Model
 
+#: the end of a model handed to a connection as another failed: it was not started
+NON_LANCE = object()
+
 #: connections at most: the build's and one cursor (the machines this runs on have two
 #: cores; every statement also uses DuckDB's own threads)
 VOIES = 2
@@ -77,7 +80,7 @@ def executer(con: duckdb.DuckDBPyConnection, modeles: list[Model],
     prets = [(-hauteur[t], rang[t], t) for t, n in attente.items() if n == 0]
     heapq.heapify(prets)
 
-    fins: queue.Queue = queue.Queue()  # (voie, model, seconds, exception or None)
+    fins: queue.Queue = queue.Queue()  # (voie, model, seconds, exception, None or NON_LANCE)
     with contextlib.ExitStack() as pile:
         connexions = [con]
         for _ in range(voies - 1):
@@ -93,7 +96,8 @@ def executer(con: duckdb.DuckDBPyConnection, modeles: list[Model],
 
         def voie(i: int) -> None:
             while (m := boites[i].get()) is not None:
-                if arret.is_set():
+                if arret.is_set():  # not started, but its end is said all the same: the calling
+                    fins.put((i, m, 0.0, NON_LANCE))  # thread counts every model it handed out
                     continue
                 debut = time.perf_counter()
                 try:
@@ -120,6 +124,8 @@ def executer(con: duckdb.DuckDBPyConnection, modeles: list[Model],
                 en_cours -= 1
                 libres.append(i)
                 libres.sort()
+                if exc is NON_LANCE:  # the failure that stopped it is recorded already
+                    continue
                 if exc is not None:
                     if erreur is None:  # the first failure; the others' are its consequence
                         erreur = exc
