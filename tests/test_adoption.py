@@ -326,7 +326,8 @@ def test_a_register_that_matches_nothing_is_said_never_zero(site_hors_territoire
         assert "aucune ligne rattachée à une commune du territoire — voir territoires adherents validate" in html, page
         # no membership figure: neither the cards nor the lists of non-members (the operators'
         # side-by-side table keeps its column, with « – » and the sentence in its row)
-        sans_table = html.replace('class="num">Communes adhérentes</th>', "")
+        sans_table = html.replace('class="num">Communes adhérentes</th>', "").replace(
+            'data-libelle="Communes adhérentes"', "")  # its name before each value, on a phone
         assert "Communes adhérentes" not in sans_table and "non adhérente" not in html, page
         assert "adhèrent" not in html, page  # « À retenir » states no membership rate either
         section = re.search(r'id="adhesion".*?</section>', html, re.S)

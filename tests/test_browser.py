@@ -246,15 +246,34 @@ def test_phone_layout_and_alliance_page(pages, browser, tmp_path):
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     drawn = _open(browser, pages / "region" / "53.html")
     assert drawn["paths"] > 0
-    # nothing wider than the screen but the tables, which scroll in their own box
+    # nothing wider than the screen, not even a table in its box: a table of three columns or
+    # more becomes a block per row, each value after its column's name
     wide = browser.eval("document.documentElement.scrollWidth")
     assert wide <= 392, wide
+    assert _tables_defilantes(browser) == []
+    libelle, avant = _libelle_empile(browser)
+    assert libelle and avant == json.dumps(libelle, ensure_ascii=False), (libelle, avant)
     browser.screenshot(tmp_path / "region-53-telephone.png")
+    drawn = _open(browser, pages / "alliance.html")
+    assert _tables_defilantes(browser) == []
     browser.send("Emulation.clearDeviceMetricsOverride")
     drawn = _open(browser, pages / "alliance.html")
     assert drawn["paths"] > 0
+    assert _libelle_empile(browser)[1] == "none"  # on a wide screen, columns as always
     browser.screenshot(tmp_path / "alliance.png")
     assert not browser.errors(), browser.errors()
+
+
+def _tables_defilantes(b: Chromium) -> list[str]:
+    """The captions of the tables whose box scrolls sideways."""
+    return b.eval("Array.from(document.querySelectorAll('.table-defil')).filter(d => d.scrollWidth > d.clientWidth + 1)"
+                  ".map(d => (d.querySelector('caption') || {}).textContent || '?')")
+
+
+def _libelle_empile(b: Chromium) -> list[str]:
+    """A stackable table's first value cell: its column's name, and what is shown before it."""
+    return b.eval("(function () { var td = document.querySelector('table.empilable tbody td[data-libelle]');"
+                  " return [td.getAttribute('data-libelle'), getComputedStyle(td, '::before').content]; })()")
 
 
 def _chercher(b: Chromium, q: str) -> dict:

@@ -58,7 +58,7 @@ def test_headline_base_list_and_csv_of_a_page_agree(pages):
     toutes = (pages / "departement" / "29-toutes-communes.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(toutes) - 1 == int(re.search(r"Toutes les communes du territoire \(CSV, (\d+) communes", texte).group(1))
     # the list is by priority: lowest score first
-    scores = [int(x) for x in re.findall(r'<td class="num secondaire">(\d+)</td>', body.split('id="liste-communes"')[1])]
+    scores = [int(x) for x in re.findall(r'<td class="num secondaire"[^>]*>(\d+)</td>', body.split('id="liste-communes"')[1])]
     assert scores == sorted(scores) or not scores
 
 

@@ -9,6 +9,7 @@ into a download link.
 from __future__ import annotations
 
 import html as _html
+import re
 from typing import Any, Iterable, Sequence
 
 
@@ -62,6 +63,14 @@ def brut(html: str) -> Cellule:
     return Cellule(html, html=True)
 
 
+def _texte(entete: Any) -> str:
+    """A column header as plain text (a header given as HTML loses its tags)."""
+    if isinstance(entete, Cellule) and entete.brut:
+        texte = re.sub(r"<[^>]*>", "", re.sub(r"<br\s*/?>", " · ", entete))  # a line break: a separator
+        return " ".join(_html.unescape(texte).split())
+    return str(entete)
+
+
 def table(
     entetes: Sequence[str],
     lignes: Iterable[Sequence[Any]],
@@ -78,9 +87,16 @@ def table(
     ``entete_ligne``: the first cell of each row is a row header (``<th scope="row">``).
     ``enveloppe``: wrap in a horizontally scrolling ``div`` (narrow screens).
     ``secondaires``: columns hidden on a phone (class ``secondaire``).
+
+    A table of three columns or more is ``empilable``: on a phone each row becomes a block,
+    its header first, then each value after its column's name (``data-libelle``, shown by
+    the style sheet), instead of columns scrolled sideways out of sight.
     """
+    entetes = list(entetes)
     numeriques = set(numeriques)
     secondaires = set(secondaires)
+    empilable = len(entetes) >= 3
+    libelles = [f' data-libelle="{e(_texte(h))}"' if empilable and i else "" for i, h in enumerate(entetes)]
 
     def classes(i: int, is_num: bool) -> str:
         c = " ".join(x for x in ("num" if is_num else "", "secondaire" if i in secondaires else "") if x)
@@ -88,6 +104,7 @@ def table(
 
     # a box that scrolls must be reachable by keyboard (axe: scrollable-region-focusable)
     defil = f'<div class="table-defil" {defilante(legende or "Tableau")}>'
+    classe = " ".join(x for x in (classe, "empilable" if empilable else "") if x)
     out = [f'{defil}<table class="{e(classe)}">' if enveloppe else f'<table class="{e(classe)}">']
     if legende:
         out.append(f"<caption>{e(legende)}</caption>")
@@ -103,7 +120,8 @@ def table(
             is_num = i in numeriques or (isinstance(cell, Cellule) and cell.num)
             tag = "th" if (entete_ligne and i == 0) else "td"
             scope = ' scope="row"' if tag == "th" else ""
-            out.append(f"<{tag}{scope}{classes(i, is_num)}>{text}</{tag}>")
+            libelle = libelles[i] if i < len(libelles) else ""
+            out.append(f"<{tag}{scope}{classes(i, is_num)}{libelle}>{text}</{tag}>")
         out.append("</tr>")
     out.append("</tbody></table></div>" if enveloppe else "</tbody></table>")
     return "".join(out)
