@@ -423,6 +423,7 @@ import adherents  # noqa: E402 - benchmarks/adherents.py, beside this file
 import sonde  # noqa: E402 - benchmarks/sonde.py, beside this file
 import echelle  # noqa: E402 - benchmarks/echelle.py: 1 region, 4 regions, France (issue 21)
 import repetition  # noqa: E402 - benchmarks/repetition.py: the real-size weekly run (issue 22)
+import suite  # noqa: E402 - benchmarks/suite.py: make test's time (issue 21)
 
 SECTIONS = {
     "build": (bench_build, report_build),
@@ -434,6 +435,7 @@ SECTIONS = {
     "scaling": (echelle.bench, echelle.report),
     # real sizes; the two builds compared are measured alternately, `repeat` times each
     "repetition": (lambda repeat: repetition.repeter(1.0, repeat=repeat), repetition.report_repetition),
+    "tests": (suite.bench, suite.report),  # one run whatever --repeat (five minutes)
 }
 
 
