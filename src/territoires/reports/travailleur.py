@@ -27,7 +27,7 @@ from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, im
 from territoires import espace, noms
 from territoires.config import Settings
 from territoires.reports import publication, site
-from territoires.reports.publication import exporter
+from territoires.reports.publication import exporter_en_fond
 
 #: the report notebooks, in notebooks/reports/
 NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb")
@@ -67,12 +67,14 @@ class Travailleur:
         import nbformat
 
         register_engine()
-        exporter()
         self.notebooks = {}
         for name in NOTEBOOKS:
             path = self.notebooks_dir / name
             if path.is_file():
                 self.notebooks[name] = nbformat.read(path, as_version=4)
+        # the HTML exporter, needed once the page has run, builds while this process waits
+        # on its kernel (started last: a thread slows what this one still has to do)
+        exporter_en_fond()
         if self.noyau.process is not None:
             try:
                 self.noyau.pret()
