@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import subprocess
 import sys
 import time
@@ -120,6 +121,24 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
+
+
+def attendre_fin(process: subprocess.Popen, timeout: float) -> None:
+    """``process.wait(timeout)`` woken as the process ends, not by ``Popen.wait``'s polling
+    (sleeps that double up to 50 ms: 20–60 ms after a killed kernel has gone); raises
+    ``subprocess.TimeoutExpired`` as it does."""
+    if process.poll() is not None:
+        return
+    try:
+        fd = os.pidfd_open(process.pid)  # Linux 5.3: readable once the process has ended
+    except (AttributeError, OSError):
+        process.wait(timeout)
+        return
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    process.wait(0)  # reaped now; TimeoutExpired if it still runs
 
 
 # ── papermill engine on a running kernel ──────────────────────────────────────
@@ -300,15 +319,24 @@ class Noyau:
                 raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
             return
 
+    def tuer(self) -> None:
+        """Kill the kernel process, without waiting for it to go: it ends (frees its memory)
+        while this process goes on; :meth:`arreter` then reaps it."""
+        try:
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
+        except OSError:  # gone already
+            pass
+
     def arreter(self) -> None:
         """Stop the kernel at once: it holds nothing to save, so no graceful shutdown
         (which polls the process for 0.1 s or more); its connection file is removed."""
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
-            if self.process is not None and self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(5)
+            self.tuer()
+            if self.process is not None:
+                attendre_fin(self.process, 5)
             if self.km is not None:
                 from jupyter_core.utils import run_sync
 

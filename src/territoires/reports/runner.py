@@ -161,13 +161,16 @@ def run(
         if avec_fiches and todo and jobs > 1 else None
     interruption: KeyboardInterrupt | None = None
     pages_faites = False
+    # the kernels of this process, killed once the pages are done and reaped once the
+    # manifest and the index are written (their memory is freed meanwhile)
+    noyaux = [early] if early is not None else []
     try:
         if todo:
             if par_niveau is not None:
                 par_niveau.lancer()
             if en_fond is not None:
                 en_fond.lancer(par_niveau.fil if par_niveau is not None else None)
-            _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer)
+            _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer, noyaux)
         pages_faites = True
     except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
         interruption = exc
@@ -176,8 +179,8 @@ def run(
             en_fond.arreter()
         if par_niveau is not None:
             par_niveau.finir(0.5 if interruption is not None else None)
-        if early is not None:
-            early.arreter()
+        for n in noyaux:
+            n.tuer()
     if interruption is not None:
         for e in entries.values():
             if e["statut"] == "en_attente":
@@ -218,9 +221,13 @@ def run(
         },
         "pages": [{k: v for k, v in e.items() if k != "ignoree"} for e in all_pages],
     }
-    write_atomic(manifest_path, manifeste.manifest_json(manifest))
-    rapport.manifest = manifest_path
-    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.resultat())
+    try:
+        write_atomic(manifest_path, manifeste.manifest_json(manifest))
+        rapport.manifest = manifest_path
+        rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.resultat())
+    finally:
+        for n in noyaux:
+            n.arreter()
     if interruption is not None:
         raise interruption
     return rapport
@@ -378,9 +385,11 @@ class _Fiches:
 
 
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,
-                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None = None,
-                 pages_lancees=lambda: None) -> None:
-    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages under way."""
+                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None,
+                 pages_lancees, noyaux: list[Noyau]) -> None:
+    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages
+    under way. With one worker, this process's kernel is killed when the pages end and
+    added to ``noyaux`` (the caller reaps it: :meth:`.Noyau.arreter`)."""
     ctx = multiprocessing.get_context("spawn")
     bar = Progress(quiet=quiet, total=len(todo))
     now = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: E731
@@ -396,12 +405,14 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
     if jobs == 1:
         # one worker: this process is the worker (no pool to spawn), its kernel boots meanwhile
         travailleur = Travailleur(**worker_args, noyau=early)
+        if travailleur.noyau not in noyaux:
+            noyaux.append(travailleur.noyau)
         pages_lancees()
         try:
             for p in queue:
                 record(p, travailleur.executer(_payload(p)))
         finally:
-            travailleur.noyau.arreter()
+            travailleur.noyau.tuer()
             bar.fin()
         return
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(worker_args,))
