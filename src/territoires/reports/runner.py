@@ -153,7 +153,10 @@ def run(
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
-    lu_index = _LectureIndex(cfg.warehouse)
+    en_cours = {p.portee for p in todo}
+    lu_index = _LectureIndex(cfg.warehouse, reports_dir,
+                             [e["page"] for e in {**old, **entries}.values()
+                              if e.get("portee") not in en_cours and isinstance(e.get("page"), str)])
     # more pages than workers: each level's page data computed once here, read by every kernel
     par_niveau = _DonneesNiveaux(cfg.warehouse, construction["empreinte"], todo) if len(todo) > jobs else None
     # workers in their own processes: the fiches are written here meanwhile
@@ -272,22 +275,23 @@ def _payload(p: site.Page) -> dict[str, Any]:
 
 
 class _LectureIndex:
-    """The index's reading of the warehouse (:func:`index.lire`) in a thread, started once the
-    pages run: this process then mostly waits on its kernel, so a one-page run does not
-    end with it."""
+    """What the index can read before the pages are written (:func:`index.preparer`: the
+    warehouse, whether the pages this run does not write are on the site) in a thread,
+    started once the pages run: this process then mostly waits on its kernel, so a one-page
+    run does not end with it."""
 
-    def __init__(self, warehouse: Path) -> None:
-        self.warehouse = warehouse
+    def __init__(self, warehouse: Path, reports_dir: Path, pages: list[str]) -> None:
+        self.args = (warehouse, reports_dir, pages)
         self.future = None
 
     def lancer(self) -> None:
         if self.future is None:
             pool = ThreadPoolExecutor(max_workers=1)
-            self.future = pool.submit(index.lire, self.warehouse)
+            self.future = pool.submit(index.preparer, *self.args)
             pool.shutdown(wait=False)
 
     def resultat(self) -> dict[str, Any]:
-        return self.future.result() if self.future is not None else index.lire(self.warehouse)
+        return self.future.result() if self.future is not None else index.preparer(*self.args)
 
 
 class _DonneesNiveaux:
