@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 ENGINE_NAME = "territoires"
 KERNEL_NAME = "python3"
@@ -257,12 +258,14 @@ class Noyau:
         self.kc = km.client()
         self.kc.start_channels()
 
-    def pret(self, timeout: float = 300) -> None:
+    def pret(self, timeout: float = 300, en_attendant: Callable[[], None] | None = None) -> None:
         """Wait for the launched kernel (warmed up by its ``exec_lines``): jupyter_client's
         ``wait_for_ready`` (a ``kernel_info`` request a second until one is answered, IOPub
         then heard from) without its last step, which waits until IOPub has been silent for
         0.2 s (a fixed 0.2 s of every run). The messages of the wait left on both channels are
-        dropped at once; nbclient reads only those of its own requests anyway."""
+        dropped at once; nbclient reads only those of its own requests anyway.
+        ``en_attendant``: called if the kernel does not answer at once (it still boots), to
+        start what this process can do meanwhile."""
         from queue import Empty
 
         from jupyter_core.utils import run_sync
@@ -270,13 +273,17 @@ class Noyau:
         self.connecter()
         kc = self.kc
         limite = time.monotonic() + timeout
+        delai = 0.02 if en_attendant is not None else 1  # a kernel ready answers within it
         while True:
             kc.kernel_info()
             try:
                 # any request's answer: one sent before may be answered after this one is sent
-                pret = run_sync(kc.get_shell_msg)(timeout=1)["msg_type"] == "kernel_info_reply"
+                pret = run_sync(kc.get_shell_msg)(timeout=delai)["msg_type"] == "kernel_info_reply"
             except Empty:
                 pret = False
+            if not pret and en_attendant is not None:
+                en_attendant()
+                en_attendant, delai = None, 1
             if pret:
                 try:
                     run_sync(kc.get_iopub_msg)(timeout=0.2)  # IOPub connected too

@@ -145,19 +145,25 @@ def exporter():
         return _exporter()
 
 
+#: the thread building the exporter, once started (:func:`exporter_en_fond`)
+_EN_FOND: list[threading.Thread] = []
+
+
 def exporter_en_fond() -> None:
     """Build the exporter in a thread of its own (importing nbconvert and loading the
-    template: 0.15–0.4 s) while this process waits on its kernel, which boots then runs
+    template: 0.15–0.4 s) while this process waits on its kernel, as it boots or runs
     the page: a one-page run no longer spends that time before it can ask for the page.
-    The page that needs it waits for it (:func:`exporter`); should the thread fail, that
-    page builds it itself."""
+    Started once per process; the page that needs it waits for it (:func:`exporter`);
+    should the thread fail, that page builds it itself."""
     def construire() -> None:
         try:
             exporter()
         except Exception:  # noqa: BLE001 - the page's own call raises it again
             pass
 
-    threading.Thread(target=construire, name="exportateur").start()
+    if not _EN_FOND:
+        _EN_FOND.append(threading.Thread(target=construire, name="exportateur"))
+        _EN_FOND[0].start()
 
 
 @lru_cache(maxsize=1)

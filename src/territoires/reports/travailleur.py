@@ -72,12 +72,12 @@ class Travailleur:
             path = self.notebooks_dir / name
             if path.is_file():
                 self.notebooks[name] = nbformat.read(path, as_version=4)
-        # the HTML exporter, needed once the page has run, builds while this process waits
-        # on its kernel (started last: a thread slows what this one still has to do)
-        exporter_en_fond()
+        # the HTML exporter, needed once the page has run, builds by a thread while this
+        # process waits on its kernel: as it boots if it is not ready (pret's en_attendant),
+        # else once the page is asked for (a thread slows what this one still has to do)
         if self.noyau.process is not None:
             try:
-                self.noyau.pret()
+                self.noyau.pret(en_attendant=exporter_en_fond)
             except Exception:  # noqa: BLE001 - retried (and reported) by the first page
                 self.noyau.arreter()
 
@@ -117,6 +117,7 @@ class Travailleur:
                 engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
+                on_cell_execute=_pendant_la_page,
             )
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
                                                 notebook_path=f"{self.audit_dir.name}/{page['ipynb']}")
@@ -157,6 +158,11 @@ class Travailleur:
         self.noyau.arreter()
         for tmp in list(self.temporaires):
             tmp.unlink(missing_ok=True)
+
+
+def _pendant_la_page(**_) -> None:
+    """nbclient's ``on_cell_execute``: a cell is sent to the kernel, this process now waits."""
+    exporter_en_fond()
 
 
 def _erreur(exc: Exception, timeout: int | None) -> str:
