@@ -80,19 +80,23 @@ def connexion() -> Path:
 
 def echauffement(entrepot: Path) -> tuple[str, ...]:
     """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready:
-    without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports, the connection to
+    without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports (with ``numpy.ma``,
+    which numpy loads at a map's first ``np.unique``: 0.02–0.05 s), the connection to
     ``entrepot`` (the one the pages get as their ``entrepot`` parameter: the same cached
-    connection) and a query with a bound parameter happen while this process imports
-    papermill and nbconvert, not during the first page. What they leave is then frozen out
-    of the garbage collector's reach (``gc.freeze``): the pages' collections no longer walk
-    the hundreds of thousands of objects of the libraries (0.02 s a page)."""
+    connection), a query with a bound parameter and what every page reads whatever its
+    territory (:func:`territoires.reports.page.lectures_communes`) happen while this process
+    imports papermill and nbconvert, not during the first page. What they leave is then
+    frozen out of the garbage collector's reach (``gc.freeze``): the pages' collections no
+    longer walk the hundreds of thousands of objects of the libraries (0.02 s a page)."""
     return (
         SANS_PANDAS,
         "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
-        "import polars, numpy, shapely",
+        "import polars, numpy, numpy.ma, shapely",
         "from territoires.entrepot.connexion import connect as _connect",
-        f"_connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE).execute('select ?', [1]).fetchall()",
-        "del _connect",
+        f"_con = _connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE)",
+        "_con.execute('select ?', [1]).fetchall()",
+        "territoires.reports.page.lectures_communes(_con)",
+        "del _connect, _con",
         "import gc as _gc; _gc.freeze(); del _gc",
     )
 

@@ -53,6 +53,18 @@ def memo(key: tuple, compute):
     return _PAGE[key]
 
 
+def lectures_communes(con) -> None:
+    """Read what every dashboard page reads of the warehouse whatever its territory (the
+    catalogue, the size bands, the sources, the build), kept for the connection
+    (:func:`.niveau.partage`): a report kernel reads it as it starts
+    (:func:`territoires.reports.noyau.echauffement`), while it waits for its first page."""
+    page_niveau.catalogue(con)
+    page_niveau.tranches_taille(con)
+    donnees.sources_chargees(con)
+    donnees.sources_officielles(con)
+    donnees.construction(con)
+
+
 def geometrie_emise(geometries) -> bool:
     """Whether a map already on this page carries these very shapes (same ids, same
     precision); records them otherwise. A later map then refers to them
