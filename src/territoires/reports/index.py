@@ -48,13 +48,17 @@ def lire(warehouse: Path) -> dict[str, Any]:
         con.close()
 
 
-def preparer(warehouse: Path, reports_dir: Path, pages: Iterable[str] = ()) -> dict[str, Any]:
+def preparer(warehouse: Path, reports_dir: Path, pages: Iterable[str] = (), fiches: bool = False) -> dict[str, Any]:
     """:func:`lire`, with what else the index can learn before the run's pages are written:
     whether each of ``pages`` (those the run does not write) is on the site (``presentes``),
-    and its template, compiled. The runner does this in a thread while the pages run, so
-    a one-page run does not end with 343 pages looked at and a template compiled."""
+    the communes' script but for its links (:func:`.communes.preparer`; not when the run
+    writes ``fiches``, which it lists) and its template, compiled. The runner does this in
+    a thread while the pages run, so a one-page run does not end with 343 pages looked at,
+    7,907 communes written out and a template compiled."""
     lu = lire(warehouse)
     lu["presentes"] = {page: _present(reports_dir, page) for page in pages}
+    if not fiches and lu["communes"] is not None:
+        lu["communes_pretes"] = communes.preparer(reports_dir, lu["communes"])
     _environnement().get_template(GABARIT)
     return lu
 
@@ -150,7 +154,7 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
     liens = {(p["niveau"], p["code"]): p["page"] for p in pages
              if p.get("genre", "tableau") == "tableau" and p.get("statut") in ("ok", "echec", "interrompue")
              and present(p.get("page"))}
-    script_communes = communes.ecrire(reports_dir, lu["communes"], liens)
+    script_communes = communes.ecrire(reports_dir, lu["communes"], liens, lu.get("communes_pretes"))
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
                             "publics de services numériques."),

@@ -156,7 +156,8 @@ def run(
     en_cours = {p.portee for p in todo}
     lu_index = _LectureIndex(cfg.warehouse, reports_dir,
                              [e["page"] for e in {**old, **entries}.values()
-                              if e.get("portee") not in en_cours and isinstance(e.get("page"), str)])
+                              if e.get("portee") not in en_cours and isinstance(e.get("page"), str)],
+                             avec_fiches)
     # more pages than workers: each level's page data computed once here, read by every kernel
     par_niveau = _DonneesNiveaux(cfg.warehouse, construction["empreinte"], todo) if len(todo) > jobs else None
     # workers in their own processes: the fiches are written here meanwhile
@@ -280,8 +281,8 @@ class _LectureIndex:
     started once the pages run: this process then mostly waits on its kernel, so a one-page
     run does not end with it."""
 
-    def __init__(self, warehouse: Path, reports_dir: Path, pages: list[str]) -> None:
-        self.args = (warehouse, reports_dir, pages)
+    def __init__(self, warehouse: Path, reports_dir: Path, pages: list[str], fiches: bool) -> None:
+        self.args = (warehouse, reports_dir, pages, fiches)
         self.future = None
 
     def lancer(self) -> None:
