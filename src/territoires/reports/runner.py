@@ -107,6 +107,11 @@ def run(
     early = (noyau or anticipe(cfg.home, cfg.warehouse, jobs)) if portee else None
     if noyau is not None and early is None:
         noyau.arreter()  # « communes » alone: no page, no kernel
+    # the code's fingerprint (the notebooks and the modules they reach, read and scanned) by a
+    # thread while DuckDB, which lets it run, opens the warehouse and lists the pages
+    pool = ThreadPoolExecutor(max_workers=1)
+    empreinte_code = pool.submit(manifeste.code_fingerprint, nb_dir)
+    pool.shutdown(wait=False)
     try:
         # names, codes and vintages only: no spatial extension
         con = connect(cfg.warehouse, spatial=False)
@@ -124,7 +129,7 @@ def run(
     t0 = time.perf_counter()
     reports_dir.mkdir(parents=True, exist_ok=True)
     write_assets(reports_dir)
-    code_fp = manifeste.code_fingerprint(nb_dir)
+    code_fp = empreinte_code.result()
     manifest_path = reports_dir / "manifest.json"
     old = {p["portee"]: p for p in manifeste.load_manifest(manifest_path).get("pages", [])}
 
