@@ -24,6 +24,7 @@ import select
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -153,15 +154,21 @@ def attendre_fin(process: subprocess.Popen, timeout: float) -> None:
 # ── papermill engine on a running kernel ──────────────────────────────────────
 
 def imports_legers() -> None:
-    """Skip an optional import that costs about a second per process.
+    """Skip optional imports that cost a worker process about a second and 0.02–0.1 s.
 
     ``nbformat`` imports ``jsonschema``, whose format checker imports ``rfc3987_syntax``
     when installed (JupyterLab pulls it in): it compiles 38 grammars at import, about
-    1 s here, for URI formats that the notebook schema never checks. Marking the module
-    absent makes jsonschema skip that format, in this process only.
+    1 s here, for URI formats that the notebook schema never checks. nbconvert's HTML
+    export imports BeautifulSoup, which imports ``soupsieve`` when installed, for CSS
+    selectors (``select``) that neither the export nor the project use. Marking both
+    absent makes jsonschema skip that format and BeautifulSoup go without selectors (its
+    notice of it silenced), in this process only.
     """
     if "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules:
         sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    if "soupsieve" not in sys.modules and "bs4" not in sys.modules:
+        sys.modules["soupsieve"] = None  # type: ignore[assignment]
+        warnings.filterwarnings("ignore", message="The soupsieve package is not installed", category=UserWarning)
 
 
 def register_engine() -> None:
