@@ -107,8 +107,7 @@ def run(
     early = (noyau or anticipe(cfg.home, cfg.warehouse, jobs)) if portee else None
     if noyau is not None and early is None:
         noyau.arreter()  # « communes » alone: no page, no kernel
-    # the code's fingerprint (the notebooks and the modules they reach, read and scanned) by a
-    # thread while DuckDB, which lets it run, opens the warehouse and lists the pages
+    # the code's fingerprint by a thread, while DuckDB (which lets it run) reads the site below
     pool = ThreadPoolExecutor(max_workers=1)
     empreinte_code = pool.submit(manifeste.code_fingerprint, nb_dir)
     pool.shutdown(wait=False)
@@ -158,11 +157,9 @@ def run(
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
-    en_cours = {p.portee for p in todo}
-    lu_index = _LectureIndex(cfg.warehouse, reports_dir,
-                             [e["page"] for e in {**old, **entries}.values()
-                              if e.get("portee") not in en_cours and isinstance(e.get("page"), str)],
-                             avec_fiches)
+    en_cours = {p.portee for p in todo}  # the index looks at the other pages while these run
+    autres = [e["page"] for e in {**old, **entries}.values() if e["portee"] not in en_cours]
+    lu_index = _LectureIndex(cfg.warehouse, reports_dir, [p for p in autres if isinstance(p, str)], avec_fiches)
     # more pages than workers: each level's page data computed once here, read by every kernel
     par_niveau = _DonneesNiveaux(cfg.warehouse, construction["empreinte"], todo) if len(todo) > jobs else None
     # workers in their own processes: the fiches are written here meanwhile
@@ -170,8 +167,7 @@ def run(
         if avec_fiches and todo and jobs > 1 else None
     interruption: KeyboardInterrupt | None = None
     pages_faites = False
-    # the kernels of this process, killed once the pages are done and reaped once the
-    # manifest and the index are written (their memory is freed meanwhile)
+    # this process's kernels: killed when the pages end, reaped once the index is written
     noyaux = [early] if early is not None else []
     try:
         if todo:
@@ -281,10 +277,8 @@ def _payload(p: site.Page) -> dict[str, Any]:
 
 
 class _LectureIndex:
-    """What the index can read before the pages are written (:func:`index.preparer`: the
-    warehouse, whether the pages this run does not write are on the site) in a thread,
-    started once the pages run: this process then mostly waits on its kernel, so a one-page
-    run does not end with it."""
+    """What the index can read before the pages are written (:func:`index.preparer`) in a
+    thread, started once the pages run: this process then mostly waits on its kernel."""
 
     def __init__(self, warehouse: Path, reports_dir: Path, pages: list[str], fiches: bool) -> None:
         self.args = (warehouse, reports_dir, pages, fiches)
@@ -397,9 +391,8 @@ class _Fiches:
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,
                  worker_args: dict[str, Any], quiet: bool, early: Noyau | None,
                  pages_lancees, noyaux: list[Noyau]) -> None:
-    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages
-    under way. With one worker, this process's kernel is killed when the pages end and
-    added to ``noyaux`` (the caller reaps it: :meth:`.Noyau.arreter`)."""
+    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages under
+    way. With one worker, its kernel is killed when they end and put in ``noyaux`` (to reap)."""
     ctx = multiprocessing.get_context("spawn")
     bar = Progress(quiet=quiet, total=len(todo))
     now = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: E731
