@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 
 from territoires import formats
-from territoires.reports.publication import html_page, write_atomic
 
 
 def page(carnet: str | Path, sortie: str | Path) -> Path:
@@ -37,6 +36,9 @@ def page(carnet: str | Path, sortie: str | Path) -> Path:
     if erreurs:
         e = erreurs[0]
         raise ValueError(f"{source} : l'exécution a échoué ({e.get('ename')} : {e.get('evalue')})")
+    # paresseux : l'export HTML (nbconvert, graphiques) ne se charge pas pour les autres commandes
+    from territoires.reports.publication import html_page, write_atomic
+
     cible = Path(sortie)
     html, _ = html_page(nb, cible.name, single_file=True)
     write_atomic(cible, html)

@@ -339,8 +339,13 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     verrou = None
+    fin_prelude = None
     with interruptions.Garde(lambda sigterm: _message_interruption(args.command, sigterm)):
         try:
+            # what a command starts before it takes the lock and removes orphaned temporaries
+            # (report: its kernel, which boots meanwhile), undone when the command ends
+            prelude = getattr(args, "prelude", None)
+            fin_prelude = prelude(args) if prelude is not None else None
             if args.command in ECRIVAINS:
                 verrou = Verrou(reglages(args).home)
                 if not verrou.prendre(attendre=not getattr(args, "sans_attendre", False)):
@@ -364,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return EXIT_ERREUR
         finally:
+            if fin_prelude is not None:
+                fin_prelude()
             if verrou is not None:
                 verrou.rendre()
 

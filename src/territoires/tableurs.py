@@ -65,12 +65,15 @@ def csv_texte(entetes: Sequence[str], lignes: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=SEPARATEUR, lineterminator=FIN_DE_LIGNE)
     w.writerow([neutraliser(h) for h in entetes])
-    for ligne in lignes:
-        w.writerow([_cellule_csv(v) for v in ligne])
+    w.writerows([_cellule_csv(v) for v in ligne] for ligne in lignes)
     return buf.getvalue()
 
 
 def _cellule_csv(v: Any) -> Any:
+    # text first, neutralised here: most cells are (a region page's two CSV, 90,000
+    # cells, written twice as fast as through neutraliser)
+    if v.__class__ is str:
+        return "'" + v if v.startswith(DEBUTS_DANGEREUX) else v
     if v is None:
         return ""
     if isinstance(v, bool):

@@ -71,24 +71,16 @@ def lire(con) -> dict[str, Any]:
 
 
 def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = None,
-              imprimables: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+              imprimables: set[str] | frozenset[str] = frozenset(), *, lignes: bool = True) -> dict[str, Any]:
     """The compact index from what :func:`lire` read: criteria (id, label, points, action),
-    size bands, départements, EPCI (name, page if any), then one row per commune::
-
-        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits),
-         fiche imprimable (0/1)]
+    size bands, départements, EPCI (name, page if any), then one row per commune
+    (:func:`_lignes`; left out when not ``lignes``).
 
     ``pages``: ``{(niveau, code): path of its page}`` for links from the card;
     ``imprimables``: codes of the communes whose printable fiche exists (``commune/<code>.html``).
     """
     pages = pages or {}
-    rang_bande = {b: i for i, (b, _) in enumerate(lu["bandes"])}
-    communes = []
-    for code, nom, dep, ep, pop, bande, fiche, score, faits in lu["lignes"]:
-        bits = sum(1 << i for i, ok in enumerate(faits or []) if ok) if fiche else 0
-        communes.append([code, nom, dep, ep, pop, rang_bande.get(bande), 1 if fiche else 0,
-                         score if fiche else None, bits, 1 if code in imprimables else 0])
-    return {
+    donnees = {
         "criteres": lu["criteres"],
         "bandes": [lib for _, lib in lu["bandes"]],
         "departements": {c: [n, pages.get(("departement", c), "")] for c, n in lu["departements"]},
@@ -96,8 +88,25 @@ def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = Non
         "annuaire": ANNUAIRE,
         "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres", "imprimable"],
         "dossier_fiches": "commune/",
-        "communes": communes,
     }
+    if lignes:
+        donnees["communes"] = _lignes(lu, imprimables)
+    return donnees
+
+
+def _lignes(lu: dict[str, Any], imprimables: set[str] | frozenset[str]) -> list[list]:
+    """One row per commune::
+
+        [code, nom, département, epci, population, bande, fiche (0/1), score or null, critères remplis (bits),
+         fiche imprimable (0/1)]
+    """
+    rang_bande = {b: i for i, (b, _) in enumerate(lu["bandes"])}
+    communes = []
+    for code, nom, dep, ep, pop, bande, fiche, score, faits in lu["lignes"]:
+        bits = sum(1 << i for i, ok in enumerate(faits or []) if ok) if fiche else 0
+        communes.append([code, nom, dep, ep, pop, rang_bande.get(bande), 1 if fiche else 0,
+                         score if fiche else None, bits, 1 if code in imprimables else 0])
+    return communes
 
 
 def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
@@ -106,23 +115,43 @@ def index_communes(con, pages: dict[tuple[str, str], str] | None = None,
     return assembler(lire(con), pages, imprimables)
 
 
-def script_communes(donnees: dict[str, Any]) -> str:
-    """The index as a script: ``window.TerritoiresCommunes = {…};`` (safe inside a page)."""
-    texte = json.dumps(donnees, ensure_ascii=False, separators=(",", ":"))
-    texte = texte.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+def _json(valeur: Any) -> str:
+    """JSON safe inside a script (no ``</script>``, no line separators)."""
+    texte = json.dumps(valeur, ensure_ascii=False, separators=(",", ":"))
+    return texte.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _script(texte: str) -> str:
     return f"/* territoires — toutes les communes, pour la recherche de l'index */\nwindow.TerritoiresCommunes = {texte};\n"
 
 
-def ecrire(reports_dir: Path, lu: dict[str, Any] | None, pages: dict[tuple[str, str], str]) -> Path | None:
-    """Write ``reports/communes.js`` from what :func:`lire` read; ``None`` when the
-    warehouse could not be read (``lu`` is ``None``: the index still lists the pages)."""
-    if lu is None:
-        return None
+def script_communes(donnees: dict[str, Any]) -> str:
+    """The index as a script: ``window.TerritoiresCommunes = {…};`` (safe inside a page)."""
+    return _script(_json(donnees))
+
+
+def preparer(reports_dir: Path, lu: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`ecrire` needs that the pages of a run do not change: the printable
+    fiches on disk and the communes' rows, as JSON (the bulk of the script: 7,907 rows).
+    The index's thread computes it while the pages run, when the run writes no fiche."""
     dossier = reports_dir / "commune"  # the printable fiches (reports.fiches.DOSSIER)
     imprimables = {n.removesuffix(".html") for n in os.listdir(dossier) if n.endswith(".html")} if dossier.is_dir() else set()
+    return {"lignes": _json(_lignes(lu, imprimables))}
+
+
+def ecrire(reports_dir: Path, lu: dict[str, Any] | None, pages: dict[tuple[str, str], str],
+           pret: dict[str, Any] | None = None) -> Path | None:
+    """Write ``reports/communes.js`` from what :func:`lire` read (and :func:`preparer`,
+    read now when ``pret`` is not given); ``None`` when the warehouse could not be read
+    (``lu`` is ``None``: the index still lists the pages)."""
+    if lu is None:
+        return None
+    pret = pret or preparer(reports_dir, lu)
+    # the rows are the last member: the object's text, its closing brace replaced by them
+    tete = _json(assembler(lu, pages, lignes=False))
     path = reports_dir / NOM_FICHIER
-    write_atomic(path, script_communes(assembler(lu, pages, imprimables)))
+    write_atomic(path, _script(f'{tete[:-1]},"communes":{pret["lignes"]}}}'))
     return path
 
 
-__all__ = ["ACTIONS", "ANNUAIRE", "assembler", "criteres_score", "ecrire", "index_communes", "lire", "script_communes"]
+__all__ = ["ACTIONS", "ANNUAIRE", "assembler", "criteres_score", "ecrire", "index_communes", "lire", "preparer", "script_communes"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from territoires import paquet
 from territoires import formats, niveaux, noms
@@ -22,6 +22,9 @@ from territoires.reports.publication import TEMPLATES_DIR, write_atomic
 from territoires.html import lien_externe
 from territoires.reports.donnees import a_table
 
+
+#: the index's template, in ``templates/territoires``
+GABARIT = "site_index.html.j2"
 
 #: words an EPCI is searched by, from its legal nature (« CC Haut-Léon » finds
 #: « Haut-Léon Communauté » whatever its name says)
@@ -43,6 +46,21 @@ def lire(warehouse: Path) -> dict[str, Any]:
         return {"contexte": _contexte(con), "natures": _natures(con), "communes": communes.lire(con)}
     finally:
         con.close()
+
+
+def preparer(warehouse: Path, reports_dir: Path, pages: Iterable[str] = (), fiches: bool = False) -> dict[str, Any]:
+    """:func:`lire`, with what else the index can learn before the run's pages are written:
+    whether each of ``pages`` (those the run does not write) is on the site (``presentes``),
+    the communes' script but for its links (:func:`.communes.preparer`; not when the run
+    writes ``fiches``, which it lists) and its template, compiled. The runner does this in
+    a thread while the pages run, so a one-page run does not end with 343 pages looked at,
+    7,907 communes written out and a template compiled."""
+    lu = lire(warehouse)
+    lu["presentes"] = {page: _present(reports_dir, page) for page in pages}
+    if not fiches and lu["communes"] is not None:
+        lu["communes_pretes"] = communes.preparer(reports_dir, lu["communes"])
+    _environnement().get_template(GABARIT)
+    return lu
 
 
 def _natures(con) -> dict[str, str]:
@@ -76,8 +94,8 @@ def _contexte(con) -> dict[tuple[str, str], str]:
 
 def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
                 lu: dict[str, Any] | None = None) -> Path:
-    """Write ``reports/index.html`` from the manifest and what :func:`lire` read of the
-    warehouse (read here when not given); return its path."""
+    """Write ``reports/index.html`` from the manifest and what :func:`lire` (or
+    :func:`preparer`) read of the warehouse (read here when not given); return its path."""
     lu = lu if lu is not None else lire(warehouse)
     ctx, natures = lu["contexte"], lu["natures"]
     pages = manifest.get("pages", [])
@@ -88,7 +106,8 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
             adoption.append(p)
         elif p.get("niveau") in by_level:
             by_level[p["niveau"]].append(p)
-    presentes: dict[str, bool] = {}  # each page's file looked at once (two uses below)
+    # each page's file looked at once (two uses below), some already by :func:`preparer`
+    presentes: dict[str, bool] = dict(lu.get("presentes", {}))
 
     def present(page: Any) -> bool:
         if not isinstance(page, str):
@@ -135,12 +154,12 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], warehouse: Path,
     liens = {(p["niveau"], p["code"]): p["page"] for p in pages
              if p.get("genre", "tableau") == "tableau" and p.get("statut") in ("ok", "echec", "interrompue")
              and present(p.get("page"))}
-    script_communes = communes.ecrire(reports_dir, lu["communes"], liens)
+    script_communes = communes.ecrire(reports_dir, lu["communes"], liens, lu.get("communes_pretes"))
     page = {"titre": "Présence numérique des communes — tous les tableaux de bord",
             "description": ("Tableaux de bord de la présence numérique des communes de l'alliance des opérateurs "
                             "publics de services numériques."),
             "racine": "", "assets": "assets/", "single_file": False, "version": paquet.__version__}
-    body = _environnement().get_template("site_index.html.j2").render(
+    body = _environnement().get_template(GABARIT).render(
         t=page, sections=sections, communes=script_communes.name if script_communes else "", n_ok=formats.entier(n_ok), n_ko=formats.entier(n_ko) if n_ko else "",
         echecs=n_ko, date=datetime.now().strftime("%d/%m/%Y à %H:%M"))
     path = reports_dir / "index.html"

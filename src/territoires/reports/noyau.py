@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
+from typing import Callable
 
 ENGINE_NAME = "territoires"
 KERNEL_NAME = "python3"
@@ -42,7 +45,10 @@ SANS_PANDAS = ("import sys as _sys; _sys.modules.update({_m: None for _m in ('pa
 #: absent first. ipykernel imports it (0.3 s, a third of a bare kernel's start) for
 #: JupyterLab's debugger, which nothing attaches to a report kernel; absent, ipykernel
 #: starts without its debugger, as when debugpy is not installed (an optional dependency).
-LANCEUR = ("import sys; sys.modules['debugpy'] = None\n"
+#: The garbage collector waits for the end of the warm-up (:func:`echauffement`): its
+#: collections during the imports walked every object already loaded, 12 % of the start
+#: (0.05–0.08 s), for the little garbage imports leave.
+LANCEUR = ("import gc, sys; gc.disable(); sys.modules['debugpy'] = None\n"
            "if sys.path[0] == '': del sys.path[0]  # as ipykernel_launcher: the kernel adds it back\n"
            "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
 
@@ -78,20 +84,25 @@ def connexion() -> Path:
 
 def echauffement(entrepot: Path) -> tuple[str, ...]:
     """Run by the kernel as it starts (IPKernelApp.exec_lines), before it reports ready:
-    without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports, the connection to
+    without pandas and pyarrow (:data:`SANS_PANDAS`), the heavy imports (with ``numpy.ma``,
+    which numpy loads at a map's first ``np.unique``: 0.02–0.05 s), the connection to
     ``entrepot`` (the one the pages get as their ``entrepot`` parameter: the same cached
-    connection) and a query with a bound parameter happen while this process imports
-    papermill and nbconvert, not during the first page. What they leave is then frozen out
-    of the garbage collector's reach (``gc.freeze``): the pages' collections no longer walk
-    the hundreds of thousands of objects of the libraries (0.02 s a page)."""
+    connection), a query with a bound parameter and what every page reads whatever its
+    territory (:func:`territoires.reports.page.lectures_communes`) happen while this process
+    imports papermill and nbconvert, not during the first page. What they leave is then
+    frozen out of the garbage collector's reach (``gc.freeze``): the pages' collections no
+    longer walk the hundreds of thousands of objects of the libraries (0.02 s a page). The
+    collector, off since the kernel's first line (:data:`LANCEUR`), is then turned on."""
     return (
         SANS_PANDAS,
         "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
-        "import polars, numpy, shapely",
+        "import polars, numpy, numpy.ma, shapely",
         "from territoires.entrepot.connexion import connect as _connect",
-        f"_connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE).execute('select ?', [1]).fetchall()",
-        "del _connect",
-        "import gc as _gc; _gc.freeze(); del _gc",
+        f"_con = _connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE)",
+        "_con.execute('select ?', [1]).fetchall()",
+        "territoires.reports.page.lectures_communes(_con)",
+        "del _connect, _con",
+        "import gc as _gc; _gc.freeze(); _gc.enable(); del _gc",
     )
 
 
@@ -122,18 +133,42 @@ def kernel_env() -> dict[str, str]:
 
 
 
+def attendre_fin(process: subprocess.Popen, timeout: float) -> None:
+    """``process.wait(timeout)`` woken as the process ends, not by ``Popen.wait``'s polling
+    (sleeps that double up to 50 ms: 20–60 ms after a killed kernel has gone); raises
+    ``subprocess.TimeoutExpired`` as it does."""
+    if process.poll() is not None:
+        return
+    try:
+        fd = os.pidfd_open(process.pid)  # Linux 5.3: readable once the process has ended
+    except (AttributeError, OSError):
+        process.wait(timeout)
+        return
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    process.wait(0)  # reaped now; TimeoutExpired if it still runs
+
+
 # ── papermill engine on a running kernel ──────────────────────────────────────
 
 def imports_legers() -> None:
-    """Skip an optional import that costs about a second per process.
+    """Skip optional imports that cost a worker process about a second and 0.02–0.1 s.
 
     ``nbformat`` imports ``jsonschema``, whose format checker imports ``rfc3987_syntax``
     when installed (JupyterLab pulls it in): it compiles 38 grammars at import, about
-    1 s here, for URI formats that the notebook schema never checks. Marking the module
-    absent makes jsonschema skip that format, in this process only.
+    1 s here, for URI formats that the notebook schema never checks. nbconvert's HTML
+    export imports BeautifulSoup, which imports ``soupsieve`` when installed, for CSS
+    selectors (``select``) that neither the export nor the project use. Marking both
+    absent makes jsonschema skip that format and BeautifulSoup go without selectors (its
+    notice of it silenced), in this process only.
     """
     if "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules:
         sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    if "soupsieve" not in sys.modules and "bs4" not in sys.modules:
+        sys.modules["soupsieve"] = None  # type: ignore[assignment]
+        warnings.filterwarnings("ignore", message="The soupsieve package is not installed", category=UserWarning)
 
 
 def register_engine() -> None:
@@ -238,12 +273,14 @@ class Noyau:
         self.kc = km.client()
         self.kc.start_channels()
 
-    def pret(self, timeout: float = 300) -> None:
+    def pret(self, timeout: float = 300, en_attendant: Callable[[], None] | None = None) -> None:
         """Wait for the launched kernel (warmed up by its ``exec_lines``): jupyter_client's
         ``wait_for_ready`` (a ``kernel_info`` request a second until one is answered, IOPub
         then heard from) without its last step, which waits until IOPub has been silent for
         0.2 s (a fixed 0.2 s of every run). The messages of the wait left on both channels are
-        dropped at once; nbclient reads only those of its own requests anyway."""
+        dropped at once; nbclient reads only those of its own requests anyway.
+        ``en_attendant``: called if the kernel does not answer at once (it still boots), to
+        start what this process can do meanwhile."""
         from queue import Empty
 
         from jupyter_core.utils import run_sync
@@ -251,13 +288,17 @@ class Noyau:
         self.connecter()
         kc = self.kc
         limite = time.monotonic() + timeout
+        delai = 0.02 if en_attendant is not None else 1  # a kernel ready answers within it
         while True:
             kc.kernel_info()
             try:
                 # any request's answer: one sent before may be answered after this one is sent
-                pret = run_sync(kc.get_shell_msg)(timeout=1)["msg_type"] == "kernel_info_reply"
+                pret = run_sync(kc.get_shell_msg)(timeout=delai)["msg_type"] == "kernel_info_reply"
             except Empty:
                 pret = False
+            if not pret and en_attendant is not None:
+                en_attendant()
+                en_attendant, delai = None, 1
             if pret:
                 try:
                     run_sync(kc.get_iopub_msg)(timeout=0.2)  # IOPub connected too
@@ -300,15 +341,24 @@ class Noyau:
                 raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
             return
 
+    def tuer(self) -> None:
+        """Kill the kernel process, without waiting for it to go: it ends (frees its memory)
+        while this process goes on; :meth:`arreter` then reaps it."""
+        try:
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
+        except OSError:  # gone already
+            pass
+
     def arreter(self) -> None:
         """Stop the kernel at once: it holds nothing to save, so no graceful shutdown
         (which polls the process for 0.1 s or more); its connection file is removed."""
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
-            if self.process is not None and self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(5)
+            self.tuer()
+            if self.process is not None:
+                attendre_fin(self.process, 5)
             if self.km is not None:
                 from jupyter_core.utils import run_sync
 

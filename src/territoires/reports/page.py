@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from territoires import formats, historique, niveaux
+from territoires.indicators import domaines
 from territoires.reports import donnees, niveau as page_niveau, site
 from territoires.reports.donnees import Territoire
 from territoires.html import e, lien_externe
@@ -51,6 +52,23 @@ def memo(key: tuple, compute):
     if key not in _PAGE:
         _PAGE[key] = compute()
     return _PAGE[key]
+
+
+def lectures_communes(con) -> None:
+    """Read what every dashboard page reads whatever its territory (the catalogue, the size
+    bands, the names of the territories of every level with pages, the sources, the build;
+    the domains of the shipped catalogue), kept for the connection (:func:`.niveau.partage`)
+    or the process: a report kernel reads it as it starts
+    (:func:`territoires.reports.noyau.echauffement`), while it waits for its first page.
+    Nothing here reads a level's page data, which a run may be writing to disk for it."""
+    page_niveau.catalogue(con)
+    page_niveau.tranches_taille(con)
+    for niveau in niveaux.PAGES:
+        page_niveau.territoires(con, niveau)
+    domaines.domaines()
+    donnees.sources_chargees(con)
+    donnees.sources_officielles(con)
+    donnees.construction(con)
 
 
 def geometrie_emise(geometries) -> bool:

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import threading
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -134,9 +135,39 @@ def _join_lines(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-@lru_cache(maxsize=1)
+#: one exporter built at a time: a page that needs it waits for the one under way
+_CONSTRUCTION = threading.Lock()
+
+
 def exporter():
     """The configured HTMLExporter (template loading is the slow part: once per process)."""
+    with _CONSTRUCTION:
+        return _exporter()
+
+
+#: the thread building the exporter, once started (:func:`exporter_en_fond`)
+_EN_FOND: list[threading.Thread] = []
+
+
+def exporter_en_fond() -> None:
+    """Build the exporter in a thread of its own (importing nbconvert and loading the
+    template: 0.15–0.4 s) while this process waits on its kernel, as it boots or runs
+    the page: a one-page run no longer spends that time before it can ask for the page.
+    Started once per process; the page that needs it waits for it (:func:`exporter`);
+    should the thread fail, that page builds it itself."""
+    def construire() -> None:
+        try:
+            exporter()
+        except Exception:  # noqa: BLE001 - the page's own call raises it again
+            pass
+
+    if not _EN_FOND:
+        _EN_FOND.append(threading.Thread(target=construire, name="exportateur"))
+        _EN_FOND[0].start()
+
+
+@lru_cache(maxsize=1)
+def _exporter():
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from traitlets.config import Config
@@ -169,7 +200,8 @@ def exporter():
     # a URL from data becomes a link only when http(s): {{ url | lien_externe(texte) }}
     exp.register_filter("lien_externe", _lien_externe)
     # nbconvert loads (and compiles) the template at the first export, after the first page
-    # has run: here it loads while a worker's kernel starts (0.1–0.3 s of a one-page run)
+    # has run: here it loads while a worker's kernel starts and runs the page (0.1–0.3 s of
+    # a one-page run)
     exp.template  # noqa: B018 - the property loads it
     return exp
 

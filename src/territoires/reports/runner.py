@@ -107,6 +107,10 @@ def run(
     early = (noyau or anticipe(cfg.home, cfg.warehouse, jobs)) if portee else None
     if noyau is not None and early is None:
         noyau.arreter()  # « communes » alone: no page, no kernel
+    # the code's fingerprint by a thread, while DuckDB (which lets it run) reads the site below
+    pool = ThreadPoolExecutor(max_workers=1)
+    empreinte_code = pool.submit(manifeste.code_fingerprint, nb_dir)
+    pool.shutdown(wait=False)
     try:
         # names, codes and vintages only: no spatial extension
         con = connect(cfg.warehouse, spatial=False)
@@ -124,7 +128,7 @@ def run(
     t0 = time.perf_counter()
     reports_dir.mkdir(parents=True, exist_ok=True)
     write_assets(reports_dir)
-    code_fp = manifeste.code_fingerprint(nb_dir)
+    code_fp = empreinte_code.result()
     manifest_path = reports_dir / "manifest.json"
     old = {p["portee"]: p for p in manifeste.load_manifest(manifest_path).get("pages", [])}
 
@@ -153,7 +157,9 @@ def run(
                    "notebooks_dir": str(nb_dir),
                    "single_file": single_file, "timeout": timeout, "env": env}
 
-    lu_index = _LectureIndex(cfg.warehouse)
+    en_cours = {p.portee for p in todo}  # the index looks at the other pages while these run
+    autres = [e["page"] for e in {**old, **entries}.values() if e["portee"] not in en_cours]
+    lu_index = _LectureIndex(cfg.warehouse, reports_dir, [p for p in autres if isinstance(p, str)], avec_fiches)
     # more pages than workers: each level's page data computed once here, read by every kernel
     par_niveau = _DonneesNiveaux(cfg.warehouse, construction["empreinte"], todo) if len(todo) > jobs else None
     # workers in their own processes: the fiches are written here meanwhile
@@ -161,13 +167,15 @@ def run(
         if avec_fiches and todo and jobs > 1 else None
     interruption: KeyboardInterrupt | None = None
     pages_faites = False
+    # this process's kernels: killed when the pages end, reaped once the index is written
+    noyaux = [early] if early is not None else []
     try:
         if todo:
             if par_niveau is not None:
                 par_niveau.lancer()
             if en_fond is not None:
                 en_fond.lancer(par_niveau.fil if par_niveau is not None else None)
-            _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer)
+            _execute_all(todo, entries, jobs, worker_args, quiet, early, lu_index.lancer, noyaux)
         pages_faites = True
     except KeyboardInterrupt as exc:  # recorded in the manifest, then raised again
         interruption = exc
@@ -176,8 +184,8 @@ def run(
             en_fond.arreter()
         if par_niveau is not None:
             par_niveau.finir(0.5 if interruption is not None else None)
-        if early is not None:
-            early.arreter()
+        for n in noyaux:
+            n.tuer()
     if interruption is not None:
         for e in entries.values():
             if e["statut"] == "en_attente":
@@ -218,9 +226,13 @@ def run(
         },
         "pages": [{k: v for k, v in e.items() if k != "ignoree"} for e in all_pages],
     }
-    write_atomic(manifest_path, manifeste.manifest_json(manifest))
-    rapport.manifest = manifest_path
-    rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.resultat())
+    try:
+        write_atomic(manifest_path, manifeste.manifest_json(manifest))
+        rapport.manifest = manifest_path
+        rapport.index = index.write_index(reports_dir, manifest, cfg.warehouse, lu_index.resultat())
+    finally:
+        for n in noyaux:
+            n.arreter()
     if interruption is not None:
         raise interruption
     return rapport
@@ -265,22 +277,21 @@ def _payload(p: site.Page) -> dict[str, Any]:
 
 
 class _LectureIndex:
-    """The index's reading of the warehouse (:func:`index.lire`) in a thread, started once the
-    pages run: this process then mostly waits on its kernel, so a one-page run does not
-    end with it."""
+    """What the index can read before the pages are written (:func:`index.preparer`) in a
+    thread, started once the pages run: this process then mostly waits on its kernel."""
 
-    def __init__(self, warehouse: Path) -> None:
-        self.warehouse = warehouse
+    def __init__(self, warehouse: Path, reports_dir: Path, pages: list[str], fiches: bool) -> None:
+        self.args = (warehouse, reports_dir, pages, fiches)
         self.future = None
 
     def lancer(self) -> None:
         if self.future is None:
             pool = ThreadPoolExecutor(max_workers=1)
-            self.future = pool.submit(index.lire, self.warehouse)
+            self.future = pool.submit(index.preparer, *self.args)
             pool.shutdown(wait=False)
 
     def resultat(self) -> dict[str, Any]:
-        return self.future.result() if self.future is not None else index.lire(self.warehouse)
+        return self.future.result() if self.future is not None else index.preparer(*self.args)
 
 
 class _DonneesNiveaux:
@@ -378,9 +389,10 @@ class _Fiches:
 
 
 def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs: int,
-                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None = None,
-                 pages_lancees=lambda: None) -> None:
-    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages under way."""
+                 worker_args: dict[str, Any], quiet: bool, early: Noyau | None,
+                 pages_lancees, noyaux: list[Noyau]) -> None:
+    """Run the pages; ``pages_lancees`` is called once the workers are ready and the pages under
+    way. With one worker, its kernel is killed when they end and put in ``noyaux`` (to reap)."""
     ctx = multiprocessing.get_context("spawn")
     bar = Progress(quiet=quiet, total=len(todo))
     now = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: E731
@@ -396,12 +408,14 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
     if jobs == 1:
         # one worker: this process is the worker (no pool to spawn), its kernel boots meanwhile
         travailleur = Travailleur(**worker_args, noyau=early)
+        if travailleur.noyau not in noyaux:
+            noyaux.append(travailleur.noyau)
         pages_lancees()
         try:
             for p in queue:
                 record(p, travailleur.executer(_payload(p)))
         finally:
-            travailleur.noyau.arreter()
+            travailleur.noyau.tuer()
             bar.fin()
         return
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(worker_args,))

@@ -16,6 +16,7 @@ temporaries before it exits; it ignores SIGINT, which the batch handles for it.
 from __future__ import annotations
 
 import atexit
+import gc
 import math
 import os
 import signal
@@ -27,7 +28,7 @@ from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, im
 from territoires import espace, noms
 from territoires.config import Settings
 from territoires.reports import publication, site
-from territoires.reports.publication import exporter
+from territoires.reports.publication import exporter_en_fond
 
 #: the report notebooks, in notebooks/reports/
 NOTEBOOKS = ("tableau_de_bord.ipynb", "alliance.ipynb", "adoption_services.ipynb")
@@ -56,28 +57,40 @@ class Travailleur:
         self.temporaires: set[Path] = set()
         self.noyau = noyau or Noyau(env, Path(home), self.entrepot)
         atexit.register(self.noyau.arreter)
-        imports_legers()
-        # the kernel boots in its own process while this one imports papermill and nbconvert
+        # no garbage collection while nbformat, papermill and jupyter_client load (each walked
+        # everything loaded, 0.03–0.05 s of the worker's start for the little garbage imports
+        # leave); what they leave is then frozen out of its reach, as in the kernel
+        collecte = gc.isenabled()
+        gc.disable()
         try:
-            if self.noyau.process is None:
-                self.noyau.lancer()
-            self.noyau.connecter()  # its channels open while it boots (see Noyau.connecter)
-        except Exception:  # noqa: BLE001 - retried (and reported) by the first page
-            self.noyau.arreter()
-        import nbformat
-
-        register_engine()
-        exporter()
-        self.notebooks = {}
-        for name in NOTEBOOKS:
-            path = self.notebooks_dir / name
-            if path.is_file():
-                self.notebooks[name] = nbformat.read(path, as_version=4)
-        if self.noyau.process is not None:
+            imports_legers()
+            # the kernel boots in its own process while this one imports papermill and nbconvert
             try:
-                self.noyau.pret()
+                if self.noyau.process is None:
+                    self.noyau.lancer()
+                self.noyau.connecter()  # its channels open while it boots (see Noyau.connecter)
             except Exception:  # noqa: BLE001 - retried (and reported) by the first page
                 self.noyau.arreter()
+            import nbformat
+
+            register_engine()
+            self.notebooks = {}
+            for name in NOTEBOOKS:
+                path = self.notebooks_dir / name
+                if path.is_file():
+                    self.notebooks[name] = nbformat.read(path, as_version=4)
+            # the HTML exporter, needed once the page has run, builds by a thread while this
+            # process waits on its kernel: as it boots if it is not ready (pret's en_attendant),
+            # else once the page is asked for (a thread slows what this one still has to do)
+            if self.noyau.process is not None:
+                try:
+                    self.noyau.pret(en_attendant=exporter_en_fond)
+                except Exception:  # noqa: BLE001 - retried (and reported) by the first page
+                    self.noyau.arreter()
+        finally:
+            if collecte:
+                gc.freeze()
+                gc.enable()
 
     def executer(self, page: dict[str, Any]) -> dict[str, Any]:
         """Execute one page and swap its files in, or record why not (see the module)."""
@@ -115,6 +128,7 @@ class Travailleur:
                 engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
+                on_cell_execute=_pendant_la_page,
             )
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
                                                 notebook_path=f"{self.audit_dir.name}/{page['ipynb']}")
@@ -155,6 +169,11 @@ class Travailleur:
         self.noyau.arreter()
         for tmp in list(self.temporaires):
             tmp.unlink(missing_ok=True)
+
+
+def _pendant_la_page(**_) -> None:
+    """nbclient's ``on_cell_execute``: a cell is sent to the kernel, this process now waits."""
+    exporter_en_fond()
 
 
 def _erreur(exc: Exception, timeout: int | None) -> str:
