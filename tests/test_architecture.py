@@ -112,6 +112,16 @@ def circuits(aretes: set[tuple[str, str]]) -> list[list[str]]:
     return out
 
 
+#: lines a module may hold: one screen of a reader's attention per concern, past which a
+#: module is split along its concerns (a rule the sessions kept by hand until now)
+LIGNES_MAX = 450
+
+
+def test_no_module_over_450_lines():
+    longs = {nom: n for nom, p in modules().items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > LIGNES_MAX}
+    assert longs == {}
+
+
 def test_no_import_circle_between_modules():
     assert circuits({(a, b) for a, b, _, _ in imports()}) == []
 
