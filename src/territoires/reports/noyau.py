@@ -19,6 +19,7 @@ tenth of a second before the kernel starts, or after it is ready, is the run's.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import subprocess
 import sys
@@ -159,14 +160,34 @@ def register_engine() -> None:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None,
-                                     km=None, kc=None, **kwargs):
+                                     km=None, kc=None, langue=None, **kwargs):
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                  kernel_name=kernel_name, log=logger, log_output=log_output,
                                  stdout_file=stdout_file, stderr_file=stderr_file)
-            client = PapermillNotebookClient(nb_man, km=km, **final)
+            client = ClientNoyauPartage(nb_man, km=km, **final)
             client.kc = kc
+            client.langue = langue
             return client.execute(cleanup_kc=False)
+
+    class ClientNoyauPartage(PapermillNotebookClient):
+        """papermill's client, without its ``kernel_info`` request after every notebook (a
+        round trip to the kernel, 3 ms of CPU on both sides): the language of a kernel kept
+        alive does not change, so its ``language_info`` is the one it gave when it became
+        ready (:attr:`Noyau.langue`), recorded in the notebook as papermill records it."""
+
+        langue: dict | None = None
+
+        def execute(self, **kwargs):
+            if self.langue is None:
+                return super().execute(**kwargs)
+            self.reset_execution_trackers()
+            with self.setup_kernel(**kwargs):
+                self.log.info(f"Executing notebook with kernel: {self.kernel_name}")
+                self.papermill_execute_cells()
+                self.nb.metadata["language_info"] = copy.deepcopy(self.langue)
+                self.set_widgets_metadata()
+            return self.nb
 
     papermill_engines.register(ENGINE_NAME, MoteurNoyauPartage)  # idempotent: same name, same class
 
@@ -199,6 +220,8 @@ class Noyau:
         self.km = None
         self.kc = None
         self.pages = 0  # pages run in this kernel (the first needs no reset)
+        #: its ``language_info``, from its answer to ``kernel_info`` when it became ready
+        self.langue: dict | None = None
 
     def lancer(self) -> None:
         """Launch the kernel process (it boots while the caller does other work): started
@@ -255,9 +278,12 @@ class Noyau:
             kc.kernel_info()
             try:
                 # any request's answer: one sent before may be answered after this one is sent
-                pret = run_sync(kc.get_shell_msg)(timeout=1)["msg_type"] == "kernel_info_reply"
+                reponse = run_sync(kc.get_shell_msg)(timeout=1)
+                pret = reponse["msg_type"] == "kernel_info_reply"
             except Empty:
                 pret = False
+            if pret:
+                self.langue = reponse["content"].get("language_info")
             if pret:
                 try:
                     run_sync(kc.get_iopub_msg)(timeout=0.2)  # IOPub connected too
@@ -317,5 +343,5 @@ class Noyau:
             pass
         if self.fichier is not None:
             self.fichier.unlink(missing_ok=True)
-        self.km = self.kc = self.process = self.fichier = None
+        self.km = self.kc = self.process = self.fichier = self.langue = None
         self.pages = 0

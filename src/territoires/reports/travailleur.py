@@ -114,7 +114,7 @@ class Travailleur:
                 source, str(tmp_nb), parameters={**page["parametres"], "entrepot": str(self.entrepot)},
                 engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
-                execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
+                execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc, langue=self.noyau.langue,
             )
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
                                                 notebook_path=f"{self.audit_dir.name}/{page['ipynb']}")
