@@ -38,16 +38,16 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
 
 def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     from territoires.reports.niveau import partage  # paresseux : charge duckdb
+    from territoires.reports.page import memo  # paresseux : charge duckdb
 
     ids = [i["indicateur"] for i in indicateurs]
     # the level's peers, read (and grouped by indicator) once for all its pages
     pop, par_indicateur = partage(con, ("pairs", niveau, tuple(ids)), lambda: _pairs(con, niveau, ids))
     if code not in pop:
         return {}
-    mine = pop[code][1]
-    # the level's territories by population closest to this one's (ratio, not difference): each
-    # indicator takes the first of them that it measures
-    proches = sorted(pop, key=lambda c: (abs(math.log((pop[c][1] or 1) / (mine or 1))), c))
+    # the level's territories closest in population, sorted once per page (which asks two sets
+    # of indicators): each indicator takes the first of them that it measures
+    proches = memo(("proches", id(con), niveau, code), lambda: _proches(con, niveau, code))
 
     out: dict[str, dict[str, Any]] = {}
     for ind in indicateurs:
@@ -66,6 +66,16 @@ def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) 
             "mediane_similaires": statistics.median(vals[c][6] for c in autres) if autres else None,
         }
     return out
+
+
+def _proches(con, niveau: str, code: str) -> list[str]:
+    """The level's territories by population closest to ``code``'s (ratio, not difference)."""
+    from territoires.reports.niveau import partage  # paresseux : charge duckdb
+
+    pop = partage(con, ("populations", niveau), lambda: dict(con.execute(
+        "select code, coalesce(population, 0) from marts.territoires where niveau = ?", [niveau]).fetchall()))
+    mine = pop[code]
+    return sorted(pop, key=lambda c: (abs(math.log((pop[c] or 1) / (mine or 1))), c))
 
 
 def _pairs(con, niveau: str, ids: list[str]) -> tuple[dict[str, tuple], dict[str, dict[str, tuple]]]:
