@@ -23,7 +23,7 @@ import pytest
 import territoires
 from territoires import charts, couleurs, formats, geo
 from territoires import html
-from territoires.reports import publication, runner, site
+from territoires.reports import noyau, publication, runner, site
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks" / "reports"
@@ -187,6 +187,34 @@ def test_invalid_parameters_fail_in_the_first_cell_in_french(tmp_path, fixture_h
         # parameter): one cached connection, not a second one per path spelling
         w.noyau.executer("from territoires.entrepot import connexion as _c\n"
                          f"assert list(_c._CACHE) == [{str(fixture_home / 'data' / 'processed' / 'territoires.duckdb')!r}]")
+    finally:
+        w.noyau.arreter()
+
+
+def test_a_page_empties_the_namespace_itself_and_sends_consecutive_fragments_as_one_output(tmp_path, fixture_home):
+    """Between two pages the kernel's namespace is emptied by the last cell of the first, with
+    no request of its own, unless that page failed; the HTML fragments a page displays one
+    after the other are one output of its executed notebook (fewer messages, same page)."""
+    env = dict(os.environ, TERRITOIRES_HOME=str(fixture_home), TERRITOIRES_THREADS="1")
+    w = runner.Travailleur(home=str(fixture_home), reports_dir=str(tmp_path), notebooks_dir=str(NOTEBOOKS),
+                           single_file=False, timeout=120, env=env, audit_dir=str(tmp_path / "audit"))
+    envoyes, executer = [], w.noyau.executer
+    w.noyau.executer = lambda code, *a, **k: (envoyes.append(code), executer(code, *a, **k))[1]
+    bonne = {"portee": "region:53", "niveau": "region", "code": "53", "notebook": "tableau_de_bord.ipynb",
+             "parametres": {"niveau": "region", "code": "53"}, "html": "region/53.html",
+             "ipynb": "notebooks/region/53.ipynb"}
+    mauvaise = {**bonne, "portee": "x", "parametres": {"niveau": "region", "code": "99"}, "html": "x/x.html",
+                "ipynb": "notebooks/x/x.ipynb"}
+    try:
+        assert w.executer(bonne)["statut"] == "ok"
+        executer("_ip = get_ipython()\n"
+                 "assert not [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]")
+        assert w.executer(mauvaise)["statut"] == "echec"
+        assert w.executer(bonne)["statut"] == "ok"
+        assert envoyes == [noyau.RESET]  # only before the page after the failed one
+        nb = nbformat.read(tmp_path / "audit" / "notebooks" / "region" / "53.ipynb", as_version=4)
+        fragments = [set(o.get("data", {})) <= {"text/html", "text/plain"} for c in nb.cells for o in c.get("outputs", [])]
+        assert any(fragments) and not any(a and b for a, b in zip(fragments, fragments[1:]))
     finally:
         w.noyau.arreter()
 

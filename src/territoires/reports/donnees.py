@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from territoires import niveaux
 from territoires.reports import site
@@ -219,13 +220,16 @@ def enfants(t: Territoire) -> list[tuple[str, list[tuple[str, str]]]]:
 
 # ── sources and vintages ──────────────────────────────────────────────────────
 
-def sources_chargees(con) -> list[dict[str, Any]]:
-    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_sources_chargees`."""
-    return une_fois(con, ("sources_chargees",), lambda: _sources_chargees(con))
+def sources_chargees(con) -> tuple[Mapping[str, Any], ...]:
+    """Read once per warehouse connection and shared, read-only (:func:`.niveau.partage`: every
+    source line of a page reads it, and a copy for each cost more than the line): see
+    :func:`_sources_chargees`."""
+    return partage(con, ("sources_chargees",), lambda: _sources_chargees(con))
 
 
-def _sources_chargees(con) -> list[dict[str, Any]]:
-    """Loaded sources with their vintages, and per-column vintages (``raw.provenance``)."""
+def _sources_chargees(con) -> tuple[Mapping[str, Any], ...]:
+    """Loaded sources with their vintages, and per-column vintages (``raw.provenance``):
+    read-only mappings, ``detail`` a tuple of ``(cle, millesime, preuve)``."""
     rows = con.execute(
         "select id, producteur, titre, licence, url, version_paquet, millesime, charge_le from marts.sources order by id"
     ).fetchall()
@@ -235,11 +239,12 @@ def _sources_chargees(con) -> list[dict[str, Any]]:
             "select source_id, cle, millesime, preuve from raw.provenance order by source_id, cle"
         ).fetchall():
             prov.setdefault(sid, []).append((cle, mil, preuve))
-    return [
-        {"id": r[0], "producteur": r[1], "titre": r[2], "licence": r[3], "url": r[4], "version_paquet": r[5],
-         "millesime": r[6], "charge_le": r[7], "detail": prov.get(r[0], [])}
+    return tuple(
+        MappingProxyType({"id": r[0], "producteur": r[1], "titre": r[2], "licence": r[3], "url": r[4],
+                          "version_paquet": r[5], "millesime": r[6], "charge_le": r[7],
+                          "detail": tuple(prov.get(r[0], ()))})
         for r in rows
-    ]
+    )
 
 
 def sources_officielles(con) -> dict[str, Any]:

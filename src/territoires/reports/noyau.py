@@ -6,9 +6,10 @@ page's own work. So each worker of a report batch starts **one** kernel, warms i
 (imports the report modules and their libraries, opens the warehouse), and executes all
 its pages in it through papermill with :class:`MoteurNoyauPartage` (registered with
 papermill's public ``papermill_engines.register``), which hands papermill/nbclient the
-running kernel instead of starting one. Between pages the kernel's namespace is reset
-(:data:`RESET`), so each notebook runs as if alone; imported modules and the cached
-connection stay.
+running kernel instead of starting one. Between pages the kernel's namespace is emptied
+(:func:`vider_espace`: by the last cell of a page that ran without error, else by
+:data:`RESET` before the next), so each notebook runs as if alone; imported modules and the
+cached connection stay.
 
 The kernel process is launched before this process imports jupyter_client (:meth:`Noyau.lancer`:
 its connection file and command as jupyter_client makes them), which is then attached to
@@ -19,6 +20,8 @@ tenth of a second before the kernel starts, or after it is ready, is the run's.
 from __future__ import annotations
 
 import atexit
+import copy
+import functools
 import os
 import select
 import subprocess
@@ -97,6 +100,7 @@ def echauffement(entrepot: Path) -> tuple[str, ...]:
         SANS_PANDAS,
         "import territoires.reports.tableau_de_bord, territoires.reports.alliance, territoires.indicators.api",
         "import polars, numpy, numpy.ma, shapely",
+        "from territoires.reports.noyau import vider_espace as _territoires_vider",
         "from territoires.entrepot.connexion import connect as _connect",
         f"_con = _connect({str(entrepot)!r}, **territoires.reports.donnees.OUVERTURE)",
         "_con.execute('select ?', [1]).fetchall()",
@@ -106,18 +110,23 @@ def echauffement(entrepot: Path) -> tuple[str, ...]:
     )
 
 
-#: between two pages: the previous page's variables go (what ``%reset`` does, without
-#: its history and garbage-collection work, 70 ms); imported modules and the cached
-#: warehouse connection stay
-RESET = (
-    "_ip = get_ipython()\n"
-    "_k = None  # defined even when no variable is left (then the loop does not run)\n"
-    "for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:\n"
-    "    del _ip.user_ns[_k]\n"
-    "_ip.execution_count = 1\n"
-    "del _ip, _k"
-)
+def vider_espace() -> None:
+    """Run by a report kernel between two pages: the previous page's variables go (what
+    ``%reset`` does, without its history and garbage-collection work, 70 ms); imported
+    modules, the cached warehouse connection and the names of the warm-up (``_…``) stay."""
+    from IPython import get_ipython  # paresseux : dans le noyau seulement
 
+    ip = get_ipython()
+    for k in [k for k in ip.user_ns if not k.startswith("_") and k not in ip.user_ns_hidden]:
+        del ip.user_ns[k]
+    ip.execution_count = 1
+
+
+#: :func:`vider_espace` as the kernel knows it (imported by its warm-up, :func:`echauffement`)
+VIDER = "_territoires_vider()"
+#: between two pages, when the previous one could not empty the namespace itself (it failed
+#: before its last cell, see :class:`ClientNoyauPartage`)
+RESET = VIDER
 
 
 def kernel_env() -> dict[str, str]:
@@ -187,6 +196,7 @@ def register_engine() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
     from papermill.utils import merge_kwargs, remove_args
+    from jupyter_core.utils import run_sync
 
     class MoteurNoyauPartage(NBClientEngine):
         """papermill's nbclient engine, on a kernel started once and kept alive."""
@@ -194,14 +204,60 @@ def register_engine() -> None:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None,
-                                     km=None, kc=None, **kwargs):
+                                     km=None, kc=None, langue=None, apres=None, **kwargs):
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                  kernel_name=kernel_name, log=logger, log_output=log_output,
                                  stdout_file=stdout_file, stderr_file=stderr_file)
-            client = PapermillNotebookClient(nb_man, km=km, **final)
+            client = ClientNoyauPartage(nb_man, km=km, **final)
             client.kc = kc
+            client.langue, client.apres = langue, apres
             return client.execute(cleanup_kc=False)
+
+    class ClientNoyauPartage(PapermillNotebookClient):
+        """papermill's client, without two requests of its own around every notebook, each a
+        round trip to the kernel (about 3 ms of CPU between worker and kernel):
+
+        - no ``kernel_info`` after the notebook: the language of a kernel kept alive does
+          not change, so its ``language_info`` is the one it gave when it became ready
+          (:attr:`Noyau.langue`), recorded in the notebook as papermill records it;
+        - no request before the next notebook to empty the namespace: the last cell's
+          request carries it (:attr:`apres`)."""
+
+        langue: dict | None = None
+        #: an expression the kernel evaluates once the notebook's last cell has run without
+        #: error (``user_expressions`` of its ``execute_request``): :data:`VIDER`, so that the
+        #: next page needs no request of its own to empty the namespace
+        apres: str | None = None
+        _derniere: int | None = None
+
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            if self.apres is None or cell_index != self._derniere:
+                return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+            # nbclient sends the cell through kc.execute, without user_expressions: they are
+            # added for this one request
+            self.kc.execute = functools.partial(self.kc.execute, user_expressions={"vider": self.apres})
+            try:
+                return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+            finally:
+                del self.kc.execute
+
+        execute_cell = run_sync(async_execute_cell)  # as nbclient binds its own
+
+        def execute(self, **kwargs):
+            # the last cell nbclient will send (it skips empty cells and tagged ones)
+            self._derniere = max((i for i, c in enumerate(self.nb.cells)
+                                  if c.cell_type == "code" and c.source.strip()
+                                  and self.skip_cells_with_tag not in c.metadata.get("tags", [])), default=None)
+            if self.langue is None:
+                return super().execute(**kwargs)
+            self.reset_execution_trackers()
+            with self.setup_kernel(**kwargs):
+                self.log.info(f"Executing notebook with kernel: {self.kernel_name}")
+                self.papermill_execute_cells()
+                self.nb.metadata["language_info"] = copy.deepcopy(self.langue)
+                self.set_widgets_metadata()
+            return self.nb
 
     papermill_engines.register(ENGINE_NAME, MoteurNoyauPartage)  # idempotent: same name, same class
 
@@ -234,6 +290,10 @@ class Noyau:
         self.km = None
         self.kc = None
         self.pages = 0  # pages run in this kernel (the first needs no reset)
+        #: the namespace was emptied by the last page's last cell (:data:`VIDER`)
+        self.vide = False
+        #: its ``language_info``, from its answer to ``kernel_info`` when it became ready
+        self.langue: dict | None = None
 
     def lancer(self) -> None:
         """Launch the kernel process (it boots while the caller does other work): started
@@ -293,12 +353,15 @@ class Noyau:
             kc.kernel_info()
             try:
                 # any request's answer: one sent before may be answered after this one is sent
-                pret = run_sync(kc.get_shell_msg)(timeout=delai)["msg_type"] == "kernel_info_reply"
+                reponse = run_sync(kc.get_shell_msg)(timeout=delai)
+                pret = reponse["msg_type"] == "kernel_info_reply"
             except Empty:
                 pret = False
             if not pret and en_attendant is not None:
                 en_attendant()
                 en_attendant, delai = None, 1
+            if pret:
+                self.langue = reponse["content"].get("language_info")
             if pret:
                 try:
                     run_sync(kc.get_iopub_msg)(timeout=0.2)  # IOPub connected too
@@ -367,5 +430,6 @@ class Noyau:
             pass
         if self.fichier is not None:
             self.fichier.unlink(missing_ok=True)
-        self.km = self.kc = self.process = self.fichier = None
+        self.km = self.kc = self.process = self.fichier = self.langue = None
         self.pages = 0
+        self.vide = False

@@ -38,34 +38,27 @@ def classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -
 
 def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     from territoires.reports.niveau import partage  # paresseux : charge duckdb
+    from territoires.reports.page import memo  # paresseux : charge duckdb
 
     ids = [i["indicateur"] for i in indicateurs]
-    # the level's peers, read once for all its pages
-    rows = partage(con, ("pairs", niveau, tuple(ids)), lambda: con.execute(
-        "select i.code, t.nom, t.population, i.indicateur, i.numerateur, i.denominateur, i.taux "
-        "from marts.indicateurs i join marts.territoires t on t.niveau = i.niveau and t.code = i.code "
-        "where i.niveau = ? and i.tranche_taille = 'ensemble' and list_contains(?, i.indicateur) "
-        "and i.denominateur > 0 and i.taux is not null",
-        [niveau, ids]).fetchall())
-    pop = {r[0]: (r[1], r[2] or 0) for r in rows}
+    # the level's peers, read (and grouped by indicator) once for all its pages
+    pop, par_indicateur = partage(con, ("pairs", niveau, tuple(ids)), lambda: _pairs(con, niveau, ids))
     if code not in pop:
         return {}
-    mine = pop[code][1]
-
-    def distance(c: str) -> float:
-        p = pop[c][1]
-        return abs(math.log((p or 1) / (mine or 1)))
+    # the level's territories closest in population, sorted once per page (which asks two sets
+    # of indicators): each indicator takes the first of them that it measures
+    proches = memo(("proches", id(con), niveau, code), lambda: _proches(con, niveau, code))
 
     out: dict[str, dict[str, Any]] = {}
     for ind in indicateurs:
-        vals = {r[0]: r for r in rows if r[3] == ind["indicateur"]}
+        vals = par_indicateur.get(ind["indicateur"], {})
         if code not in vals:
             continue
         hausse = ind.get("polarite", "hausse_favorable") != "baisse_favorable"
         x = vals[code][6]
         meilleurs = sum(1 for r in vals.values() if (r[6] > x if hausse else r[6] < x))
         sur = len(vals)
-        autres = sorted((c for c in vals if c != code), key=lambda c: (distance(c), c))[:VOISINS_POPULATION]
+        autres = [c for c in proches if c in vals and c != code][:VOISINS_POPULATION]
         out[ind["indicateur"]] = {
             "rang": meilleurs + 1, "sur": sur, "taux": x, "base": int(vals[code][5]),
             "numerateur": int(vals[code][4] or 0),
@@ -73,6 +66,31 @@ def _classement(con, niveau: str, code: str, indicateurs: list[dict[str, Any]]) 
             "mediane_similaires": statistics.median(vals[c][6] for c in autres) if autres else None,
         }
     return out
+
+
+def _proches(con, niveau: str, code: str) -> list[str]:
+    """The level's territories by population closest to ``code``'s (ratio, not difference)."""
+    from territoires.reports.niveau import partage  # paresseux : charge duckdb
+
+    pop = partage(con, ("populations", niveau), lambda: dict(con.execute(
+        "select code, coalesce(population, 0) from marts.territoires where niveau = ?", [niveau]).fetchall()))
+    mine = pop[code]
+    return sorted(pop, key=lambda c: (abs(math.log((pop[c] or 1) / (mine or 1))), c))
+
+
+def _pairs(con, niveau: str, ids: list[str]) -> tuple[dict[str, tuple], dict[str, dict[str, tuple]]]:
+    """A level's peers: ``({code: (nom, population)}, {indicateur: {code: row}})``, the
+    territories with a value (denominator above 0) of any of ``ids``."""
+    rows = con.execute(
+        "select i.code, t.nom, t.population, i.indicateur, i.numerateur, i.denominateur, i.taux "
+        "from marts.indicateurs i join marts.territoires t on t.niveau = i.niveau and t.code = i.code "
+        "where i.niveau = ? and i.tranche_taille = 'ensemble' and list_contains(?, i.indicateur) "
+        "and i.denominateur > 0 and i.taux is not null",
+        [niveau, ids]).fetchall()
+    par_indicateur: dict[str, dict[str, tuple]] = {}
+    for r in rows:
+        par_indicateur.setdefault(r[3], {})[r[0]] = r
+    return {r[0]: (r[1], r[2] or 0) for r in rows}, par_indicateur
 
 
 def rang(n: int) -> str:

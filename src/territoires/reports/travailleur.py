@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, imports_legers, register_engine
+from territoires.reports.noyau import (ENGINE_NAME, KERNEL_NAME, RESET, VIDER, Noyau, imports_legers,
+                                       register_engine)
 from territoires import espace, noms
 from territoires.config import Settings
 from territoires.reports import publication, site
@@ -119,17 +120,19 @@ class Travailleur:
             if self.noyau.kc is None or not self.noyau.vivant():
                 self.noyau.arreter()
                 self.noyau.demarrer()
-            if self.noyau.pages:
+            if self.noyau.pages and not self.noyau.vide:
                 self.noyau.executer(RESET)
             self.noyau.pages += 1
+            self.noyau.vide = False
             # papermill copies the notebook it is given (it writes and reads it back)
             nb = papermill.execute_notebook(
                 source, str(tmp_nb), parameters={**page["parametres"], "entrepot": str(self.entrepot)},
                 engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
-                execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc,
-                on_cell_execute=_pendant_la_page,
+                execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc, langue=self.noyau.langue,
+                apres=VIDER, on_cell_execute=_pendant_la_page,
             )
+            self.noyau.vide = True  # every cell ran without error: the last one emptied the namespace
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
                                                 notebook_path=f"{self.audit_dir.name}/{page['ipynb']}")
             for rel, data in extra.items():
