@@ -51,7 +51,7 @@ def report(r: dict) -> list[str]:
               "| measure | value | budget | met |", "|---|---|---|---|",
               f"| whole suite on {r['coeurs']} cores, `{r['commande']}` | {r['duree_s']:.0f} s ({r['bilan']}) "
               f"| ≤ {BUDGET_S} s | {met} |", "",
-              "Slowest tests of that run:", ""]
+              "One run (five minutes): `--repeat` does not apply to this section. Slowest tests of that run:", ""]
     lignes += [f"- `{l}`" for l in r["lentes"]] or ["- (none listed)"]
     return lignes + [""]
 
