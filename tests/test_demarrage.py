@@ -11,6 +11,7 @@ if a page's path needs either (``.pl()``, ``.df()``, ``import pandas``: the cell
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,26 @@ def test_un_noyau_plus_lent_qu_une_seconde_finit_pret(site_home, fixture_warehou
     finally:
         noyau.arreter()
     assert not noyau.vivant()
+
+
+def test_la_connexion_d_un_lanceur_disparu_est_effacee(tmp_path, monkeypatch):
+    """A kernel's connection file holds its signing key: one left by a process that no longer
+    exists (a worker killed by SIGKILL cannot remove it) goes when the next kernel is
+    launched; a live process's stays, and the new one is readable by its owner only."""
+    import tempfile
+
+    from territoires.reports import noyau as module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    mort = subprocess.Popen(["true"])
+    mort.wait()  # a pid that no longer exists
+    orpheline = tmp_path / f"{module.PREFIXE_CONNEXION}{mort.pid}-abc.json"
+    vivante = tmp_path / f"{module.PREFIXE_CONNEXION}{os.getppid()}-def.json"
+    autre = tmp_path / "kernel-123.json"  # not ours: left alone
+    for f in (orpheline, vivante, autre):
+        f.write_text("{}", encoding="utf-8")
+    nouvelle = module.connexion()
+    assert not orpheline.exists() and vivante.exists() and autre.exists()
+    assert nouvelle.parent == tmp_path and nouvelle.name.startswith(f"{module.PREFIXE_CONNEXION}{os.getpid()}-")
+    assert nouvelle.stat().st_mode & 0o777 == 0o600
+    assert set(json.loads(nouvelle.read_text(encoding="utf-8"))) >= set(module.CANAUX) | {"key", "ip"}

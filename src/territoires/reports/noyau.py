@@ -31,6 +31,8 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
+from territoires.interruptions import pid_vivant
+
 ENGINE_NAME = "territoires"
 KERNEL_NAME = "python3"
 
@@ -59,14 +61,27 @@ LANCEUR = ("import gc, sys; gc.disable(); sys.modules['debugpy'] = None\n"
 CANAUX = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
+#: connection files in the temporary folder: ``<prefix><pid of the launcher>-<random>.json``
+PREFIXE_CONNEXION = "territoires-noyau-"
+
+
+def _connexions_orphelines(dossier: Path) -> list[Path]:
+    """Connection files (signing keys) of launchers gone, e.g. a worker killed by SIGKILL."""
+    pids = {f: f.name[len(PREFIXE_CONNEXION):].split("-", 1)[0] for f in dossier.glob(f"{PREFIXE_CONNEXION}*.json")}
+    return [f for f, pid in pids.items() if pid.isdigit() and not pid_vivant(int(pid))]
+
+
 def connexion() -> Path:
     """A new kernel's connection file, as jupyter_client writes one: free ports of the
     loopback, a random signing key, ``hmac-sha256``; readable by its owner only (it holds
-    the key)."""
+    the key). Those of processes gone are removed first (:func:`_connexions_orphelines`)."""
     import json
     import socket
     import tempfile
     import uuid
+
+    for orpheline in _connexions_orphelines(Path(tempfile.gettempdir())):
+        orpheline.unlink(missing_ok=True)
 
     prises = []
     for _ in CANAUX:  # all bound at once, so that no two channels get the same port
@@ -79,7 +94,7 @@ def connexion() -> Path:
         prise.close()
     info.update(ip="127.0.0.1", key=str(uuid.uuid4()), transport="tcp", signature_scheme="hmac-sha256",
                 kernel_name=KERNEL_NAME)
-    fd, chemin = tempfile.mkstemp(prefix="kernel-", suffix=".json")  # mode 0600
+    fd, chemin = tempfile.mkstemp(prefix=f"{PREFIXE_CONNEXION}{os.getpid()}-", suffix=".json")  # mode 0600
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(info, fh)
     return Path(chemin)
