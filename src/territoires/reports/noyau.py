@@ -137,11 +137,9 @@ def vider_espace() -> None:
     ip.execution_count = 1
 
 
-#: :func:`vider_espace` as the kernel knows it (imported by its warm-up, :func:`echauffement`)
-VIDER = "_territoires_vider()"
-#: between two pages, when the previous one could not empty the namespace itself (it failed
-#: before its last cell, see :class:`ClientNoyauPartage`)
-RESET = VIDER
+#: :func:`vider_espace` as the kernel knows it (imported by its warm-up, :func:`echauffement`):
+#: carried by a page's last cell, or sent on its own before the next page when that one failed
+RESET = "_territoires_vider()"
 
 
 def kernel_env() -> dict[str, str]:
@@ -241,7 +239,7 @@ def register_engine() -> None:
 
         langue: dict | None = None
         #: an expression the kernel evaluates once the notebook's last cell has run without
-        #: error (``user_expressions`` of its ``execute_request``): :data:`VIDER`, so that the
+        #: error (``user_expressions`` of its ``execute_request``): :data:`RESET`, so that the
         #: next page needs no request of its own to empty the namespace
         apres: str | None = None
         _derniere: int | None = None
@@ -305,7 +303,7 @@ class Noyau:
         self.km = None
         self.kc = None
         self.pages = 0  # pages run in this kernel (the first needs no reset)
-        #: the namespace was emptied by the last page's last cell (:data:`VIDER`)
+        #: the namespace was emptied by the last page's last cell (:data:`RESET`)
         self.vide = False
         #: its ``language_info``, from its answer to ``kernel_info`` when it became ready
         self.langue: dict | None = None
@@ -377,7 +375,6 @@ class Noyau:
                 en_attendant, delai = None, 1
             if pret:
                 self.langue = reponse["content"].get("language_info")
-            if pret:
                 try:
                     run_sync(kc.get_iopub_msg)(timeout=0.2)  # IOPub connected too
                     break

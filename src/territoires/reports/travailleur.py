@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from territoires.reports.noyau import (ENGINE_NAME, KERNEL_NAME, RESET, VIDER, Noyau, imports_legers,
-                                       register_engine)
+from territoires.reports.noyau import ENGINE_NAME, KERNEL_NAME, RESET, Noyau, imports_legers, register_engine
 from territoires import espace, noms
 from territoires.config import Settings
 from territoires.reports import publication, site
@@ -130,7 +129,7 @@ class Travailleur:
                 engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=self.timeout, km=self.noyau.km, kc=self.noyau.kc, langue=self.noyau.langue,
-                apres=VIDER, on_cell_execute=_pendant_la_page,
+                apres=RESET, on_cell_execute=_pendant_la_page,
             )
             self.noyau.vide = True  # every cell ran without error: the last one emptied the namespace
             body, extra = publication.html_page(nb, page["html"], single_file=self.single_file,
