@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py --only scaling
 
 For each scope, in one home (``benchmarks/_work/scaling/``): the cold build
-(``territoires build --force``), the commune fiches alone (``territoires report --scope
+(``territoires build --force``, the geometry computed: its cache is removed first), the commune fiches alone (``territoires report --scope
 communes --force --jobs 2``) and the whole site (``--scope all --force --jobs 2``: every
 dashboard and the fiches), each command timed end to end in its own process. Peak memory
 is the largest sum of the resident set sizes of the command's whole process tree (the
@@ -26,6 +26,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from territoires.warehouse.cache import DOSSIER as DOSSIER_CACHE
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work" / "scaling"
@@ -106,6 +108,8 @@ def bench(repeat: int) -> dict:
     for label, args in PORTEES:
         r: dict = {}
         out["charge"].append(os.getloadavg()[0])
+        # a cold build computes the geometry: the cache kept between builds is removed first
+        shutil.rmtree(WORK / "data/processed" / DOSSIER_CACHE, ignore_errors=True)
         r["build"] = mesurer(["build", "--force", *args], WORK)
         con = subprocess.run([str(BIN / "python"), "-c",
                               "import duckdb,sys;c=duckdb.connect(sys.argv[1],read_only=True);"

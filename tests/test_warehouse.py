@@ -13,6 +13,7 @@ from territoires import cli
 from territoires.sources import SourceError, load_registry
 from territoires.warehouse import build as build_mod
 from territoires.warehouse.build import BuildError, build, model_test_failures, models
+from territoires.warehouse.cache import DOSSIER as DOSSIER_CACHE
 
 
 def test_every_declared_model_test_holds(con):
@@ -238,15 +239,13 @@ def test_cli_info_without_warehouse(tmp_path, monkeypatch, capsys):
     assert "territoires build" in capsys.readouterr().err
 
 
-def test_models_run_two_at_once_or_one_at_a_time_build_the_same_warehouse(fixture_home, tmp_path):
-    """The fixture is built two models at once (conftest); built again one at a time,
-    every table and view holds the same rows (but the build's dates and the history)."""
-    home = _copy_home(fixture_home, tmp_path / "home")
-    build(departements=("29",), home=home, quiet=True, force=True, voies=1)
+def _differences(a: Path, b: Path) -> list[str]:
+    """The tables and views of two warehouses' homes whose rows differ (but the build's
+    dates and the history): ``schema.table: n`` for each, n rows on either side."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{fixture_home / 'data' / 'processed' / 'territoires.duckdb'}' as deux (read_only)")
-        con.execute(f"attach '{home / 'data' / 'processed' / 'territoires.duckdb'}' as un (read_only)")
+        con.execute(f"attach '{a / 'data' / 'processed' / 'territoires.duckdb'}' as deux (read_only)")
+        con.execute(f"attach '{b / 'data' / 'processed' / 'territoires.duckdb'}' as un (read_only)")
         objets = {}
         for base in ("deux", "un"):
             objets[base] = {(s, t): [c for c, d in colonnes if not d.startswith("TIMESTAMP")] for s, t, colonnes in con.execute(
@@ -262,6 +261,53 @@ def test_models_run_two_at_once_or_one_at_a_time_build_the_same_warehouse(fixtur
                             f'except all select {cols} from deux.{s}.{t}))').fetchone()[0]
             if n:
                 differences.append(f"{s}.{t}: {n}")
-        assert differences == []
+        return differences
     finally:
         con.close()
+
+
+def test_models_run_two_at_once_or_one_at_a_time_build_the_same_warehouse(fixture_home, tmp_path):
+    """The fixture is built two models at once (conftest); built again one at a time,
+    every table and view holds the same rows (but the build's dates and the history)."""
+    home = _copy_home(fixture_home, tmp_path / "home")
+    shutil.rmtree(home / "data" / "processed" / DOSSIER_CACHE)  # every model computed again
+    r = build(departements=("29",), home=home, quiet=True, force=True, voies=1)
+    assert r.du_cache == []
+    assert _differences(fixture_home, home) == []
+
+
+def test_geometry_is_read_back_from_the_cache_as_it_was_computed(fixture_home, tmp_path, monkeypatch):
+    """The fixture's build kept its geometry models in the cache: an empty warehouse
+    (``--force``) reads them back rather than computing them, and every table holds the
+    same rows as the fixture's (geometry compared as WKB). A damaged file is computed
+    again and rewritten; a changed input (here the code's fingerprint) is never read."""
+    home = _copy_home(fixture_home, tmp_path / "home")
+    dossier = home / "data" / "processed" / DOSSIER_CACHE
+    fichiers = sorted(dossier.glob("*.parquet"))
+    geometrie = ["intermediate.communes_nettes", "intermediate.territoires_bruts", "marts.territoires"]
+    assert [f.name.rsplit("-", 1)[0] for f in fichiers] == geometrie
+    r = build(departements=("29",), home=home, quiet=True, force=True)
+    assert sorted(r.du_cache) == geometrie
+    assert _differences(fixture_home, home) == []
+    con = duckdb.connect()
+    try:
+        territoires.entrepot.connexion.load_spatial(con)
+        con.execute(f"attach '{fixture_home / 'data/processed/territoires.duckdb'}' as a (read_only)")
+        con.execute(f"attach '{home / 'data/processed/territoires.duckdb'}' as b (read_only)")
+        memes, total = con.execute(
+            "select count(*) filter (where ST_AsWKB(x.geometrie_carte) = ST_AsWKB(y.geometrie_carte) "
+            "and ST_AsWKB(x.geometrie) = ST_AsWKB(y.geometrie)), (select count(*) from a.marts.territoires) "
+            "from a.marts.territoires x join b.marts.territoires y using (niveau, code)").fetchone()
+        assert memes == total > 277
+    finally:
+        con.close()
+
+    fichiers[0].write_bytes(b"PAR1 pas un fichier parquet")
+    r = build(departements=("29",), home=home, quiet=True, force=True)
+    assert sorted(r.du_cache) == geometrie[1:]
+    assert fichiers[0].stat().st_size > 10_000  # computed, then written again
+
+    monkeypatch.setattr(build_mod, "_sel", lambda: "une autre version du code")
+    r = build(departements=("29",), home=home, quiet=True, force=True)
+    assert r.du_cache == []
+    assert len(list(dossier.glob("*.parquet"))) == 6  # three new files beside the three others

@@ -249,7 +249,8 @@ def parser() -> argparse.ArgumentParser:
                        help="codes INSEE de régions, séparés par des virgules (défaut : 11,24,27,53)")
     scope.add_argument("--all-france", action="store_true", help="toutes les régions")
     scope.add_argument("--departements", type=codes, help="une tranche de départements (tests, essais rapides)")
-    b.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
+    b.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé (la géométrie "
+                   "aux mêmes entrées est relue de data/processed/cache-modeles/)")
     b.set_defaults(func=cmd_build)
 
     s = sub.add_parser("sources", help="lister les sources : embarquée, téléchargée ou absente, millésime utilisé, "

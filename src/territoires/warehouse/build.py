@@ -14,6 +14,7 @@ Ctrl-C leaves the previous warehouse untouched, and open readers keep their view
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -44,6 +45,7 @@ from territoires.sources.etapes import repo_file, valid_departements, valid_regi
 from territoires.sources.presence import empreinte_telechargees
 from territoires import historique
 from territoires.warehouse import dictionnaire, parallele
+from territoires.warehouse.cache import DOSSIER as DOSSIER_CACHE, CacheModeles
 from territoires.warehouse.modeles import (LAYERS, Model, model_test_failures, models, parse_model,  # noqa: F401
                                            tables_lues, verifier_brutes)
 from territoires.warehouse.reprise import Reprise
@@ -62,6 +64,8 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     #: tables kept from the previous warehouse (inputs unchanged)
     reprises: list[str] = field(default_factory=list)
+    #: tables read back from the cache kept between builds (:mod:`.cache`)
+    du_cache: list[str] = field(default_factory=list)
 
 
 def _sel() -> str:
@@ -200,31 +204,39 @@ def _connexion_modeles(con) -> None:
     indicateurs.set_criteres(con)
 
 
-def _lancer(con, model: Model) -> None:
-    """Create one model's table or view on ``con``, then run its declared tests."""
-    try:
-        con.execute(f"create or replace {model.sorte} {model.table} as\n{model.sql}")
-    except duckdb.Error as exc:
-        raise BuildError(f"{model.path}: le modèle {model.table} a échoué ({exc})") from exc
+def _lancer(con, model: Model, cache: CacheModeles) -> None:
+    """Create one model's table or view on ``con`` (or read it from ``cache``, for a
+    model kept there), then run its declared tests."""
+    garde = model.materialisation == "cache"
+    lue = garde and cache.lire(con, model)
+    if not lue:
+        try:
+            con.execute(f"create or replace {model.sorte} {model.table} as\n{model.sql}")
+        except duckdb.Error as exc:
+            raise BuildError(f"{model.path}: le modèle {model.table} a échoué ({exc})") from exc
     failures = model_test_failures(con, model)
     if failures:
         raise BuildError(f"{model.path}: tests du modèle en échec : " + " ; ".join(failures))
+    if garde and not lue:
+        cache.ecrire(con, model)
 
 
 def _modeles(con, reprise: Reprise, modeles: list[Model], prets: set[str], crs: set[str], progress: Progress,
-             voies: int) -> None:
+             voies: int, cache: CacheModeles) -> None:
     """Run those of ``modeles`` whose inputs changed, on ``voies`` connections at once
     (:mod:`.parallele`); what they need is loaded first on ``con``, which the cursors share."""
     a_faire = [m for m in modeles if not reprise.a_jour((m.table,), reprise.empreinte_modele(m.sql))]
     for model in a_faire:
         reprise.preparer(model.table, model.sorte)
         _preparer(con, model.sql, prets, crs)
-    parallele.executer(con, a_faire, _lancer, progress, voies, preparer=_connexion_modeles)
+    parallele.executer(con, a_faire, functools.partial(_lancer, cache=cache), progress, voies,
+                       preparer=_connexion_modeles)
 
 
 def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions, departements,
-         progress: Progress, voies: int) -> None:
-    """Load ``raw`` and run every model, keeping what is unchanged."""
+         progress: Progress, voies: int) -> CacheModeles:
+    """Load ``raw`` and run every model, keeping what is unchanged; returns the cache of
+    the models kept between builds (which of them it gave back)."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
     liste = etapes(registry, raw_dir, regions, departements, cfg.operateurs_file, cfg.processed_dir / DOSSIER_SONDES)
@@ -240,11 +252,12 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     _connexion_modeles(con)
     prets: set[str] = set()
     crs = _tables_crs(con)
+    cache = CacheModeles(cfg.processed_dir / DOSSIER_CACHE, reprise.nouvelles)
     for schema in LAYERS:
         con.execute(f"create schema if not exists {schema}")
     # staging, then the member registers (they attach to staging.communes / staging.epci),
     # then the rest
-    _modeles(con, reprise, [m for m in all_models if m.schema == "staging"], prets, crs, progress, voies)
+    _modeles(con, reprise, [m for m in all_models if m.schema == "staging"], prets, crs, progress, voies, cache)
     etape = etapes_membres.etape_adherents(
         raw_dir / "adherents", tuple(reprise.nouvelles.get(t) for t in ("staging.communes", "staging.epci")),
         cfg.operateurs_file, etapes_sources.anct_telechargees(raw_dir, registry),
@@ -254,11 +267,13 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
             reprise.supprimer(etape.tables)
             etape.charger(con)
     etapes_sources.enregistrer_sources(con, registry)
-    _modeles(con, reprise, [m for m in all_models if m.schema != "staging"], prets, crs, progress, voies)
+    _modeles(con, reprise, [m for m in all_models if m.schema != "staging"], prets, crs, progress, voies, cache)
+    cache.elaguer()
     reprise.nouvelles["raw.sources"] = reprise.jeton
     for t in historique.OBJETS:  # kept: not derived from raw data
         reprise.nouvelles[f"marts.{t}"] = "historique"
     reprise.nettoyer(("raw", *LAYERS))
+    return cache
 
 
 def build(
@@ -315,8 +330,8 @@ def build(
         garde.enter_context(interruptions.connexion(con))
         try:
             reprise = Reprise(con, _sel())
-            _run(con, reprise, all_models, registry, cfg, regions, departements, progress,
-                 parallele.voies_par_defaut() if voies is None else voies)
+            cache = _run(con, reprise, all_models, registry, cfg, regions, departements, progress,
+                         parallele.voies_par_defaut() if voies is None else voies)
             warnings += etapes_sources.desaccords_millesimes(con, registry)
             missing = con.execute(
                 "select code, nom, code_departement from intermediate.perimetre_communes "
@@ -355,9 +370,12 @@ def build(
         garde.close()
     for w in warnings:
         progress.say("Attention : " + w)
-    result = BuildResult(target, False, time.perf_counter() - t0, regions, warnings, reprise.reprises)
+    result = BuildResult(target, False, time.perf_counter() - t0, regions, warnings, reprise.reprises, cache.lues)
     if reprise.reprises:
         progress.say(f"{len(reprise.reprises)} table(s) reprise(s) de la construction précédente (entrées inchangées)")
+    if cache.lues:
+        progress.say(f"{len(cache.lues)} table(s) relue(s) de {cache.dossier} plutôt que recalculée(s) "
+                     "(mêmes entrées ; supprimer ce dossier pour les recalculer)")
     progress.say(f"Entrepôt construit en {result.seconds:.1f} s : {target}")
     return result
 

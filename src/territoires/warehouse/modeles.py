@@ -20,6 +20,9 @@ Two more header lines, and one placeholder:
 
     -- materialisation: vue                       a view rather than a table (cheap to
                                                   remake when what it reads changed)
+    -- materialisation: cache                     a table also kept outside the warehouse
+                                                  by its fingerprint, read back by a later
+                                                  build instead of recomputed (:mod:`.cache`)
     {{ agregation_indicateurs }}                  the text of sql/fragments/<name>.sql, for
                                                   SQL that two models share (written once)
     {{ champ_mairie(champ = site, nom = url) }}   the same, each ``{{ champ }}`` of the
@@ -49,7 +52,7 @@ SCHEMAS = ("raw", *LAYERS)
 
 _TEST_LINE = re.compile(r"^--\s*(unique|not_null|accepted_values|references):\s*(.+)$")
 _MATERIALISATION = re.compile(r"^--\s*materialisation:\s*(\S+)\s*$")
-MATERIALISATIONS = {"table": "table", "vue": "view"}
+MATERIALISATIONS = {"table": "table", "vue": "view", "cache": "table"}
 FRAGMENTS_DIR = SQL_DIR / "fragments"
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\((.*?)\)\s*)?\}\}", re.S)
 _REFERENCE = re.compile(r"^(\w+)\s*->\s*(\w+)\.(\w+)\s*\(\s*(\w+)\s*\)$")
@@ -80,7 +83,7 @@ class Model:
     uniques: tuple[tuple[str, ...], ...] = ()
     #: (column, referenced table, referenced column)
     references: tuple[tuple[str, str, str], ...] = ()
-    #: ``table`` or ``vue`` (``-- materialisation:``)
+    #: ``table``, ``vue`` or ``cache`` (``-- materialisation:``)
     materialisation: str = "table"
     #: the tables its SQL reads (:func:`tables_lues`)
     lit: frozenset[str] = frozenset()

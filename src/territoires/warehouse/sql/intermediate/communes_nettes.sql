@@ -4,6 +4,9 @@
 -- Cleaning runs once per land mass that shares borders: mainland France (so borders
 -- between regions are clean too), Corsica, and each overseas region on its own —
 -- islands share no edge with the mainland, and cleaning them apart is much faster.
+-- Seconds of geometry for all of France: kept between builds, read back when its inputs are
+-- the same (warehouse/cache.py).
+-- materialisation: cache
 -- unique: code
 -- not_null: code, geometrie_nette
 with communes as (

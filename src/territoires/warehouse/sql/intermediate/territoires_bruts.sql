@@ -2,6 +2,9 @@
 -- union of its communes' clean polygons). Simplification happens in the mart.
 -- The communes enter each union in code order: the polygon's bytes (its rings' starting
 -- points) then do not depend on how DuckDB's threads happened to share the join.
+-- Seconds of geometry for all of France: kept between builds, read back when its inputs are
+-- the same (warehouse/cache.py).
+-- materialisation: cache
 -- unique: niveau, code
 -- not_null: niveau, code, nom, nb_communes
 with communes as (

@@ -6,6 +6,9 @@
 -- level whose every territory Etalab's pre-simplified contours (50 m, 100 m or 1000 m)
 -- hold, those contours as fetched (already generalised together by Etalab): that level is
 -- not simplified here.
+-- Seconds of geometry for all of France: kept between builds, read back when its inputs are
+-- the same (warehouse/cache.py).
+-- materialisation: cache
 -- unique: niveau, code
 -- not_null: niveau, code, nom, population_millesime, nb_communes, nb_communes_sans_population
 -- references: niveau -> staging.niveaux(niveau)
