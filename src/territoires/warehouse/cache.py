@@ -61,6 +61,8 @@ class CacheModeles:
             colonnes = ", ".join(f"cast({q(c)} as {t}) as {q(c)}" for c, t in json.loads(meta))
             con.execute(f"create or replace table {model.table} as "
                         f"select {colonnes} from read_parquet({litteral(str(f))})")
+        except duckdb.InterruptException:
+            raise  # the build is stopping: the file is not at fault
         except (duckdb.Error, TypeError, ValueError):
             with contextlib.suppress(OSError):
                 f.unlink()
@@ -81,6 +83,8 @@ class CacheModeles:
             con.execute(f"copy {model.table} to {litteral(str(tmp))} (format parquet, compression zstd, "
                         f"kv_metadata {{{_CLE}: {litteral(json.dumps(types))}}})")
             os.replace(tmp, f)
+        except duckdb.InterruptException:
+            raise
         except (duckdb.Error, OSError):
             pass
         finally:
