@@ -152,9 +152,17 @@ def _garder_un_niveau(niveau: str) -> None:
         del _ENTREPOT["donnees"][cle]
 
 
+def _longue(con, niveau: str, tranches: bool):
+    """The long indicator table of every territory of ``niveau`` (read it, never change it),
+    read once: the rates of each territory (:func:`taux`) and, without the size bands, the
+    wide table (:func:`large`) are both cut from it."""
+    genre = "taux_tranches" if tranches else "taux"
+    return partage(con, ("longue", genre, niveau), lambda: niveau_entier(con, genre, niveau))
+
+
 def _par_code(con, niveau: str, tranches: bool) -> dict[str, Any]:
     """The long indicator table of every territory of ``niveau``, one frame per code."""
-    longue = niveau_entier(con, "taux_tranches" if tranches else "taux", niveau)
+    longue = _longue(con, niveau, tranches)
     return {cle[0]: df for cle, df in longue.partition_by("code", as_dict=True, maintain_order=True).items()}
 
 
@@ -171,8 +179,13 @@ def taux(con, niveau: str, code: str, tranches: bool = False) -> list[dict[str, 
 def large(con, niveau: str) -> dict[str, dict[str, Any]]:
     """``{code: row}`` of ``api.indicateurs(niveau, forme="large")``: one row per territory
     (shared by the pages: read it, never change it)."""
-    return partage(con, ("large", niveau),
-                   lambda: {r["code"]: r for r in niveau_entier(con, "large", niveau).to_dicts()})
+    def lire():
+        df = niveau_disque.lire(_dossier(con), "large", niveau)
+        if df is None:  # as api.indicateurs(forme="large") makes it, from the long table read already
+            df = api.elargir(_longue(con, niveau, False), [c["indicateur"] for c in catalogue(con)])
+        return {r["code"]: r for r in df.to_dicts()}
+
+    return partage(con, ("large", niveau), lire)
 
 
 def catalogue(con) -> list[dict[str, Any]]:
