@@ -100,14 +100,14 @@ COLONNES_COMMUNES = ("code", "nom", "dans_perimetre", "code_epci", "code_departe
 
 #: what pages read of their communes to support (:func:`.page.a_accompagner`): not the
 #: lists of missing criteria nor the classes (0.02 s of a region page's reading)
-COLONNES_ACCOMPAGNER = ("code", "nom", "code_epci", "nom_epci", "code_departement", "population", "score_presence",
-                        "motifs", "mairie_site", "mairie_email", "mairie_telephone")
+COLONNES_COMMUNES_A_ACCOMPAGNER = ("code", "nom", "code_epci", "nom_epci", "code_departement", "population",
+                                   "score_presence", "motifs", "mairie_site", "mairie_email", "mairie_telephone")
 
 
 def _par_territoire(con, niveau: str, a_accompagner: bool = False, code: str | None = None):
     """The communes pages read (:func:`communes`), of every territory of ``niveau`` or of ``code``'s."""
     return api.par_territoire(niveau, con, a_accompagner=a_accompagner, code=code,
-                              colonnes=COLONNES_ACCOMPAGNER if a_accompagner else COLONNES_COMMUNES)
+                              colonnes=COLONNES_COMMUNES_A_ACCOMPAGNER if a_accompagner else COLONNES_COMMUNES)
 
 
 #: what a level's pages read, computed over the whole level: ``{genre: calcul(con, niveau)}``
@@ -219,7 +219,8 @@ def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str | None
 
 def communes(con, niveau: str, code: str, a_accompagner: bool = False):
     """``api.presence(niveau=…, code=…)`` (its :data:`COLONNES_COMMUNES`), or
-    ``api.communes_a_accompagner`` (its :data:`COLONNES_ACCOMPAGNER`), of one territory (a frame: read it, never change it): its slice of the run's file of its level
+    ``api.communes_a_accompagner`` (its :data:`COLONNES_COMMUNES_A_ACCOMPAGNER`), of one
+    territory (a frame: read it, never change it): its slice of the run's file of its level
     when there is one, else its own query (:func:`territoires.indicators.api.par_territoire`
     with its code: a notebook alone or a run of a page or two reads its communes, not its
     whole level's). Only one level's communes are kept: a batch renders its pages level by
