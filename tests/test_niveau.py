@@ -97,9 +97,10 @@ def test_each_territory_s_communes_are_its_own_query(con):
     vus = 0
     for n in niveaux.TABLEAU:
         for code in _codes(con, n):
-            seul = api.presence(niveau=n, code=code, con=con)
+            seul = api.presence(niveau=n, code=code, con=con).select(niveau.COLONNES_COMMUNES)
             assert niveau.communes(con, n, code).equals(seul), (n, code)
-            accompagner = api.communes_a_accompagner(n, code, con=con)
+            accompagner = api.communes_a_accompagner(n, code, con=con).select(
+                niveau.COLONNES_COMMUNES_A_ACCOMPAGNER)
             assert niveau.communes(con, n, code, a_accompagner=True).equals(accompagner), (n, code)
             vus += seul.height + accompagner.height
     assert vus >= 500  # Finistère's communes, in each of their territories
@@ -145,9 +146,10 @@ def test_the_run_s_files_are_what_each_level_computes_and_kernels_read_them(con,
             seul = geo.communes(con, n, code)
             assert niveau.geometrie_communes(con, n, code) == seul, (n, code)
             # a page's communes: its slice of its level's file, as the page alone queries them
-            assert niveau.communes(con, n, code).equals(api.presence(niveau=n, code=code, con=con)), (n, code)
+            assert niveau.communes(con, n, code).equals(
+                api.presence(niveau=n, code=code, con=con).select(niveau.COLONNES_COMMUNES)), (n, code)
             assert niveau.communes(con, n, code, a_accompagner=True).equals(
-                api.communes_a_accompagner(n, code, con=con)), (n, code)
+                api.communes_a_accompagner(n, code, con=con).select(niveau.COLONNES_COMMUNES_A_ACCOMPAGNER)), (n, code)
             vus += len(seul)
             if n in niveau.AVEC_CONTEXTE and seul.bbox:
                 autour = geo.contexte(con, n, code, vue=geo.cadre(seul.bbox))

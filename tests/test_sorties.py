@@ -99,3 +99,26 @@ def test_a_second_writer_waits_for_the_first_by_default(tmp_path, monkeypatch, c
     threading.Timer(0.5, premier.rendre).start()
     assert cli.main(["fetch", "--all"]) == 0  # waited, then ran
     assert "En attente : une autre commande territoires" in capsys.readouterr().err
+
+
+def test_a_report_run_as_a_program_ends_with_its_code_and_all_its_output(fixture_warehouse, tmp_path):
+    """``territoires report`` run as a program ends without tearing its interpreter down
+    (cli._quitter): what it printed to a pipe (block-buffered) is all there, and its status
+    is the command's, success or failure."""
+    home = tmp_path / "home"
+    (home / "data" / "processed").mkdir(parents=True)
+    (home / "territoires.toml").write_text("#\n")
+    os.symlink(fixture_warehouse, home / "data" / "processed" / "territoires.duckdb")
+    # stdout to a pipe is block-buffered, unless PYTHONUNBUFFERED says otherwise
+    env = {k: v for k, v in os.environ.items() if k not in ("TERRITOIRES_HOME", "PYTHONUNBUFFERED")}
+
+    def lancer(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "territoires.cli", "report", *args], cwd=home, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    ok = lancer("--scope", "communes", "--jobs", "1")
+    assert ok.returncode == 0, ok.stderr
+    assert "fiches de commune" in ok.stdout and ok.stdout.rstrip().endswith(str(home / "reports" / "index.html"))
+    echec = lancer("--scope", "region:99", "--jobs", "1")
+    assert echec.returncode == cli.EXIT_ERREUR
+    assert "Erreur : code « 99 » inconnu" in echec.stderr

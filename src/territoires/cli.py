@@ -336,9 +336,36 @@ def main(argv: list[str] | None = None) -> int:
     running DuckDB statement is interrupted, the command removes its own temporaries and
     ends with one French line saying what was kept. A command that writes first removes
     the temporaries left by processes that no longer exist."""
+    args = parser().parse_args(argv)
+    code = _executer(args)
+    if argv is None and args.command == "report":  # the process's own command line: it ends here
+        _quitter(code)
+    return code
+
+
+def _quitter(code: int) -> None:
+    """End the process as the interpreter would once the command returned, less its teardown:
+    threads are waited for, the exit handlers run (the kernel's, logging's), the output is
+    flushed, then the process exits with ``code``. A report leaves the objects of papermill,
+    nbconvert, jupyter_client and zmq, which teardown frees one by one after the pages are
+    written: 0.02–0.05 s of a one-page run."""
+    import atexit
+    import os
+    import threading
+
+    threading._shutdown()  # what the interpreter's exit does first: non-daemon threads end
+    atexit._run_exitfuncs()
+    for flux in (sys.stdout, sys.stderr):
+        try:
+            flux.flush()
+        except (OSError, ValueError):  # closed, or a reader gone: as at any exit, nothing more to say
+            pass
+    os._exit(code)
+
+
+def _executer(args: argparse.Namespace) -> int:
     import signal
 
-    args = parser().parse_args(argv)
     verrou = None
     fin_prelude = None
     with interruptions.Garde(lambda sigterm: _message_interruption(args.command, sigterm)):

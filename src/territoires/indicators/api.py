@@ -224,37 +224,53 @@ def communes_a_accompagner(niveau: str, code: str, con=None) -> "pl.DataFrame":
         )
 
 
-#: what :func:`communes_a_accompagner` gives of each commune (``p``: marts.presence_numerique)
-COLONNES_ACCOMPAGNER = """
-    p.code, p.nom, p.code_epci, e.nom as nom_epci, p.code_departement, p.population,
-    p.tranche_taille, p.score_presence,
-    list_filter([
+#: what :func:`communes_a_accompagner` gives of each commune: ``{column: SQL}`` over ``p``
+#: (marts.presence_numerique) and ``e`` (its EPCI in marts.territoires)
+ACCOMPAGNER = {
+    "code": "p.code", "nom": "p.nom", "code_epci": "p.code_epci", "nom_epci": "e.nom",
+    "code_departement": "p.code_departement", "population": "p.population", "tranche_taille": "p.tranche_taille",
+    "score_presence": "p.score_presence",
+    "motifs": """list_filter([
         case when not p.fiche_mairie then 'pas de fiche mairie dans les données' end,
         case when p.fiche_mairie and not p.site_declare then 'pas de site internet déclaré' end,
         case when p.email_webmail_grand_public
              then 'messagerie grand public (' || coalesce(p.fournisseur_email, p.email_domaine) || ')' end
-    ], x -> x is not null) as motifs,
-    p.mairie_site, p.mairie_email, p.mairie_telephone, p.classe_hebergement, p.classe_email,
-    p.criteres_manquants"""
+    ], x -> x is not null)""",
+    "mairie_site": "p.mairie_site", "mairie_email": "p.mairie_email", "mairie_telephone": "p.mairie_telephone",
+    "classe_hebergement": "p.classe_hebergement", "classe_email": "p.classe_email",
+    "criteres_manquants": "p.criteres_manquants",
+}
+
+
+def _choix(colonnes, sql: dict[str, str] | None = None) -> str:
+    """The select list of ``colonnes``: each ``p.<name>``, or its expression in ``sql``."""
+    return ", ".join(f"{(sql or {}).get(c, f'p.{c}')} as {c}" for c in colonnes)
+
+
+COLONNES_ACCOMPAGNER = _choix(ACCOMPAGNER, ACCOMPAGNER)
 JOINTURE_ACCOMPAGNER = "left join marts.territoires e on e.niveau = 'epci' and e.code = p.code_epci"
 A_ACCOMPAGNER = "(not p.fiche_mairie or not p.site_declare or p.email_webmail_grand_public)"
 ORDRE_ACCOMPAGNER = "p.score_presence nulls first, p.population desc nulls last, p.code"
 
 
-def par_territoire(niveau: str, con, *, a_accompagner: bool = False, code: str | None = None) -> "pl.DataFrame":
+def par_territoire(niveau: str, con, *, a_accompagner: bool = False, code: str | None = None,
+                   colonnes: tuple[str, ...] | None = None) -> "pl.DataFrame":
     """For every territory of ``niveau`` at once (a column ``territoire``, its code), or
     for the one of ``code``: the rows :func:`presence` (or, ``a_accompagner``,
     :func:`communes_a_accompagner`) gives for each, in the same order; what report pages
-    slice one territory from."""
+    slice one territory from. ``colonnes``: only these of their columns (lists and long
+    texts cost most of the reading: :func:`presence` has 51)."""
     verifier_territoire(con, niveau)
     membres = ("with m as (select distinct code as territoire, code_commune from marts.appartenances"
                f" where niveau = ?{'' if code is None else ' and code = ?'} and (niveau = 'epci' or dans_perimetre))")
     if a_accompagner:
-        sql = (f"{membres} select m.territoire, {COLONNES_ACCOMPAGNER} from marts.presence_numerique p"
+        choix = _choix(colonnes, ACCOMPAGNER) if colonnes else COLONNES_ACCOMPAGNER
+        sql = (f"{membres} select m.territoire, {choix} from marts.presence_numerique p"
                f" join m on m.code_commune = p.code {JOINTURE_ACCOMPAGNER} where {A_ACCOMPAGNER}"
                f" order by m.territoire, {ORDRE_ACCOMPAGNER}")
     else:
-        sql = (f"{membres} select m.territoire, p.* from marts.presence_numerique p"
+        choix = _choix(colonnes) if colonnes else "p.*"
+        sql = (f"{membres} select m.territoire, {choix} from marts.presence_numerique p"
                " join m on m.code_commune = p.code order by m.territoire, p.code")
     return en_polars(con, sql, [niveau] if code is None else [niveau, code])
 

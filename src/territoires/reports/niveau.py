@@ -88,14 +88,36 @@ def vue(geoms) -> tuple[float, float, float, float] | None:
     return geo.cadre(geoms.bbox) if geoms.bbox else None
 
 
+#: what pages read of their communes (:func:`communes`): the map's facts
+#: (:data:`.page.COLONNES_PRESENCE`) and the CSV of every commune (:func:`.accompagner.csv_toutes`),
+#: 18 of marts.presence_numerique's 51 columns: the others (lists, the town halls' opening
+#: hours and addresses) made most of the time a region page spent reading its communes
+COLONNES_COMMUNES = ("code", "nom", "dans_perimetre", "code_epci", "code_departement", "population", "fiche_mairie",
+                     "score_presence", "site_declare", "https", "site_domaine_maitrise", "extension_souveraine",
+                     "email_non_generique", "email_webmail_grand_public", "email_meme_domaine", "horaires_publies",
+                     "mairie_site", "mairie_email")
+
+
+#: what pages read of their communes to support (:func:`.page.a_accompagner`): not the
+#: lists of missing criteria nor the classes (0.02 s of a region page's reading)
+COLONNES_COMMUNES_A_ACCOMPAGNER = ("code", "nom", "code_epci", "nom_epci", "code_departement", "population",
+                                   "score_presence", "motifs", "mairie_site", "mairie_email", "mairie_telephone")
+
+
+def _par_territoire(con, niveau: str, a_accompagner: bool = False, code: str | None = None):
+    """The communes pages read (:func:`communes`), of every territory of ``niveau`` or of ``code``'s."""
+    return api.par_territoire(niveau, con, a_accompagner=a_accompagner, code=code,
+                              colonnes=COLONNES_COMMUNES_A_ACCOMPAGNER if a_accompagner else COLONNES_COMMUNES)
+
+
 #: what a level's pages read, computed over the whole level: ``{genre: calcul(con, niveau)}``
 #: (what :func:`preparer` writes to disk, each a frame)
 GENRES: dict[str, Callable[[Any, str], Any]] = {
     "taux": lambda con, n: api.indicateurs(n, con=con, tranches=False),
     "taux_tranches": lambda con, n: api.indicateurs(n, con=con, tranches=True),
     "large": lambda con, n: api.indicateurs(n, con=con, forme="large"),
-    "communes": lambda con, n: api.par_territoire(n, con),
-    "accompagner": lambda con, n: api.par_territoire(n, con, a_accompagner=True),
+    "communes": lambda con, n: _par_territoire(con, n),
+    "accompagner": lambda con, n: _par_territoire(con, n, a_accompagner=True),
     "geometrie": _geometries,
     "contexte": _contextes,
 }
@@ -130,9 +152,17 @@ def _garder_un_niveau(niveau: str) -> None:
         del _ENTREPOT["donnees"][cle]
 
 
+def _longue(con, niveau: str, tranches: bool):
+    """The long indicator table of every territory of ``niveau`` (read it, never change it),
+    read once: the rates of each territory (:func:`taux`) and, without the size bands, the
+    wide table (:func:`large`) are both cut from it."""
+    genre = "taux_tranches" if tranches else "taux"
+    return partage(con, ("longue", genre, niveau), lambda: niveau_entier(con, genre, niveau))
+
+
 def _par_code(con, niveau: str, tranches: bool) -> dict[str, Any]:
     """The long indicator table of every territory of ``niveau``, one frame per code."""
-    longue = niveau_entier(con, "taux_tranches" if tranches else "taux", niveau)
+    longue = _longue(con, niveau, tranches)
     return {cle[0]: df for cle, df in longue.partition_by("code", as_dict=True, maintain_order=True).items()}
 
 
@@ -149,8 +179,13 @@ def taux(con, niveau: str, code: str, tranches: bool = False) -> list[dict[str, 
 def large(con, niveau: str) -> dict[str, dict[str, Any]]:
     """``{code: row}`` of ``api.indicateurs(niveau, forme="large")``: one row per territory
     (shared by the pages: read it, never change it)."""
-    return partage(con, ("large", niveau),
-                   lambda: {r["code"]: r for r in niveau_entier(con, "large", niveau).to_dicts()})
+    def lire():
+        df = niveau_disque.lire(_dossier(con), "large", niveau)
+        if df is None:  # as api.indicateurs(forme="large") makes it, from the long table read already
+            df = api.elargir(_longue(con, niveau, False), [c["indicateur"] for c in catalogue(con)])
+        return {r["code"]: r for r in df.to_dicts()}
+
+    return partage(con, ("large", niveau), lire)
 
 
 def catalogue(con) -> list[dict[str, Any]]:
@@ -183,7 +218,8 @@ def _communes_par_code(con, niveau: str, a_accompagner: bool) -> dict[str | None
 
 
 def communes(con, niveau: str, code: str, a_accompagner: bool = False):
-    """``api.presence(niveau=…, code=…)`` (or ``api.communes_a_accompagner``) of one
+    """``api.presence(niveau=…, code=…)`` (its :data:`COLONNES_COMMUNES`), or
+    ``api.communes_a_accompagner`` (its :data:`COLONNES_COMMUNES_A_ACCOMPAGNER`), of one
     territory (a frame: read it, never change it): its slice of the run's file of its level
     when there is one, else its own query (:func:`territoires.indicators.api.par_territoire`
     with its code: a notebook alone or a run of a page or two reads its communes, not its
@@ -198,7 +234,7 @@ def communes(con, niveau: str, code: str, a_accompagner: bool = False):
         api.verifier_territoire(con, niveau, code)  # a French error
     if None in part:
         return part[None]  # a territory of the level without any
-    part[code] = api.par_territoire(niveau, con, a_accompagner=a_accompagner, code=code).drop("territoire")
+    part[code] = _par_territoire(con, niveau, a_accompagner, code).drop("territoire")
     return part[code]
 
 
