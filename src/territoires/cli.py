@@ -353,7 +353,10 @@ def _quitter(code: int) -> None:
     import os
     import threading
 
-    threading._shutdown()  # what the interpreter's exit does first: non-daemon threads end
+    fin_des_fils = getattr(threading, "_shutdown", None)  # CPython's own, private: absent elsewhere
+    if fin_des_fils is None:
+        return  # the interpreter's ordinary exit, teardown included
+    fin_des_fils()  # what the interpreter's exit does first: non-daemon threads end
     atexit._run_exitfuncs()
     for flux in (sys.stdout, sys.stderr):
         try:
