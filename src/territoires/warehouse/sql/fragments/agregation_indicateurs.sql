@@ -20,9 +20,8 @@ par_commune as (
     join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
     join valeurs n on n.critere = c.numerateur and n.code = d.code
 ),
+-- the territories made of several communes (a commune is only itself: `communes` below)
 membres as (
-    select code as code_commune, 'commune' as niveau, code from presence where dans_perimetre
-    union all
     select code_commune, niveau, code from appartenances where niveau = 'epci' or dans_perimetre
 ),
 detail as (
@@ -32,7 +31,7 @@ detail as (
     join membres m on m.code_commune = v.code_commune
 ),
 -- sums by size band first (one pass over the detail), then the whole of each territory
--- from those sums (exact: integers); a commune is only a whole (it has one band)
+-- from those sums (exact: integers)
 par_tranche as (
     select
         niveau, code, tranche_taille, indicateur,
@@ -49,13 +48,21 @@ agregats as (
         niveau, code, tranche_taille, indicateur, numerateur::bigint as numerateur,
         denominateur::bigint as denominateur, pop_num, pop_den, coalesce(population, 0)::bigint as population
     from par_tranche
-    where niveau <> 'commune'
     union all
     select
         niveau, code, 'ensemble', indicateur, sum(numerateur)::bigint, sum(denominateur)::bigint,
         sum(pop_num), sum(pop_den), coalesce(sum(population), 0)::bigint
     from par_tranche
     group by niveau, code, indicateur
+    union all
+    -- a commune of the scope is only a whole, of its own values: nothing to sum
+    select
+        'commune', v.code_commune, 'ensemble', v.indicateur, v.num, v.den,
+        p.population::hugeint * v.num, p.population::hugeint * v.den,
+        coalesce(case when v.den > 0 then p.population end, 0)::bigint
+    from par_commune v
+    join presence p on p.code = v.code_commune
+    where p.dans_perimetre
 ),
 final as (
     select
@@ -64,5 +71,5 @@ final as (
         case when pop_den > 0 then pop_num::double / pop_den::double end as taux_pondere,
         population
     from agregats
-    where (niveau <> 'commune' or tranche_taille = 'ensemble') and tranche_taille is not null
+    where tranche_taille is not null
 )
