@@ -15,19 +15,20 @@ par_commune as (
         c.indicateur,
         d.code as code_commune,
         case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
-        d.valeur::bigint as den
+        d.valeur::bigint as den,
+        p.tranche_taille, p.population, p.dans_perimetre
     from catalogue c
     join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
     join valeurs n on n.critere = c.numerateur and n.code = d.code
+    join presence p on p.code = d.code
 ),
 -- the territories made of several communes (a commune is only itself: `communes` below)
 membres as (
     select code_commune, niveau, code from appartenances where niveau = 'epci' or dans_perimetre
 ),
 detail as (
-    select m.niveau, m.code, p.tranche_taille, v.indicateur, v.num, v.den, p.population
+    select m.niveau, m.code, v.tranche_taille, v.indicateur, v.num, v.den, v.population
     from par_commune v
-    join presence p on p.code = v.code_commune
     join membres m on m.code_commune = v.code_commune
 ),
 -- sums by size band first (one pass over the detail), then the whole of each territory
@@ -57,12 +58,11 @@ agregats as (
     union all
     -- a commune of the scope is only a whole, of its own values: nothing to sum
     select
-        'commune', v.code_commune, 'ensemble', v.indicateur, v.num, v.den,
-        p.population::hugeint * v.num, p.population::hugeint * v.den,
-        coalesce(case when v.den > 0 then p.population end, 0)::bigint
-    from par_commune v
-    join presence p on p.code = v.code_commune
-    where p.dans_perimetre
+        'commune', code_commune, 'ensemble', indicateur, num, den,
+        population::hugeint * num, population::hugeint * den,
+        coalesce(case when den > 0 then population end, 0)::bigint
+    from par_commune
+    where dans_perimetre
 ),
 final as (
     select
