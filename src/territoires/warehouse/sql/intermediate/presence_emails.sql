@@ -38,12 +38,16 @@ domaines as (
         regexp_extract(adresse, '@([^@]+)$', 1) as domaine_brut
     from verifies
 ),
+-- each distinct host through the Python functions once (France: 34,482 addresses, about
+-- 15,600 hosts), materialised so the filters below do not call them again
+hotes_idna as materialized (
+    select domaine_brut, tn_idna_unicode(domaine_brut) as domaine, tn_idna_ascii(domaine_brut) as domaine_ascii
+    from (select distinct domaine_brut from domaines where domaine_brut is not null)
+),
 idna as (
-    select
-        *,
-        tn_idna_unicode(domaine_brut) as domaine,
-        tn_idna_ascii(domaine_brut) as domaine_ascii
-    from domaines
+    select d.*, h.domaine, h.domaine_ascii
+    from domaines d
+    left join hotes_idna h using (domaine_brut)
 ),
 valides as (
     select
