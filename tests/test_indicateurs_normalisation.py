@@ -51,9 +51,9 @@ CAS = {
 }
 
 
-@pytest.fixture(scope="module")
-def faits():
-    con = duckdb.connect()
+def _annuaire(con, cas: dict) -> None:
+    """The raw tables and the directory entries ``cas`` (code → site, e-mail, hours,
+    accessibility) that the presence models read, on a new database."""
     load.load_raw(con)
     con.execute("create schema staging; create schema intermediate; create schema marts")
     con.execute(
@@ -68,12 +68,18 @@ def faits():
         " dans_perimetre boolean)")
     # the fetched DILA directory, not fetched here: the embedded entries serve
     con.execute("create table staging.annuaire_mairies (code varchar, site varchar, email varchar)")
-    for code, (site, email, horaires, acc) in CAS.items():
+    for code, (site, email, horaires, acc) in cas.items():
         adresse = None if code == "00001" else "1 place de la Mairie"
         con.execute("insert into staging.communes values (?, 'COM', ?, ?, null, ?, ?, ?, null)",
                     [code, site, email, adresse, horaires, acc])
         con.execute("insert into intermediate.perimetre_communes values (?, ?, ?, null, null, '00', '00', true)",
                     [code, f"Commune {code}", 100])
+
+
+@pytest.fixture(scope="module")
+def faits():
+    con = duckdb.connect()
+    _annuaire(con, CAS)
     for model in models():
         if model.name in MODELES:
             con.execute(f"create table {model.table} as\n{model.sql}")
@@ -198,6 +204,27 @@ def test_sous_domaine_de_messagerie_et_score(faits):
     assert not faits["00005"]["horaires_publies"] and not faits["00006"]["horaires_publies"]
     assert faits["00009"]["score_presence"] == 20 + 15  # site, https (a declared e-mail is out of the score)
     assert "email_non_generique" in faits["00009"]["criteres_manquants"]
+
+
+def test_une_conversion_idna_par_hote(monkeypatch):
+    """The presence models convert each distinct host once, not once per row and per
+    filter reading the result (DuckDB copied a pure function's call into each of them:
+    about five calls per France's address)."""
+    appels: list[str] = []
+
+    def compter(f):
+        return lambda hote: appels.append(hote) or f(hote)
+    for nom in ("idna_ascii", "idna_unicode"):  # the UDFs, and their calls to each other
+        monkeypatch.setattr(load, nom, compter(getattr(load, nom)))
+    con = duckdb.connect()
+    _annuaire(con, {f"{i:05d}": (f"https://www.hote{i % 4}.fr/", f"mairie{i}@hote{i % 4}.fr", None, "NAC")
+                    for i in range(2, 202)})
+    appels.clear()  # the classification lists, validated by load_raw
+    for model in models():
+        if model.name in ("presence_sites", "presence_emails"):
+            con.execute(f"create table {model.table} as\n{model.sql}")
+    assert con.execute("select count(distinct site_hote) from intermediate.presence_sites").fetchone() == (4,)
+    assert 0 < len(appels) <= 8 * 4, len(appels)  # 200 rows each: 1,000 calls and more before
 
 
 def test_idna():

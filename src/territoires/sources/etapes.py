@@ -115,7 +115,7 @@ def etapes_telechargees(registry: dict[str, Source], raw_dir: Path, deps: list[s
         fp = repr([fichiers, deps if table == "raw.decp_marches" else None, tables[table], modules]
                   + [p.read_bytes().hex() for p in code])
         out.append(Etape(f"{table} ← sources téléchargées", (table, *tables[table].annexes), fp,
-                         _telechargees(registry, raw_dir, deps, table, tables), facultatives=True))
+                         _telechargees(registry, raw_dir, deps, table, tables, reparties), facultatives=True))
     # the connectors' code too: it reads the vintages the files carry (raw.millesimes_fichiers)
     fraicheur = _fraicheur(registry, raw_dir)
     fp = repr([(t.source_id, t.millesime, t.fiche.get("sha256", ""), t.chemin.stat().st_size,
@@ -136,10 +136,12 @@ def _fraicheur(registry, raw_dir: Path) -> list[tuple]:
             for r in etat_sources(raw_dir, registry) if r["etat"] == ETAT_TELECHARGEE]
 
 
-def _telechargees(registry, raw_dir: Path, deps: list[str], table: str, tables: dict[str, TableRaw]) -> Callable:
+def _telechargees(registry, raw_dir: Path, deps: list[str], table: str, tables: dict[str, TableRaw],
+                  reparties: list[tuple]) -> Callable:
     def charger(con):
         try:
-            connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps, tables={table})
+            connecteurs.charger_telechargees(con, raw_dir, registry, departements=deps, tables={table},
+                                             reparties=reparties)
         except SourceError as exc:
             raise BuildError(str(exc)) from exc
         connecteurs.creer_vides(con, {table}, tables)

@@ -67,7 +67,8 @@ def repartir(raw_dir: Path, registry: dict) -> list[tuple]:
 
 
 def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  # noqa: ANN001
-                         departements: list[str] | None = None, tables: set[str] | None = None) -> list[dict]:
+                         departements: list[str] | None = None, tables: set[str] | None = None,
+                         reparties: list[tuple] | None = None) -> list[dict]:
     """Load every fetched source that has a connector (only those filling ``tables`` when
     given); return one provenance row per source found (for ``marts.sources``): ``id,
     table, lignes, millesime, sha256, empreinte, url, chemin, telecharge_le``.
@@ -76,13 +77,15 @@ def charger_telechargees(con, raw_dir: Path, registry: dict | None = None, *,  #
     already filled by another fetched source (:func:`repartir`) is reported with ``table``
     None and ``lignes`` 0. ``departements`` limits the contracts read from the DECP to the
     buyers of these départements (the build's scope); ``None``: the alliance's regions.
-    A file that cannot be read raises a :class:`SourceError` naming it.
+    ``reparties``: :func:`repartir`'s answer when the caller has it (a build, one step per
+    table, looks at ``data/raw/`` once). A file that cannot be read raises a
+    :class:`SourceError` naming it.
     """
     import duckdb
 
     reg = registry if registry is not None else load_registry()
     sortie = []
-    for t, table, chargee in repartir(raw_dir, reg):
+    for t, table, chargee in (reparties if reparties is not None else repartir(raw_dir, reg)):
         if tables is not None and table not in tables:
             continue
         src = reg[t.source_id]

@@ -15,24 +15,24 @@ par_commune as (
         c.indicateur,
         d.code as code_commune,
         case when d.valeur > 0 then n.valeur else 0 end::bigint as num,
-        d.valeur::bigint as den
+        d.valeur::bigint as den,
+        p.tranche_taille, p.population, p.dans_perimetre
     from catalogue c
     join valeurs d on d.critere = c.denominateur and (select count(erreur) from controle) = 0
     join valeurs n on n.critere = c.numerateur and n.code = d.code
+    join presence p on p.code = d.code
 ),
+-- the territories made of several communes (a commune is only itself: `communes` below)
 membres as (
-    select code as code_commune, 'commune' as niveau, code from presence where dans_perimetre
-    union all
     select code_commune, niveau, code from appartenances where niveau = 'epci' or dans_perimetre
 ),
 detail as (
-    select m.niveau, m.code, p.tranche_taille, v.indicateur, v.num, v.den, p.population
+    select m.niveau, m.code, v.tranche_taille, v.indicateur, v.num, v.den, v.population
     from par_commune v
-    join presence p on p.code = v.code_commune
     join membres m on m.code_commune = v.code_commune
 ),
 -- sums by size band first (one pass over the detail), then the whole of each territory
--- from those sums (exact: integers); a commune is only a whole (it has one band)
+-- from those sums (exact: integers)
 par_tranche as (
     select
         niveau, code, tranche_taille, indicateur,
@@ -49,13 +49,20 @@ agregats as (
         niveau, code, tranche_taille, indicateur, numerateur::bigint as numerateur,
         denominateur::bigint as denominateur, pop_num, pop_den, coalesce(population, 0)::bigint as population
     from par_tranche
-    where niveau <> 'commune'
     union all
     select
         niveau, code, 'ensemble', indicateur, sum(numerateur)::bigint, sum(denominateur)::bigint,
         sum(pop_num), sum(pop_den), coalesce(sum(population), 0)::bigint
     from par_tranche
     group by niveau, code, indicateur
+    union all
+    -- a commune of the scope is only a whole, of its own values: nothing to sum
+    select
+        'commune', code_commune, 'ensemble', indicateur, num, den,
+        population::hugeint * num, population::hugeint * den,
+        coalesce(case when den > 0 then population end, 0)::bigint
+    from par_commune
+    where dans_perimetre
 ),
 final as (
     select
@@ -64,5 +71,5 @@ final as (
         case when pop_den > 0 then pop_num::double / pop_den::double end as taux_pondere,
         population
     from agregats
-    where (niveau <> 'commune' or tranche_taille = 'ensemble') and tranche_taille is not null
+    where tranche_taille is not null
 )

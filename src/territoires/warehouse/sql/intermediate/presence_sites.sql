@@ -44,12 +44,16 @@ hotes as (
         nullif(regexp_replace(regexp_replace(regexp_replace(autorite, '^.*@', ''), ':[0-9]*$', ''), '\.+$', ''), '') as hote_brut
     from decoupe
 ),
+-- each distinct host through the Python functions once, materialised so the filters
+-- below do not call them again
+hotes_idna as materialized (
+    select hote_brut, tn_idna_unicode(hote_brut) as hote, tn_idna_ascii(hote_brut) as hote_ascii
+    from (select distinct hote_brut from hotes where hote_brut is not null)
+),
 idna as (
-    select
-        *,
-        tn_idna_unicode(hote_brut) as hote,
-        tn_idna_ascii(hote_brut) as hote_ascii
-    from hotes
+    select h.*, i.hote, i.hote_ascii
+    from hotes h
+    left join hotes_idna i using (hote_brut)
 ),
 valides as (
     select

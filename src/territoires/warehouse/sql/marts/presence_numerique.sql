@@ -84,7 +84,10 @@ score as (
     select
         c.code,
         sum(case when c.rempli then p.poids else 0 end)::integer as points,
-        list(c.critere order by p.ordre) filter (where not c.rempli) as criteres_manquants
+        -- in the catalogue's order: sorted once per commune by the (unique) rank, cheaper
+        -- than an ordered aggregate
+        list_transform(list_sort(list({'ordre': p.ordre, 'critere': c.critere}) filter (where not c.rempli)),
+                       x -> x.critere) as criteres_manquants
     from criteres c
     join ponderations p using (critere)
     group by c.code
