@@ -2,7 +2,7 @@
 
 DuckDB releases Python's GIL while a statement runs, and the longest models use one core
 each: cleaning the communes' coverage is one geometry call, the directory's sites and
-e-mails go through Python functions row by row. On two connections to the same database
+e-mails go through Python functions (once per distinct host). On two connections to the same database
 (the build's own and a cursor of it, :meth:`duckdb.DuckDBPyConnection.cursor`) the
 geometry runs beside the presence models instead of before them.
 
