@@ -9,6 +9,9 @@ Ctrl-C leaves the previous warehouse untouched, and open readers keep their view
 - Otherwise the temporary file starts as a copy of the previous warehouse and only the
   tables whose inputs changed are recomputed (:mod:`.reprise`): importing a member
   register does not recompute geometry. ``force`` starts from an empty file.
+- The geometry's tables are also kept outside the warehouse, by their fingerprint
+  (:mod:`.cache`): an empty warehouse, or a scope built again after another, reads them
+  back instead of computing them.
 """
 
 from __future__ import annotations
