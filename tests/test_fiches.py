@@ -33,6 +33,16 @@ def _texte(path) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).replace("\u202f", " ").split())
 
 
+def test_map_coordinates_are_rounded_to_three_places_without_trailing_zeros():
+    """ST_AsSVG writes every coordinate with all its digits: the fiche's map keeps three
+    places, trailing zeros and a bare point dropped, the rest of the path as it was."""
+    svg = ("M 2.45279213387217 -47.258577627262234 L 2.4 -47.0004 10.1000 -3.9996 Z "
+           "M -0.0004 1.2345678 L 100 2 Z")
+    assert fiches._arrondi(svg) == "M 2.453 -47.259 L 2.4 -47 10.1 -4 Z M -0 1.235 L 100 2 Z"
+    assert fiches._arrondi("M 1.23456 2 L 3.2 4.4 Z", decimales=1) == "M 1.2 2 L 3.2 4.4 Z"
+    assert fiches._arrondi("") == ""
+
+
 def test_every_commune_has_a_small_fiche_with_the_warehouse_figures(batch, fixture_warehouse):
     reports, rapport = batch
     con = duckdb.connect(str(fixture_warehouse), read_only=True)
