@@ -223,7 +223,10 @@ def _rapide(jinja2):
 
     def echapper(s: Any) -> str:
         # only for the templates' `{{ … }}`, whose pieces are joined into the page
-        return _escape_inner(s) if type(s) is str else escape(s)
+        sorte = type(s)
+        if sorte is str:
+            return _escape_inner(s)
+        return str(s) if sorte is int else escape(s)  # the points of each criterion
 
     class Gabarit(jinja2.Template):
         @classmethod
