@@ -74,6 +74,7 @@ class Travailleur:
             import nbformat
 
             register_engine()
+            sans_validation_des_noeuds()
             self.notebooks = {}
             for name in NOTEBOOKS:
                 path = self.notebooks_dir / name
@@ -171,6 +172,21 @@ class Travailleur:
         self.noyau.arreter()
         for tmp in list(self.temporaires):
             tmp.unlink(missing_ok=True)
+
+
+def sans_validation_des_noeuds() -> None:
+    """nbformat's v4 constructors without their schema check, in a worker: nbclient makes
+    each output of a page with ``new_output``, which checks it against the notebook schema
+    (jsonschema, 0.9 ms an output, seven a dashboard: a quarter of the worker's own time a
+    page); what IPython sends is valid, and the notebook written for audit is still checked
+    whole by nbformat (a failure logged, as always). The same nodes, the same files."""
+    from nbformat.v4 import nbbase
+
+    nbbase.validate = _valide
+
+
+def _valide(node, ref=None) -> None:  # noqa: ARG001 - nbbase.validate's signature
+    return None
 
 
 def _pendant_la_page(**_) -> None:
