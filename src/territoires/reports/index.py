@@ -205,6 +205,8 @@ def _environnement(dicts: bool = False):
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "territoires"), autoescape=True, keep_trailing_newline=True)
     # a URL from data becomes a link only when http(s): {{ url | lien_externe(texte) }}
     env.filters["lien_externe"] = lambda url, texte=None: Markup(lien_externe(url, texte))
+    if dicts:  # the frame each fiche extends, not looked at on disk again for each (a stat)
+        env.auto_reload = False
     return env
 
 
