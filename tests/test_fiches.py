@@ -222,3 +222,32 @@ def test_fiche_of_a_member_names_its_operator_membership_and_services(fixture_ad
     assert "Services utilisés : " + ", ".join(libelles.get(s, s) for s in services) in texte
     texte = " ".join(unescape(re.sub(r"<[^>]+>", " ", pages[fiches.chemin_fiche(autre)])).split())
     assert "Commune non adhérente d'après le registre" in texte and "Services utilisés" not in texte
+
+
+def test_the_fiches_fast_jinja_environment_renders_the_same_bytes_as_jinjas_own():
+    """The fiches' environment (dict keys read first, plain strings escaped to plain strings:
+    index._rapide) makes the same page as a plain Jinja environment, escaping included."""
+    from markupsafe import Markup
+
+    from territoires.reports.index import _environnement
+
+    piege = "Saint-<b>\"Jean\"</b> & l'Île"
+    adh = {"operateur": "fictif", "adherente": True, "date": None, "services": ["s1", "<s2>"]}
+    ctrl = {"dpnt_commune": True, "dpnt_https": True, "sonde_site": True, "sonde_https_valide": False}
+    cas = [
+        fiches.contexte_page(_ligne(nom=piege), _ctx(departements={"29": piege}), None, None, None,
+                             {("departement", "29"): "departement/29.html"}, ""),
+        fiches.contexte_page(_ligne(epci="2400", fiche=False, score=None),
+                             _ctx(epci={"2400": piege}, registres={"fictif": 3}, dpnt=True, sonde=True), adh, ctrl,
+                             None, {("epci", "2400"): "epci/2400.html", ("operateur", "fictif"): "operateur/fictif.html"},
+                             '<svg class="carte-fiche"><title>x &amp; y</title></svg>'),
+    ]
+    page = {"titre": f"{piege} — fiche", "description": piege, "racine": "../", "assets": "../assets/",
+            "single_file": False, "version": "0"}
+    rapide, lent = fiches._gabarit(), _environnement().get_template("fiche_commune.html.j2")
+    assert type(rapide.environment) is not type(lent.environment)
+    for f in cas:
+        args = {"t": page, "f": f, "date": "01/12/2026", "source": Markup("<p class='source'>Source &amp; date</p>")}
+        html = rapide.render(**args)
+        assert html == lent.render(**args)
+        assert "Saint-&lt;b&gt;&#34;Jean&#34;&lt;/b&gt; &amp; l&#39;Île" in html or f["nom"] != piege
