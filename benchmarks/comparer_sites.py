@@ -18,10 +18,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 #: what differs by construction from one run to the next: when a page, the index or the
-#: manifest were produced, how long it took (the manifest's page keys change with the code)
+#: manifest were produced, how long it took (the manifest's page keys change with the code),
+#: and the warehouse's fingerprint shown in the sources' note (it covers the build's code:
+#: a change to the build's code changes it, the same data or not)
 DATES = re.compile(rb"(Page p|P)roduit(e)? le \d\d/\d\d/\d{4} \xc3\xa0 \d\d:\d\d"
-                   rb'|"(genere_le|debut|fin|duree_s|date)": [^,}\n]*')
-DATES_TEXTE = re.compile(r"(Page p|P)roduit(e)? le \d\d/\d\d/\d{4} à \d\d:\d\d")
+                   rb'|"(genere_le|debut|fin|duree_s|date)": [^,}\n]*|\(empreinte [0-9a-f]{12}\)')
+DATES_TEXTE = re.compile(r"(Page p|P)roduit(e)? le \d\d/\d\d/\d{4} à \d\d:\d\d|\(empreinte [0-9a-f]{12}\)")
 
 
 class Visible(HTMLParser):
