@@ -456,7 +456,7 @@ def test_sigterm_stops_the_command_keeping_every_finished_check(tmp_path, fixtur
         t0 = time.monotonic()
         p.send_signal(signal.SIGTERM)
         err = p.communicate(timeout=10)[1]
-    assert p.returncode == 143 and time.monotonic() - t0 < 5
+    assert p.returncode == 143 and time.monotonic() - t0 < 5, err  # its stderr says why, if not
     assert "Arrêté (SIGTERM) : chaque contrôle terminé est dans le journal" in err
     (journal,) = (home / "data" / "processed" / "sondes").glob("*.jsonl")
     assert journal.read_bytes().endswith(b"\n") and not any(l["type"] == "fin" for l in lire(journal))
