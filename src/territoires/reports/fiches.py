@@ -240,8 +240,8 @@ def _rang(c: dict[str, Any], ou: str, suffixe: str) -> str | None:
 
 def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict | None, sonde_le: Any,
                   liens: dict[tuple[str, str], str], carte: str) -> dict[str, Any]:
-    """Everything the template shows for commune ``c`` (plain data, escaped by Jinja)."""
-    chemin_fiche(c["code"])  # a code that cannot be a file name raises
+    """Everything the template shows for commune ``c`` (plain data, escaped by Jinja);
+    its code is checked by the caller (:func:`fiches`, through :func:`chemin_fiche`)."""
     rel = lambda cible: _relatif(cible) if cible else ""  # noqa: E731
     bande = ctx.bandes.get(c["bande"] or "", "")
     criteres, manques = [], []
