@@ -58,7 +58,8 @@ def test_default_scope_edge_cases(alliance_con):
 def test_union_area_per_region_and_departement(alliance_con):
     rows = alliance_con.execute(
         """with c as (select code_departement, code_region, ST_Area(geometrie) a
-                      from staging.communes where type = 'COM' and geometrie is not null),
+                      from staging.communes join staging.contours_embarques using (code, type)
+                      where type = 'COM' and geometrie is not null),
         sums as (select 'departement' niveau, code_departement code, sum(a) s from c group by all
                  union all select 'region', code_region, sum(a) from c group by all)
         select t.niveau, t.code, ST_Area(t.geometrie) / s.s

@@ -97,6 +97,7 @@ def test_geometries_valid_and_unions_preserve_area(con):
         union, total = con.execute(
             f"""select ST_Area(t.geometrie),
                        (select sum(ST_Area(geometrie)) from staging.communes
+                        join staging.contours_embarques using (code, type)
                         where type = 'COM' and code_departement = '29')
                 from marts.territoires t where niveau = '{niveau}'"""
         ).fetchone()
@@ -241,9 +242,12 @@ def test_cli_info_without_warehouse(tmp_path, monkeypatch, capsys):
 
 def _differences(a: Path, b: Path) -> list[str]:
     """The tables and views of two warehouses' homes whose rows differ (but the build's
-    dates and the history): ``schema.table: n`` for each, n rows on either side."""
+    dates and the history): ``schema.table: n`` for each, n rows on either side. A view
+    parsing geometry (staging.contours_embarques) needs the spatial extension, as every
+    reader of the warehouse has it."""
     con = duckdb.connect()
     try:
+        territoires.entrepot.connexion.load_spatial(con)
         con.execute(f"attach '{a / 'data' / 'processed' / 'territoires.duckdb'}' as deux (read_only)")
         con.execute(f"attach '{b / 'data' / 'processed' / 'territoires.duckdb'}' as un (read_only)")
         objets = {}

@@ -13,6 +13,7 @@ with embarquees as (
     select * from staging.communes where type = 'COM'
 ),
 populations as (select * from staging.populations),
+geometries as (select code, geometrie from staging.contours_embarques where type = 'COM'),
 noms as (select * from staging.cog_communes),
 -- fetched boundaries replace the embedded ones only when they cover every commune of the
 -- scope's départements: two sets of boundaries are never mixed (a partial file would leave
@@ -32,15 +33,13 @@ communes as (
     select
         c.* replace (
             coalesce(n.nom, c.nom) as nom,
-            coalesce(p.population, c.population) as population,
-            coalesce(k.geometrie, c.geometrie) as geometrie
+            coalesce(p.population, c.population) as population
         ),
         case when p.code is not null then p.millesime
              when c.population is not null then (select millesime from millesime_embarque) end as population_millesime
     from embarquees c
     left join populations p using (code)
     left join noms n using (code)
-    left join contours k using (code)
 ),
 scope as (
     select code_departement from raw.perimetre
@@ -49,11 +48,16 @@ epci_in_scope as (
     select distinct code_epci from communes
     where code_departement in (select code_departement from scope) and code_epci is not null
 ),
+-- the boundaries joined last, to the communes kept: only the scope's are parsed from
+-- the embedded hex (staging.contours_embarques, a view), not France's 37,000
 final as (
     select
-        code, nom, population, population_millesime, code_epci, code_departement, code_region, geometrie,
+        code, nom, population, population_millesime, code_epci, code_departement, code_region,
+        coalesce(k.geometrie, g.geometrie) as geometrie,
         code_departement in (select code_departement from scope) as dans_perimetre
     from communes
+    left join contours k using (code)
+    left join geometries g using (code)
     where code_departement in (select code_departement from scope)
        or code_epci in (select code_epci from epci_in_scope)
 )

@@ -2,6 +2,8 @@
 -- Only type COM forms the level "commune"; ARM (arrondissements of Paris, Lyon,
 -- Marseille), COMD (communes déléguées), COMA (associées) and SRM (secteurs) stay here
 -- with their parent, never counted twice.
+-- Their boundaries are typed in staging.contours_embarques (a view: parsed only for the
+-- communes of the scope, by intermediate.perimetre_communes).
 -- Names with their article, decided here only: the embedded list stores the name without
 -- it (« Relecq-Kerhuon ») and the COG's type of name (TNCC, column type_nom) says which
 -- one it takes: 2 Le, 3 La, 4 Les, 5 L', 6 Aux, 7 Las, 8 Los (tests/test_noms.py).
@@ -26,8 +28,6 @@ renamed as (
         coalesce(d.code, dp.code) as code_departement,
         coalesce(d.code_region, dp.code_region) as code_region,
         e.code as code_epci,
-        case when c.geometry is null then null
-             else ST_GeomFromHEXEWKB(c.geometry) end as geometrie,
         nullif(trim(c.mairie_site), '') as mairie_site,
         nullif(trim(c.mairie_email), '') as mairie_email,
         nullif(trim(c.mairie_telephone), '') as mairie_telephone,
