@@ -1,5 +1,7 @@
 -- Every territory of every level, with attributes and its exact polygon (coverage
 -- union of its communes' clean polygons). Simplification happens in the mart.
+-- A commune's polygon is not copied here (null at that level): it is its clean polygon,
+-- kept once in intermediate.communes_nettes, where marts.territoires takes it.
 -- The communes enter each union in code order: the polygon's bytes (its rings' starting
 -- points) then do not depend on how DuckDB's threads happened to share the join.
 -- Seconds of geometry for all of France: kept between builds, read back when its inputs are
@@ -30,7 +32,7 @@ niveau_commune as (
         [c.code_departement] as departements, [c.code_region] as regions, false as a_cheval,
         c.population, 1 as nb_communes, 1 as nb_communes_perimetre,
         (c.population is null)::int as nb_communes_sans_population,
-        c.geometrie_nette as geometrie
+        null::geometry as geometrie
     from dans c
     left join operateur_par_departement o using (code_departement)
 ),

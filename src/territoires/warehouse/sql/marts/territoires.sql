@@ -13,7 +13,11 @@
 -- not_null: niveau, code, nom, population_millesime, nb_communes, nb_communes_sans_population
 -- references: niveau -> staging.niveaux(niveau)
 with bruts as (
-    select * from intermediate.territoires_bruts
+    -- a commune's exact polygon is its clean one (intermediate.communes_nettes), kept
+    -- there once rather than copied into intermediate.territoires_bruts
+    select b.* replace (coalesce(b.geometrie, n.geometrie_nette) as geometrie)
+    from intermediate.territoires_bruts b
+    left join intermediate.communes_nettes n on b.niveau = 'commune' and n.code = b.code
 ),
 niveaux as (select * from staging.niveaux),
 -- the population vintage(s) in use: the embedded one, a fetched one, or both when the
