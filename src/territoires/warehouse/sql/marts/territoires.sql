@@ -15,9 +15,11 @@
 with bruts as (
     -- a commune's exact polygon is its clean one (intermediate.communes_nettes), kept
     -- there once rather than copied into intermediate.territoires_bruts
-    select b.* replace (coalesce(b.geometrie, n.geometrie_nette) as geometrie)
+    -- (joined on the code alone, an equality DuckDB hashes: with the level in the join's
+    -- condition it compared every pair, 3 s for France)
+    select b.* replace (coalesce(b.geometrie, case when b.niveau = 'commune' then n.geometrie_nette end) as geometrie)
     from intermediate.territoires_bruts b
-    left join intermediate.communes_nettes n on b.niveau = 'commune' and n.code = b.code
+    left join intermediate.communes_nettes n on n.code = b.code
 ),
 niveaux as (select * from staging.niveaux),
 -- the population vintage(s) in use: the embedded one, a fetched one, or both when the
