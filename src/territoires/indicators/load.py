@@ -149,6 +149,20 @@ def domaine_enregistrable(host: str | None) -> str | None:
     return idna_unicode(found)
 
 
+def prechauffer() -> None:
+    """Import, ahead of time, what the first call of these UDFs pays for: numpy (DuckDB's
+    ``create_function``), pandas and pyarrow (DuckDB's check of a Python value returned
+    by a UDF), idna, and the Public Suffix List parsed once. A cold build runs this in a
+    thread while DuckDB reads the raw files (it releases the GIL meanwhile): about 0.3 s
+    that the models then do not wait for. Nothing here changes any result."""
+    import idna  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    _liste_suffixes()
+
+
 def register_functions(con) -> None:
     """Create on a DuckDB connection the UDFs ``tn_idna_ascii``, ``tn_idna_unicode``,
     ``tn_domaine_enregistrable`` and the macros of ``macros.sql`` (a second call on the

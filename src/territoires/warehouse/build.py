@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -330,8 +331,15 @@ def build(
     try:
         if precedente is not None:
             shutil.copyfile(target, tmp)  # start from the previous build: unchanged tables are kept
+        if precedente is None:  # every model runs: their UDFs' imports are warmed meanwhile
+            threading.Thread(target=indicateurs.prechauffer, name="prechauffage", daemon=True).start()
         con = duckdb.connect(str(tmp))
         con.execute("SET enable_progress_bar = false")  # the build says its own progress
+        # a commit that would grow the write-ahead log past 1 MB checkpoints instead: a
+        # model's table (one row group, too small for DuckDB's direct writes) then goes
+        # to the file once rather than into the log and again into the file
+        con.execute("SET checkpoint_threshold = '1MB'")
+        con.execute("SET checkpoint_threshold = '4MB'")
         garde.enter_context(interruptions.connexion(con))
         try:
             reprise = Reprise(con, sel)
