@@ -45,6 +45,9 @@ _FONCTION = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 _HAUT = re.compile(r"[^\s)\]}]")
 #: what is not code: comments and string literals (blanked, their line ends kept, before the scan)
 _TEXTE = re.compile(r'#[^\n]*|"""[\s\S]*?"""' r"|'''[\s\S]*?'''" r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'")
+#: a name followed by attributes (``connecteurs.charger``): the name is kept when it is an
+#: imported one (one pattern for every file, rather than one per file's imports)
+_ATTRIBUT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
 _IMPORT_MODULE = re.compile(r"import_module\(\s*(?:(['\"])([\w.]+)\1\s*\))?")
 
 
@@ -97,8 +100,7 @@ def _noms(texte: str, brut: str, path: Path, courant: str) -> set[str]:
             noms.add(f"{origine}.{nom}")
             alias[comme or nom] = f"{origine}.{nom}"
     if alias:  # attributes of what was imported
-        motif = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, alias)) + r")((?:\.[A-Za-z_]\w*)+)")
-        noms.update(alias[tete] + reste for tete, reste in motif.findall(texte))
+        noms.update(alias[tete] + reste for tete, reste in _ATTRIBUT.findall(texte) if tete in alias)
     appels = [n for n, ligne in enumerate(texte.split("\n")) if "import_module(" in ligne] if "import_module(" in texte else []
     lignes_brut = brut.split("\n") if appels else []
     for m in (_IMPORT_MODULE.search(lignes_brut[n]) for n in appels):  # the call's line, strings kept
