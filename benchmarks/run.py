@@ -54,11 +54,16 @@ def run(cmd: list[str], home: Path, check: bool = True) -> subprocess.CompletedP
 
 
 # ---------------------------------------------------------------- build
-def floor_read(files: list[Path]) -> None:
-    """The floor: decompress the embedded lzma files and let DuckDB alone read them."""
+def floor_read(files: list[Path], fichier: Path | None = None) -> None:
+    """The floor: decompress the embedded lzma files and let DuckDB alone read them (in
+    memory; or into the DuckDB file ``fichier``, checkpointed: a reference, not the budget's
+    floor)."""
     import duckdb
 
-    con = duckdb.connect()
+    if fichier is not None:
+        for f in (fichier, fichier.with_name(fichier.name + ".wal")):
+            f.unlink(missing_ok=True)
+    con = duckdb.connect(str(fichier) if fichier is not None else ":memory:")
     with tempfile.TemporaryDirectory() as tmp:
         for f in files:
             out = Path(tmp) / f.name.removesuffix(".lzma")
@@ -69,6 +74,8 @@ def floor_read(files: list[Path]) -> None:
                 "all_varchar = true, delim = ',', quote = '\"', escape = '\"', nullstr = '\\N', "
                 "max_line_size = 100000000)"
             )
+    if fichier is not None:
+        con.execute("checkpoint")
     con.close()
 
 
@@ -82,6 +89,8 @@ def bench_build(repeat: int) -> dict:
     home.mkdir(parents=True, exist_ok=True)
     tb = str(BIN / "territoires")
     out: dict = {"floor": timed(lambda: floor_read(files), repeat)}
+    out["floor_fichier"] = timed(lambda: floor_read(files, home / "plancher.duckdb"), repeat)
+    (home / "plancher.duckdb").unlink(missing_ok=True)
     cache = home / "data/processed" / DOSSIER_CACHE
 
     def sans_cache(args: list[str]) -> None:  # the geometry computed: a first build, or new contours
@@ -169,6 +178,8 @@ def report_build(r: dict) -> list[str]:
         "| measure | figure | budget | met |",
         "| --- | --- | --- | --- |",
         f"| floor: DuckDB alone decompressing and reading the 4 embedded files | {fmt(r['floor'])} | reference | |",
+        "| the same into a DuckDB file, checkpointed (what storing the raw tables costs at least; for reference: "
+        f"the budgets' floor is the one above) | {fmt(r['floor_fichier']) if 'floor_fichier' in r else 'not measured'} | | |",
         f"| full-France cold build (34 875 communes; empty warehouse, `--force`; geometry read back from the cache "
         f"of an earlier build with the same inputs) | {fmt(r['france'])} | {budget('france', 3)} |",
         f"| the same, geometry computed (no cache: a home's first build, or new contours) | {fmt(r['france_sans_cache'])} "
@@ -187,6 +198,12 @@ def report_build(r: dict) -> list[str]:
         "does none of it. Its three tables are kept between builds in `data/processed/cache-modeles/`",
         "by their inputs' fingerprint (source files' sha256, scope, SQL, code): an empty warehouse",
         "or another scope built in between reads them back, and only new inputs compute them.",
+        "",
+        "What a cold build spends once the geometry is read back is mostly storage: every scope stores",
+        "all of France's embedded files as loaded (`raw`, 50 MB, nine tenths of it commune outlines in",
+        "hex), then the staging, intermediate and marts tables, each written to the file once (a",
+        "table of one row group is checkpointed rather than logged first). Storing the raw tables",
+        "alone costs the second row's figure; the budgets' floor stores nothing.",
         "",
     ]
     return lines
