@@ -339,7 +339,6 @@ def build(
         # model's table (one row group, too small for DuckDB's direct writes) then goes
         # to the file once rather than into the log and again into the file
         con.execute("SET checkpoint_threshold = '1MB'")
-        con.execute("SET checkpoint_threshold = '4MB'")
         garde.enter_context(interruptions.connexion(con))
         try:
             reprise = Reprise(con, sel)
