@@ -3,6 +3,7 @@ from its file name; what cannot be ordered stops the build naming the file."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -49,6 +50,28 @@ def test_what_a_model_reads_comes_from_the_parser_not_from_its_text(tmp_path):
         "select t.*, 'raw.dans_une_chaine' as texte from t\n"
         "where code in (select code from staging.communes) and niveau in (select niveau from raw.niveaux)\n"))
     assert m.lit == {"marts.territoires", "staging.communes", "raw.niveaux"}
+
+
+def test_the_tables_found_in_the_parsers_text_are_those_of_its_tree():
+    """The reads are found in the JSON text of the parser's tree (fast), the same as by
+    walking the tree: for every model of the package, and for names the text search
+    cannot take as they are (a quote, a backslash: the tree is walked instead)."""
+    analyseur = duckdb.connect()
+
+    def par_arbre(sql: str) -> frozenset[str]:
+        out: set[str] = set()
+        modeles._tables(json.loads(analyseur.execute("select json_serialize_sql(?)", [sql]).fetchone()[0]), out)
+        return frozenset(out)
+
+    sqls = [m.sql for m in models()] + [
+        'select * from raw."a""b" join staging."c\\d" on true join marts.e e on e.x = \'"schema_name":"raw"\'',
+        'select * from raw.t as "x"",""schema_name"":""marts"',
+    ]
+    for sql in sqls:
+        texte = analyseur.execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
+        assert modeles._depuis_json(texte) == par_arbre(sql), sql[:200]
+    assert modeles.tables_lues(sqls[-2]) == {'raw.a"b', "staging.c\\d", "marts.e"}
+    assert modeles.tables_lues(sqls[-1]) == {"raw.t"}
 
 
 def test_a_model_named_to_sort_first_still_runs_after_what_it_reads(tmp_path):

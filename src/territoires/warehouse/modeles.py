@@ -106,10 +106,16 @@ def _columns(arg: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in arg.split(",") if c.strip())
 
 
-def parse_model(path: Path, schema: str) -> Model:
-    """Read one ``.sql`` model; its tests are declared in its header comments."""
+def _lire_modele(path: Path) -> tuple[str, str]:
+    """A model's file as written, and its SQL (the fragments it names written in)."""
     texte = path.read_text(encoding="utf-8")
-    sql = _FRAGMENT.sub(lambda m: _fragment(path, texte, m), texte)
+    return texte, _FRAGMENT.sub(lambda m: _fragment(path, texte, m), texte)
+
+
+def parse_model(path: Path, schema: str, lu: tuple[str, str] | None = None) -> Model:
+    """Read one ``.sql`` model (``lu``: :func:`_lire_modele`'s, when read already); its
+    tests are declared in its header comments."""
+    texte, sql = lu or _lire_modele(path)
     materialisation = "table"
     uniques: list[tuple[str, ...]] = []
     not_null: list[str] = []
@@ -174,18 +180,52 @@ def _tables(noeud: object, out: set[str]) -> None:
             _tables(v, out)
 
 
-@cache
+#: a table read in DuckDB's tree as JSON text: a ``BASE_TABLE`` node, its schema and name
+#: (in a JSON string a quote is escaped: such a sequence is never inside a value)
+_TABLE_JSON = re.compile(r'"type":"BASE_TABLE",.*?"schema_name":"((?:[^"\\]|\\.)*)","table_name":"((?:[^"\\]|\\.)*)"')
+_NOEUD_TABLE = '"type":"BASE_TABLE"'
+
+#: :func:`tables_lues` of every SQL text met in this process
+_LUES: dict[str, frozenset[str]] = {}
+
+
+def _depuis_json(texte: str) -> frozenset[str]:
+    """The tables of :data:`SCHEMAS` in ``json_serialize_sql``'s output: found in the text
+    (ten times faster than walking the tree, 0.03 s for the models), or by walking the tree
+    when the text does not pair every ``BASE_TABLE`` node with its names (another layout)."""
+    trouvees = _TABLE_JSON.findall(texte)
+    if len(trouvees) == texte.count(_NOEUD_TABLE) and all("\\" not in s + t for s, t in trouvees):
+        return frozenset(f"{s}.{t}" for s, t in trouvees if s in SCHEMAS)
+    out: set[str] = set()
+    _tables(json.loads(texte), out)
+    return frozenset(out)
+
+
 def tables_lues(sql: str) -> frozenset[str]:
     """The tables ``sql`` reads, ``schema.table`` of :data:`SCHEMAS`, as DuckDB's parser
     finds them (``json_serialize_sql``): a table named in a comment or a string is not
     read. Raises ``ValueError(message, position)`` when the parser refuses the SQL."""
-    # a literal, not a parameter: the first parameterised query of a process costs a second
-    arbre = json.loads(_analyseur().execute(f"select json_serialize_sql({litteral(sql)})").fetchone()[0])
-    if arbre.get("error"):
-        raise ValueError(arbre.get("error_message", "erreur"), arbre.get("position"))
-    out: set[str] = set()
-    _tables(arbre, out)
-    return frozenset(out)
+    if sql not in _LUES:
+        # a literal, not a parameter: the first parameterised query of a process costs a second
+        texte = _analyseur().execute(f"select json_serialize_sql({litteral(sql)})").fetchone()[0]
+        if texte.startswith('{"error":true'):
+            arbre = json.loads(texte)
+            raise ValueError(arbre.get("error_message", "erreur"), arbre.get("position"))
+        _LUES[sql] = _depuis_json(texte)
+    return _LUES[sql]
+
+
+def _lire_toutes(sqls: list[str]) -> None:
+    """:func:`tables_lues` of every text of ``sqls`` in one query (half the time of one
+    query each); a text the parser refuses is left to :func:`tables_lues`, which says why."""
+    nouveaux = [q for q in dict.fromkeys(sqls) if q not in _LUES]
+    if not nouveaux:
+        return
+    valeurs = ", ".join(f"({litteral(q)}, {i})" for i, q in enumerate(nouveaux))
+    textes = _analyseur().execute(f"select json_serialize_sql(q) from (values {valeurs}) t(q, i) order by i").fetchall()
+    for q, (texte,) in zip(nouveaux, textes):
+        if not texte.startswith('{"error":true'):
+            _LUES[q] = _depuis_json(texte)
 
 
 def _fragment(path: Path, sql: str, m: re.Match) -> str:
@@ -236,7 +276,10 @@ def _parametres(path: Path, ligne: int, texte: str) -> dict[str, str]:
 
 def models() -> list[Model]:
     """All models in execution order (:func:`ordonner`)."""
-    return ordonner([parse_model(path, layer) for layer in LAYERS for path in sorted((SQL_DIR / layer).glob("*.sql"))])
+    fichiers = [(path, layer) for layer in LAYERS for path in sorted((SQL_DIR / layer).glob("*.sql"))]
+    lus = [_lire_modele(path) for path, _ in fichiers]
+    _lire_toutes([sql for _, sql in lus])  # what each reads, in one query
+    return ordonner([parse_model(path, layer, lu) for (path, layer), lu in zip(fichiers, lus)])
 
 
 def ordonner(modeles: Iterable[Model]) -> list[Model]:
