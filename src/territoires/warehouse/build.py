@@ -282,6 +282,28 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     return cache
 
 
+def _copier(source: Path, copie: Path) -> None:
+    """Copy the previous warehouse to start from, and have the copy written to disk in a
+    thread meanwhile: DuckDB's first checkpoint syncs the file, which otherwise waits there
+    for the whole copy (0.2 s for the four regions' 96 MB, a fifth of a rebuild after a
+    register import) instead of while the build reads and validates."""
+    shutil.copyfile(source, copie)
+
+    def ecrire() -> None:
+        try:
+            fd = os.open(copie, os.O_RDONLY)
+        except OSError:  # removed already (the build failed at once): nothing to write
+            return
+        try:
+            os.fsync(fd)
+        except OSError:  # the build's own checkpoint syncs it and says what fails
+            pass
+        finally:
+            os.close(fd)
+
+    threading.Thread(target=ecrire, name="copie-entrepot", daemon=True).start()
+
+
 def build(
     regions: tuple[str, ...] | None = ALLIANCE_REGIONS,
     *,
@@ -330,7 +352,7 @@ def build(
     garde.enter_context(interruptions.temporaire(tmp, tmp.with_name(tmp.name + ".wal")))
     try:
         if precedente is not None:
-            shutil.copyfile(target, tmp)  # start from the previous build: unchanged tables are kept
+            _copier(target, tmp)  # start from the previous build: unchanged tables are kept
         if precedente is None:  # every model runs: their UDFs' imports are warmed meanwhile
             threading.Thread(target=indicateurs.prechauffer, name="prechauffage", daemon=True).start()
         con = duckdb.connect(str(tmp))
