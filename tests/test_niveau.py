@@ -200,3 +200,30 @@ def test_the_runner_writes_what_its_pages_read_then_removes_it(con, fixture_ware
     assert {n for _, n in donnees.voulus} >= {p.niveau for p in pages}
     donnees.finir()
     assert not donnees.dossier.exists()
+
+
+def test_a_kernel_that_waited_in_vain_does_not_wait_again_for_the_same_run(con, sur_disque, monkeypatch):
+    """A writer alive but stuck (or far behind): the first file is waited for ATTENTE_S, the
+    others of that run not at all (the page computes them), so a page never waits ATTENTE_S
+    once per file."""
+    import os
+    import time
+
+    monkeypatch.setattr(sur_disque, "ATTENTE_S", 0.3)
+    monkeypatch.setattr(sur_disque, "_ABANDONNES", set())
+    d = sur_disque.dossier(con.execute("pragma database_list").fetchone()[2], _empreinte(con))
+    sur_disque.ouvrir(d, [("taux", "region"), ("taux", "departement"), ("large", "region")])
+    (d / sur_disque.EN_COURS).write_text(  # this process is the writer: alive, never writing
+        '{"pid": %d, "fichiers": ["taux-region.parquet", "taux-departement.parquet", "large-region.parquet"]}'
+        % os.getpid())
+    t = time.monotonic()
+    assert sur_disque.lire(d, "taux", "region") is None
+    assert time.monotonic() - t >= 0.3  # waited, as long as allowed
+    t = time.monotonic()
+    assert sur_disque.lire(d, "taux", "departement") is None
+    assert sur_disque.lire(d, "large", "region") is None
+    assert time.monotonic() - t < 0.2  # not again
+    # a file written later is still read
+    df = niveau.GENRES["taux"](con, "region")
+    sur_disque.ecrire(d, "taux", "region", df)
+    assert sur_disque.lire(d, "taux", "region").equals(df)

@@ -33,12 +33,15 @@ from typing import Any
 from territoires import empreintes
 from territoires.interruptions import pid_vivant
 
-#: the longest a kernel waits for a file the run is writing
+#: the longest a kernel waits for a file the run is writing; a kernel that waited that
+#: long in vain no longer waits for that run's other files (:func:`lire`)
 ATTENTE_S = 120.0
 #: the marker of a run writing the folder (its process id)
 EN_COURS = "en_cours"
 
 _CODE: dict[str, str] = {}
+#: the run caches this process gave up waiting on (a writer alive but stuck or far behind)
+_ABANDONNES: set[Path] = set()
 
 
 def _code() -> str:
@@ -117,16 +120,20 @@ def _a_attendre(f: Path) -> bool:
 
 def lire(d: Path | None, genre: str, niveau: str):
     """The frame the run wrote for ``genre`` and ``niveau``, waiting while it writes it;
-    ``None`` when there is none (no run cache, another build, the run gave up)."""
+    ``None`` when there is none (no run cache, another build, the run gave up, or this
+    process waited :data:`ATTENTE_S` in vain for a file of that run: the caller computes it)."""
     if d is None or not d.is_dir():
         return None
     f = fichier(d, genre, niveau)
     limite = time.monotonic() + ATTENTE_S
     while not f.is_file():
-        if time.monotonic() > limite or not _a_attendre(f):
-            if not f.is_file():
-                return None
-            break
+        trop_long = time.monotonic() > limite
+        if trop_long or d in _ABANDONNES or not _a_attendre(f):
+            if f.is_file():  # written meanwhile
+                break
+            if trop_long:  # once, not for each file: a page waits at most ATTENTE_S for its run
+                _ABANDONNES.add(d)
+            return None
         time.sleep(0.01)
     import polars as pl
 
