@@ -32,14 +32,15 @@ detail as (
     join membres m on m.code_commune = v.code_commune
 ),
 -- sums by size band first (one pass over the detail), then the whole of each territory
--- from those sums (exact: integers)
+-- from those sums (exact: integers). A commune's population × value is a bigint (at most
+-- a few hundred million; DuckDB stops on an overflow, never wraps); their sums are int128
 par_tranche as (
     select
         niveau, code, tranche_taille, indicateur,
         sum(num) as numerateur,
         sum(den) as denominateur,
-        sum(population::hugeint * num) as pop_num,
-        sum(population::hugeint * den) as pop_den,
+        sum(population * num) as pop_num,
+        sum(population * den) as pop_den,
         sum(population) filter (where den > 0) as population
     from detail
     group by niveau, code, tranche_taille, indicateur
@@ -59,7 +60,7 @@ agregats as (
     -- a commune of the scope is only a whole, of its own values: nothing to sum
     select
         'commune', code_commune, 'ensemble', indicateur, num, den,
-        population::hugeint * num, population::hugeint * den,
+        population * num, population * den,
         coalesce(case when den > 0 then population end, 0)::bigint
     from par_commune
     where dans_perimetre
