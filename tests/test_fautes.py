@@ -519,3 +519,22 @@ def test_the_command_line_never_traces_back(argv):
     for opt in ("regions", "departements", "scope", "carnets"):  # an empty value never passes
         value = getattr(args, opt, None)
         assert value is None or (value if isinstance(value, str) else ",".join(value)).strip()
+
+
+@pytest.mark.parametrize("silencieux", [False, True])
+def test_a_process_ended_abruptly_leaves_no_resource_tracker_warning_after_its_last_line(silencieux):
+    """An interrupted report that does not stop in time ends by os._exit, its workers' pool
+    semaphores still registered: the resource tracker, which outlives it, removes them and
+    warned in English after the command's French last line (one CI run of the report's
+    SIGINT test). The runner starts the tracker without that warning."""
+    code = ("import multiprocessing, os, sys\n"
+            + ("from territoires import interruptions; interruptions.lancer_suivi_des_ressources()\n" if silencieux else "")
+            + "verrou = multiprocessing.get_context('spawn').Lock()\n"
+            "sys.stderr.write('dernière ligne\\n'); sys.stderr.flush()\n"
+            "os._exit(130)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 130
+    if silencieux:
+        assert res.stderr.strip().splitlines() == ["dernière ligne"], res.stderr
+    else:  # what the runner's tracker no longer says: this test would see it
+        assert "leaked semaphore" in res.stderr

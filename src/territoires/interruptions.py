@@ -168,6 +168,29 @@ def _suivi_des_ressources(pid: int) -> bool:
         return False
 
 
+#: the resource tracker's warning about the semaphores a process ended by :func:`os._exit`
+#: left registered (it removes them all the same): a line of English after the French one
+SANS_AVERTISSEMENT_SUIVI = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def lancer_suivi_des_ressources() -> None:
+    """Start ``multiprocessing``'s resource tracker (:func:`_suivi_des_ressources`) before a
+    pool of workers does, without its warning at shutdown about the semaphores left
+    registered: an interrupted command that does not stop in time ends by ``os._exit``
+    (:class:`Garde`), its pool's semaphores still registered, and the tracker, which
+    outlives it, removed them then printed « resource_tracker: There appear to be N leaked
+    semaphore objects » after the command's last line. It starts with this process's
+    warning options (``-W``), the only way to give it one."""
+    from multiprocessing import resource_tracker
+
+    avant = list(sys.warnoptions)
+    sys.warnoptions.append(SANS_AVERTISSEMENT_SUIVI)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions[:] = avant
+
+
 def arreter_descendants(delai: float = 1.0) -> list[int]:
     """SIGTERM to every descendant (each removes its own temporaries), then SIGKILL to
     those still there after ``delai`` seconds; ``multiprocessing``'s resource tracker

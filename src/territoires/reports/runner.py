@@ -418,6 +418,7 @@ def _execute_all(todo: list[site.Page], entries: dict[str, dict[str, Any]], jobs
             travailleur.noyau.tuer()
             bar.fin()
         return
+    interruptions.lancer_suivi_des_ressources()  # quiet if an interrupt ends this process abruptly
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(worker_args,))
     futures = {}
     try:
