@@ -148,10 +148,11 @@ def browser(tmp_path):
 
 
 MAP_DRAWN = """new Promise(function (resolve) {
-  var t0 = performance.now();
+  var t0 = performance.now(), cartes = document.querySelectorAll('.graphique.carte').length;
   (function check() {
     var n = document.querySelectorAll('.graphique.carte .trace svg.apercu path').length;
-    if (n > 0 || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now()}); return; }
+    // a page without a map (in its HTML) has none to wait for
+    if (n > 0 || !cartes || performance.now() - t0 > 20000) { resolve({paths: n, ms: performance.now()}); return; }
     setTimeout(check, 10);
   })();
 })"""
