@@ -205,26 +205,27 @@ def tables_lues(sql: str) -> frozenset[str]:
     """The tables ``sql`` reads, ``schema.table`` of :data:`SCHEMAS`, as DuckDB's parser
     finds them (``json_serialize_sql``): a table named in a comment or a string is not
     read. Raises ``ValueError(message, position)`` when the parser refuses the SQL."""
-    if sql not in _LUES:
-        # a literal, not a parameter: the first parameterised query of a process costs a second
-        texte = _analyseur().execute(f"select json_serialize_sql({litteral(sql)})").fetchone()[0]
-        if texte.startswith('{"error":true'):
-            arbre = json.loads(texte)
-            raise ValueError(arbre.get("error_message", "erreur"), arbre.get("position"))
-        _LUES[sql] = _depuis_json(texte)
+    _lire_toutes([sql])
+    if sql not in _LUES:  # refused: the parser's message and where it stopped
+        arbre = json.loads(_analyseur().execute(f"select json_serialize_sql({litteral(sql)})").fetchone()[0])
+        raise ValueError(arbre.get("error_message", "erreur"), arbre.get("position"))
     return _LUES[sql]
 
 
 def _lire_toutes(sqls: list[str]) -> None:
-    """:func:`tables_lues` of every text of ``sqls`` in one query (half the time of one
-    query each); a text the parser refuses is left to :func:`tables_lues`, which says why."""
+    """Fill :data:`_LUES` for every text of ``sqls`` the parser accepts, in one query (half
+    the time of one query each: the models are read so); :func:`tables_lues` says why a
+    text is refused."""
     nouveaux = [q for q in dict.fromkeys(sqls) if q not in _LUES]
     if not nouveaux:
         return
+    # literals, not parameters: the first parameterised query of a process costs a second
     valeurs = ", ".join(f"({litteral(q)}, {i})" for i, q in enumerate(nouveaux))
-    textes = _analyseur().execute(f"select json_serialize_sql(q) from (values {valeurs}) t(q, i) order by i").fetchall()
-    for q, (texte,) in zip(nouveaux, textes):
-        if not texte.startswith('{"error":true'):
+    lignes = _analyseur().execute(
+        f"select j, (j->>'error')::boolean from (select json_serialize_sql(q) as j, i from (values {valeurs}) t(q, i))"
+        " order by i").fetchall()
+    for q, (texte, refuse) in zip(nouveaux, lignes):
+        if not refuse:
             _LUES[q] = _depuis_json(texte)
 
 
