@@ -43,6 +43,33 @@ def test_map_coordinates_are_rounded_to_three_places_without_trailing_zeros():
     assert fiches._arrondi("") == ""
 
 
+def test_a_commune_too_small_to_see_on_its_map_is_ringed_and_the_caption_says_so(fixture_warehouse):
+    """Île-de-Sein (29083, 0.6 km², 8 km off the Finistère's tip) is a speck on the
+    département's map: the fiche rings it, round and wholly inside the map, and its caption
+    says so; Brest (29019) is seen as it is, without a ring."""
+    import territoires
+
+    con = territoires.connect(fixture_warehouse)
+    try:
+        geo_c = fiches._contours(con, "commune", 0.0005)
+        geo_d = fiches._contours(con, "departement", 0.004)
+        geo_e = fiches._contours(con, "epci", 0.002)
+    finally:
+        con.close()
+    sein = fiches.carte_svg("Île-de-Sein", geo_c["29083"], geo_d["29"], None)
+    brest = fiches.carte_svg("Brest", geo_c["29019"], geo_d["29"], geo_e["242900314"])
+    assert fiches.REPERE in sein and fiches.REPERE not in brest
+    x, y, w, h = map(float, re.search(r'viewBox="([^"]+)"', sein).group(1).split())
+    cercle = re.search(r'<g class="repere"><circle cx="([^"]+)" cy="([^"]+)" r="([^"]+)"', sein)
+    cx, cy, r = map(float, cercle.groups())
+    assert x <= cx - r and cx + r <= x + w and y <= cy - r and cy + r <= y + h  # all of it on the map
+    assert 0.03 * max(w, h) < r < 0.1 * max(w, h)  # seen, not covering the map
+    assert "scale(" not in sein[sein.index('class="repere"'):]  # outside the squeezed group: a circle
+    c = {"nom": "Île-de-Sein"}
+    assert fiches.contexte_page(_ligne(**c), _ctx(), None, None, None, {}, sein)["carte_entouree"]
+    assert not fiches.contexte_page(_ligne(**c), _ctx(), None, None, None, {}, brest)["carte_entouree"]
+
+
 def test_every_commune_has_a_small_fiche_with_the_warehouse_figures(batch, fixture_warehouse):
     reports, rapport = batch
     con = duckdb.connect(str(fixture_warehouse), read_only=True)

@@ -81,10 +81,19 @@ def _contours(con, niveau: str, tolerance: float) -> dict[str, tuple[str, tuple[
     return {code: (_arrondi(svg), (x0, y0, x1, y1)) for code, svg, x0, y0, x1, y1 in rows}
 
 
+#: a commune whose outline spans less than this share of the small map (its larger side)
+#: is also ringed: an island or a small commune would otherwise be a speck, or nothing
+PETITE = 0.04
+
+#: the mark of that ring in the SVG (the caption then says the commune is ringed)
+REPERE = 'class="repere"'
+
+
 def carte_svg(nom: str, commune: tuple | None, departement: tuple | None, epci: tuple | None) -> str:
-    """The small map: département (pale), EPCI (outlined), commune (filled); ``""`` when
-    the commune has no outline. Coordinates stay in degrees; longitudes are shrunk by
-    cos(latitude) so that shapes keep their proportions."""
+    """The small map: département (pale), EPCI (outlined), commune (filled, and ringed when
+    too small to be seen: :data:`PETITE`); ``""`` when the commune has no outline.
+    Coordinates stay in degrees; longitudes are shrunk by cos(latitude) so that shapes
+    keep their proportions."""
     import math
 
     if not commune:
@@ -94,8 +103,15 @@ def carte_svg(nom: str, commune: tuple | None, departement: tuple | None, epci: 
     for autre in (commune[1], (epci or commune)[1]):
         x0, y0, x1, y1 = min(x0, autre[0]), min(y0, autre[1]), max(x1, autre[2]), max(y1, autre[3])
     k = math.cos(math.radians((y0 + y1) / 2))
+    cote = max((x1 - x0) * k, y1 - y0)
+    cx0, cy0, cx1, cy1 = commune[1]
+    anneau = max((cx1 - cx0) * k, cy1 - cy0) < PETITE * cote
     marge = 0.03 * max(x1 - x0, y1 - y0)
     x0, y0, x1, y1 = x0 - marge, y0 - marge, x1 + marge, y1 + marge
+    if anneau:  # the whole ring inside the frame
+        r, cx, cy = 0.05 * cote, (cx0 + cx1) / 2, (cy0 + cy1) / 2
+        x0, x1 = min(x0, cx - 1.2 * r / k), max(x1, cx + 1.2 * r / k)
+        y0, y1 = min(y0, cy - 1.2 * r), max(y1, cy + 1.2 * r)
     vb = f"{x0 * k:.3f} {-y1:.3f} {(x1 - x0) * k:.3f} {y1 - y0:.3f}"
     parts = [f'<svg class="carte-fiche" viewBox="{vb}" role="img" aria-labelledby="carte-titre" '
              f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
@@ -109,7 +125,12 @@ def carte_svg(nom: str, commune: tuple | None, departement: tuple | None, epci: 
                      'vector-effect="non-scaling-stroke"/>')
     parts.append(f'<path d="{commune[0]}" fill="#b35806" stroke="#5a2c03" stroke-width="1" '
                  'vector-effect="non-scaling-stroke"/>')
-    parts.append("</g></svg>")
+    parts.append("</g>")
+    if anneau:  # outside the scaled group, so that it stays round; a white halo under it
+        cercle = f'cx="{cx * k:.4f}" cy="{-cy:.4f}" r="{r:.4f}" fill="none" vector-effect="non-scaling-stroke"'
+        parts.append(f'<g {REPERE}><circle {cercle} stroke="#fff" stroke-width="5"/>'
+                     f'<circle {cercle} stroke="#b35806" stroke-width="2.5"/></g>')
+    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -310,7 +331,7 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
         "adhesion": adhesion, "services": services, "controles": controles,
         "sources_absentes": [s for s, ok in (("données de présence numérique de l'ANCT (DPNT)", ctx.dpnt),
                                              ("sonde de cybersécurité", ctx.sonde)) if not ok],
-        "carte": carte, "annuaire": index_communes.ANNUAIRE,
+        "carte": carte, "carte_entouree": REPERE in carte, "annuaire": index_communes.ANNUAIRE,
         "carte_lien": rel("index.html") + f"#commune-{c['code']}",
     }
 
