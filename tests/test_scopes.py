@@ -56,10 +56,15 @@ def test_default_scope_edge_cases(alliance_con):
 
 
 def test_union_area_per_region_and_departement(alliance_con):
+    """Cleaning keeps each level's area: the union of its communes is the sum of their
+    embedded outlines, or, for a commune nouvelle whose outline was completed (its
+    communes déléguées had none: tests/test_communes_nouvelles.py), of its completed one."""
     rows = alliance_con.execute(
-        """with c as (select code_departement, code_region, ST_Area(geometrie) a
-                      from staging.communes join staging.contours_embarques using (code, type)
-                      where type = 'COM' and geometrie is not null),
+        """with c as (select code_departement, code_region,
+                             ST_Area(case when n.zone_ajoutee_km2 is null then e.geometrie else n.geometrie_nette end) a
+                      from staging.communes join staging.contours_embarques e using (code, type)
+                      left join intermediate.communes_nettes n using (code)
+                      where type = 'COM' and e.geometrie is not null),
         sums as (select 'departement' niveau, code_departement code, sum(a) s from c group by all
                  union all select 'region', code_region, sum(a) from c group by all)
         select t.niveau, t.code, ST_Area(t.geometrie) / s.s

