@@ -72,8 +72,8 @@ def test_each_completed_outline_is_listed_and_said_on_its_fiche(entrepot):
 
     (chemin, page), = fiches.fiches(entrepot, {}, codes=["22147"])
     assert chemin == "commune/22147.html"
-    assert ("Contour : les contours embarqués sont antérieurs à la commune nouvelle (communes déléguées sans "
-            "contour : Saint-Launeuc) ; contour sans leur territoire ; la zone sans commune voisine (11,9 km²) "
+    assert ("Contour : les contours embarqués sont antérieurs à la commune nouvelle ; communes déléguées sans "
+            "contour : Saint-Launeuc ; contour sans leur territoire ; la zone sans commune voisine (11,9 km²) "
             "lui est rattachée.") in page
     (_, autre), = fiches.fiches(entrepot, {}, codes=["22050"])  # Dinan: nothing to say
     assert "Contour :" not in autre

@@ -334,7 +334,7 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
         "sources_absentes": [s for s, ok in (("données de présence numérique de l'ANCT (DPNT)", ctx.dpnt),
                                              ("sonde de cybersécurité", ctx.sonde)) if not ok],
         "carte": carte, "carte_entouree": REPERE in carte, "annuaire": index_communes.ANNUAIRE,
-        "contour": (f"Contour : les contours embarqués sont antérieurs à la commune nouvelle ({contour[0]}) ; "
+        "contour": (f"Contour : les contours embarqués sont antérieurs à la commune nouvelle ; {contour[0]} ; "
                     f"{contour[1]}.") if contour else "",
         "carte_lien": rel("index.html") + f"#commune-{c['code']}",
     }

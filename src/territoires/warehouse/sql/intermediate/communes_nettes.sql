@@ -22,12 +22,30 @@
 -- (marts.ecarts_sources lists them). The neighbourhood searched is every embedded outline
 -- within about 10 km, whatever the scope, so that a commune is drawn the same in every
 -- build. A hole bordering no such commune stays one (Llívia, Spain's enclave in the
--- Pyrénées-Orientales). Fetched outlines, when used, are current: nothing is added to them.
+-- Pyrénées-Orientales). A commune nouvelle with no outline at all but whose communes
+-- déléguées all have one is drawn as their union (`deleguees_unies` names them). Fetched
+-- outlines, when used, are current: nothing is added to them.
 -- materialisation: cache
 -- unique: code
 -- not_null: code, geometrie_nette
 with perimetre as (select code, code_region from intermediate.perimetre_communes),
-toutes_embarquees as (select code, geometrie from staging.contours_embarques where type = 'COM' and geometrie is not null),
+avec_contour as (select code, geometrie from staging.contours_embarques where type = 'COM' and geometrie is not null),
+-- a commune nouvelle without any outline whose communes déléguées all have one (Orée d'Anjou,
+-- Conques-en-Rouergue): the union of theirs
+unies as (
+    select d.code_parent as code, ST_Union_Agg(g.geometrie) as geometrie,
+           string_agg(d.nom, ', ' order by d.nom) as deleguees_unies
+    from staging.communes d
+    left join staging.contours_embarques g on g.code = d.code and g.type = 'COMD'
+    where d.type = 'COMD' and d.code_parent not in (select code from avec_contour)
+    group by d.code_parent
+    having count(*) = count(g.geometrie)
+),
+toutes_embarquees as (
+    select code, geometrie from avec_contour
+    union all
+    select code, geometrie from unies where code in (select code from staging.communes where type = 'COM')
+),
 -- the communes déléguées (not the chef-lieu, which shares its commune's code) without an
 -- outline, by commune nouvelle: all of France's (about 40), so that a hole two of them border
 -- is seen as such whatever the scope
@@ -72,11 +90,12 @@ ajouts as (
 ),
 embarquees as (
     select e.code, case when a.zone is null then e.geometrie else ST_Union(e.geometrie, a.zone) end as geometrie,
-           i.deleguees_sans_contour, a.km2 as zone_ajoutee_km2
+           i.deleguees_sans_contour, a.km2 as zone_ajoutee_km2, u.deleguees_unies
     from toutes_embarquees e
     join perimetre p using (code)
     left join incompletes i using (code)
     left join ajouts a using (code)
+    left join unies u using (code)
 ),
 -- fetched boundaries replace the embedded ones only when they cover every commune of the
 -- scope's départements: two sets of boundaries are never mixed (a partial file would leave
@@ -94,6 +113,7 @@ communes as (
         p.code, coalesce(k.geometrie, e.geometrie) as geometrie,
         case when k.geometrie is null then e.deleguees_sans_contour end as deleguees_sans_contour,
         case when k.geometrie is null then e.zone_ajoutee_km2 end as zone_ajoutee_km2,
+        case when k.geometrie is null then e.deleguees_unies end as deleguees_unies,
         case when p.code_region in ('01', '02', '03', '04', '06', '94') then p.code_region
              else 'metropole' end as bloc
     from perimetre p
@@ -121,7 +141,7 @@ nettes as (
     group by p.code
 ),
 final as (
-    select n.code, n.geometrie_nette, c.deleguees_sans_contour, c.zone_ajoutee_km2
+    select n.code, n.geometrie_nette, c.deleguees_sans_contour, c.zone_ajoutee_km2, c.deleguees_unies
     from nettes n join communes c using (code)
 )
 select * from final

