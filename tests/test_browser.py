@@ -299,6 +299,16 @@ def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser
     assert _chercher(browser, "pont l abbe")["communes"] == ["Pont-l'Abbé"]  # no apostrophe
     assert _chercher(browser, "29189")["communes"] == ["Plougastel-Daoulas"]  # INSEE code
     assert "Brest" in _chercher(browser, "brest")["communes"]
+    # a commune déléguée or associée by its name or its code: the card of its commune
+    r = _chercher(browser, "plouneour")  # two communes, one of them also by its commune déléguée
+    assert r["communes"] == ["Plounéour-Brignogan-plages", "Plounéour-Ménez", "Plounéour-Trez"], r
+    assert r["compte"].startswith("2 communes et")
+    assert _chercher(browser, "plouneour trez")["communes"] == ["Plounéour-Trez"]
+    assert browser.eval("document.querySelector('#resultats-communes li a').getAttribute('href')") == "#commune-29021"
+    assert browser.eval("document.querySelector('#resultats-communes li').innerText") == \
+        "Plounéour-Trez 29203 — commune déléguée de Plounéour-Brignogan-plages (29021, Finistère)"
+    assert _chercher(browser, "kernevel")["communes"] == ["Kernével"]  # commune associée de Rosporden
+    assert _chercher(browser, "29092")["communes"] == ["Kernével"]
     r = _chercher(browser, "53")
     assert r["communes"] == [] and len(r["pages"]) == 1 and r["pages"][0].startswith("Bretagne")
     assert r["compte"] == "0 commune et 1 page trouvées"

@@ -2,7 +2,8 @@
 finds any commune (not only the territories that have a page) by name or INSEE code, and
 draws its card in the browser (``assets/recherche.js``): each criterion of the score met or
 missed with its points, what would raise it, the commune against the communes of its size
-band, where the mairie corrects its directory entry.
+band, where the mairie corrects its directory entry. The names of communes déléguées and
+associées (marts.communes_deleguees) find the card of the commune they belong to.
 
 Written as ``reports/communes.js`` (``window.TerritoiresCommunes = {…}``): a script, not
 JSON, because a page opened from ``file://`` may not fetch a file beside it. Columns are
@@ -67,6 +68,11 @@ def lire(con) -> dict[str, Any]:
                coalesce(p.fiche_mairie, false), p.score_presence, [{cols}]
         from marts.territoires t left join marts.presence_numerique p using (code)
         where t.niveau = 'commune' order by t.code""").fetchall(),
+        # the names of communes déléguées and associées that differ from their commune's
+        "anciennes": con.execute(
+            "select nom, code, code_commune, type = 'COMA' from marts.communes_deleguees "
+            "where nom <> nom_commune order by code_commune, code").fetchall()
+        if a_table(con, "marts.communes_deleguees") else [],
     }
 
 
@@ -88,6 +94,9 @@ def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = Non
         "annuaire": ANNUAIRE,
         "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres", "imprimable"],
         "dossier_fiches": "commune/",
+        # [name, its INSEE code, its commune's code, 0: commune déléguée / 1: associée]
+        "anciennes": [[nom, code, commune, 1 if associee else 0] for nom, code, commune, associee in lu.get("anciennes", [])],
+        "types_anciennes": ["commune déléguée", "commune associée"],
     }
     if lignes:
         donnees["communes"] = _lignes(lu, imprimables)

@@ -64,6 +64,14 @@
       parCode[o.code] = o;
     });
   }
+  /* communes déléguées and associées: their name finds the card of their commune */
+  var anciennes = [];
+  if (D && D.anciennes) {
+    D.anciennes.forEach(function (a) {
+      var c = parCode[a[2]];
+      if (c) anciennes.push({ nom: a[0], code: a[1], commune: c, type: D.types_anciennes[a[3]], mots: jetons(a[0]) });
+    });
+  }
 
   function el(tag, attrs, texte) {
     var x = document.createElement(tag);
@@ -202,30 +210,45 @@
         if (c) { c.dataset.total = c.dataset.total || c.textContent.replace(/[()]/g, "");
                  c.textContent = "(" + (q ? entier(vues) + " sur " : "") + c.dataset.total + ")"; }
       });
+      /* each found: the name shown, the commune whose card it opens, what is said beside it;
+         a commune déléguée or associée after the communes, all exact names first */
       var trouvees = [];
       if (q && D) {
-        var qn = norm(q);
-        trouvees = communes.filter(function (c) { return r.code ? codeCommune(r, c.code) : trouve(r, c.mots); });
+        var qn = norm(q), cherche = function (x) { return r.code ? codeCommune(r, x.code) : trouve(r, x.mots); };
+        var depNom = function (c) { return (D.departements[c.dep] || [c.dep])[0]; };
+        communes.filter(cherche).forEach(function (c) {
+          trouvees.push({ nom: c.nom, commune: c, rang: 0,
+                          texte: " " + c.code + " — " + depNom(c) + " · " + entier(c.pop) + " hab." });
+        });
+        anciennes.filter(cherche).forEach(function (a) {
+          trouvees.push({ nom: a.nom, commune: a.commune, rang: 1,
+                          texte: " " + a.code + " — " + a.type + " de " + a.commune.nom + " (" +
+                                 (a.code === a.commune.code ? "" : a.commune.code + ", ") + depNom(a.commune) + ")" });
+        });
         trouvees.sort(function (a, b) {
           var ea = norm(a.nom) === qn ? 0 : 1, eb = norm(b.nom) === qn ? 0 : 1;
-          return ea - eb || (b.pop || 0) - (a.pop || 0) || (a.nom < b.nom ? -1 : 1);
+          return ea - eb || a.rang - b.rang || (b.commune.pop || 0) - (a.commune.pop || 0) || (a.nom < b.nom ? -1 : 1);
         });
       }
       if (resultats) {
         var ul = resultats.querySelector("ul");
         ul.textContent = "";
-        trouvees.slice(0, MAX).forEach(function (c) {
-          var li = el("li"), dep = (D.departements[c.dep] || [c.dep])[0];
-          li.appendChild(el("a", { href: "#commune-" + c.code }, c.nom));
-          li.appendChild(el("span", { class: "code" }, " " + c.code + " — " + dep + " · " + entier(c.pop) + " hab."));
+        trouvees.slice(0, MAX).forEach(function (t) {
+          var li = el("li");
+          li.appendChild(el("a", { href: "#commune-" + t.commune.code }, t.nom));
+          li.appendChild(el("span", { class: "code" }, t.texte));
           ul.appendChild(li);
         });
         resultats.hidden = trouvees.length === 0;
         var plus = resultats.querySelector(".plus");
-        plus.textContent = trouvees.length > MAX ? (entier(trouvees.length - MAX) + " autres communes : précisez la recherche.") : "";
+        plus.textContent = trouvees.length > MAX ? (entier(trouvees.length - MAX) + " autres noms de commune : précisez la recherche.") : "";
       }
       if (compte) {
-        compte.textContent = !q ? "" : entier(trouvees.length) + (trouvees.length > 1 ? " communes" : " commune") + " et " +
+        /* communes, each once (found by its name and by a commune déléguée's) */
+        var distinctes = {};
+        trouvees.forEach(function (t) { distinctes[t.commune.code] = 1; });
+        var nc = Object.keys(distinctes).length;
+        compte.textContent = !q ? "" : entier(nc) + (nc > 1 ? " communes" : " commune") + " et " +
           n + (n > 1 ? " pages" : " page") + " trouvées";
       }
     }
