@@ -77,6 +77,11 @@ def test_each_completed_outline_is_listed_and_said_on_its_fiche(entrepot):
             "lui est rattachée.") in page
     (_, autre), = fiches.fiches(entrepot, {}, codes=["22050"])  # Dinan: nothing to say
     assert "Contour :" not in autre
+    # the fiche of a commune nouvelle names its communes déléguées (Pluduno, its chef-lieu, too)
+    (_, val), = fiches.fiches(entrepot, {}, codes=["22237"])
+    assert '<p class="sous-titre">Communes déléguées : Pléven, Pluduno.</p>' in val
+    assert "Commune déléguée : Saint-Launeuc." in page  # Merdrignac's chef-lieu has its name: not repeated
+    assert "Communes déléguées" not in autre and "Commune associée" not in autre
 
 
 def test_a_hole_bordering_no_such_commune_stays_a_hole(entrepot):

@@ -260,11 +260,13 @@ def _rang(c: dict[str, Any], ou: str, suffixe: str) -> str | None:
 
 
 def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict | None, sonde_le: Any,
-                  liens: dict[tuple[str, str], str], carte: str, contour: tuple[str, str] | None = None) -> dict[str, Any]:
+                  liens: dict[tuple[str, str], str], carte: str, contour: tuple[str, str] | None = None,
+                  anciennes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """Everything the template shows for commune ``c`` (plain data, escaped by Jinja);
     its code is checked by the caller (:func:`fiches`, through :func:`chemin_fiche`).
     ``contour``: its row of marts.ecarts_sources when its embedded outline is older than its
-    commune nouvelle (the two values, said under the map)."""
+    commune nouvelle (the two values, said under the map); ``anciennes``: its communes déléguées
+    and associées whose name is not its own, ``(type, name)`` (marts.communes_deleguees)."""
     rel = lambda cible: _relatif(cible) if cible else ""  # noqa: E731
     bande = ctx.bandes.get(c["bande"] or "", "")
     criteres, manques = [], []
@@ -334,10 +336,27 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
         "sources_absentes": [s for s, ok in (("données de présence numérique de l'ANCT (DPNT)", ctx.dpnt),
                                              ("sonde de cybersécurité", ctx.sonde)) if not ok],
         "carte": carte, "carte_entouree": REPERE in carte, "annuaire": index_communes.ANNUAIRE,
+        "anciennes": _anciennes(anciennes or []),
         "contour": (f"Contour : les contours embarqués sont antérieurs à la commune nouvelle ; {contour[0]} ; "
                     f"{contour[1]}.") if contour else "",
         "carte_lien": rel("index.html") + f"#commune-{c['code']}",
     }
+
+
+def _anciennes(anciennes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``[(« Communes déléguées », « Pluduno, Pléven »), …]``: the names grouped by type, in order."""
+    par_type: dict[str, list[str]] = {}
+    for libelle, nom in anciennes:
+        par_type.setdefault(libelle, []).append(nom)
+    return [(_pluriel(libelle, len(noms)), ", ".join(noms)) for libelle, noms in par_type.items()]
+
+
+def _pluriel(libelle: str, n: int) -> str:
+    """« Commune déléguée » / « Communes déléguées »."""
+    mots = libelle.split()
+    if n > 1:
+        mots = [m + "s" for m in mots]
+    return " ".join(mots)[:1].upper() + " ".join(mots)[1:]
 
 
 @lru_cache(maxsize=None)
@@ -363,6 +382,12 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
     ctx = _contexte(con)
     rows = _communes(con, ctx, codes)
     adh, ctrl, sondes = _adhesions(con), _controles(con), _sondes_dates(con)
+    anciennes: dict[str, list[tuple[str, str]]] = {}
+    if a_table(con, "marts.communes_deleguees"):
+        for commune, libelle, nom in con.execute(
+                "select code_commune, libelle_type, nom from marts.communes_deleguees "
+                "where nom <> nom_commune order by code_commune, type desc, strip_accents(lower(nom))").fetchall():
+            anciennes.setdefault(commune, []).append((libelle, nom))
     contours = {code: (a, b) for code, a, b in con.execute(
         "select code, valeur_a, valeur_b from marts.ecarts_sources where sujet = 'contour_commune_nouvelle'").fetchall()} \
         if a_table(con, "marts.ecarts_sources") else {}
@@ -380,7 +405,7 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
         path = chemin_fiche(c["code"])
         carte = carte_svg(c["nom"], geo_c.get(c["code"]), geo_d.get(c["dep"] or ""), geo_e.get(c["epci"] or ""))
         f = contexte_page(c, ctx, adh.get(c["code"]), ctrl.get(c["code"]), sondes.get(c["code"]), liens, carte,
-                          contours.get(c["code"]))
+                          contours.get(c["code"]), anciennes.get(c["code"]))
         page = {"titre": f"{c['nom']} ({c['code']}) — fiche de présence numérique",
                 "description": f"Présence numérique de la commune de {c['nom']} : score, critères, rang, adhésion.",
                 "racine": "../", "assets": "../assets/", "single_file": False, "version": paquet.__version__}
