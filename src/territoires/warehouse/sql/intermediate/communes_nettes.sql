@@ -29,47 +29,52 @@
 -- unique: code
 -- not_null: code, geometrie_nette
 with perimetre as (select code, code_region from intermediate.perimetre_communes),
-avec_contour as (select code, geometrie from staging.contours_embarques where type = 'COM' and geometrie is not null),
+-- (what has an outline is known without parsing it: the outlines parsed are those of the
+-- scope, of the communes nouvelles concerned and, when the scope holds one, of its neighbours)
+avec_contour as (select code from staging.contours_embarques where type = 'COM' and a_contour),
 -- a commune nouvelle without any outline whose communes déléguées all have one (Orée d'Anjou,
 -- Conques-en-Rouergue): the union of theirs
-unies as (
+unies as materialized (
     select d.code_parent as code, ST_Union_Agg(g.geometrie) as geometrie,
            string_agg(d.nom, ', ' order by d.nom) as deleguees_unies
     from staging.communes d
-    left join staging.contours_embarques g on g.code = d.code and g.type = 'COMD'
+    left join staging.contours_embarques g on g.code = d.code and g.type = 'COMD' and g.a_contour
     where d.type = 'COMD' and d.code_parent not in (select code from avec_contour)
+      and d.code_parent in (select code from staging.communes where type = 'COM')
     group by d.code_parent
     having count(*) = count(g.geometrie)
 ),
 toutes_embarquees as (
-    select code, geometrie from avec_contour
+    select code, geometrie from staging.contours_embarques where type = 'COM' and a_contour
     union all
-    select code, geometrie from unies where code in (select code from staging.communes where type = 'COM')
+    select code, geometrie from unies
 ),
 -- the communes déléguées (not the chef-lieu, which shares its commune's code) without an
 -- outline, by commune nouvelle: all of France's (about 40), so that a hole two of them border
 -- is seen as such whatever the scope
-incompletes as (
-    select d.code_parent as code, string_agg(d.nom, ', ' order by d.nom) as deleguees_sans_contour
+incompletes as materialized (
+    select d.code_parent as code, any_value(e.geometrie) as geometrie,
+           string_agg(d.nom, ', ' order by d.nom) as deleguees_sans_contour
     from staging.communes d
+    join toutes_embarquees e on e.code = d.code_parent
     where d.type = 'COMD' and d.code <> d.code_parent
       and not exists (select 1 from staging.contours_embarques g
-                      where g.code = d.code and g.type = 'COMD' and g.geometrie is not null)
+                      where g.code = d.code and g.type = 'COMD' and g.a_contour)
     group by d.code_parent
 ),
+-- the neighbourhood of those of the scope: every embedded outline within about 10 km
 voisinages as (
     select i.code, any_value(i.geometrie) as geometrie, ST_Union_Agg(e.geometrie) as union_voisins
-    from (select i.code, e.geometrie from incompletes i join toutes_embarquees e using (code)) i
+    from incompletes i
     join toutes_embarquees e
       on ST_Intersects(ST_Envelope(e.geometrie), ST_Buffer(ST_Envelope(i.geometrie), 0.1))
+    where i.code in (select code from perimetre)
     group by i.code
 ),
 -- the holes of each neighbourhood's union that border its commune (over 0.05 km²: the
 -- slivers between outlines that do not quite meet are left to the cleaning below)
 trous as (
-    select v.code, t.trou,
-           -- the same hole found from two neighbourhoods: the same centroid
-           round(ST_X(ST_Centroid(t.trou)), 5) || ' ' || round(ST_Y(ST_Centroid(t.trou)), 5) as cle
+    select v.code, t.trou
     from voisinages v,
          lateral (select ST_MakePolygon(ST_InteriorRingN(d.part.geom, r.n)) as trou
                   from (select unnest(ST_Dump(v.union_voisins)) as part) d,
@@ -77,16 +82,19 @@ trous as (
     where ST_Area_Spheroid(ST_FlipCoordinates(t.trou)) > 50000
       and ST_DWithin(t.trou, v.geometrie, 0.0005)
 ),
+-- the communes without any outline that have a town hall's location: a hole holding it is theirs
+mairies_sans_contour as materialized (
+    select mairie_localisation from staging.communes
+    where type = 'COM' and mairie_localisation is not null
+      and code not in (select code from avec_contour) and code not in (select code from unies)
+),
 ajouts as (
-    select code, ST_Union_Agg(trou) as zone, sum(ST_Area_Spheroid(ST_FlipCoordinates(trou))) / 1e6 as km2
-    from trous
-    where cle in (select cle from trous group by cle having count(distinct code) = 1)
-      -- nor a hole holding the town hall of a commune that has no outline at all (its land)
-      and not exists (select 1 from staging.communes c
-                      where c.type = 'COM' and c.mairie_localisation is not null
-                        and c.code not in (select code from toutes_embarquees)
-                        and ST_Intersects(c.mairie_localisation, trou))
-    group by code
+    select t.code, ST_Union_Agg(t.trou) as zone, sum(ST_Area_Spheroid(ST_FlipCoordinates(t.trou))) / 1e6 as km2
+    from trous t
+    -- a hole bordering another commune nouvelle lacking a part is not said to be this one's
+    where not exists (select 1 from incompletes i where i.code <> t.code and ST_DWithin(t.trou, i.geometrie, 0.0005))
+      and not exists (select 1 from mairies_sans_contour m where ST_Intersects(m.mairie_localisation, t.trou))
+    group by t.code
 ),
 embarquees as (
     select e.code, case when a.zone is null then e.geometrie else ST_Union(e.geometrie, a.zone) end as geometrie,
