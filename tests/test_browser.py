@@ -309,6 +309,9 @@ def test_site_index_search_finds_every_commune_and_opens_its_card(pages, browser
         "Plounéour-Trez 29203 — commune déléguée de Plounéour-Brignogan-plages (29021, Finistère)"
     assert _chercher(browser, "kernevel")["communes"] == ["Kernével"]  # commune associée de Rosporden
     assert _chercher(browser, "29092")["communes"] == ["Kernével"]
+    browser.eval("location.hash = '#commune-29241'")  # its card says why it was found
+    browser.eval("new Promise(r => setTimeout(r, 100))")
+    assert "Commune associée : Kernével." in browser.eval("document.getElementById('fiche-commune').innerText")
     r = _chercher(browser, "53")
     assert r["communes"] == [] and len(r["pages"]) == 1 and r["pages"][0].startswith("Bretagne")
     assert r["compte"] == "0 commune et 1 page trouvées"

@@ -71,7 +71,7 @@ def lire(con) -> dict[str, Any]:
         # the names of communes déléguées and associées that differ from their commune's
         "anciennes": con.execute(
             "select nom, code, code_commune, type = 'COMA' from marts.communes_deleguees "
-            "where nom <> nom_commune order by code_commune, code").fetchall()
+            "where nom <> nom_commune order by code_commune, strip_accents(lower(nom))").fetchall()
         if a_table(con, "marts.communes_deleguees") else [],
     }
 

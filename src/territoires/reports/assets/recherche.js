@@ -69,7 +69,10 @@
   if (D && D.anciennes) {
     D.anciennes.forEach(function (a) {
       var c = parCode[a[2]];
-      if (c) anciennes.push({ nom: a[0], code: a[1], commune: c, type: D.types_anciennes[a[3]], mots: jetons(a[0]) });
+      if (!c) return;
+      var o = { nom: a[0], code: a[1], commune: c, type: D.types_anciennes[a[3]], mots: jetons(a[0]) };
+      anciennes.push(o);
+      (c.anciennes = c.anciennes || []).push(o);
     });
   }
 
@@ -98,6 +101,15 @@
     p.appendChild(document.createTextNode(" · " + entier(c.pop) + " habitants" +
       (c.bande !== null && c.bande !== undefined ? " (" + D.bandes[c.bande] + ")" : "")));
     f.appendChild(p);
+    /* its communes déléguées and associées, as its printable fiche says them */
+    var parType = {};
+    (c.anciennes || []).forEach(function (a) { (parType[a.type] = parType[a.type] || []).push(a.nom); });
+    D.types_anciennes && D.types_anciennes.forEach(function (t) {
+      var noms = parType[t];
+      if (!noms) return;
+      var libelle = noms.length > 1 ? t.split(" ").map(function (m) { return m + "s"; }).join(" ") : t;
+      f.appendChild(el("p", { class: "sous-titre" }, libelle.charAt(0).toUpperCase() + libelle.slice(1) + " : " + noms.join(", ") + "."));
+    });
     /* the printable page of the commune (reports/commune/<code>.html), when it was made */
     if (c.imprimable) {
       var imp = el("p", { class: "lien-fiche" });
