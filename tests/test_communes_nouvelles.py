@@ -84,6 +84,16 @@ def test_each_completed_outline_is_listed_and_said_on_its_fiche(entrepot):
     assert "Communes déléguées" not in autre and "Commune associée" not in autre
 
 
+def test_each_dashboard_says_which_of_its_communes_have_a_completed_outline(entrepot):
+    from territoires.reports import donnees, provenance
+
+    (chemin,) = entrepot.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    html = provenance.sources_officielles(donnees.territoire("departement", "22", chemin), [])
+    assert ("3 communes nouvelles du territoire n'ont pas de contour complet dans ces données : "
+            "Merdrignac, Plumieux, Val-d&#x27;Arguenon.") in html
+    assert "Contours des communes" not in provenance.sources_officielles(donnees.territoire("departement", "66", chemin), [])
+
+
 def test_a_hole_bordering_no_such_commune_stays_a_hole(entrepot):
     """Llívia (12.8 km², Spain) lies inside the Pyrénées-Orientales' communes: it is no
     commune's land, and no commune nouvelle around it lacks a part."""

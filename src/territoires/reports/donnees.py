@@ -336,6 +336,22 @@ def acheteurs_publics(t: Territoire) -> dict[str, int] | None:
     return {"acheteurs": n, "plateforme": plateforme, "adherents": adherents} if n else None
 
 
+def contours_completes(con) -> dict[tuple[str, str], list[str]]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_contours_completes`."""
+    return une_fois(con, ("contours_completes",), lambda: _contours_completes(con))
+
+
+def _contours_completes(con) -> dict[tuple[str, str], list[str]]:
+    """``{(niveau, code): [names]}``: the communes of each territory whose embedded outline is
+    older than their commune nouvelle (marts.ecarts_sources, ``contour_commune_nouvelle``)."""
+    if not a_table(con, "marts.ecarts_sources"):
+        return {}
+    return {(niveau, code): noms for niveau, code, noms in con.execute(
+        "select a.niveau, a.code, list(e.nom order by strip_accents(lower(e.nom))) from marts.ecarts_sources e "
+        "join marts.appartenances a on a.code_commune = e.code "
+        "where e.sujet = 'contour_commune_nouvelle' group by all").fetchall()}
+
+
 def millesimes(con) -> dict[str, str]:
     """Input vintages for the manifest: ``{source: vintage, "source.cle": vintage}``."""
     chargees = sources_chargees(con)

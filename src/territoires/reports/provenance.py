@@ -51,6 +51,17 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
         parts.append(f"<p>Appartenance des communes aux EPCI utilisée : celle des données embarquées "
                      f"({e(app['utilisee'])}, millésime {e(app['millesime'])}). Comparée à : {e(comparees)} "
                      "(communes du périmètre ; le détail est dans marts.ecarts_sources).</p>")
+    recentes = donnees.contours_completes(t.con).get((t.niveau, t.code))
+    if recentes:
+        n = len(recentes)
+        verbe = "n'ont" if n > 1 else "n'a"
+        parts.append(f"<p>Contours des communes : ceux des données embarquées sont antérieurs à leur liste "
+                     f"(COG 2025). {formats.entier(n)} commune{'s' if n > 1 else ''} nouvelle{'s' if n > 1 else ''} "
+                     f"du territoire {verbe} pas de contour complet dans ces données : "
+                     f"{e(', '.join(recentes))}. Le contour de chacune est complété quand c'est possible "
+                     "(territoire de ses communes déléguées sans contour : la zone sans commune voisine ; "
+                     "commune sans contour : l'union de ses communes déléguées) ; chaque cas est dit sur la "
+                     "fiche de la commune et dans marts.ecarts_sources.</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
         ops = [c for c, _ in section_adhesion.operateurs(t)]
