@@ -13,8 +13,8 @@
 -- lists the communes a fetched file lacks.
 -- The embedded outlines are older than the embedded commune list (COG 2025): a commune
 -- nouvelle created since has the outline of its chef-lieu alone, and the list makes its
--- other members communes déléguées without an outline of their own (Saint-Launeuc, since
--- 2025 in Merdrignac; Pierrefitte-sur-Seine in Saint-Denis). Their land is then a hole
+-- other members communes déléguées without an outline of their own (Saint-Launeuc in
+-- Merdrignac; Pierrefitte-sur-Seine in Saint-Denis). Their land is then a hole
 -- among the embedded outlines, white on every map. Such a hole joins the commune nouvelle
 -- when it borders it (within 50 m: the embedded outlines are not a clean coverage) and no
 -- other commune nouvelle lacking a part: `zone_ajoutee_km2` says how much was added;
@@ -36,7 +36,7 @@ avec_contour as (select code from staging.contours_embarques where type = 'COM' 
 -- Conques-en-Rouergue): the union of theirs
 unies as materialized (
     select d.code_parent as code, ST_Union_Agg(g.geometrie) as geometrie,
-           string_agg(d.nom, ', ' order by d.nom) as deleguees_unies
+           string_agg(d.nom, ', ' order by strip_accents(lower(d.nom))) as deleguees_unies
     from staging.communes d
     left join staging.contours_embarques g on g.code = d.code and g.type = 'COMD' and g.a_contour
     where d.type = 'COMD' and d.code_parent not in (select code from avec_contour)
@@ -54,7 +54,7 @@ toutes_embarquees as (
 -- is seen as such whatever the scope
 incompletes as materialized (
     select d.code_parent as code, any_value(e.geometrie) as geometrie,
-           string_agg(d.nom, ', ' order by d.nom) as deleguees_sans_contour
+           string_agg(d.nom, ', ' order by strip_accents(lower(d.nom))) as deleguees_sans_contour
     from staging.communes d
     join toutes_embarquees e on e.code = d.code_parent
     where d.type = 'COMD' and d.code <> d.code_parent
