@@ -278,3 +278,5 @@ def test_the_fiches_fast_jinja_environment_renders_the_same_bytes_as_jinjas_own(
         html = rapide.render(**args)
         assert html == lent.render(**args)
         assert "Saint-&lt;b&gt;&#34;Jean&#34;&lt;/b&gt; &amp; l&#39;Île" in html or f["nom"] != piege
+        # a commune without an outline (the four restored in the Cantal in 2025): no map, and why
+        assert ("Pas de carte : la commune n'a pas de contour" in html) == (not f["carte"])
