@@ -251,7 +251,7 @@ def report_build(r: dict) -> list[str]:
         "",
         "The geometry (cleaning the mainland's 34 000 commune polygons into one coverage, then",
         "coverage union and simplification per level) is the build's longest work, and the floor",
-        "does none of it. Its three tables are kept between builds in `data/processed/cache-modeles/`",
+        "does none of it. Its four tables are kept between builds in `data/processed/cache-modeles/`",
         "by their inputs' fingerprint (source files' sha256, scope, SQL, code): an empty warehouse",
         "or another scope built in between reads them back, and only new inputs compute them.",
         "",

@@ -106,3 +106,14 @@ def test_a_hole_bordering_no_such_commune_stays_a_hole(entrepot):
     assert 12 < km2 < 14
     assert entrepot.execute("select count(*) from marts.ecarts_sources where sujet = 'contour_commune_nouvelle' "
                             "and code like '66%'").fetchone()[0] == 0
+    # listed as land without a commune, with the communes around it, and said on their pages
+    (km2_zone, voisines), = entrepot.execute("select km2, noms_communes from marts.zones_sans_commune").fetchall()
+    assert km2_zone == pytest.approx(km2) and "Bourg-Madame" in voisines and "Ur" in voisines
+
+    from territoires.reports import donnees, provenance
+
+    (chemin,) = entrepot.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    html = provenance.sources_officielles(donnees.territoire("departement", "66", chemin), [])
+    assert "Zones blanches sur les cartes : aucune commune n'y a de contour dans les données embarquées (12,9 km² entre " \
+           "Angoustrine-Villeneuve-des-Escaldes, Bourg-Madame," in html
+    assert "Zones blanches" not in provenance.sources_officielles(donnees.territoire("departement", "22", chemin), [])

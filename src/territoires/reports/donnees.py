@@ -352,6 +352,25 @@ def _contours_completes(con) -> dict[tuple[str, str], list[str]]:
         "where e.sujet = 'contour_commune_nouvelle' group by all").fetchall()}
 
 
+def zones_sans_commune(con) -> dict[tuple[str, str], list[tuple[float, list[str]]]]:
+    """Read once per warehouse connection (:func:`.niveau.une_fois`): see :func:`_zones_sans_commune`."""
+    return une_fois(con, ("zones_sans_commune",), lambda: _zones_sans_commune(con))
+
+
+def _zones_sans_commune(con) -> dict[tuple[str, str], list[tuple[float, list[str]]]]:
+    """``{(niveau, code): [(km², names of the communes it borders)]}``: the land no commune's
+    outline covers (marts.zones_sans_commune), for each territory holding a commune it borders."""
+    if not a_table(con, "marts.zones_sans_commune"):
+        return {}
+    out: dict[tuple[str, str], list[tuple[float, list[str]]]] = {}
+    for niveau, code, km2, noms, _ in con.execute(
+            "select distinct a.niveau, a.code, z.km2, z.noms_communes, z.zone from marts.zones_sans_commune z "
+            "join marts.appartenances a on list_contains(z.codes_communes, a.code_commune) "
+            "order by a.niveau, a.code, z.zone").fetchall():
+        out.setdefault((niveau, code), []).append((km2, noms))
+    return out
+
+
 def millesimes(con) -> dict[str, str]:
     """Input vintages for the manifest: ``{source: vintage, "source.cle": vintage}``."""
     chargees = sources_chargees(con)

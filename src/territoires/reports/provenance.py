@@ -62,6 +62,14 @@ def sources_officielles(t: Territoire, cat: list[dict[str, Any]]) -> str:
                      "(territoire de ses communes déléguées sans contour : la zone sans commune voisine ; "
                      "commune sans contour : l'union de ses communes déléguées) ; chaque cas est dit sur la "
                      "fiche de la commune et dans marts.ecarts_sources.</p>")
+    zones = donnees.zones_sans_commune(t.con).get((t.niveau, t.code))
+    if zones:
+        liste = " ; ".join(f"{formats.decimal(km2, 1)} km² entre {', '.join(noms)}" for km2, noms in zones)
+        parts.append(f"<p>Zones blanches sur les cartes : aucune commune n'y a de contour dans les données "
+                     f"embarquées ({e(liste)}). Ce peut être le territoire d'une commune nouvelle créée sans "
+                     "communes déléguées, plus récente que ces contours (la liste des communes ne dit pas "
+                     "laquelle), ou l'enclave d'un autre pays. Les contours d'Etalab, une fois téléchargés, "
+                     "dessinent les communes nouvelles.</p>")
     ach = donnees.acheteurs_publics(t)
     if ach:
         ops = [c for c, _ in section_adhesion.operateurs(t)]
