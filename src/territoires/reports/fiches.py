@@ -344,7 +344,7 @@ def contexte_page(c: dict[str, Any], ctx: Contexte, adh: dict | None, ctrl: dict
 
 
 def _anciennes(anciennes: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``[(« Communes déléguées », « Pluduno, Pléven »), …]``: the names grouped by type, in order."""
+    """``[(« Communes déléguées », « Pléven, Pluduno »), …]``: the names grouped by type, in order."""
     par_type: dict[str, list[str]] = {}
     for libelle, nom in anciennes:
         par_type.setdefault(libelle, []).append(nom)
