@@ -68,12 +68,18 @@ def lire(con) -> dict[str, Any]:
                coalesce(p.fiche_mairie, false), p.score_presence, [{cols}]
         from marts.territoires t left join marts.presence_numerique p using (code)
         where t.niveau = 'commune' order by t.code""").fetchall(),
-        # the names of communes déléguées and associées that differ from their commune's
-        "anciennes": con.execute(
-            "select nom, code, code_commune, type = 'COMA' from marts.communes_deleguees "
-            "where nom <> nom_commune order by code_commune, strip_accents(lower(nom))").fetchall()
-        if a_table(con, "marts.communes_deleguees") else [],
+        "anciennes": anciennes(con),
     }
+
+
+def anciennes(con) -> list[tuple[str, str, str, str]]:
+    """The communes déléguées and associées whose name is not their commune's
+    (marts.communes_deleguees): ``(name, its code, its commune's code, its type's label)``,
+    by commune, déléguées first, names in French order; the card's and the printable fiche's."""
+    if not a_table(con, "marts.communes_deleguees"):
+        return []
+    return con.execute("select nom, code, code_commune, libelle_type from marts.communes_deleguees "
+                       "where nom <> nom_commune order by code_commune, type desc, strip_accents(lower(nom))").fetchall()
 
 
 def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = None,
@@ -86,6 +92,7 @@ def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = Non
     ``imprimables``: codes of the communes whose printable fiche exists (``commune/<code>.html``).
     """
     pages = pages or {}
+    types: dict[str, int] = {}  # the mart's labels of communes déléguées and associées, in order met
     donnees = {
         "criteres": lu["criteres"],
         "bandes": [lib for _, lib in lu["bandes"]],
@@ -94,9 +101,10 @@ def assembler(lu: dict[str, Any], pages: dict[tuple[str, str], str] | None = Non
         "annuaire": ANNUAIRE,
         "colonnes": ["code", "nom", "departement", "epci", "population", "bande", "fiche", "score", "criteres", "imprimable"],
         "dossier_fiches": "commune/",
-        # [name, its INSEE code, its commune's code, 0: commune déléguée / 1: associée]
-        "anciennes": [[nom, code, commune, 1 if associee else 0] for nom, code, commune, associee in lu.get("anciennes", [])],
-        "types_anciennes": ["commune déléguée", "commune associée"],
+        # [name, its INSEE code, its commune's code, its type: an index in types_anciennes]
+        "anciennes": [[nom, code, commune, types.setdefault(libelle, len(types))]
+                      for nom, code, commune, libelle in lu.get("anciennes", [])],
+        "types_anciennes": list(types),
     }
     if lignes:
         donnees["communes"] = _lignes(lu, imprimables)
@@ -163,4 +171,4 @@ def ecrire(reports_dir: Path, lu: dict[str, Any] | None, pages: dict[tuple[str, 
     return path
 
 
-__all__ = ["ACTIONS", "ANNUAIRE", "assembler", "criteres_score", "ecrire", "index_communes", "lire", "preparer", "script_communes"]
+__all__ = ["ACTIONS", "ANNUAIRE", "anciennes", "assembler", "criteres_score", "ecrire", "index_communes", "lire", "preparer", "script_communes"]

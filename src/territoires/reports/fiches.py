@@ -383,11 +383,8 @@ def fiches(con, liens: dict[tuple[str, str], str], codes: list[str] | None = Non
     rows = _communes(con, ctx, codes)
     adh, ctrl, sondes = _adhesions(con), _controles(con), _sondes_dates(con)
     anciennes: dict[str, list[tuple[str, str]]] = {}
-    if a_table(con, "marts.communes_deleguees"):
-        for commune, libelle, nom in con.execute(
-                "select code_commune, libelle_type, nom from marts.communes_deleguees "
-                "where nom <> nom_commune order by code_commune, type desc, strip_accents(lower(nom))").fetchall():
-            anciennes.setdefault(commune, []).append((libelle, nom))
+    for nom, _, commune, libelle in index_communes.anciennes(con):  # as the card names them
+        anciennes.setdefault(commune, []).append((libelle, nom))
     contours = {code: (a, b) for code, a, b in con.execute(
         "select code, valeur_a, valeur_b from marts.ecarts_sources where sujet = 'contour_commune_nouvelle'").fetchall()} \
         if a_table(con, "marts.ecarts_sources") else {}

@@ -101,12 +101,14 @@
     p.appendChild(document.createTextNode(" · " + entier(c.pop) + " habitants" +
       (c.bande !== null && c.bande !== undefined ? " (" + D.bandes[c.bande] + ")" : "")));
     f.appendChild(p);
-    /* its communes déléguées and associées, as its printable fiche says them */
-    var parType = {};
-    (c.anciennes || []).forEach(function (a) { (parType[a.type] = parType[a.type] || []).push(a.nom); });
-    D.types_anciennes && D.types_anciennes.forEach(function (t) {
+    /* its communes déléguées and associées, as its printable fiche says them (in their order) */
+    var parType = {}, types = [];
+    (c.anciennes || []).forEach(function (a) {
+      if (!parType[a.type]) { parType[a.type] = []; types.push(a.type); }
+      parType[a.type].push(a.nom);
+    });
+    types.forEach(function (t) {
       var noms = parType[t];
-      if (!noms) return;
       var libelle = noms.length > 1 ? t.split(" ").map(function (m) { return m + "s"; }).join(" ") : t;
       f.appendChild(el("p", { class: "sous-titre" }, libelle.charAt(0).toUpperCase() + libelle.slice(1) + " : " + noms.join(", ") + "."));
     });
