@@ -8,6 +8,8 @@ The fixture is built once per test session, in a temporary TERRITOIRES_HOME.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,19 @@ FIXTURE_DEPARTEMENT = "29"
 #: on one worker running a long file while the other waits. A file missing here only runs later.
 LONGS_D_ABORD = ("test_browser.py", "test_chantiers.py", "test_sources_build.py", "test_fautes.py",
                  "test_reports.py", "test_warehouse.py", "test_scopes.py", "test_accessibilite.py")
+
+
+def pytest_configure(config):  # noqa: ARG001 - pytest's hook signature
+    """One machine-wide folder of decompressed embedded data (``TERRITOIRES_CACHE``) for this
+    run, shared by its workers (set before they start, so they inherit it) and by every home
+    the tests create; never the user's own ``~/.cache``."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        os.environ["TERRITOIRES_CACHE"] = tempfile.mkdtemp(prefix="territoires-cache-")
+
+
+def pytest_unconfigure(config):  # noqa: ARG001 - pytest's hook signature
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        shutil.rmtree(os.environ.pop("TERRITOIRES_CACHE", ""), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest's hook signature

