@@ -120,7 +120,12 @@ def partage() -> Path | None:
     if env:
         return Path(env).expanduser().resolve()
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "territoires"
+    if xdg:
+        return Path(xdg).expanduser() / "territoires"
+    try:
+        return Path.home() / ".cache" / "territoires"
+    except (RuntimeError, KeyError):  # no home directory known (a bare scheduler's environment)
+        return None
 
 
 def settings(home: str | os.PathLike | None = None) -> Settings:
